@@ -1,0 +1,241 @@
+//! What each command does, from parsed arguments to an exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::cli::{Cli, ColorChoice, Command, Format, RulesCommand, ScanArgs};
+use crate::engine;
+use crate::facts::{Facts, Inputs};
+use crate::report::{self, Report, ReportInputs, Tool, exit, table};
+use crate::rules::{Profile, RuleSet, RuleSource, Selection, builtin_sources, load_rules, sources_from_paths};
+
+pub fn run(cli: Cli) -> u8 {
+    let result = match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Rules(command) => rules(command),
+    };
+    result.unwrap_or_else(|code| code)
+}
+
+fn usage_error(message: impl std::fmt::Display) -> u8 {
+    eprintln!("fedscan: error: {message}");
+    exit::INPUT
+}
+
+/// Built-in rules plus the user's, or the diagnostics (printed) and exit 2.
+fn load(extra: &[PathBuf]) -> Result<RuleSet, u8> {
+    let mut sources = builtin_sources();
+    match sources_from_paths(extra) {
+        Ok(user) => sources.extend(user),
+        Err(problems) => return Err(report_rule_problems(&problems)),
+    }
+    load_rules(&sources).map_err(|problems| report_rule_problems(&problems))
+}
+
+fn report_rule_problems(problems: &[crate::rules::Diagnostic]) -> u8 {
+    for problem in problems {
+        eprintln!("fedscan: error: {problem}");
+    }
+    eprintln!("fedscan: {} problem(s) in the rule files; nothing was scanned", problems.len());
+    exit::INPUT
+}
+
+fn parse_time(text: &str) -> Result<OffsetDateTime, u8> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|e| usage_error(format!("--now {text:?}: not an RFC 3339 time such as 2026-01-31T00:00:00Z ({e})")))
+}
+
+fn rfc3339(time: OffsetDateTime) -> String {
+    time.format(&Rfc3339).unwrap_or_else(|_| time.to_string())
+}
+
+fn scan(args: ScanArgs) -> Result<u8, u8> {
+    let rules = load(&args.rules)?;
+    let selection = Selection::new(&args.only, &args.skip, &rules).map_err(usage_error)?;
+    if !args.resolver.is_empty() {
+        return Err(usage_error("--resolver: live DNS checks are not available yet in this version of fedscan"));
+    }
+    if !args.domains.is_empty() && !args.offline && args.facts.is_none() {
+        return Err(usage_error(format!(
+            "live scanning of {} (DNS, TLS, SIP) is not available yet in this version of fedscan; \
+             add --offline to audit configuration snapshots with these as the SIP domains",
+            args.domains.join(", ")
+        )));
+    }
+    if args.facts.is_some() && !args.config.is_empty() {
+        return Err(usage_error("--facts replays saved facts and cannot be combined with --config"));
+    }
+    if args.facts.is_none() && args.config.is_empty() {
+        return Err(usage_error(
+            "nothing to audit: give a configuration snapshot with --config PATH, or saved facts with --facts FILE",
+        ));
+    }
+    let requested_now = args.now.as_deref().map(parse_time).transpose()?;
+    let profiles = if args.profile.is_empty() { Profile::DEFAULT.to_vec() } else { args.profile.clone() };
+    let started_at = OffsetDateTime::now_utc();
+
+    let facts = match &args.facts {
+        Some(path) => {
+            let mut facts = Facts::load(path).map_err(usage_error)?;
+            if !args.partner.is_empty() {
+                facts.inputs.partners = args.partner.clone();
+            }
+            if !args.domains.is_empty() {
+                facts.inputs.domains = args.domains.clone();
+            }
+            facts
+        }
+        None => {
+            let inputs = Inputs {
+                domains: args.domains.clone(),
+                partners: args.partner.clone(),
+                config: args.config.iter().map(|p| p.display().to_string()).collect(),
+            };
+            let (files, errors) = engine::expand_config_paths(&args.config);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| usage_error(format!("cannot start the runtime: {e}")))?;
+            runtime.block_on(engine::gather(inputs, files, errors, requested_now.unwrap_or(started_at)))
+        }
+    };
+    for error in &facts.input_errors {
+        eprintln!("fedscan: error: {error}");
+    }
+    if let Some(path) = &args.save_facts {
+        facts.save(path).map_err(|e| usage_error(format!("--save-facts {}: {e}", path.display())))?;
+    }
+
+    let evaluated_at = engine::evaluation_time(requested_now, &facts, args.facts.is_some());
+    let findings = engine::evaluate(&rules, &selection, &facts, &profiles, evaluated_at);
+    let summary = report::summarize(&findings, &facts.input_errors, args.fail_on);
+    let code = summary.exit_code;
+    let mut rule_inputs = vec!["built-in".to_string()];
+    rule_inputs.extend(args.rules.iter().map(|p| p.display().to_string()));
+    let report = Report {
+        schema: report::REPORT_SCHEMA,
+        tool: Tool { name: "fedscan", version: env!("CARGO_PKG_VERSION") },
+        started_at: rfc3339(started_at),
+        finished_at: rfc3339(OffsetDateTime::now_utc()),
+        evaluated_at: rfc3339(evaluated_at),
+        profiles: Profile::expand(&profiles),
+        fail_on: args.fail_on,
+        inputs: ReportInputs {
+            domains: facts.inputs.domains.clone(),
+            partners: facts.inputs.partners.clone(),
+            config: facts.inputs.config.clone(),
+            facts: args.facts.as_ref().map(|p| p.display().to_string()),
+            rules: rule_inputs,
+        },
+        input_errors: facts.input_errors.clone(),
+        notes: report::notes(&facts),
+        summary,
+        findings,
+    };
+
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let text = match args.format {
+        Format::Json => report::json::render(&report),
+        Format::Table => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let color = match args.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => to_terminal && !no_color,
+            };
+            let width = if to_terminal { comfy_table::Table::new().width() } else { None };
+            table::render(&report, &table::Style { color, width })
+        }
+    };
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| usage_error(format!("--output {}: {e}", path.display())))?;
+            eprintln!("fedscan: {}; report written to {}", report::summary_line(&report.summary), path.display());
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush());
+        }
+    }
+    Ok(code)
+}
+
+fn rules(command: RulesCommand) -> Result<u8, u8> {
+    match command {
+        RulesCommand::List { profile, format, rules } => {
+            let set = load(&rules)?;
+            let listed: Vec<_> = set.rules.iter().filter(|r| profile.is_none_or(|p| r.profiles.contains(&p))).collect();
+            let text = match format {
+                Format::Json => {
+                    let items: Vec<_> = listed
+                        .iter()
+                        .map(|r| {
+                            json!({
+                                "id": r.id, "title": r.title, "severity": r.severity, "profiles": r.profiles,
+                                "kind": r.check.kind(), "rationale": r.rationale, "remediation": r.remediation,
+                                "references": r.references, "origin": r.origin.to_string(),
+                            })
+                        })
+                        .collect();
+                    format!("{}\n", serde_json::to_string_pretty(&items).expect("rules serialize"))
+                }
+                Format::Table => {
+                    let mut table = Table::new();
+                    table.load_style(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+                    if !std::io::stdout().is_terminal() {
+                        table.set_width(140);
+                    }
+                    table.set_header(vec!["Rule", "Severity", "Profiles", "Title"]);
+                    for rule in &listed {
+                        let profiles: Vec<&str> = rule.profiles.iter().map(|p| p.name()).collect();
+                        table.add_row(vec![rule.id.clone(), rule.severity.to_string(), profiles.join(", "), rule.title.clone()]);
+                    }
+                    format!("{table}\n{} rules\n", listed.len())
+                }
+            };
+            print!("{text}");
+            Ok(exit::CLEAN)
+        }
+        RulesCommand::Explain { id, rules } => {
+            let set = load(&rules)?;
+            let Some(rule) = set.get(&id) else {
+                return Err(usage_error(format!("no rule {id} (see `fedscan rules list`)")));
+            };
+            let profiles: Vec<&str> = rule.profiles.iter().map(|p| p.name()).collect();
+            println!("{}: {}", rule.id, rule.title);
+            println!("severity: {}    profiles: {}    check: {}", rule.severity, profiles.join(", "), rule.check.kind());
+            if let Some(date) = rule.effective_date {
+                println!("in effect from: {date}");
+            }
+            println!("\nWhy it matters\n  {}", rule.rationale.trim().replace('\n', "\n  "));
+            println!("\nHow to fix a failure\n  {}", rule.remediation.trim().replace('\n', "\n  "));
+            println!("\nReferences");
+            for reference in &rule.references {
+                println!("  {reference}");
+            }
+            println!("\nDefinition ({})\n{}", rule.origin, rule.source_text);
+            Ok(exit::CLEAN)
+        }
+        RulesCommand::Validate { paths } => {
+            let given = sources_from_paths(&paths).map_err(|p| report_rule_problems(&p))?;
+            // Check against the built-in IDs too, except where a given file is
+            // a built-in file itself (validating the repository's rules/).
+            let mut sources: Vec<RuleSource> = builtin_sources()
+                .into_iter()
+                .filter(|b| !given.iter().any(|g| g.text == b.text))
+                .collect();
+            let builtin_count = sources.len();
+            sources.extend(given.iter().cloned());
+            let set = load_rules(&sources).map_err(|p| report_rule_problems(&p))?;
+            let checked = set.rules.iter().filter(|r| sources[..builtin_count].iter().all(|b| b.name != r.origin.file)).count();
+            println!("fedscan: {} file(s), {checked} rule(s): no problems", given.len());
+            Ok(exit::CLEAN)
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! `config_count`: how many objects of a kind match a selection.
+//!
+//! ```toml
+//! kind = "config_count"
+//! object = "HostingProvider"
+//! select = { ProxyFqdn = "sipfed.online.lync.com" }
+//! min = 1                      # optional
+//! max = 1                      # optional
+//! above_max_severity = "medium" # optional: too many matters less than none
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::value::Matcher;
+use super::{Check, EvalContext, Outcome, captured, describe, select};
+use crate::facts::snapshot::ObjectKind;
+use crate::rules::Severity;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigCount {
+    object: ObjectKind,
+    #[serde(default)]
+    select: BTreeMap<String, Matcher>,
+    #[serde(default)]
+    min: Option<usize>,
+    #[serde(default)]
+    max: Option<usize>,
+    #[serde(default)]
+    above_max_severity: Option<Severity>,
+}
+
+impl Check for ConfigCount {
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        let objects = match captured(ctx, self.object) {
+            Ok(objects) => objects,
+            Err(outcome) => return vec![outcome],
+        };
+        let matching = select(objects, &self.select);
+        let names: Vec<String> = matching.iter().map(|l| format!("{} ({})", l.object.label(), l.location(None))).collect();
+        let what = if self.select.is_empty() {
+            format!("{} objects", self.object.name())
+        } else {
+            format!("{} objects with {}", self.object.name(), describe(&self.select))
+        };
+        let count = matching.len();
+        let listed = if names.is_empty() { String::new() } else { format!(": {}", names.join(", ")) };
+        let evidence = json!({ "count": count, "matching": names, "min": self.min, "max": self.max });
+        let target = self.object.name();
+        let outcome = match (self.min, self.max) {
+            (Some(min), _) if count < min => {
+                Outcome::fail(target, format!("{count} {what}, at least {min} needed{listed}"))
+            }
+            (_, Some(max)) if count > max => {
+                Outcome::fail(target, format!("{count} {what}, at most {max} allowed{listed}")).severity(self.above_max_severity)
+            }
+            _ => Outcome::pass(target, format!("{count} {what}{listed}")),
+        };
+        let outcome = match matching.first().and_then(|l| l.object.identity()) {
+            Some(identity) => outcome.var("identity", identity),
+            None => outcome,
+        };
+        vec![outcome.evidence(evidence)]
+    }
+
+    fn validate(&self) -> Vec<String> {
+        match (self.min, self.max) {
+            (None, None) => vec!["give `min`, `max` or both".into()],
+            (Some(min), Some(max)) if min > max => vec![format!("min {min} is above max {max}")],
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{parse, run, statuses};
+    use crate::findings::Status;
+
+    #[test]
+    fn counts_with_severity_above_max() {
+        let check: ConfigCount = parse(
+            r#"object = "EdgeService"
+               select = { AccessEdgeExternalSipPort = 5061 }
+               min = 1
+               max = 1
+               above_max_severity = "medium""#,
+        );
+        let edge = |port: &str, n: u8| format!(r#"{{"Identity":"EdgeServer:e{n}.contoso.com","AccessEdgeExternalSipPort":{port}}}"#);
+        let one = run(&check, &format!(r#"{{"Get-CsService":[{}]}}"#, edge("5061", 1)), &[]);
+        assert_eq!(statuses(&one), [Status::Pass]);
+        let none = run(&check, &format!(r#"{{"Get-CsService":[{}]}}"#, edge("8888", 1)), &[]);
+        assert_eq!((none[0].status, none[0].severity), (Status::Fail, None));
+        let two = run(&check, &format!(r#"{{"Get-CsService":[{},{}]}}"#, edge("\"5061\"", 1), edge("5061", 2)), &[]);
+        assert_eq!((two[0].status, two[0].severity), (Status::Fail, Some(Severity::Medium)));
+    }
+}

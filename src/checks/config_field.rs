@@ -1,0 +1,267 @@
+//! `config_field`: properties of configuration objects have expected values.
+//!
+//! ```toml
+//! kind = "config_field"
+//! object = "PublicProvider"
+//! select = { ProxyFqdn = "federation.messenger.msn.com" }   # which objects (optional)
+//! expect = { Enabled = true }                                # what they must hold
+//! quantifier = "all"      # every selected object (default), or "any" of them
+//! products = ["Skype for Business Server 2019"]              # optional
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::value::{Matcher, Verdict, read_property, show};
+use super::{Check, EvalContext, Outcome, captured, describe, select};
+use crate::facts::config_view::Located;
+use crate::facts::snapshot::ObjectKind;
+use crate::findings::Status;
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Quantifier {
+    #[default]
+    All,
+    Any,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigField {
+    object: ObjectKind,
+    #[serde(default)]
+    select: BTreeMap<String, Matcher>,
+    expect: BTreeMap<String, Matcher>,
+    #[serde(default)]
+    quantifier: Quantifier,
+    /// Products the rule applies to (matched against the detected product's
+    /// name); empty means every product.
+    #[serde(default)]
+    products: Vec<String>,
+}
+
+/// How one object measured up.
+struct Measured {
+    status: Status,
+    message: String,
+    observed: Map<String, Value>,
+}
+
+impl ConfigField {
+    fn measure(&self, located: &Located) -> Measured {
+        let object = located.object;
+        let mut observed = Map::new();
+        let mut missing = Vec::new();
+        let mut wrong = Vec::new();
+        let mut right = Vec::new();
+        let mut unclear = Vec::new();
+        for (name, matcher) in &self.expect {
+            let Some((exported, value, inferred)) = read_property(object, name) else {
+                missing.push(name.as_str());
+                continue;
+            };
+            observed.insert(exported.clone(), value.clone());
+            let how = inferred.map(|why| format!(" ({why})")).unwrap_or_default();
+            match matcher.check(object, name, &value) {
+                Verdict::Match => right.push(format!("{exported} is {}{how}", show(&value))),
+                Verdict::Mismatch => wrong.push(format!("{exported} is {}, expected {matcher}{how}", show(&value))),
+                Verdict::Indeterminate(why) => unclear.push(format!("{exported}: {why}")),
+            }
+        }
+        let (status, message) = if !unclear.is_empty() {
+            (Status::Error, format!("cannot judge {}", unclear.join("; ")))
+        } else if !wrong.is_empty() {
+            (Status::Fail, wrong.join("; "))
+        } else if !missing.is_empty() {
+            (
+                Status::Skip,
+                format!(
+                    "{} not in the export (an older version, or properties left out with Select-Object)",
+                    missing.join(", ")
+                ),
+            )
+        } else {
+            (Status::Pass, right.join("; "))
+        };
+        Measured { status, message, observed }
+    }
+
+    fn expected(&self) -> Value {
+        Value::Object(self.expect.iter().map(|(k, m)| (k.clone(), Value::String(m.to_string()))).collect())
+    }
+
+    fn product_gate(&self, ctx: &EvalContext) -> Option<Outcome> {
+        if self.products.is_empty() {
+            return None;
+        }
+        let wanted = self.products.join(", ");
+        let target = self.object.name();
+        match ctx.config.product() {
+            None => Some(Outcome::skip(
+                target,
+                format!("applies to {wanted} only, and the product version is unknown; include `Get-CsServerVersion` output"),
+            )),
+            Some(product) if !product.exact => Some(Outcome::skip(
+                target,
+                format!("applies to {wanted} only; the snapshot shows only \"{}\" ({})", product.name, product.evidence),
+            )),
+            Some(product) if !self.products.iter().any(|p| p.eq_ignore_ascii_case(&product.name)) => Some(
+                Outcome::skip(target, format!("applies to {wanted} only; this is {} ({})", product.name, product.evidence)),
+            ),
+            Some(_) => None,
+        }
+    }
+}
+
+impl Check for ConfigField {
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        if let Some(gate) = self.product_gate(ctx) {
+            return vec![gate];
+        }
+        let objects = match captured(ctx, self.object) {
+            Ok(objects) => objects,
+            Err(outcome) => return vec![outcome],
+        };
+        let total = objects.len();
+        let selected = select(objects, &self.select);
+        if selected.is_empty() {
+            let what = if self.select.is_empty() {
+                format!("no {} objects in the snapshot", self.object.name())
+            } else if total == 0 {
+                format!("no {} is configured, so none has {}", self.object.name(), describe(&self.select))
+            } else {
+                format!("none of the {total} {} objects has {}", self.object.name(), describe(&self.select))
+            };
+            return vec![Outcome::skip(self.object.name(), what)];
+        }
+        let measured: Vec<(Located, Measured)> = selected.into_iter().map(|l| (l, self.measure(&l))).collect();
+        match self.quantifier {
+            Quantifier::All => measured
+                .into_iter()
+                .map(|(located, m)| {
+                    let mut outcome = Outcome::new(m.status, located.object.label(), m.message).evidence(json!({
+                        "source": located.location(self.expect.keys().next().map(String::as_str)),
+                        "observed": m.observed,
+                        "expected": self.expected(),
+                    }));
+                    if let Some(identity) = located.object.identity() {
+                        outcome = outcome.var("identity", identity);
+                    }
+                    outcome
+                })
+                .collect(),
+            Quantifier::Any => {
+                let evidence = json!({
+                    "objects": measured.iter().map(|(l, m)| json!({
+                        "object": l.object.label(),
+                        "source": l.location(None),
+                        "observed": m.observed,
+                    })).collect::<Vec<_>>(),
+                    "expected": self.expected(),
+                });
+                let target = self.object.name();
+                let passing: Vec<String> = measured
+                    .iter()
+                    .filter(|(_, m)| m.status == Status::Pass)
+                    .map(|(l, _)| l.object.label())
+                    .collect();
+                let summary = |status: Status| -> Vec<String> {
+                    measured
+                        .iter()
+                        .filter(|(_, m)| m.status == status)
+                        .map(|(l, m)| format!("{}: {}", l.object.label(), m.message))
+                        .collect()
+                };
+                let outcome = if !passing.is_empty() {
+                    Outcome::pass(target, format!("{} by {}", self.expectation_text(), passing.join(", ")))
+                } else if !summary(Status::Error).is_empty() {
+                    Outcome::error(target, summary(Status::Error).join("; "))
+                } else if !summary(Status::Skip).is_empty() {
+                    Outcome::skip(
+                        target,
+                        format!("no object shows {}, and some cannot tell: {}", self.expectation_text(), summary(Status::Skip).join("; ")),
+                    )
+                } else {
+                    Outcome::fail(
+                        target,
+                        format!("no {} has {} ({})", self.object.name(), self.expectation_text(), summary(Status::Fail).join("; ")),
+                    )
+                };
+                vec![outcome.evidence(evidence)]
+            }
+        }
+    }
+
+    fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.expect.is_empty() {
+            problems.push("`expect` names no property".to_string());
+        }
+        if self.object == ObjectKind::Other {
+            problems.push("`object` must name a configuration object kind, not Other".to_string());
+        }
+        problems
+    }
+}
+
+impl ConfigField {
+    fn expectation_text(&self) -> String {
+        describe(&self.expect)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{parse, run, statuses};
+
+    const AEC: &str = r#"
+        object = "AccessEdgeConfiguration"
+        expect = { AllowFederatedUsers = true }
+    "#;
+
+    #[test]
+    fn singleton_pass_fail_missing_empty() {
+        let check: ConfigField = parse(AEC);
+        let pass = run(&check, r#"{"Get-CsAccessEdgeConfiguration":[{"Identity":"Global","AllowFederatedUsers":true}]}"#, &[]);
+        assert_eq!(statuses(&pass), [Status::Pass]);
+        assert_eq!(pass[0].target, "AccessEdgeConfiguration[Global]");
+        let fail = run(&check, r#"{"Get-CsAccessEdgeConfiguration":[{"AllowFederatedUsers":"False","RoutingMethod":"UseDnsSrvRouting"}]}"#, &[]);
+        assert_eq!(statuses(&fail), [Status::Fail]);
+        assert!(fail[0].message.contains("AllowFederatedUsers is False, expected True"), "{}", fail[0].message);
+        let missing = run(&check, r#"{"Get-CsAccessEdgeConfiguration":[{"RoutingMethod":"UseDnsSrvRouting"}]}"#, &[]);
+        assert_eq!(statuses(&missing), [Status::Skip]);
+        let empty = run(&check, r#"{"Get-CsAccessEdgeConfiguration":null}"#, &[]);
+        assert_eq!(statuses(&empty), [Status::Error]);
+        let absent = run(&check, r#"{"Get-CsPublicProvider":[]}"#, &[]);
+        assert_eq!(statuses(&absent), [Status::Skip]);
+    }
+
+    #[test]
+    fn select_and_any() {
+        let check: ConfigField = parse(
+            r#"object = "ExternalAccessPolicy"
+               expect = { EnablePublicCloudAccess = true }
+               quantifier = "any""#,
+        );
+        let snap = |a: &str, b: &str| {
+            format!(r#"{{"Get-CsExternalAccessPolicy":[{{"Identity":"Global","EnablePublicCloudAccess":{a}}},{{"Identity":"Tag:PIC","EnablePublicCloudAccess":{b}}}]}}"#)
+        };
+        assert_eq!(statuses(&run(&check, &snap("false", "true"), &[])), [Status::Pass]);
+        assert_eq!(statuses(&run(&check, &snap("false", "false"), &[])), [Status::Fail]);
+
+        let check: ConfigField = parse(
+            r#"object = "HostingProvider"
+               select = { ProxyFqdn = "sipfed.online.lync.com" }
+               expect = { Enabled = true }"#,
+        );
+        let none = run(&check, r#"{"Get-CsHostingProvider":[{"Identity":"X","ProxyFqdn":"other.example"}]}"#, &[]);
+        assert_eq!(statuses(&none), [Status::Skip]);
+        let one = run(&check, r#"{"Get-CsHostingProvider":[{"Identity":"Skype For Business Online","ProxyFqdn":"SIPFED.online.lync.com","Enabled":false}]}"#, &[]);
+        assert_eq!(statuses(&one), [Status::Fail]);
+        assert_eq!(one[0].vars["identity"], "Skype For Business Online");
+    }
+}

@@ -1,0 +1,133 @@
+//! `config_implies`: when objects of one kind enable something, a setting
+//! elsewhere must allow it (a policy granting federated access does nothing
+//! while the Access Edge refuses federated users).
+//!
+//! ```toml
+//! kind = "config_implies"
+//! if_object = "ExternalAccessPolicy"
+//! if_any = { EnableFederationAccess = true, EnablePublicCloudAccess = true }
+//! then_object = "AccessEdgeConfiguration"
+//! then_expect = { AllowFederatedUsers = true }
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::value::{Matcher, Verdict, read_property, show};
+use super::{Check, EvalContext, Outcome, captured, describe};
+use crate::facts::snapshot::ObjectKind;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigImplies {
+    if_object: ObjectKind,
+    if_any: BTreeMap<String, Matcher>,
+    then_object: ObjectKind,
+    then_expect: BTreeMap<String, Matcher>,
+}
+
+impl Check for ConfigImplies {
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        let triggers = match captured(ctx, self.if_object) {
+            Ok(objects) => objects,
+            Err(outcome) => return vec![outcome],
+        };
+        let enabling: Vec<String> = triggers
+            .iter()
+            .filter(|l| {
+                self.if_any.iter().any(|(name, m)| {
+                    l.object.get(name).is_some_and(|(_, v)| m.check(l.object, name, v) == Verdict::Match)
+                })
+            })
+            .map(|l| l.object.label())
+            .collect();
+        let target = self.then_object.name();
+        if enabling.is_empty() {
+            return vec![Outcome::skip(
+                target,
+                format!("no {} has any of {}, so nothing depends on it", self.if_object.name(), describe(&self.if_any)),
+            )];
+        }
+        let gates = match captured(ctx, self.then_object) {
+            Ok(objects) => objects,
+            Err(outcome) => return vec![outcome],
+        };
+        gates
+            .iter()
+            .map(|gate| {
+                let mut wrong = Vec::new();
+                let mut missing = Vec::new();
+                let mut observed = serde_json::Map::new();
+                for (name, matcher) in &self.then_expect {
+                    match read_property(gate.object, name) {
+                        None => missing.push(name.clone()),
+                        Some((exported, value, _)) => {
+                            if matcher.check(gate.object, name, &value) != Verdict::Match {
+                                wrong.push(format!("{exported} is {}", show(&value)));
+                            }
+                            observed.insert(exported, value);
+                        }
+                    }
+                }
+                let evidence = json!({
+                    "enabled_by": enabling,
+                    "source": gate.location(self.then_expect.keys().next().map(String::as_str)),
+                    "observed": observed,
+                });
+                let label = gate.object.label();
+                let outcome = if !wrong.is_empty() {
+                    Outcome::fail(
+                        label,
+                        format!(
+                            "{} enable(s) access, but {} on {}, so they have no effect",
+                            enabling.join(", "),
+                            wrong.join(" and "),
+                            gate.object.label()
+                        ),
+                    )
+                } else if !missing.is_empty() {
+                    Outcome::skip(label, format!("{} not in the export", missing.join(", ")))
+                } else {
+                    Outcome::pass(label, format!("{} enable(s) access and {} allows it", enabling.join(", "), gate.object.label()))
+                };
+                outcome.evidence(evidence)
+            })
+            .collect()
+    }
+
+    fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.if_any.is_empty() {
+            problems.push("`if_any` names no property".into());
+        }
+        if self.then_expect.is_empty() {
+            problems.push("`then_expect` names no property".into());
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{parse, run, statuses};
+    use crate::findings::Status;
+
+    #[test]
+    fn policy_needs_federation() {
+        let check: ConfigImplies = parse(
+            r#"if_object = "ExternalAccessPolicy"
+               if_any = { EnableFederationAccess = true, EnablePublicCloudAccess = true }
+               then_object = "AccessEdgeConfiguration"
+               then_expect = { AllowFederatedUsers = true }"#,
+        );
+        let snap = |pol: bool, aec: bool| {
+            format!(r#"{{"Get-CsExternalAccessPolicy":[{{"Identity":"Global","EnableFederationAccess":{pol}}}],"Get-CsAccessEdgeConfiguration":[{{"Identity":"Global","AllowFederatedUsers":{aec}}}]}}"#)
+        };
+        assert_eq!(statuses(&run(&check, &snap(true, true), &[])), [Status::Pass]);
+        assert_eq!(statuses(&run(&check, &snap(true, false), &[])), [Status::Fail]);
+        assert_eq!(statuses(&run(&check, &snap(false, false), &[])), [Status::Skip]);
+    }
+}

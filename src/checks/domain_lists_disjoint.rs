@@ -1,0 +1,63 @@
+//! `domain_lists_disjoint`: no domain is both allowed and blocked.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Check, EvalContext, Outcome, captured, domain_names};
+use crate::facts::snapshot::ObjectKind;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainListsDisjoint {}
+
+impl Check for DomainListsDisjoint {
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        let allowed = match captured(ctx, ObjectKind::AllowedDomain) {
+            Ok(objects) => domain_names(&objects),
+            Err(outcome) => return vec![outcome],
+        };
+        let blocked = match captured(ctx, ObjectKind::BlockedDomain) {
+            Ok(objects) => domain_names(&objects),
+            Err(outcome) => return vec![outcome],
+        };
+        let both: Vec<String> = allowed
+            .iter()
+            .filter(|(domain, _)| blocked.iter().any(|(b, _)| b == domain))
+            .map(|(domain, at)| {
+                let blocked_at = blocked.iter().find(|(b, _)| b == domain).map(|(_, l)| l.as_str()).unwrap_or("");
+                format!("{domain} (allowed at {at}, blocked at {blocked_at})")
+            })
+            .collect();
+        let evidence = json!({
+            "allowed": allowed.iter().map(|(d, _)| d).collect::<Vec<_>>(),
+            "blocked": blocked.iter().map(|(d, _)| d).collect::<Vec<_>>(),
+        });
+        let outcome = if both.is_empty() {
+            Outcome::pass(
+                "AllowedDomain/BlockedDomain",
+                format!("{} allowed and {} blocked domains, none on both lists", allowed.len(), blocked.len()),
+            )
+        } else {
+            let first = both[0].split(' ').next().unwrap_or_default().to_string();
+            Outcome::fail("AllowedDomain/BlockedDomain", format!("on both lists: {}", both.join("; "))).var("domain", first)
+        };
+        vec![outcome.evidence(evidence)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{run, statuses};
+    use crate::findings::Status;
+
+    #[test]
+    fn overlap_fails() {
+        let ok = r#"{"Get-CsAllowedDomain":[{"Domain":"a.com"}],"Get-CsBlockedDomain":[{"Domain":"b.com"}]}"#;
+        assert_eq!(statuses(&run(&DomainListsDisjoint {}, ok, &[])), [Status::Pass]);
+        let bad = r#"{"Get-CsAllowedDomain":[{"Domain":"a.com"}],"Get-CsBlockedDomain":[{"Domain":"A.com."}]}"#;
+        let out = run(&DomainListsDisjoint {}, bad, &[]);
+        assert_eq!((out[0].status, out[0].vars["domain"].as_str()), (Status::Fail, "a.com"));
+    }
+
+}

@@ -1,0 +1,134 @@
+//! `partner_domain`: partner domains are (or are not) on the allowed or
+//! blocked domain list. Partners come from `--partner`, or from `domains`.
+//!
+//! ```toml
+//! kind = "partner_domain"
+//! list = "allowed"               # or "blocked"
+//! expect = "listed"              # or "not_listed"
+//! when_partner_discovery = false # optional: only when discovery is off/on
+//! domains = ["push.lync.com"]    # optional: fixed domains instead of --partner
+//! ```
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::value::as_bool;
+use super::{Check, EvalContext, Outcome, captured, domain_names};
+use crate::facts::config_view::{is_within, normalize_domain};
+use crate::facts::snapshot::ObjectKind;
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum List {
+    Allowed,
+    Blocked,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum Expect {
+    Listed,
+    NotListed,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerDomain {
+    list: List,
+    expect: Expect,
+    #[serde(default)]
+    when_partner_discovery: Option<bool>,
+    #[serde(default)]
+    domains: Option<Vec<String>>,
+}
+
+impl Check for PartnerDomain {
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        let partners: Vec<String> = match &self.domains {
+            Some(domains) => domains.iter().map(|d| normalize_domain(d)).collect(),
+            None => ctx.partners.iter().map(|d| normalize_domain(d)).collect(),
+        };
+        if partners.is_empty() {
+            return vec![Outcome::skip("partners", "no partner domains were given (--partner DOMAIN)")];
+        }
+        if let Some(wanted) = self.when_partner_discovery {
+            let edge = match captured(ctx, ObjectKind::AccessEdgeConfiguration) {
+                Ok(objects) => objects,
+                Err(outcome) => return vec![outcome],
+            };
+            let discovery = edge[0].object.get("EnablePartnerDiscovery").and_then(|(_, v)| as_bool(v));
+            match discovery {
+                None => {
+                    return vec![Outcome::skip(
+                        "partners",
+                        "EnablePartnerDiscovery is not in the Access Edge export (it exists only with DNS SRV routing)",
+                    )];
+                }
+                Some(on) if on != wanted => {
+                    let state = if on { "on" } else { "off" };
+                    return vec![Outcome::skip("partners", format!("partner discovery is {state}, so this does not apply"))];
+                }
+                Some(_) => {}
+            }
+        }
+        let (kind, list_name) = match self.list {
+            List::Allowed => (ObjectKind::AllowedDomain, "allowed"),
+            List::Blocked => (ObjectKind::BlockedDomain, "blocked"),
+        };
+        let entries = match captured(ctx, kind) {
+            Ok(objects) => domain_names(&objects),
+            Err(outcome) => return vec![outcome],
+        };
+        partners
+            .into_iter()
+            .map(|partner| {
+                let hit = entries.iter().find(|(entry, _)| is_within(&partner, entry));
+                let evidence = json!({
+                    "list": list_name,
+                    "entries": entries.iter().map(|(d, _)| d).collect::<Vec<_>>(),
+                    "matched": hit.map(|(d, at)| json!({"domain": d, "source": at})),
+                });
+                let listed = match hit {
+                    Some((entry, at)) if entry == &partner => format!("{partner} is on the {list_name} list ({at})"),
+                    Some((entry, at)) => format!("{partner} is covered by {entry} on the {list_name} list ({at})"),
+                    None => format!("{partner} is not on the {list_name} list"),
+                };
+                let outcome = match (self.expect, hit.is_some()) {
+                    (Expect::Listed, true) | (Expect::NotListed, false) => Outcome::pass(partner.clone(), listed),
+                    _ => Outcome::fail(partner.clone(), listed),
+                };
+                outcome.evidence(evidence).var("domain", partner)
+            })
+            .collect()
+    }
+
+    fn validate(&self) -> Vec<String> {
+        match &self.domains {
+            Some(domains) if domains.is_empty() => vec!["`domains` is empty; leave it out to use --partner".into()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{parse, run, statuses};
+    use crate::findings::Status;
+
+    #[test]
+    fn closed_federation_and_suffix_matching() {
+        let check: PartnerDomain = parse(
+            r#"list = "allowed"
+               expect = "listed"
+               when_partner_discovery = false"#,
+        );
+        let snap = |disc: bool| {
+            format!(r#"{{"Get-CsAccessEdgeConfiguration":[{{"EnablePartnerDiscovery":{disc}}}],"Get-CsAllowedDomain":[{{"Identity":"contoso.com","Domain":"contoso.com"}}]}}"#)
+        };
+        let out = run(&check, &snap(false), &["it.contoso.com", "evilcontoso.com"]);
+        assert_eq!(statuses(&out), [Status::Pass, Status::Fail]);
+        assert_eq!(statuses(&run(&check, &snap(true), &["fabrikam.com"])), [Status::Skip]);
+        assert_eq!(statuses(&run(&check, &snap(false), &[])), [Status::Skip]);
+    }
+}

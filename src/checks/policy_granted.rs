@@ -1,0 +1,92 @@
+//! `policy_granted`: per-user (`Tag:`) external access policies that enable
+//! something are granted to at least one user; an ungranted policy changes
+//! nothing. Needs `Get-CsUser | Select-Object SipAddress,ExternalAccessPolicy`.
+//!
+//! ```toml
+//! kind = "policy_granted"
+//! enabling = ["EnableFederationAccess", "EnablePublicCloudAccess"]
+//! ```
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::value::as_bool;
+use super::{Check, EvalContext, Outcome, captured};
+use crate::facts::snapshot::ObjectKind;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyGranted {
+    enabling: Vec<String>,
+}
+
+impl Check for PolicyGranted {
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        let policies = match captured(ctx, ObjectKind::ExternalAccessPolicy) {
+            Ok(objects) => objects,
+            Err(outcome) => return vec![outcome],
+        };
+        let tagged: Vec<_> = policies
+            .into_iter()
+            .filter(|l| l.object.identity().is_some_and(|id| id.to_ascii_lowercase().starts_with("tag:")))
+            .filter(|l| self.enabling.iter().any(|p| l.object.get(p).and_then(|(_, v)| as_bool(v)) == Some(true)))
+            .collect();
+        if tagged.is_empty() {
+            return vec![Outcome::skip("ExternalAccessPolicy", "no per-user (Tag:) policy enables external access")];
+        }
+        let users = match captured(ctx, ObjectKind::User) {
+            Ok(users) => users,
+            Err(_) => {
+                return vec![Outcome::skip(
+                    "ExternalAccessPolicy",
+                    "needs `Get-CsUser | Select-Object SipAddress,ExternalAccessPolicy` output to see who holds the per-user policies",
+                )];
+            }
+        };
+        tagged
+            .iter()
+            .map(|policy| {
+                let identity = policy.object.identity().unwrap_or_default();
+                let tag = identity[4..].trim().to_string();
+                let holders = users
+                    .iter()
+                    .filter(|u| {
+                        u.object
+                            .get("ExternalAccessPolicy")
+                            .and_then(|(_, v)| v.as_str())
+                            .is_some_and(|p| p.trim().trim_start_matches("Tag:").eq_ignore_ascii_case(&tag))
+                    })
+                    .count();
+                let evidence = json!({ "source": policy.location(None), "users_checked": users.len(), "holders": holders });
+                let outcome = if holders > 0 {
+                    Outcome::pass(policy.object.label(), format!("granted to {holders} of {} users listed", users.len()))
+                } else {
+                    Outcome::fail(policy.object.label(), format!("granted to none of the {} users listed", users.len()))
+                };
+                outcome.evidence(evidence).var("identity", tag)
+            })
+            .collect()
+    }
+
+    fn validate(&self) -> Vec<String> {
+        if self.enabling.is_empty() { vec!["`enabling` names no property".into()] } else { Vec::new() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::{parse, run, statuses};
+    use crate::findings::Status;
+
+    #[test]
+    fn tag_policy_holders() {
+        let check: PolicyGranted = parse(r#"enabling = ["EnablePublicCloudAccess"]"#);
+        let snap = |user_policy: &str| {
+            format!(r#"{{"Get-CsExternalAccessPolicy":[{{"Identity":"Tag:PIC","EnablePublicCloudAccess":true}}],
+                "Get-CsUser":[{{"SipAddress":"sip:a@contoso.com","ExternalAccessPolicy":"{user_policy}"}}]}}"#)
+        };
+        assert_eq!(statuses(&run(&check, &snap("PIC"), &[])), [Status::Pass]);
+        assert_eq!(statuses(&run(&check, &snap("Other"), &[])), [Status::Fail]);
+    }
+}

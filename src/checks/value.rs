@@ -1,0 +1,325 @@
+//! Reading exported property values and comparing them with what a rule
+//! expects. Format-List gives text ("True", "5061"), JSON gives types, and
+//! Windows PowerShell writes enums as numbers: all are read here, once.
+
+use std::fmt;
+
+use regex::Regex;
+use serde::de::{self, Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::facts::snapshot::ConfigObject;
+
+/// A literal a rule compares with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Bool(bool),
+    Int(i64),
+    Text(String),
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::Bool(true) => f.write_str("True"),
+            Scalar::Bool(false) => f.write_str("False"),
+            Scalar::Int(i) => write!(f, "{i}"),
+            Scalar::Text(t) if t.is_empty() => f.write_str("empty"),
+            Scalar::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// What a property must look like.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    Equals(Scalar),
+    OneOf(Vec<Scalar>),
+    Matches(Regex),
+    ContainsAll(Vec<String>),
+    Empty(bool),
+}
+
+/// The outcome of comparing one property.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Match,
+    Mismatch,
+    /// The value cannot be judged: the reason says why.
+    Indeterminate(String),
+}
+
+impl fmt::Display for Matcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Matcher::Equals(s) => write!(f, "{s}"),
+            Matcher::OneOf(items) => {
+                let items: Vec<String> = items.iter().map(|s| s.to_string()).collect();
+                write!(f, "one of {}", items.join(", "))
+            }
+            Matcher::Matches(re) => write!(f, "matching /{}/", re.as_str()),
+            Matcher::ContainsAll(items) => write!(f, "containing {}", items.join(", ")),
+            Matcher::Empty(true) => f.write_str("empty"),
+            Matcher::Empty(false) => f.write_str("not empty"),
+        }
+    }
+}
+
+/// How a value is shown in messages: as the Management Shell prints it.
+pub fn show(value: &Value) -> String {
+    match value {
+        Value::Null => "empty".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if s.trim().is_empty() => "empty".into(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => format!("{{{}}}", items.iter().map(show).collect::<Vec<_>>().join(", ")),
+        Value::Object(_) => value.to_string(),
+    }
+}
+
+/// A boolean as exported: JSON true/false, Format-List True/False, `$true`,
+/// or 1/0.
+pub fn as_bool(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(1) => Some(true),
+            Some(0) => Some(false),
+            _ => None,
+        },
+        Value::String(s) => match s.trim().trim_start_matches('$').to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        _ => false,
+    }
+}
+
+/// The items of a list property: a JSON list, a Format-List `{a, b}` list,
+/// or the comma-separated string some cmdlets take and print back.
+pub fn as_list(value: &Value) -> Vec<String> {
+    match value {
+        Value::Array(items) => items.iter().flat_map(as_list).collect(),
+        Value::String(s) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        Value::Null => Vec::new(),
+        other => vec![show(other)],
+    }
+}
+
+/// Text of a scalar value, for string comparisons.
+pub fn as_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Null => Some(String::new()),
+        Value::Bool(_) | Value::Number(_) => Some(show(value)),
+        _ => None,
+    }
+}
+
+impl Matcher {
+    /// Compares the property `name` of `object` (which must be present).
+    pub fn check(&self, object: &ConfigObject, name: &str, value: &Value) -> Verdict {
+        let truncated = object.is_truncated(name);
+        match self {
+            Matcher::Equals(expected) => equals(expected, value, truncated),
+            Matcher::OneOf(options) => {
+                let verdicts: Vec<Verdict> = options.iter().map(|o| equals(o, value, truncated)).collect();
+                if verdicts.contains(&Verdict::Match) {
+                    Verdict::Match
+                } else {
+                    verdicts.into_iter().find(|v| v != &Verdict::Mismatch).unwrap_or(Verdict::Mismatch)
+                }
+            }
+            Matcher::Matches(re) => match as_text(value) {
+                Some(text) if re.is_match(&text) => Verdict::Match,
+                Some(_) if truncated => Verdict::Indeterminate(cut_short(name)),
+                _ => Verdict::Mismatch,
+            },
+            Matcher::ContainsAll(required) => {
+                let items: Vec<String> = as_list(value).iter().map(|s| s.to_ascii_lowercase()).collect();
+                let missing = required.iter().any(|r| !items.contains(&r.to_ascii_lowercase()));
+                match (missing, truncated) {
+                    (false, _) => Verdict::Match,
+                    (true, true) => Verdict::Indeterminate(cut_short(name)),
+                    (true, false) => Verdict::Mismatch,
+                }
+            }
+            Matcher::Empty(want) => match (is_empty(value) == *want, truncated) {
+                (true, _) => Verdict::Match,
+                _ => Verdict::Mismatch,
+            },
+        }
+    }
+}
+
+fn cut_short(name: &str) -> String {
+    format!(
+        "the console cut {name} short with `...`, so its full value is unknown; export again after `$FormatEnumerationLimit = -1`, or as JSON"
+    )
+}
+
+fn equals(expected: &Scalar, value: &Value, truncated: bool) -> Verdict {
+    let verdict = |same: bool| if same { Verdict::Match } else { Verdict::Mismatch };
+    match expected {
+        Scalar::Bool(want) => match (value, as_bool(value)) {
+            (_, Some(got)) => verdict(got == *want),
+            (v, None) if is_empty(v) => Verdict::Mismatch,
+            (v, None) => Verdict::Indeterminate(format!("{} is not True or False", show(v))),
+        },
+        Scalar::Int(want) => match value {
+            Value::Number(n) => verdict(n.as_i64() == Some(*want)),
+            Value::String(s) => verdict(s.trim().parse::<i64>().ok() == Some(*want)),
+            _ => Verdict::Mismatch,
+        },
+        Scalar::Text(want) => match value {
+            // Windows PowerShell's ConvertTo-Json writes enums as numbers, and
+            // Microsoft documents the names only: a number cannot be judged.
+            Value::Number(n) if want.parse::<f64>().is_err() => Verdict::Indeterminate(format!(
+                "the export writes this setting as the number {n}, and the number behind each name ({want}, …) is not documented; export with `[string]` casts or PowerShell 7's `ConvertTo-Json -EnumsAsStrings`"
+            )),
+            _ => match as_text(value) {
+                Some(_) if truncated => Verdict::Indeterminate("the value was cut short with `...`".into()),
+                Some(text) => verdict(text.eq_ignore_ascii_case(want.trim())),
+                None => Verdict::Mismatch,
+            },
+        },
+    }
+}
+
+fn scalar_from(value: &toml::Value) -> Option<Scalar> {
+    match value {
+        toml::Value::Boolean(b) => Some(Scalar::Bool(*b)),
+        toml::Value::Integer(i) => Some(Scalar::Int(*i)),
+        toml::Value::String(s) => Some(Scalar::Text(s.clone())),
+        _ => None,
+    }
+}
+
+impl<'de> Deserialize<'de> for Matcher {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const EXPECTED: &str =
+            "a value (true, 5061, \"text\") or a table with one of `equals`, `one_of`, `matches`, `contains_all`, `empty`";
+        let value = toml::Value::deserialize(deserializer)?;
+        if let Some(scalar) = scalar_from(&value) {
+            return Ok(Matcher::Equals(scalar));
+        }
+        let toml::Value::Table(table) = value else {
+            return Err(de::Error::custom(format!("expected {EXPECTED}")));
+        };
+        if table.len() != 1 {
+            return Err(de::Error::custom(format!("expected {EXPECTED}")));
+        }
+        let (op, arg) = table.into_iter().next().expect("one entry");
+        let list = |arg: &toml::Value| -> Result<Vec<toml::Value>, D::Error> {
+            match arg {
+                toml::Value::Array(items) if !items.is_empty() => Ok(items.clone()),
+                _ => Err(de::Error::custom(format!("`{op}` takes a non-empty list"))),
+            }
+        };
+        match op.as_str() {
+            "equals" => scalar_from(&arg)
+                .map(Matcher::Equals)
+                .ok_or_else(|| de::Error::custom("`equals` takes a boolean, an integer or a string")),
+            "one_of" => list(&arg)?
+                .iter()
+                .map(|v| scalar_from(v).ok_or_else(|| de::Error::custom("`one_of` takes booleans, integers or strings")))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Matcher::OneOf),
+            "matches" => match arg {
+                toml::Value::String(pattern) => Regex::new(&pattern)
+                    .map(Matcher::Matches)
+                    .map_err(|e| de::Error::custom(format!("`matches`: invalid regular expression: {e}"))),
+                _ => Err(de::Error::custom("`matches` takes a regular expression string")),
+            },
+            "contains_all" => list(&arg)?
+                .iter()
+                .map(|v| v.as_str().map(str::to_string).ok_or_else(|| de::Error::custom("`contains_all` takes strings")))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Matcher::ContainsAll),
+            "empty" => arg.as_bool().map(Matcher::Empty).ok_or_else(|| de::Error::custom("`empty` takes true or false")),
+            other => Err(de::Error::custom(format!("unknown operator `{other}`: expected {EXPECTED}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj() -> ConfigObject {
+        ConfigObject::new(crate::facts::snapshot::ObjectKind::PublicProvider)
+    }
+
+    #[test]
+    fn booleans_in_every_spelling() {
+        let m = Matcher::Equals(Scalar::Bool(true));
+        for v in [json!(true), json!("True"), json!("$true"), json!(1)] {
+            assert_eq!(m.check(&obj(), "X", &v), Verdict::Match, "{v}");
+        }
+        for v in [json!(false), json!("False"), json!(null), json!("")] {
+            assert_eq!(m.check(&obj(), "X", &v), Verdict::Mismatch, "{v}");
+        }
+        assert!(matches!(m.check(&obj(), "X", &json!("yes")), Verdict::Indeterminate(_)));
+    }
+
+    #[test]
+    fn numeric_enums_are_not_guessed() {
+        let m = Matcher::Equals(Scalar::Text("UseSourceVerification".into()));
+        assert!(matches!(m.check(&obj(), "VerificationLevel", &json!(2)), Verdict::Indeterminate(_)));
+        assert_eq!(m.check(&obj(), "VerificationLevel", &json!("usesourceverification")), Verdict::Match);
+        assert_eq!(Matcher::Equals(Scalar::Int(5061)).check(&obj(), "P", &json!("5061")), Verdict::Match);
+    }
+
+    #[test]
+    fn lists_and_truncation() {
+        let m = Matcher::ContainsAll(vec!["msn.com".into(), "hotmail.com".into()]);
+        assert_eq!(m.check(&obj(), "L", &json!("msn.com,outlook.com,live.com,hotmail.com")), Verdict::Match);
+        assert_eq!(m.check(&obj(), "L", &json!(["msn.com"])), Verdict::Mismatch);
+        let mut cut = obj();
+        cut.truncated.push("L".into());
+        assert!(matches!(m.check(&cut, "L", &json!(["msn.com", "outlook.com"])), Verdict::Indeterminate(_)));
+    }
+}
+
+/// Reads a property, inferring what an export leaves implicit: the Access
+/// Edge configuration's routing method is visible in its shape (DNS SRV
+/// routing objects carry `EnablePartnerDiscovery`, default-route objects
+/// `DefaultRouteFqdn`) even when `RoutingMethod` is missing or a number.
+/// Returns the exported name, the value, and how it was inferred if it was.
+pub fn read_property(object: &ConfigObject, name: &str) -> Option<(String, Value, Option<&'static str>)> {
+    use crate::facts::snapshot::ObjectKind;
+    let plain = object.get(name).map(|(k, v)| (k.to_string(), v.clone(), None));
+    let routing = object.kind == ObjectKind::AccessEdgeConfiguration && name.eq_ignore_ascii_case("RoutingMethod");
+    if !routing || plain.as_ref().is_some_and(|(_, v, _)| !v.is_number()) {
+        return plain;
+    }
+    let shape = if object.get("DefaultRouteFqdn").is_some() {
+        Some("UseDefaultRouting")
+    } else if object.get("EnablePartnerDiscovery").is_some() || object.get("BeClearingHouse").is_some() {
+        Some("UseDnsSrvRouting")
+    } else {
+        None
+    };
+    match shape {
+        Some(method) => Some((
+            "RoutingMethod".into(),
+            Value::String(method.into()),
+            Some("inferred from the object's shape: DNS SRV routing exports EnablePartnerDiscovery, default routing DefaultRouteFqdn"),
+        )),
+        None => plain,
+    }
+}

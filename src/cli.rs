@@ -1,0 +1,143 @@
+//! The command line (contract: the flags and their meaning are fixed).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::rules::{Profile, Severity};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fedscan",
+    version,
+    about = "Audits Lync Server 2013 / Skype for Business Server SIP federation and Lync–Skype connectivity",
+    long_about = "Audits a Lync Server 2013 / Skype for Business Server deployment for SIP federation and \
+                  Lync–Skype connectivity (public IM connectivity): the Access Edge configuration, external \
+                  access policies, public and hosting providers and allowed/blocked domains, from a \
+                  configuration snapshot (Format-List text or JSON).\n\n\
+                  Exit codes of `scan`: 0 no failure at or above --fail-on; 1 failures at or above --fail-on; \
+                  2 usage or input error; 3 no failure at the threshold but some checks could not be evaluated."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit a deployment: configuration snapshots now; live DNS, TLS and SIP later.
+    Scan(ScanArgs),
+    /// List, explain and validate rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// SIP domains to audit. Live DNS/TLS/SIP probing is not available yet:
+    /// with --offline they are taken as the deployment's SIP domains.
+    #[arg(value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+
+    /// Configuration snapshot: a file (Format-List text or JSON, any of UTF-8
+    /// and UTF-16) or a directory of them. Repeatable.
+    #[arg(long, short = 'c', value_name = "PATH")]
+    pub config: Vec<PathBuf>,
+
+    /// Do not touch the network: audit snapshots and saved facts only.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Profiles to audit for (repeatable). Default: federation and skype.
+    #[arg(long, value_enum, value_name = "PROFILE")]
+    pub profile: Vec<Profile>,
+
+    /// Directory (or file) of extra rules in TOML. Repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+
+    /// Run only these rules: IDs, ID prefixes ending in * (CFG-AEC-*), or profiles.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Do not run these rules: IDs, ID prefixes ending in *, or profiles.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub skip: Vec<String>,
+
+    /// A partner domain to check the allowed/blocked lists for. Repeatable.
+    #[arg(long, value_name = "DOMAIN")]
+    pub partner: Vec<String>,
+
+    /// Evaluate saved facts instead of gathering them.
+    #[arg(long, value_name = "FILE")]
+    pub facts: Option<PathBuf>,
+
+    /// Save the gathered facts, to replay them later with --facts.
+    #[arg(long, value_name = "FILE")]
+    pub save_facts: Option<PathBuf>,
+
+    /// Evaluate as of this time (RFC 3339, e.g. 2026-01-31T00:00:00Z).
+    /// Default: now, or the time the facts were gathered when replaying.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Lowest severity of a failure that makes the exit code 1.
+    #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
+    pub fail_on: Severity,
+
+    /// Colour in the table: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// DNS resolver for live checks (not available yet).
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub resolver: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules.
+    List {
+        /// Only the rules of this profile.
+        #[arg(long, value_enum)]
+        profile: Option<Profile>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Extra rules to include.
+        #[arg(long, value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Show a rule: what it checks, why, and how to fix a failure.
+    Explain {
+        #[arg(value_name = "RULE")]
+        id: String,
+        /// Extra rules to include.
+        #[arg(long, value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
+    /// Check rule files without scanning anything.
+    Validate {
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+    },
+}

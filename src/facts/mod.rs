@@ -1,0 +1,104 @@
+//! Facts: everything fedscan observed, as one document that serializes
+//! (`--save-facts`) and loads back (`--facts`). Facts are observations, never
+//! verdicts; rules judge them.
+
+pub mod config_view;
+pub mod snapshot;
+
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use snapshot::SnapshotFact;
+
+pub const FACTS_SCHEMA: &str = "fedscan.facts/1";
+
+/// A file fedscan could not use, with the place that made it unusable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputError {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// What the user asked to be looked at; recorded so that a replay evaluates
+/// the same question.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Inputs {
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub partners: Vec<String>,
+    #[serde(default)]
+    pub config: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    pub schema: String,
+    pub tool_version: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub gathered_at: OffsetDateTime,
+    pub inputs: Inputs,
+    #[serde(default)]
+    pub snapshots: Vec<SnapshotFact>,
+    /// Inputs that could not be read; kept so a replay reports them too.
+    #[serde(default)]
+    pub input_errors: Vec<InputError>,
+}
+
+impl Facts {
+    pub fn new(inputs: Inputs, gathered_at: OffsetDateTime) -> Self {
+        Facts {
+            schema: FACTS_SCHEMA.to_string(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            gathered_at,
+            inputs,
+            snapshots: Vec::new(),
+            input_errors: Vec::new(),
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Facts, InputError> {
+        let display = path.display().to_string();
+        let error = |line, column, message| InputError { path: display.clone(), line, column, message };
+        let text = std::fs::read_to_string(path).map_err(|e| error(None, None, format!("cannot read: {e}")))?;
+        let facts: Facts = serde_json::from_str(&text).map_err(|e| {
+            let full = e.to_string();
+            let message = full.rfind(" at line ").map_or(full.as_str(), |i| &full[..i]).to_string();
+            error(Some(e.line()), Some(e.column()), format!("not a fedscan facts file: {message}"))
+        })?;
+        if facts.schema != FACTS_SCHEMA {
+            return Err(error(
+                None,
+                None,
+                format!("facts schema {:?} is not supported (expected {FACTS_SCHEMA:?})", facts.schema),
+            ));
+        }
+        Ok(facts)
+    }
+
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let mut text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        text.push('\n');
+        std::fs::write(path, text)
+    }
+}

@@ -1,0 +1,183 @@
+//! Byte-level reading of snapshot files: Windows PowerShell writes UTF-16LE
+//! with a BOM when output is redirected with `>`, PowerShell 7 writes UTF-8,
+//! and pastes arrive in whatever the editor saved.
+
+use serde::{Deserialize, Serialize};
+
+use super::ParseError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    Utf8,
+    Utf8Bom,
+    Utf16le,
+    Utf16be,
+    /// Not valid UTF-8; read byte for byte as Windows-1252/Latin-1.
+    Latin1,
+}
+
+#[derive(Debug)]
+pub(super) struct Decoded {
+    pub text: String,
+    pub encoding: Encoding,
+    pub note: Option<String>,
+}
+
+pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
+    let plain = |text: String, encoding| Decoded { text, encoding, note: None };
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return utf8(rest).map(|t| plain(t, Encoding::Utf8Bom));
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return utf16(rest, u16::from_le_bytes).map(|t| plain(t, Encoding::Utf16le));
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return utf16(rest, u16::from_be_bytes).map(|t| plain(t, Encoding::Utf16be));
+    }
+    // UTF-16 without a BOM (some tools drop it): ASCII text then has a NUL in
+    // every second byte.
+    if looks_like_bomless_utf16(bytes) {
+        let le = bytes.len() >= 2 && bytes[1] == 0;
+        let text = if le {
+            utf16(bytes, u16::from_le_bytes)?
+        } else {
+            utf16(bytes, u16::from_be_bytes)?
+        };
+        return Ok(Decoded {
+            text,
+            encoding: if le { Encoding::Utf16le } else { Encoding::Utf16be },
+            note: Some("UTF-16 without a byte-order mark; read as UTF-16".into()),
+        });
+    }
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(binary(offset));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            check_text(text)?;
+            Ok(plain(text.to_string(), Encoding::Utf8))
+        }
+        Err(_) => {
+            let text: String = bytes.iter().map(|&b| b as char).collect();
+            check_text(&text)?;
+            Ok(Decoded {
+                text,
+                encoding: Encoding::Latin1,
+                note: Some("not valid UTF-8; read as Windows-1252/Latin-1".into()),
+            })
+        }
+    }
+}
+
+fn utf8(bytes: &[u8]) -> Result<String, ParseError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+        ParseError::at_line(line, "the file starts with a UTF-8 byte-order mark but is not valid UTF-8")
+    })?;
+    check_text(text)?;
+    Ok(text.to_string())
+}
+
+fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, ParseError> {
+    if bytes.len() % 2 != 0 {
+        return Err(ParseError {
+            line: None,
+            column: None,
+            message: "UTF-16 file with an odd number of bytes: it was cut short or is not UTF-16".into(),
+        });
+    }
+    let units: Vec<u16> = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]])).collect();
+    let text = String::from_utf16(&units).map_err(|_| ParseError {
+        line: None,
+        column: None,
+        message: "invalid UTF-16 (unpaired surrogate): the file is damaged or not UTF-16".into(),
+    })?;
+    check_text(&text)?;
+    Ok(text)
+}
+
+fn looks_like_bomless_utf16(bytes: &[u8]) -> bool {
+    let sample = &bytes[..bytes.len().min(256) & !1];
+    if sample.len() < 8 {
+        return false;
+    }
+    let pairs = sample.len() / 2;
+    let zero_odd = sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    let zero_even = sample.iter().step_by(2).filter(|&&b| b == 0).count();
+    (zero_odd * 10 >= pairs * 9 && zero_even == 0) || (zero_even * 10 >= pairs * 9 && zero_odd == 0)
+}
+
+/// Rejects binary data: text exports hold no control characters beyond tab,
+/// line breaks, form feed and the occasional escape sequence.
+fn check_text(text: &str) -> Result<(), ParseError> {
+    let mut controls = 0usize;
+    let mut total = 0usize;
+    for (i, c) in text.char_indices() {
+        total += 1;
+        if c == '\0' {
+            return Err(binary(i));
+        }
+        if c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c' | '\x1b') {
+            controls += 1;
+        }
+    }
+    if total > 0 && controls * 100 > total {
+        return Err(ParseError {
+            line: None,
+            column: None,
+            message: format!(
+                "binary data ({controls} control characters in {total}); expected Format-List text or JSON"
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn binary(offset: usize) -> ParseError {
+    ParseError {
+        line: None,
+        column: None,
+        message: format!("binary data (a NUL byte at offset {offset}); expected Format-List text or JSON"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16le_bom(s: &str) -> Vec<u8> {
+        let mut out = vec![0xFF, 0xFE];
+        out.extend(s.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        out
+    }
+
+    #[test]
+    fn reads_each_encoding() {
+        let text = "Identity : Global\r\nAllowFederatedUsers : True\r\n";
+        assert_eq!(decode(text.as_bytes()).unwrap().encoding, Encoding::Utf8);
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice(text.as_bytes());
+        assert_eq!(decode(&bom).unwrap().encoding, Encoding::Utf8Bom);
+        let le = decode(&utf16le_bom(text)).unwrap();
+        assert_eq!((le.encoding, le.text.as_str()), (Encoding::Utf16le, text));
+        let mut be = vec![0xFE, 0xFF];
+        be.extend(text.encode_utf16().flat_map(|u| u.to_be_bytes()));
+        assert_eq!(decode(&be).unwrap().text, text);
+        let bomless: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        assert_eq!(decode(&bomless).unwrap().encoding, Encoding::Utf16le);
+        let latin = b"Description : caf\xe9\n";
+        let d = decode(latin).unwrap();
+        assert_eq!((d.encoding, d.text.as_str()), (Encoding::Latin1, "Description : café\n"));
+    }
+
+    #[test]
+    fn refuses_binary_and_damaged_utf16() {
+        assert!(decode(b"abc\0def").unwrap_err().message.contains("offset 3"));
+        let mut odd = utf16le_bom("Identity : Global");
+        odd.pop();
+        assert!(decode(&odd).unwrap_err().message.contains("odd number"));
+        let noise: Vec<u8> = (0u32..4096).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8 | 1).collect();
+        assert!(decode(&noise).is_err());
+    }
+}

@@ -1,0 +1,313 @@
+//! Configuration snapshots: what `--config` reads. A snapshot file becomes a
+//! [`SnapshotFact`]: the objects it holds, which cmdlets it captured, and notes
+//! about anything the parser had to pass over. Parsing never judges a value.
+
+mod classify;
+mod decode;
+mod format_list;
+mod json;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use classify::{cmdlet_kind, kind_from_file_name};
+pub use decode::Encoding;
+
+use crate::facts::InputError;
+
+/// Largest snapshot we read. Real exports are a few kilobytes; anything much
+/// larger is the wrong file, and reading it whole would cost memory for nothing.
+pub const MAX_SNAPSHOT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The configuration objects fedscan understands, named after what the
+/// `Get-Cs*` cmdlets return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ObjectKind {
+    AccessEdgeConfiguration,
+    ExternalAccessPolicy,
+    PublicProvider,
+    HostingProvider,
+    AllowedDomain,
+    BlockedDomain,
+    SipDomain,
+    EdgeService,
+    Certificate,
+    TenantFederationConfiguration,
+    User,
+    ServerVersion,
+    /// Output of a cmdlet fedscan does not read (kept, ignored).
+    Other,
+}
+
+impl ObjectKind {
+    pub const ALL: [ObjectKind; 12] = [
+        ObjectKind::AccessEdgeConfiguration,
+        ObjectKind::ExternalAccessPolicy,
+        ObjectKind::PublicProvider,
+        ObjectKind::HostingProvider,
+        ObjectKind::AllowedDomain,
+        ObjectKind::BlockedDomain,
+        ObjectKind::SipDomain,
+        ObjectKind::EdgeService,
+        ObjectKind::Certificate,
+        ObjectKind::TenantFederationConfiguration,
+        ObjectKind::User,
+        ObjectKind::ServerVersion,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectKind::AccessEdgeConfiguration => "AccessEdgeConfiguration",
+            ObjectKind::ExternalAccessPolicy => "ExternalAccessPolicy",
+            ObjectKind::PublicProvider => "PublicProvider",
+            ObjectKind::HostingProvider => "HostingProvider",
+            ObjectKind::AllowedDomain => "AllowedDomain",
+            ObjectKind::BlockedDomain => "BlockedDomain",
+            ObjectKind::SipDomain => "SipDomain",
+            ObjectKind::EdgeService => "EdgeService",
+            ObjectKind::Certificate => "Certificate",
+            ObjectKind::TenantFederationConfiguration => "TenantFederationConfiguration",
+            ObjectKind::User => "User",
+            ObjectKind::ServerVersion => "ServerVersion",
+            ObjectKind::Other => "Other",
+        }
+    }
+
+    /// The cmdlet whose output holds this kind of object, for messages that
+    /// tell the user what to export.
+    pub fn cmdlet(self) -> &'static str {
+        match self {
+            ObjectKind::AccessEdgeConfiguration => "Get-CsAccessEdgeConfiguration",
+            ObjectKind::ExternalAccessPolicy => "Get-CsExternalAccessPolicy",
+            ObjectKind::PublicProvider => "Get-CsPublicProvider",
+            ObjectKind::HostingProvider => "Get-CsHostingProvider",
+            ObjectKind::AllowedDomain => "Get-CsAllowedDomain",
+            ObjectKind::BlockedDomain => "Get-CsBlockedDomain",
+            ObjectKind::SipDomain => "Get-CsSipDomain",
+            ObjectKind::EdgeService => "Get-CsService -EdgeServer",
+            ObjectKind::Certificate => "Get-CsCertificate",
+            ObjectKind::TenantFederationConfiguration => "Get-CsTenantFederationConfiguration",
+            ObjectKind::User => "Get-CsUser",
+            ObjectKind::ServerVersion => "Get-CsServerVersion",
+            ObjectKind::Other => "Get-Cs*",
+        }
+    }
+
+    /// Kinds of which a deployment has exactly one instance: an empty answer
+    /// from their cmdlet means the export failed, not that nothing is set.
+    pub fn is_singleton(self) -> bool {
+        matches!(
+            self,
+            ObjectKind::AccessEdgeConfiguration | ObjectKind::TenantFederationConfiguration
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SnapshotFormat {
+    FormatList,
+    Json,
+}
+
+/// A cmdlet whose output the snapshot holds. `complete` is false when the
+/// transcript shows the command failing, so its silence proves nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capture {
+    pub kind: ObjectKind,
+    pub cmdlet: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    pub complete: bool,
+}
+
+/// Something the parser passed over or could not read with certainty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// One object of a snapshot: its properties exactly as exported (Format-List
+/// values stay text; JSON keeps its types).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigObject {
+    pub kind: ObjectKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cmdlet: Option<String>,
+    /// First line of the object in a Format-List file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// JSON pointer of the object in a JSON file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    pub properties: serde_json::Map<String, Value>,
+    /// Line of each property in a Format-List file.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub property_lines: BTreeMap<String, usize>,
+    /// Properties whose value the console cut short with `...`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub truncated: Vec<String>,
+}
+
+impl ConfigObject {
+    pub fn new(kind: ObjectKind) -> Self {
+        ConfigObject {
+            kind,
+            cmdlet: None,
+            line: None,
+            pointer: None,
+            properties: serde_json::Map::new(),
+            property_lines: BTreeMap::new(),
+            truncated: Vec::new(),
+        }
+    }
+
+    /// A property by name, ignoring case as PowerShell does. Returns the name
+    /// as exported together with the value.
+    pub fn get(&self, name: &str) -> Option<(&str, &Value)> {
+        self.properties
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(k, v)| (k.as_str(), v))
+    }
+
+    pub fn is_truncated(&self, name: &str) -> bool {
+        self.truncated.iter().any(|t| t.eq_ignore_ascii_case(name))
+    }
+
+    /// The object's identity as the cmdlets print it, falling back to the
+    /// property that names the object when `Identity` is absent.
+    pub fn identity(&self) -> Option<String> {
+        ["Identity", "Name", "Domain", "Fqdn", "SipAddress", "Thumbprint"]
+            .iter()
+            .filter_map(|k| self.get(k))
+            .find_map(|(_, v)| match v {
+                Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+                _ => None,
+            })
+    }
+
+    /// How findings name this object: `Kind[Identity]`.
+    pub fn label(&self) -> String {
+        match self.identity() {
+            Some(id) => format!("{}[{}]", self.kind.name(), id),
+            None => self.kind.name().to_string(),
+        }
+    }
+
+    /// Where the object, or one of its properties, is in its file.
+    pub fn location(&self, path: &str, property: Option<&str>) -> String {
+        let prop_line = property.and_then(|p| {
+            self.property_lines
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(p))
+                .map(|(_, l)| *l)
+        });
+        match (prop_line.or(self.line), &self.pointer) {
+            (Some(line), _) => format!("{path}:{line}"),
+            (None, Some(pointer)) => format!("{path}#{pointer}"),
+            (None, None) => path.to_string(),
+        }
+    }
+}
+
+/// What one `--config` file held.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotFact {
+    pub path: String,
+    pub format: SnapshotFormat,
+    pub encoding: Encoding,
+    pub captures: Vec<Capture>,
+    pub objects: Vec<ConfigObject>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+}
+
+/// What a parser returns before the file-level details are added.
+#[derive(Debug, Default)]
+struct Parsed {
+    captures: Vec<Capture>,
+    objects: Vec<ConfigObject>,
+    notes: Vec<Note>,
+}
+
+/// A parser's refusal: where and why.
+#[derive(Debug)]
+struct ParseError {
+    line: Option<usize>,
+    column: Option<usize>,
+    message: String,
+}
+
+impl ParseError {
+    fn at_line(line: usize, message: impl Into<String>) -> Self {
+        ParseError { line: Some(line), column: None, message: message.into() }
+    }
+}
+
+/// Reads and parses one snapshot file. `display` is how the path is shown in
+/// messages and recorded in facts.
+pub fn read_snapshot(path: &Path, display: &str) -> Result<SnapshotFact, InputError> {
+    let error = |line: Option<usize>, column: Option<usize>, message: String| InputError {
+        path: display.to_string(),
+        line,
+        column,
+        message,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| error(None, None, format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(error(None, None, "not a regular file".into()));
+    }
+    if meta.len() > MAX_SNAPSHOT_BYTES {
+        return Err(error(
+            None,
+            None,
+            format!(
+                "file is {:.1} MiB; a configuration snapshot is at most {} MiB (is this the right file?)",
+                meta.len() as f64 / (1024.0 * 1024.0),
+                MAX_SNAPSHOT_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| error(None, None, format!("cannot read: {e}")))?;
+    parse_snapshot(&bytes, display).map_err(|e| error(e.line, e.column, e.message))
+}
+
+/// Parses snapshot bytes (any accepted encoding and format).
+fn parse_snapshot(bytes: &[u8], display: &str) -> Result<SnapshotFact, ParseError> {
+    let decoded = decode::decode(bytes)?;
+    let hint = kind_from_file_name(display);
+    let text = decoded.text.as_str();
+    let first = text.trim_start().chars().next();
+    let (format, mut parsed) = match first {
+        None => return Err(ParseError::at_line(1, "file is empty")),
+        Some('{') | Some('[') => (SnapshotFormat::Json, json::parse(text, hint)?),
+        Some(_) => (SnapshotFormat::FormatList, format_list::parse(text, hint)?),
+    };
+    if let Some(note) = decoded.note {
+        parsed.notes.insert(0, Note { line: None, message: note });
+    }
+    Ok(SnapshotFact {
+        path: display.to_string(),
+        format,
+        encoding: decoded.encoding,
+        captures: parsed.captures,
+        objects: parsed.objects,
+        notes: parsed.notes,
+    })
+}
+
+/// Parses snapshot bytes held in memory, as [`read_snapshot`] does a file.
+pub fn parse_snapshot_bytes(bytes: &[u8], display: &str) -> Result<SnapshotFact, InputError> {
+    parse_snapshot(bytes, display).map_err(|e| InputError {
+        path: display.to_string(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    })
+}

@@ -1,0 +1,15 @@
+//! fedscan audits a Lync Server 2013 / Skype for Business Server deployment
+//! for SIP federation and Lync–Skype connectivity.
+//!
+//! Data flows one way: inputs → [`facts`] (gathered by [`engine`]) →
+//! [`rules`] instantiating [`checks`] → [`findings`] → [`report`].
+
+pub mod app;
+pub mod checks;
+pub mod cli;
+pub mod engine;
+pub mod facts;
+pub mod findings;
+pub mod report;
+pub mod rules;
+pub mod text;

@@ -1,0 +1,117 @@
+//! The terminal report: one table per target, in the order the JSON lists
+//! them, then the input problems and a summary line. Every string that came
+//! from an input is escaped for the terminal.
+
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+
+use super::{Report, exit_meaning, is_not_run, summary_line};
+use crate::findings::{Finding, Status};
+use crate::text::escape_terminal;
+
+pub struct Style {
+    pub color: bool,
+    /// Terminal width to wrap to; `None` when not writing to a terminal.
+    pub width: Option<u16>,
+}
+
+fn status_cell(status: Status, style: &Style) -> Cell {
+    let cell = Cell::new(status.name().to_uppercase());
+    if !style.color {
+        return cell;
+    }
+    match status {
+        Status::Pass => cell.fg(Color::Green),
+        Status::Fail => cell.fg(Color::Red),
+        Status::Error => cell.fg(Color::Yellow),
+        Status::Skip => cell.fg(Color::DarkGrey),
+    }
+}
+
+fn finding_text(finding: &Finding) -> String {
+    let mut text = escape_terminal(&finding.message).into_owned();
+    if finding.status == Status::Fail {
+        text.push_str("\nFix: ");
+        text.push_str(&escape_terminal(&finding.remediation));
+    }
+    text
+}
+
+pub fn render(report: &Report, style: &Style) -> String {
+    let mut out = String::new();
+    let profiles: Vec<&str> = report.profiles.iter().map(|p| p.name()).collect();
+    out.push_str(&format!(
+        "fedscan {}: profiles {}; evaluated at {}\n",
+        report.tool.version,
+        profiles.join(", "),
+        report.evaluated_at
+    ));
+    if !report.inputs.config.is_empty() {
+        let config: Vec<String> = report.inputs.config.iter().map(|c| escape_terminal(c).into_owned()).collect();
+        out.push_str(&format!("configuration: {}\n", config.join(", ")));
+    }
+    if let Some(facts) = &report.inputs.facts {
+        out.push_str(&format!("facts replayed from {}\n", escape_terminal(facts)));
+    }
+
+    let shown: Vec<&Finding> = report.findings.iter().filter(|f| !is_not_run(f)).collect();
+    let mut start = 0;
+    while start < shown.len() {
+        let target = shown[start].target.clone();
+        let end = start + shown[start..].iter().take_while(|f| f.target == target).count();
+        out.push('\n');
+        out.push_str(&escape_terminal(target.as_deref().unwrap_or("(no target)")));
+        out.push('\n');
+        let mut table = Table::new();
+        table.load_style(presets::UTF8_FULL_CONDENSED);
+        if !style.color {
+            table.force_no_tty();
+        } else {
+            table.enforce_styling();
+        }
+        match style.width {
+            Some(width) => {
+                table.set_content_arrangement(ContentArrangement::Dynamic);
+                table.set_width(width);
+            }
+            None => {
+                table.set_content_arrangement(ContentArrangement::Dynamic);
+                table.set_width(120);
+            }
+        }
+        table.set_header(vec!["Status", "Severity", "Rule", "Finding"]);
+        for finding in &shown[start..end] {
+            table.add_row(vec![
+                status_cell(finding.status, style),
+                Cell::new(finding.severity.name()),
+                Cell::new(&finding.rule),
+                Cell::new(finding_text(finding)),
+            ]);
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+        start = end;
+    }
+
+    if !report.notes.is_empty() {
+        out.push_str("\nNotes on the input:\n");
+        for note in &report.notes {
+            let at = match note.line {
+                Some(line) => format!("{}:{line}", note.path),
+                None => note.path.clone(),
+            };
+            out.push_str(&format!("  {}: {}\n", escape_terminal(&at), escape_terminal(&note.message)));
+        }
+    }
+    if !report.input_errors.is_empty() {
+        out.push_str("\nInputs that could not be read:\n");
+        for error in &report.input_errors {
+            out.push_str(&format!("  {}\n", escape_terminal(&error.to_string())));
+        }
+    }
+    out.push_str(&format!(
+        "\nSummary: {}\n{}\n",
+        summary_line(&report.summary),
+        exit_meaning(report.summary.exit_code, report.fail_on)
+    ));
+    out
+}
