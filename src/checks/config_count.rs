@@ -41,12 +41,13 @@ impl Check for ConfigCount {
         };
         let matching = select(objects, &self.select);
         let names: Vec<String> = matching.iter().map(|l| format!("{} ({})", l.object.label(), l.location(None))).collect();
-        let what = if self.select.is_empty() {
-            format!("{} objects", self.object.name())
-        } else {
-            format!("{} objects with {}", self.object.name(), describe(&self.select))
-        };
         let count = matching.len();
+        let noun = if count == 1 { "object" } else { "objects" };
+        let what = if self.select.is_empty() {
+            format!("{} {noun}", self.object.name())
+        } else {
+            format!("{} {noun} with {}", self.object.name(), describe(&self.select))
+        };
         let listed = if names.is_empty() { String::new() } else { format!(": {}", names.join(", ")) };
         let evidence = json!({ "count": count, "matching": names, "min": self.min, "max": self.max });
         let target = self.object.name();

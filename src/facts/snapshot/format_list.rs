@@ -26,6 +26,8 @@ static TABLE_RULE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^-{2,}([ \t]+
 static ERROR_RECORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(\+[ \t]*(CategoryInfo|FullyQualifiedErrorId)\b|[a-z]+-[a-z]+[ \t]+:[ \t])").unwrap()
 });
+/// `Start-Transcript` frames its header and footer with lines of asterisks.
+static TRANSCRIPT_BANNER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\*{10,}$").unwrap());
 static LINE_BREAK_TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)(<br\s*/?>\s*)+$").unwrap());
 
 /// At most this many "ignored line" notes per file; the rest are counted.
@@ -89,8 +91,16 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
     let mut sections = vec![Section::new(None, None)];
     let mut ignored = 0usize;
     let mut saw_property = false;
+    let mut in_banner = false;
 
     for line in &lines {
+        if TRANSCRIPT_BANNER.is_match(line.text.trim()) {
+            in_banner = !in_banner;
+            continue;
+        }
+        if in_banner {
+            continue;
+        }
         let section = sections.last_mut().expect("at least one section");
         if line.text.is_empty() {
             if let Some(object) = section.objects.last_mut() {
@@ -328,6 +338,14 @@ mod tests {
         assert_eq!(parsed.objects.len(), 1);
         assert_eq!(parsed.objects[0].kind, ObjectKind::SipDomain);
         assert_eq!(parsed.objects[0].line, Some(7));
+    }
+
+    #[test]
+    fn skips_transcript_banners() {
+        let text = "**********************\nWindows PowerShell transcript start\nStart time: 20261120093012\nUsername: CONTOSO\\admin\n**********************\nPS C:\\> Get-CsSipDomain\n\nIdentity  : contoso.com\nName      : contoso.com\nIsDefault : True\n";
+        let parsed = parse(text, None).unwrap();
+        assert!(parsed.notes.is_empty(), "{:?}", parsed.notes);
+        assert_eq!(parsed.objects.len(), 1);
     }
 
     #[test]
