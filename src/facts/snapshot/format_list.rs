@@ -36,12 +36,14 @@ const MAX_IGNORED_NOTES: usize = 10;
 struct Line<'a> {
     number: usize,
     text: &'a str,
-    indented: bool,
+    indent: usize,
 }
 
 #[derive(Default)]
 struct Builder {
     line: usize,
+    /// Indentation of the object's property names; deeper lines continue a value.
+    key_indent: usize,
     /// (name, value text, line, physical line lengths so far)
     props: Vec<(String, String, usize)>,
     /// Length of the last physical line of the last property.
@@ -71,18 +73,13 @@ fn clean(raw: &str) -> String {
 
 pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, ParseError> {
     let cleaned: Vec<String> = text.split('\n').map(clean).collect();
-    let indent = cleaned
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
     let lines: Vec<Line> = cleaned
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            let body = if l.trim().is_empty() || l.trim_start().starts_with("```") { "" } else { &l[indent..] };
-            Line { number: i + 1, text: body, indented: body.starts_with([' ', '\t']) }
+            let blank = l.trim().is_empty() || l.trim_start().starts_with("```");
+            let text = if blank { "" } else { l.as_str() };
+            Line { number: i + 1, text, indent: text.len() - text.trim_start().len() }
         })
         .collect();
     let width = lines.iter().map(|l| l.text.chars().count()).max().unwrap_or(0);
@@ -109,13 +106,14 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
             continue;
         }
         let body = line.text.trim();
+        let deeper = section.objects.last().is_some_and(|o| o.open && line.indent > o.key_indent);
         if TABLE_RULE.is_match(body) {
             return Err(ParseError::at_line(
                 line.number,
                 "this looks like Format-Table output, which cuts values short; export with `| Format-List *` or `| ConvertTo-Json -Depth 4`",
             ));
         }
-        if ERROR_RECORD.is_match(body) {
+        if !deeper && ERROR_RECORD.is_match(body) {
             if !section.failed {
                 parsed.notes.push(Note {
                     line: Some(line.number),
@@ -128,7 +126,7 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
             }
             continue;
         }
-        if !line.indented {
+        if !deeper {
             let command = PROMPT
                 .captures(body)
                 .map(|c| c.get(1).map_or("", |m| m.as_str()).to_string())
@@ -138,8 +136,8 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
                 continue;
             }
         }
-        if !line.indented {
-            if let Some(caps) = PROPERTY.captures(line.text) {
+        if !deeper {
+            if let Some(caps) = PROPERTY.captures(body) {
                 saw_property = true;
                 let name = caps[1].to_string();
                 let value = caps.get(2).map_or("", |m| m.as_str()).trim().to_string();
@@ -148,7 +146,7 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
                     .last()
                     .is_some_and(|o| o.props.iter().any(|(k, _, _)| k.eq_ignore_ascii_case(&name)));
                 if section.objects.is_empty() || repeats {
-                    section.objects.push(Builder { line: line.number, ..Builder::default() });
+                    section.objects.push(Builder { line: line.number, key_indent: line.indent, ..Builder::default() });
                 }
                 let object = section.objects.last_mut().expect("just ensured");
                 object.last_len = line.text.chars().count();
