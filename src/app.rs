@@ -111,7 +111,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         facts.save(path).map_err(|e| usage_error(format!("--save-facts {}: {e}", path.display())))?;
     }
 
-    let evaluated_at = engine::evaluation_time(requested_now, &facts, args.facts.is_some());
+    let evaluated_at = engine::evaluation_time(requested_now, &facts);
     let findings = engine::evaluate(&rules, &selection, &facts, &profiles, evaluated_at);
     let summary = report::summarize(&findings, &facts.input_errors, args.fail_on);
     let code = summary.exit_code;
@@ -194,7 +194,12 @@ fn rules(command: RulesCommand) -> Result<u8, u8> {
                     table.set_header(vec!["Rule", "Severity", "Profiles", "Title"]);
                     for rule in &listed {
                         let profiles: Vec<&str> = rule.profiles.iter().map(|p| p.name()).collect();
-                        table.add_row(vec![rule.id.clone(), rule.severity.to_string(), profiles.join(", "), rule.title.clone()]);
+                        table.add_row(vec![
+                            rule.id.clone(),
+                            rule.severity.to_string(),
+                            profiles.join(", "),
+                            rule.title.clone(),
+                        ]);
                     }
                     format!("{table}\n{} rules\n", listed.len())
                 }
@@ -209,7 +214,12 @@ fn rules(command: RulesCommand) -> Result<u8, u8> {
             };
             let profiles: Vec<&str> = rule.profiles.iter().map(|p| p.name()).collect();
             println!("{}: {}", rule.id, rule.title);
-            println!("severity: {}    profiles: {}    check: {}", rule.severity, profiles.join(", "), rule.check.kind());
+            println!(
+                "severity: {}    profiles: {}    check: {}",
+                rule.severity,
+                profiles.join(", "),
+                rule.check.kind()
+            );
             if let Some(date) = rule.effective_date {
                 println!("in effect from: {date}");
             }
@@ -226,14 +236,13 @@ fn rules(command: RulesCommand) -> Result<u8, u8> {
             let given = sources_from_paths(&paths).map_err(|p| report_rule_problems(&p))?;
             // Check against the built-in IDs too, except where a given file is
             // a built-in file itself (validating the repository's rules/).
-            let mut sources: Vec<RuleSource> = builtin_sources()
-                .into_iter()
-                .filter(|b| !given.iter().any(|g| g.text == b.text))
-                .collect();
+            let mut sources: Vec<RuleSource> =
+                builtin_sources().into_iter().filter(|b| !given.iter().any(|g| g.text == b.text)).collect();
             let builtin_count = sources.len();
             sources.extend(given.iter().cloned());
             let set = load_rules(&sources).map_err(|p| report_rule_problems(&p))?;
-            let checked = set.rules.iter().filter(|r| sources[..builtin_count].iter().all(|b| b.name != r.origin.file)).count();
+            let checked =
+                set.rules.iter().filter(|r| sources[..builtin_count].iter().all(|b| b.name != r.origin.file)).count();
             println!("fedscan: {} file(s), {checked} rule(s): no problems", given.len());
             Ok(exit::CLEAN)
         }

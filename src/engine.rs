@@ -61,7 +61,12 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            errors.push(InputError { path: dir.display().to_string(), line: None, column: None, message: format!("cannot read directory: {e}") });
+            errors.push(InputError {
+                path: dir.display().to_string(),
+                line: None,
+                column: None,
+                message: format!("cannot read directory: {e}"),
+            });
             return;
         }
     };
@@ -73,10 +78,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
     for path in paths {
         if path.is_dir() {
             walk(&path, files, errors);
-        } else if path
-            .extension()
-            .is_some_and(|x| SNAPSHOT_EXTENSIONS.iter().any(|e| x.eq_ignore_ascii_case(e)))
-        {
+        } else if path.extension().is_some_and(|x| SNAPSHOT_EXTENSIONS.iter().any(|e| x.eq_ignore_ascii_case(e))) {
             files.push(path);
         }
     }
@@ -99,7 +101,12 @@ pub async fn gather(inputs: Inputs, files: Vec<PathBuf>, mut errors: Vec<InputEr
             Ok((index, result)) => {
                 results.insert(index, result);
             }
-            Err(e) => errors.push(InputError { path: "(snapshot reader)".into(), line: None, column: None, message: e.to_string() }),
+            Err(e) => errors.push(InputError {
+                path: "(snapshot reader)".into(),
+                line: None,
+                column: None,
+                message: e.to_string(),
+            }),
         }
     }
     for result in results.into_values() {
@@ -113,7 +120,13 @@ pub async fn gather(inputs: Inputs, files: Vec<PathBuf>, mut errors: Vec<InputEr
 }
 
 /// Evaluates the selected rules over the facts.
-pub fn evaluate(rules: &RuleSet, selection: &Selection, facts: &Facts, profiles: &[Profile], now: OffsetDateTime) -> Vec<Finding> {
+pub fn evaluate(
+    rules: &RuleSet,
+    selection: &Selection,
+    facts: &Facts,
+    profiles: &[Profile],
+    now: OffsetDateTime,
+) -> Vec<Finding> {
     let active = Profile::expand(profiles);
     let view = ConfigView::new(facts);
     let ctx = EvalContext { config: &view, now, partners: &facts.inputs.partners };
@@ -140,9 +153,7 @@ pub fn evaluate(rules: &RuleSet, selection: &Selection, facts: &Facts, profiles:
         }
     }
     // Stable: by target, then rule ID; findings without a target last.
-    findings.sort_by(|a, b| {
-        (a.target.is_none(), &a.target, &a.rule).cmp(&(b.target.is_none(), &b.target, &b.rule))
-    });
+    findings.sort_by(|a, b| (a.target.is_none(), &a.target, &a.rule).cmp(&(b.target.is_none(), &b.target, &b.rule)));
     findings
 }
 
@@ -162,12 +173,19 @@ fn not_applicable(rule: &Rule, selection: &Selection, active: &[Profile], now: O
     let names = |profiles: &[Profile]| profiles.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ");
     if !selection.names(rule) && !rule.profiles.iter().any(|p| active.contains(p)) {
         return Some(skip(
-            format!("profile not selected: the rule belongs to {}; the scan ran {}", names(&rule.profiles), names(active)),
+            format!(
+                "profile not selected: the rule belongs to {}; the scan ran {}",
+                names(&rule.profiles),
+                names(active)
+            ),
             NotRun::ProfileNotSelected,
         ));
     }
     if let Some(p) = rule.unless_profiles.iter().find(|p| active.contains(p)) {
-        return Some(skip(format!("does not apply with the {p} profile, whose own rule covers it"), NotRun::ProfileNotSelected));
+        return Some(skip(
+            format!("does not apply with the {p} profile, whose own rule covers it"),
+            NotRun::ProfileNotSelected,
+        ));
     }
     if let Some(date) = rule.effective_date.filter(|d| now.date() < *d) {
         return Some(skip(format!("not yet in effect: applies from {date}"), NotRun::NotYetEffective));
@@ -191,12 +209,8 @@ fn fill_placeholders(template: &str, vars: &BTreeMap<&'static str, String>) -> S
     out
 }
 
-/// When nothing in the facts says otherwise, replayed facts are judged as of
-/// the moment they were gathered, so a replay reproduces the original report.
-pub fn evaluation_time(requested: Option<OffsetDateTime>, facts: &Facts, replay: bool) -> OffsetDateTime {
-    match requested {
-        Some(now) => now,
-        None if replay => facts.gathered_at,
-        None => OffsetDateTime::now_utc(),
-    }
+/// Rules are judged as of `--now`, or else as of the moment the facts were
+/// gathered: a live scan and any later replay of its facts agree.
+pub fn evaluation_time(requested: Option<OffsetDateTime>, facts: &Facts) -> OffsetDateTime {
+    requested.unwrap_or(facts.gathered_at)
 }

@@ -49,13 +49,17 @@ fn mapping(onpremdiag_rule: &str) -> Result<Mapping, &'static str> {
         "RDCheckEdgeCerts" | "RDCheckEdgeExternalDNS" | "RDCheckFederatedDomainDNSRecords" => Err(
             "the verdict comes from a remote PowerShell session to the Edge (New-PSSession, Invoke-Command) and DNS lookups run there, not from configuration data",
         ),
-        "RDCheckSipDomainIsFederated" => Err("the verdict comes from a live request to Microsoft 365's user realm service"),
+        "RDCheckSipDomainIsFederated" => {
+            Err("the verdict comes from a live request to Microsoft 365's user realm service")
+        }
         "RDCheckTLSSettings" => Err(
             "the verdict comes from the Front End's Schannel registry keys; fedscan observes TLS versions on the wire instead",
         ),
-        "RDCheckLyncdiscoverRecord" | "RDCheckSipFedSRVRecords" | "RDCheckSipRecord" | "RDCheckSipTLSSRVRecords" => Err(
-            "the verdict comes from DNS answers (Resolve-DnsName mocks); fedscan's DNS rules judge live DNS facts, which a configuration snapshot does not hold",
-        ),
+        "RDCheckLyncdiscoverRecord" | "RDCheckSipFedSRVRecords" | "RDCheckSipRecord" | "RDCheckSipTLSSRVRecords" => {
+            Err(
+                "the verdict comes from DNS answers (Resolve-DnsName mocks); fedscan's DNS rules judge live DNS facts, which a configuration snapshot does not hold",
+            )
+        }
         "RDCheckCertsExpiring" | "RDCheckSfbServerCertificateExpired" | "RDCheckSfbServerCertificateValid" => Err(
             "certificate cases: their dates are PowerShell expressions relative to the test run ((Get-Date).AddDays(30)), and certificate rules judge certificates, not Get-CsCertificate listings",
         ),
@@ -65,10 +69,26 @@ fn mapping(onpremdiag_rule: &str) -> Result<Mapping, &'static str> {
 
 /// Cases we map but judge differently, on purpose: (index, our verdict, why).
 const DIFFERENCES: &[(usize, Status, &str)] = &[
-    (5, Status::Error, "Get-CsTenantFederationConfiguration returned nothing: the export failed, so fedscan says it could not check rather than that federation is off"),
-    (12, Status::Skip, "AutodiscoverUrl is absent from the export, not empty: ConvertTo-Json and Format-List * always print it, so its absence means a trimmed export, and fedscan does not guess the value"),
-    (44, Status::Fail, "HostsOCSUsers is True: Microsoft's configuration for federating with Microsoft 365 without a split domain sets both EnabledSharedAddressSpace and HostsOCSUsers to False; onpremdiag checks only the first"),
-    (68, Status::Error, "Get-CsAccessEdgeConfiguration returned nothing: every deployment has one, so the export failed and fedscan reports that it could not check"),
+    (
+        5,
+        Status::Error,
+        "Get-CsTenantFederationConfiguration returned nothing: the export failed, so fedscan says it could not check rather than that federation is off",
+    ),
+    (
+        12,
+        Status::Skip,
+        "AutodiscoverUrl is absent from the export, not empty: ConvertTo-Json and Format-List * always print it, so its absence means a trimmed export, and fedscan does not guess the value",
+    ),
+    (
+        44,
+        Status::Fail,
+        "HostsOCSUsers is True: Microsoft's configuration for federating with Microsoft 365 without a split domain sets both EnabledSharedAddressSpace and HostsOCSUsers to False; onpremdiag checks only the first",
+    ),
+    (
+        68,
+        Status::Error,
+        "Get-CsAccessEdgeConfiguration returned nothing: every deployment has one, so the export failed and fedscan reports that it could not check",
+    ),
     (71, Status::Error, "as case 68"),
     (74, Status::Error, "as case 68"),
     (79, Status::Skip, "SharedSipAddressSpace is absent from the export: fedscan does not guess a missing property"),
@@ -80,7 +100,10 @@ const NOT_DECIDABLE: &[(usize, &str)] = &[
     (31, "the failure is about DNS lookups for the default SIP domain, made from the Edge"),
     (33, "the failure is an unreachable Edge (remote session)"),
     (37, "a smoke test of the rule's constructor with no input at all"),
-    (63, "the verdict comes from a mocked Compare-Object result; the configuration is the same as in the passing case 62"),
+    (
+        63,
+        "the verdict comes from a mocked Compare-Object result; the configuration is the same as in the passing case 62",
+    ),
     (64, "as case 63"),
     (65, "a smoke test of the rule's constructor with no input at all"),
 ];

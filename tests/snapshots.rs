@@ -28,10 +28,7 @@ fn property<'a>(fact: &'a SnapshotFact, kind: ObjectKind, name: &str) -> &'a Val
 fn transcript_in_every_encoding_reads_the_same() {
     let plain = read("transcript.txt");
     assert_eq!(plain.format, SnapshotFormat::FormatList);
-    assert_eq!(
-        kinds(&plain),
-        [ObjectKind::AccessEdgeConfiguration, ObjectKind::PublicProvider, ObjectKind::SipDomain]
-    );
+    assert_eq!(kinds(&plain), [ObjectKind::AccessEdgeConfiguration, ObjectKind::PublicProvider, ObjectKind::SipDomain]);
     assert_eq!(property(&plain, ObjectKind::AccessEdgeConfiguration, "AllowFederatedUsers"), "True");
     let list = property(&plain, ObjectKind::PublicProvider, "NameDecorationExcludedDomainList");
     assert_eq!(list.as_array().map(Vec::len), Some(4));

@@ -40,7 +40,8 @@ impl Check for ConfigCount {
             Err(outcome) => return vec![outcome],
         };
         let matching = select(objects, &self.select);
-        let names: Vec<String> = matching.iter().map(|l| format!("{} ({})", l.object.label(), l.location(None))).collect();
+        let names: Vec<String> =
+            matching.iter().map(|l| format!("{} ({})", l.object.label(), l.location(None))).collect();
         let count = matching.len();
         let noun = if count == 1 { "object" } else { "objects" };
         let what = if self.select.is_empty() {
@@ -56,7 +57,8 @@ impl Check for ConfigCount {
                 Outcome::fail(target, format!("{count} {what}, at least {min} needed{listed}"))
             }
             (_, Some(max)) if count > max => {
-                Outcome::fail(target, format!("{count} {what}, at most {max} allowed{listed}")).severity(self.above_max_severity)
+                Outcome::fail(target, format!("{count} {what}, at most {max} allowed{listed}"))
+                    .severity(self.above_max_severity)
             }
             _ => Outcome::pass(target, format!("{count} {what}{listed}")),
         };
@@ -91,7 +93,9 @@ mod tests {
                max = 1
                above_max_severity = "medium""#,
         );
-        let edge = |port: &str, n: u8| format!(r#"{{"Identity":"EdgeServer:e{n}.contoso.com","AccessEdgeExternalSipPort":{port}}}"#);
+        let edge = |port: &str, n: u8| {
+            format!(r#"{{"Identity":"EdgeServer:e{n}.contoso.com","AccessEdgeExternalSipPort":{port}}}"#)
+        };
         let one = run(&check, &format!(r#"{{"Get-CsService":[{}]}}"#, edge("5061", 1)), &[]);
         assert_eq!(statuses(&one), [Status::Pass]);
         let none = run(&check, &format!(r#"{{"Get-CsService":[{}]}}"#, edge("8888", 1)), &[]);

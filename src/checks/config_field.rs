@@ -102,15 +102,23 @@ impl ConfigField {
         match ctx.config.product() {
             None => Some(Outcome::skip(
                 target,
-                format!("applies to {wanted} only, and the product version is unknown; include `Get-CsServerVersion` output"),
+                format!(
+                    "applies to {wanted} only, and the product version is unknown; include `Get-CsServerVersion` output"
+                ),
             )),
             Some(product) if !product.exact => Some(Outcome::skip(
                 target,
-                format!("applies to {wanted} only; the snapshot shows only \"{}\" ({})", product.name, product.evidence),
+                format!(
+                    "applies to {wanted} only; the snapshot shows only \"{}\" ({})",
+                    product.name, product.evidence
+                ),
             )),
-            Some(product) if !self.products.iter().any(|p| p.eq_ignore_ascii_case(&product.name)) => Some(
-                Outcome::skip(target, format!("applies to {wanted} only; this is {} ({})", product.name, product.evidence)),
-            ),
+            Some(product) if !self.products.iter().any(|p| p.eq_ignore_ascii_case(&product.name)) => {
+                Some(Outcome::skip(
+                    target,
+                    format!("applies to {wanted} only; this is {} ({})", product.name, product.evidence),
+                ))
+            }
             Some(_) => None,
         }
     }
@@ -163,11 +171,8 @@ impl Check for ConfigField {
                     "expected": self.expected(),
                 });
                 let target = self.object.name();
-                let passing: Vec<String> = measured
-                    .iter()
-                    .filter(|(_, m)| m.status == Status::Pass)
-                    .map(|(l, _)| l.object.label())
-                    .collect();
+                let passing: Vec<String> =
+                    measured.iter().filter(|(_, m)| m.status == Status::Pass).map(|(l, _)| l.object.label()).collect();
                 let summary = |status: Status| -> Vec<String> {
                     measured
                         .iter()
@@ -182,12 +187,21 @@ impl Check for ConfigField {
                 } else if !summary(Status::Skip).is_empty() {
                     Outcome::skip(
                         target,
-                        format!("no object shows {}, and some cannot tell: {}", self.expectation_text(), summary(Status::Skip).join("; ")),
+                        format!(
+                            "no object shows {}, and some cannot tell: {}",
+                            self.expectation_text(),
+                            summary(Status::Skip).join("; ")
+                        ),
                     )
                 } else {
                     Outcome::fail(
                         target,
-                        format!("no {} has {} ({})", self.object.name(), self.expectation_text(), summary(Status::Fail).join("; ")),
+                        format!(
+                            "no {} has {} ({})",
+                            self.object.name(),
+                            self.expectation_text(),
+                            summary(Status::Fail).join("; ")
+                        ),
                     )
                 };
                 vec![outcome.evidence(evidence)]
@@ -226,10 +240,15 @@ mod tests {
     #[test]
     fn singleton_pass_fail_missing_empty() {
         let check: ConfigField = parse(AEC);
-        let pass = run(&check, r#"{"Get-CsAccessEdgeConfiguration":[{"Identity":"Global","AllowFederatedUsers":true}]}"#, &[]);
+        let pass =
+            run(&check, r#"{"Get-CsAccessEdgeConfiguration":[{"Identity":"Global","AllowFederatedUsers":true}]}"#, &[]);
         assert_eq!(statuses(&pass), [Status::Pass]);
         assert_eq!(pass[0].target, "AccessEdgeConfiguration[Global]");
-        let fail = run(&check, r#"{"Get-CsAccessEdgeConfiguration":[{"AllowFederatedUsers":"False","RoutingMethod":"UseDnsSrvRouting"}]}"#, &[]);
+        let fail = run(
+            &check,
+            r#"{"Get-CsAccessEdgeConfiguration":[{"AllowFederatedUsers":"False","RoutingMethod":"UseDnsSrvRouting"}]}"#,
+            &[],
+        );
         assert_eq!(statuses(&fail), [Status::Fail]);
         assert!(fail[0].message.contains("AllowFederatedUsers is False, expected True"), "{}", fail[0].message);
         let missing = run(&check, r#"{"Get-CsAccessEdgeConfiguration":[{"RoutingMethod":"UseDnsSrvRouting"}]}"#, &[]);
@@ -248,7 +267,9 @@ mod tests {
                quantifier = "any""#,
         );
         let snap = |a: &str, b: &str| {
-            format!(r#"{{"Get-CsExternalAccessPolicy":[{{"Identity":"Global","EnablePublicCloudAccess":{a}}},{{"Identity":"Tag:PIC","EnablePublicCloudAccess":{b}}}]}}"#)
+            format!(
+                r#"{{"Get-CsExternalAccessPolicy":[{{"Identity":"Global","EnablePublicCloudAccess":{a}}},{{"Identity":"Tag:PIC","EnablePublicCloudAccess":{b}}}]}}"#
+            )
         };
         assert_eq!(statuses(&run(&check, &snap("false", "true"), &[])), [Status::Pass]);
         assert_eq!(statuses(&run(&check, &snap("false", "false"), &[])), [Status::Fail]);
@@ -260,7 +281,11 @@ mod tests {
         );
         let none = run(&check, r#"{"Get-CsHostingProvider":[{"Identity":"X","ProxyFqdn":"other.example"}]}"#, &[]);
         assert_eq!(statuses(&none), [Status::Skip]);
-        let one = run(&check, r#"{"Get-CsHostingProvider":[{"Identity":"Skype For Business Online","ProxyFqdn":"SIPFED.online.lync.com","Enabled":false}]}"#, &[]);
+        let one = run(
+            &check,
+            r#"{"Get-CsHostingProvider":[{"Identity":"Skype For Business Online","ProxyFqdn":"SIPFED.online.lync.com","Enabled":false}]}"#,
+            &[],
+        );
         assert_eq!(statuses(&one), [Status::Fail]);
         assert_eq!(one[0].vars["identity"], "Skype For Business Online");
     }

@@ -90,7 +90,10 @@ impl Check for ConfigImplies {
                 } else if !missing.is_empty() {
                     Outcome::skip(label, format!("{} not in the export", missing.join(", ")))
                 } else {
-                    Outcome::pass(label, format!("{} enable(s) access and {} allows it", enabling.join(", "), gate.object.label()))
+                    Outcome::pass(
+                        label,
+                        format!("{} enable(s) access and {} allows it", enabling.join(", "), gate.object.label()),
+                    )
                 };
                 outcome.evidence(evidence)
             })
@@ -124,7 +127,9 @@ mod tests {
                then_expect = { AllowFederatedUsers = true }"#,
         );
         let snap = |pol: bool, aec: bool| {
-            format!(r#"{{"Get-CsExternalAccessPolicy":[{{"Identity":"Global","EnableFederationAccess":{pol}}}],"Get-CsAccessEdgeConfiguration":[{{"Identity":"Global","AllowFederatedUsers":{aec}}}]}}"#)
+            format!(
+                r#"{{"Get-CsExternalAccessPolicy":[{{"Identity":"Global","EnableFederationAccess":{pol}}}],"Get-CsAccessEdgeConfiguration":[{{"Identity":"Global","AllowFederatedUsers":{aec}}}]}}"#
+            )
         };
         assert_eq!(statuses(&run(&check, &snap(true, true), &[])), [Status::Pass]);
         assert_eq!(statuses(&run(&check, &snap(true, false), &[])), [Status::Fail]);

@@ -39,7 +39,8 @@ impl Check for DomainListsDisjoint {
             )
         } else {
             let first = both[0].split(' ').next().unwrap_or_default().to_string();
-            Outcome::fail("AllowedDomain/BlockedDomain", format!("on both lists: {}", both.join("; "))).var("domain", first)
+            Outcome::fail("AllowedDomain/BlockedDomain", format!("on both lists: {}", both.join("; ")))
+                .var("domain", first)
         };
         vec![outcome.evidence(evidence)]
     }
@@ -59,5 +60,4 @@ mod tests {
         let out = run(&DomainListsDisjoint {}, bad, &[]);
         assert_eq!((out[0].status, out[0].vars["domain"].as_str()), (Status::Fail, "a.com"));
     }
-
 }

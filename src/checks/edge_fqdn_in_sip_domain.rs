@@ -44,9 +44,13 @@ impl Check for EdgeFqdnInSipDomain {
                     "sip_domains": domains,
                 });
                 let outcome = match domains.iter().find(|d| is_direct_child(&fqdn, d)) {
-                    Some(domain) => Outcome::pass(label, format!("{fqdn} is a host directly inside SIP domain {domain}")),
+                    Some(domain) => {
+                        Outcome::pass(label, format!("{fqdn} is a host directly inside SIP domain {domain}"))
+                    }
                     None if fqdn.is_empty() => Outcome::fail(label, "AccessEdgeExternalFqdn is empty"),
-                    None => Outcome::fail(label, format!("{fqdn} is not a host directly inside any SIP domain ({list})")),
+                    None => {
+                        Outcome::fail(label, format!("{fqdn} is not a host directly inside any SIP domain ({list})"))
+                    }
                 };
                 outcome.evidence(evidence).var("fqdn", fqdn)
             })
@@ -63,8 +67,10 @@ mod tests {
     #[test]
     fn direct_children_only() {
         let snap = |fqdn: &str| {
-            format!(r#"{{"Get-CsSipDomain":[{{"Identity":"contoso.com","Name":"contoso.com","IsDefault":true}}],
-                "Get-CsService":[{{"Identity":"EdgeServer:e.contoso.net","AccessEdgeExternalFqdn":"{fqdn}"}}]}}"#)
+            format!(
+                r#"{{"Get-CsSipDomain":[{{"Identity":"contoso.com","Name":"contoso.com","IsDefault":true}}],
+                "Get-CsService":[{{"Identity":"EdgeServer:e.contoso.net","AccessEdgeExternalFqdn":"{fqdn}"}}]}}"#
+            )
         };
         assert_eq!(statuses(&run(&EdgeFqdnInSipDomain {}, &snap("sip.contoso.com"), &[])), [Status::Pass]);
         assert_eq!(statuses(&run(&EdgeFqdnInSipDomain {}, &snap("sip.it.contoso.com"), &[])), [Status::Fail]);

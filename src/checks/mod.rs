@@ -150,22 +150,22 @@ impl CheckSpec {
     pub fn validate(&self) -> Vec<String> {
         self.check().validate()
     }
-
 }
 
 /// The objects of `kind`, or the outcome that says why they cannot be read:
 /// not in any snapshot (skip), the cmdlet failed (error), or a one-instance
 /// object missing from its cmdlet's output (error).
+// The error is the finding itself, made once per evaluation: boxing it would
+// only add noise at every call site.
+#[allow(clippy::result_large_err)]
 pub(crate) fn captured<'a>(ctx: &EvalContext<'a>, kind: ObjectKind) -> Result<Vec<Located<'a>>, Outcome> {
     match ctx.config.objects(kind) {
-        Objects::NotCaptured if !ctx.config.has_snapshots() => Err(Outcome::skip(
-            kind.name(),
-            "no configuration snapshot was given (--config)",
-        )),
-        Objects::NotCaptured => Err(Outcome::skip(
-            kind.name(),
-            format!("the snapshot has no `{}` output", kind.cmdlet()),
-        )),
+        Objects::NotCaptured if !ctx.config.has_snapshots() => {
+            Err(Outcome::skip(kind.name(), "no configuration snapshot was given (--config)"))
+        }
+        Objects::NotCaptured => {
+            Err(Outcome::skip(kind.name(), format!("the snapshot has no `{}` output", kind.cmdlet())))
+        }
         Objects::Failed { location } => Err(Outcome::error(
             kind.name(),
             format!("`{}` printed an error ({location}), so its settings could not be read", kind.cmdlet()),
@@ -184,10 +184,7 @@ pub(crate) fn captured<'a>(ctx: &EvalContext<'a>, kind: ObjectKind) -> Result<Ve
 
 /// Keeps the objects whose properties match every selector. Objects lacking
 /// a selected property are left out.
-pub(crate) fn select<'a>(
-    objects: Vec<Located<'a>>,
-    selectors: &BTreeMap<String, value::Matcher>,
-) -> Vec<Located<'a>> {
+pub(crate) fn select<'a>(objects: Vec<Located<'a>>, selectors: &BTreeMap<String, value::Matcher>) -> Vec<Located<'a>> {
     objects
         .into_iter()
         .filter(|located| {

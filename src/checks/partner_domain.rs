@@ -66,7 +66,10 @@ impl Check for PartnerDomain {
                 }
                 Some(on) if on != wanted => {
                     let state = if on { "on" } else { "off" };
-                    return vec![Outcome::skip("partners", format!("partner discovery is {state}, so this does not apply"))];
+                    return vec![Outcome::skip(
+                        "partners",
+                        format!("partner discovery is {state}, so this does not apply"),
+                    )];
                 }
                 Some(_) => {}
             }
@@ -124,7 +127,9 @@ mod tests {
                when_partner_discovery = false"#,
         );
         let snap = |disc: bool| {
-            format!(r#"{{"Get-CsAccessEdgeConfiguration":[{{"EnablePartnerDiscovery":{disc}}}],"Get-CsAllowedDomain":[{{"Identity":"contoso.com","Domain":"contoso.com"}}]}}"#)
+            format!(
+                r#"{{"Get-CsAccessEdgeConfiguration":[{{"EnablePartnerDiscovery":{disc}}}],"Get-CsAllowedDomain":[{{"Identity":"contoso.com","Domain":"contoso.com"}}]}}"#
+            )
         };
         let out = run(&check, &snap(false), &["it.contoso.com", "evilcontoso.com"]);
         assert_eq!(statuses(&out), [Status::Pass, Status::Fail]);

@@ -57,9 +57,13 @@ impl Check for PolicyGranted {
                             .is_some_and(|p| p.trim().trim_start_matches("Tag:").eq_ignore_ascii_case(&tag))
                     })
                     .count();
-                let evidence = json!({ "source": policy.location(None), "users_checked": users.len(), "holders": holders });
+                let evidence =
+                    json!({ "source": policy.location(None), "users_checked": users.len(), "holders": holders });
                 let outcome = if holders > 0 {
-                    Outcome::pass(policy.object.label(), format!("granted to {holders} of {} users listed", users.len()))
+                    Outcome::pass(
+                        policy.object.label(),
+                        format!("granted to {holders} of {} users listed", users.len()),
+                    )
                 } else {
                     Outcome::fail(policy.object.label(), format!("granted to none of the {} users listed", users.len()))
                 };
@@ -83,8 +87,10 @@ mod tests {
     fn tag_policy_holders() {
         let check: PolicyGranted = parse(r#"enabling = ["EnablePublicCloudAccess"]"#);
         let snap = |user_policy: &str| {
-            format!(r#"{{"Get-CsExternalAccessPolicy":[{{"Identity":"Tag:PIC","EnablePublicCloudAccess":true}}],
-                "Get-CsUser":[{{"SipAddress":"sip:a@contoso.com","ExternalAccessPolicy":"{user_policy}"}}]}}"#)
+            format!(
+                r#"{{"Get-CsExternalAccessPolicy":[{{"Identity":"Tag:PIC","EnablePublicCloudAccess":true}}],
+                "Get-CsUser":[{{"SipAddress":"sip:a@contoso.com","ExternalAccessPolicy":"{user_policy}"}}]}}"#
+            )
         };
         assert_eq!(statuses(&run(&check, &snap("PIC"), &[])), [Status::Pass]);
         assert_eq!(statuses(&run(&check, &snap("Other"), &[])), [Status::Fail]);

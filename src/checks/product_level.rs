@@ -42,7 +42,9 @@ impl Check for ProductLevel {
                 _ => None,
             };
             match provider {
-                Some(l) if l.object.get("IconUrl").is_some() && l.object.get("NameDecorationRoutingDomain").is_none() => {
+                Some(l)
+                    if l.object.get("IconUrl").is_some() && l.object.get("NameDecorationRoutingDomain").is_none() =>
+                {
                     Outcome::fail(
                         name,
                         format!(
@@ -55,7 +57,9 @@ impl Check for ProductLevel {
                     name,
                     "Lync Server 2013 with name decoration (CU5 or later); Skype directory search would need Skype for Business Server",
                 ),
-                None => Outcome::skip(name, "no Skype public provider in the snapshot to tell the cumulative update from"),
+                None => {
+                    Outcome::skip(name, "no Skype public provider in the snapshot to tell the cumulative update from")
+                }
             }
         };
         vec![outcome.evidence(evidence)]
@@ -71,9 +75,13 @@ mod tests {
     #[test]
     fn pre_cu5_lync() {
         let base = r#""Get-CsServerVersion":[{"Version":"Lync Server 2013 (5.0.8308.0)"}]"#;
-        let old = format!(r#"{{{base},"Get-CsPublicProvider":[{{"Identity":"Skype","ProxyFqdn":"federation.messenger.msn.com","IconUrl":""}}]}}"#);
+        let old = format!(
+            r#"{{{base},"Get-CsPublicProvider":[{{"Identity":"Skype","ProxyFqdn":"federation.messenger.msn.com","IconUrl":""}}]}}"#
+        );
         assert_eq!(statuses(&run(&ProductLevel {}, &old, &[])), [Status::Fail]);
-        let cu5 = format!(r#"{{{base},"Get-CsPublicProvider":[{{"Identity":"Skype","ProxyFqdn":"federation.messenger.msn.com","IconUrl":"","NameDecorationRoutingDomain":"msn.com"}}]}}"#);
+        let cu5 = format!(
+            r#"{{{base},"Get-CsPublicProvider":[{{"Identity":"Skype","ProxyFqdn":"federation.messenger.msn.com","IconUrl":"","NameDecorationRoutingDomain":"msn.com"}}]}}"#
+        );
         assert_eq!(statuses(&run(&ProductLevel {}, &cu5, &[])), [Status::Pass]);
     }
 }

@@ -38,23 +38,36 @@ impl Check for ProductLifecycle {
         let evidence = json!({ "product": product.name, "evidence": product.evidence });
         let target = product.name.clone();
         if !product.exact {
-            return vec![Outcome::skip(
-                target,
-                format!("only the family is known ({}); include `Get-CsServerVersion` output to tell the release", product.evidence),
-            )
-            .evidence(evidence)];
+            return vec![
+                Outcome::skip(
+                    target,
+                    format!(
+                        "only the family is known ({}); include `Get-CsServerVersion` output to tell the release",
+                        product.evidence
+                    ),
+                )
+                .evidence(evidence),
+            ];
         }
         if self.supported.iter().any(|p| p.eq_ignore_ascii_case(&product.name)) {
-            return vec![Outcome::pass(target, format!("{} is in support ({})", product.name, product.evidence)).evidence(evidence)];
+            return vec![
+                Outcome::pass(target, format!("{} is in support ({})", product.name, product.evidence))
+                    .evidence(evidence),
+            ];
         }
         let end = self.end_of_support.iter().find(|(name, _)| name.eq_ignore_ascii_case(&product.name));
         let outcome = match end.and_then(|(_, date)| parse_date(date)) {
             None => Outcome::skip(target, format!("no end-of-support date is recorded for {}", product.name)),
             Some(end) if ctx.now.date() >= end => Outcome::fail(
                 target,
-                format!("{} has been out of support since {end}: no security fixes ({})", product.name, product.evidence),
+                format!(
+                    "{} has been out of support since {end}: no security fixes ({})",
+                    product.name, product.evidence
+                ),
             ),
-            Some(end) => Outcome::pass(target, format!("{} is supported until {end} ({})", product.name, product.evidence)),
+            Some(end) => {
+                Outcome::pass(target, format!("{} is supported until {end} ({})", product.name, product.evidence))
+            }
         };
         vec![outcome.evidence(evidence)]
     }
@@ -79,7 +92,8 @@ mod tests {
         let check: ProductLifecycle = parse(
             r#"end_of_support = { "Lync Server 2013" = "2023-04-11", "Skype for Business Server 2019" = "2030-01-01" }"#,
         );
-        let lync = r#"{"Get-CsServerVersion":[{"Version":"Lync Server 2013 (5.0.8308.0): Volume license key installed."}]}"#;
+        let lync =
+            r#"{"Get-CsServerVersion":[{"Version":"Lync Server 2013 (5.0.8308.0): Volume license key installed."}]}"#;
         assert_eq!(statuses(&run(&check, lync, &[])), [Status::Fail]);
         let sfb = r#"{"Get-CsServerVersion":[{"Version":"Skype for Business Server 2019 (7.0.2046.0)"}]}"#;
         assert_eq!(statuses(&run(&check, sfb, &[])), [Status::Pass]);

@@ -35,7 +35,11 @@ impl Check for ProviderUnique {
                 if let Some(value) = located.object.get(property).and_then(|(_, v)| v.as_str()) {
                     let key = value.trim().trim_end_matches('.').to_ascii_lowercase();
                     if !key.is_empty() {
-                        seen.entry(key).or_default().push(format!("{} ({})", located.object.label(), located.location(None)));
+                        seen.entry(key).or_default().push(format!(
+                            "{} ({})",
+                            located.object.label(),
+                            located.location(None)
+                        ));
                     }
                 }
             }
@@ -50,7 +54,10 @@ impl Check for ProviderUnique {
         };
         let evidence = json!({ "providers": providers.iter().map(|l| l.object.label()).collect::<Vec<_>>() });
         let outcome = if clashes.is_empty() {
-            Outcome::pass("providers", format!("{} providers, all with distinct identities and proxy FQDNs{note}", providers.len()))
+            Outcome::pass(
+                "providers",
+                format!("{} providers, all with distinct identities and proxy FQDNs{note}", providers.len()),
+            )
         } else {
             Outcome::fail("providers", clashes.join("; "))
         };

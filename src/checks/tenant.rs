@@ -41,7 +41,11 @@ fn collect(value: &Value, out: &mut Vec<String>) {
         Value::Array(items) => items.iter().for_each(|i| collect(i, out)),
         Value::Object(map) => {
             for (key, item) in map {
-                if key.eq_ignore_ascii_case("Domain") || key.eq_ignore_ascii_case("AllowedDomain") || key.eq_ignore_ascii_case("BlockedDomain") || key.eq_ignore_ascii_case("Identity") {
+                if key.eq_ignore_ascii_case("Domain")
+                    || key.eq_ignore_ascii_case("AllowedDomain")
+                    || key.eq_ignore_ascii_case("BlockedDomain")
+                    || key.eq_ignore_ascii_case("Identity")
+                {
                     collect(item, out);
                 }
             }
@@ -66,7 +70,10 @@ mod tests {
             tenant_list(Some(&json!({"AllowedDomain": [{"Domain": "Contoso.com"}]}))),
             TenantList::Domains(vec!["contoso.com".into()])
         );
-        assert_eq!(tenant_list(Some(&json!("Domain=a.com, Domain=b.com"))), TenantList::Domains(vec!["a.com".into(), "b.com".into()]));
+        assert_eq!(
+            tenant_list(Some(&json!("Domain=a.com, Domain=b.com"))),
+            TenantList::Domains(vec!["a.com".into(), "b.com".into()])
+        );
         assert_eq!(tenant_list(None), TenantList::Domains(vec![]));
     }
 }

@@ -40,12 +40,19 @@ impl Check for TenantFederationMode {
             "tenant_source": tenant.location(Some("AllowedDomains")),
             "tenant_AllowedDomains": allowed,
         });
-        let on_prem = if discovery { "partner discovery is on (open federation)" } else { "partner discovery is off (closed federation)" };
+        let on_prem = if discovery {
+            "partner discovery is on (open federation)"
+        } else {
+            "partner discovery is off (closed federation)"
+        };
         let online = if open { "the tenant allows all known domains" } else { "the tenant allows only listed domains" };
         let outcome = if discovery == open {
             Outcome::pass(label, format!("{on_prem} and {online}"))
         } else {
-            Outcome::fail(label, format!("{on_prem} but {online} (EnablePartnerDiscovery is {})", show(discovery_value)))
+            Outcome::fail(
+                label,
+                format!("{on_prem} but {online} (EnablePartnerDiscovery is {})", show(discovery_value)),
+            )
         };
         vec![outcome.evidence(evidence)]
     }
@@ -60,11 +67,16 @@ mod tests {
     #[test]
     fn modes_must_agree() {
         let snap = |disc: bool, allowed: &str| {
-            format!(r#"{{"Get-CsAccessEdgeConfiguration":[{{"AllowFederatedUsers":true,"EnablePartnerDiscovery":{disc}}}],
-                "Get-CsTenantFederationConfiguration":[{{"AllowedDomains":{allowed},"BlockedDomains":{{}}}}]}}"#)
+            format!(
+                r#"{{"Get-CsAccessEdgeConfiguration":[{{"AllowFederatedUsers":true,"EnablePartnerDiscovery":{disc}}}],
+                "Get-CsTenantFederationConfiguration":[{{"AllowedDomains":{allowed},"BlockedDomains":{{}}}}]}}"#
+            )
         };
         assert_eq!(statuses(&run(&TenantFederationMode {}, &snap(true, "{}"), &[])), [Status::Pass]);
         assert_eq!(statuses(&run(&TenantFederationMode {}, &snap(false, "{}"), &[])), [Status::Fail]);
-        assert_eq!(statuses(&run(&TenantFederationMode {}, &snap(true, r#"[{"AllowedDomain":"contoso.com"}]"#), &[])), [Status::Fail]);
+        assert_eq!(
+            statuses(&run(&TenantFederationMode {}, &snap(true, r#"[{"AllowedDomain":"contoso.com"}]"#), &[])),
+            [Status::Fail]
+        );
     }
 }

@@ -23,10 +23,14 @@ fn difference(name: &str, on_prem: &BTreeSet<String>, online: &BTreeSet<String>)
     }
     let mut parts = Vec::new();
     if !only_here.is_empty() {
-        parts.push(format!("only on-premises: {}", only_here.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+        parts
+            .push(format!("only on-premises: {}", only_here.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
     }
     if !only_there.is_empty() {
-        parts.push(format!("only in the tenant: {}", only_there.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+        parts.push(format!(
+            "only in the tenant: {}",
+            only_there.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        ));
     }
     Some(format!("{name} lists differ ({})", parts.join("; ")))
 }
@@ -89,8 +93,10 @@ mod tests {
     #[test]
     fn lists_compared() {
         let snap = |online: &str| {
-            format!(r#"{{"Get-CsTenantFederationConfiguration":[{{"AllowedDomains":{{"AllowedDomain":[{{"Domain":"{online}"}}]}},"BlockedDomains":null}}],
-                "Get-CsAllowedDomain":[{{"Identity":"contoso.com","Domain":"contoso.com"}}]}}"#)
+            format!(
+                r#"{{"Get-CsTenantFederationConfiguration":[{{"AllowedDomains":{{"AllowedDomain":[{{"Domain":"{online}"}}]}},"BlockedDomains":null}}],
+                "Get-CsAllowedDomain":[{{"Identity":"contoso.com","Domain":"contoso.com"}}]}}"#
+            )
         };
         assert_eq!(statuses(&run(&TenantListParity {}, &snap("contoso.com"), &[])), [Status::Pass]);
         assert_eq!(statuses(&run(&TenantListParity {}, &snap("fabrikam.com"), &[])), [Status::Fail]);

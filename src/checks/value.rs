@@ -210,8 +210,7 @@ fn scalar_from(value: &toml::Value) -> Option<Scalar> {
 
 impl<'de> Deserialize<'de> for Matcher {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const EXPECTED: &str =
-            "a value (true, 5061, \"text\") or a table with one of `equals`, `one_of`, `matches`, `contains_all`, `empty`";
+        const EXPECTED: &str = "a value (true, 5061, \"text\") or a table with one of `equals`, `one_of`, `matches`, `contains_all`, `empty`";
         let value = toml::Value::deserialize(deserializer)?;
         if let Some(scalar) = scalar_from(&value) {
             return Ok(Matcher::Equals(scalar));
@@ -235,7 +234,9 @@ impl<'de> Deserialize<'de> for Matcher {
                 .ok_or_else(|| de::Error::custom("`equals` takes a boolean, an integer or a string")),
             "one_of" => list(&arg)?
                 .iter()
-                .map(|v| scalar_from(v).ok_or_else(|| de::Error::custom("`one_of` takes booleans, integers or strings")))
+                .map(|v| {
+                    scalar_from(v).ok_or_else(|| de::Error::custom("`one_of` takes booleans, integers or strings"))
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Matcher::OneOf),
             "matches" => match arg {
@@ -246,12 +247,47 @@ impl<'de> Deserialize<'de> for Matcher {
             },
             "contains_all" => list(&arg)?
                 .iter()
-                .map(|v| v.as_str().map(str::to_string).ok_or_else(|| de::Error::custom("`contains_all` takes strings")))
+                .map(|v| {
+                    v.as_str().map(str::to_string).ok_or_else(|| de::Error::custom("`contains_all` takes strings"))
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Matcher::ContainsAll),
-            "empty" => arg.as_bool().map(Matcher::Empty).ok_or_else(|| de::Error::custom("`empty` takes true or false")),
+            "empty" => {
+                arg.as_bool().map(Matcher::Empty).ok_or_else(|| de::Error::custom("`empty` takes true or false"))
+            }
             other => Err(de::Error::custom(format!("unknown operator `{other}`: expected {EXPECTED}"))),
         }
+    }
+}
+
+/// Reads a property, inferring what an export leaves implicit: the Access
+/// Edge configuration's routing method is visible in its shape (DNS SRV
+/// routing objects carry `EnablePartnerDiscovery`, default-route objects
+/// `DefaultRouteFqdn`) even when `RoutingMethod` is missing or a number.
+/// Returns the exported name, the value, and how it was inferred if it was.
+pub fn read_property(object: &ConfigObject, name: &str) -> Option<(String, Value, Option<&'static str>)> {
+    use crate::facts::snapshot::ObjectKind;
+    let plain = object.get(name).map(|(k, v)| (k.to_string(), v.clone(), None));
+    let routing = object.kind == ObjectKind::AccessEdgeConfiguration && name.eq_ignore_ascii_case("RoutingMethod");
+    if !routing || plain.as_ref().is_some_and(|(_, v, _)| !v.is_number()) {
+        return plain;
+    }
+    let shape = if object.get("DefaultRouteFqdn").is_some() {
+        Some("UseDefaultRouting")
+    } else if object.get("EnablePartnerDiscovery").is_some() || object.get("BeClearingHouse").is_some() {
+        Some("UseDnsSrvRouting")
+    } else {
+        None
+    };
+    match shape {
+        Some(method) => Some((
+            "RoutingMethod".into(),
+            Value::String(method.into()),
+            Some(
+                "inferred from the object's shape: DNS SRV routing exports EnablePartnerDiscovery, default routing DefaultRouteFqdn",
+            ),
+        )),
+        None => plain,
     }
 }
 
@@ -292,34 +328,5 @@ mod tests {
         let mut cut = obj();
         cut.truncated.push("L".into());
         assert!(matches!(m.check(&cut, "L", &json!(["msn.com", "outlook.com"])), Verdict::Indeterminate(_)));
-    }
-}
-
-/// Reads a property, inferring what an export leaves implicit: the Access
-/// Edge configuration's routing method is visible in its shape (DNS SRV
-/// routing objects carry `EnablePartnerDiscovery`, default-route objects
-/// `DefaultRouteFqdn`) even when `RoutingMethod` is missing or a number.
-/// Returns the exported name, the value, and how it was inferred if it was.
-pub fn read_property(object: &ConfigObject, name: &str) -> Option<(String, Value, Option<&'static str>)> {
-    use crate::facts::snapshot::ObjectKind;
-    let plain = object.get(name).map(|(k, v)| (k.to_string(), v.clone(), None));
-    let routing = object.kind == ObjectKind::AccessEdgeConfiguration && name.eq_ignore_ascii_case("RoutingMethod");
-    if !routing || plain.as_ref().is_some_and(|(_, v, _)| !v.is_number()) {
-        return plain;
-    }
-    let shape = if object.get("DefaultRouteFqdn").is_some() {
-        Some("UseDefaultRouting")
-    } else if object.get("EnablePartnerDiscovery").is_some() || object.get("BeClearingHouse").is_some() {
-        Some("UseDnsSrvRouting")
-    } else {
-        None
-    };
-    match shape {
-        Some(method) => Some((
-            "RoutingMethod".into(),
-            Value::String(method.into()),
-            Some("inferred from the object's shape: DNS SRV routing exports EnablePartnerDiscovery, default routing DefaultRouteFqdn"),
-        )),
-        None => plain,
     }
 }

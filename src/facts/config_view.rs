@@ -90,11 +90,8 @@ impl<'a> ConfigView<'a> {
         let mut domains: BTreeSet<String> = self.extra_domains.iter().map(|d| normalize_domain(d)).collect();
         if let Objects::Captured(objects) = self.objects(ObjectKind::SipDomain) {
             for located in objects {
-                let name = located
-                    .object
-                    .get("Name")
-                    .or_else(|| located.object.get("Identity"))
-                    .and_then(|(_, v)| v.as_str());
+                let name =
+                    located.object.get("Name").or_else(|| located.object.get("Identity")).and_then(|(_, v)| v.as_str());
                 if let Some(name) = name.filter(|n| !n.trim().is_empty()) {
                     domains.insert(normalize_domain(name));
                 }
@@ -108,14 +105,14 @@ impl<'a> ConfigView<'a> {
     pub fn product(&self) -> Option<Product> {
         if let Objects::Captured(objects) = self.objects(ObjectKind::ServerVersion) {
             for located in objects {
-                if let Some(text) = located.object.get("Version").and_then(|(_, v)| v.as_str()) {
-                    if let Some(name) = product_from_version_text(text) {
-                        return Some(Product {
-                            name: name.to_string(),
-                            evidence: format!("{}: {}", located.location(Some("Version")), text.trim()),
-                            exact: true,
-                        });
-                    }
+                if let Some(text) = located.object.get("Version").and_then(|(_, v)| v.as_str())
+                    && let Some(name) = product_from_version_text(text)
+                {
+                    return Some(Product {
+                        name: name.to_string(),
+                        evidence: format!("{}: {}", located.location(Some("Version")), text.trim()),
+                        exact: true,
+                    });
                 }
             }
         }
@@ -215,6 +212,9 @@ mod tests {
             product_from_version_text("Skype for Business Server 2019 (7.0.2046.0): Volume license key installed."),
             Some("Skype for Business Server 2019")
         );
-        assert_eq!(product_from_version_text("Lync Server 2013 (5.0.8308.0): Volume license key installed."), Some("Lync Server 2013"));
+        assert_eq!(
+            product_from_version_text("Lync Server 2013 (5.0.8308.0): Volume license key installed."),
+            Some("Lync Server 2013")
+        );
     }
 }

@@ -89,11 +89,14 @@ pub fn exit_code(findings: &[Finding], input_errors: &[InputError], fail_on: Sev
     }
 }
 
-fn counts<T: Copy>(items: impl Iterator<Item = T>, keys: &[T], name: impl Fn(T) -> &'static str, eq: impl Fn(T, T) -> bool) -> Map<String, Value> {
+fn counts<T: Copy>(
+    items: impl Iterator<Item = T>,
+    keys: &[T],
+    name: impl Fn(T) -> &'static str,
+    eq: impl Fn(T, T) -> bool,
+) -> Map<String, Value> {
     let items: Vec<T> = items.collect();
-    keys.iter()
-        .map(|&k| (name(k).to_string(), Value::from(items.iter().filter(|&&i| eq(i, k)).count())))
-        .collect()
+    keys.iter().map(|&k| (name(k).to_string(), Value::from(items.iter().filter(|&&i| eq(i, k)).count()))).collect()
 }
 
 pub fn summarize(findings: &[Finding], input_errors: &[InputError], fail_on: Severity) -> Summary {

@@ -99,7 +99,13 @@ impl SourceMap<'_> {
         let text = self.text.lines().nth(line - 1).unwrap_or("").to_string();
         let rest = text.chars().count().saturating_sub(column - 1);
         let width = self.text.get(span.clone()).map_or(1, |s| s.lines().next().unwrap_or("").chars().count()).min(rest);
-        Diagnostic { file: self.name.to_string(), line: Some(line), column: Some(column), message, excerpt: Some((text, width)) }
+        Diagnostic {
+            file: self.name.to_string(),
+            line: Some(line),
+            column: Some(column),
+            message,
+            excerpt: Some((text, width)),
+        }
     }
 
     /// Serde errors inside a check table carry the whole table's span; find
@@ -108,9 +114,7 @@ impl SourceMap<'_> {
         let Some(key) = message.split('`').nth(1) else { return span };
         // A `[rule.check]` header's span is the header alone: look on to the
         // end of its table.
-        let end = self.text[span.end.min(self.text.len())..]
-            .find("\n[")
-            .map_or(self.text.len(), |i| span.end + i);
+        let end = self.text[span.end.min(self.text.len())..].find("\n[").map_or(self.text.len(), |i| span.end + i);
         let within = self.text.get(span.start..end.max(span.end)).unwrap_or("");
         let mut offset = span.start;
         for line in within.split_inclusive('\n') {
@@ -119,10 +123,11 @@ impl SourceMap<'_> {
             if trimmed.starts_with(key) && trimmed[key.len()..].trim_start().starts_with('=') {
                 return offset + indent..offset + indent + key.len();
             }
-            if message.starts_with("unknown variant") && trimmed.starts_with("kind") {
-                if let Some(pos) = line.find(key) {
-                    return offset + pos..offset + pos + key.len();
-                }
+            if message.starts_with("unknown variant")
+                && trimmed.starts_with("kind")
+                && let Some(pos) = line.find(key)
+            {
+                return offset + pos..offset + pos + key.len();
             }
             offset += line.len();
         }
@@ -163,7 +168,13 @@ pub fn sources_from_paths(paths: &[PathBuf]) -> Result<Vec<RuleSource>, Vec<Diag
         let name = path.display().to_string();
         match std::fs::read_to_string(path) {
             Ok(text) => sources.push(RuleSource { name, text }),
-            Err(e) => errors.push(Diagnostic { file: name, line: None, column: None, message: format!("cannot read: {e}"), excerpt: None }),
+            Err(e) => errors.push(Diagnostic {
+                file: name,
+                line: None,
+                column: None,
+                message: format!("cannot read: {e}"),
+                excerpt: None,
+            }),
         }
     };
     for path in paths {
@@ -263,14 +274,20 @@ fn validate(
         errors.push(map.diagnostic(Some(raw.profiles.span()), "profiles is empty: name at least one profile"));
     }
     if let Some(p) = raw.unless_profiles.iter().find(|p| raw.profiles.get_ref().contains(p)) {
-        errors.push(map.diagnostic(Some(raw.profiles.span()), format!("profile {p} is both in profiles and unless_profiles")));
+        errors.push(
+            map.diagnostic(Some(raw.profiles.span()), format!("profile {p} is both in profiles and unless_profiles")),
+        );
     }
     if raw.references.get_ref().is_empty() {
-        errors.push(map.diagnostic(Some(raw.references.span()), "references is empty: cite the source of the requirement"));
+        errors.push(
+            map.diagnostic(Some(raw.references.span()), "references is empty: cite the source of the requirement"),
+        );
     }
     for reference in raw.references.get_ref() {
         if !(reference.starts_with("https://") || reference.starts_with("http://")) {
-            errors.push(map.diagnostic(Some(raw.references.span()), format!("reference {reference:?} is not an http(s) URL")));
+            errors.push(
+                map.diagnostic(Some(raw.references.span()), format!("reference {reference:?} is not an http(s) URL")),
+            );
         }
     }
     for placeholder in PLACEHOLDER.find_iter(raw.remediation.get_ref()) {
@@ -285,7 +302,10 @@ fn validate(
         None => None,
         Some(date) => match (date.get_ref().date, date.get_ref().time, date.get_ref().offset) {
             (Some(d), None, None) => {
-                match time::Month::try_from(d.month).ok().and_then(|m| time::Date::from_calendar_date(d.year as i32, m, d.day).ok()) {
+                match time::Month::try_from(d.month)
+                    .ok()
+                    .and_then(|m| time::Date::from_calendar_date(d.year as i32, m, d.day).ok())
+                {
                     Some(date) => Some(date),
                     None => {
                         errors.push(map.diagnostic(Some(date.span()), "not a calendar date"));
@@ -294,7 +314,8 @@ fn validate(
                 }
             }
             _ => {
-                errors.push(map.diagnostic(Some(date.span()), "effective_date must be a plain date such as 2025-05-05"));
+                errors
+                    .push(map.diagnostic(Some(date.span()), "effective_date must be a plain date such as 2025-05-05"));
                 None
             }
         },
@@ -306,7 +327,8 @@ fn validate(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let source_text = map.text.get(rule_text_span(map.text, check_span.end, origin.line)).unwrap_or("").trim().to_string();
+    let source_text =
+        map.text.get(rule_text_span(map.text, check_span.end, origin.line)).unwrap_or("").trim().to_string();
     Ok(Rule {
         id,
         title: raw.title.into_inner(),
@@ -326,11 +348,7 @@ fn validate(
 /// The text of one `[[rule]]` entry: from its header line to the next header
 /// of another rule (or the end of the file).
 fn rule_text_span(text: &str, inside: usize, header_line: usize) -> Range<usize> {
-    let start = text
-        .split_inclusive('\n')
-        .take(header_line.saturating_sub(1))
-        .map(str::len)
-        .sum::<usize>();
+    let start = text.split_inclusive('\n').take(header_line.saturating_sub(1)).map(str::len).sum::<usize>();
     let start = text[..start.min(text.len())]
         .rfind("[[rule]]")
         .filter(|_| !text[start.min(text.len())..].trim_start().starts_with("[[rule]]"))
@@ -364,9 +382,8 @@ expect = { AllowFederatedUsers = true }
 
     #[test]
     fn builtin_rules_load() {
-        let rules = load_rules(&builtin_sources()).unwrap_or_else(|e| {
-            panic!("{}", e.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))
-        });
+        let rules = load_rules(&builtin_sources())
+            .unwrap_or_else(|e| panic!("{}", e.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")));
         assert!(rules.rules.len() > 30);
     }
 
@@ -403,7 +420,11 @@ expect = { AllowFederatedUsers = true }
     fn semantic_pass_collects_everything() {
         let twice = format!("{GOOD}{GOOD}");
         let errors = load(&twice).unwrap_err();
-        assert!(errors[0].message.contains("duplicate rule ID CFG-AEC-01: already defined at t.toml:2"), "{}", errors[0]);
+        assert!(
+            errors[0].message.contains("duplicate rule ID CFG-AEC-01: already defined at t.toml:2"),
+            "{}",
+            errors[0]
+        );
         let bad = GOOD.replace("https://example.org/", "example.org").replace("$True", "{partner}");
         assert_eq!(load(&bad).unwrap_err().len(), 2);
     }

@@ -25,7 +25,8 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
+    pub const ALL: [Severity; 5] =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -61,7 +62,8 @@ pub enum Profile {
 }
 
 impl Profile {
-    pub const ALL: [Profile; 5] = [Profile::Federation, Profile::Skype, Profile::Hybrid, Profile::Online, Profile::Push];
+    pub const ALL: [Profile; 5] =
+        [Profile::Federation, Profile::Skype, Profile::Hybrid, Profile::Online, Profile::Push];
     pub const DEFAULT: [Profile; 2] = [Profile::Federation, Profile::Skype];
 
     pub fn name(self) -> &'static str {

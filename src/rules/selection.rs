@@ -65,7 +65,8 @@ impl Selection {
     }
 
     pub fn includes(&self, rule: &Rule) -> bool {
-        (self.only.is_empty() || self.only.iter().any(|p| p.matches(rule))) && !self.skip.iter().any(|p| p.matches(rule))
+        (self.only.is_empty() || self.only.iter().any(|p| p.matches(rule)))
+            && !self.skip.iter().any(|p| p.matches(rule))
     }
 
     /// Whether `--only` named this rule by its exact ID: the user asked for it

@@ -68,10 +68,7 @@ fn has_any(props: &Map<String, Value>, names: &[&str]) -> bool {
 }
 
 fn text(props: &Map<String, Value>, name: &str) -> Option<String> {
-    props
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| v.as_str().map(str::to_string))
+    props.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).and_then(|(_, v)| v.as_str().map(str::to_string))
 }
 
 /// Infers the kind from the properties present. `None` when the shape fits
@@ -156,10 +153,7 @@ mod tests {
 
     #[test]
     fn cmdlet_names_from_prompt_lines() {
-        assert_eq!(
-            cmdlet_kind("Get-CsService -EdgeServer | fl *").map(|x| x.1),
-            Some(ObjectKind::EdgeService)
-        );
+        assert_eq!(cmdlet_kind("Get-CsService -EdgeServer | fl *").map(|x| x.1), Some(ObjectKind::EdgeService));
         assert_eq!(cmdlet_kind("get-cspublicprovider").map(|x| x.1), Some(ObjectKind::PublicProvider));
         assert_eq!(cmdlet_kind("Get-CsPool").map(|x| x.1), Some(ObjectKind::Other));
         assert_eq!(cmdlet_kind("dir C:\\"), None);
@@ -175,9 +169,18 @@ mod tests {
             kind(json!({"Identity":"a.com","Domain":"a.com","ProxyFqdn":"","MarkForMonitoring":false})),
             Some(ObjectKind::AllowedDomain)
         );
-        assert_eq!(kind(json!({"Identity":"Global","RoutingMethod":"UseDnsSrvRouting"})), Some(ObjectKind::AccessEdgeConfiguration));
-        assert_eq!(kind(json!({"Identity":"Tag:X","EnablePublicCloudAccess":"True"})), Some(ObjectKind::ExternalAccessPolicy));
-        assert_eq!(kind(json!({"Identity":"contoso.com","Name":"contoso.com","IsDefault":"True"})), Some(ObjectKind::SipDomain));
+        assert_eq!(
+            kind(json!({"Identity":"Global","RoutingMethod":"UseDnsSrvRouting"})),
+            Some(ObjectKind::AccessEdgeConfiguration)
+        );
+        assert_eq!(
+            kind(json!({"Identity":"Tag:X","EnablePublicCloudAccess":"True"})),
+            Some(ObjectKind::ExternalAccessPolicy)
+        );
+        assert_eq!(
+            kind(json!({"Identity":"contoso.com","Name":"contoso.com","IsDefault":"True"})),
+            Some(ObjectKind::SipDomain)
+        );
     }
 
     #[test]

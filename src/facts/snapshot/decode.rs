@@ -39,11 +39,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
     // every second byte.
     if looks_like_bomless_utf16(bytes) {
         let le = bytes.len() >= 2 && bytes[1] == 0;
-        let text = if le {
-            utf16(bytes, u16::from_le_bytes)?
-        } else {
-            utf16(bytes, u16::from_be_bytes)?
-        };
+        let text = if le { utf16(bytes, u16::from_le_bytes)? } else { utf16(bytes, u16::from_be_bytes)? };
         return Ok(Decoded {
             text,
             encoding: if le { Encoding::Utf16le } else { Encoding::Utf16be },
@@ -80,7 +76,7 @@ fn utf8(bytes: &[u8]) -> Result<String, ParseError> {
 }
 
 fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, ParseError> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(ParseError {
             line: None,
             column: None,

@@ -136,24 +136,20 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
                 continue;
             }
         }
-        if !deeper {
-            if let Some(caps) = PROPERTY.captures(body) {
-                saw_property = true;
-                let name = caps[1].to_string();
-                let value = caps.get(2).map_or("", |m| m.as_str()).trim().to_string();
-                let repeats = section
-                    .objects
-                    .last()
-                    .is_some_and(|o| o.props.iter().any(|(k, _, _)| k.eq_ignore_ascii_case(&name)));
-                if section.objects.is_empty() || repeats {
-                    section.objects.push(Builder { line: line.number, key_indent: line.indent, ..Builder::default() });
-                }
-                let object = section.objects.last_mut().expect("just ensured");
-                object.last_len = line.text.chars().count();
-                object.open = true;
-                object.props.push((name, value, line.number));
-                continue;
+        if !deeper && let Some(caps) = PROPERTY.captures(body) {
+            saw_property = true;
+            let name = caps[1].to_string();
+            let value = caps.get(2).map_or("", |m| m.as_str()).trim().to_string();
+            let repeats =
+                section.objects.last().is_some_and(|o| o.props.iter().any(|(k, _, _)| k.eq_ignore_ascii_case(&name)));
+            if section.objects.is_empty() || repeats {
+                section.objects.push(Builder { line: line.number, key_indent: line.indent, ..Builder::default() });
             }
+            let object = section.objects.last_mut().expect("just ensured");
+            object.last_len = line.text.chars().count();
+            object.open = true;
+            object.props.push((name, value, line.number));
+            continue;
         }
         match section.objects.last_mut().filter(|o| o.open) {
             Some(object) => {
@@ -175,7 +171,10 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
     if ignored > MAX_IGNORED_NOTES {
         parsed.notes.push(Note {
             line: None,
-            message: format!("{} more lines were not `Name : Value` lines and were ignored", ignored - MAX_IGNORED_NOTES),
+            message: format!(
+                "{} more lines were not `Name : Value` lines and were ignored",
+                ignored - MAX_IGNORED_NOTES
+            ),
         });
     }
     if !saw_property && parsed.captures.is_empty() {
@@ -272,12 +271,8 @@ fn property_value(raw: &str) -> (Value, bool) {
             Some(rest) => (rest, true),
             None => (inner, truncated),
         };
-        let items = inner
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| Value::String(s.to_string()))
-            .collect();
+        let items =
+            inner.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.to_string())).collect();
         return (Value::Array(items), truncated);
     }
     (Value::String(if truncated { body.to_string() } else { raw.to_string() }), truncated)

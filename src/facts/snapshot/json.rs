@@ -17,7 +17,9 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
         Value::Object(map) if map.keys().any(|k| cmdlet_kind(k).is_some()) => {
             for (key, value) in map {
                 let Some((name, kind)) = cmdlet_kind(&key) else {
-                    parsed.notes.push(Note { line: None, message: format!("key {key:?} is not a Get- cmdlet; ignored") });
+                    parsed
+                        .notes
+                        .push(Note { line: None, message: format!("key {key:?} is not a Get- cmdlet; ignored") });
                     continue;
                 };
                 let pointer = format!("/{}", key.replace('~', "~0").replace('/', "~1"));
@@ -93,7 +95,10 @@ fn object_from(item: Value, pointer: &str, notes: &mut Vec<Note>) -> Option<Conf
             Some(object)
         }
         other => {
-            notes.push(Note { line: None, message: format!("{pointer}: expected an object, found {}; ignored", type_name(&other)) });
+            notes.push(Note {
+                line: None,
+                message: format!("{pointer}: expected an object, found {}; ignored", type_name(&other)),
+            });
             None
         }
     }
@@ -136,7 +141,8 @@ mod tests {
 
     #[test]
     fn bare_export_is_classified_by_shape() {
-        let parsed = parse(r#"[{"Identity":"Skype","ProxyFqdn":"federation.messenger.msn.com","IconUrl":""}]"#, None).unwrap();
+        let parsed =
+            parse(r#"[{"Identity":"Skype","ProxyFqdn":"federation.messenger.msn.com","IconUrl":""}]"#, None).unwrap();
         assert_eq!(parsed.objects[0].kind, ObjectKind::PublicProvider);
     }
 }

@@ -99,10 +99,7 @@ impl ObjectKind {
     /// Kinds of which a deployment has exactly one instance: an empty answer
     /// from their cmdlet means the export failed, not that nothing is set.
     pub fn is_singleton(self) -> bool {
-        matches!(
-            self,
-            ObjectKind::AccessEdgeConfiguration | ObjectKind::TenantFederationConfiguration
-        )
+        matches!(self, ObjectKind::AccessEdgeConfiguration | ObjectKind::TenantFederationConfiguration)
     }
 }
 
@@ -170,10 +167,7 @@ impl ConfigObject {
     /// A property by name, ignoring case as PowerShell does. Returns the name
     /// as exported together with the value.
     pub fn get(&self, name: &str) -> Option<(&str, &Value)> {
-        self.properties
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(k, v)| (k.as_str(), v))
+        self.properties.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(k, v)| (k.as_str(), v))
     }
 
     pub fn is_truncated(&self, name: &str) -> bool {
@@ -183,13 +177,12 @@ impl ConfigObject {
     /// The object's identity as the cmdlets print it, falling back to the
     /// property that names the object when `Identity` is absent.
     pub fn identity(&self) -> Option<String> {
-        ["Identity", "Name", "Domain", "Fqdn", "SipAddress", "Thumbprint"]
-            .iter()
-            .filter_map(|k| self.get(k))
-            .find_map(|(_, v)| match v {
+        ["Identity", "Name", "Domain", "Fqdn", "SipAddress", "Thumbprint"].iter().filter_map(|k| self.get(k)).find_map(
+            |(_, v)| match v {
                 Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
                 _ => None,
-            })
+            },
+        )
     }
 
     /// How findings name this object: `Kind[Identity]`.
@@ -202,12 +195,8 @@ impl ConfigObject {
 
     /// Where the object, or one of its properties, is in its file.
     pub fn location(&self, path: &str, property: Option<&str>) -> String {
-        let prop_line = property.and_then(|p| {
-            self.property_lines
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(p))
-                .map(|(_, l)| *l)
-        });
+        let prop_line =
+            property.and_then(|p| self.property_lines.iter().find(|(k, _)| k.eq_ignore_ascii_case(p)).map(|(_, l)| *l));
         match (prop_line.or(self.line), &self.pointer) {
             (Some(line), _) => format!("{path}:{line}"),
             (None, Some(pointer)) => format!("{path}#{pointer}"),

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what the tests need, then
+# checks formatting, lints with clippy (warnings are errors) and runs every
+# test. Run from anywhere: scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null; then
+    echo "scripts/test.sh: cargo is not installed; install Rust with rustup (https://rustup.rs)" >&2
+    exit 1
+fi
+# rustfmt and clippy are rustup components; add them if this toolchain lacks them.
+for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+        rustup component add "$component"
+    fi
+done
+# The onpremdiag suite and other real-world test data live beside the project.
+if [ ! -d ../shared/testdata ]; then
+    echo "scripts/test.sh: ../shared/testdata is missing (the shared test data must sit beside the project)" >&2
+    exit 1
+fi
+
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked --no-fail-fast

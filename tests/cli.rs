@@ -1,0 +1,363 @@
+//! The real binary, as a user or a CI job runs it: each exit code, each
+//! format, broken rule files, record and replay.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn fedscan() -> Command {
+    let mut cmd = Command::cargo_bin("fedscan").unwrap();
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+fn root(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+const SAMPLE: &str = "fixtures/sample/contoso-lync2013.txt";
+const NOW: &str = "2026-11-20T09:31:40Z";
+
+fn json_of(output: &std::process::Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn exit_1_when_a_failure_reaches_the_threshold() {
+    fedscan()
+        .args(["scan", "--offline", "--config", SAMPLE, "--partner", "it.litwareinc.com", "--now", NOW])
+        .current_dir(root(""))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("PROV-HP-09"))
+        .stdout(predicate::str::contains(
+            "Fix: Set-CsHostingProvider -Identity LyncOnline -EnabledSharedAddressSpace $False",
+        ))
+        .stdout(predicate::str::contains("exit 1: failures at or above high"));
+}
+
+#[test]
+fn exit_0_when_nothing_fails_at_the_threshold() {
+    fedscan()
+        .args(["scan", "--offline", "--config", SAMPLE, "--now", NOW, "--fail-on", "critical"])
+        .current_dir(root(""))
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains(
+            "exit 3: no failure at or above critical, but some checks could not be evaluated",
+        ));
+    // PROV-PIC-07 cannot judge the sample's truncated list; without it the run is clean.
+    fedscan()
+        .args(["scan", "--offline", "--config", SAMPLE, "--now", NOW, "--fail-on", "critical", "--skip", "PROV-PIC-07"])
+        .current_dir(root(""))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("exit 0"));
+}
+
+#[test]
+fn exit_3_when_a_check_could_not_be_evaluated() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = write(dir.path(), "aec.json", r#"{"Get-CsAccessEdgeConfiguration": null}"#);
+    let output = fedscan()
+        .args(["scan", "--offline", "--only", "CFG-AEC-01", "--format", "json", "--config"])
+        .arg(&snapshot)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let report = json_of(&output);
+    assert_eq!(report["findings"][0]["status"], "error");
+    assert_eq!(report["summary"]["exit_code"], 3);
+}
+
+#[test]
+fn exit_2_for_usage_and_input_errors() {
+    fedscan().args(["scan", "--offline"]).assert().code(2).stderr(predicate::str::contains("nothing to audit"));
+    fedscan().args(["scan", "--bogus-flag"]).assert().code(2);
+    fedscan().args(["scan", "contoso.com"]).assert().code(2).stderr(predicate::str::contains("not available yet"));
+    fedscan()
+        .args(["scan", "--offline", "--config", "no/such/file.txt"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no/such/file.txt: no such file or directory"));
+    fedscan()
+        .args(["scan", "--offline", "--config", SAMPLE, "--only", "CFG-NOPE-99"])
+        .current_dir(root(""))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--only CFG-NOPE-99"));
+    fedscan()
+        .args(["scan", "--offline", "--config", SAMPLE, "--now", "yesterday"])
+        .current_dir(root(""))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("RFC 3339"));
+}
+
+#[test]
+fn a_broken_snapshot_is_named_and_the_others_are_still_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(
+        dir.path(),
+        "aec.txt",
+        "Identity : Global\nAllowFederatedUsers : True\nRoutingMethod : UseDnsSrvRouting\n",
+    );
+    let bad = write(
+        dir.path(),
+        "providers.json",
+        "{\n  \"Get-CsPublicProvider\": [\n    {\"Identity\": \"Skype\",,}\n  ]\n}\n",
+    );
+    let output = fedscan()
+        .args(["scan", "--offline", "--format", "json", "--config"])
+        .arg(&good)
+        .arg("--config")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("providers.json:3:"), "{stderr}");
+    let report = json_of(&output);
+    let passed: Vec<&Value> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "CFG-AEC-01").collect();
+    assert_eq!(passed[0]["status"], "pass", "the good file was audited");
+    assert_eq!(report["input_errors"][0]["line"], 3);
+}
+
+#[test]
+fn a_broken_rule_file_is_named_with_line_and_column_and_nothing_is_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "mine.toml",
+        r#"[[rule]]
+id = "ORG-CFG-01"
+title = "Anonymous users are not allowed"
+severity = "serious"
+profiles = ["federation"]
+rationale = "Our policy."
+remediation = "Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $False"
+references = ["https://example.org/policy"]
+[rule.check]
+kind = "config_field"
+object = "AccessEdgeConfiguration"
+expect = { AllowAnonymousUsers = false }
+"#,
+    );
+    fedscan()
+        .args(["scan", "--offline", "--config", SAMPLE, "--rules"])
+        .arg(dir.path())
+        .current_dir(root(""))
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("mine.toml:4:12: unknown variant `serious`"))
+        .stderr(predicate::str::contains("nothing was scanned"));
+    fedscan()
+        .args(["rules", "validate"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("mine.toml:4:12"));
+}
+
+#[test]
+fn a_user_rule_runs_beside_the_built_in_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "mine.toml",
+        r#"[[rule]]
+id = "ORG-CFG-01"
+title = "Anonymous users are not allowed"
+severity = "high"
+profiles = ["federation"]
+rationale = "Our policy forbids anonymous meeting join."
+remediation = "Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $False"
+references = ["https://example.org/policy"]
+[rule.check]
+kind = "config_field"
+object = "AccessEdgeConfiguration"
+expect = { AllowAnonymousUsers = false }
+"#,
+    );
+    fedscan()
+        .args(["rules", "validate"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("1 rule(s): no problems"));
+    fedscan().args(["rules", "validate", "rules"]).current_dir(root("")).assert().code(0);
+    fedscan()
+        .args(["scan", "--offline", "--config", SAMPLE, "--only", "ORG-CFG-01", "--rules"])
+        .arg(dir.path())
+        .current_dir(root(""))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("AllowAnonymousUsers is True, expected False"));
+}
+
+#[test]
+fn json_report_has_the_contract_fields_in_a_stable_order() {
+    let output = fedscan()
+        .args(["scan", "--offline", "--config", SAMPLE, "--now", NOW, "--format", "json"])
+        .current_dir(root(""))
+        .output()
+        .unwrap();
+    let report = json_of(&output);
+    assert_eq!(report["schema"], "fedscan.report/1");
+    assert_eq!(report["tool"]["name"], "fedscan");
+    assert_eq!(report["evaluated_at"], NOW);
+    assert_eq!(report["profiles"], serde_json::json!(["federation", "skype"]));
+    for key in ["started_at", "finished_at", "inputs", "summary", "findings"] {
+        assert!(report.get(key).is_some(), "{key}");
+    }
+    let findings = report["findings"].as_array().unwrap();
+    for field in ["rule", "title", "severity", "status", "target", "message", "evidence", "remediation", "references"] {
+        assert!(findings.iter().all(|f| f.get(field).is_some()), "{field}");
+    }
+    let order: Vec<(bool, String, String)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["target"].is_null(),
+                f["target"].as_str().unwrap_or("").to_string(),
+                f["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+    let by_status = &report["summary"]["by_status"];
+    let total: u64 = ["pass", "fail", "error", "skip"].iter().map(|s| by_status[s].as_u64().unwrap()).sum();
+    assert_eq!(total as usize, findings.len());
+    assert_eq!(report["summary"]["exit_code"], output.status.code().unwrap());
+}
+
+#[test]
+fn saved_facts_replay_to_identical_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    let first = fedscan()
+        .args([
+            "scan",
+            "--offline",
+            "--config",
+            SAMPLE,
+            "--partner",
+            "fabrikam.com",
+            "--format",
+            "json",
+            "--save-facts",
+        ])
+        .arg(&facts)
+        .current_dir(root(""))
+        .output()
+        .unwrap();
+    let replay = fedscan().args(["scan", "--format", "json", "--facts"]).arg(&facts).output().unwrap();
+    assert_eq!(first.status.code(), replay.status.code());
+    let (a, b) = (json_of(&first), json_of(&replay));
+    assert_eq!(a["findings"], b["findings"]);
+    assert_eq!(a["evaluated_at"], b["evaluated_at"], "a replay is judged as of the recording");
+    assert_eq!(b["inputs"]["partners"], serde_json::json!(["fabrikam.com"]));
+    // The facts file is the one document: it round-trips through a second save.
+    let again = dir.path().join("again.json");
+    fedscan()
+        .args(["scan", "--format", "json", "--facts"])
+        .arg(&facts)
+        .arg("--save-facts")
+        .arg(&again)
+        .assert()
+        .code(1);
+    assert_eq!(std::fs::read_to_string(&facts).unwrap(), std::fs::read_to_string(&again).unwrap());
+    fedscan()
+        .args(["scan", "--facts"])
+        .arg(write(dir.path(), "not-facts.json", "{\"schema\": 1}"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a fedscan facts file"));
+}
+
+#[test]
+fn table_colour_only_when_asked_or_on_a_terminal() {
+    let plain = fedscan().args(["scan", "--offline", "--config", SAMPLE]).current_dir(root("")).output().unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains('\x1b'));
+    let forced = fedscan()
+        .args(["scan", "--offline", "--color", "always", "--config", SAMPLE])
+        .current_dir(root(""))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&forced.stdout).contains("\x1b["));
+}
+
+#[test]
+fn text_from_the_snapshot_is_escaped_for_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = write(
+        dir.path(),
+        "policy.json",
+        "{\"Get-CsExternalAccessPolicy\": [{\"Identity\": \"Tag:\\u001b[2J\\u001b[31mEVIL\", \"EnablePublicCloudAccess\": true, \"EnablePublicCloudAudioVideoAccess\": false}]}",
+    );
+    let output =
+        fedscan().args(["scan", "--offline", "--only", "CFG-EAP-03", "--config"]).arg(&snapshot).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains('\x1b'), "raw escape reached the terminal: {stdout}");
+    assert!(stdout.contains("Tag:\\u{1b}[2J\\u{1b}[31mEVIL"), "{stdout}");
+    // The suggested command quotes the hostile identity for PowerShell.
+    let json = fedscan()
+        .args(["scan", "--offline", "--only", "CFG-EAP-03", "--format", "json", "--config"])
+        .arg(&snapshot)
+        .output()
+        .unwrap();
+    let remediation = json_of(&json)["findings"][0]["remediation"].as_str().unwrap().to_string();
+    assert!(
+        remediation.starts_with("Set-CsExternalAccessPolicy -Identity \"Tag:\u{1b}[2J\u{1b}[31mEVIL\""),
+        "{remediation}"
+    );
+}
+
+#[test]
+fn output_file_and_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.json");
+    fedscan()
+        .args(["scan", "--offline", "--config", SAMPLE, "--profile", "hybrid", "--format", "json", "--output"])
+        .arg(&out)
+        .current_dir(root(""))
+        .assert()
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("report written to"));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(report["profiles"], serde_json::json!(["hybrid"]));
+    let hp09 = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "PROV-HP-09").unwrap();
+    assert_eq!(hp09["status"], "skip", "the non-hybrid rule gives way to the hybrid one");
+}
+
+#[test]
+fn rules_list_and_explain() {
+    fedscan()
+        .args(["rules", "list"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("CFG-AEC-01").and(predicate::str::contains("PROV-DOM-06")));
+    let output = fedscan().args(["rules", "list", "--profile", "push", "--format", "json"]).output().unwrap();
+    let rules = json_of(&output);
+    assert!(rules.as_array().unwrap().iter().all(|r| r["profiles"].as_array().unwrap().contains(&"push".into())));
+    fedscan()
+        .args(["rules", "explain", "prov-pic-02"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Enable-CsPublicProvider"))
+        .stdout(predicate::str::contains("kind = \"config_field\""));
+    fedscan().args(["rules", "explain", "NOPE-01"]).assert().code(2);
+}
