@@ -133,26 +133,25 @@ fn a_broken_snapshot_is_named_and_the_others_are_still_audited() {
     assert_eq!(report["input_errors"][0]["line"], 3);
 }
 
-#[test]
-fn a_broken_rule_file_is_named_with_line_and_column_and_nothing_is_scanned() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "mine.toml",
-        r#"[[rule]]
+/// A user's own rule, as the README shows one.
+const USER_RULE: &str = r#"[[rule]]
 id = "ORG-CFG-01"
 title = "Anonymous users are not allowed"
-severity = "serious"
+severity = "high"
 profiles = ["federation"]
-rationale = "Our policy."
+rationale = "Our policy forbids anonymous meeting join."
 remediation = "Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $False"
 references = ["https://example.org/policy"]
 [rule.check]
 kind = "config_field"
 object = "AccessEdgeConfiguration"
 expect = { AllowAnonymousUsers = false }
-"#,
-    );
+"#;
+
+#[test]
+fn a_broken_rule_file_is_named_with_line_and_column_and_nothing_is_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "mine.toml", &USER_RULE.replace("\"high\"", "\"serious\""));
     fedscan()
         .args(["scan", "--offline", "--config", SAMPLE, "--rules"])
         .arg(dir.path())
@@ -173,23 +172,7 @@ expect = { AllowAnonymousUsers = false }
 #[test]
 fn a_user_rule_runs_beside_the_built_in_ones() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "mine.toml",
-        r#"[[rule]]
-id = "ORG-CFG-01"
-title = "Anonymous users are not allowed"
-severity = "high"
-profiles = ["federation"]
-rationale = "Our policy forbids anonymous meeting join."
-remediation = "Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $False"
-references = ["https://example.org/policy"]
-[rule.check]
-kind = "config_field"
-object = "AccessEdgeConfiguration"
-expect = { AllowAnonymousUsers = false }
-"#,
-    );
+    write(dir.path(), "mine.toml", USER_RULE);
     fedscan()
         .args(["rules", "validate"])
         .arg(dir.path())

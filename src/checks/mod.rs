@@ -182,6 +182,18 @@ pub(crate) fn captured<'a>(ctx: &EvalContext<'a>, kind: ObjectKind) -> Result<Ve
     }
 }
 
+/// The product the snapshot shows, or the skip that says it cannot be told.
+// As with `captured`, the error is the finding itself.
+#[allow(clippy::result_large_err)]
+pub(crate) fn product(ctx: &EvalContext) -> Result<crate::facts::config_view::Product, Outcome> {
+    ctx.config.product().ok_or_else(|| {
+        Outcome::skip(
+            "product",
+            "the product version cannot be told from the snapshot; include `Get-CsServerVersion` output",
+        )
+    })
+}
+
 /// Keeps the objects whose properties match every selector. Objects lacking
 /// a selected property are left out.
 pub(crate) fn select<'a>(objects: Vec<Located<'a>>, selectors: &BTreeMap<String, value::Matcher>) -> Vec<Located<'a>> {

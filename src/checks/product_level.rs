@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Outcome, product};
 use crate::facts::config_view::Objects;
 use crate::facts::snapshot::ObjectKind;
 
@@ -17,11 +17,9 @@ pub struct ProductLevel {}
 
 impl Check for ProductLevel {
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        let Some(product) = ctx.config.product() else {
-            return vec![Outcome::skip(
-                "product",
-                "the product version cannot be told from the snapshot; include `Get-CsServerVersion` output",
-            )];
+        let product = match product(ctx) {
+            Ok(product) => product,
+            Err(outcome) => return vec![outcome],
         };
         let evidence = json!({ "product": product.name, "evidence": product.evidence });
         let name = product.name.clone();

@@ -13,7 +13,7 @@ use serde_json::json;
 use time::Date;
 use time::macros::format_description;
 
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Outcome, product};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,11 +29,9 @@ fn parse_date(text: &str) -> Option<Date> {
 
 impl Check for ProductLifecycle {
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        let Some(product) = ctx.config.product() else {
-            return vec![Outcome::skip(
-                "product",
-                "the product version cannot be told from the snapshot; include `Get-CsServerVersion` output",
-            )];
+        let product = match product(ctx) {
+            Ok(product) => product,
+            Err(outcome) => return vec![outcome],
         };
         let evidence = json!({ "product": product.name, "evidence": product.evidence });
         let target = product.name.clone();
