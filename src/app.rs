@@ -223,6 +223,9 @@ fn rules(command: RulesCommand) -> Result<u8, u8> {
             if let Some(date) = rule.effective_date {
                 println!("in effect from: {date}");
             }
+            if let Some(date) = rule.ineffective_date {
+                println!("no longer in effect from: {date}");
+            }
             println!("\nWhy it matters\n  {}", rule.rationale.trim().replace('\n', "\n  "));
             println!("\nHow to fix a failure\n  {}", rule.remediation.trim().replace('\n', "\n  "));
             println!("\nReferences");

@@ -190,6 +190,12 @@ fn not_applicable(rule: &Rule, selection: &Selection, active: &[Profile], now: O
     if let Some(date) = rule.effective_date.filter(|d| now.date() < *d) {
         return Some(skip(format!("not yet in effect: applies from {date}"), NotRun::NotYetEffective));
     }
+    if let Some(date) = rule.ineffective_date.filter(|d| now.date() >= *d) {
+        return Some(skip(
+            format!("no longer in effect since {date}; to audit as of an earlier date, use --now"),
+            NotRun::NoLongerEffective,
+        ));
+    }
     None
 }
 

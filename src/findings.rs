@@ -37,6 +37,7 @@ impl Status {
 pub enum NotRun {
     ProfileNotSelected,
     NotYetEffective,
+    NoLongerEffective,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

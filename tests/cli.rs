@@ -51,21 +51,23 @@ fn exit_0_when_nothing_fails_at_the_threshold() {
         .args(["scan", "--offline", "--config", SAMPLE, "--now", NOW, "--fail-on", "critical"])
         .current_dir(root(""))
         .assert()
-        .code(3)
-        .stdout(predicate::str::contains(
-            "exit 3: no failure at or above critical, but some checks could not be evaluated",
-        ));
-    // PROV-PIC-07 cannot judge the sample's truncated list; without it the run is clean.
-    fedscan()
-        .args(["scan", "--offline", "--config", SAMPLE, "--now", NOW, "--fail-on", "critical", "--skip", "PROV-PIC-07"])
-        .current_dir(root(""))
-        .assert()
         .code(0)
         .stdout(predicate::str::contains("exit 0"));
 }
 
 #[test]
 fn exit_3_when_a_check_could_not_be_evaluated() {
+    // Audited as of before Skype's retirement, PROV-PIC-07 cannot judge the
+    // sample's name decoration list: the console cut it short.
+    fedscan()
+        .args(["scan", "--offline", "--config", SAMPLE, "--now", "2025-03-01T00:00:00Z", "--fail-on", "critical"])
+        .current_dir(root(""))
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("PROV-PIC-07"))
+        .stdout(predicate::str::contains(
+            "exit 3: no failure at or above critical, but some checks could not be evaluated",
+        ));
     let dir = tempfile::tempdir().unwrap();
     let snapshot = write(dir.path(), "aec.json", r#"{"Get-CsAccessEdgeConfiguration": null}"#);
     let output = fedscan()
@@ -291,14 +293,27 @@ fn text_from_the_snapshot_is_escaped_for_the_terminal() {
         "policy.json",
         "{\"Get-CsExternalAccessPolicy\": [{\"Identity\": \"Tag:\\u001b[2J\\u001b[31mEVIL\", \"EnablePublicCloudAccess\": true, \"EnablePublicCloudAudioVideoAccess\": false}]}",
     );
-    let output =
-        fedscan().args(["scan", "--offline", "--only", "CFG-EAP-03", "--config"]).arg(&snapshot).output().unwrap();
+    let output = fedscan()
+        .args(["scan", "--offline", "--only", "CFG-EAP-03", "--now", "2025-03-01T00:00:00Z", "--config"])
+        .arg(&snapshot)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!stdout.contains('\x1b'), "raw escape reached the terminal: {stdout}");
     assert!(stdout.contains("Tag:\\u{1b}[2J\\u{1b}[31mEVIL"), "{stdout}");
     // The suggested command quotes the hostile identity for PowerShell.
     let json = fedscan()
-        .args(["scan", "--offline", "--only", "CFG-EAP-03", "--format", "json", "--config"])
+        .args([
+            "scan",
+            "--offline",
+            "--only",
+            "CFG-EAP-03",
+            "--now",
+            "2025-03-01T00:00:00Z",
+            "--format",
+            "json",
+            "--config",
+        ])
         .arg(&snapshot)
         .output()
         .unwrap();

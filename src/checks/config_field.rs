@@ -71,10 +71,12 @@ impl ConfigField {
                 Verdict::Indeterminate(why) => unclear.push(format!("{exported}: {why}")),
             }
         }
-        let (status, message) = if !unclear.is_empty() {
-            (Status::Error, format!("cannot judge {}", unclear.join("; ")))
-        } else if !wrong.is_empty() {
+        // One property that is definitely wrong fails the object, whatever the
+        // others; only then does an undecidable one make it an error.
+        let (status, message) = if !wrong.is_empty() {
             (Status::Fail, wrong.join("; "))
+        } else if !unclear.is_empty() {
+            (Status::Error, format!("cannot judge {}", unclear.join("; ")))
         } else if !missing.is_empty() {
             (
                 Status::Skip,

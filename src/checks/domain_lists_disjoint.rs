@@ -1,5 +1,7 @@
 //! `domain_lists_disjoint`: no domain is both allowed and blocked.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use serde_json::json;
 
@@ -20,12 +22,11 @@ impl Check for DomainListsDisjoint {
             Ok(objects) => domain_names(&objects),
             Err(outcome) => return vec![outcome],
         };
+        let blocked_at: HashMap<&str, &str> = blocked.iter().rev().map(|(d, at)| (d.as_str(), at.as_str())).collect();
         let both: Vec<String> = allowed
             .iter()
-            .filter(|(domain, _)| blocked.iter().any(|(b, _)| b == domain))
-            .map(|(domain, at)| {
-                let blocked_at = blocked.iter().find(|(b, _)| b == domain).map(|(_, l)| l.as_str()).unwrap_or("");
-                format!("{domain} (allowed at {at}, blocked at {blocked_at})")
+            .filter_map(|(domain, at)| {
+                blocked_at.get(domain.as_str()).map(|b| format!("{domain} (allowed at {at}, blocked at {b})"))
             })
             .collect();
         let evidence = json!({

@@ -14,7 +14,9 @@ use serde_json::json;
 
 use super::value::as_bool;
 use super::{Check, EvalContext, Outcome, captured, domain_names};
-use crate::facts::config_view::{is_within, normalize_domain};
+use std::collections::HashMap;
+
+use crate::facts::config_view::normalize_domain;
 use crate::facts::snapshot::ObjectKind;
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -40,6 +42,11 @@ pub struct PartnerDomain {
     when_partner_discovery: Option<bool>,
     #[serde(default)]
     domains: Option<Vec<String>>,
+}
+
+/// `it.contoso.com`, `contoso.com`, `com`.
+fn suffixes(domain: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(domain), |d| d.split_once('.').map(|(_, rest)| rest))
 }
 
 impl Check for PartnerDomain {
@@ -82,16 +89,19 @@ impl Check for PartnerDomain {
             Ok(objects) => domain_names(&objects),
             Err(outcome) => return vec![outcome],
         };
+        let by_name: HashMap<&str, &str> = entries.iter().rev().map(|(d, at)| (d.as_str(), at.as_str())).collect();
         partners
             .into_iter()
             .map(|partner| {
-                let hit = entries.iter().find(|(entry, _)| is_within(&partner, entry));
+                // The partner itself, then each parent domain: an entry covers
+                // the domains below it.
+                let hit = suffixes(&partner).find_map(|s| by_name.get_key_value(s).map(|(d, at)| (d.to_string(), *at)));
                 let evidence = json!({
                     "list": list_name,
-                    "entries": entries.iter().map(|(d, _)| d).collect::<Vec<_>>(),
-                    "matched": hit.map(|(d, at)| json!({"domain": d, "source": at})),
+                    "entries": entries.len(),
+                    "matched": hit.as_ref().map(|(d, at)| json!({"domain": d, "source": at})),
                 });
-                let listed = match hit {
+                let listed = match &hit {
                     Some((entry, at)) if entry == &partner => format!("{partner} is on the {list_name} list ({at})"),
                     Some((entry, at)) => format!("{partner} is covered by {entry} on the {list_name} list ({at})"),
                     None => format!("{partner} is not on the {list_name} list"),

@@ -13,6 +13,7 @@ use serde_json::json;
 use super::value::as_bool;
 use super::{Check, EvalContext, Outcome, captured};
 use crate::facts::snapshot::ObjectKind;
+use crate::findings::Status;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +37,7 @@ impl Check for PolicyGranted {
         }
         let users = match captured(ctx, ObjectKind::User) {
             Ok(users) => users,
+            Err(failed) if failed.status == Status::Error => return vec![failed],
             Err(_) => {
                 return vec![Outcome::skip(
                     "ExternalAccessPolicy",

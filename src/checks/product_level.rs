@@ -51,9 +51,16 @@ impl Check for ProductLevel {
                         ),
                     )
                 }
-                Some(_) => Outcome::pass(
+                Some(l) if l.object.get("NameDecorationRoutingDomain").is_some() => Outcome::pass(
                     name,
                     "Lync Server 2013 with name decoration (CU5 or later); Skype directory search would need Skype for Business Server",
+                ),
+                Some(l) => Outcome::skip(
+                    name,
+                    format!(
+                        "the Skype provider's export ({}) leaves out IconUrl and the name decoration properties, which tell the cumulative update; export it with `Format-List *`",
+                        l.location(None)
+                    ),
                 ),
                 None => {
                     Outcome::skip(name, "no Skype public provider in the snapshot to tell the cumulative update from")

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::{Check, EvalContext, Outcome, captured};
 use crate::facts::config_view::Located;
 use crate::facts::snapshot::ObjectKind;
+use crate::findings::Status;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +25,10 @@ impl Check for ProviderUnique {
                 Ok(objects) => providers.extend(objects),
                 Err(outcome) => missing.push(outcome),
             }
+        }
+        // A provider list the export failed to read could hold the clash.
+        if let Some(failed) = missing.iter().position(|o| o.status == Status::Error) {
+            return vec![missing.remove(failed)];
         }
         if missing.len() == 2 {
             return vec![missing.remove(0)];

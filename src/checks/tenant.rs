@@ -12,6 +12,9 @@ pub enum TenantList {
     /// Every domain not blocked may federate.
     AllKnown,
     Domains(Vec<String>),
+    /// An explicit list whose entries the export does not show: Format-List
+    /// prints the object's type name (`...Settings.Edge.AllowList`).
+    Hidden(String),
 }
 
 pub fn tenant_list(value: Option<&Value>) -> TenantList {
@@ -20,11 +23,21 @@ pub fn tenant_list(value: Option<&Value>) -> TenantList {
     if text.contains("allowallknowndomains") || matches!(value, Value::Object(m) if m.is_empty()) {
         return TenantList::AllKnown;
     }
+    if let Some(type_name) = as_type_name(value) {
+        return TenantList::Hidden(type_name);
+    }
     let mut domains = Vec::new();
     collect(value, &mut domains);
     domains.sort();
     domains.dedup();
     TenantList::Domains(domains)
+}
+
+/// A .NET type name standing in for a value Format-List could not print.
+fn as_type_name(value: &Value) -> Option<String> {
+    let text = value.as_str()?.trim();
+    let lower = text.to_ascii_lowercase();
+    (lower.starts_with("microsoft.") && lower.contains(".settings.")).then(|| text.to_string())
 }
 
 fn collect(value: &Value, out: &mut Vec<String>) {
@@ -75,5 +88,9 @@ mod tests {
             TenantList::Domains(vec!["a.com".into(), "b.com".into()])
         );
         assert_eq!(tenant_list(None), TenantList::Domains(vec![]));
+        assert!(matches!(
+            tenant_list(Some(&json!("Microsoft.Rtc.Management.WritableConfig.Settings.Edge.AllowList"))),
+            TenantList::Hidden(_)
+        ));
     }
 }

@@ -35,6 +35,14 @@ fn difference(name: &str, on_prem: &BTreeSet<String>, online: &BTreeSet<String>)
     Some(format!("{name} lists differ ({})", parts.join("; ")))
 }
 
+fn show_list(list: &TenantList) -> serde_json::Value {
+    match list {
+        TenantList::AllKnown => json!("AllowAllKnownDomains"),
+        TenantList::Domains(domains) => json!(domains),
+        TenantList::Hidden(type_name) => json!(type_name),
+    }
+}
+
 impl Check for TenantListParity {
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         let tenant = match captured(ctx, ObjectKind::TenantFederationConfiguration) {
@@ -53,6 +61,17 @@ impl Check for TenantListParity {
         };
         let tenant_allowed = tenant_list(tenant.object.get("AllowedDomains").map(|(_, v)| v));
         let tenant_blocked = tenant_list(tenant.object.get("BlockedDomains").map(|(_, v)| v));
+        for (name, list) in [("AllowedDomains", &tenant_allowed), ("BlockedDomains", &tenant_blocked)] {
+            if let TenantList::Hidden(type_name) = list {
+                return vec![Outcome::error(
+                    "AllowedDomain/BlockedDomain",
+                    format!(
+                        "the tenant export shows {name} only as its type name ({type_name}), not its domains; export it with `Get-CsTenantFederationConfiguration | Select-Object -ExpandProperty {name}` or as JSON"
+                    ),
+                )
+                .evidence(json!({ "tenant_source": tenant.location(Some(name)) }))];
+            }
+        }
         let mut problems = Vec::new();
         let mut compared = Vec::new();
         if let TenantList::Domains(online) = &tenant_allowed {
@@ -67,8 +86,8 @@ impl Check for TenantListParity {
             "tenant_source": tenant.location(None),
             "on_premises_allowed": allowed,
             "on_premises_blocked": blocked,
-            "tenant_allowed": match &tenant_allowed { TenantList::AllKnown => json!("AllowAllKnownDomains"), TenantList::Domains(d) => json!(d) },
-            "tenant_blocked": match &tenant_blocked { TenantList::AllKnown => json!("AllowAllKnownDomains"), TenantList::Domains(d) => json!(d) },
+            "tenant_allowed": show_list(&tenant_allowed),
+            "tenant_blocked": show_list(&tenant_blocked),
         });
         let outcome = if compared.is_empty() {
             Outcome::skip(

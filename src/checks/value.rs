@@ -272,7 +272,9 @@ pub fn read_property(object: &ConfigObject, name: &str) -> Option<(String, Value
     if !routing || plain.as_ref().is_some_and(|(_, v, _)| !v.is_number()) {
         return plain;
     }
-    let shape = if object.get("DefaultRouteFqdn").is_some() {
+    let default_route =
+        object.get("DefaultRouteFqdn").is_some_and(|(_, v)| v.as_str().is_some_and(|s| !s.trim().is_empty()));
+    let shape = if default_route {
         Some("UseDefaultRouting")
     } else if object.get("EnablePartnerDiscovery").is_some() || object.get("BeClearingHouse").is_some() {
         Some("UseDnsSrvRouting")

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::facts::{Facts, InputError};
-use crate::findings::{Finding, NotRun, Status};
+use crate::findings::{Finding, Status};
 use crate::rules::{Profile, Severity};
 
 pub const REPORT_SCHEMA: &str = "fedscan.report/1";
@@ -141,7 +141,7 @@ pub fn summary_line(summary: &Summary) -> String {
     let skip = count(&summary.by_status, "skip") as usize - summary.not_run;
     line.push_str(&format!(", {} error, {skip} skip", count(&summary.by_status, "error")));
     if summary.not_run > 0 {
-        line.push_str(&format!(", {} not run (other profiles or not yet in effect)", summary.not_run));
+        line.push_str(&format!(", {} not run (other profiles, or outside the rule's dates)", summary.not_run));
     }
     line
 }
@@ -158,5 +158,5 @@ pub fn exit_meaning(code: u8, fail_on: Severity) -> String {
 /// Whether a finding is a rule that was not run at all, which the table
 /// leaves out (the JSON keeps them).
 pub fn is_not_run(finding: &Finding) -> bool {
-    matches!(finding.not_run, Some(NotRun::ProfileNotSelected | NotRun::NotYetEffective))
+    finding.not_run.is_some()
 }

@@ -156,6 +156,8 @@ struct RawRule {
     references: Spanned<Vec<String>>,
     #[serde(default)]
     effective_date: Option<Spanned<toml::value::Datetime>>,
+    #[serde(default)]
+    ineffective_date: Option<Spanned<toml::value::Datetime>>,
     check: Spanned<CheckSpec>,
 }
 
@@ -298,28 +300,16 @@ fn validate(
             ));
         }
     }
-    let effective_date = match &raw.effective_date {
-        None => None,
-        Some(date) => match (date.get_ref().date, date.get_ref().time, date.get_ref().offset) {
-            (Some(d), None, None) => {
-                match time::Month::try_from(d.month)
-                    .ok()
-                    .and_then(|m| time::Date::from_calendar_date(d.year as i32, m, d.day).ok())
-                {
-                    Some(date) => Some(date),
-                    None => {
-                        errors.push(map.diagnostic(Some(date.span()), "not a calendar date"));
-                        None
-                    }
-                }
-            }
-            _ => {
-                errors
-                    .push(map.diagnostic(Some(date.span()), "effective_date must be a plain date such as 2025-05-05"));
-                None
-            }
-        },
-    };
+    let effective_date = plain_date(&raw.effective_date, "effective_date", map, &mut errors);
+    let ineffective_date = plain_date(&raw.ineffective_date, "ineffective_date", map, &mut errors);
+    if let (Some(from), Some(until)) = (effective_date, ineffective_date)
+        && from >= until
+    {
+        errors.push(map.diagnostic(
+            raw.ineffective_date.as_ref().map(|d| d.span()),
+            "ineffective_date is not after effective_date",
+        ));
+    }
     let check_span = raw.check.span();
     for problem in raw.check.get_ref().validate() {
         errors.push(map.diagnostic(Some(check_span.clone()), format!("check: {problem}")));
@@ -339,10 +329,32 @@ fn validate(
         remediation: raw.remediation.into_inner(),
         references: raw.references.into_inner(),
         effective_date,
+        ineffective_date,
         check: raw.check.into_inner(),
         origin,
         source_text,
     })
+}
+
+/// A TOML date field that must be a plain calendar date (`2025-05-05`).
+fn plain_date(
+    value: &Option<Spanned<toml::value::Datetime>>,
+    field: &str,
+    map: &SourceMap,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<time::Date> {
+    let value = value.as_ref()?;
+    let datetime = value.get_ref();
+    let date = match (datetime.date, datetime.time, datetime.offset) {
+        (Some(d), None, None) => time::Month::try_from(d.month)
+            .ok()
+            .and_then(|m| time::Date::from_calendar_date(i32::from(d.year), m, d.day).ok()),
+        _ => None,
+    };
+    if date.is_none() {
+        errors.push(map.diagnostic(Some(value.span()), format!("{field} must be a plain date such as 2025-05-05")));
+    }
+    date
 }
 
 /// The text of one `[[rule]]` entry: from its header line to the next header

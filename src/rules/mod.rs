@@ -126,6 +126,9 @@ pub struct Rule {
     /// Before this date the rule does not apply (a service that had not yet
     /// ended, say).
     pub effective_date: Option<Date>,
+    /// From this date the rule no longer applies (the service it serves was
+    /// retired, say).
+    pub ineffective_date: Option<Date>,
     pub check: CheckSpec,
     pub origin: Origin,
     /// The rule's TOML as written, for `rules explain`.
