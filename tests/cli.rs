@@ -42,6 +42,7 @@ fn exit_1_when_a_failure_reaches_the_threshold() {
         .stdout(predicate::str::contains(
             "Fix: Set-CsHostingProvider -Identity LyncOnline -EnabledSharedAddressSpace $False",
         ))
+        .stdout(predicate::str::contains("Fix: Remove-CsBlockedDomain -Identity litwareinc.com"))
         .stdout(predicate::str::contains("exit 1: failures at or above high"));
 }
 

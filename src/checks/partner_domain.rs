@@ -110,7 +110,12 @@ impl Check for PartnerDomain {
                     (Expect::Listed, true) | (Expect::NotListed, false) => Outcome::pass(partner.clone(), listed),
                     _ => Outcome::fail(partner.clone(), listed),
                 };
-                outcome.evidence(evidence).var("domain", partner)
+                let outcome = outcome.evidence(evidence).var("domain", partner);
+                match hit {
+                    // The entry that matched, for commands that remove or edit it.
+                    Some((entry, _)) => outcome.var("identity", entry),
+                    None => outcome,
+                }
             })
             .collect()
     }
