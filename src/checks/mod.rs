@@ -117,6 +117,17 @@ macro_rules! check_kinds {
                 }
             }
 
+            /// Parses a check table's parameters (the table's text with its
+            /// header and `kind` line blanked) as the kind's own type, without
+            /// the buffering of the tagged enum, so that an error keeps the
+            /// span of the offending value.
+            pub fn parameter_error(kind: &str, text: &str) -> Option<toml::de::Error> {
+                match kind {
+                    $(stringify!($module) => toml::from_str::<$module::$kind>(text).err(),)+
+                    _ => None,
+                }
+            }
+
             /// The kind's name as written in rule files (its module's name).
             pub fn kind(&self) -> &'static str {
                 match self {

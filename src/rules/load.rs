@@ -108,9 +108,13 @@ impl SourceMap<'_> {
         }
     }
 
-    /// Serde errors inside a check table carry the whole table's span; find
-    /// the key the message names so the caret lands on it.
+    /// Serde errors inside a check table carry the whole table's span: parse
+    /// the table again as its kind's parameters to find the offending value,
+    /// or else find the key the message names.
     fn narrow(&self, span: Range<usize>, message: &str) -> Range<usize> {
+        if let Some(precise) = self.reparse_check_table(&span) {
+            return precise;
+        }
         let Some(key) = message.split('`').nth(1) else { return span };
         // A `[rule.check]` header's span is the header alone: look on to the
         // end of its table.
@@ -336,6 +340,35 @@ fn validate(
     })
 }
 
+impl SourceMap<'_> {
+    fn reparse_check_table(&self, span: &Range<usize>) -> Option<Range<usize>> {
+        let start = self.text[..span.start.min(self.text.len())].rfind('\n').map_or(0, |i| i + 1);
+        if !self.text[start..].starts_with("[rule.check]") {
+            return None;
+        }
+        let end = self.text[start..].find("\n[").map_or(self.text.len(), |i| start + i);
+        let mut table = self.text[start..end].to_string();
+        let mut kind = None;
+        let mut offset = 0;
+        for line in self.text[start..end].split_inclusive('\n') {
+            let trimmed = line.trim();
+            let blank = trimmed.starts_with("[rule.check]")
+                || trimmed.strip_prefix("kind").is_some_and(|rest| rest.trim_start().starts_with('='));
+            if blank {
+                if trimmed.starts_with("kind") {
+                    kind = trimmed.split('"').nth(1).map(str::to_string);
+                }
+                let width = line.trim_end_matches('\n').len();
+                table.replace_range(offset..offset + width, &" ".repeat(width));
+            }
+            offset += line.len();
+        }
+        let error = crate::checks::CheckSpec::parameter_error(&kind?, &table)?;
+        let inner = error.span()?;
+        Some(start + inner.start..start + inner.end)
+    }
+}
+
 /// A TOML date field that must be a plain calendar date (`2025-05-05`).
 fn plain_date(
     value: &Option<Spanned<toml::value::Datetime>>,
@@ -418,6 +451,10 @@ expect = { AllowFederatedUsers = true }
         let e = &load(&bad).unwrap_err()[0];
         assert_eq!(e.line, Some(12), "{e}");
         assert!(e.message.contains("objekt"), "{e}");
+
+        let bad = GOOD.replace("expect = { AllowFederatedUsers = true }", "expect = { AllowFederatedUsers = [1] }");
+        let e = &load(&bad).unwrap_err()[0];
+        assert_eq!((e.line, e.column), (Some(13), Some(34)), "{e}");
 
         let bad = GOOD.replace("kind = \"config_field\"", "kind = \"config_feld\"");
         let e = &load(&bad).unwrap_err()[0];
