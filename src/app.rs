@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::cli::{Cli, ColorChoice, Command, Format, RulesCommand, ScanArgs};
 use crate::engine;
+use crate::facts::dns::{ResolverSettings, normalize_name, parse_resolver};
 use crate::facts::{Facts, Inputs};
 use crate::report::{self, Report, ReportInputs, Tool, exit, table};
 use crate::rules::{Profile, RuleSet, RuleSource, Selection, builtin_sources, load_rules, sources_from_paths};
@@ -45,6 +46,37 @@ fn report_rule_problems(problems: &[crate::rules::Diagnostic]) -> u8 {
     exit::INPUT
 }
 
+fn parse_resolvers(flag: &str, values: &[String]) -> Result<Vec<std::net::SocketAddr>, u8> {
+    values.iter().map(|v| parse_resolver(v).map_err(|e| usage_error(format!("{flag}: {e}")))).collect()
+}
+
+/// `FQDN[:PORT]` of `--edge`.
+fn parse_edge(text: &str) -> Result<(String, u16), String> {
+    let (name, port) = match text.rsplit_once(':') {
+        Some((name, port)) => {
+            (name, port.parse::<u16>().map_err(|_| format!("--edge {text}: {port:?} is not a port number"))?)
+        }
+        None => (text, 5061),
+    };
+    Ok((normalize_name(name).map_err(|e| format!("--edge: {e}"))?, port))
+}
+
+/// One domain per line; `#` starts a comment; blank lines are ignored.
+fn read_domains_file(path: &std::path::Path) -> Result<Vec<String>, u8> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| usage_error(format!("--domains-file {}: {e}", path.display())))?;
+    let mut domains = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let domain = normalize_name(line).map_err(|e| usage_error(format!("{}:{}: {e}", path.display(), index + 1)))?;
+        domains.push(domain);
+    }
+    Ok(domains)
+}
+
 fn parse_time(text: &str) -> Result<OffsetDateTime, u8> {
     OffsetDateTime::parse(text, &Rfc3339)
         .map_err(|e| usage_error(format!("--now {text:?}: not an RFC 3339 time such as 2026-01-31T00:00:00Z ({e})")))
@@ -57,23 +89,36 @@ fn rfc3339(time: OffsetDateTime) -> String {
 fn scan(args: ScanArgs) -> Result<u8, u8> {
     let rules = load(&args.rules)?;
     let selection = Selection::new(&args.only, &args.skip, &rules).map_err(usage_error)?;
-    if !args.resolver.is_empty() {
-        return Err(usage_error("--resolver: live DNS checks are not available yet in this version of fedscan"));
+    let live = !args.offline && args.facts.is_none();
+    let mut domains =
+        args.domains.iter().map(|d| normalize_name(d).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
+    if let Some(path) = &args.domains_file {
+        domains.extend(read_domains_file(path)?);
     }
-    if !args.domains.is_empty() && !args.offline && args.facts.is_none() {
-        return Err(usage_error(format!(
-            "live scanning of {} (DNS, TLS, SIP) is not available yet in this version of fedscan; \
-             add --offline to audit configuration snapshots with these as the SIP domains",
-            args.domains.join(", ")
-        )));
+    let edges = args
+        .edge
+        .iter()
+        .map(|e| parse_edge(e).map(|(fqdn, _)| fqdn).map_err(usage_error))
+        .collect::<Result<Vec<_>, _>>()?;
+    let resolvers = parse_resolvers("--resolver", &args.resolver)?;
+    let internal_resolvers = parse_resolvers("--internal-resolver", &args.internal_resolver)?;
+    if !live && (!resolvers.is_empty() || !internal_resolvers.is_empty()) {
+        return Err(usage_error(
+            "--resolver and --internal-resolver are for live scans; drop them with --offline or --facts",
+        ));
+    }
+    if !(args.timeout > 0.0 && args.timeout <= 600.0) {
+        return Err(usage_error(format!("--timeout {}: give seconds between 0 and 600", args.timeout)));
     }
     if args.facts.is_some() && !args.config.is_empty() {
         return Err(usage_error("--facts replays saved facts and cannot be combined with --config"));
     }
-    if args.facts.is_none() && args.config.is_empty() {
-        return Err(usage_error(
-            "nothing to audit: give a configuration snapshot with --config PATH, or saved facts with --facts FILE",
-        ));
+    if args.facts.is_none() && args.config.is_empty() && (args.offline || (domains.is_empty() && edges.is_empty())) {
+        return Err(usage_error(if args.offline {
+            "nothing to audit offline: give a configuration snapshot with --config PATH, or saved facts with --facts FILE"
+        } else {
+            "nothing to audit: name SIP domains (DOMAIN, --domains-file), an Edge (--edge), a snapshot (--config) or saved facts (--facts)"
+        }));
     }
     let requested_now = args.now.as_deref().map(parse_time).transpose()?;
     let profiles = if args.profile.is_empty() { Profile::DEFAULT.to_vec() } else { args.profile.clone() };
@@ -92,16 +137,38 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         }
         None => {
             let inputs = Inputs {
-                domains: args.domains.clone(),
+                domains: domains.clone(),
                 partners: args.partner.clone(),
                 config: args.config.iter().map(|p| p.display().to_string()).collect(),
+                edges: args.edge.clone(),
             };
             let (files, errors) = engine::expand_config_paths(&args.config);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| usage_error(format!("cannot start the runtime: {e}")))?;
-            runtime.block_on(engine::gather(inputs, files, errors, requested_now.unwrap_or(started_at)))
+            let mut facts =
+                runtime.block_on(engine::gather(inputs, files, errors, requested_now.unwrap_or(started_at)));
+            if live {
+                let targets = engine::targets(&facts, &domains, &edges);
+                let timeout = std::time::Duration::from_secs_f64(args.timeout);
+                let settings = |servers: Vec<std::net::SocketAddr>| ResolverSettings {
+                    servers,
+                    timeout,
+                    attempts: args.dns_attempts.max(1),
+                };
+                let internal = (!internal_resolvers.is_empty()).then(|| settings(internal_resolvers.clone()));
+                facts.dns = runtime
+                    .block_on(engine::gather_dns(
+                        &targets,
+                        &settings(resolvers.clone()),
+                        internal.as_ref(),
+                        args.concurrency,
+                    ))
+                    .map_err(usage_error)?;
+                facts.targets = targets;
+            }
+            facts
         }
     };
     for error in &facts.input_errors {

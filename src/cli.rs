@@ -49,10 +49,18 @@ pub enum ColorChoice {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// SIP domains to audit. Live DNS/TLS/SIP probing is not available yet:
-    /// with --offline they are taken as the deployment's SIP domains.
+    /// SIP domains to audit live (DNS). With --offline they are only added to
+    /// the snapshot's SIP domains.
     #[arg(value_name = "DOMAIN")]
     pub domains: Vec<String>,
+
+    /// A file of SIP domains, one per line; `#` starts a comment.
+    #[arg(long, value_name = "FILE")]
+    pub domains_file: Option<PathBuf>,
+
+    /// The Access Edge's external FQDN (and port, default 5061). Repeatable.
+    #[arg(long, value_name = "FQDN[:PORT]")]
+    pub edge: Vec<String>,
 
     /// Configuration snapshot: a file (Format-List text or JSON, any of UTF-8
     /// and UTF-16) or a directory of them. Repeatable.
@@ -111,9 +119,26 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
     pub color: ColorChoice,
 
-    /// DNS resolver for live checks (not available yet).
+    /// DNS resolver to ask (repeatable). Default: the system's configuration.
     #[arg(long, value_name = "IP[:PORT]")]
     pub resolver: Vec<String>,
+
+    /// The organization's internal resolver, to compare the internal view of
+    /// DNS with the external one (split-brain checks). Repeatable.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub internal_resolver: Vec<String>,
+
+    /// How many network questions may be in flight at once.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub concurrency: usize,
+
+    /// Seconds to wait for each network answer (each DNS attempt).
+    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+    pub timeout: f64,
+
+    /// Tries per DNS question before it counts as unanswered.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub dns_attempts: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,14 +2,21 @@
 //! the selected rules over them. Gathering is the only place with I/O;
 //! evaluation is a pure function of the facts, the rules and the clock.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
 use crate::checks::EvalContext;
-use crate::facts::config_view::ConfigView;
+use crate::checks::value::as_bool;
+use crate::facts::Targets;
+use crate::facts::config_view::{ConfigView, Objects};
+use crate::facts::dns::{
+    DnsFact, DnsOutcome, DnsProbe, DnsView, RecordData, RecordKind, ResolverSettings, normalize_name,
+};
+use crate::facts::snapshot::ObjectKind;
 use crate::facts::snapshot::read_snapshot;
 use crate::facts::{Facts, InputError, Inputs};
 use crate::findings::{Finding, NotRun, Status};
@@ -119,6 +126,135 @@ pub async fn gather(inputs: Inputs, files: Vec<PathBuf>, mut errors: Vec<InputEr
     facts
 }
 
+/// The SRV targets followed per SRV name: a hostile zone with hundreds of
+/// targets must not cost hundreds of lookups.
+pub const MAX_SRV_TARGETS: usize = 32;
+
+/// The live targets: the domains and Edges the user named, with the SIP
+/// domains and Access Edge FQDNs of the snapshots.
+pub fn targets(facts: &Facts, domains: &[String], edges: &[String]) -> Targets {
+    let view = ConfigView::new(facts);
+    let mut all_domains: BTreeSet<String> = domains.iter().cloned().collect();
+    all_domains.extend(view.sip_domains().iter().filter_map(|d| normalize_name(d).ok()));
+    let mut all_edges: BTreeSet<String> = edges.iter().cloned().collect();
+    let mut xmpp = false;
+    if let Objects::Captured(services) = view.objects(ObjectKind::EdgeService) {
+        all_edges.extend(services.iter().filter_map(|l| {
+            l.object.get("AccessEdgeExternalFqdn").and_then(|(_, v)| v.as_str()).and_then(|f| normalize_name(f).ok())
+        }));
+    }
+    if let Objects::Captured(policies) = view.objects(ObjectKind::ExternalAccessPolicy) {
+        xmpp = policies.iter().any(|l| l.object.get("EnableXmppAccess").and_then(|(_, v)| as_bool(v)) == Some(true));
+    }
+    Targets { domains: all_domains.into_iter().collect(), edges: all_edges.into_iter().collect(), xmpp }
+}
+
+/// A DNS question: which view, which name, which type.
+pub type Question = (DnsView, String, RecordKind);
+
+/// The questions asked first, before any answer is known.
+pub fn first_questions(targets: &Targets, internal: bool) -> Vec<Question> {
+    let mut questions = Vec::new();
+    for domain in &targets.domains {
+        let external = |name: String, kind| (DnsView::External, name, kind);
+        questions.push(external(format!("_sipfederationtls._tcp.{domain}"), RecordKind::Srv));
+        questions.push(external(format!("_sip._tls.{domain}"), RecordKind::Srv));
+        for host in ["sip", "lyncdiscover"] {
+            questions.push(external(format!("{host}.{domain}"), RecordKind::A));
+            questions.push(external(format!("{host}.{domain}"), RecordKind::Aaaa));
+        }
+        if targets.xmpp {
+            questions.push(external(format!("_xmpp-server._tcp.{domain}"), RecordKind::Srv));
+        }
+        if internal {
+            questions.push((DnsView::Internal, format!("_sipfederationtls._tcp.{domain}"), RecordKind::Srv));
+            questions.push((DnsView::Internal, format!("lyncdiscover.{domain}"), RecordKind::A));
+        }
+    }
+    for edge in &targets.edges {
+        questions.push((DnsView::External, edge.clone(), RecordKind::A));
+        questions.push((DnsView::External, edge.clone(), RecordKind::Aaaa));
+    }
+    questions
+}
+
+/// Asks every question once, at most `concurrency` at a time.
+async fn ask(
+    questions: Vec<Question>,
+    external: &Arc<DnsProbe>,
+    internal: Option<&Arc<DnsProbe>>,
+    concurrency: usize,
+) -> Vec<DnsFact> {
+    let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for (view, name, kind) in questions {
+        let probe = match view {
+            DnsView::External => Arc::clone(external),
+            DnsView::Internal => match internal {
+                Some(probe) => Arc::clone(probe),
+                None => continue,
+            },
+        };
+        let limit = Arc::clone(&limit);
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
+            probe.query(&name, kind).await
+        });
+    }
+    let mut facts = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok(fact) = joined {
+            facts.push(fact);
+        }
+    }
+    facts
+}
+
+/// Gathers the DNS facts for the targets: the service records and hosts of
+/// every domain first, then the addresses of every SRV target found.
+pub async fn gather_dns(
+    targets: &Targets,
+    external: &ResolverSettings,
+    internal: Option<&ResolverSettings>,
+    concurrency: usize,
+) -> Result<Vec<DnsFact>, String> {
+    let external = Arc::new(DnsProbe::new(DnsView::External, external)?);
+    let internal = internal.map(|s| DnsProbe::new(DnsView::Internal, s).map(Arc::new)).transpose()?;
+    let questions = first_questions(targets, internal.is_some());
+    let mut facts = ask(questions, &external, internal.as_ref(), concurrency).await;
+    let follow_up = follow_up_questions(&facts);
+    facts.extend(ask(follow_up, &external, internal.as_ref(), concurrency).await);
+    facts.sort_by(|a, b| (a.view, &a.name, a.rtype).cmp(&(b.view, &b.name, b.rtype)));
+    Ok(facts)
+}
+
+/// The questions the first answers lead to: the addresses of every SRV
+/// target (at most [`MAX_SRV_TARGETS`] per SRV name) not asked already.
+pub fn follow_up_questions(facts: &[DnsFact]) -> Vec<Question> {
+    let mut asked: BTreeSet<Question> = facts.iter().map(|f| (f.view, f.name.clone(), f.rtype)).collect();
+    let mut follow_up = Vec::new();
+    for fact in facts.iter().filter(|f| f.view == DnsView::External && f.rtype == RecordKind::Srv) {
+        let DnsOutcome::Answer { records } = &fact.outcome else { continue };
+        let mut targets: Vec<&str> = records
+            .iter()
+            .filter_map(|r| match &r.data {
+                RecordData::Srv { target, .. } if target != "." && !target.is_empty() => Some(target.as_str()),
+                _ => None,
+            })
+            .collect();
+        targets.dedup();
+        for target in targets.into_iter().take(MAX_SRV_TARGETS) {
+            for kind in [RecordKind::A, RecordKind::Aaaa] {
+                let question = (DnsView::External, target.to_string(), kind);
+                if asked.insert(question.clone()) {
+                    follow_up.push(question);
+                }
+            }
+        }
+    }
+    follow_up
+}
+
 /// Evaluates the selected rules over the facts.
 pub fn evaluate(
     rules: &RuleSet,
@@ -129,7 +265,8 @@ pub fn evaluate(
 ) -> Vec<Finding> {
     let active = Profile::expand(profiles);
     let view = ConfigView::new(facts);
-    let ctx = EvalContext { config: &view, now, partners: &facts.inputs.partners };
+    let dns = crate::checks::dns::DnsIndex::new(&facts.dns, !facts.dns.is_empty());
+    let ctx = EvalContext { config: &view, dns: &dns, targets: &facts.targets, now, partners: &facts.inputs.partners };
     let mut findings = Vec::new();
     for rule in rules.rules.iter().filter(|r| selection.includes(r)) {
         if let Some(reason) = not_applicable(rule, selection, &active, now) {

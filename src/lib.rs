@@ -12,4 +12,5 @@ pub mod facts;
 pub mod findings;
 pub mod report;
 pub mod rules;
+pub mod srv_order;
 pub mod text;

@@ -1,35 +1,14 @@
 //! The real binary, as a user or a CI job runs it: each exit code, each
 //! format, broken rule files, record and replay.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
+use common::{fedscan, json_of, root, write};
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn fedscan() -> Command {
-    let mut cmd = Command::cargo_bin("fedscan").unwrap();
-    cmd.env_remove("NO_COLOR");
-    cmd
-}
-
-fn root(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
 const SAMPLE: &str = "fixtures/sample/contoso-lync2013.txt";
 const NOW: &str = "2026-11-20T09:31:40Z";
-
-fn json_of(output: &std::process::Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)))
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 #[test]
 fn exit_1_when_a_failure_reaches_the_threshold() {
@@ -86,7 +65,21 @@ fn exit_3_when_a_check_could_not_be_evaluated() {
 fn exit_2_for_usage_and_input_errors() {
     fedscan().args(["scan", "--offline"]).assert().code(2).stderr(predicate::str::contains("nothing to audit"));
     fedscan().args(["scan", "--bogus-flag"]).assert().code(2);
-    fedscan().args(["scan", "contoso.com"]).assert().code(2).stderr(predicate::str::contains("not available yet"));
+    fedscan()
+        .args(["scan", "--offline", "contoso.com"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nothing to audit offline"));
+    fedscan()
+        .args(["scan", "--resolver", "dns.example", "contoso.com"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--resolver: \"dns.example\" is not an IP address"));
+    fedscan()
+        .args(["scan", "--resolver", "127.0.0.1", "contoso..com"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a valid domain name"));
     fedscan()
         .args(["scan", "--offline", "--config", "no/such/file.txt"])
         .assert()

@@ -27,8 +27,21 @@ struct Case {
     expect: String,
     /// What the case shows (shown when it fails).
     about: String,
-    /// Snapshot text, JSON or Format-List.
+    /// Snapshot text, JSON or Format-List (may be empty for DNS cases).
+    #[serde(default)]
     snapshot: String,
+    /// DNS as partners see it, one record per line: `name TYPE data`
+    /// (`sip.contoso.com A 52.1.2.3`, `_sipfederationtls._tcp.contoso.com SRV
+    /// 0 0 5061 sip.contoso.com`, `www.contoso.com CNAME web.contoso.com`), or
+    /// `name TYPE SERVFAIL|REFUSED|TIMEOUT` for a question that fails. A case
+    /// with `dns` is a live scan of `domains` (and `edges`).
+    #[serde(default)]
+    dns: Option<String>,
+    /// The internal view, for split-brain cases.
+    #[serde(default)]
+    internal_dns: Option<String>,
+    #[serde(default)]
+    edges: Vec<String>,
     #[serde(default)]
     partners: Vec<String>,
     #[serde(default)]
@@ -51,14 +64,123 @@ fn statuses(rules: &RuleSet, case: &Case) -> Vec<Status> {
     let now = case.now.as_deref().map_or(OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_600), |t| {
         OffsetDateTime::parse(t, &Rfc3339).expect("RFC 3339 now")
     });
-    let inputs = Inputs { domains: case.domains.clone(), partners: case.partners.clone(), config: vec!["case".into()] };
+    let inputs = Inputs {
+        domains: case.domains.clone(),
+        partners: case.partners.clone(),
+        config: vec!["case".into()],
+        edges: case.edges.clone(),
+    };
     let mut facts = Facts::new(inputs, now);
-    let snapshot = parse_snapshot_bytes(case.snapshot.as_bytes(), "case.json")
-        .unwrap_or_else(|e| panic!("{} ({}): snapshot does not parse: {e}", case.rule, case.about));
-    facts.snapshots.push(snapshot);
+    if !case.snapshot.trim().is_empty() {
+        let snapshot = parse_snapshot_bytes(case.snapshot.as_bytes(), "case.json")
+            .unwrap_or_else(|e| panic!("{} ({}): snapshot does not parse: {e}", case.rule, case.about));
+        facts.snapshots.push(snapshot);
+    }
+    if let Some(zone) = &case.dns {
+        let targets = engine::targets(&facts, &case.domains, &case.edges);
+        let external = zone::Zone::parse(zone);
+        let internal = case.internal_dns.as_deref().map(zone::Zone::parse);
+        let mut dns: Vec<_> = engine::first_questions(&targets, internal.is_some())
+            .into_iter()
+            .map(|q| zone::answer(&q, &external, internal.as_ref()))
+            .collect();
+        let more: Vec<_> =
+            engine::follow_up_questions(&dns).into_iter().map(|q| zone::answer(&q, &external, None)).collect();
+        dns.extend(more);
+        facts.dns = dns;
+        facts.targets = targets;
+    }
     let selection = Selection::new(std::slice::from_ref(&rule.id), &[], rules).unwrap();
     let profiles: Vec<Profile> = rule.profiles.clone();
     engine::evaluate(rules, &selection, &facts, &profiles, now).iter().map(|f| f.status).collect()
+}
+
+/// Answers DNS questions from a case's zone text, as an authoritative
+/// server would: records, CNAME chains, NXDOMAIN and NODATA, or the failure
+/// the text asks for.
+mod zone {
+    use std::collections::BTreeMap;
+
+    use fedscan::engine::Question;
+    use fedscan::facts::dns::{DnsFact, DnsOutcome, DnsRecord, DnsView, RecordData, RecordKind};
+
+    pub struct Zone(BTreeMap<(String, String), Vec<String>>);
+
+    impl Zone {
+        pub fn parse(text: &str) -> Zone {
+            let mut map: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+            for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+                let mut parts = line.splitn(3, char::is_whitespace);
+                let name = parts.next().unwrap().trim_end_matches('.').to_ascii_lowercase();
+                let rtype = parts.next().unwrap_or_else(|| panic!("no type: {line}")).to_ascii_uppercase();
+                let data = parts.next().unwrap_or("").trim().to_string();
+                map.entry((name, rtype)).or_default().push(data);
+            }
+            Zone(map)
+        }
+
+        fn get(&self, name: &str, rtype: &str) -> Option<&Vec<String>> {
+            self.0.get(&(name.to_string(), rtype.to_string()))
+        }
+
+        fn exists(&self, name: &str) -> bool {
+            self.0.keys().any(|(n, _)| n == name)
+        }
+    }
+
+    fn record(name: &str, rtype: &str, data: &str) -> DnsRecord {
+        let fields: Vec<&str> = data.split_whitespace().collect();
+        let host = |s: &str| s.trim_end_matches('.').to_ascii_lowercase();
+        let data = match rtype {
+            "SRV" => RecordData::Srv {
+                priority: fields[0].parse().unwrap(),
+                weight: fields[1].parse().unwrap(),
+                port: fields[2].parse().unwrap(),
+                target: if fields[3] == "." { ".".into() } else { host(fields[3]) },
+            },
+            "A" => RecordData::A { address: data.parse().unwrap() },
+            "AAAA" => RecordData::Aaaa { address: data.parse().unwrap() },
+            "CNAME" => RecordData::Cname { target: host(data) },
+            other => panic!("type {other} is not supported in case zones"),
+        };
+        DnsRecord { name: name.to_string(), ttl: 300, data }
+    }
+
+    pub fn answer((view, name, kind): &Question, external: &Zone, internal: Option<&Zone>) -> DnsFact {
+        let zone = match view {
+            DnsView::External => external,
+            DnsView::Internal => internal.expect("internal zone"),
+        };
+        let rtype = kind.name();
+        let outcome = (|| {
+            let mut chain = Vec::new();
+            let mut current = name.clone();
+            for _ in 0..8 {
+                if let Some(special) = zone.get(&current, rtype).and_then(|d| d.first()).filter(|d| d.chars().all(|c| c.is_ascii_uppercase())) {
+                    return match special.as_str() {
+                        "SERVFAIL" => DnsOutcome::ServerFailure,
+                        "REFUSED" => DnsOutcome::Refused,
+                        "TIMEOUT" => DnsOutcome::Timeout,
+                        other => panic!("unknown outcome {other}"),
+                    };
+                }
+                if let Some(data) = zone.get(&current, rtype) {
+                    chain.extend(data.iter().map(|d| record(&current, rtype, d)));
+                    return DnsOutcome::Answer { records: chain };
+                }
+                match (kind, zone.get(&current, "CNAME")) {
+                    (RecordKind::A | RecordKind::Aaaa, Some(data)) => {
+                        chain.push(record(&current, "CNAME", &data[0]));
+                        current = data[0].trim_end_matches('.').to_ascii_lowercase();
+                    }
+                    _ if zone.exists(&current) => return DnsOutcome::NoData { negative_ttl: Some(300) },
+                    _ => return DnsOutcome::NxDomain { negative_ttl: Some(300) },
+                }
+            }
+            DnsOutcome::Failed { message: "CNAME chain too long".into() }
+        })();
+        DnsFact { view: *view, name: name.clone(), rtype: *kind, resolver: "case".into(), outcome }
+    }
 }
 
 #[test]

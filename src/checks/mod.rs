@@ -2,18 +2,32 @@
 //! parameter struct that evaluates facts and never does I/O. Every kind is
 //! registered once, in `check_kinds!` below.
 
+pub mod dns;
 pub mod value;
 
 mod config_count;
 mod config_field;
 mod config_implies;
 mod domain_lists_disjoint;
+mod dual_stack;
 mod edge_fqdn_in_sip_domain;
+mod host_alias;
+mod host_resolves;
+mod internal_absent;
 mod partner_domain;
 mod policy_granted;
 mod product_level;
 mod product_lifecycle;
 mod provider_unique;
+mod split_brain;
+mod srv_port;
+mod srv_present;
+mod srv_priorities;
+mod srv_target;
+mod srv_target_edge;
+mod srv_target_in_domain;
+mod srv_target_public;
+mod srv_target_resolves;
 mod tenant;
 mod tenant_federation_mode;
 mod tenant_list_parity;
@@ -33,6 +47,9 @@ use crate::rules::Severity;
 /// evaluation clock and the user's declared inputs.
 pub struct EvalContext<'a> {
     pub config: &'a ConfigView<'a>,
+    pub dns: &'a dns::DnsIndex<'a>,
+    /// The domains and Edges probed live.
+    pub targets: &'a crate::facts::Targets,
     pub now: OffsetDateTime,
     pub partners: &'a [String],
 }
@@ -151,6 +168,19 @@ check_kinds! {
     policy_granted::PolicyGranted,
     tenant_list_parity::TenantListParity,
     tenant_federation_mode::TenantFederationMode,
+    srv_present::SrvPresent,
+    srv_port::SrvPort,
+    srv_target::SrvTarget,
+    srv_target_edge::SrvTargetEdge,
+    srv_target_in_domain::SrvTargetInDomain,
+    srv_target_resolves::SrvTargetResolves,
+    srv_target_public::SrvTargetPublic,
+    srv_priorities::SrvPriorities,
+    host_resolves::HostResolves,
+    host_alias::HostAlias,
+    dual_stack::DualStack,
+    split_brain::SplitBrain,
+    internal_absent::InternalAbsent,
 }
 
 impl CheckSpec {
@@ -166,9 +196,6 @@ impl CheckSpec {
 /// The objects of `kind`, or the outcome that says why they cannot be read:
 /// not in any snapshot (skip), the cmdlet failed (error), or a one-instance
 /// object missing from its cmdlet's output (error).
-// The error is the finding itself, made once per evaluation: boxing it would
-// only add noise at every call site.
-#[allow(clippy::result_large_err)]
 pub(crate) fn captured<'a>(ctx: &EvalContext<'a>, kind: ObjectKind) -> Result<Vec<Located<'a>>, Outcome> {
     match ctx.config.objects(kind) {
         Objects::NotCaptured if !ctx.config.has_snapshots() => {
@@ -194,8 +221,6 @@ pub(crate) fn captured<'a>(ctx: &EvalContext<'a>, kind: ObjectKind) -> Result<Ve
 }
 
 /// The product the snapshot shows, or the skip that says it cannot be told.
-// As with `captured`, the error is the finding itself.
-#[allow(clippy::result_large_err)]
 pub(crate) fn product(ctx: &EvalContext) -> Result<crate::facts::config_view::Product, Outcome> {
     ctx.config.product().ok_or_else(|| {
         Outcome::skip(
@@ -259,7 +284,14 @@ pub(crate) mod testing {
         let facts = facts(snapshot);
         let view = ConfigView::new(&facts);
         let partners: Vec<String> = partners.iter().map(|s| s.to_string()).collect();
-        let ctx = EvalContext { config: &view, now: facts.gathered_at, partners: &partners };
+        let dns = dns::DnsIndex::new(&facts.dns, false);
+        let ctx = EvalContext {
+            config: &view,
+            dns: &dns,
+            targets: &facts.targets,
+            now: facts.gathered_at,
+            partners: &partners,
+        };
         check.evaluate(&ctx)
     }
 

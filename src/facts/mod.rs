@@ -3,6 +3,7 @@
 //! verdicts; rules judge them.
 
 pub mod config_view;
+pub mod dns;
 pub mod snapshot;
 
 use std::fmt;
@@ -49,6 +50,24 @@ pub struct Inputs {
     pub partners: Vec<String>,
     #[serde(default)]
     pub config: Vec<String>,
+    /// `--edge` arguments, as given.
+    #[serde(default)]
+    pub edges: Vec<String>,
+}
+
+/// What the live probes were pointed at: the user's domains and Edges with
+/// those of the snapshots, normalized.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Targets {
+    /// SIP domains.
+    #[serde(default)]
+    pub domains: Vec<String>,
+    /// Access Edge external FQDNs.
+    #[serde(default)]
+    pub edges: Vec<String>,
+    /// Whether a snapshot enables XMPP federation (then XMPP SRV records are asked).
+    #[serde(default)]
+    pub xmpp: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,9 +79,19 @@ pub struct Facts {
     pub inputs: Inputs,
     #[serde(default)]
     pub snapshots: Vec<SnapshotFact>,
+    /// Empty when nothing was probed live (an offline audit).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub targets: Targets,
+    /// DNS answers, one per (view, name, type), in that order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<dns::DnsFact>,
     /// Inputs that could not be read; kept so a replay reports them too.
     #[serde(default)]
     pub input_errors: Vec<InputError>,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 impl Facts {
@@ -73,6 +102,8 @@ impl Facts {
             gathered_at,
             inputs,
             snapshots: Vec::new(),
+            targets: Targets::default(),
+            dns: Vec::new(),
             input_errors: Vec::new(),
         }
     }

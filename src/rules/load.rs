@@ -17,8 +17,9 @@ use super::{Origin, Profile, Rule, RuleSet, Severity};
 use crate::checks::CheckSpec;
 
 /// The built-in rule pack, compiled into the binary.
-const BUILTIN: [(&str, &str); 2] = [
+const BUILTIN: [(&str, &str); 3] = [
     ("rules/config.toml", include_str!("../../rules/config.toml")),
+    ("rules/dns.toml", include_str!("../../rules/dns.toml")),
     ("rules/providers.toml", include_str!("../../rules/providers.toml")),
 ];
 
@@ -430,6 +431,20 @@ expect = { AllowFederatedUsers = true }
         let rules = load_rules(&builtin_sources())
             .unwrap_or_else(|e| panic!("{}", e.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")));
         assert!(rules.rules.len() > 30);
+    }
+
+    #[test]
+    fn every_rule_file_is_built_in() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/rules");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| format!("rules/{}", e.file_name().to_string_lossy())))
+            .filter(|name| name.ends_with(".toml"))
+            .collect();
+        on_disk.sort();
+        let mut built_in: Vec<String> = BUILTIN.iter().map(|(name, _)| name.to_string()).collect();
+        built_in.sort();
+        assert_eq!(on_disk, built_in, "add new rule files to BUILTIN");
     }
 
     #[test]

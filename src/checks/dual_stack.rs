@@ -1,0 +1,66 @@
+//! `dual_stack`: once any federation host has IPv6 (AAAA) records, all of
+//! them have both A and AAAA: a partner that prefers IPv6 would otherwise
+//! reach some Edges and not others, and IPv4-only partners need A records.
+//! The hosts are the federation SRV targets, `sip.<domain>` and the Edges.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::dns::{SrvSet, addresses, srv_set};
+use super::{Check, EvalContext, Outcome};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DualStack {}
+
+const FEDERATION: &str = "_sipfederationtls._tcp";
+
+impl Check for DualStack {
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        if !ctx.dns.gathered {
+            return vec![Outcome::skip(
+                "DNS",
+                "no DNS facts: this was an offline audit (scan the domains live to check DNS)",
+            )];
+        }
+        let mut hosts: BTreeSet<String> = ctx.targets.edges.iter().cloned().collect();
+        for domain in &ctx.targets.domains {
+            hosts.insert(format!("sip.{domain}"));
+            if let Ok(SrvSet::Records(records, _)) = srv_set(ctx, domain, FEDERATION) {
+                hosts.extend(records.into_iter().map(|r| r.target));
+            }
+        }
+        let mut v4_only = Vec::new();
+        let mut v6_only = Vec::new();
+        let mut dual = Vec::new();
+        for host in &hosts {
+            let Ok(found) = addresses(ctx, host, host) else { continue };
+            match (found.v4.is_empty(), found.v6.is_empty()) {
+                (false, true) => v4_only.push(host.clone()),
+                (true, false) => v6_only.push(host.clone()),
+                (false, false) => dual.push(host.clone()),
+                (true, true) => {}
+            }
+        }
+        let evidence = json!({ "ipv4_only": v4_only, "ipv6_only": v6_only, "dual_stack": dual });
+        let outcome = if v4_only.is_empty() && v6_only.is_empty() && dual.is_empty() {
+            Outcome::skip("DNS", "no federation host has an address to compare")
+        } else if dual.is_empty() && v6_only.is_empty() {
+            Outcome::pass("DNS", format!("IPv4 only, consistently ({} hosts, no AAAA records)", v4_only.len()))
+        } else if v4_only.is_empty() && v6_only.is_empty() {
+            Outcome::pass("DNS", format!("every federation host has A and AAAA records ({})", dual.join(", ")))
+        } else {
+            let mut parts = Vec::new();
+            if !v4_only.is_empty() {
+                parts.push(format!("no AAAA: {}", v4_only.join(", ")));
+            }
+            if !v6_only.is_empty() {
+                parts.push(format!("no A: {}", v6_only.join(", ")));
+            }
+            Outcome::fail("DNS", format!("IPv6 is published for some federation hosts only ({})", parts.join("; ")))
+        };
+        vec![outcome.evidence(evidence)]
+    }
+}

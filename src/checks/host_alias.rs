@@ -1,0 +1,46 @@
+//! `host_alias`: a host of each SIP domain is an alias (CNAME) of a given
+//! name, as Microsoft 365 asks of `sip.<domain>` and `lyncdiscover.<domain>`.
+//!
+//! ```toml
+//! kind = "host_alias"
+//! host = "lyncdiscover"
+//! target = "webdir.online.lync.com"
+//! ```
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::dns::{addresses, or_outcome, per_domain};
+use super::{Check, EvalContext, Outcome};
+use crate::facts::config_view::normalize_domain;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostAlias {
+    host: String,
+    target: String,
+}
+
+impl Check for HostAlias {
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        let target = normalize_domain(&self.target);
+        per_domain(ctx, |domain| {
+            let name = format!("{}.{domain}", self.host);
+            let found = or_outcome!(addresses(ctx, domain, &name));
+            let outcome = if found.aliases.contains(&target) {
+                Outcome::pass(domain, format!("{name} is an alias of {target}"))
+            } else if found.aliases.is_empty() && found.all().next().is_none() {
+                Outcome::fail(domain, format!("{name} does not exist; it should be an alias of {target}"))
+            } else if found.aliases.is_empty() {
+                let listed: Vec<String> = found.all().map(|a| a.to_string()).collect();
+                Outcome::fail(
+                    domain,
+                    format!("{name} has its own addresses ({}), not an alias of {target}", listed.join(", ")),
+                )
+            } else {
+                Outcome::fail(domain, format!("{name} is an alias of {}, not of {target}", found.aliases.join(" → ")))
+            };
+            vec![outcome.evidence(json!({ "queries": found.evidence })).var("domain", domain).var("fqdn", name)]
+        })
+    }
+}

@@ -1,0 +1,40 @@
+//! `host_resolves`: a well-known host of each SIP domain (`sip.<domain>`,
+//! `lyncdiscover.<domain>`) has an address, directly or through an alias.
+//!
+//! ```toml
+//! kind = "host_resolves"
+//! host = "sip"
+//! ```
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::dns::{addresses, or_outcome, per_domain};
+use super::{Check, EvalContext, Outcome};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostResolves {
+    host: String,
+}
+
+impl Check for HostResolves {
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        per_domain(ctx, |domain| {
+            let name = format!("{}.{domain}", self.host);
+            let found = or_outcome!(addresses(ctx, domain, &name));
+            let listed: Vec<String> = found.all().map(|a| a.to_string()).collect();
+            let via = if found.aliases.is_empty() {
+                String::new()
+            } else {
+                format!(" (via {})", found.aliases.join(" → "))
+            };
+            let outcome = if listed.is_empty() {
+                Outcome::fail(domain, format!("{name} has no A or AAAA record"))
+            } else {
+                Outcome::pass(domain, format!("{name}{via} → {}", listed.join(", ")))
+            };
+            vec![outcome.evidence(json!({ "queries": found.evidence })).var("domain", domain).var("fqdn", name)]
+        })
+    }
+}

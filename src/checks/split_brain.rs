@@ -1,0 +1,88 @@
+//! `split_brain`: the internal DNS view of the federation SRV record agrees
+//! with the external one, or has none (then the external answer is used).
+//! Two different answers send the Edge one way and partners another.
+//!
+//! ```toml
+//! kind = "split_brain"
+//! service = "_sipfederationtls._tcp"
+//! ```
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::dns::{answer, evidence, per_domain, srv_name};
+use super::{Check, EvalContext, Outcome};
+use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitBrain {
+    service: String,
+}
+
+/// (target, port) of an SRV answer; `None` when the name has no record.
+fn endpoints(fact: &DnsFact) -> Option<BTreeSet<(String, u16)>> {
+    match &fact.outcome {
+        DnsOutcome::Answer { records } => Some(
+            records
+                .iter()
+                .filter_map(|r| match &r.data {
+                    RecordData::Srv { target, port, .. } => Some((target.clone(), *port)),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+fn show(set: &BTreeSet<(String, u16)>) -> String {
+    set.iter().map(|(t, p)| format!("{t}:{p}")).collect::<Vec<_>>().join(", ")
+}
+
+impl Check for SplitBrain {
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        if ctx.dns.gathered && !ctx.dns.has_view(DnsView::Internal) {
+            return vec![Outcome::skip("DNS", "no internal resolver was given (--internal-resolver IP)")];
+        }
+        per_domain(ctx, |domain| {
+            let name = srv_name(&self.service, domain);
+            let external = match answer(ctx, domain, DnsView::External, &name, RecordKind::Srv) {
+                Ok(fact) => fact,
+                Err(outcome) => return vec![outcome],
+            };
+            let internal = match answer(ctx, domain, DnsView::Internal, &name, RecordKind::Srv) {
+                Ok(fact) => fact,
+                Err(outcome) => return vec![outcome],
+            };
+            let evidence = json!({ "external": evidence(external), "internal": evidence(internal) });
+            let outcome = match (endpoints(external), endpoints(internal)) {
+                (_, None) => Outcome::pass(
+                    domain,
+                    format!(
+                        "internal DNS has no {name} ({}); the external answer applies",
+                        internal.outcome.describe()
+                    ),
+                ),
+                (Some(outside), Some(inside)) if outside == inside => {
+                    Outcome::pass(domain, format!("{name}: internal and external DNS agree ({})", show(&inside)))
+                }
+                (Some(outside), Some(inside)) => Outcome::fail(
+                    domain,
+                    format!("{name}: internal DNS answers {} but external DNS {}", show(&inside), show(&outside)),
+                ),
+                (None, Some(inside)) => Outcome::fail(
+                    domain,
+                    format!(
+                        "{name} exists only inside ({}); partners find nothing ({})",
+                        show(&inside),
+                        external.outcome.describe()
+                    ),
+                ),
+            };
+            vec![outcome.evidence(evidence).var("domain", domain)]
+        })
+    }
+}

@@ -1,0 +1,68 @@
+//! `srv_port`: the records a partner tries first (the lowest priority) use
+//! the Access Edge's federation port: the snapshot's
+//! AccessEdgeExternalSipPort when it shows one, else `port`.
+//!
+//! ```toml
+//! kind = "srv_port"
+//! service = "_sipfederationtls._tcp"
+//! port = 5061
+//! existence_rule = "DNS-FED-01"
+//! ```
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+
+use super::dns::{evidence, or_outcome, per_domain, show_srv, srv_name, srv_records};
+use super::{Check, EvalContext, Outcome};
+use crate::facts::config_view::Objects;
+use crate::facts::snapshot::ObjectKind;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SrvPort {
+    service: String,
+    port: u16,
+    existence_rule: String,
+}
+
+impl SrvPort {
+    /// The port to expect, and where it comes from.
+    fn expected(&self, ctx: &EvalContext) -> (u16, String) {
+        if let Objects::Captured(edges) = ctx.config.objects(ObjectKind::EdgeService) {
+            let ports: BTreeSet<u16> = edges
+                .iter()
+                .filter_map(|l| l.object.get("AccessEdgeExternalSipPort"))
+                .filter_map(|(_, v)| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
+                .filter_map(|p| u16::try_from(p).ok())
+                .collect();
+            if ports.len() == 1 {
+                let port = *ports.iter().next().expect("one port");
+                return (port, format!("the Edge's AccessEdgeExternalSipPort ({port})"));
+            }
+        }
+        (self.port, format!("the federation port {}", self.port))
+    }
+}
+
+impl Check for SrvPort {
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        let (port, source) = self.expected(ctx);
+        per_domain(ctx, |domain| {
+            let (records, fact) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
+            let best = records.iter().map(|r| r.priority).min().unwrap_or_default();
+            let first: Vec<_> = records.iter().filter(|r| r.priority == best).collect();
+            let wrong: Vec<String> = first.iter().filter(|r| r.port != port).map(|r| show_srv(r)).collect();
+            let name = srv_name(&self.service, domain);
+            let outcome = if wrong.is_empty() {
+                Outcome::pass(domain, format!("{name}: the records tried first use port {port}, {source}"))
+            } else {
+                Outcome::fail(
+                    domain,
+                    format!("{name} SRV {}: partners will connect there, not to {source}", wrong.join("; ")),
+                )
+            };
+            vec![outcome.evidence(evidence(fact)).var("domain", domain)]
+        })
+    }
+}

@@ -1,0 +1,68 @@
+//! `srv_present`: every SIP domain publishes the service's SRV record
+//! (optionally on a given port).
+//!
+//! ```toml
+//! kind = "srv_present"
+//! service = "_sipfederationtls._tcp"
+//! port = 5061               # optional: every record must use it
+//! when_xmpp_enabled = true  # optional: only when a snapshot enables XMPP
+//! ```
+
+use serde::Deserialize;
+
+use super::dns::{SrvSet, evidence, or_outcome, per_domain, show_srv, srv_name, srv_set};
+use super::{Check, EvalContext, Outcome};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SrvPresent {
+    service: String,
+    #[serde(default)]
+    port: Option<u16>,
+    #[serde(default)]
+    when_xmpp_enabled: bool,
+}
+
+impl Check for SrvPresent {
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        if self.when_xmpp_enabled && !ctx.targets.xmpp {
+            return vec![Outcome::skip("DNS", "no snapshot enables XMPP federation (EnableXmppAccess)")];
+        }
+        per_domain(ctx, |domain| {
+            let name = srv_name(&self.service, domain);
+            let outcome = match or_outcome!(srv_set(ctx, domain, &self.service)) {
+                SrvSet::Absent(fact) => {
+                    Outcome::fail(domain, format!("{name}: {}", fact.outcome.describe())).evidence(evidence(fact))
+                }
+                SrvSet::NotOffered(fact) => Outcome::fail(
+                    domain,
+                    format!("{name} has only the \".\" target: the domain declares the service not offered"),
+                )
+                .evidence(evidence(fact)),
+                SrvSet::Records(records, fact) => {
+                    let shown: Vec<String> = records.iter().map(show_srv).collect();
+                    let wrong: Vec<&String> = match self.port {
+                        Some(port) => {
+                            records.iter().zip(&shown).filter(|(r, _)| r.port != port).map(|(_, s)| s).collect()
+                        }
+                        None => Vec::new(),
+                    };
+                    let outcome = if wrong.is_empty() {
+                        Outcome::pass(domain, format!("{name} SRV {}", shown.join("; ")))
+                    } else {
+                        Outcome::fail(
+                            domain,
+                            format!(
+                                "{name} SRV {}: port {} expected",
+                                wrong.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; "),
+                                self.port.unwrap_or_default()
+                            ),
+                        )
+                    };
+                    outcome.evidence(evidence(fact))
+                }
+            };
+            vec![outcome.var("domain", domain)]
+        })
+    }
+}

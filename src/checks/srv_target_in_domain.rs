@@ -1,0 +1,54 @@
+//! `srv_target_in_domain`: each SRV target is a host directly inside the SIP
+//! domain (`sip.contoso.com` for `contoso.com`; not `sip.it.contoso.com`,
+//! `sip.contoso-edge.com` or `evilcontoso.com`), compared on label
+//! boundaries. Targets at Microsoft 365 are left to the online rules.
+//!
+//! ```toml
+//! kind = "srv_target_in_domain"
+//! service = "_sipfederationtls._tcp"
+//! existence_rule = "DNS-FED-01"
+//! ```
+
+use serde::Deserialize;
+
+use super::dns::{evidence, or_outcome, per_domain, show_srv, srv_name, srv_records};
+use super::{Check, EvalContext, Outcome};
+use crate::facts::config_view::{is_direct_child, is_within};
+
+/// Microsoft 365's federation and directory hosts live here.
+const MICROSOFT_365: &str = "online.lync.com";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SrvTargetInDomain {
+    service: String,
+    existence_rule: String,
+}
+
+impl Check for SrvTargetInDomain {
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        per_domain(ctx, |domain| {
+            let (records, fact) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
+            let name = srv_name(&self.service, domain);
+            let own: Vec<_> = records.iter().filter(|r| !is_within(&r.target, MICROSOFT_365)).collect();
+            if own.is_empty() {
+                return vec![
+                    Outcome::skip(domain, format!("{name} points at Microsoft 365; the online rules judge it"))
+                        .evidence(evidence(fact)),
+                ];
+            }
+            let outside: Vec<String> =
+                own.iter().filter(|r| !is_direct_child(&r.target, domain)).map(|r| show_srv(r)).collect();
+            let outcome = if outside.is_empty() {
+                let targets: Vec<&str> = own.iter().map(|r| r.target.as_str()).collect();
+                Outcome::pass(domain, format!("{} directly inside {domain}", targets.join(", ")))
+            } else {
+                Outcome::fail(
+                    domain,
+                    format!("{name} SRV {}: the target is not a host directly inside {domain}", outside.join("; ")),
+                )
+            };
+            vec![outcome.evidence(evidence(fact)).var("domain", domain)]
+        })
+    }
+}

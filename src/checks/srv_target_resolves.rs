@@ -1,0 +1,62 @@
+//! `srv_target_resolves`: each SRV target has addresses, and is a name with
+//! its own address records rather than an alias (RFC 2782 forbids CNAME
+//! targets, and some resolvers do not follow them).
+//!
+//! ```toml
+//! kind = "srv_target_resolves"
+//! service = "_sipfederationtls._tcp"
+//! alias_severity = "medium"
+//! existence_rule = "DNS-FED-01"
+//! ```
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::dns::{addresses, or_outcome, per_domain, srv_name, srv_records};
+use super::{Check, EvalContext, Outcome};
+use crate::rules::Severity;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SrvTargetResolves {
+    service: String,
+    alias_severity: Severity,
+    existence_rule: String,
+}
+
+impl Check for SrvTargetResolves {
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        per_domain(ctx, |domain| {
+            let (records, _) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
+            let name = srv_name(&self.service, domain);
+            let mut targets: Vec<&str> = records.iter().map(|r| r.target.as_str()).collect();
+            targets.dedup();
+            targets
+                .into_iter()
+                .map(|target| {
+                    let found = match addresses(ctx, domain, target) {
+                        Ok(found) => found,
+                        Err(outcome) => return outcome,
+                    };
+                    let listed: Vec<String> = found.all().map(|a| a.to_string()).collect();
+                    let evidence = json!({ "target": target, "queries": found.evidence });
+                    let outcome = if listed.is_empty() {
+                        Outcome::fail(domain, format!("{name} points at {target}, which has no A or AAAA record"))
+                    } else if !found.aliases.is_empty() {
+                        Outcome::fail(
+                            domain,
+                            format!(
+                                "{name} points at {target}, an alias (CNAME → {}); the target must carry its own A/AAAA records",
+                                found.aliases.join(" → ")
+                            ),
+                        )
+                        .severity(Some(self.alias_severity))
+                    } else {
+                        Outcome::pass(domain, format!("{target} → {}", listed.join(", ")))
+                    };
+                    outcome.evidence(evidence).var("domain", domain).var("fqdn", target)
+                })
+                .collect()
+        })
+    }
+}

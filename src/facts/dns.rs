@@ -1,0 +1,350 @@
+//! DNS facts and the probe that gathers them. A fact is what one resolver
+//! answered to one (name, type) question: the records with their TTLs as
+//! served, or NXDOMAIN / NODATA with the negative TTL, or the failure. Only
+//! "no answer at all" (timeout, unreachable resolver) means it could not be
+//! observed; NXDOMAIN is an observation like any other.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::{Resolver, TokioResolver};
+use serde::{Deserialize, Serialize};
+
+/// Which side of a split-brain DNS answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsView {
+    /// The resolver partners see (`--resolver`, or the system's).
+    External,
+    /// The organization's own resolver (`--internal-resolver`).
+    Internal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum RecordKind {
+    #[serde(rename = "SRV")]
+    Srv,
+    A,
+    #[serde(rename = "AAAA")]
+    Aaaa,
+}
+
+impl RecordKind {
+    fn record_type(self) -> RecordType {
+        match self {
+            RecordKind::Srv => RecordType::SRV,
+            RecordKind::A => RecordType::A,
+            RecordKind::Aaaa => RecordType::AAAA,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordKind::Srv => "SRV",
+            RecordKind::A => "A",
+            RecordKind::Aaaa => "AAAA",
+        }
+    }
+}
+
+/// One resource record of an answer, CNAMEs of the chain included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsRecord {
+    pub name: String,
+    pub ttl: u32,
+    #[serde(flatten)]
+    pub data: RecordData,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum RecordData {
+    #[serde(rename = "SRV")]
+    Srv {
+        priority: u16,
+        weight: u16,
+        port: u16,
+        target: String,
+    },
+    A {
+        address: Ipv4Addr,
+    },
+    #[serde(rename = "AAAA")]
+    Aaaa {
+        address: Ipv6Addr,
+    },
+    #[serde(rename = "CNAME")]
+    Cname {
+        target: String,
+    },
+    #[serde(rename = "OTHER")]
+    Other {
+        rtype: String,
+        data: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum DnsOutcome {
+    Answer {
+        records: Vec<DnsRecord>,
+    },
+    /// The name does not exist.
+    NxDomain {
+        negative_ttl: Option<u32>,
+    },
+    /// The name exists but has no record of this type.
+    NoData {
+        negative_ttl: Option<u32>,
+    },
+    ServerFailure,
+    Refused,
+    OtherResponse {
+        rcode: String,
+    },
+    /// No answer within the timeout, after every attempt.
+    Timeout,
+    /// The query could not be made or the answer could not be read.
+    Failed {
+        message: String,
+    },
+}
+
+impl DnsOutcome {
+    /// Whether the resolver gave no usable answer, so nothing can be judged.
+    pub fn is_unobserved(&self) -> bool {
+        matches!(self, DnsOutcome::Timeout | DnsOutcome::Failed { .. })
+    }
+
+    /// One line for messages: "NXDOMAIN (negative TTL 300 s)".
+    pub fn describe(&self) -> String {
+        let negative = |ttl: &Option<u32>| ttl.map(|t| format!(" (negative TTL {t} s)")).unwrap_or_default();
+        match self {
+            DnsOutcome::Answer { records } => format!("{} record(s)", records.len()),
+            DnsOutcome::NxDomain { negative_ttl } => format!("NXDOMAIN{}", negative(negative_ttl)),
+            DnsOutcome::NoData { negative_ttl } => format!("no record of this type (NODATA){}", negative(negative_ttl)),
+            DnsOutcome::ServerFailure => "SERVFAIL".into(),
+            DnsOutcome::Refused => "REFUSED".into(),
+            DnsOutcome::OtherResponse { rcode } => rcode.clone(),
+            DnsOutcome::Timeout => "no answer (timeout)".into(),
+            DnsOutcome::Failed { message } => format!("query failed: {message}"),
+        }
+    }
+}
+
+/// What one resolver said about one (name, type).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsFact {
+    pub view: DnsView,
+    /// Lower case, without the trailing dot.
+    pub name: String,
+    #[serde(rename = "type")]
+    pub rtype: RecordKind,
+    /// `system`, or the resolver addresses asked.
+    pub resolver: String,
+    #[serde(flatten)]
+    pub outcome: DnsOutcome,
+}
+
+/// Resolver settings from the command line.
+#[derive(Debug, Clone)]
+pub struct ResolverSettings {
+    /// Empty: the system's resolver configuration.
+    pub servers: Vec<SocketAddr>,
+    /// Per attempt.
+    pub timeout: Duration,
+    /// Tries in all (at least 1).
+    pub attempts: usize,
+}
+
+pub struct DnsProbe {
+    resolver: TokioResolver,
+    view: DnsView,
+    label: String,
+    /// The most one query may take, whatever the resolver library does.
+    deadline: Duration,
+}
+
+/// Parses `IP` or `IP:PORT` (`[v6]:PORT` for IPv6); port 53 by default.
+pub fn parse_resolver(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    text.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| format!("{text:?} is not an IP address or IP:PORT"))
+}
+
+impl DnsProbe {
+    pub fn new(view: DnsView, settings: &ResolverSettings) -> Result<DnsProbe, String> {
+        let mut builder = if settings.servers.is_empty() {
+            Resolver::builder_tokio().map_err(|e| format!("cannot read the system resolver configuration: {e}"))?
+        } else {
+            let servers = settings
+                .servers
+                .iter()
+                .map(|addr| {
+                    let mut ns = NameServerConfig::udp_and_tcp(addr.ip());
+                    for connection in &mut ns.connections {
+                        connection.port = addr.port();
+                    }
+                    ns
+                })
+                .collect();
+            Resolver::builder_with_config(
+                ResolverConfig::from_parts(None, vec![], servers),
+                TokioRuntimeProvider::default(),
+            )
+        };
+        let options = builder.options_mut();
+        options.timeout = settings.timeout;
+        // hickory counts retries: attempts = 1 means two tries.
+        options.attempts = settings.attempts.saturating_sub(1);
+        // The facts are the cache: TTLs are reported as served.
+        options.cache_size = 0;
+        options.use_hosts_file = ResolveHosts::Never;
+        options.ndots = 0;
+        let resolver = builder.build().map_err(|e| format!("cannot set up the resolver: {e}"))?;
+        let label = if settings.servers.is_empty() {
+            "system".to_string()
+        } else {
+            settings.servers.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+        };
+        let servers = settings.servers.len().max(1) as u32;
+        let deadline = settings.timeout * (settings.attempts.max(1) as u32) * servers + Duration::from_millis(500);
+        Ok(DnsProbe { resolver, view, label, deadline })
+    }
+
+    pub async fn query(&self, name: &str, rtype: RecordKind) -> DnsFact {
+        let fact =
+            |outcome| DnsFact { view: self.view, name: name.to_string(), rtype, resolver: self.label.clone(), outcome };
+        let fqdn = match Name::from_ascii(format!("{name}.")) {
+            Ok(fqdn) => fqdn,
+            Err(e) => return fact(DnsOutcome::Failed { message: format!("not a DNS name: {e}") }),
+        };
+        let lookup = self.resolver.lookup(fqdn, rtype.record_type());
+        let outcome = match tokio::time::timeout(self.deadline, lookup).await {
+            Err(_) => DnsOutcome::Timeout,
+            Ok(Ok(answer)) => DnsOutcome::Answer { records: answer.answers().iter().map(record).collect() },
+            Ok(Err(error)) => classify(error),
+        };
+        fact(outcome)
+    }
+}
+
+fn classify(error: NetError) -> DnsOutcome {
+    match error {
+        NetError::Dns(DnsError::NoRecordsFound(none)) => match none.response_code {
+            ResponseCode::NXDomain => DnsOutcome::NxDomain { negative_ttl: none.negative_ttl },
+            ResponseCode::NoError => DnsOutcome::NoData { negative_ttl: none.negative_ttl },
+            ResponseCode::ServFail => DnsOutcome::ServerFailure,
+            ResponseCode::Refused => DnsOutcome::Refused,
+            other => DnsOutcome::OtherResponse { rcode: other.to_string() },
+        },
+        NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail)) => DnsOutcome::ServerFailure,
+        NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused)) => DnsOutcome::Refused,
+        NetError::Dns(DnsError::ResponseCode(code)) => DnsOutcome::OtherResponse { rcode: code.to_string() },
+        NetError::Timeout => DnsOutcome::Timeout,
+        other => DnsOutcome::Failed { message: other.to_string() },
+    }
+}
+
+fn host(name: &Name) -> String {
+    let text = name.to_ascii().to_ascii_lowercase();
+    match text.strip_suffix('.') {
+        Some(stripped) if !stripped.is_empty() => stripped.to_string(),
+        _ => text,
+    }
+}
+
+fn record(r: &hickory_proto::rr::Record) -> DnsRecord {
+    let data = match &r.data {
+        RData::SRV(srv) => {
+            RecordData::Srv { priority: srv.priority, weight: srv.weight, port: srv.port, target: host(&srv.target) }
+        }
+        RData::A(a) => RecordData::A { address: a.0 },
+        RData::AAAA(aaaa) => RecordData::Aaaa { address: aaaa.0 },
+        RData::CNAME(cname) => RecordData::Cname { target: host(&cname.0) },
+        other => RecordData::Other { rtype: other.record_type().to_string(), data: other.to_string() },
+    };
+    DnsRecord { name: host(&r.name), ttl: r.ttl, data }
+}
+
+/// A DNS name as the user typed it, made canonical: trimmed, lower case,
+/// without the trailing dot, international names in their ASCII form.
+pub fn normalize_name(input: &str) -> Result<String, String> {
+    let trimmed = input.trim().trim_end_matches('.');
+    if trimmed.is_empty() {
+        return Err(format!("{input:?} is empty"));
+    }
+    let ascii = idna::domain_to_ascii(trimmed).map_err(|_| format!("{input:?} is not a valid domain name"))?;
+    if ascii.len() > 253 {
+        return Err(format!("{input:?} is longer than 253 characters"));
+    }
+    if !ascii.contains('.') {
+        return Err(format!("{input:?} is not a fully qualified domain name (it has a single label)"));
+    }
+    for label in ascii.split('.') {
+        let valid = !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !valid {
+            return Err(format!("{input:?} is not a valid domain name (label {label:?})"));
+        }
+    }
+    Ok(ascii)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_normalized_or_refused() {
+        assert_eq!(normalize_name(" Contoso.COM. ").unwrap(), "contoso.com");
+        assert_eq!(normalize_name("bücher.example").unwrap(), "xn--bcher-kva.example");
+        for bad in ["", "contoso", "-a.com", "a..com", "a_b.com", "a b.com", &format!("{}.com", "x".repeat(64))] {
+            assert!(normalize_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn resolver_addresses() {
+        assert_eq!(parse_resolver("127.0.0.1").unwrap(), "127.0.0.1:53".parse().unwrap());
+        assert_eq!(parse_resolver("127.0.0.1:5353").unwrap(), "127.0.0.1:5353".parse().unwrap());
+        assert_eq!(parse_resolver("[::1]:5353").unwrap(), "[::1]:5353".parse().unwrap());
+        assert_eq!(parse_resolver("::1").unwrap(), "[::1]:53".parse().unwrap());
+        assert!(parse_resolver("dns.google").is_err());
+    }
+
+    #[test]
+    fn facts_round_trip_through_json() {
+        let fact = DnsFact {
+            view: DnsView::External,
+            name: "_sipfederationtls._tcp.contoso.com".into(),
+            rtype: RecordKind::Srv,
+            resolver: "127.0.0.1:53".into(),
+            outcome: DnsOutcome::Answer {
+                records: vec![DnsRecord {
+                    name: "_sipfederationtls._tcp.contoso.com".into(),
+                    ttl: 300,
+                    data: RecordData::Srv { priority: 0, weight: 0, port: 5061, target: "sip.contoso.com".into() },
+                }],
+            },
+        };
+        let text = serde_json::to_string(&fact).unwrap();
+        assert!(text.contains(r#""outcome":"answer""#) && text.contains(r#""type":"SRV""#), "{text}");
+        assert_eq!(serde_json::from_str::<DnsFact>(&text).unwrap(), fact);
+    }
+}

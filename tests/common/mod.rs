@@ -1,0 +1,48 @@
+//! Running the real binary from the tests.
+
+#![allow(dead_code)] // each test binary uses some of these
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+pub fn fedscan() -> Command {
+    let mut cmd = Command::cargo_bin("fedscan").unwrap();
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+pub fn root(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+pub fn json_of(output: &std::process::Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The findings of one rule in a JSON report.
+pub fn findings<'a>(report: &'a Value, rule: &str) -> Vec<&'a Value> {
+    report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == rule).collect()
+}
+
+/// The statuses of one rule's findings for one target.
+pub fn statuses(report: &Value, rule: &str, target: &str) -> Vec<String> {
+    findings(report, rule)
+        .into_iter()
+        .filter(|f| f["target"] == target)
+        .map(|f| f["status"].as_str().unwrap().to_string())
+        .collect()
+}

@@ -1,0 +1,198 @@
+//! DNS peers: an authoritative hickory-server with zones written by the
+//! test, and small hostile responders for what no real server does on
+//! purpose (SERVFAIL, REFUSED, silence, truncation, CNAME loops).
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_server::Server;
+use hickory_server::proto::op::{Message, MessageType, OpCode, ResponseCode};
+use hickory_server::proto::rr::rdata::{A, CNAME, SRV};
+use hickory_server::proto::rr::{LowerName, Name, RData, Record, RecordType};
+use hickory_server::proto::serialize::txt::Parser;
+use hickory_server::store::in_memory::InMemoryZoneHandler;
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
+use tokio::runtime::Runtime;
+
+/// Binds a UDP socket and a TCP listener on the same free loopback port.
+async fn bind_pair() -> (tokio::net::UdpSocket, tokio::net::TcpListener, SocketAddr) {
+    for _ in 0..50 {
+        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.expect("bind UDP");
+        let addr = udp.local_addr().unwrap();
+        if let Ok(tcp) = tokio::net::TcpListener::bind(addr).await {
+            return (udp, tcp, addr);
+        }
+    }
+    panic!("no loopback port free for both UDP and TCP");
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+/// An authoritative server for the given zones (origin, zone text).
+pub struct DnsServer {
+    pub addr: SocketAddr,
+    runtime: Option<Runtime>,
+}
+
+impl DnsServer {
+    pub fn start(zones: &[(&str, &str)]) -> DnsServer {
+        let runtime = runtime();
+        let addr = runtime.block_on(async {
+            let mut catalog = Catalog::new();
+            for (origin, text) in zones {
+                let named = Name::from_str(origin).unwrap();
+                let (origin, records) =
+                    Parser::new(*text, None, Some(named)).parse().unwrap_or_else(|e| panic!("zone {origin}: {e}"));
+                let zone = InMemoryZoneHandler::<hickory_server::net::runtime::TokioRuntimeProvider>::new(
+                    origin.clone(),
+                    records,
+                    ZoneType::Primary,
+                    AxfrPolicy::Deny,
+                )
+                .unwrap_or_else(|e| panic!("zone {origin}: {e}"));
+                catalog.upsert(LowerName::new(&origin), vec![Arc::new(zone)]);
+            }
+            let (udp, tcp, addr) = bind_pair().await;
+            let mut server = Server::new(catalog);
+            server.register_socket(udp);
+            server.register_listener(tcp, Duration::from_secs(5), 64 * 1024);
+            // The server's tasks live on the runtime; dropping the runtime
+            // stops them.
+            std::mem::forget(server);
+            addr
+        });
+        DnsServer { addr, runtime: Some(runtime) }
+    }
+
+    pub fn resolver_arg(&self) -> String {
+        self.addr.to_string()
+    }
+}
+
+impl Drop for DnsServer {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// How a hostile responder answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behaviour {
+    ServFail,
+    Refused,
+    /// Reads every query and never answers.
+    Silent,
+    /// Answers over UDP with the TC bit and no records; over TCP, fully: an
+    /// SRV record to `sip.<domain>` and its address.
+    Truncating,
+    /// `A` for any name under `loop.test` is a CNAME to the other of
+    /// `a.loop.test` and `b.loop.test`.
+    CnameLoop,
+}
+
+pub struct Responder {
+    pub addr: SocketAddr,
+    runtime: Option<Runtime>,
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+fn reply(query: &Message, behaviour: Behaviour, over_tcp: bool) -> Option<Message> {
+    let mut response = Message::new(query.metadata.id, MessageType::Response, OpCode::Query);
+    response.metadata.recursion_desired = query.metadata.recursion_desired;
+    response.metadata.recursion_available = true;
+    response.add_queries(query.queries.iter().cloned());
+    let question = query.queries.first()?;
+    let name = question.name().clone();
+    match behaviour {
+        Behaviour::Silent => return None,
+        Behaviour::ServFail => response.metadata.response_code = ResponseCode::ServFail,
+        Behaviour::Refused => response.metadata.response_code = ResponseCode::Refused,
+        Behaviour::Truncating if !over_tcp => response.metadata.truncation = true,
+        Behaviour::Truncating => match question.query_type() {
+            RecordType::SRV => {
+                let domain = name.trim_to(name.num_labels() as usize - 2);
+                let target = Name::from_str("sip").unwrap().append_domain(&domain).unwrap();
+                response.add_answer(Record::from_rdata(name, 300, RData::SRV(SRV::new(0, 0, 5061, target))));
+            }
+            RecordType::A => {
+                response.add_answer(Record::from_rdata(name, 300, RData::A(A::new(198, 51, 100, 7))));
+            }
+            _ => {}
+        },
+        Behaviour::CnameLoop => {
+            let other = if name.to_ascii().starts_with("a.") { "b.loop.test." } else { "a.loop.test." };
+            response.add_answer(Record::from_rdata(name, 60, RData::CNAME(CNAME(Name::from_str(other).unwrap()))));
+        }
+    }
+    Some(response)
+}
+
+impl Responder {
+    pub fn start(behaviour: Behaviour) -> Responder {
+        let runtime = runtime();
+        let addr = runtime.block_on(async {
+            let (udp, tcp, addr) = bind_pair().await;
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 4096];
+                while let Ok((n, peer)) = udp.recv_from(&mut buffer).await {
+                    let Ok(query) = Message::from_vec(&buffer[..n]) else { continue };
+                    if let Some(response) = reply(&query, behaviour, false) {
+                        let _ = udp.send_to(&response.to_vec().unwrap(), peer).await;
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                while let Ok((mut stream, _)) = tcp.accept().await {
+                    tokio::spawn(async move {
+                        loop {
+                            let mut length = [0u8; 2];
+                            if stream.read_exact(&mut length).await.is_err() {
+                                return;
+                            }
+                            let mut body = vec![0u8; u16::from_be_bytes(length) as usize];
+                            if stream.read_exact(&mut body).await.is_err() {
+                                return;
+                            }
+                            let Ok(query) = Message::from_vec(&body) else { return };
+                            let Some(response) = reply(&query, behaviour, true) else { continue };
+                            let bytes = response.to_vec().unwrap();
+                            let mut framed = (bytes.len() as u16).to_be_bytes().to_vec();
+                            framed.extend(bytes);
+                            if stream.write_all(&framed).await.is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+            });
+            addr
+        });
+        Responder { addr, runtime: Some(runtime) }
+    }
+}
+
+/// A zone file's text with a standard SOA and NS for `origin`.
+pub fn zone(origin: &str, body: &str) -> String {
+    format!(
+        "$ORIGIN {origin}.\n$TTL 3600\n@ IN SOA ns1.{origin}. hostmaster.{origin}. ( 2026010101 3600 600 86400 300 )\n@ IN NS ns1.{origin}.\nns1 IN A 192.0.2.53\n{body}\n"
+    )
+}
+
+/// Microsoft 365's hosts, as the tests' stand-in for the real zone.
+pub fn microsoft_zone() -> String {
+    zone("online.lync.com", "sipfed 300 IN A 52.112.0.1\nsipdir 300 IN A 52.112.0.2\nwebdir 300 IN A 52.112.0.3\n")
+}
