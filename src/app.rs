@@ -201,6 +201,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         },
         input_errors: facts.input_errors.clone(),
         notes: report::notes(&facts),
+        discovery: report::discovery::discovery(&facts),
         summary,
         findings,
     };

@@ -344,6 +344,7 @@ fn fill_placeholders(template: &str, vars: &BTreeMap<&'static str, String>) -> S
             let value = match vars.get(name) {
                 Some(v) if name == "identity" => powershell_quote(v),
                 Some(v) => v.clone(),
+                None if name == "fqdn" => "<Access Edge FQDN>".to_string(),
                 None => format!("<{name}>"),
             };
             out = out.replace(&key, &value);

@@ -29,6 +29,27 @@ impl Srv {
     }
 }
 
+/// What an SRV answer says about the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Availability {
+    /// No record at all.
+    Absent,
+    /// Only `.` targets: the domain declares the service not offered.
+    NotOffered,
+    /// The usable records (any `.` among others left out).
+    Offered(Vec<Srv>),
+}
+
+pub fn availability(records: Vec<Srv>) -> Availability {
+    if records.is_empty() {
+        Availability::Absent
+    } else if records.iter().all(Srv::is_not_offered) {
+        Availability::NotOffered
+    } else {
+        Availability::Offered(records.into_iter().filter(|r| !r.is_not_offered()).collect())
+    }
+}
+
 /// The order a client tries `records` in. `random(n)` must return a uniform
 /// integer in `0..=n`.
 pub fn order(records: &[Srv], random: &mut dyn FnMut(u32) -> u32) -> Vec<Srv> {
@@ -37,25 +58,53 @@ pub fn order(records: &[Srv], random: &mut dyn FnMut(u32) -> u32) -> Vec<Srv> {
     priorities.dedup();
     let mut out = Vec::with_capacity(records.len());
     for priority in priorities {
-        // Weight-0 records go first, so that a running sum of 0 can only pick
-        // them when no weighted record is left.
-        let mut pending: Vec<&Srv> = records.iter().filter(|r| r.priority == priority && r.weight == 0).collect();
-        pending.extend(records.iter().filter(|r| r.priority == priority && r.weight > 0));
+        // Weight-0 records go first, so that a running sum of 0 picks them
+        // only by the draw of 0; each group starts in random order ("any
+        // order" in the RFC) so that ties do not always favour one record.
+        let mut zero: Vec<&Srv> = records.iter().filter(|r| r.priority == priority && r.weight == 0).collect();
+        let mut weighted: Vec<&Srv> = records.iter().filter(|r| r.priority == priority && r.weight > 0).collect();
+        shuffle(&mut zero, random);
+        shuffle(&mut weighted, random);
+        let mut pending = zero;
+        pending.append(&mut weighted);
         while !pending.is_empty() {
             let total: u32 = pending.iter().map(|r| u32::from(r.weight)).sum();
-            let pick = random(total);
-            let mut running = 0u32;
-            let index = pending
-                .iter()
-                .position(|r| {
-                    running += u32::from(r.weight);
-                    running >= pick
-                })
-                .unwrap_or(pending.len() - 1);
+            // The RFC draws from 0 to the sum inclusive, and a draw of 0 takes
+            // the first record: that is how weight-0 records keep a small
+            // chance, but without one it skews the choice towards whichever
+            // record is first (weights 3:1 give 70 %, not the 75 % the RFC's
+            // own example intends). Draw 0 only when weight-0 records wait.
+            let pick = if total == 0 {
+                random(pending.len() as u32 - 1) + 1
+            } else if pending[0].weight == 0 {
+                random(total)
+            } else {
+                random(total - 1) + 1
+            };
+            let index = if total == 0 {
+                pick as usize - 1
+            } else {
+                let mut running = 0u32;
+                pending
+                    .iter()
+                    .position(|r| {
+                        running += u32::from(r.weight);
+                        running >= pick
+                    })
+                    .unwrap_or(pending.len() - 1)
+            };
             out.push(pending.remove(index).clone());
         }
     }
     out
+}
+
+/// Fisher–Yates with the caller's random source.
+fn shuffle<T>(items: &mut [T], random: &mut dyn FnMut(u32) -> u32) {
+    for i in (1..items.len()).rev() {
+        let j = random(i as u32) as usize;
+        items.swap(i, j);
+    }
 }
 
 /// The order shown in reports: priority, then weight (heaviest first), then

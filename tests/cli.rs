@@ -353,3 +353,33 @@ fn rules_list_and_explain() {
         .stdout(predicate::str::contains("kind = \"config_field\""));
     fedscan().args(["rules", "explain", "NOPE-01"]).assert().code(2);
 }
+
+#[test]
+fn the_readme_demo_replays_the_recorded_sample() {
+    let output = fedscan()
+        .args(["scan", "--facts", "fixtures/sample/contoso.facts.json"])
+        .current_dir(root(""))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let table = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "DNS path for contoso.net",
+        "_sipfederationtls._tcp.contoso.net SRV 0 0 5061 sip.contoso.com (TTL 300) → 52.160.10.20",
+        "_sip._tls.contoso.net SRV → NXDOMAIN (negative TTL 300 s)",
+        "Fix: Publish _sip._tls.contoso.net. SRV 0 0 443 sip.contoso.com.",
+        "Fix: Remove-CsBlockedDomain -Identity litwareinc.com",
+    ] {
+        assert!(table.contains(expected), "missing {expected:?} in\n{table}");
+    }
+    let json = fedscan()
+        .args(["scan", "--facts", "fixtures/sample/contoso.facts.json", "--format", "json"])
+        .current_dir(root(""))
+        .output()
+        .unwrap();
+    let report = json_of(&json);
+    let fed04: Vec<&Value> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "DNS-FED-04").collect();
+    assert!(fed04.iter().any(|f| f["target"] == "contoso.net" && f["status"] == "fail" && f["severity"] == "critical"));
+    assert_eq!(report["discovery"][1]["domain"], "contoso.net");
+}

@@ -156,7 +156,11 @@ mod zone {
             let mut chain = Vec::new();
             let mut current = name.clone();
             for _ in 0..8 {
-                if let Some(special) = zone.get(&current, rtype).and_then(|d| d.first()).filter(|d| d.chars().all(|c| c.is_ascii_uppercase())) {
+                if let Some(special) = zone
+                    .get(&current, rtype)
+                    .and_then(|d| d.first())
+                    .filter(|d| d.chars().all(|c| c.is_ascii_uppercase()))
+                {
                     return match special.as_str() {
                         "SERVFAIL" => DnsOutcome::ServerFailure,
                         "REFUSED" => DnsOutcome::Refused,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{EvalContext, Outcome};
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
-use crate::srv_order::Srv;
+use crate::srv_order::{Availability, Srv, availability};
 
 /// The DNS facts, indexed by question.
 pub struct DnsIndex<'a> {
@@ -94,13 +94,11 @@ pub fn srv_set<'a>(ctx: &EvalContext<'a>, domain: &str, service: &str) -> Result
         DnsOutcome::Answer { records } => records.iter().filter_map(|r| Srv::from_data(&r.data)).collect(),
         _ => return Ok(SrvSet::Absent(fact)),
     };
-    if records.is_empty() {
-        Ok(SrvSet::Absent(fact))
-    } else if records.iter().all(Srv::is_not_offered) {
-        Ok(SrvSet::NotOffered(fact))
-    } else {
-        Ok(SrvSet::Records(records.into_iter().filter(|r| !r.is_not_offered()).collect(), fact))
-    }
+    Ok(match availability(records) {
+        Availability::Absent => SrvSet::Absent(fact),
+        Availability::NotOffered => SrvSet::NotOffered(fact),
+        Availability::Offered(records) => SrvSet::Records(records, fact),
+    })
 }
 
 /// The records of an SRV set that rules about its targets judge, or the skip

@@ -62,7 +62,12 @@ impl Check for SrvPresent {
                     outcome.evidence(evidence(fact))
                 }
             };
-            vec![outcome.var("domain", domain)]
+            let outcome = outcome.var("domain", domain);
+            // The fix names the Edge when it is known.
+            match ctx.targets.edges.first() {
+                Some(edge) => vec![outcome.var("fqdn", edge.clone())],
+                None => vec![outcome],
+            }
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Reports: the findings and the scan's context, for people (table) and
 //! machines (JSON). The JSON fields and the exit codes are a contract.
 
+pub mod discovery;
 pub mod json;
 pub mod table;
 
@@ -73,6 +74,9 @@ pub struct Report {
     pub inputs: ReportInputs,
     pub input_errors: Vec<InputError>,
     pub notes: Vec<InputNote>,
+    /// Per SIP domain scanned live: the records a partner follows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub discovery: Vec<discovery::DomainDiscovery>,
     pub summary: Summary,
     pub findings: Vec<Finding>,
 }

@@ -4,6 +4,7 @@
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
+use super::discovery::{DomainDiscovery, Host};
 use super::{Report, exit_meaning, is_not_run, summary_line};
 use crate::findings::{Finding, Status};
 use crate::text::escape_terminal;
@@ -36,6 +37,46 @@ fn finding_text(finding: &Finding) -> String {
     text
 }
 
+fn host_line(host: &Host) -> String {
+    let mut line = String::new();
+    for alias in &host.aliases {
+        line.push_str(&format!(" → CNAME {}", escape_terminal(alias)));
+    }
+    match &host.outcome {
+        Some(outcome) => line.push_str(&format!(" → {outcome}")),
+        None => line.push_str(&format!(" → {}", escape_terminal(&host.addresses.join(", ")))),
+    }
+    line
+}
+
+/// "contoso.com: _sipfederationtls._tcp SRV 0 0 5061 sip.contoso.com → 52.160.10.20"
+fn render_discovery(domain: &DomainDiscovery) -> String {
+    let mut out = format!("DNS path for {}\n", escape_terminal(&domain.domain));
+    for service in &domain.services {
+        match &service.outcome {
+            Some(outcome) => out.push_str(&format!("  {} SRV → {outcome}\n", escape_terminal(&service.name))),
+            None => {
+                for record in &service.records {
+                    out.push_str(&format!(
+                        "  {} SRV {} {} {} {} (TTL {}){}\n",
+                        escape_terminal(&service.name),
+                        record.priority,
+                        record.weight,
+                        record.port,
+                        escape_terminal(&record.target.name),
+                        record.ttl,
+                        host_line(&record.target)
+                    ));
+                }
+            }
+        }
+    }
+    for host in &domain.hosts {
+        out.push_str(&format!("  {}{}\n", escape_terminal(&host.name), host_line(host)));
+    }
+    out
+}
+
 pub fn render(report: &Report, style: &Style) -> String {
     let mut out = String::new();
     let profiles: Vec<&str> = report.profiles.iter().map(|p| p.name()).collect();
@@ -51,6 +92,11 @@ pub fn render(report: &Report, style: &Style) -> String {
     }
     if let Some(facts) = &report.inputs.facts {
         out.push_str(&format!("facts replayed from {}\n", escape_terminal(facts)));
+    }
+
+    for domain in &report.discovery {
+        out.push('\n');
+        out.push_str(&render_discovery(domain));
     }
 
     let shown: Vec<&Finding> = report.findings.iter().filter(|f| !is_not_run(f)).collect();

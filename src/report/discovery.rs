@@ -1,0 +1,124 @@
+//! The path a partner follows, per SIP domain, as the DNS facts show it:
+//! service record → target → addresses. Reading, not judging: the rules say
+//! what is wrong, this shows the way there.
+
+use serde::Serialize;
+
+use crate::facts::Facts;
+use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
+use crate::srv_order::{Srv, display_order};
+
+/// The services shown for each domain.
+const SERVICES: [&str; 3] = ["_sipfederationtls._tcp", "_sip._tls", "_xmpp-server._tcp"];
+const HOSTS: [&str; 2] = ["sip", "lyncdiscover"];
+
+#[derive(Debug, Serialize)]
+pub struct Host {
+    pub name: String,
+    /// CNAMEs followed, in order.
+    pub aliases: Vec<String>,
+    pub addresses: Vec<String>,
+    /// The answer when there is no address: "NXDOMAIN", "SERVFAIL", ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SrvTarget {
+    pub priority: u16,
+    pub weight: u16,
+    pub port: u16,
+    pub ttl: u32,
+    pub target: Host,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Service {
+    pub name: String,
+    /// Set when there is no record: "NXDOMAIN (negative TTL 300 s)", ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    pub records: Vec<SrvTarget>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DomainDiscovery {
+    pub domain: String,
+    pub services: Vec<Service>,
+    pub hosts: Vec<Host>,
+}
+
+fn find<'a>(facts: &'a Facts, name: &str, kind: RecordKind) -> Option<&'a DnsFact> {
+    facts.dns.iter().find(|f| f.view == DnsView::External && f.name == name && f.rtype == kind)
+}
+
+fn host(facts: &Facts, name: &str) -> Host {
+    let mut out = Host { name: name.to_string(), aliases: Vec::new(), addresses: Vec::new(), outcome: None };
+    let mut outcomes = Vec::new();
+    for kind in [RecordKind::A, RecordKind::Aaaa] {
+        let Some(fact) = find(facts, name, kind) else { continue };
+        match &fact.outcome {
+            DnsOutcome::Answer { records } => {
+                for record in records {
+                    match &record.data {
+                        RecordData::A { address } => out.addresses.push(address.to_string()),
+                        RecordData::Aaaa { address } => out.addresses.push(address.to_string()),
+                        RecordData::Cname { target } if !out.aliases.contains(target) => {
+                            out.aliases.push(target.clone())
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            other => outcomes.push(other.describe()),
+        }
+    }
+    if out.addresses.is_empty() {
+        outcomes.dedup();
+        out.outcome = Some(if outcomes.is_empty() { "not asked".into() } else { outcomes.join(" / ") });
+    }
+    out
+}
+
+pub fn discovery(facts: &Facts) -> Vec<DomainDiscovery> {
+    facts
+        .targets
+        .domains
+        .iter()
+        .map(|domain| {
+            let services = SERVICES
+                .iter()
+                .filter_map(|service| {
+                    let name = format!("{service}.{domain}");
+                    let fact = find(facts, &name, RecordKind::Srv)?;
+                    let (records, outcome) = match &fact.outcome {
+                        DnsOutcome::Answer { records } => {
+                            let ttl = |srv: &Srv| {
+                                records
+                                    .iter()
+                                    .find(|r| Srv::from_data(&r.data).as_ref() == Some(srv))
+                                    .map_or(0, |r| r.ttl)
+                            };
+                            let srvs: Vec<Srv> = records.iter().filter_map(|r| Srv::from_data(&r.data)).collect();
+                            let shown = display_order(&srvs)
+                                .into_iter()
+                                .map(|srv| SrvTarget {
+                                    priority: srv.priority,
+                                    weight: srv.weight,
+                                    port: srv.port,
+                                    ttl: ttl(&srv),
+                                    target: host(facts, &srv.target),
+                                })
+                                .collect();
+                            (shown, None)
+                        }
+                        other => (Vec::new(), Some(other.describe())),
+                    };
+                    Some(Service { name, outcome, records })
+                })
+                .collect();
+            let hosts = HOSTS.iter().map(|h| host(facts, &format!("{h}.{domain}"))).collect();
+            DomainDiscovery { domain: domain.clone(), services, hosts }
+        })
+        .collect()
+}
