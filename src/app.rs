@@ -51,12 +51,12 @@ fn parse_resolvers(flag: &str, values: &[String]) -> Result<Vec<std::net::Socket
 }
 
 /// `FQDN[:PORT]` of `--edge`.
-fn parse_edge(text: &str) -> Result<(String, u16), String> {
+fn parse_edge(text: &str) -> Result<(String, Option<u16>), String> {
     let (name, port) = match text.rsplit_once(':') {
         Some((name, port)) => {
-            (name, port.parse::<u16>().map_err(|_| format!("--edge {text}: {port:?} is not a port number"))?)
+            (name, Some(port.parse::<u16>().map_err(|_| format!("--edge {text}: {port:?} is not a port number"))?))
         }
-        None => (text, 5061),
+        None => (text, None),
     };
     Ok((normalize_name(name).map_err(|e| format!("--edge: {e}"))?, port))
 }
@@ -95,11 +95,13 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     if let Some(path) = &args.domains_file {
         domains.extend(read_domains_file(path)?);
     }
-    let edges = args
-        .edge
-        .iter()
-        .map(|e| parse_edge(e).map(|(fqdn, _)| fqdn).map_err(usage_error))
-        .collect::<Result<Vec<_>, _>>()?;
+    let parsed_edges = args.edge.iter().map(|e| parse_edge(e).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
+    let edges: Vec<String> = parsed_edges.iter().map(|(fqdn, _)| fqdn.clone()).collect();
+    let mut edge_ports: Vec<u16> = parsed_edges.iter().filter_map(|(_, port)| *port).collect();
+    edge_ports.dedup();
+    if edge_ports.len() > 1 {
+        return Err(usage_error("--edge: the Access Edges name different federation ports; give one"));
+    }
     let resolvers = parse_resolvers("--resolver", &args.resolver)?;
     let internal_resolvers = parse_resolvers("--internal-resolver", &args.internal_resolver)?;
     if !live && (!resolvers.is_empty() || !internal_resolvers.is_empty()) {
@@ -150,7 +152,8 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             let mut facts =
                 runtime.block_on(engine::gather(inputs, files, errors, requested_now.unwrap_or(started_at)));
             if live {
-                let targets = engine::targets(&facts, &domains, &edges);
+                let mut targets = engine::targets(&facts, &domains, &edges);
+                targets.edge_port = edge_ports.first().copied();
                 let timeout = std::time::Duration::from_secs_f64(args.timeout);
                 let settings = |servers: Vec<std::net::SocketAddr>| ResolverSettings {
                     servers,

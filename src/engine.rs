@@ -146,7 +146,12 @@ pub fn targets(facts: &Facts, domains: &[String], edges: &[String]) -> Targets {
     if let Objects::Captured(policies) = view.objects(ObjectKind::ExternalAccessPolicy) {
         xmpp = policies.iter().any(|l| l.object.get("EnableXmppAccess").and_then(|(_, v)| as_bool(v)) == Some(true));
     }
-    Targets { domains: all_domains.into_iter().collect(), edges: all_edges.into_iter().collect(), xmpp }
+    Targets {
+        domains: all_domains.into_iter().collect(),
+        edges: all_edges.into_iter().collect(),
+        xmpp,
+        edge_port: None,
+    }
 }
 
 /// A DNS question: which view, which name, which type.
@@ -169,6 +174,7 @@ pub fn first_questions(targets: &Targets, internal: bool) -> Vec<Question> {
         if internal {
             questions.push((DnsView::Internal, format!("_sipfederationtls._tcp.{domain}"), RecordKind::Srv));
             questions.push((DnsView::Internal, format!("lyncdiscover.{domain}"), RecordKind::A));
+            questions.push((DnsView::Internal, format!("lyncdiscover.{domain}"), RecordKind::Aaaa));
         }
     }
     for edge in &targets.edges {

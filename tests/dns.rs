@@ -85,6 +85,15 @@ fn a_correct_deployment_passes_every_dns_rule() {
 }
 
 #[test]
+fn the_port_given_with_edge_is_the_expected_federation_port() {
+    let server = DnsServer::start(&[("contoso.com", &contoso_zone())]);
+    let (report, _) = scan(&server.resolver_arg(), &["contoso.com", "--edge", "sip.contoso.com:5062"]);
+    assert_eq!(statuses(&report, "DNS-FED-02", "contoso.com"), ["fail"]);
+    let message = findings(&report, "DNS-FED-02")[0]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("the port given with --edge (5062)"), "{message}");
+}
+
+#[test]
 fn the_target_must_be_directly_inside_the_sip_domain() {
     let zones = [
         (

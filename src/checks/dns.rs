@@ -208,6 +208,7 @@ pub fn is_public(address: &IpAddr) -> bool {
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
                 || (s[0] == 0x2001 && s[1] == 0x0db8)
                 || (s[0] == 0x0100 && s[1] == 0 && s[2] == 0 && s[3] == 0))
         }
@@ -257,6 +258,7 @@ mod tests {
             "240.0.0.1",
             "::1",
             "fe80::1",
+            "fec0::5",
             "fd00::1",
             "2001:db8::1",
             "::ffff:10.0.0.1",

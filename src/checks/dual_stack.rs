@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::dns::{SrvSet, addresses, srv_set};
 use super::{Check, EvalContext, Outcome};
+use crate::findings::Status;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,15 +29,23 @@ impl Check for DualStack {
         let mut hosts: BTreeSet<String> = ctx.targets.edges.iter().cloned().collect();
         for domain in &ctx.targets.domains {
             hosts.insert(format!("sip.{domain}"));
-            if let Ok(SrvSet::Records(records, _)) = srv_set(ctx, domain, FEDERATION) {
-                hosts.extend(records.into_iter().map(|r| r.target));
+            match srv_set(ctx, domain, FEDERATION) {
+                Ok(SrvSet::Records(records, _)) => hosts.extend(records.into_iter().map(|r| r.target)),
+                Ok(_) => {}
+                // Unknown targets may be the hosts that differ.
+                Err(outcome) if outcome.status == Status::Error => return vec![outcome],
+                Err(_) => {}
             }
         }
         let mut v4_only = Vec::new();
         let mut v6_only = Vec::new();
         let mut dual = Vec::new();
         for host in &hosts {
-            let Ok(found) = addresses(ctx, host, host) else { continue };
+            let found = match addresses(ctx, host, host) {
+                Ok(found) => found,
+                Err(outcome) if outcome.status == Status::Error => return vec![outcome.target_to("DNS")],
+                Err(_) => continue,
+            };
             match (found.v4.is_empty(), found.v6.is_empty()) {
                 (false, true) => v4_only.push(host.clone()),
                 (true, false) => v6_only.push(host.clone()),

@@ -9,9 +9,12 @@
 
 use serde::Deserialize;
 
+use serde_json::json;
+
 use super::dns::{answer, evidence, per_domain};
 use super::{Check, EvalContext, Outcome};
 use crate::facts::dns::{DnsOutcome, DnsView, RecordKind};
+use crate::findings::Status;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,19 +29,28 @@ impl Check for InternalAbsent {
         }
         per_domain(ctx, |domain| {
             let name = format!("{}.{domain}", self.host);
-            let fact = match answer(ctx, domain, DnsView::Internal, &name, RecordKind::A) {
-                Ok(fact) => fact,
-                Err(outcome) => return vec![outcome],
-            };
-            let outcome = match &fact.outcome {
-                DnsOutcome::Answer { records } if !records.is_empty() => {
-                    Outcome::fail(domain, format!("{name} has {} record(s) in the internal DNS view", records.len()))
+            let mut present = 0;
+            let mut seen = Vec::new();
+            for kind in [RecordKind::A, RecordKind::Aaaa] {
+                let fact = match answer(ctx, domain, DnsView::Internal, &name, kind) {
+                    Ok(fact) => fact,
+                    Err(outcome) if outcome.status == Status::Skip => continue,
+                    Err(outcome) => return vec![outcome],
+                };
+                if let DnsOutcome::Answer { records } = &fact.outcome {
+                    present += records.len();
                 }
-                other => {
-                    Outcome::pass(domain, format!("{name} is not in the internal DNS view ({})", other.describe()))
-                }
+                seen.push(evidence(fact));
+            }
+            if seen.is_empty() {
+                return vec![Outcome::skip(domain, format!("{name} was not asked of the internal resolver"))];
+            }
+            let outcome = if present > 0 {
+                Outcome::fail(domain, format!("{name} has {present} record(s) in the internal DNS view"))
+            } else {
+                Outcome::pass(domain, format!("{name} is not in the internal DNS view"))
             };
-            vec![outcome.evidence(evidence(fact)).var("domain", domain)]
+            vec![outcome.evidence(json!({ "queries": seen })).var("domain", domain)]
         })
     }
 }

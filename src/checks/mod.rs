@@ -98,6 +98,10 @@ impl Outcome {
         self.severity = severity;
         self
     }
+    pub fn target_to(mut self, target: impl Into<String>) -> Self {
+        self.target = target.into();
+        self
+    }
     pub fn var(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.vars.insert(name, value.into());
         self

@@ -1,6 +1,7 @@
-//! `srv_port`: the records a partner tries first (the lowest priority) use
-//! the Access Edge's federation port: the snapshot's
-//! AccessEdgeExternalSipPort when it shows one, else `port`.
+//! `srv_port`: every record of the service uses the Access Edge's federation
+//! port (a backup on another port fails exactly when it is needed): the port
+//! given with `--edge FQDN:PORT`, else the snapshot's AccessEdgeExternalSipPort,
+//! else `port`.
 //!
 //! ```toml
 //! kind = "srv_port"
@@ -29,6 +30,9 @@ pub struct SrvPort {
 impl SrvPort {
     /// The port to expect, and where it comes from.
     fn expected(&self, ctx: &EvalContext) -> (u16, String) {
+        if let Some(port) = ctx.targets.edge_port {
+            return (port, format!("the port given with --edge ({port})"));
+        }
         if let Objects::Captured(edges) = ctx.config.objects(ObjectKind::EdgeService) {
             let ports: BTreeSet<u16> = edges
                 .iter()
@@ -50,12 +54,10 @@ impl Check for SrvPort {
         let (port, source) = self.expected(ctx);
         per_domain(ctx, |domain| {
             let (records, fact) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
-            let best = records.iter().map(|r| r.priority).min().unwrap_or_default();
-            let first: Vec<_> = records.iter().filter(|r| r.priority == best).collect();
-            let wrong: Vec<String> = first.iter().filter(|r| r.port != port).map(|r| show_srv(r)).collect();
+            let wrong: Vec<String> = records.iter().filter(|r| r.port != port).map(show_srv).collect();
             let name = srv_name(&self.service, domain);
             let outcome = if wrong.is_empty() {
-                Outcome::pass(domain, format!("{name}: the records tried first use port {port}, {source}"))
+                Outcome::pass(domain, format!("{name}: every record uses port {port}, {source}"))
             } else {
                 Outcome::fail(
                     domain,

@@ -68,6 +68,9 @@ pub struct Targets {
     /// Whether a snapshot enables XMPP federation (then XMPP SRV records are asked).
     #[serde(default)]
     pub xmpp: bool,
+    /// The federation port given with `--edge FQDN:PORT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge_port: Option<u16>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
