@@ -36,6 +36,17 @@ fn scan(resolver: &str, args: &[&str]) -> (Value, Option<i32>) {
     (json_of(&output), output.status.code())
 }
 
+/// Runs `check` against each authoritative implementation serving `zones`:
+/// hickory-server in process, then Knot DNS.
+fn on_each_server(zones: &[(&str, &str)], check: impl Fn(&str, &str)) {
+    let hickory = DnsServer::start(zones);
+    check("hickory-server", &hickory.resolver_arg());
+    drop(hickory);
+    if let Some(knot) = Knot::start(zones) {
+        check("knot", &knot.resolver_arg());
+    }
+}
+
 fn rule_statuses(report: &Value, rules: &[&str], target: &str) -> Vec<(String, Vec<String>)> {
     rules.iter().map(|r| (r.to_string(), statuses(report, r, target))).collect()
 }
@@ -55,13 +66,15 @@ const FEDERATION_RULES: &[&str] = &[
 
 #[test]
 fn a_correct_deployment_passes_every_dns_rule() {
+    on_each_server(&[("contoso.com", &contoso_zone())], |server, resolver| {
+        let (report, code) = scan(resolver, &["contoso.com", "--edge", "sip.contoso.com"]);
+        for (rule, got) in rule_statuses(&report, FEDERATION_RULES, "contoso.com") {
+            assert_eq!(got, ["pass"], "{server} {rule}: {:?}", findings(&report, &rule));
+        }
+        assert_eq!(statuses(&report, "DNS-IPV6-01", "DNS"), ["pass"], "{server}");
+        assert_eq!(code, Some(0), "{server}: {}", report["summary"]);
+    });
     let server = DnsServer::start(&[("contoso.com", &contoso_zone())]);
-    let (report, code) = scan(&server.resolver_arg(), &["contoso.com", "--edge", "sip.contoso.com"]);
-    for (rule, got) in rule_statuses(&report, FEDERATION_RULES, "contoso.com") {
-        assert_eq!(got, ["pass"], "{rule}: {:?}", findings(&report, &rule));
-    }
-    assert_eq!(statuses(&report, "DNS-IPV6-01", "DNS"), ["pass"]);
-    assert_eq!(code, Some(0), "{}", report["summary"]);
     // Each question once: the SRV target sip.contoso.com is also sip.<domain>.
     let facts_file = tempfile::NamedTempFile::new().unwrap();
     fedscan()
@@ -128,38 +141,42 @@ sip.it 300 IN A 52.160.10.21",
 
 #[test]
 fn missing_records_fail_and_dependent_rules_skip_once() {
-    let server = DnsServer::start(&[("contoso.com", &zone("contoso.com", "www 300 IN A 52.160.10.40"))]);
-    let (report, code) = scan(&server.resolver_arg(), &["contoso.com"]);
-    assert_eq!(statuses(&report, "DNS-FED-01", "contoso.com"), ["fail"]);
-    let message = &findings(&report, "DNS-FED-01")[0]["message"];
-    assert!(message.as_str().unwrap().contains("NXDOMAIN (negative TTL 300 s)"), "{message}");
-    for rule in ["DNS-FED-02", "DNS-FED-04", "DNS-FED-05", "DNS-FED-09"] {
-        assert_eq!(statuses(&report, rule, "contoso.com"), ["skip"], "{rule}");
-    }
-    assert_eq!(code, Some(1));
+    on_each_server(&[("contoso.com", &zone("contoso.com", "www 300 IN A 52.160.10.40"))], |server, resolver| {
+        let (report, code) = scan(resolver, &["contoso.com"]);
+        assert_eq!(statuses(&report, "DNS-FED-01", "contoso.com"), ["fail"], "{server}");
+        let message = &findings(&report, "DNS-FED-01")[0]["message"];
+        assert!(message.as_str().unwrap().contains("NXDOMAIN (negative TTL 300 s)"), "{server}: {message}");
+        for rule in ["DNS-FED-02", "DNS-FED-04", "DNS-FED-05", "DNS-FED-09"] {
+            assert_eq!(statuses(&report, rule, "contoso.com"), ["skip"], "{server} {rule}");
+        }
+        assert_eq!(code, Some(1), "{server}");
+    });
 }
 
 #[test]
 fn non_public_and_alias_targets() {
-    let server = DnsServer::start(&[(
+    let text = zone(
         "contoso.com",
-        &zone(
-            "contoso.com",
-            "_sipfederationtls._tcp 300 IN SRV 0 0 5061 sip.contoso.com.
+        "_sipfederationtls._tcp 300 IN SRV 0 0 5061 sip.contoso.com.
 _sipfederationtls._tcp 300 IN SRV 10 0 5061 edge2.contoso.com.
 sip 300 IN A 127.0.0.1
 edge2 300 IN CNAME edge3.contoso.com.
 edge3 300 IN A 10.0.0.1",
-        ),
-    )]);
-    let (report, _) = scan(&server.resolver_arg(), &["contoso.com"]);
-    let public = findings(&report, "DNS-FED-09");
-    assert!(public.iter().all(|f| f["status"] == "fail"), "{public:?}");
-    assert!(public.iter().any(|f| f["message"].as_str().unwrap().contains("127.0.0.1")));
-    assert!(public.iter().any(|f| f["message"].as_str().unwrap().contains("10.0.0.1")));
-    let resolves = findings(&report, "DNS-FED-05");
-    let alias = resolves.iter().find(|f| f["message"].as_str().unwrap().contains("edge2.contoso.com")).unwrap();
-    assert_eq!((alias["status"].as_str(), alias["severity"].as_str()), (Some("fail"), Some("medium")), "{alias}");
+    );
+    on_each_server(&[("contoso.com", &text)], |server, resolver| {
+        let (report, _) = scan(resolver, &["contoso.com"]);
+        let public = findings(&report, "DNS-FED-09");
+        assert!(public.iter().all(|f| f["status"] == "fail"), "{server}: {public:?}");
+        assert!(public.iter().any(|f| f["message"].as_str().unwrap().contains("127.0.0.1")));
+        assert!(public.iter().any(|f| f["message"].as_str().unwrap().contains("10.0.0.1")));
+        let resolves = findings(&report, "DNS-FED-05");
+        let alias = resolves.iter().find(|f| f["message"].as_str().unwrap().contains("edge2.contoso.com")).unwrap();
+        assert_eq!(
+            (alias["status"].as_str(), alias["severity"].as_str()),
+            (Some("fail"), Some("medium")),
+            "{server}: {alias}"
+        );
+    });
 }
 
 #[test]
