@@ -8,8 +8,10 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::checks::Needs;
 use crate::cli::{Cli, ColorChoice, Command, Format, RulesCommand, ScanArgs};
 use crate::engine;
+use crate::facts::certs::{MOZILLA, load_trust, read_cert_file};
 use crate::facts::dns::{ResolverSettings, normalize_name, parse_resolver};
 use crate::facts::{Facts, Inputs};
 use crate::report::{self, Report, ReportInputs, Tool, exit, table};
@@ -115,9 +117,15 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     if args.facts.is_some() && !args.config.is_empty() {
         return Err(usage_error("--facts replays saved facts and cannot be combined with --config"));
     }
-    if args.facts.is_none() && args.config.is_empty() && (args.offline || (domains.is_empty() && edges.is_empty())) {
+    let trust_specs = if args.trust.is_empty() { vec![MOZILLA.to_string()] } else { args.trust.clone() };
+    let trust = trust_specs.iter().map(|spec| load_trust(spec).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
+    if args.facts.is_none()
+        && args.config.is_empty()
+        && args.cert_file.is_empty()
+        && (args.offline || (domains.is_empty() && edges.is_empty()))
+    {
         return Err(usage_error(if args.offline {
-            "nothing to audit offline: give a configuration snapshot with --config PATH, or saved facts with --facts FILE"
+            "nothing to audit offline: give a configuration snapshot (--config PATH), a certificate (--cert-file PATH) or saved facts (--facts FILE)"
         } else {
             "nothing to audit: name SIP domains (DOMAIN, --domains-file), an Edge (--edge), a snapshot (--config) or saved facts (--facts)"
         }));
@@ -126,7 +134,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     let profiles = if args.profile.is_empty() { Profile::DEFAULT.to_vec() } else { args.profile.clone() };
     let started_at = OffsetDateTime::now_utc();
 
-    let facts = match &args.facts {
+    let mut facts = match &args.facts {
         Some(path) => {
             let mut facts = Facts::load(path).map_err(usage_error)?;
             if !args.partner.is_empty() {
@@ -151,9 +159,16 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
                 .map_err(|e| usage_error(format!("cannot start the runtime: {e}")))?;
             let mut facts =
                 runtime.block_on(engine::gather(inputs, files, errors, requested_now.unwrap_or(started_at)));
-            if live {
-                let mut targets = engine::targets(&facts, &domains, &edges);
-                targets.edge_port = edge_ports.first().copied();
+            for path in &args.cert_file {
+                match read_cert_file(path) {
+                    Ok(file) => facts.cert_files.push(file),
+                    Err(error) => facts.input_errors.push(error),
+                }
+            }
+            let mut targets = engine::targets(&facts, &domains, &edges);
+            targets.edge_port = edge_ports.first().copied();
+            let needs = engine::needs(&rules, &selection, &profiles, requested_now.unwrap_or(started_at));
+            if live && needs >= Needs::Dns {
                 let timeout = std::time::Duration::from_secs_f64(args.timeout);
                 let settings = |servers: Vec<std::net::SocketAddr>| ResolverSettings {
                     servers,
@@ -169,11 +184,20 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
                         args.concurrency,
                     ))
                     .map_err(usage_error)?;
-                facts.targets = targets;
+            }
+            facts.targets = targets;
+            if live && needs >= Needs::Tls {
+                let timeout = std::time::Duration::from_secs_f64(args.timeout);
+                let endpoints = engine::tls_endpoints(&facts);
+                facts.tls = runtime.block_on(engine::gather_tls(endpoints, timeout, args.concurrency));
             }
             facts
         }
     };
+    // A replay keeps the trust stores it recorded unless --trust says otherwise.
+    if args.facts.is_none() || !args.trust.is_empty() {
+        facts.trust = trust;
+    }
     for error in &facts.input_errors {
         eprintln!("fedscan: error: {error}");
     }
@@ -182,7 +206,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     }
 
     let evaluated_at = engine::evaluation_time(requested_now, &facts);
-    let findings = engine::evaluate(&rules, &selection, &facts, &profiles, evaluated_at);
+    let findings = engine::evaluate(&rules, &selection, &facts, &profiles, evaluated_at, args.expiry_warn_days);
     let summary = report::summarize(&findings, &facts.input_errors, args.fail_on);
     let code = summary.exit_code;
     let mut rule_inputs = vec!["built-in".to_string()];

@@ -139,6 +139,20 @@ pub struct ScanArgs {
     /// Tries per DNS question before it counts as unanswered.
     #[arg(long, default_value_t = 2, value_name = "N")]
     pub dns_attempts: usize,
+
+    /// A certificate file (PEM or DER, one certificate or a chain, leaf
+    /// first) to audit without connecting: the pre-deployment check. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub cert_file: Vec<PathBuf>,
+
+    /// Trust store to validate chains against: mozilla (built in), system, or
+    /// a PEM file of CA certificates. Repeatable. Default: mozilla.
+    #[arg(long, value_name = "STORE")]
+    pub trust: Vec<String>,
+
+    /// Days before expiry from which a certificate fails (at medium severity).
+    #[arg(long, value_name = "DAYS")]
+    pub expiry_warn_days: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]

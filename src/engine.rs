@@ -9,8 +9,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::task::JoinSet;
 
-use crate::checks::EvalContext;
 use crate::checks::value::as_bool;
+use crate::checks::{EvalContext, Needs};
 use crate::facts::Targets;
 use crate::facts::config_view::{ConfigView, Objects};
 use crate::facts::dns::{
@@ -261,6 +261,88 @@ pub fn follow_up_questions(facts: &[DnsFact]) -> Vec<Question> {
     follow_up
 }
 
+/// The TLS endpoints the DNS facts lead to: every address of every federation
+/// SRV target on the record's port, and every address of each Access Edge
+/// FQDN on the federation port; each (SNI, address, port) once.
+pub fn tls_endpoints(facts: &Facts) -> Vec<crate::facts::tls::Endpoint> {
+    use crate::facts::tls::Endpoint;
+    let addresses = |host: &str| -> Vec<std::net::IpAddr> {
+        let mut out = Vec::new();
+        for kind in [RecordKind::A, RecordKind::Aaaa] {
+            let found = facts.dns.iter().find(|f| f.view == DnsView::External && f.name == host && f.rtype == kind);
+            if let Some(DnsFact { outcome: DnsOutcome::Answer { records }, .. }) = found {
+                for record in records {
+                    match &record.data {
+                        RecordData::A { address } => out.push(std::net::IpAddr::V4(*address)),
+                        RecordData::Aaaa { address } => out.push(std::net::IpAddr::V6(*address)),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        out
+    };
+    let mut endpoints = BTreeSet::new();
+    for domain in &facts.targets.domains {
+        let name = format!("_sipfederationtls._tcp.{domain}");
+        let srv =
+            facts.dns.iter().find(|f| f.view == DnsView::External && f.name == name && f.rtype == RecordKind::Srv);
+        let Some(DnsFact { outcome: DnsOutcome::Answer { records }, .. }) = srv else { continue };
+        for record in records.iter().take(MAX_SRV_TARGETS) {
+            if let RecordData::Srv { target, port, .. } = &record.data {
+                for address in addresses(target) {
+                    endpoints.insert(Endpoint { host: target.clone(), address, port: *port });
+                }
+            }
+        }
+    }
+    let port = facts.targets.edge_port.unwrap_or(5061);
+    for edge in &facts.targets.edges {
+        for address in addresses(edge) {
+            endpoints.insert(Endpoint { host: edge.clone(), address, port });
+        }
+    }
+    endpoints.into_iter().collect()
+}
+
+/// Probes every endpoint, at most `concurrency` at a time.
+pub async fn gather_tls(
+    endpoints: Vec<crate::facts::tls::Endpoint>,
+    timeout: std::time::Duration,
+    concurrency: usize,
+) -> Vec<crate::facts::tls::TlsFact> {
+    let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for endpoint in endpoints {
+        let limit = Arc::clone(&limit);
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
+            crate::facts::tls::probe(endpoint, timeout).await
+        });
+    }
+    let mut facts = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok(fact) = joined {
+            facts.push(fact);
+        }
+    }
+    facts.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+    facts
+}
+
+/// What the rules that will run need observed: a scan probes DNS and TLS only
+/// when an applicable rule reads them.
+pub fn needs(rules: &RuleSet, selection: &Selection, profiles: &[Profile], now: OffsetDateTime) -> Needs {
+    let active = Profile::expand(profiles);
+    rules
+        .rules
+        .iter()
+        .filter(|r| selection.includes(r) && not_applicable(r, selection, &active, now).is_none())
+        .map(|r| r.check.needs())
+        .max()
+        .unwrap_or(Needs::Config)
+}
+
 /// Evaluates the selected rules over the facts.
 pub fn evaluate(
     rules: &RuleSet,
@@ -268,11 +350,20 @@ pub fn evaluate(
     facts: &Facts,
     profiles: &[Profile],
     now: OffsetDateTime,
+    expiry_warn_days: Option<u32>,
 ) -> Vec<Finding> {
     let active = Profile::expand(profiles);
     let view = ConfigView::new(facts);
     let dns = crate::checks::dns::DnsIndex::new(&facts.dns, !facts.dns.is_empty());
-    let ctx = EvalContext { config: &view, dns: &dns, targets: &facts.targets, now, partners: &facts.inputs.partners };
+    let ctx = EvalContext {
+        facts,
+        config: &view,
+        dns: &dns,
+        targets: &facts.targets,
+        now,
+        partners: &facts.inputs.partners,
+        expiry_warn_days,
+    };
     let mut findings = Vec::new();
     for rule in rules.rules.iter().filter(|r| selection.includes(r)) {
         if let Some(reason) = not_applicable(rule, selection, &active, now) {

@@ -27,9 +27,14 @@ lyncdiscover 300 IN AAAA 2603:1030:10::30",
     )
 }
 
+/// The zones' addresses are public ones, which no test may connect to: these
+/// scans deselect the TLS rules, so nothing beyond DNS is probed.
+const NO_TLS: [&str; 2] = ["--skip", "TLS-*"];
+
 fn scan(resolver: &str, args: &[&str]) -> (Value, Option<i32>) {
     let output = fedscan()
         .args(["scan", "--format", "json", "--timeout", "1", "--dns-attempts", "1", "--resolver", resolver])
+        .args(NO_TLS)
         .args(args)
         .output()
         .unwrap();
@@ -78,7 +83,7 @@ fn a_correct_deployment_passes_every_dns_rule() {
     // Each question once: the SRV target sip.contoso.com is also sip.<domain>.
     let facts_file = tempfile::NamedTempFile::new().unwrap();
     fedscan()
-        .args(["scan", "--timeout", "1", "--resolver", &server.resolver_arg(), "contoso.com", "--save-facts"])
+        .args(["scan", "--timeout", "1", "--resolver", &server.resolver_arg(), "contoso.com", "--skip", "TLS-*", "--save-facts"])
         .arg(facts_file.path())
         .assert()
         .code(0);
@@ -304,6 +309,8 @@ fn an_srv_set_of_500_records_is_bounded() {
             "--resolver",
             &server.resolver_arg(),
             "big.com",
+            "--skip",
+            "TLS-*",
             "--save-facts",
         ])
         .arg(facts.path())
@@ -344,12 +351,12 @@ fn recorded_dns_facts_replay_to_identical_findings() {
     let dir = tempfile::tempdir().unwrap();
     let facts = dir.path().join("facts.json");
     let first = fedscan()
-        .args(["scan", "--format", "json", "--resolver", &server.resolver_arg(), "contoso.com", "--save-facts"])
+        .args(["scan", "--format", "json", "--resolver", &server.resolver_arg(), "contoso.com", "--skip", "TLS-*", "--save-facts"])
         .arg(&facts)
         .output()
         .unwrap();
     drop(server);
-    let replay = fedscan().args(["scan", "--format", "json", "--facts"]).arg(&facts).output().unwrap();
+    let replay = fedscan().args(["scan", "--format", "json", "--skip", "TLS-*", "--facts"]).arg(&facts).output().unwrap();
     assert_eq!(first.status.code(), replay.status.code());
     assert_eq!(json_of(&first)["findings"], json_of(&replay)["findings"]);
 }

@@ -194,7 +194,7 @@ fn evaluate(rules: &RuleSet, case: &Value, mapping: &Mapping) -> Status {
     dns_facts(case, &mut facts);
     let only: Vec<String> = mapping.rules.iter().map(|s| s.to_string()).collect();
     let selection = Selection::new(&only, &[], rules).unwrap();
-    let findings = engine::evaluate(rules, &selection, &facts, &[mapping.profile], now);
+    let findings = engine::evaluate(rules, &selection, &facts, &[mapping.profile], now, None);
     combined(&findings.iter().map(|f| f.status).collect::<Vec<_>>())
 }
 

@@ -92,7 +92,7 @@ fn statuses(rules: &RuleSet, case: &Case) -> Vec<Status> {
     }
     let selection = Selection::new(std::slice::from_ref(&rule.id), &[], rules).unwrap();
     let profiles: Vec<Profile> = rule.profiles.clone();
-    engine::evaluate(rules, &selection, &facts, &profiles, now).iter().map(|f| f.status).collect()
+    engine::evaluate(rules, &selection, &facts, &profiles, now, None).iter().map(|f| f.status).collect()
 }
 
 /// Answers DNS questions from a case's zone text, as an authoritative

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dns::{SrvSet, addresses, srv_set};
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Needs, Outcome};
 use crate::findings::Status;
 
 #[derive(Debug, Deserialize)]
@@ -19,6 +19,10 @@ pub struct DualStack {}
 const FEDERATION: &str = "_sipfederationtls._tcp";
 
 impl Check for DualStack {
+    fn needs(&self) -> Needs {
+        Needs::Dns
+    }
+
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         if !ctx.dns.gathered {
             return vec![Outcome::skip(

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dns::{addresses, or_outcome, per_domain};
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Needs, Outcome};
 use crate::facts::config_view::normalize_domain;
 
 #[derive(Debug, Deserialize)]
@@ -22,6 +22,10 @@ pub struct HostAlias {
 }
 
 impl Check for HostAlias {
+    fn needs(&self) -> Needs {
+        Needs::Dns
+    }
+
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         let target = normalize_domain(&self.target);
         per_domain(ctx, |domain| {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dns::{addresses, or_outcome, per_domain};
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Needs, Outcome};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +19,10 @@ pub struct HostResolves {
 }
 
 impl Check for HostResolves {
+    fn needs(&self) -> Needs {
+        Needs::Dns
+    }
+
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         per_domain(ctx, |domain| {
             let name = format!("{}.{domain}", self.host);

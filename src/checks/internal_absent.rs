@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dns::{answer, evidence, per_domain};
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Needs, Outcome};
 use crate::facts::dns::{DnsOutcome, DnsView, RecordKind};
 use crate::findings::Status;
 
@@ -23,6 +23,10 @@ pub struct InternalAbsent {
 }
 
 impl Check for InternalAbsent {
+    fn needs(&self) -> Needs {
+        Needs::Dns
+    }
+
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         if ctx.dns.gathered && !ctx.dns.has_view(DnsView::Internal) {
             return vec![Outcome::skip("DNS", "no internal resolver was given (--internal-resolver IP)")];

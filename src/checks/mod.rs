@@ -4,7 +4,18 @@
 
 pub mod dns;
 pub mod value;
+pub mod x509;
 
+mod cert_chain;
+mod cert_crl;
+mod cert_eku;
+mod cert_key;
+mod cert_no_wildcard;
+mod cert_pool;
+mod cert_san_names;
+mod cert_signature;
+mod cert_subject;
+mod cert_validity;
 mod config_count;
 mod config_field;
 mod config_implies;
@@ -31,6 +42,9 @@ mod srv_target_resolves;
 mod tenant;
 mod tenant_federation_mode;
 mod tenant_list_parity;
+mod tls_client_auth;
+mod tls_connect;
+mod tls_versions;
 
 use std::collections::BTreeMap;
 
@@ -46,12 +60,15 @@ use crate::rules::Severity;
 /// What a check may read: the facts (through the configuration view), the
 /// evaluation clock and the user's declared inputs.
 pub struct EvalContext<'a> {
+    pub facts: &'a crate::facts::Facts,
     pub config: &'a ConfigView<'a>,
     pub dns: &'a dns::DnsIndex<'a>,
     /// The domains and Edges probed live.
     pub targets: &'a crate::facts::Targets,
     pub now: OffsetDateTime,
     pub partners: &'a [String],
+    /// `--expiry-warn-days`, overriding the rule's own.
+    pub expiry_warn_days: Option<u32>,
 }
 
 /// One conclusion of a check about one target.
@@ -108,8 +125,23 @@ impl Outcome {
     }
 }
 
+/// What a check reads, so that a scan probes only what its rules need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Needs {
+    /// Configuration snapshots only.
+    Config,
+    /// Live DNS answers.
+    Dns,
+    /// TLS handshakes (whose endpoints come from DNS).
+    Tls,
+}
+
 pub trait Check {
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome>;
+
+    fn needs(&self) -> Needs {
+        Needs::Config
+    }
 
     /// Problems with the parameters that serde cannot see (empty lists,
     /// contradictory bounds); reported when the rule file is loaded.
@@ -185,6 +217,19 @@ check_kinds! {
     dual_stack::DualStack,
     split_brain::SplitBrain,
     internal_absent::InternalAbsent,
+    tls_connect::TlsConnect,
+    tls_versions::TlsVersions,
+    tls_client_auth::TlsClientAuth,
+    cert_chain::CertChain,
+    cert_san_names::CertSanNames,
+    cert_subject::CertSubject,
+    cert_no_wildcard::CertNoWildcard,
+    cert_eku::CertEku,
+    cert_key::CertKey,
+    cert_signature::CertSignature,
+    cert_crl::CertCrl,
+    cert_validity::CertValidity,
+    cert_pool::CertPool,
 }
 
 impl CheckSpec {
@@ -194,6 +239,10 @@ impl CheckSpec {
 
     pub fn validate(&self) -> Vec<String> {
         self.check().validate()
+    }
+
+    pub fn needs(&self) -> Needs {
+        self.check().needs()
     }
 }
 
@@ -290,6 +339,8 @@ pub(crate) mod testing {
         let partners: Vec<String> = partners.iter().map(|s| s.to_string()).collect();
         let dns = dns::DnsIndex::new(&facts.dns, false);
         let ctx = EvalContext {
+            facts: &facts,
+            expiry_warn_days: None,
             config: &view,
             dns: &dns,
             targets: &facts.targets,

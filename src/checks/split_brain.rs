@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dns::{answer, evidence, per_domain, srv_name};
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Needs, Outcome};
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
 
 #[derive(Debug, Deserialize)]
@@ -43,6 +43,10 @@ fn show(set: &BTreeSet<(String, u16)>) -> String {
 }
 
 impl Check for SplitBrain {
+    fn needs(&self) -> Needs {
+        Needs::Dns
+    }
+
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         if ctx.dns.gathered && !ctx.dns.has_view(DnsView::Internal) {
             return vec![Outcome::skip("DNS", "no internal resolver was given (--internal-resolver IP)")];

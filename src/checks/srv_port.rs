@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 
 use super::dns::{evidence, or_outcome, per_domain, show_srv, srv_name, srv_records};
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Needs, Outcome};
 use crate::facts::config_view::Objects;
 use crate::facts::snapshot::ObjectKind;
 
@@ -50,6 +50,10 @@ impl SrvPort {
 }
 
 impl Check for SrvPort {
+    fn needs(&self) -> Needs {
+        Needs::Dns
+    }
+
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         let (port, source) = self.expected(ctx);
         per_domain(ctx, |domain| {

@@ -11,7 +11,7 @@
 use serde::Deserialize;
 
 use super::dns::{SrvSet, evidence, or_outcome, per_domain, show_srv, srv_name, srv_set};
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Needs, Outcome};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +24,10 @@ pub struct SrvPresent {
 }
 
 impl Check for SrvPresent {
+    fn needs(&self) -> Needs {
+        Needs::Dns
+    }
+
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         if self.when_xmpp_enabled && !ctx.targets.xmpp {
             return vec![Outcome::skip("DNS", "no snapshot enables XMPP federation (EnableXmppAccess)")];

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::dns::{evidence, or_outcome, per_domain, srv_name, srv_records};
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Needs, Outcome};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +24,10 @@ pub struct SrvPriorities {
 }
 
 impl Check for SrvPriorities {
+    fn needs(&self) -> Needs {
+        Needs::Dns
+    }
+
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         per_domain(ctx, |domain| {
             let (records, fact) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));

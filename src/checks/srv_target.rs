@@ -12,7 +12,7 @@
 use serde::Deserialize;
 
 use super::dns::{SrvSet, describe_set, evidence, or_outcome, per_domain, show_srv, srv_name, srv_records, srv_set};
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Needs, Outcome};
 use crate::facts::config_view::normalize_domain;
 
 #[derive(Debug, Deserialize)]
@@ -31,6 +31,10 @@ pub struct SrvTarget {
 }
 
 impl Check for SrvTarget {
+    fn needs(&self) -> Needs {
+        Needs::Dns
+    }
+
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         per_domain(ctx, |domain| {
             let name = srv_name(&self.service, domain);

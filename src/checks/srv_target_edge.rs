@@ -10,7 +10,7 @@
 use serde::Deserialize;
 
 use super::dns::{evidence, or_outcome, per_domain, show_srv, srv_name, srv_records};
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Needs, Outcome};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +20,10 @@ pub struct SrvTargetEdge {
 }
 
 impl Check for SrvTargetEdge {
+    fn needs(&self) -> Needs {
+        Needs::Dns
+    }
+
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         if ctx.dns.gathered && ctx.targets.edges.is_empty() {
             return vec![Outcome::skip(

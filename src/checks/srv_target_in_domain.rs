@@ -12,7 +12,7 @@
 use serde::Deserialize;
 
 use super::dns::{evidence, or_outcome, per_domain, show_srv, srv_name, srv_records};
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Needs, Outcome};
 use crate::facts::config_view::{is_direct_child, is_within};
 
 /// Microsoft 365's federation and directory hosts live here.
@@ -26,6 +26,10 @@ pub struct SrvTargetInDomain {
 }
 
 impl Check for SrvTargetInDomain {
+    fn needs(&self) -> Needs {
+        Needs::Dns
+    }
+
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         per_domain(ctx, |domain| {
             let (records, fact) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dns::{addresses, is_public, or_outcome, per_domain, srv_records};
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Needs, Outcome};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +21,10 @@ pub struct SrvTargetPublic {
 }
 
 impl Check for SrvTargetPublic {
+    fn needs(&self) -> Needs {
+        Needs::Dns
+    }
+
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         per_domain(ctx, |domain| {
             let (records, _) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));

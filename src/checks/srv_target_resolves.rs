@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dns::{addresses, or_outcome, per_domain, srv_name, srv_records};
-use super::{Check, EvalContext, Outcome};
+use super::{Check, EvalContext, Needs, Outcome};
 use crate::rules::Severity;
 
 #[derive(Debug, Deserialize)]
@@ -25,6 +25,10 @@ pub struct SrvTargetResolves {
 }
 
 impl Check for SrvTargetResolves {
+    fn needs(&self) -> Needs {
+        Needs::Dns
+    }
+
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         per_domain(ctx, |domain| {
             let (records, _) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));

@@ -2,9 +2,11 @@
 //! (`--save-facts`) and loads back (`--facts`). Facts are observations, never
 //! verdicts; rules judge them.
 
+pub mod certs;
 pub mod config_view;
 pub mod dns;
 pub mod snapshot;
+pub mod tls;
 
 use std::fmt;
 use std::path::Path;
@@ -88,6 +90,15 @@ pub struct Facts {
     /// DNS answers, one per (view, name, type), in that order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns: Vec<dns::DnsFact>,
+    /// TLS handshakes, one per (SNI, address, port).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tls: Vec<tls::TlsFact>,
+    /// `--cert-file` certificates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cert_files: Vec<certs::CertFile>,
+    /// The trust stores chains are judged against (`--trust`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trust: Vec<certs::TrustStore>,
     /// Inputs that could not be read; kept so a replay reports them too.
     #[serde(default)]
     pub input_errors: Vec<InputError>,
@@ -107,6 +118,9 @@ impl Facts {
             snapshots: Vec::new(),
             targets: Targets::default(),
             dns: Vec::new(),
+            tls: Vec::new(),
+            cert_files: Vec::new(),
+            trust: Vec::new(),
             input_errors: Vec::new(),
         }
     }

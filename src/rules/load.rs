@@ -17,10 +17,11 @@ use super::{Origin, Profile, Rule, RuleSet, Severity};
 use crate::checks::CheckSpec;
 
 /// The built-in rule pack, compiled into the binary.
-const BUILTIN: [(&str, &str); 3] = [
+const BUILTIN: [(&str, &str); 4] = [
     ("rules/config.toml", include_str!("../../rules/config.toml")),
     ("rules/dns.toml", include_str!("../../rules/dns.toml")),
     ("rules/providers.toml", include_str!("../../rules/providers.toml")),
+    ("rules/tls.toml", include_str!("../../rules/tls.toml")),
 ];
 
 /// Placeholders a remediation may use; checks fill them in per finding.

@@ -1,0 +1,51 @@
+//! `cert_eku`: the certificate's extended key usage includes a purpose.
+//! Server authentication is required of every server certificate; client
+//! authentication is what the Edge presents as a TLS client to partners,
+//! and public CAs have stopped issuing it.
+//!
+//! ```toml
+//! kind = "cert_eku"
+//! usage = "server_auth"    # or "client_auth"
+//! ```
+
+use serde::Deserialize;
+
+use super::x509::per_certificate;
+use super::{Check, EvalContext, Needs, Outcome};
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum Usage {
+    ServerAuth,
+    ClientAuth,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertEku {
+    usage: Usage,
+}
+
+impl Check for CertEku {
+    fn needs(&self) -> Needs {
+        Needs::Tls
+    }
+
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        per_certificate(ctx, |cert| {
+            let (present, name) = match self.usage {
+                Usage::ServerAuth => (cert.leaf.server_auth, "server authentication (1.3.6.1.5.5.7.3.1)"),
+                Usage::ClientAuth => (cert.leaf.client_auth, "client authentication (1.3.6.1.5.5.7.3.2)"),
+            };
+            let outcome = match present {
+                Some(true) => Outcome::pass(&cert.target, format!("the extended key usage includes {name}")),
+                Some(false) => Outcome::fail(&cert.target, format!("the extended key usage lacks {name}")),
+                None => Outcome::fail(
+                    &cert.target,
+                    format!("no extended key usage extension; public server certificates state {name}"),
+                ),
+            };
+            vec![outcome.evidence(cert.evidence(ctx.now))]
+        })
+    }
+}

@@ -1,0 +1,48 @@
+//! `cert_validity`: the certificate is valid now and for at least
+//! `warn_days` more days (`--expiry-warn-days` overrides). Expired or not
+//! yet valid fails at the rule's severity; expiring soon at `soon_severity`.
+//!
+//! ```toml
+//! kind = "cert_validity"
+//! warn_days = 45
+//! soon_severity = "medium"
+//! ```
+
+use serde::Deserialize;
+
+use super::x509::per_certificate;
+use super::{Check, EvalContext, Needs, Outcome};
+use crate::rules::Severity;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertValidity {
+    warn_days: u32,
+    soon_severity: Severity,
+}
+
+impl Check for CertValidity {
+    fn needs(&self) -> Needs {
+        Needs::Tls
+    }
+
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        let warn_days = ctx.expiry_warn_days.unwrap_or(self.warn_days);
+        per_certificate(ctx, |cert| {
+            let leaf = &cert.leaf;
+            let left = (leaf.not_after - ctx.now).whole_days();
+            let until = leaf.not_after.date();
+            let outcome = if ctx.now < leaf.not_before {
+                Outcome::fail(&cert.target, format!("not valid before {} (not yet valid)", leaf.not_before.date()))
+            } else if ctx.now > leaf.not_after {
+                Outcome::fail(&cert.target, format!("expired on {until} ({} days ago)", -left))
+            } else if left < i64::from(warn_days) {
+                Outcome::fail(&cert.target, format!("expires on {until}, in {left} days (less than {warn_days})"))
+                    .severity(Some(self.soon_severity))
+            } else {
+                Outcome::pass(&cert.target, format!("valid until {until} ({left} days)"))
+            };
+            vec![outcome.evidence(cert.evidence(ctx.now))]
+        })
+    }
+}

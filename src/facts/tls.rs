@@ -1,0 +1,528 @@
+//! TLS facts and the probe that gathers them: for each (address, port, SNI),
+//! what the Edge presented (the chain, DER, leaf first), the protocol and
+//! cipher negotiated, whether it asked for a client certificate and from
+//! which CAs, which protocol versions it accepts, and how the handshake
+//! ended. A handshake failure never hides the certificate: rustls's
+//! verifier records the chain before judging it, and for servers rustls
+//! cannot talk to (TLS 1.0/1.1 only, RSA key exchange, CBC), the chain is read
+//! from the cleartext Certificate message of a TLS ≤ 1.2 handshake.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use rustls::client::ResolvesClientCert;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpStream;
+
+/// One endpoint to probe.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// The name sent as SNI and expected on the certificate.
+    pub host: String,
+    pub address: IpAddr,
+    pub port: u16,
+}
+
+impl Endpoint {
+    /// "sip.contoso.com:5061 (52.1.2.3)"
+    pub fn label(&self) -> String {
+        format!("{}:{} ({})", self.host, self.port, self.address)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum TlsOutcome {
+    /// The handshake completed (rustls, TLS 1.2 or 1.3).
+    Established { version: String, cipher: String },
+    /// A TLS conversation took place but rustls could not complete it.
+    Rejected { reason: String },
+    /// Nothing listens (connection refused).
+    Refused,
+    /// No answer within the timeout.
+    Timeout,
+    /// The connection failed otherwise.
+    Failed { message: String },
+}
+
+impl TlsOutcome {
+    pub fn describe(&self) -> String {
+        match self {
+            TlsOutcome::Established { version, cipher } => format!("{version}, {cipher}"),
+            TlsOutcome::Rejected { reason } => format!("handshake failed: {reason}"),
+            TlsOutcome::Refused => "connection refused".into(),
+            TlsOutcome::Timeout => "no answer (timeout)".into(),
+            TlsOutcome::Failed { message } => format!("connection failed: {message}"),
+        }
+    }
+}
+
+/// Where the recorded chain came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChainSource {
+    /// rustls's handshake.
+    Handshake,
+    /// The cleartext Certificate message of a TLS ≤ 1.2 handshake fedscan
+    /// started itself, for a server rustls could not complete one with.
+    Legacy,
+}
+
+/// Whether the server accepts one protocol version (`None`: not tried or no
+/// conclusive answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionSupport {
+    pub version: String,
+    pub accepted: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientAuthRequest {
+    /// The CA names (distinguished names) the server said it accepts.
+    pub ca_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsFact {
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
+    #[serde(flatten)]
+    pub outcome: TlsOutcome,
+    /// DER, base64, leaf first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_source: Option<ChainSource>,
+    /// Present when the server asked for a client certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_auth: Option<ClientAuthRequest>,
+    #[serde(default)]
+    pub versions: Vec<VersionSupport>,
+}
+
+impl TlsFact {
+    pub fn chain_der(&self) -> Vec<Vec<u8>> {
+        self.chain.iter().filter_map(|c| base64::engine::general_purpose::STANDARD.decode(c).ok()).collect()
+    }
+}
+
+pub fn encode_der(der: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(der)
+}
+
+/// The crypto provider, chosen in one place.
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// What the handshake showed before any verdict: recorded by the verifier
+/// and the client-certificate resolver.
+#[derive(Debug, Default)]
+struct Recorded {
+    chain: Vec<Vec<u8>>,
+    client_auth: Option<Vec<String>>,
+}
+
+/// Records the chain and accepts it, so the handshake (and the facts that
+/// come after it) go on; signatures of the handshake are still verified, so
+/// the server proves it holds the key. The chain is judged later, by rules.
+#[derive(Debug)]
+struct RecordingVerifier {
+    algorithms: WebPkiSupportedAlgorithms,
+    recorded: Arc<Mutex<Recorded>>,
+}
+
+impl ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let mut recorded = self.recorded.lock().expect("not poisoned");
+        recorded.chain = std::iter::once(end_entity).chain(intermediates).map(|c| c.as_ref().to_vec()).collect();
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// Notes a client-certificate request and the CA names in it; presents no
+/// certificate (unless the user gave one, which the SIP probe handles).
+#[derive(Debug)]
+struct RecordingClientAuth {
+    recorded: Arc<Mutex<Recorded>>,
+}
+
+impl ResolvesClientCert for RecordingClientAuth {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        _schemes: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        let names =
+            root_hint_subjects
+                .iter()
+                .map(|der| {
+                    match <x509_parser::x509::X509Name as x509_parser::prelude::FromDer<
+                        x509_parser::error::X509Error,
+                    >>::from_der(der)
+                    {
+                        Ok((_, name)) => name.to_string(),
+                        Err(_) => format!("(unreadable name, {} bytes)", der.len()),
+                    }
+                })
+                .collect();
+        self.recorded.lock().expect("not poisoned").client_auth = Some(names);
+        None
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+fn client_config(
+    recorded: &Arc<Mutex<Recorded>>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Arc<rustls::ClientConfig> {
+    let provider = provider();
+    let algorithms = provider.signature_verification_algorithms;
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .expect("ring supports TLS 1.2 and 1.3")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(RecordingVerifier { algorithms, recorded: Arc::clone(recorded) }))
+        .with_client_cert_resolver(Arc::new(RecordingClientAuth { recorded: Arc::clone(recorded) }));
+    Arc::new(config)
+}
+
+async fn connect(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream, TlsOutcome> {
+    let addr = SocketAddr::new(endpoint.address, endpoint.port);
+    match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+        Err(_) => Err(TlsOutcome::Timeout),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Err(TlsOutcome::Refused),
+        Ok(Err(e)) => Err(TlsOutcome::Failed { message: e.to_string() }),
+        Ok(Ok(stream)) => Ok(stream),
+    }
+}
+
+/// One rustls handshake with the given versions.
+async fn handshake(
+    endpoint: &Endpoint,
+    timeout: Duration,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> (TlsOutcome, Recorded) {
+    let recorded = Arc::new(Mutex::new(Recorded::default()));
+    let connector = tokio_rustls::TlsConnector::from(client_config(&recorded, versions));
+    let outcome = match connect(endpoint, timeout).await {
+        Err(outcome) => outcome,
+        Ok(stream) => {
+            let name = match ServerName::try_from(endpoint.host.clone()) {
+                Ok(name) => name,
+                Err(e) => {
+                    return (TlsOutcome::Failed { message: format!("bad server name: {e}") }, Recorded::default());
+                }
+            };
+            match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
+                Err(_) => TlsOutcome::Timeout,
+                Ok(Err(e)) => TlsOutcome::Rejected { reason: e.to_string() },
+                Ok(Ok(tls)) => {
+                    let (_, connection) = tls.get_ref();
+                    let version = connection.protocol_version().map_or("unknown".into(), |v| format!("{v:?}"));
+                    let cipher =
+                        connection.negotiated_cipher_suite().map_or("unknown".into(), |c| format!("{:?}", c.suite()));
+                    TlsOutcome::Established { version: version.replace("TLSv1_", "TLS 1."), cipher }
+                }
+            }
+        }
+    };
+    let recorded = std::mem::take(&mut *recorded.lock().expect("not poisoned"));
+    (outcome, recorded)
+}
+
+/// Probes one endpoint: the rustls handshake, then, if it gave no chain, a
+/// cleartext TLS ≤ 1.2 handshake for the certificate, then each version.
+pub async fn probe(endpoint: Endpoint, timeout: Duration) -> TlsFact {
+    let (outcome, recorded) = handshake(&endpoint, timeout, &[&rustls::version::TLS13, &rustls::version::TLS12]).await;
+    let mut fact = TlsFact {
+        endpoint: endpoint.clone(),
+        outcome,
+        chain: recorded.chain.iter().map(|c| encode_der(c)).collect(),
+        chain_source: (!recorded.chain.is_empty()).then_some(ChainSource::Handshake),
+        client_auth: recorded.client_auth.map(|ca_names| ClientAuthRequest { ca_names }),
+        versions: Vec::new(),
+    };
+    if matches!(fact.outcome, TlsOutcome::Refused | TlsOutcome::Timeout | TlsOutcome::Failed { .. }) {
+        return fact;
+    }
+    let mut legacy_accepts = Vec::new();
+    for (name, code) in [("TLS 1.0", 0x0301u16), ("TLS 1.1", 0x0302), ("TLS 1.2", 0x0303)] {
+        let answer = legacy::hello(&endpoint, code, timeout).await;
+        if fact.chain.is_empty() && !answer.chain.is_empty() {
+            fact.chain = answer.chain.iter().map(|c| encode_der(c)).collect();
+            fact.chain_source = Some(ChainSource::Legacy);
+        }
+        legacy_accepts.push((name, answer.accepted));
+    }
+    let (tls13, _) = handshake(&endpoint, timeout, &[&rustls::version::TLS13]).await;
+    for (name, accepted) in legacy_accepts {
+        fact.versions.push(VersionSupport { version: name.into(), accepted });
+    }
+    let tls13 = match tls13 {
+        TlsOutcome::Established { .. } => Some(true),
+        TlsOutcome::Rejected { .. } => Some(false),
+        _ => None,
+    };
+    fact.versions.push(VersionSupport { version: "TLS 1.3".into(), accepted: tls13 });
+    fact
+}
+
+pub mod legacy {
+    //! A TLS ≤ 1.2 ClientHello of our own, offering the suites old Edges use
+    //! (RSA key exchange, CBC, 3DES) as well as modern ones, and a reader for
+    //! the cleartext ServerHello and Certificate messages that come back.
+    //! Reads are bounded in size and time: a hostile server costs at most the
+    //! timeout and 256 KiB.
+
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::{Endpoint, connect};
+
+    const MAX_READ: usize = 256 * 1024;
+
+    const SUITES: [u16; 22] = [
+        0xc02f, 0xc030, 0xc02b, 0xc02c, 0xcca8, 0xcca9, 0xc013, 0xc014, 0xc009, 0xc00a, 0xc027, 0xc028, 0x009c, 0x009d,
+        0x003c, 0x003d, 0x002f, 0x0035, 0x0033, 0x0039, 0x000a, 0x0005,
+    ];
+
+    /// What a server answered to our ClientHello.
+    #[derive(Debug, Default)]
+    pub struct Answer {
+        /// Whether it agreed to the offered version (`None`: no conclusive answer).
+        pub accepted: Option<bool>,
+        pub chain: Vec<Vec<u8>>,
+    }
+
+    fn u16be(v: u16) -> [u8; 2] {
+        v.to_be_bytes()
+    }
+
+    fn with_len16(body: Vec<u8>) -> Vec<u8> {
+        let mut out = u16be(body.len() as u16).to_vec();
+        out.extend(body);
+        out
+    }
+
+    fn extension(kind: u16, body: Vec<u8>) -> Vec<u8> {
+        let mut out = u16be(kind).to_vec();
+        out.extend(with_len16(body));
+        out
+    }
+
+    pub fn client_hello(host: &str, version: u16) -> Vec<u8> {
+        let mut hello = u16be(version).to_vec();
+        hello.extend((0u8..32).map(|i| i.wrapping_mul(37).wrapping_add(11)));
+        hello.push(0); // no session id
+        hello.extend(with_len16(SUITES.iter().flat_map(|s| u16be(*s)).collect()));
+        hello.extend([1, 0]); // compression: null
+        let mut extensions = Vec::new();
+        if !host.is_empty() && host.parse::<std::net::IpAddr>().is_err() {
+            let mut name = vec![0u8];
+            name.extend(with_len16(host.as_bytes().to_vec()));
+            extensions.extend(extension(0x0000, with_len16(name)));
+        }
+        extensions.extend(extension(
+            0x000a,
+            with_len16([0x001d, 0x0017, 0x0018, 0x0019].iter().flat_map(|g| u16be(*g)).collect()),
+        ));
+        extensions.extend(extension(0x000b, vec![1, 0]));
+        let schemes: [u16; 12] =
+            [0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0201, 0x0203, 0x0202];
+        extensions.extend(extension(0x000d, with_len16(schemes.iter().flat_map(|s| u16be(*s)).collect())));
+        extensions.extend(extension(0xff01, vec![0]));
+        hello.extend(with_len16(extensions));
+        let mut handshake = vec![1u8];
+        handshake.extend(&(hello.len() as u32).to_be_bytes()[1..]);
+        handshake.extend(hello);
+        let mut record = vec![0x16, 0x03, 0x01];
+        record.extend(with_len16(handshake));
+        record
+    }
+
+    /// Reads handshake messages out of a stream of records.
+    #[derive(Default)]
+    pub struct Reader {
+        handshake: Vec<u8>,
+        pub server_version: Option<u16>,
+        pub alert: Option<u8>,
+        pub chain: Option<Vec<Vec<u8>>>,
+        pub done: bool,
+    }
+
+    impl Reader {
+        /// Feeds bytes; returns how many were consumed (whole records only).
+        pub fn feed(&mut self, bytes: &[u8]) -> usize {
+            let mut used = 0;
+            while bytes.len() - used >= 5 && !self.done {
+                let kind = bytes[used];
+                // Not a TLS record header: the peer speaks something else.
+                if !(20..=23).contains(&kind) || bytes[used + 1] != 3 {
+                    self.done = true;
+                    break;
+                }
+                let length = u16::from_be_bytes([bytes[used + 3], bytes[used + 4]]) as usize;
+                if bytes.len() - used - 5 < length {
+                    break;
+                }
+                let body = &bytes[used + 5..used + 5 + length];
+                match kind {
+                    0x16 => {
+                        self.handshake.extend_from_slice(body);
+                        self.messages();
+                    }
+                    0x15 => {
+                        self.alert = body.get(1).copied();
+                        self.done = true;
+                    }
+                    // Anything else before the certificate: not TLS, or encrypted.
+                    _ => self.done = true,
+                }
+                used += 5 + length;
+            }
+            used
+        }
+
+        fn messages(&mut self) {
+            while self.handshake.len() >= 4 {
+                let kind = self.handshake[0];
+                let length = u32::from_be_bytes([0, self.handshake[1], self.handshake[2], self.handshake[3]]) as usize;
+                if self.handshake.len() - 4 < length {
+                    return;
+                }
+                let body: Vec<u8> = self.handshake[4..4 + length].to_vec();
+                self.handshake.drain(..4 + length);
+                match kind {
+                    2 if body.len() >= 2 => self.server_version = Some(u16::from_be_bytes([body[0], body[1]])),
+                    11 => {
+                        self.chain = Some(certificates(&body));
+                        self.done = true;
+                    }
+                    14 => self.done = true,
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The certificates of a TLS ≤ 1.2 Certificate message.
+    fn certificates(body: &[u8]) -> Vec<Vec<u8>> {
+        let mut chain = Vec::new();
+        let mut at = 3;
+        while at + 3 <= body.len() {
+            let length = u32::from_be_bytes([0, body[at], body[at + 1], body[at + 2]]) as usize;
+            at += 3;
+            if at + length > body.len() {
+                break;
+            }
+            chain.push(body[at..at + length].to_vec());
+            at += length;
+        }
+        chain
+    }
+
+    pub async fn hello(endpoint: &Endpoint, version: u16, timeout: Duration) -> Answer {
+        let Ok(mut stream) = connect(endpoint, timeout).await else { return Answer::default() };
+        let exchange = async {
+            stream.write_all(&client_hello(&endpoint.host, version)).await.ok()?;
+            let mut reader = Reader::default();
+            let mut buffer = Vec::new();
+            let mut chunk = [0u8; 16 * 1024];
+            while !reader.done && buffer.len() < MAX_READ {
+                let n = stream.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    break;
+                }
+                buffer.extend_from_slice(&chunk[..n]);
+                let used = reader.feed(&buffer);
+                buffer.drain(..used);
+            }
+            Some(reader)
+        };
+        let Ok(Some(reader)) = tokio::time::timeout(timeout, exchange).await else { return Answer::default() };
+        let accepted = match (reader.server_version, reader.alert) {
+            (Some(v), _) => Some(v == version),
+            (None, Some(_)) => Some(false),
+            (None, None) => None,
+        };
+        Answer { accepted, chain: if accepted == Some(true) { reader.chain.unwrap_or_default() } else { Vec::new() } }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn reads_fragmented_records_and_bounds() {
+            let cert = vec![0x30, 0x03, 1, 2, 3];
+            let mut certificate = vec![0, 0, 8, 0, 0, 5];
+            certificate.extend(&cert);
+            let mut handshake = vec![2, 0, 0, 2, 0x03, 0x03, 11, 0, 0, certificate.len() as u8];
+            handshake.extend(&certificate);
+            // Split the handshake across two records.
+            let (a, b) = handshake.split_at(7);
+            let mut stream = vec![0x16, 3, 3, 0, a.len() as u8];
+            stream.extend(a);
+            stream.extend([0x16, 3, 3, 0, b.len() as u8]);
+            stream.extend(b);
+            let mut reader = Reader::default();
+            assert_eq!(reader.feed(&stream[..9]), 0, "a partial record waits");
+            assert_eq!(reader.feed(&stream), stream.len());
+            assert_eq!(reader.server_version, Some(0x0303));
+            assert_eq!(reader.chain, Some(vec![cert]));
+            // Garbage ends the read instead of looping.
+            let mut junk = Reader::default();
+            junk.feed(b"SIP/2.0 400 Bad Request\r\n");
+            assert!(junk.done);
+        }
+
+        #[test]
+        fn hello_is_well_formed() {
+            let hello = client_hello("sip.contoso.com", 0x0301);
+            assert_eq!(&hello[..3], &[0x16, 0x03, 0x01]);
+            assert_eq!(u16::from_be_bytes([hello[3], hello[4]]) as usize, hello.len() - 5);
+            assert_eq!(hello[5], 1);
+            assert_eq!(&hello[9..11], &[0x03, 0x01]);
+        }
+    }
+}
