@@ -83,7 +83,17 @@ fn a_correct_deployment_passes_every_dns_rule() {
     // Each question once: the SRV target sip.contoso.com is also sip.<domain>.
     let facts_file = tempfile::NamedTempFile::new().unwrap();
     fedscan()
-        .args(["scan", "--timeout", "1", "--resolver", &server.resolver_arg(), "contoso.com", "--skip", "TLS-*", "--save-facts"])
+        .args([
+            "scan",
+            "--timeout",
+            "1",
+            "--resolver",
+            &server.resolver_arg(),
+            "contoso.com",
+            "--skip",
+            "TLS-*",
+            "--save-facts",
+        ])
         .arg(facts_file.path())
         .assert()
         .code(0);
@@ -351,12 +361,23 @@ fn recorded_dns_facts_replay_to_identical_findings() {
     let dir = tempfile::tempdir().unwrap();
     let facts = dir.path().join("facts.json");
     let first = fedscan()
-        .args(["scan", "--format", "json", "--resolver", &server.resolver_arg(), "contoso.com", "--skip", "TLS-*", "--save-facts"])
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--resolver",
+            &server.resolver_arg(),
+            "contoso.com",
+            "--skip",
+            "TLS-*",
+            "--save-facts",
+        ])
         .arg(&facts)
         .output()
         .unwrap();
     drop(server);
-    let replay = fedscan().args(["scan", "--format", "json", "--skip", "TLS-*", "--facts"]).arg(&facts).output().unwrap();
+    let replay =
+        fedscan().args(["scan", "--format", "json", "--skip", "TLS-*", "--facts"]).arg(&facts).output().unwrap();
     assert_eq!(first.status.code(), replay.status.code());
     assert_eq!(json_of(&first)["findings"], json_of(&replay)["findings"]);
 }

@@ -42,6 +42,18 @@ struct Case {
     internal_dns: Option<String>,
     #[serde(default)]
     edges: Vec<String>,
+    /// A certificate file (PEM), audited as with --cert-file.
+    #[serde(default)]
+    cert_file: Option<String>,
+    /// Trust stores as with --trust (default: mozilla).
+    #[serde(default)]
+    trust: Vec<String>,
+    /// TLS handshake facts (JSON list, as in a facts file); their chain is
+    /// read from `tls_chain_from`.
+    #[serde(default)]
+    tls: Option<String>,
+    #[serde(default)]
+    tls_chain_from: Option<String>,
     #[serde(default)]
     partners: Vec<String>,
     #[serde(default)]
@@ -75,6 +87,32 @@ fn statuses(rules: &RuleSet, case: &Case) -> Vec<Status> {
         let snapshot = parse_snapshot_bytes(case.snapshot.as_bytes(), "case.json")
             .unwrap_or_else(|e| panic!("{} ({}): snapshot does not parse: {e}", case.rule, case.about));
         facts.snapshots.push(snapshot);
+    }
+    let fixture = |path: &str| format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+    let trust = if case.trust.is_empty() { vec!["mozilla".to_string()] } else { case.trust.clone() };
+    facts.trust = trust
+        .iter()
+        .map(|t| if t == "mozilla" { t.clone() } else { fixture(t) })
+        .map(|t| fedscan::facts::certs::load_trust(&t).unwrap_or_else(|e| panic!("{}: {e}", case.rule)))
+        .collect();
+    if let Some(path) = &case.cert_file {
+        let mut file = fedscan::facts::certs::read_cert_file(std::path::Path::new(&fixture(path)))
+            .unwrap_or_else(|e| panic!("{}: {e}", case.rule));
+        file.path = path.clone();
+        facts.cert_files.push(file);
+    }
+    if let Some(tls) = &case.tls {
+        let mut handshakes: Vec<fedscan::facts::tls::TlsFact> =
+            serde_json::from_str(tls).unwrap_or_else(|e| panic!("{} ({}): tls: {e}", case.rule, case.about));
+        if let Some(path) = &case.tls_chain_from {
+            let chain = fedscan::facts::certs::read_cert_file(std::path::Path::new(&fixture(path)))
+                .unwrap_or_else(|e| panic!("{}: {e}", case.rule))
+                .chain;
+            for handshake in handshakes.iter_mut().filter(|h| h.chain.is_empty()) {
+                handshake.chain = chain.clone();
+            }
+        }
+        facts.tls = handshakes;
     }
     if let Some(zone) = &case.dns {
         let targets = engine::targets(&facts, &case.domains, &case.edges);

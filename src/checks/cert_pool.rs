@@ -20,23 +20,21 @@ impl Check for CertPool {
     }
 
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        let pools: std::cell::RefCell<BTreeMap<(String, u16), Vec<(String, String)>>> = Default::default();
-        let skipped = per_endpoint(ctx, |fact| {
+        if ctx.facts.tls.is_empty() {
+            return per_endpoint(ctx, |_| Vec::new());
+        }
+        // (host, port) → (address, certificate fingerprint prefix) per member.
+        let mut pools: BTreeMap<(String, u16), Vec<(String, String)>> = BTreeMap::new();
+        for fact in &ctx.facts.tls {
             if let Some(leaf) = fact.chain_der().first() {
                 let digest = ring::digest::digest(&ring::digest::SHA256, leaf);
                 let short: String = digest.as_ref().iter().take(8).map(|b| format!("{b:02x}")).collect();
                 pools
-                    .borrow_mut()
                     .entry((fact.endpoint.host.clone(), fact.endpoint.port))
                     .or_default()
                     .push((fact.endpoint.address.to_string(), short));
             }
-            Vec::new()
-        });
-        if !skipped.is_empty() {
-            return skipped;
         }
-        let pools = pools.into_inner();
         if pools.is_empty() {
             return vec![Outcome::skip("TLS", "no Edge presented a certificate; see TLS-CON-01")];
         }

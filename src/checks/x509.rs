@@ -167,6 +167,11 @@ pub enum ChainVerdict {
     /// webpki refuses the algorithms (SHA-1, RSA < 2048, ...).
     UnsupportedAlgorithm,
     BadSignature,
+    /// Valid, but not for the name the client connected to.
+    NameMismatch {
+        name: String,
+        presented: Vec<String>,
+    },
     Other {
         reason: String,
     },
@@ -190,6 +195,9 @@ impl ChainVerdict {
                 "the chain uses an algorithm modern validators refuse (SHA-1 or a short RSA key)".into()
             }
             ChainVerdict::BadSignature => "a signature in the chain does not verify".into(),
+            ChainVerdict::NameMismatch { name, presented } => {
+                format!("not valid for {name} (it names {})", presented.join(", "))
+            }
             ChainVerdict::Other { reason } => reason.clone(),
         }
     }
@@ -393,7 +401,9 @@ pub fn wildcard_covering<'c>(cert: &'c CertInfo, name: &str) -> Option<&'c str> 
 /// Runs `judge` for every TLS endpoint probed, or says there is none.
 pub fn per_endpoint(ctx: &EvalContext, judge: impl Fn(&TlsFact) -> Vec<Outcome>) -> Vec<Outcome> {
     if ctx.facts.tls.is_empty() {
-        let why = if ctx.dns.gathered {
+        let why = if !crate::engine::tls_endpoints(ctx.facts).is_empty() {
+            "TLS was not probed in this scan (its TLS rules were deselected, or the facts were recorded without them)"
+        } else if ctx.dns.gathered {
             "no TLS endpoint: no federation SRV target or Edge address was found (see DNS-FED-01 and DNS-FED-05)"
         } else {
             "no TLS endpoint was probed (an offline audit, or a certificate file only)"

@@ -188,19 +188,18 @@ impl ResolvesClientCert for RecordingClientAuth {
         root_hint_subjects: &[&[u8]],
         _schemes: &[SignatureScheme],
     ) -> Option<Arc<rustls::sign::CertifiedKey>> {
-        let names =
-            root_hint_subjects
-                .iter()
-                .map(|der| {
-                    match <x509_parser::x509::X509Name as x509_parser::prelude::FromDer<
+        let names = root_hint_subjects
+            .iter()
+            .map(|der| {
+                match <x509_parser::x509::X509Name as x509_parser::prelude::FromDer<
                         x509_parser::error::X509Error,
                     >>::from_der(der)
                     {
                         Ok((_, name)) => name.to_string(),
                         Err(_) => format!("(unreadable name, {} bytes)", der.len()),
                     }
-                })
-                .collect();
+            })
+            .collect();
         self.recorded.lock().expect("not poisoned").client_auth = Some(names);
         None
     }

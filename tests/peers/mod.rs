@@ -5,6 +5,8 @@
 
 pub mod dns;
 pub mod knot;
+pub mod openssl;
+pub mod tls;
 
 /// Whether a missing peer program must fail the test: under CI everything
 /// the README's test command installs must be there.

@@ -1,0 +1,1 @@
+//! TLS servers on loopback (tokio-rustls) with a test PKI made by rcgen.
