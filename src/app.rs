@@ -228,7 +228,8 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         },
         input_errors: facts.input_errors.clone(),
         notes: report::notes(&facts),
-        discovery: report::discovery::discovery(&facts),
+        discovery: report::discovery::discovery(&facts, evaluated_at),
+        certificate_files: report::discovery::certificate_files(&facts, evaluated_at),
         summary,
         findings,
     };

@@ -4,6 +4,9 @@
 
 use serde::Serialize;
 
+use time::OffsetDateTime;
+
+use crate::checks::x509::cert_info;
 use crate::facts::Facts;
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
 use crate::srv_order::{Srv, display_order};
@@ -30,6 +33,83 @@ pub struct SrvTarget {
     pub port: u16,
     pub ttl: u32,
     pub target: Host,
+    /// The TLS handshakes with the target's addresses on this port.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tls: Vec<Handshake>,
+}
+
+/// One handshake, and the certificate it showed.
+#[derive(Debug, Serialize)]
+pub struct Handshake {
+    pub address: String,
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate_requested_from: Option<Vec<String>>,
+}
+
+/// A certificate file given with --cert-file.
+#[derive(Debug, Serialize)]
+pub struct CertificateFile {
+    pub path: String,
+    pub certificate: String,
+}
+
+/// "CN=sip.contoso.com; SAN sip.contoso.com, sip.contoso.net; issued by
+/// CN=...; valid 2026-01-01 to 2027-01-01 (214 days left); EC P-256;
+/// ecdsa-with-SHA256"
+pub fn certificate_line(der: &[u8], now: OffsetDateTime) -> String {
+    match cert_info(der) {
+        Err(e) => e,
+        Ok(info) => {
+            let days = (info.not_after - now).whole_days();
+            let left = if days >= 0 { format!("{days} days left") } else { format!("expired {} days ago", -days) };
+            let key = match (info.key_bits, &info.curve) {
+                (_, Some(curve)) => format!("{} {curve}", info.key_algorithm),
+                (Some(bits), None) => format!("{} {bits}", info.key_algorithm),
+                (None, None) => info.key_algorithm.clone(),
+            };
+            format!(
+                "{}; SAN {}; issued by {}; valid {} to {} ({left}); {key}; {}",
+                info.subject,
+                if info.dns_names.is_empty() { "none".to_string() } else { info.dns_names.join(", ") },
+                info.issuer,
+                info.not_before.date(),
+                info.not_after.date(),
+                info.signature
+            )
+        }
+    }
+}
+
+fn handshakes(facts: &Facts, host: &str, port: u16, now: OffsetDateTime) -> Vec<Handshake> {
+    facts
+        .tls
+        .iter()
+        .filter(|t| t.endpoint.host == host && t.endpoint.port == port)
+        .map(|t| Handshake {
+            address: t.endpoint.address.to_string(),
+            outcome: t.outcome.describe(),
+            certificate: t.chain_der().first().map(|der| certificate_line(der, now)),
+            client_certificate_requested_from: t.client_auth.as_ref().map(|c| c.ca_names.clone()),
+        })
+        .collect()
+}
+
+pub fn certificate_files(facts: &Facts, now: OffsetDateTime) -> Vec<CertificateFile> {
+    facts
+        .cert_files
+        .iter()
+        .map(|file| {
+            let leaf = file
+                .chain
+                .first()
+                .and_then(|c| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, c).ok())
+                .unwrap_or_default();
+            CertificateFile { path: file.path.clone(), certificate: certificate_line(&leaf, now) }
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -80,7 +160,7 @@ fn host(facts: &Facts, name: &str) -> Host {
     out
 }
 
-pub fn discovery(facts: &Facts) -> Vec<DomainDiscovery> {
+pub fn discovery(facts: &Facts, now: OffsetDateTime) -> Vec<DomainDiscovery> {
     facts
         .targets
         .domains
@@ -107,6 +187,7 @@ pub fn discovery(facts: &Facts) -> Vec<DomainDiscovery> {
                                     weight: srv.weight,
                                     port: srv.port,
                                     ttl: ttl(&srv),
+                                    tls: handshakes(facts, &srv.target, srv.port, now),
                                     target: host(facts, &srv.target),
                                 })
                                 .collect();

@@ -77,6 +77,8 @@ pub struct Report {
     /// Per SIP domain scanned live: the records a partner follows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub discovery: Vec<discovery::DomainDiscovery>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub certificate_files: Vec<discovery::CertificateFile>,
     pub summary: Summary,
     pub findings: Vec<Finding>,
 }

@@ -67,6 +67,22 @@ fn render_discovery(domain: &DomainDiscovery) -> String {
                         record.ttl,
                         host_line(&record.target)
                     ));
+                    for handshake in &record.tls {
+                        out.push_str(&format!(
+                            "      TLS {}: {}\n",
+                            escape_terminal(&handshake.address),
+                            escape_terminal(&handshake.outcome)
+                        ));
+                        if let Some(certificate) = &handshake.certificate {
+                            out.push_str(&format!("        certificate {}\n", escape_terminal(certificate)));
+                        }
+                        if let Some(cas) = &handshake.client_certificate_requested_from {
+                            out.push_str(&format!(
+                                "        asks for a client certificate from {}\n",
+                                escape_terminal(&cas.join("; "))
+                            ));
+                        }
+                    }
                 }
             }
         }
@@ -97,6 +113,14 @@ pub fn render(report: &Report, style: &Style) -> String {
     for domain in &report.discovery {
         out.push('\n');
         out.push_str(&render_discovery(domain));
+    }
+
+    for file in &report.certificate_files {
+        out.push_str(&format!(
+            "\nCertificate file {}\n  {}\n",
+            escape_terminal(&file.path),
+            escape_terminal(&file.certificate)
+        ));
     }
 
     let shown: Vec<&Finding> = report.findings.iter().filter(|f| !is_not_run(f)).collect();
