@@ -15,11 +15,15 @@ for component in rustfmt clippy; do
         rustup component add "$component"
     fi
 done
-# Real peers the tests start on loopback: Knot DNS (knotd). Under CI a
-# missing peer fails its test, so install what is missing.
+# Real peers the tests start on loopback: Knot DNS (knotd) and openssl
+# s_server (legacy TLS). Under CI a missing peer fails its test, so install
+# what is missing.
 packages=()
 if ! command -v knotd >/dev/null && [ ! -x /usr/sbin/knotd ]; then
     packages+=(knot)
+fi
+if ! command -v openssl >/dev/null; then
+    packages+=(openssl)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
     sudo=""
