@@ -114,8 +114,10 @@ fn statuses(rules: &RuleSet, case: &Case) -> Vec<Status> {
         }
         facts.tls = handshakes;
     }
+    // As the scanner does: the targets always, DNS facts only when the case
+    // has a zone.
+    let targets = engine::targets(&facts, &case.domains, &case.edges);
     if let Some(zone) = &case.dns {
-        let targets = engine::targets(&facts, &case.domains, &case.edges);
         let external = zone::Zone::parse(zone);
         let internal = case.internal_dns.as_deref().map(zone::Zone::parse);
         let mut dns: Vec<_> = engine::first_questions(&targets, internal.is_some())
@@ -126,8 +128,8 @@ fn statuses(rules: &RuleSet, case: &Case) -> Vec<Status> {
             engine::follow_up_questions(&dns).into_iter().map(|q| zone::answer(&q, &external, None)).collect();
         dns.extend(more);
         facts.dns = dns;
-        facts.targets = targets;
     }
+    facts.targets = targets;
     let selection = Selection::new(std::slice::from_ref(&rule.id), &[], rules).unwrap();
     let profiles: Vec<Profile> = rule.profiles.clone();
     engine::evaluate(rules, &selection, &facts, &profiles, now, None).iter().map(|f| f.status).collect()

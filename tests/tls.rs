@@ -268,3 +268,27 @@ fn certificate_facts_are_shown_and_hostile_names_escaped() {
     assert!(!json.contains('\u{1b}'), "JSON must escape control characters");
     assert!(json.contains("\\u001b[2J"));
 }
+
+#[test]
+fn a_certificate_whose_validity_ends_before_it_starts_is_judged_not_fatal() {
+    let pki = Pki::new("Contoso");
+    let inverted = LeafSpec {
+        not_before: datetime!(2027-01-01 0:00 UTC),
+        not_after: datetime!(2026-01-01 0:00 UTC),
+        ..Default::default()
+    };
+    let leaf = pki.leaf(&inverted);
+    let dir = tempfile::tempdir().unwrap();
+    let pem =
+        format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", base64_lines(leaf.chain[0].as_ref()));
+    std::fs::write(dir.path().join("inverted.pem"), pem).unwrap();
+    let output = fedscan()
+        .args(["scan", "--offline", "--format", "json", "--now", NOW, "--edge", "sip.contoso.com", "--cert-file"])
+        .arg(dir.path().join("inverted.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let report = json_of(&output);
+    assert!(findings(&report, "TLS-EXP-01").iter().all(|f| f["status"] == "fail"));
+    assert!(!findings(&report, "TLS-CHAIN-01").is_empty());
+}

@@ -29,7 +29,9 @@ impl Check for CertChain {
         per_certificate(ctx, |cert| {
             // Within the leaf's validity, so that an expired leaf is reported
             // once, by the validity rule.
-            let at = ctx.now.clamp(cert.leaf.not_before, cert.leaf.not_after - time::Duration::SECOND);
+            let (from, until) = (cert.leaf.not_before, cert.leaf.not_after - time::Duration::SECOND);
+            // (A certificate whose validity ends before it starts is judged now.)
+            let at = if from <= until { ctx.now.clamp(from, until) } else { ctx.now };
             let verdict = validate(&cert.chain, &ctx.facts.trust, at);
             let mut evidence = cert.evidence(ctx.now);
             evidence["trust_stores"] = stores.clone().into();
@@ -38,6 +40,12 @@ impl Check for CertChain {
                 ChainVerdict::Incomplete { .. } => {
                     Outcome::fail(&cert.target, verdict.describe()).severity(Some(self.incomplete_severity))
                 }
+                // The signature and key rules report the algorithm; trust
+                // cannot be decided with it.
+                ChainVerdict::UnsupportedAlgorithm => Outcome::skip(
+                    &cert.target,
+                    format!("{}; trust cannot be checked with it (see TLS-SIG-01 and TLS-KEY-01)", verdict.describe()),
+                ),
                 _ => {
                     Outcome::fail(&cert.target, format!("{} (trust stores: {})", verdict.describe(), stores.join(", ")))
                 }

@@ -22,14 +22,17 @@ impl Check for TlsVersions {
             if matches!(fact.outcome, TlsOutcome::Refused | TlsOutcome::Timeout | TlsOutcome::Failed { .. }) {
                 return vec![Outcome::skip(label, format!("{}; see TLS-CON-01", fact.outcome.describe()))];
             }
-            let negotiated_12 =
-                matches!(&fact.outcome, TlsOutcome::Established { version, .. } if version == "TLS 1.2");
+            // A completed handshake proves its version, whatever our own
+            // hello for that version got.
+            let negotiated = match &fact.outcome {
+                TlsOutcome::Established { version, .. } => Some(version.as_str()),
+                _ => None,
+            };
             let accepted = |name: &str| {
-                fact.versions
-                    .iter()
-                    .find(|v| v.version == name)
-                    .and_then(|v| v.accepted)
-                    .or_else(|| (name == "TLS 1.2" && negotiated_12).then_some(true))
+                if negotiated == Some(name) {
+                    return Some(true);
+                }
+                fact.versions.iter().find(|v| v.version == name).and_then(|v| v.accepted)
             };
             let listed: Vec<&str> = ["TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"]
                 .into_iter()
