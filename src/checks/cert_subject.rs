@@ -39,7 +39,9 @@ impl Check for CertSubject {
                 ];
             };
             let outcome = if self.in_san {
-                if names_exactly(&cert.leaf, &cn) {
+                // An address must be written as the SAN's, in its canonical
+                // (RFC 5952) text form.
+                if names_exactly(&cert.leaf, &cn) || cert.leaf.ip_names.iter().any(|ip| ip.to_string() == cn) {
                     Outcome::pass(&cert.target, format!("the subject name {cn} is also in the SAN"))
                 } else {
                     Outcome::fail(

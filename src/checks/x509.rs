@@ -22,6 +22,8 @@ pub struct CertInfo {
     pub issuer: String,
     /// DNS names of the subject alternative name, lower case.
     pub dns_names: Vec<String>,
+    /// IP addresses of the subject alternative name.
+    pub ip_names: Vec<std::net::IpAddr>,
     pub not_before: OffsetDateTime,
     pub not_after: OffsetDateTime,
     /// "RSA", "EC" or the algorithm's OID.
@@ -80,10 +82,17 @@ pub fn cert_info(der: &[u8]) -> Result<CertInfo, String> {
         |oid: &oid_registry::Oid| registry.get(oid).map_or_else(|| oid.to_id_string(), |e| e.sn().to_string());
     let common_name = cert.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).map(str::to_string);
     let mut dns_names = Vec::new();
+    let mut ip_names = Vec::new();
     if let Ok(Some(san)) = cert.subject_alternative_name() {
         for name in &san.value.general_names {
-            if let GeneralName::DNSName(dns) = name {
-                dns_names.push(dns.to_ascii_lowercase());
+            match name {
+                GeneralName::DNSName(dns) => dns_names.push(dns.to_ascii_lowercase()),
+                GeneralName::IPAddress(bytes) => match bytes.len() {
+                    4 => ip_names.push(std::net::IpAddr::from(<[u8; 4]>::try_from(*bytes).expect("4 bytes"))),
+                    16 => ip_names.push(std::net::IpAddr::from(<[u8; 16]>::try_from(*bytes).expect("16 bytes"))),
+                    _ => {}
+                },
+                _ => {}
             }
         }
     }
@@ -114,11 +123,14 @@ pub fn cert_info(der: &[u8]) -> Result<CertInfo, String> {
                     "1.2.840.10045.3.1.7" => "P-256".to_string(),
                     "1.3.132.0.34" => "P-384".to_string(),
                     "1.3.132.0.35" => "P-521".to_string(),
+                    "1.3.132.0.33" => "P-224".to_string(),
                     "1.2.840.10045.3.1.1" => "P-192".to_string(),
                     other => other.to_string(),
                 }
             });
-            ("EC".to_string(), Some(point.key_size() as u32), curve)
+            // The curve names the key size (the encoded point is longer).
+            let bits = curve.as_deref().and_then(|c| c.strip_prefix("P-")).and_then(|b| b.parse().ok());
+            ("EC".to_string(), bits.or(Some(point.key_size() as u32)), curve)
         }
         Ok(x509_parser::public_key::PublicKey::DSA(_)) => ("DSA".to_string(), None, None),
         _ => (name_of(&spki.algorithm.algorithm), None, None),
@@ -129,6 +141,7 @@ pub fn cert_info(der: &[u8]) -> Result<CertInfo, String> {
         common_name,
         issuer: cert.issuer().to_string(),
         dns_names,
+        ip_names,
         not_before: time_of(&cert.validity().not_before),
         not_after: time_of(&cert.validity().not_after),
         key_algorithm,
@@ -262,11 +275,21 @@ pub fn validate(chain: &[Vec<u8>], stores: &[TrustStore], now: OffsetDateTime) -
                 .max()
                 .map_or_else(String::new, |t| t.date().to_string()),
         },
-        Some(webpki::Error::UnknownIssuer) => match last {
-            Some(info) if info.self_signed => ChainVerdict::UntrustedRoot { root: info.subject },
-            Some(info) => ChainVerdict::Incomplete { issuer: info.issuer },
-            None => ChainVerdict::Other { reason: "unknown issuer".into() },
-        },
+        // A self-signed certificate anywhere in what was sent (servers do
+        // send chains out of order) is the root the chain leads to.
+        Some(webpki::Error::UnknownIssuer) => {
+            match chain.iter().filter_map(|c| cert_info(c).ok()).find(|i| i.self_signed) {
+                Some(root) => ChainVerdict::UntrustedRoot { root: root.subject },
+                None => match last {
+                    Some(info) => ChainVerdict::Incomplete { issuer: info.issuer },
+                    None => ChainVerdict::Other { reason: "unknown issuer".into() },
+                },
+            }
+        }
+        // ring refuses RSA keys under 2048 bits this way.
+        Some(webpki::Error::InvalidSignatureForPublicKey) if has_short_rsa_key(chain, stores) => {
+            ChainVerdict::UnsupportedAlgorithm
+        }
         Some(
             webpki::Error::UnsupportedSignatureAlgorithmContext(_)
             | webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_),
@@ -274,6 +297,21 @@ pub fn validate(chain: &[Vec<u8>], stores: &[TrustStore], now: OffsetDateTime) -
         Some(webpki::Error::InvalidSignatureForPublicKey) => ChainVerdict::BadSignature,
         Some(other) => ChainVerdict::Other { reason: format!("{other:?}") },
     }
+}
+
+/// Whether a certificate of the chain, or an anchor of the stores, has an RSA
+/// key shorter than 2048 bits.
+fn has_short_rsa_key(chain: &[Vec<u8>], stores: &[TrustStore]) -> bool {
+    let anchors = stores
+        .iter()
+        .flat_map(|s| &s.anchors)
+        .filter_map(|a| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, a).ok());
+    chain
+        .iter()
+        .cloned()
+        .chain(anchors)
+        .filter_map(|der| cert_info(&der).ok())
+        .any(|info| info.key_algorithm == "RSA" && info.key_bits.is_some_and(|b| b < 2048))
 }
 
 /// Validates a chain for a server name, as a TLS client would (the name
