@@ -48,6 +48,23 @@ fn report_rule_problems(problems: &[crate::rules::Diagnostic]) -> u8 {
     exit::INPUT
 }
 
+/// The client certificate and key of --client-cert/--client-key.
+fn load_identity(cert: &std::path::Path, key: &std::path::Path) -> Result<std::sync::Arc<rustls::sign::CertifiedKey>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| format!("--client-cert {}: {e}", cert.display()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("--client-cert {}: {e}", cert.display()))?;
+    if chain.is_empty() {
+        return Err(format!("--client-cert {}: no certificate in the file", cert.display()));
+    }
+    let private = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("--client-key {}: {e}", key.display()))?;
+    let signer = rustls::crypto::ring::sign::any_supported_type(&private)
+        .map_err(|e| format!("--client-key {}: {e}", key.display()))?;
+    Ok(std::sync::Arc::new(rustls::sign::CertifiedKey::new(chain, signer)))
+}
+
 fn parse_resolvers(flag: &str, values: &[String]) -> Result<Vec<std::net::SocketAddr>, u8> {
     values.iter().map(|v| parse_resolver(v).map_err(|e| usage_error(format!("{flag}: {e}")))).collect()
 }
@@ -117,6 +134,10 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     if args.facts.is_some() && !args.config.is_empty() {
         return Err(usage_error("--facts replays saved facts and cannot be combined with --config"));
     }
+    let identity = match (&args.client_cert, &args.client_key) {
+        (Some(cert), Some(key)) => Some(load_identity(cert, key).map_err(usage_error)?),
+        _ => None,
+    };
     let trust_specs = if args.trust.is_empty() { vec![MOZILLA.to_string()] } else { args.trust.clone() };
     let trust = trust_specs.iter().map(|spec| load_trust(spec).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
     if args.facts.is_none()
@@ -168,6 +189,13 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             let mut targets = engine::targets(&facts, &domains, &edges);
             targets.edge_port = edge_ports.first().copied();
             let needs = engine::needs(&rules, &selection, &profiles, requested_now.unwrap_or(started_at));
+            if live && needs >= Needs::Sip {
+                targets.partners = args
+                    .partner
+                    .iter()
+                    .map(|p| normalize_name(p).map_err(|e| usage_error(format!("--partner: {e}"))))
+                    .collect::<Result<_, _>>()?;
+            }
             if live && needs >= Needs::Dns {
                 let timeout = std::time::Duration::from_secs_f64(args.timeout);
                 let settings = |servers: Vec<std::net::SocketAddr>| ResolverSettings {
@@ -188,8 +216,16 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             facts.targets = targets;
             if live && needs >= Needs::Tls {
                 let timeout = std::time::Duration::from_secs_f64(args.timeout);
-                let endpoints = engine::tls_endpoints(&facts);
-                facts.tls = runtime.block_on(engine::gather_tls(endpoints, timeout, args.concurrency));
+                let endpoints = engine::federation_endpoints(&facts);
+                let (tls, sip) = runtime.block_on(engine::gather_tls(
+                    endpoints,
+                    identity.clone(),
+                    needs >= Needs::Sip,
+                    timeout,
+                    args.concurrency,
+                ));
+                facts.tls = tls;
+                facts.sip = sip;
             }
             facts
         }

@@ -87,7 +87,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "RULE", value_delimiter = ',')]
     pub skip: Vec<String>,
 
-    /// A partner domain to check the allowed/blocked lists for. Repeatable.
+    /// A partner domain: its allowed/blocked status is checked in the
+    /// snapshot, and in a live scan its federation path (DNS, TLS, SIP) is
+    /// probed too. Repeatable.
     #[arg(long, value_name = "DOMAIN")]
     pub partner: Vec<String>,
 
@@ -149,6 +151,16 @@ pub struct ScanArgs {
     /// a PEM file of CA certificates. Repeatable. Default: mozilla.
     #[arg(long, value_name = "STORE")]
     pub trust: Vec<String>,
+
+    /// A client certificate (PEM chain) to present when an Edge asks for one
+    /// during the SIP probe, e.g. the organization's own Edge certificate.
+    /// Sent only when given, with --client-key.
+    #[arg(long, value_name = "PEM", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --client-cert.
+    #[arg(long, value_name = "PEM", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
 
     /// Days before expiry from which a certificate fails (at medium severity).
     #[arg(long, value_name = "DAYS")]

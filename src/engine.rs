@@ -151,6 +151,7 @@ pub fn targets(facts: &Facts, domains: &[String], edges: &[String]) -> Targets {
         edges: all_edges.into_iter().collect(),
         xmpp,
         edge_port: None,
+        partners: Vec::new(),
     }
 }
 
@@ -180,6 +181,9 @@ pub fn first_questions(targets: &Targets, internal: bool) -> Vec<Question> {
     for edge in &targets.edges {
         questions.push((DnsView::External, edge.clone(), RecordKind::A));
         questions.push((DnsView::External, edge.clone(), RecordKind::Aaaa));
+    }
+    for partner in targets.partners.iter().filter(|p| !targets.domains.contains(p)) {
+        questions.push((DnsView::External, format!("_sipfederationtls._tcp.{partner}"), RecordKind::Srv));
     }
     questions
 }
@@ -263,8 +267,9 @@ pub fn follow_up_questions(facts: &[DnsFact]) -> Vec<Question> {
 
 /// The TLS endpoints the DNS facts lead to: every address of every federation
 /// SRV target on the record's port, and every address of each Access Edge
-/// FQDN on the federation port; each (SNI, address, port) once.
-pub fn tls_endpoints(facts: &Facts) -> Vec<crate::facts::tls::Endpoint> {
+/// FQDN on the federation port; each (SNI, address, port) once. Each comes
+/// with the SIP domain that led to it, and the partner it belongs to, if any.
+pub fn federation_endpoints(facts: &Facts) -> Vec<(crate::facts::tls::Endpoint, String, Option<String>)> {
     use crate::facts::tls::Endpoint;
     let addresses = |host: &str| -> Vec<std::net::IpAddr> {
         let mut out = Vec::new();
@@ -282,52 +287,80 @@ pub fn tls_endpoints(facts: &Facts) -> Vec<crate::facts::tls::Endpoint> {
         }
         out
     };
-    let mut endpoints = BTreeSet::new();
-    for domain in &facts.targets.domains {
+    let mut endpoints: BTreeMap<Endpoint, (String, Option<String>)> = BTreeMap::new();
+    let own = facts.targets.domains.iter().map(|d| (d, None));
+    let partners =
+        facts.targets.partners.iter().filter(|p| !facts.targets.domains.contains(p)).map(|p| (p, Some(p.clone())));
+    for (domain, partner) in own.chain(partners) {
         let name = format!("_sipfederationtls._tcp.{domain}");
-        let srv =
-            facts.dns.iter().find(|f| f.view == DnsView::External && f.name == name && f.rtype == RecordKind::Srv);
+        let srv = facts.dns.iter().find(|f| f.view == DnsView::External && f.name == name && f.rtype == RecordKind::Srv);
         let Some(DnsFact { outcome: DnsOutcome::Answer { records }, .. }) = srv else { continue };
         for record in records.iter().take(MAX_SRV_TARGETS) {
             if let RecordData::Srv { target, port, .. } = &record.data {
                 for address in addresses(target) {
-                    endpoints.insert(Endpoint { host: target.clone(), address, port: *port });
+                    endpoints
+                        .entry(Endpoint { host: target.clone(), address, port: *port })
+                        .or_insert_with(|| (domain.clone(), partner.clone()));
                 }
             }
         }
     }
     let port = facts.targets.edge_port.unwrap_or(5061);
+    let first_domain = facts.targets.domains.first().cloned();
     for edge in &facts.targets.edges {
+        let domain =
+            first_domain.clone().or_else(|| edge.split_once('.').map(|(_, d)| d.to_string())).unwrap_or_default();
         for address in addresses(edge) {
-            endpoints.insert(Endpoint { host: edge.clone(), address, port });
+            endpoints.entry(Endpoint { host: edge.clone(), address, port }).or_insert_with(|| (domain.clone(), None));
         }
     }
-    endpoints.into_iter().collect()
+    endpoints.into_iter().map(|(endpoint, (domain, partner))| (endpoint, domain, partner)).collect()
 }
 
-/// Probes every endpoint, at most `concurrency` at a time.
+/// The organization's own TLS endpoints (see [`federation_endpoints`]).
+pub fn tls_endpoints(facts: &Facts) -> Vec<crate::facts::tls::Endpoint> {
+    federation_endpoints(facts).into_iter().filter(|(_, _, partner)| partner.is_none()).map(|(e, _, _)| e).collect()
+}
+
+/// Probes every endpoint (TLS, then SIP OPTIONS over a new connection where
+/// TLS was spoken), at most `concurrency` endpoints at a time.
 pub async fn gather_tls(
-    endpoints: Vec<crate::facts::tls::Endpoint>,
+    endpoints: Vec<(crate::facts::tls::Endpoint, String, Option<String>)>,
+    identity: Option<Arc<rustls::sign::CertifiedKey>>,
+    sip: bool,
     timeout: std::time::Duration,
     concurrency: usize,
-) -> Vec<crate::facts::tls::TlsFact> {
+) -> (Vec<crate::facts::tls::TlsFact>, Vec<crate::facts::sip::SipFact>) {
+    use crate::facts::tls::TlsOutcome;
     let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = JoinSet::new();
-    for endpoint in endpoints {
+    for (endpoint, domain, partner) in endpoints {
         let limit = Arc::clone(&limit);
+        let identity = identity.clone();
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
-            crate::facts::tls::probe(endpoint, timeout).await
+            let mut fact = crate::facts::tls::probe(endpoint.clone(), timeout).await;
+            fact.partner = partner;
+            let spoke_tls = matches!(fact.outcome, TlsOutcome::Established { .. } | TlsOutcome::Rejected { .. });
+            let exchange = if sip && spoke_tls {
+                Some(crate::facts::sip::probe(&endpoint, &domain, identity, timeout).await)
+            } else {
+                None
+            };
+            (fact, exchange)
         });
     }
     let mut facts = Vec::new();
+    let mut exchanges = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        if let Ok(fact) = joined {
+        if let Ok((fact, exchange)) = joined {
             facts.push(fact);
+            exchanges.extend(exchange);
         }
     }
     facts.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
-    facts
+    exchanges.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+    (facts, exchanges)
 }
 
 /// What the rules that will run need observed: a scan probes DNS and TLS only

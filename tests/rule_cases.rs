@@ -54,6 +54,12 @@ struct Case {
     tls: Option<String>,
     #[serde(default)]
     tls_chain_from: Option<String>,
+    /// SIP OPTIONS exchanges (JSON list, as in a facts file).
+    #[serde(default)]
+    sip: Option<String>,
+    /// Partner domains whose path was probed (as with --partner in a live scan).
+    #[serde(default)]
+    probed_partners: Vec<String>,
     #[serde(default)]
     partners: Vec<String>,
     #[serde(default)]
@@ -130,6 +136,10 @@ fn statuses(rules: &RuleSet, case: &Case) -> Vec<Status> {
         facts.dns = dns;
     }
     facts.targets = targets;
+    facts.targets.partners = case.probed_partners.clone();
+    if let Some(sip) = &case.sip {
+        facts.sip = serde_json::from_str(sip).unwrap_or_else(|e| panic!("{} ({}): sip: {e}", case.rule, case.about));
+    }
     let selection = Selection::new(std::slice::from_ref(&rule.id), &[], rules).unwrap();
     let profiles: Vec<Profile> = rule.profiles.clone();
     engine::evaluate(rules, &selection, &facts, &profiles, now, None).iter().map(|f| f.status).collect()

@@ -20,12 +20,12 @@ impl Check for CertPool {
     }
 
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        if ctx.facts.tls.is_empty() {
+        if ctx.facts.tls.iter().all(|f| f.partner.is_some()) {
             return per_endpoint(ctx, |_| Vec::new());
         }
         // (host, port) → (address, certificate fingerprint prefix) per member.
         let mut pools: BTreeMap<(String, u16), Vec<(String, String)>> = BTreeMap::new();
-        for fact in &ctx.facts.tls {
+        for fact in ctx.facts.tls.iter().filter(|f| f.partner.is_none()) {
             if let Some(leaf) = fact.chain_der().first() {
                 let digest = ring::digest::digest(&ring::digest::SHA256, leaf);
                 let short: String = digest.as_ref().iter().take(8).map(|b| format!("{b:02x}")).collect();

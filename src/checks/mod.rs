@@ -3,6 +3,7 @@
 //! registered once, in `check_kinds!` below.
 
 pub mod dns;
+pub mod ms_diagnostics;
 pub mod value;
 pub mod x509;
 
@@ -26,10 +27,12 @@ mod host_alias;
 mod host_resolves;
 mod internal_absent;
 mod partner_domain;
+mod partner_path;
 mod policy_granted;
 mod product_level;
 mod product_lifecycle;
 mod provider_unique;
+mod sip_options;
 mod split_brain;
 mod srv_port;
 mod srv_present;
@@ -115,6 +118,13 @@ impl Outcome {
         self.severity = severity;
         self
     }
+    /// Sets the evidence unless some is already there.
+    pub fn evidence_if_null(mut self, evidence: Value) -> Self {
+        if self.evidence.is_null() {
+            self.evidence = evidence;
+        }
+        self
+    }
     pub fn target_to(mut self, target: impl Into<String>) -> Self {
         self.target = target.into();
         self
@@ -134,6 +144,8 @@ pub enum Needs {
     Dns,
     /// TLS handshakes (whose endpoints come from DNS).
     Tls,
+    /// SIP OPTIONS over TLS (after DNS and TLS).
+    Sip,
 }
 
 pub trait Check {
@@ -230,6 +242,8 @@ check_kinds! {
     cert_crl::CertCrl,
     cert_validity::CertValidity,
     cert_pool::CertPool,
+    sip_options::SipOptions,
+    partner_path::PartnerPath,
 }
 
 impl CheckSpec {

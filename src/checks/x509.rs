@@ -362,7 +362,7 @@ impl Judged<'_> {
 pub fn judged<'a>(ctx: &EvalContext<'a>) -> (Vec<Judged<'a>>, Vec<Outcome>) {
     let mut groups: BTreeMap<(String, u16, String), Vec<&'a TlsFact>> = BTreeMap::new();
     let mut errors = Vec::new();
-    for fact in &ctx.facts.tls {
+    for fact in ctx.facts.tls.iter().filter(|f| f.partner.is_none()) {
         let chain = fact.chain_der();
         let Some(leaf) = chain.first() else { continue };
         let fingerprint = ring::digest::digest(&ring::digest::SHA256, leaf);
@@ -438,7 +438,8 @@ pub fn wildcard_covering<'c>(cert: &'c CertInfo, name: &str) -> Option<&'c str> 
 
 /// Runs `judge` for every TLS endpoint probed, or says there is none.
 pub fn per_endpoint(ctx: &EvalContext, judge: impl Fn(&TlsFact) -> Vec<Outcome>) -> Vec<Outcome> {
-    if ctx.facts.tls.is_empty() {
+    let own: Vec<&TlsFact> = ctx.facts.tls.iter().filter(|f| f.partner.is_none()).collect();
+    if own.is_empty() {
         let why = if !crate::engine::tls_endpoints(ctx.facts).is_empty() {
             "TLS was not probed in this scan (its TLS rules were deselected, or the facts were recorded without them)"
         } else if ctx.dns.gathered {
@@ -448,7 +449,7 @@ pub fn per_endpoint(ctx: &EvalContext, judge: impl Fn(&TlsFact) -> Vec<Outcome>)
         };
         return vec![Outcome::skip("TLS", why)];
     }
-    ctx.facts.tls.iter().flat_map(judge).collect()
+    own.into_iter().flat_map(judge).collect()
 }
 
 /// The evidence of one handshake.

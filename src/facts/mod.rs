@@ -5,6 +5,7 @@
 pub mod certs;
 pub mod config_view;
 pub mod dns;
+pub mod sip;
 pub mod snapshot;
 pub mod tls;
 
@@ -70,6 +71,9 @@ pub struct Targets {
     /// Whether a snapshot enables XMPP federation (then XMPP SRV records are asked).
     #[serde(default)]
     pub xmpp: bool,
+    /// Partner domains (`--partner`), whose federation path is probed too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partners: Vec<String>,
     /// The federation port given with `--edge FQDN:PORT`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edge_port: Option<u16>,
@@ -93,6 +97,9 @@ pub struct Facts {
     /// TLS handshakes, one per (SNI, address, port).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tls: Vec<tls::TlsFact>,
+    /// SIP OPTIONS exchanges, one per TLS endpoint that accepted a connection.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sip: Vec<sip::SipFact>,
     /// `--cert-file` certificates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cert_files: Vec<certs::CertFile>,
@@ -119,6 +126,7 @@ impl Facts {
             targets: Targets::default(),
             dns: Vec::new(),
             tls: Vec::new(),
+            sip: Vec::new(),
             cert_files: Vec::new(),
             trust: Vec::new(),
             input_errors: Vec::new(),

@@ -104,6 +104,10 @@ pub struct TlsFact {
     pub client_auth: Option<ClientAuthRequest>,
     #[serde(default)]
     pub versions: Vec<VersionSupport>,
+    /// Set when the endpoint is a partner's (`--partner`), not the
+    /// organization's own: the TLS rules judge only the organization's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<String>,
 }
 
 impl TlsFact {
@@ -180,6 +184,46 @@ impl ServerCertVerifier for RecordingVerifier {
 #[derive(Debug)]
 struct RecordingClientAuth {
     recorded: Arc<Mutex<Recorded>>,
+}
+
+/// Presents the user's certificate (--client-cert) when the server asks,
+/// noting that it asked.
+#[derive(Debug)]
+struct OfferingClientAuth {
+    identity: Option<Arc<rustls::sign::CertifiedKey>>,
+    asked: Arc<Mutex<bool>>,
+}
+
+impl ResolvesClientCert for OfferingClientAuth {
+    fn resolve(&self, _hints: &[&[u8]], _schemes: &[SignatureScheme]) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        *self.asked.lock().expect("not poisoned") = true;
+        self.identity.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// A client configuration for the SIP probe: the chain is judged by the TLS
+/// rules, so it is accepted here; the user's client certificate is offered
+/// when the server asks. The flag says whether it asked.
+pub fn client_config_with_identity(
+    identity: Option<Arc<rustls::sign::CertifiedKey>>,
+) -> (Arc<rustls::ClientConfig>, Arc<Mutex<bool>>) {
+    let provider = provider();
+    let algorithms = provider.signature_verification_algorithms;
+    let asked = Arc::new(Mutex::new(false));
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .expect("ring supports TLS 1.2 and 1.3")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(RecordingVerifier {
+            algorithms,
+            recorded: Arc::new(Mutex::new(Recorded::default())),
+        }))
+        .with_client_cert_resolver(Arc::new(OfferingClientAuth { identity, asked: Arc::clone(&asked) }));
+    (Arc::new(config), asked)
 }
 
 impl ResolvesClientCert for RecordingClientAuth {
@@ -279,6 +323,7 @@ pub async fn probe(endpoint: Endpoint, timeout: Duration) -> TlsFact {
         chain_source: (!recorded.chain.is_empty()).then_some(ChainSource::Handshake),
         client_auth: recorded.client_auth.map(|ca_names| ClientAuthRequest { ca_names }),
         versions: Vec::new(),
+        partner: None,
     };
     if matches!(fact.outcome, TlsOutcome::Refused | TlsOutcome::Timeout | TlsOutcome::Failed { .. }) {
         return fact;

@@ -17,10 +17,11 @@ use super::{Origin, Profile, Rule, RuleSet, Severity};
 use crate::checks::CheckSpec;
 
 /// The built-in rule pack, compiled into the binary.
-const BUILTIN: [(&str, &str); 4] = [
+const BUILTIN: [(&str, &str); 5] = [
     ("rules/config.toml", include_str!("../../rules/config.toml")),
     ("rules/dns.toml", include_str!("../../rules/dns.toml")),
     ("rules/providers.toml", include_str!("../../rules/providers.toml")),
+    ("rules/sip.toml", include_str!("../../rules/sip.toml")),
     ("rules/tls.toml", include_str!("../../rules/tls.toml")),
 ];
 

@@ -1,0 +1,81 @@
+//! `partner_path`: each partner domain (`--partner`) can be reached the way
+//! the organization's Edge reaches it: its federation SRV record, the
+//! target's addresses, a TLS handshake, and an answer to OPTIONS. The first
+//! step that fails is the finding.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::dns::{SrvSet, addresses, show_srv, srv_set};
+use super::sip_options::describe;
+use super::{Check, EvalContext, Needs, Outcome};
+use crate::facts::sip::SipOutcome;
+use crate::facts::tls::TlsOutcome;
+use crate::findings::Status;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerPath {}
+
+impl Check for PartnerPath {
+    fn needs(&self) -> Needs {
+        Needs::Sip
+    }
+
+    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+        if ctx.partners.is_empty() {
+            return vec![Outcome::skip("partners", "no partner domains were given (--partner DOMAIN)")];
+        }
+        if !ctx.dns.gathered || ctx.targets.partners.is_empty() {
+            return vec![Outcome::skip("partners", "partner domains were not probed (an offline audit, or replayed facts without them)")];
+        }
+        ctx.targets
+            .partners
+            .iter()
+            .map(|partner| {
+                let step = |status: Status, message: String| Outcome::new(status, partner.clone(), message).var("domain", partner.clone());
+                let records = match srv_set(ctx, partner, "_sipfederationtls._tcp") {
+                    Err(outcome) => return outcome.target_to(partner.clone()),
+                    Ok(SrvSet::Absent(fact)) => {
+                        return step(Status::Fail, format!("DNS: _sipfederationtls._tcp.{partner}: {}", fact.outcome.describe()));
+                    }
+                    Ok(SrvSet::NotOffered(_)) => {
+                        return step(Status::Fail, format!("DNS: {partner} declares federation not offered (\".\" target)"));
+                    }
+                    Ok(SrvSet::Records(records, _)) => records,
+                };
+                let record = &records[0];
+                let found = match addresses(ctx, partner, &record.target) {
+                    Ok(found) => found,
+                    Err(outcome) => return outcome.target_to(partner.clone()),
+                };
+                if found.all().next().is_none() {
+                    return step(Status::Fail, format!("DNS: the SRV target {} has no address", record.target));
+                }
+                let handshakes: Vec<_> = ctx.facts.tls.iter().filter(|t| t.partner.as_deref() == Some(partner.as_str())).collect();
+                let Some(tls) = handshakes.first() else {
+                    return step(Status::Skip, "TLS was not probed".into());
+                };
+                if !matches!(tls.outcome, TlsOutcome::Established { .. }) {
+                    return step(Status::Fail, format!("TLS: {}: {}", tls.endpoint.label(), tls.outcome.describe()));
+                }
+                let exchange = ctx.facts.sip.iter().find(|s| s.domain == *partner);
+                let path = format!("{} → {} → TLS {}", show_srv(record), found.all().next().map(|a| a.to_string()).unwrap_or_default(), tls.outcome.describe());
+                let evidence = json!({ "path": path });
+                match exchange {
+                    None => step(Status::Pass, format!("{path}; OPTIONS not sent")),
+                    Some(fact) => {
+                        let (message, mut sip_evidence) = describe(fact);
+                        sip_evidence["path"] = json!(path);
+                        let status = match &fact.outcome {
+                            SipOutcome::Response { .. } | SipOutcome::ClientCertificateRequired { .. } => Status::Pass,
+                            _ => Status::Fail,
+                        };
+                        step(status, format!("{path}; SIP: {message}")).evidence(sip_evidence)
+                    }
+                }
+                .evidence_if_null(evidence)
+            })
+            .collect()
+    }
+}

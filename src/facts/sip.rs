@@ -1,0 +1,327 @@
+//! SIP facts and the OPTIONS probe: over a TLS connection to a federation
+//! endpoint, a minimal, well-formed OPTIONS request, and what came back:
+//! the status line and headers (with any `ms-diagnostics`), or what happened
+//! instead (the server wanted a client certificate, closed the connection,
+//! stayed silent, or sent something that is not a SIP response). Reads are
+//! bounded in size and time.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::ServerName;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::tls::{Endpoint, client_config_with_identity};
+
+/// The most a response may take: SIP headers are small; a peer that sends
+/// more is hostile or broken.
+pub const MAX_RESPONSE: usize = 64 * 1024;
+
+/// An `ms-diagnostics` (or `ms-diagnostics-public`) header: a code and its
+/// parameters (`reason`, `source`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MsDiagnostic {
+    pub header: String,
+    pub code: u32,
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SipResponse {
+    pub status: u16,
+    pub reason: String,
+    /// Every header, in order, names in their full form.
+    pub headers: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<MsDiagnostic>,
+}
+
+impl SipResponse {
+    /// All values of a header (case-insensitive), in order.
+    pub fn values(&self, name: &str) -> Vec<&str> {
+        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum SipOutcome {
+    Response { response: SipResponse },
+    /// The server refused the connection for want of a client certificate
+    /// (a TLS alert at the handshake or at the first read).
+    ClientCertificateRequired { alert: String },
+    /// The connection closed before a response.
+    Closed { bytes: usize },
+    /// No complete response within the timeout.
+    Timeout { bytes: usize },
+    /// Bytes that are not a SIP response.
+    Malformed { detail: String },
+    /// The TLS connection could not be made (see the TLS facts).
+    NoConnection { reason: String },
+}
+
+impl SipOutcome {
+    pub fn describe(&self) -> String {
+        match self {
+            SipOutcome::Response { response } => format!("SIP/2.0 {} {}", response.status, response.reason),
+            SipOutcome::ClientCertificateRequired { alert } => format!("a client certificate is required ({alert})"),
+            SipOutcome::Closed { bytes: 0 } => "the connection closed without a response".into(),
+            SipOutcome::Closed { bytes } => format!("the connection closed after {bytes} bytes, before a complete response"),
+            SipOutcome::Timeout { bytes: 0 } => "no response within the timeout".into(),
+            SipOutcome::Timeout { bytes } => format!("no complete response within the timeout ({bytes} bytes)"),
+            SipOutcome::Malformed { detail } => format!("not a SIP response: {detail}"),
+            SipOutcome::NoConnection { reason } => format!("no TLS connection: {reason}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SipFact {
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
+    /// The SIP domain in the request URI.
+    pub domain: String,
+    /// Whether a client certificate (from --client-cert) was offered.
+    pub client_certificate: bool,
+    #[serde(flatten)]
+    pub outcome: SipOutcome,
+}
+
+/// The compact forms of RFC 3261 §7.3.3 and RFC 3265/3515 used in responses.
+fn full_name(name: &str) -> String {
+    let full = match name.to_ascii_lowercase().as_str() {
+        "v" => "Via",
+        "f" => "From",
+        "t" => "To",
+        "i" => "Call-ID",
+        "m" => "Contact",
+        "l" => "Content-Length",
+        "c" => "Content-Type",
+        "e" => "Content-Encoding",
+        "k" => "Supported",
+        "s" => "Subject",
+        "o" => "Event",
+        "u" => "Allow-Events",
+        "r" => "Refer-To",
+        _ => return name.to_string(),
+    };
+    full.to_string()
+}
+
+/// Reads `ms-diagnostics: 1009;reason="...";source="..."`.
+pub fn ms_diagnostic(header: &str, value: &str) -> Option<MsDiagnostic> {
+    let mut parts = split_parameters(value).into_iter();
+    let code: u32 = parts.next()?.trim().parse().ok()?;
+    let mut parameters = BTreeMap::new();
+    for part in parts {
+        let (name, value) = part.split_once('=').unwrap_or((part.as_str(), ""));
+        let value = value.trim().trim_matches('"').to_string();
+        parameters.insert(name.trim().to_ascii_lowercase(), value);
+    }
+    let reason = parameters.remove("reason");
+    Some(MsDiagnostic { header: header.to_string(), code, reason, parameters })
+}
+
+/// Splits on `;` outside double quotes.
+fn split_parameters(value: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut quoted = false;
+    for c in value.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                parts.last_mut().expect("one part").push(c);
+            }
+            ';' if !quoted => parts.push(String::new()),
+            _ => parts.last_mut().expect("one part").push(c),
+        }
+    }
+    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
+}
+
+/// Parses a response's status line and headers (the part before the blank
+/// line). Folded lines continue the previous header; compact names are
+/// expanded; repeated headers are all kept.
+pub fn parse_response(head: &[u8]) -> Result<SipResponse, String> {
+    let text = std::str::from_utf8(head).map_err(|_| "the response is not UTF-8 text".to_string())?;
+    let mut lines = text.split("\r\n").flat_map(|l| l.split('\n'));
+    let status_line = lines.next().unwrap_or("");
+    let mut fields = status_line.splitn(3, ' ');
+    let (version, code, reason) = (fields.next().unwrap_or(""), fields.next().unwrap_or(""), fields.next().unwrap_or(""));
+    if version != "SIP/2.0" {
+        let shown: String = status_line.chars().take(40).collect();
+        return Err(format!("the status line is {shown:?}, not SIP/2.0"));
+    }
+    let status: u16 = code.parse().ok().filter(|c| (100..700).contains(c)).ok_or_else(|| format!("status {code:?} is not a SIP status code"))?;
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            match headers.last_mut() {
+                Some((_, value)) => {
+                    value.push(' ');
+                    value.push_str(line.trim());
+                }
+                None => return Err("a continuation line before any header".into()),
+            }
+            continue;
+        }
+        let (name, value) = line.split_once(':').ok_or_else(|| format!("header line without a colon: {:?}", line.chars().take(40).collect::<String>()))?;
+        headers.push((full_name(name.trim()), value.trim().to_string()));
+    }
+    let diagnostics = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("ms-diagnostics") || n.eq_ignore_ascii_case("ms-diagnostics-public"))
+        .filter_map(|(n, v)| ms_diagnostic(n, v))
+        .collect();
+    Ok(SipResponse { status, reason: reason.trim().to_string(), headers, diagnostics })
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 8];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The OPTIONS request, minimal and well formed (RFC 3261 §11).
+pub fn options_request(domain: &str, local: &str) -> String {
+    let token = random_token();
+    format!(
+        "OPTIONS sip:{domain} SIP/2.0\r\n\
+         Via: SIP/2.0/TLS {local};branch=z9hG4bK{token};rport\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:fedscan@{domain}>;tag={token}\r\n\
+         To: <sip:{domain}>\r\n\
+         Call-ID: {token}@fedscan\r\n\
+         CSeq: 1 OPTIONS\r\n\
+         User-Agent: fedscan/{version}\r\n\
+         Accept: application/sdp\r\n\
+         Content-Length: 0\r\n\r\n",
+        version = env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// Where the head of a response ends (after the blank line), if it has.
+fn head_end(bytes: &[u8]) -> Option<usize> {
+    bytes.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4).or_else(|| bytes.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
+}
+
+/// Whether an I/O error is the server's refusal of a missing client certificate.
+fn certificate_alert(error: &std::io::Error) -> Option<String> {
+    let text = error.to_string();
+    let lower = text.to_ascii_lowercase();
+    (lower.contains("certificaterequired") || lower.contains("handshakefailure") || lower.contains("badcertificate"))
+        .then_some(text)
+}
+
+/// Sends OPTIONS to `endpoint` for `domain`, with the user's client
+/// certificate if one is given, and reads the response.
+pub async fn probe(
+    endpoint: &Endpoint,
+    domain: &str,
+    identity: Option<Arc<rustls::sign::CertifiedKey>>,
+    timeout: Duration,
+) -> SipFact {
+    let offered = identity.is_some();
+    let fact = |outcome| SipFact { endpoint: endpoint.clone(), domain: domain.to_string(), client_certificate: offered, outcome };
+    let (config, asked) = client_config_with_identity(identity);
+    let connector = tokio_rustls::TlsConnector::from(config);
+    let addr = std::net::SocketAddr::new(endpoint.address, endpoint.port);
+    let stream = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => return fact(SipOutcome::NoConnection { reason: e.to_string() }),
+        Err(_) => return fact(SipOutcome::NoConnection { reason: "connect timed out".into() }),
+    };
+    let Ok(name) = ServerName::try_from(endpoint.host.clone()) else {
+        return fact(SipOutcome::NoConnection { reason: format!("bad server name {}", endpoint.host) });
+    };
+    let mut tls = match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
+        Err(_) => return fact(SipOutcome::NoConnection { reason: "TLS handshake timed out".into() }),
+        Ok(Err(e)) => {
+            let asked_for_certificate = *asked.lock().expect("not poisoned");
+            return fact(match certificate_alert(&e) {
+                Some(alert) if asked_for_certificate && !offered => SipOutcome::ClientCertificateRequired { alert },
+                _ => SipOutcome::NoConnection { reason: e.to_string() },
+            });
+        }
+        Ok(Ok(tls)) => tls,
+    };
+    let local = tls.get_ref().0.local_addr().map_or_else(|_| "0.0.0.0:0".to_string(), |a| a.to_string());
+    let exchange = async {
+        tls.write_all(options_request(domain, &local).as_bytes()).await?;
+        tls.flush().await?;
+        let mut received: Vec<u8> = Vec::new();
+        let mut chunk = [0u8; 8192];
+        loop {
+            if let Some(end) = head_end(&received) {
+                return Ok::<_, std::io::Error>(Ok((received, end)));
+            }
+            if received.len() >= MAX_RESPONSE {
+                return Ok(Err(SipOutcome::Malformed {
+                    detail: format!("more than {} KiB without the end of the headers", MAX_RESPONSE / 1024),
+                }));
+            }
+            let n = tls.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(Err(SipOutcome::Closed { bytes: received.len() }));
+            }
+            received.extend_from_slice(&chunk[..n]);
+        }
+    };
+    let outcome = match tokio::time::timeout(timeout, exchange).await {
+        Err(_) => SipOutcome::Timeout { bytes: 0 },
+        Ok(Err(e)) => match certificate_alert(&e) {
+            Some(alert) if !offered => SipOutcome::ClientCertificateRequired { alert },
+            _ if e.kind() == std::io::ErrorKind::UnexpectedEof => SipOutcome::Closed { bytes: 0 },
+            _ => SipOutcome::Closed { bytes: 0 },
+        },
+        Ok(Ok(Err(outcome))) => outcome,
+        Ok(Ok(Ok((received, end)))) => match parse_response(&received[..end]) {
+            Ok(response) => SipOutcome::Response { response },
+            Err(detail) => SipOutcome::Malformed { detail },
+        },
+    };
+    fact(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folded_compact_and_repeated_headers() {
+        let head = b"SIP/2.0 504 Server time-out\r\nv: SIP/2.0/TLS 10.0.0.1:5061\r\nk: ms-diagnostics\r\nAllow: INVITE, OPTIONS\r\nAllow: MESSAGE\r\nms-diagnostics: 1009;reason=\"Unable to route:\r\n  no DNS SRV match\";source=\"sip.fabrikam.com\"\r\nServer: RTC/6.0\r\n\r\n";
+        let response = parse_response(head).unwrap();
+        assert_eq!((response.status, response.reason.as_str()), (504, "Server time-out"));
+        assert_eq!(response.values("Via"), ["SIP/2.0/TLS 10.0.0.1:5061"]);
+        assert_eq!(response.values("supported"), ["ms-diagnostics"]);
+        assert_eq!(response.values("Allow"), ["INVITE, OPTIONS", "MESSAGE"]);
+        let diagnostic = &response.diagnostics[0];
+        assert_eq!(diagnostic.code, 1009);
+        assert_eq!(diagnostic.reason.as_deref(), Some("Unable to route: no DNS SRV match"));
+        assert_eq!(diagnostic.parameters["source"], "sip.fabrikam.com");
+    }
+
+    #[test]
+    fn refuses_what_is_not_sip() {
+        assert!(parse_response(b"HTTP/1.1 400 Bad Request\r\n\r\n").is_err());
+        assert!(parse_response(b"SIP/2.0 999 Nope\r\n\r\n").is_err());
+        assert!(parse_response(b"SIP/2.0 200 OK\r\nno colon here\r\n\r\n").is_err());
+        assert!(parse_response(&[0xff, 0xfe, 0x00]).is_err());
+    }
+
+    #[test]
+    fn request_is_well_formed() {
+        let request = options_request("contoso.com", "127.0.0.1:40000");
+        assert!(request.starts_with("OPTIONS sip:contoso.com SIP/2.0\r\n"));
+        for header in ["Via: SIP/2.0/TLS 127.0.0.1:40000;branch=z9hG4bK", "Max-Forwards: 70", "CSeq: 1 OPTIONS", "Content-Length: 0\r\n\r\n"] {
+            assert!(request.contains(header), "{header}");
+        }
+    }
+}
