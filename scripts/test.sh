@@ -15,8 +15,8 @@ for component in rustfmt clippy; do
         rustup component add "$component"
     fi
 done
-# Real peers the tests start on loopback: Knot DNS (knotd) and openssl
-# s_server (legacy TLS). Under CI a missing peer fails its test, so install
+# Real peers the tests start on loopback: Knot DNS (knotd), openssl s_server
+# (legacy TLS) and Kamailio with its TLS module (SIP). Under CI a missing peer fails its test, so install
 # what is missing.
 packages=()
 if ! command -v knotd >/dev/null && [ ! -x /usr/sbin/knotd ]; then
@@ -24,6 +24,11 @@ if ! command -v knotd >/dev/null && [ ! -x /usr/sbin/knotd ]; then
 fi
 if ! command -v openssl >/dev/null; then
     packages+=(openssl)
+fi
+if ! command -v kamailio >/dev/null && [ ! -x /usr/sbin/kamailio ]; then
+    packages+=(kamailio kamailio-tls-modules)
+elif ! ls /usr/lib/*/kamailio/modules/tls.so >/dev/null 2>&1; then
+    packages+=(kamailio-tls-modules)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
     sudo=""

@@ -4,8 +4,10 @@
 #![allow(dead_code)] // each test binary uses some of the peers
 
 pub mod dns;
+pub mod kamailio;
 pub mod knot;
 pub mod openssl;
+pub mod sip;
 pub mod tls;
 
 /// Whether a missing peer program must fail the test: under CI everything

@@ -1,0 +1,103 @@
+//! The SIP probe against a real SIP server: Kamailio with its TLS module on
+//! loopback, found through the federation SRV record of an in-process DNS
+//! server, with and without a required client certificate.
+
+mod common;
+mod peers;
+
+use common::{fedscan, findings, json_of};
+use peers::dns::{DnsServer, zone};
+use peers::kamailio::{Kamailio, pem};
+use peers::tls::{LeafSpec, Pki};
+use serde_json::Value;
+
+struct Deployment {
+    kamailio: Kamailio,
+    dns: DnsServer,
+    dir: tempfile::TempDir,
+}
+
+fn deploy(pki: &Pki, client_ca: Option<&Pki>) -> Option<Deployment> {
+    let kamailio = Kamailio::start(&pki.leaf(&LeafSpec::default()), client_ca.map(|ca| ca.root_pem()).as_deref())?;
+    let port = kamailio.addr.port();
+    let dns = DnsServer::start(&[(
+        "contoso.com",
+        &zone(
+            "contoso.com",
+            &format!("_sipfederationtls._tcp 300 IN SRV 0 0 {port} sip.contoso.com.\nsip 300 IN A 127.0.0.1"),
+        ),
+    )]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("root.pem"), pki.root_pem()).unwrap();
+    Some(Deployment { kamailio, dns, dir })
+}
+
+fn scan(deployment: &Deployment, extra: &[&str]) -> (Value, Value) {
+    let facts = deployment.dir.path().join("facts.json");
+    let output = fedscan()
+        .args(["scan", "contoso.com", "--format", "json", "--timeout", "3", "--now", "2026-06-01T00:00:00Z"])
+        .args(["--resolver", &deployment.dns.resolver_arg(), "--trust"])
+        .arg(deployment.dir.path().join("root.pem"))
+        .args(extra)
+        .arg("--save-facts")
+        .arg(&facts)
+        .output()
+        .unwrap();
+    let facts: Value = serde_json::from_str(&std::fs::read_to_string(&facts).unwrap()).unwrap();
+    (json_of(&output), facts)
+}
+
+fn sip_finding(report: &Value) -> Value {
+    let found = findings(report, "SIP-OPT-01");
+    assert_eq!(found.len(), 1, "{found:?}");
+    found[0].clone()
+}
+
+#[test]
+fn kamailio_answers_options_with_200() {
+    let pki = Pki::new("Contoso");
+    let Some(deployment) = deploy(&pki, None) else { return };
+    let (report, facts) = scan(&deployment, &[]);
+    let finding = sip_finding(&report);
+    assert_eq!(finding["status"], "pass", "{finding}");
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.starts_with("SIP/2.0 200 OK from kamailio"), "{message}");
+    let exchange = &facts["sip"][0];
+    assert_eq!(exchange["port"], deployment.kamailio.addr.port());
+    assert_eq!(exchange["domain"], "contoso.com");
+    let headers = exchange["response"]["headers"].as_array().unwrap();
+    assert!(headers.iter().any(|h| h[0] == "Allow" && h[1].as_str().unwrap().contains("OPTIONS")), "{headers:?}");
+    assert!(headers.iter().any(|h| h[0] == "CSeq" && h[1] == "1 OPTIONS"));
+    assert_eq!(findings(&report, "TLS-CON-01")[0]["status"], "pass");
+}
+
+#[test]
+fn a_required_client_certificate_is_reported_then_satisfied() {
+    let pki = Pki::new("Contoso");
+    let partners = Pki::new("Partner CA");
+    let Some(deployment) = deploy(&pki, Some(&partners)) else { return };
+
+    let (report, facts) = scan(&deployment, &[]);
+    let finding = sip_finding(&report);
+    assert_eq!(finding["status"], "pass", "an Access Edge behaves so: {finding}");
+    assert!(finding["message"].as_str().unwrap().contains("a client certificate is required"), "{finding}");
+    assert_eq!(facts["sip"][0]["outcome"], "client_certificate_required");
+    assert_eq!(facts["sip"][0]["client_certificate"], false);
+    assert_eq!(findings(&report, "TLS-MTLS-01")[0]["status"], "pass");
+
+    // With the organization's own certificate (here, one the Edge trusts).
+    let client = partners.leaf(&LeafSpec {
+        common_name: "sip.fabrikam.com".into(),
+        sans: vec!["sip.fabrikam.com".into()],
+        ..Default::default()
+    });
+    let cert = deployment.dir.path().join("client.pem");
+    let key = deployment.dir.path().join("client.key");
+    std::fs::write(&cert, client.chain.iter().map(|c| pem("CERTIFICATE", c.as_ref())).collect::<String>()).unwrap();
+    std::fs::write(&key, pem("PRIVATE KEY", client.key.secret_pkcs8_der())).unwrap();
+    let (report, facts) =
+        scan(&deployment, &["--client-cert", cert.to_str().unwrap(), "--client-key", key.to_str().unwrap()]);
+    let finding = sip_finding(&report);
+    assert!(finding["message"].as_str().unwrap().starts_with("SIP/2.0 200 OK"), "{finding}");
+    assert_eq!(facts["sip"][0]["client_certificate"], true);
+}

@@ -1,0 +1,147 @@
+//! Kamailio with its TLS module: a real SIP server answering OPTIONS over
+//! TLS, optionally requiring a client certificate. Started with a
+//! configuration written by the test into a temporary directory, on a free
+//! loopback port; stopped (its whole process group) when dropped.
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+
+use super::tls::Leaf;
+
+pub struct Kamailio {
+    pub addr: SocketAddr,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+fn kamailio() -> Option<PathBuf> {
+    ["/usr/sbin/kamailio", "/usr/bin/kamailio", "/usr/local/sbin/kamailio"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+fn modules() -> Option<PathBuf> {
+    [
+        "/usr/lib/x86_64-linux-gnu/kamailio/modules",
+        "/usr/lib/aarch64-linux-gnu/kamailio/modules",
+        "/usr/lib/kamailio/modules",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.join("tls.so").exists())
+}
+
+pub fn pem(label: &str, der: &[u8]) -> String {
+    let text = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = text.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+impl Kamailio {
+    /// Serves `leaf` on TLS; with `client_ca` (PEM), requires a client
+    /// certificate issued by it. `None` (with a message) when Kamailio or its
+    /// TLS module is not installed and the run is not under CI.
+    pub fn start(leaf: &Leaf, client_ca: Option<&str>) -> Option<Kamailio> {
+        let (Some(binary), Some(modules)) = (kamailio(), modules()) else {
+            assert!(
+                !super::required(),
+                "kamailio and kamailio-tls-modules are not installed; scripts/test.sh installs them"
+            );
+            eprintln!("kamailio is not installed: the Kamailio tier did not run (scripts/test.sh installs it)");
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name).display().to_string();
+        let chain: String = leaf.chain.iter().map(|c| pem("CERTIFICATE", c.as_ref())).collect();
+        std::fs::write(path("cert.pem"), chain).unwrap();
+        std::fs::write(path("key.pem"), pem("PRIVATE KEY", leaf.key.secret_pkcs8_der())).unwrap();
+        let verify = match client_ca {
+            Some(ca) => {
+                std::fs::write(path("ca.pem"), ca).unwrap();
+                format!("verify_certificate = yes\nrequire_certificate = yes\nca_list = {}\n", path("ca.pem"))
+            }
+            None => "verify_certificate = no\nrequire_certificate = no\n".to_string(),
+        };
+        std::fs::write(
+            path("tls.cfg"),
+            format!(
+                "[server:default]\nmethod = TLSv1.2+\n{verify}private_key = {key}\ncertificate = {cert}\n\n[client:default]\nverify_certificate = no\nrequire_certificate = no\n",
+                key = path("key.pem"),
+                cert = path("cert.pem"),
+            ),
+        )
+        .unwrap();
+        let port = free_port();
+        std::fs::write(
+            path("kamailio.cfg"),
+            format!(
+                r#"#!KAMAILIO
+debug=2
+log_stderror=yes
+fork=yes
+children=1
+tcp_children=1
+disable_tcp=no
+enable_tls=yes
+listen=tls:127.0.0.1:{port}
+mpath="{modules}/"
+loadmodule "tls.so"
+loadmodule "sl.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "xlog.so"
+loadmodule "pv.so"
+modparam("tls", "config", "{tls}")
+request_route {{
+    if (is_method("OPTIONS")) {{
+        append_to_reply("Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, MESSAGE, SUBSCRIBE, NOTIFY, INFO\r\n");
+        sl_send_reply("200", "OK");
+        exit;
+    }}
+    sl_send_reply("405", "Method Not Allowed");
+}}
+"#,
+                modules = modules.display(),
+                tls = path("tls.cfg"),
+            ),
+        )
+        .unwrap();
+        let child = Command::new(binary)
+            .args(["-f", &path("kamailio.cfg"), "-DD", "-E", "-m", "64", "-M", "8", "-P", &path("kamailio.pid")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start kamailio");
+        let kamailio = Kamailio { addr: SocketAddr::from(([127, 0, 0, 1], port)), child, _dir: dir };
+        let started = Instant::now();
+        while TcpStream::connect_timeout(&kamailio.addr, Duration::from_millis(100)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "kamailio did not listen on {} within 15 s",
+                kamailio.addr
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(kamailio)
+    }
+}
+
+impl Drop for Kamailio {
+    fn drop(&mut self) {
+        // Kamailio's workers end with their main process (its SIGKILL is
+        // enough); no signal goes anywhere but to the process this test
+        // started.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
