@@ -49,7 +49,10 @@ fn report_rule_problems(problems: &[crate::rules::Diagnostic]) -> u8 {
 }
 
 /// The client certificate and key of --client-cert/--client-key.
-fn load_identity(cert: &std::path::Path, key: &std::path::Path) -> Result<std::sync::Arc<rustls::sign::CertifiedKey>, String> {
+fn load_identity(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<std::sync::Arc<rustls::sign::CertifiedKey>, String> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)

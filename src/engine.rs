@@ -293,7 +293,8 @@ pub fn federation_endpoints(facts: &Facts) -> Vec<(crate::facts::tls::Endpoint, 
         facts.targets.partners.iter().filter(|p| !facts.targets.domains.contains(p)).map(|p| (p, Some(p.clone())));
     for (domain, partner) in own.chain(partners) {
         let name = format!("_sipfederationtls._tcp.{domain}");
-        let srv = facts.dns.iter().find(|f| f.view == DnsView::External && f.name == name && f.rtype == RecordKind::Srv);
+        let srv =
+            facts.dns.iter().find(|f| f.view == DnsView::External && f.name == name && f.rtype == RecordKind::Srv);
         let Some(DnsFact { outcome: DnsOutcome::Answer { records }, .. }) = srv else { continue };
         for record in records.iter().take(MAX_SRV_TARGETS) {
             if let RecordData::Srv { target, port, .. } = &record.data {

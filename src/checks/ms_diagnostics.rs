@@ -29,11 +29,7 @@ const KNOWN: [(u32, &str, &[&str]); 4] = [
 /// "1009 (the domain has no DNS SRV record …; see DNS-FED-01, DNS-FED-04)"
 pub fn explain(code: u32) -> Option<String> {
     KNOWN.iter().find(|(c, _, _)| *c == code).map(|(_, meaning, rules)| {
-        if rules.is_empty() {
-            meaning.to_string()
-        } else {
-            format!("{meaning}; see {}", rules.join(", "))
-        }
+        if rules.is_empty() { meaning.to_string() } else { format!("{meaning}; see {}", rules.join(", ")) }
     })
 }
 

@@ -27,20 +27,31 @@ impl Check for PartnerPath {
             return vec![Outcome::skip("partners", "no partner domains were given (--partner DOMAIN)")];
         }
         if !ctx.dns.gathered || ctx.targets.partners.is_empty() {
-            return vec![Outcome::skip("partners", "partner domains were not probed (an offline audit, or replayed facts without them)")];
+            return vec![Outcome::skip(
+                "partners",
+                "partner domains were not probed (an offline audit, or replayed facts without them)",
+            )];
         }
         ctx.targets
             .partners
             .iter()
             .map(|partner| {
-                let step = |status: Status, message: String| Outcome::new(status, partner.clone(), message).var("domain", partner.clone());
+                let step = |status: Status, message: String| {
+                    Outcome::new(status, partner.clone(), message).var("domain", partner.clone())
+                };
                 let records = match srv_set(ctx, partner, "_sipfederationtls._tcp") {
                     Err(outcome) => return outcome.target_to(partner.clone()),
                     Ok(SrvSet::Absent(fact)) => {
-                        return step(Status::Fail, format!("DNS: _sipfederationtls._tcp.{partner}: {}", fact.outcome.describe()));
+                        return step(
+                            Status::Fail,
+                            format!("DNS: _sipfederationtls._tcp.{partner}: {}", fact.outcome.describe()),
+                        );
                     }
                     Ok(SrvSet::NotOffered(_)) => {
-                        return step(Status::Fail, format!("DNS: {partner} declares federation not offered (\".\" target)"));
+                        return step(
+                            Status::Fail,
+                            format!("DNS: {partner} declares federation not offered (\".\" target)"),
+                        );
                     }
                     Ok(SrvSet::Records(records, _)) => records,
                 };
@@ -52,7 +63,8 @@ impl Check for PartnerPath {
                 if found.all().next().is_none() {
                     return step(Status::Fail, format!("DNS: the SRV target {} has no address", record.target));
                 }
-                let handshakes: Vec<_> = ctx.facts.tls.iter().filter(|t| t.partner.as_deref() == Some(partner.as_str())).collect();
+                let handshakes: Vec<_> =
+                    ctx.facts.tls.iter().filter(|t| t.partner.as_deref() == Some(partner.as_str())).collect();
                 let Some(tls) = handshakes.first() else {
                     return step(Status::Skip, "TLS was not probed".into());
                 };
@@ -60,7 +72,12 @@ impl Check for PartnerPath {
                     return step(Status::Fail, format!("TLS: {}: {}", tls.endpoint.label(), tls.outcome.describe()));
                 }
                 let exchange = ctx.facts.sip.iter().find(|s| s.domain == *partner);
-                let path = format!("{} → {} → TLS {}", show_srv(record), found.all().next().map(|a| a.to_string()).unwrap_or_default(), tls.outcome.describe());
+                let path = format!(
+                    "{} → {} → TLS {}",
+                    show_srv(record),
+                    found.all().next().map(|a| a.to_string()).unwrap_or_default(),
+                    tls.outcome.describe()
+                );
                 let evidence = json!({ "path": path });
                 match exchange {
                     None => step(Status::Pass, format!("{path}; OPTIONS not sent")),

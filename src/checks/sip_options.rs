@@ -53,8 +53,12 @@ impl Check for SipOptions {
     }
 
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        let own: Vec<&SipFact> =
-            ctx.facts.sip.iter().filter(|s| ctx.targets.domains.contains(&s.domain) || ctx.targets.domains.is_empty()).collect();
+        let own: Vec<&SipFact> = ctx
+            .facts
+            .sip
+            .iter()
+            .filter(|s| ctx.targets.domains.contains(&s.domain) || ctx.targets.domains.is_empty())
+            .collect();
         if own.is_empty() {
             let why = if ctx.facts.tls.iter().any(|t| t.partner.is_none()) {
                 "no endpoint accepted a TLS connection to send OPTIONS to; see TLS-CON-01"

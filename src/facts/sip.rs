@@ -50,18 +50,30 @@ impl SipResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum SipOutcome {
-    Response { response: SipResponse },
+    Response {
+        response: SipResponse,
+    },
     /// The server refused the connection for want of a client certificate
     /// (a TLS alert at the handshake or at the first read).
-    ClientCertificateRequired { alert: String },
+    ClientCertificateRequired {
+        alert: String,
+    },
     /// The connection closed before a response.
-    Closed { bytes: usize },
+    Closed {
+        bytes: usize,
+    },
     /// No complete response within the timeout.
-    Timeout { bytes: usize },
+    Timeout {
+        bytes: usize,
+    },
     /// Bytes that are not a SIP response.
-    Malformed { detail: String },
+    Malformed {
+        detail: String,
+    },
     /// The TLS connection could not be made (see the TLS facts).
-    NoConnection { reason: String },
+    NoConnection {
+        reason: String,
+    },
 }
 
 impl SipOutcome {
@@ -70,7 +82,9 @@ impl SipOutcome {
             SipOutcome::Response { response } => format!("SIP/2.0 {} {}", response.status, response.reason),
             SipOutcome::ClientCertificateRequired { alert } => format!("a client certificate is required ({alert})"),
             SipOutcome::Closed { bytes: 0 } => "the connection closed without a response".into(),
-            SipOutcome::Closed { bytes } => format!("the connection closed after {bytes} bytes, before a complete response"),
+            SipOutcome::Closed { bytes } => {
+                format!("the connection closed after {bytes} bytes, before a complete response")
+            }
             SipOutcome::Timeout { bytes: 0 } => "no response within the timeout".into(),
             SipOutcome::Timeout { bytes } => format!("no complete response within the timeout ({bytes} bytes)"),
             SipOutcome::Malformed { detail } => format!("not a SIP response: {detail}"),
@@ -151,12 +165,17 @@ pub fn parse_response(head: &[u8]) -> Result<SipResponse, String> {
     let mut lines = text.split("\r\n").flat_map(|l| l.split('\n'));
     let status_line = lines.next().unwrap_or("");
     let mut fields = status_line.splitn(3, ' ');
-    let (version, code, reason) = (fields.next().unwrap_or(""), fields.next().unwrap_or(""), fields.next().unwrap_or(""));
+    let (version, code, reason) =
+        (fields.next().unwrap_or(""), fields.next().unwrap_or(""), fields.next().unwrap_or(""));
     if version != "SIP/2.0" {
         let shown: String = status_line.chars().take(40).collect();
         return Err(format!("the status line is {shown:?}, not SIP/2.0"));
     }
-    let status: u16 = code.parse().ok().filter(|c| (100..700).contains(c)).ok_or_else(|| format!("status {code:?} is not a SIP status code"))?;
+    let status: u16 = code
+        .parse()
+        .ok()
+        .filter(|c| (100..700).contains(c))
+        .ok_or_else(|| format!("status {code:?} is not a SIP status code"))?;
     let mut headers: Vec<(String, String)> = Vec::new();
     for line in lines {
         if line.is_empty() {
@@ -172,7 +191,9 @@ pub fn parse_response(head: &[u8]) -> Result<SipResponse, String> {
             }
             continue;
         }
-        let (name, value) = line.split_once(':').ok_or_else(|| format!("header line without a colon: {:?}", line.chars().take(40).collect::<String>()))?;
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| format!("header line without a colon: {:?}", line.chars().take(40).collect::<String>()))?;
         headers.push((full_name(name.trim()), value.trim().to_string()));
     }
     let diagnostics = headers
@@ -209,7 +230,11 @@ pub fn options_request(domain: &str, local: &str) -> String {
 
 /// Where the head of a response ends (after the blank line), if it has.
 fn head_end(bytes: &[u8]) -> Option<usize> {
-    bytes.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4).or_else(|| bytes.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
+    bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .or_else(|| bytes.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
 }
 
 /// Whether an I/O error is the server's refusal of a missing client certificate.
@@ -229,7 +254,12 @@ pub async fn probe(
     timeout: Duration,
 ) -> SipFact {
     let offered = identity.is_some();
-    let fact = |outcome| SipFact { endpoint: endpoint.clone(), domain: domain.to_string(), client_certificate: offered, outcome };
+    let fact = |outcome| SipFact {
+        endpoint: endpoint.clone(),
+        domain: domain.to_string(),
+        client_certificate: offered,
+        outcome,
+    };
     let (config, asked) = client_config_with_identity(identity);
     let connector = tokio_rustls::TlsConnector::from(config);
     let addr = std::net::SocketAddr::new(endpoint.address, endpoint.port);
@@ -320,7 +350,12 @@ mod tests {
     fn request_is_well_formed() {
         let request = options_request("contoso.com", "127.0.0.1:40000");
         assert!(request.starts_with("OPTIONS sip:contoso.com SIP/2.0\r\n"));
-        for header in ["Via: SIP/2.0/TLS 127.0.0.1:40000;branch=z9hG4bK", "Max-Forwards: 70", "CSeq: 1 OPTIONS", "Content-Length: 0\r\n\r\n"] {
+        for header in [
+            "Via: SIP/2.0/TLS 127.0.0.1:40000;branch=z9hG4bK",
+            "Max-Forwards: 70",
+            "CSeq: 1 OPTIONS",
+            "Content-Length: 0\r\n\r\n",
+        ] {
             assert!(request.contains(header), "{header}");
         }
     }
