@@ -32,7 +32,7 @@ mod policy_granted;
 mod product_level;
 mod product_lifecycle;
 mod provider_unique;
-mod sip_options;
+pub mod sip_options;
 mod split_brain;
 mod srv_port;
 mod srv_present;

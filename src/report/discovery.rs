@@ -47,6 +47,9 @@ pub struct Handshake {
     pub certificate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_certificate_requested_from: Option<Vec<String>>,
+    /// What the SIP OPTIONS request got.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sip: Option<String>,
 }
 
 /// A certificate file given with --cert-file.
@@ -93,6 +96,7 @@ fn handshakes(facts: &Facts, host: &str, port: u16, now: OffsetDateTime) -> Vec<
             outcome: t.outcome.describe(),
             certificate: t.chain_der().first().map(|der| certificate_line(der, now)),
             client_certificate_requested_from: t.client_auth.as_ref().map(|c| c.ca_names.clone()),
+            sip: facts.sip.iter().find(|s| s.endpoint == t.endpoint).map(|s| crate::checks::sip_options::describe(s).0),
         })
         .collect()
 }

@@ -76,6 +76,9 @@ fn render_discovery(domain: &DomainDiscovery) -> String {
                         if let Some(certificate) = &handshake.certificate {
                             out.push_str(&format!("        certificate {}\n", escape_terminal(certificate)));
                         }
+                        if let Some(sip) = &handshake.sip {
+                            out.push_str(&format!("        SIP OPTIONS → {}\n", escape_terminal(sip)));
+                        }
                         if let Some(cas) = &handshake.client_certificate_requested_from {
                             out.push_str(&format!(
                                 "        asks for a client certificate from {}\n",
@@ -91,6 +94,55 @@ fn render_discovery(domain: &DomainDiscovery) -> String {
         out.push_str(&format!("  {}{}\n", escape_terminal(&host.name), host_line(host)));
     }
     out
+}
+
+/// Whether a finding's target is part of a domain's path: the domain itself,
+/// or an endpoint (`host:port ...`) of one of its SRV targets.
+fn belongs_to(target: &str, domain: &str, hosts: &[&str]) -> bool {
+    target == domain || hosts.iter().any(|h| target.strip_prefix(h).is_some_and(|rest| rest.starts_with(':')))
+}
+
+/// The step of the path a rule judges, for ordering a domain's findings.
+fn path_step(rule: &str) -> u8 {
+    match rule {
+        r if r.starts_with("DNS-FED") => 0,
+        r if r.starts_with("DNS-") => 1,
+        r if r.starts_with("TLS-CON") => 2,
+        r if r.starts_with("TLS-VER") || r.starts_with("TLS-MTLS") => 3,
+        r if r.starts_with("TLS-") => 4,
+        r if r.starts_with("SIP-") => 5,
+        _ => 6,
+    }
+}
+
+/// One table of findings; `within` names the domain of a path block, so
+/// that rows about its Edges say which endpoint they are about.
+fn findings_table(rows: &[&Finding], style: &Style, within: Option<&str>) -> String {
+    let mut table = Table::new();
+    table.load_style(presets::UTF8_FULL_CONDENSED);
+    if !style.color {
+        table.force_no_tty();
+    } else {
+        table.enforce_styling();
+    }
+    table.set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_width(style.width.unwrap_or(120));
+    table.set_header(vec!["Status", "Severity", "Rule", "Finding"]);
+    for finding in rows {
+        let mut text = finding_text(finding);
+        if let (Some(domain), Some(target)) = (within, finding.target.as_deref())
+            && target != domain
+        {
+            text = format!("{}: {text}", escape_terminal(target));
+        }
+        table.add_row(vec![
+            status_cell(finding.status, style),
+            Cell::new(finding.severity.name()),
+            Cell::new(&finding.rule),
+            Cell::new(text),
+        ]);
+    }
+    format!("{table}\n")
 }
 
 pub fn render(report: &Report, style: &Style) -> String {
@@ -110,9 +162,29 @@ pub fn render(report: &Report, style: &Style) -> String {
         out.push_str(&format!("facts replayed from {}\n", escape_terminal(facts)));
     }
 
+    let shown: Vec<&Finding> = report.findings.iter().filter(|f| !is_not_run(f)).collect();
+    let mut told = vec![false; shown.len()];
+    // Each scanned domain's story first: its path, then its findings in the
+    // order of the path (DNS, TLS, certificate, SIP), its Edges' included.
     for domain in &report.discovery {
         out.push('\n');
         out.push_str(&render_discovery(domain));
+        let hosts: Vec<&str> =
+            domain.services.iter().flat_map(|s| s.records.iter().map(|r| r.target.name.as_str())).collect();
+        let mut block: Vec<(usize, &Finding)> = shown
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| !told[*i] && f.target.as_deref().is_some_and(|t| belongs_to(t, &domain.domain, &hosts)))
+            .map(|(i, f)| (i, *f))
+            .collect();
+        block.sort_by_key(|(_, f)| (path_step(&f.rule), f.rule.clone(), f.target.clone()));
+        for (i, _) in &block {
+            told[*i] = true;
+        }
+        let rows: Vec<&Finding> = block.iter().map(|(_, f)| *f).collect();
+        if !rows.is_empty() {
+            out.push_str(&findings_table(&rows, style, Some(&domain.domain)));
+        }
     }
 
     for file in &report.certificate_files {
@@ -123,42 +195,15 @@ pub fn render(report: &Report, style: &Style) -> String {
         ));
     }
 
-    let shown: Vec<&Finding> = report.findings.iter().filter(|f| !is_not_run(f)).collect();
+    let rest: Vec<&Finding> = shown.iter().enumerate().filter(|(i, _)| !told[*i]).map(|(_, f)| *f).collect();
     let mut start = 0;
-    while start < shown.len() {
-        let target = shown[start].target.clone();
-        let end = start + shown[start..].iter().take_while(|f| f.target == target).count();
+    while start < rest.len() {
+        let target = rest[start].target.clone();
+        let end = start + rest[start..].iter().take_while(|f| f.target == target).count();
         out.push('\n');
         out.push_str(&escape_terminal(target.as_deref().unwrap_or("(no target)")));
         out.push('\n');
-        let mut table = Table::new();
-        table.load_style(presets::UTF8_FULL_CONDENSED);
-        if !style.color {
-            table.force_no_tty();
-        } else {
-            table.enforce_styling();
-        }
-        match style.width {
-            Some(width) => {
-                table.set_content_arrangement(ContentArrangement::Dynamic);
-                table.set_width(width);
-            }
-            None => {
-                table.set_content_arrangement(ContentArrangement::Dynamic);
-                table.set_width(120);
-            }
-        }
-        table.set_header(vec!["Status", "Severity", "Rule", "Finding"]);
-        for finding in &shown[start..end] {
-            table.add_row(vec![
-                status_cell(finding.status, style),
-                Cell::new(finding.severity.name()),
-                Cell::new(&finding.rule),
-                Cell::new(finding_text(finding)),
-            ]);
-        }
-        out.push_str(&table.to_string());
-        out.push('\n');
+        out.push_str(&findings_table(&rest[start..end], style, None));
         start = end;
     }
 
