@@ -369,6 +369,12 @@ fn the_readme_demo_replays_the_recorded_sample() {
         "_sip._tls.contoso.net SRV → NXDOMAIN (negative TTL 300 s)",
         "Fix: Publish _sip._tls.contoso.net. SRV 0 0 443 sip.contoso.com.",
         "Fix: Remove-CsBlockedDomain -Identity litwareinc.com",
+        "      TLS 52.160.10.20: TLS 1.3",
+        "valid 2025-12-15 to 2026-12-15 (24 days left)",
+        "        SIP OPTIONS → SIP/2.0 200 OK from RTC/5.0",
+        "expires on 2026-12-15, in 24 days (less than 45)",
+        "Federation path of partner it.litwareinc.com",
+        "TLS: sip.it.litwareinc.com:5061 (52.170.1.5): connection refused",
     ] {
         assert!(table.contains(expected), "missing {expected:?} in\n{table}");
     }

@@ -11,7 +11,7 @@ use crate::facts::Facts;
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
 use crate::srv_order::{Srv, display_order};
 
-/// The services shown for each domain.
+/// The services shown for each domain; for a partner, only the first.
 const SERVICES: [&str; 3] = ["_sipfederationtls._tcp", "_sip._tls", "_xmpp-server._tcp"];
 const HOSTS: [&str; 2] = ["sip", "lyncdiscover"];
 
@@ -128,6 +128,9 @@ pub struct Service {
 #[derive(Debug, Serialize)]
 pub struct DomainDiscovery {
     pub domain: String,
+    /// A partner's domain (--partner): only its federation record is asked.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partner: bool,
     pub services: Vec<Service>,
     pub hosts: Vec<Host>,
 }
@@ -165,13 +168,13 @@ fn host(facts: &Facts, name: &str) -> Host {
 }
 
 pub fn discovery(facts: &Facts, now: OffsetDateTime) -> Vec<DomainDiscovery> {
-    facts
-        .targets
-        .domains
-        .iter()
-        .map(|domain| {
+    let own = facts.targets.domains.iter().map(|d| (d, false));
+    let partners = facts.targets.partners.iter().filter(|p| !facts.targets.domains.contains(p)).map(|p| (p, true));
+    own.chain(partners)
+        .map(|(domain, partner)| {
             let services = SERVICES
                 .iter()
+                .take(if partner { 1 } else { SERVICES.len() })
                 .filter_map(|service| {
                     let name = format!("{service}.{domain}");
                     let fact = find(facts, &name, RecordKind::Srv)?;
@@ -202,8 +205,12 @@ pub fn discovery(facts: &Facts, now: OffsetDateTime) -> Vec<DomainDiscovery> {
                     Some(Service { name, outcome, records })
                 })
                 .collect();
-            let hosts = HOSTS.iter().map(|h| host(facts, &format!("{h}.{domain}"))).collect();
-            DomainDiscovery { domain: domain.clone(), services, hosts }
+            let hosts = if partner {
+                Vec::new()
+            } else {
+                HOSTS.iter().map(|h| host(facts, &format!("{h}.{domain}"))).collect()
+            };
+            DomainDiscovery { domain: domain.clone(), partner, services, hosts }
         })
         .collect()
 }

@@ -51,7 +51,8 @@ fn host_line(host: &Host) -> String {
 
 /// "contoso.com: _sipfederationtls._tcp SRV 0 0 5061 sip.contoso.com → 52.160.10.20"
 fn render_discovery(domain: &DomainDiscovery) -> String {
-    let mut out = format!("DNS path for {}\n", escape_terminal(&domain.domain));
+    let heading = if domain.partner { "Federation path of partner" } else { "DNS path for" };
+    let mut out = format!("{heading} {}\n", escape_terminal(&domain.domain));
     for service in &domain.services {
         match &service.outcome {
             Some(outcome) => out.push_str(&format!("  {} SRV → {outcome}\n", escape_terminal(&service.name))),
@@ -76,14 +77,14 @@ fn render_discovery(domain: &DomainDiscovery) -> String {
                         if let Some(certificate) = &handshake.certificate {
                             out.push_str(&format!("        certificate {}\n", escape_terminal(certificate)));
                         }
-                        if let Some(sip) = &handshake.sip {
-                            out.push_str(&format!("        SIP OPTIONS → {}\n", escape_terminal(sip)));
-                        }
                         if let Some(cas) = &handshake.client_certificate_requested_from {
                             out.push_str(&format!(
                                 "        asks for a client certificate from {}\n",
                                 escape_terminal(&cas.join("; "))
                             ));
+                        }
+                        if let Some(sip) = &handshake.sip {
+                            out.push_str(&format!("        SIP OPTIONS → {}\n", escape_terminal(sip)));
                         }
                     }
                 }
