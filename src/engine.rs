@@ -342,7 +342,12 @@ pub async fn gather_tls(
             let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
             let mut fact = crate::facts::tls::probe(endpoint.clone(), timeout).await;
             fact.partner = partner;
-            let spoke_tls = matches!(fact.outcome, TlsOutcome::Established { .. } | TlsOutcome::Rejected { .. });
+            let spoke_tls = matches!(
+                fact.outcome,
+                TlsOutcome::Established { .. }
+                    | TlsOutcome::Rejected { .. }
+                    | TlsOutcome::ClientCertificateRequired { .. }
+            );
             let exchange = if sip && spoke_tls {
                 Some(crate::facts::sip::probe(&endpoint, &domain, identity, timeout).await)
             } else {

@@ -18,7 +18,15 @@ struct Deployment {
 }
 
 fn deploy(pki: &Pki, client_ca: Option<&Pki>) -> Option<Deployment> {
-    let kamailio = Kamailio::start(&pki.leaf(&LeafSpec::default()), client_ca.map(|ca| ca.root_pem()).as_deref())?;
+    deploy_with_method(pki, client_ca, "TLSv1.2+")
+}
+
+fn deploy_with_method(pki: &Pki, client_ca: Option<&Pki>, method: &str) -> Option<Deployment> {
+    let kamailio = Kamailio::start_with_method(
+        &pki.leaf(&LeafSpec::default()),
+        client_ca.map(|ca| ca.root_pem()).as_deref(),
+        method,
+    )?;
     let port = kamailio.addr.port();
     let dns = DnsServer::start(&[(
         "contoso.com",
@@ -100,4 +108,25 @@ fn a_required_client_certificate_is_reported_then_satisfied() {
     let finding = sip_finding(&report);
     assert!(finding["message"].as_str().unwrap().starts_with("SIP/2.0 200 OK"), "{finding}");
     assert_eq!(facts["sip"][0]["client_certificate"], true);
+}
+
+/// On TLS 1.2 the Edge ends the handshake itself when no client certificate
+/// comes: the handshake, the certificate rules and the SIP probe all say so
+/// instead of calling the Edge broken.
+#[test]
+fn a_tls12_edge_that_requires_a_client_certificate_is_not_called_broken() {
+    let pki = Pki::new("Contoso");
+    let partners = Pki::new("Partner CA");
+    let Some(deployment) = deploy_with_method(&pki, Some(&partners), "TLSv1.2") else { return };
+    let (report, facts) = scan(&deployment, &[]);
+    assert_eq!(facts["tls"][0]["outcome"], "client_certificate_required", "{}", facts["tls"]);
+    let connect = &findings(&report, "TLS-CON-01")[0];
+    assert_eq!(connect["status"], "pass", "{connect}");
+    assert!(connect["message"].as_str().unwrap().contains("request for a client certificate"), "{connect}");
+    for rule in ["TLS-MTLS-01", "TLS-NAME-01", "TLS-CHAIN-01"] {
+        assert_eq!(findings(&report, rule)[0]["status"], "pass", "{rule}: {:?}", findings(&report, rule));
+    }
+    let finding = sip_finding(&report);
+    assert_eq!(finding["status"], "pass", "{finding}");
+    assert_eq!(facts["sip"][0]["outcome"], "client_certificate_required");
 }

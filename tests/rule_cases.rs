@@ -122,7 +122,8 @@ fn statuses(rules: &RuleSet, case: &Case) -> Vec<Status> {
     }
     // As the scanner does: the targets always, DNS facts only when the case
     // has a zone.
-    let targets = engine::targets(&facts, &case.domains, &case.edges);
+    let mut targets = engine::targets(&facts, &case.domains, &case.edges);
+    targets.partners = case.probed_partners.clone();
     if let Some(zone) = &case.dns {
         let external = zone::Zone::parse(zone);
         let internal = case.internal_dns.as_deref().map(zone::Zone::parse);
@@ -136,7 +137,6 @@ fn statuses(rules: &RuleSet, case: &Case) -> Vec<Status> {
         facts.dns = dns;
     }
     facts.targets = targets;
-    facts.targets.partners = case.probed_partners.clone();
     if let Some(sip) = &case.sip {
         facts.sip = serde_json::from_str(sip).unwrap_or_else(|e| panic!("{} ({}): sip: {e}", case.rule, case.about));
     }

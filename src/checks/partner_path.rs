@@ -65,33 +65,49 @@ impl Check for PartnerPath {
                 }
                 let handshakes: Vec<_> =
                     ctx.facts.tls.iter().filter(|t| t.partner.as_deref() == Some(partner.as_str())).collect();
-                let Some(tls) = handshakes.first() else {
+                if handshakes.is_empty() {
                     return step(Status::Skip, "TLS was not probed".into());
-                };
-                if !matches!(tls.outcome, TlsOutcome::Established { .. }) {
-                    return step(Status::Fail, format!("TLS: {}: {}", tls.endpoint.label(), tls.outcome.describe()));
                 }
-                let exchange = ctx.facts.sip.iter().find(|s| s.domain == *partner);
-                let path = format!(
-                    "{} → {} → TLS {}",
-                    show_srv(record),
-                    found.all().next().map(|a| a.to_string()).unwrap_or_default(),
-                    tls.outcome.describe()
-                );
-                let evidence = json!({ "path": path });
-                match exchange {
-                    None => step(Status::Pass, format!("{path}; OPTIONS not sent")),
-                    Some(fact) => {
-                        let (message, mut sip_evidence) = describe(fact);
-                        sip_evidence["path"] = json!(path);
-                        let status = match &fact.outcome {
-                            SipOutcome::Response { .. } | SipOutcome::ClientCertificateRequired { .. } => Status::Pass,
-                            _ => Status::Fail,
-                        };
-                        step(status, format!("{path}; SIP: {message}")).evidence(sip_evidence)
+                // Every member of the partner's pool takes traffic, so the
+                // first one that fails is the finding.
+                let mut paths = Vec::new();
+                for tls in &handshakes {
+                    if !matches!(
+                        tls.outcome,
+                        TlsOutcome::Established { .. } | TlsOutcome::ClientCertificateRequired { .. }
+                    ) {
+                        return step(
+                            Status::Fail,
+                            format!("TLS: {}: {}", tls.endpoint.label(), tls.outcome.describe()),
+                        );
                     }
+                    let srv = records
+                        .iter()
+                        .find(|r| r.target == tls.endpoint.host && r.port == tls.endpoint.port)
+                        .unwrap_or(record);
+                    let path = format!("{} → {} → TLS {}", show_srv(srv), tls.endpoint.address, tls.outcome.describe());
+                    let exchange = ctx.facts.sip.iter().find(|s| s.endpoint == tls.endpoint);
+                    let Some(fact) = exchange else {
+                        paths.push((format!("{path}; OPTIONS not sent"), json!({ "path": path })));
+                        continue;
+                    };
+                    let (message, mut evidence) = describe(fact);
+                    evidence["path"] = json!(path);
+                    let answered = matches!(
+                        fact.outcome,
+                        SipOutcome::Response { .. } | SipOutcome::ClientCertificateRequired { .. }
+                    );
+                    if !answered {
+                        return step(Status::Fail, format!("{path}; SIP: {message}")).evidence(evidence);
+                    }
+                    paths.push((format!("{path}; SIP: {message}"), evidence));
                 }
-                .evidence_if_null(evidence)
+                let count = paths.len();
+                let (mut message, evidence) = paths.swap_remove(0);
+                if count > 1 {
+                    message.push_str(&format!(" (and the {} other endpoints alike)", count - 1));
+                }
+                step(Status::Pass, message).evidence(evidence)
             })
             .collect()
     }

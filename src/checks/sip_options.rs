@@ -57,7 +57,7 @@ impl Check for SipOptions {
             .facts
             .sip
             .iter()
-            .filter(|s| ctx.targets.domains.contains(&s.domain) || ctx.targets.domains.is_empty())
+            .filter(|s| ctx.targets.domains.contains(&s.domain) || !ctx.targets.partners.contains(&s.domain))
             .collect();
         if own.is_empty() {
             let why = if ctx.facts.tls.iter().any(|t| t.partner.is_none()) {

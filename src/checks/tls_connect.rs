@@ -28,6 +28,12 @@ impl Check for TlsConnect {
                         "a modern TLS client (TLS 1.2 with ECDHE and AEAD ciphers, or TLS 1.3) cannot complete a handshake ({reason}); the Edge answers only older protocols or ciphers"
                     ),
                 ),
+                TlsOutcome::ClientCertificateRequired { alert } => Outcome::pass(
+                    label,
+                    format!(
+                        "the handshake reached the Edge's request for a client certificate and stopped there for want of one ({alert}): partners that present theirs get through"
+                    ),
+                ),
                 TlsOutcome::Rejected { reason } => Outcome::fail(label, format!("TLS handshake failed: {reason}")),
                 TlsOutcome::Refused => Outcome::fail(label, "connection refused: nothing listens on this port"),
                 TlsOutcome::Timeout => {

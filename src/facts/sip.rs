@@ -13,7 +13,7 @@ use rustls::pki_types::ServerName;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::tls::{Endpoint, client_config_with_identity};
+use super::tls::{Endpoint, certificate_alert, client_config_with_identity};
 
 /// The most a response may take: SIP headers are small; a peer that sends
 /// more is hostile or broken.
@@ -238,13 +238,6 @@ fn head_end(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Whether an I/O error is the server's refusal of a missing client certificate.
-fn certificate_alert(error: &std::io::Error) -> Option<String> {
-    let text = error.to_string();
-    let lower = text.to_ascii_lowercase();
-    (lower.contains("certificaterequired") || lower.contains("handshakefailure") || lower.contains("badcertificate"))
-        .then_some(text)
-}
-
 /// Sends OPTIONS to `endpoint` for `domain`, with the user's client
 /// certificate if one is given, and reads the response.
 pub async fn probe(
@@ -283,14 +276,16 @@ pub async fn probe(
         Ok(Ok(tls)) => tls,
     };
     let local = tls.get_ref().0.local_addr().map_or_else(|_| "0.0.0.0:0".to_string(), |a| a.to_string());
+    // Outside the exchange, so that what arrived before a timeout or an
+    // error is still counted.
+    let mut received: Vec<u8> = Vec::new();
     let exchange = async {
         tls.write_all(options_request(domain, &local).as_bytes()).await?;
         tls.flush().await?;
-        let mut received: Vec<u8> = Vec::new();
         let mut chunk = [0u8; 8192];
         loop {
             if let Some(end) = head_end(&received) {
-                return Ok::<_, std::io::Error>(Ok((received, end)));
+                return Ok::<_, std::io::Error>(Ok(end));
             }
             if received.len() >= MAX_RESPONSE {
                 return Ok(Err(SipOutcome::Malformed {
@@ -304,15 +299,15 @@ pub async fn probe(
             received.extend_from_slice(&chunk[..n]);
         }
     };
-    let outcome = match tokio::time::timeout(timeout, exchange).await {
-        Err(_) => SipOutcome::Timeout { bytes: 0 },
+    let ended = tokio::time::timeout(timeout, exchange).await;
+    let outcome = match ended {
+        Err(_) => SipOutcome::Timeout { bytes: received.len() },
         Ok(Err(e)) => match certificate_alert(&e) {
-            Some(alert) if !offered => SipOutcome::ClientCertificateRequired { alert },
-            _ if e.kind() == std::io::ErrorKind::UnexpectedEof => SipOutcome::Closed { bytes: 0 },
-            _ => SipOutcome::Closed { bytes: 0 },
+            Some(alert) if !offered && received.is_empty() => SipOutcome::ClientCertificateRequired { alert },
+            _ => SipOutcome::Closed { bytes: received.len() },
         },
         Ok(Ok(Err(outcome))) => outcome,
-        Ok(Ok(Ok((received, end)))) => match parse_response(&received[..end]) {
+        Ok(Ok(Ok(end))) => match parse_response(&received[..end]) {
             Ok(response) => SipOutcome::Response { response },
             Err(detail) => SipOutcome::Malformed { detail },
         },

@@ -43,6 +43,10 @@ pub enum TlsOutcome {
     Established { version: String, cipher: String },
     /// A TLS conversation took place but rustls could not complete it.
     Rejected { reason: String },
+    /// The server asked for a client certificate and, offered none, ended
+    /// the handshake with an alert (TLS 1.2; on TLS 1.3 the alert comes
+    /// after the handshake).
+    ClientCertificateRequired { alert: String },
     /// Nothing listens (connection refused).
     Refused,
     /// No answer within the timeout.
@@ -56,6 +60,9 @@ impl TlsOutcome {
         match self {
             TlsOutcome::Established { version, cipher } => format!("{version}, {cipher}"),
             TlsOutcome::Rejected { reason } => format!("handshake failed: {reason}"),
+            TlsOutcome::ClientCertificateRequired { alert } => {
+                format!("the handshake stopped at the client certificate the Edge requires ({alert})")
+            }
             TlsOutcome::Refused => "connection refused".into(),
             TlsOutcome::Timeout => "no answer (timeout)".into(),
             TlsOutcome::Failed { message } => format!("connection failed: {message}"),
@@ -278,6 +285,15 @@ async fn connect(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream, Tl
     }
 }
 
+/// The alert of a server that refused the handshake for want of an
+/// acceptable client certificate, as rustls reports it.
+pub fn certificate_alert(error: &std::io::Error) -> Option<String> {
+    let text = error.to_string();
+    let lower = text.to_ascii_lowercase();
+    (lower.contains("certificaterequired") || lower.contains("handshakefailure") || lower.contains("badcertificate"))
+        .then_some(text)
+}
+
 /// One rustls handshake with the given versions.
 async fn handshake(
     endpoint: &Endpoint,
@@ -297,7 +313,13 @@ async fn handshake(
             };
             match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
                 Err(_) => TlsOutcome::Timeout,
-                Ok(Err(e)) => TlsOutcome::Rejected { reason: e.to_string() },
+                Ok(Err(e)) => {
+                    let asked = recorded.lock().expect("not poisoned").client_auth.is_some();
+                    match certificate_alert(&e) {
+                        Some(alert) if asked => TlsOutcome::ClientCertificateRequired { alert },
+                        _ => TlsOutcome::Rejected { reason: e.to_string() },
+                    }
+                }
                 Ok(Ok(tls)) => {
                     let (_, connection) = tls.get_ref();
                     let version = connection.protocol_version().map_or("unknown".into(), |v| format!("{v:?}"));
@@ -343,6 +365,7 @@ pub async fn probe(endpoint: Endpoint, timeout: Duration) -> TlsFact {
     }
     let tls13 = match tls13 {
         TlsOutcome::Established { .. } => Some(true),
+        TlsOutcome::ClientCertificateRequired { .. } => Some(true),
         TlsOutcome::Rejected { .. } => Some(false),
         _ => None,
     };

@@ -52,6 +52,12 @@ impl Kamailio {
     /// certificate issued by it. `None` (with a message) when Kamailio or its
     /// TLS module is not installed and the run is not under CI.
     pub fn start(leaf: &Leaf, client_ca: Option<&str>) -> Option<Kamailio> {
+        Kamailio::start_with_method(leaf, client_ca, "TLSv1.2+")
+    }
+
+    /// As [`Kamailio::start`], with the TLS module's `method` (e.g.
+    /// "TLSv1.2" for TLS 1.2 only).
+    pub fn start_with_method(leaf: &Leaf, client_ca: Option<&str>, method: &str) -> Option<Kamailio> {
         let (Some(binary), Some(modules)) = (kamailio(), modules()) else {
             assert!(
                 !super::required(),
@@ -75,7 +81,7 @@ impl Kamailio {
         std::fs::write(
             path("tls.cfg"),
             format!(
-                "[server:default]\nmethod = TLSv1.2+\n{verify}private_key = {key}\ncertificate = {cert}\n\n[client:default]\nverify_certificate = no\nrequire_certificate = no\n",
+                "[server:default]\nmethod = {method}\n{verify}private_key = {key}\ncertificate = {cert}\n\n[client:default]\nverify_certificate = no\nrequire_certificate = no\n",
                 key = path("key.pem"),
                 cert = path("cert.pem"),
             ),

@@ -1,0 +1,339 @@
+//! The SIP OPTIONS probe and its rules (SIP-OPT-01, SIP-OPT-03) against
+//! purpose-built SIP-over-TLS responders on loopback: an answer with
+//! ms-diagnostics, folded and compact headers, silence, an endless head and a
+//! connection closed after the handshake. The scanner finds each responder
+//! the way a partner does: the federation SRV record (served by an
+//! in-process DNS server) points at sip.contoso.com on the responder's port,
+//! and sip.contoso.com is 127.0.0.1. Every scan runs the real binary and
+//! must end in a time bounded by its timeout, without panicking.
+
+mod common;
+mod peers;
+
+use std::time::{Duration, Instant};
+
+use common::{fedscan, findings, json_of};
+use peers::dns::{DnsServer, zone};
+use peers::sip::{Behaviour, FloodEnd, SipServer};
+use peers::tls::{LeafSpec, Pki};
+use serde_json::Value;
+
+/// The probe's timeout (`--timeout`), in seconds.
+const TIMEOUT: u64 = 2;
+/// How long a scan may take: the TLS probe (a handshake, three legacy hellos
+/// and a TLS 1.3 handshake) and the SIP probe (connect, handshake, exchange)
+/// each bounded by the timeout, with room for a slow machine.
+const SCAN_BOUND: Duration = Duration::from_secs(15);
+/// Killed after this, so a hang fails the test instead of stalling it.
+const HARD_STOP: Duration = Duration::from_secs(60);
+const TEN_MB: usize = 10 * 1024 * 1024;
+
+/// The federation zone of `domain`: its SRV record pointing at
+/// sip.`domain` on `port`, and sip.`domain` on loopback.
+fn federation_zone(domain: &str, port: u16) -> String {
+    zone(domain, &format!("_sipfederationtls._tcp 300 IN SRV 0 0 {port} sip.{domain}.\nsip 300 IN A 127.0.0.1"))
+}
+
+struct Scan {
+    report: Value,
+    facts: Value,
+    elapsed: Duration,
+}
+
+/// Scans contoso.com (and any `partners`) with `pki`'s root as the trust
+/// store; asserts the bounds every scan must keep.
+fn scan(pki: &Pki, dns: &DnsServer, partners: &[&str]) -> Scan {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root.pem");
+    std::fs::write(&root, pki.root_pem()).unwrap();
+    let facts_path = dir.path().join("facts.json");
+    let mut command = fedscan();
+    command
+        .args(["scan", "contoso.com", "--resolver", &dns.resolver_arg(), "--trust"])
+        .arg(&root)
+        .args(["--format", "json", "--timeout", &TIMEOUT.to_string(), "--dns-attempts", "1", "--save-facts"])
+        .arg(&facts_path)
+        .timeout(HARD_STOP);
+    for partner in partners {
+        command.args(["--partner", partner]);
+    }
+    let started = Instant::now();
+    let output = command.output().unwrap();
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(elapsed < SCAN_BOUND, "the scan took {elapsed:?} (bound {SCAN_BOUND:?}); stderr: {stderr}");
+    assert!(
+        matches!(output.status.code(), Some(0 | 1 | 3)),
+        "exit {:?} (101 is a panic); stderr: {stderr}",
+        output.status
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let facts = serde_json::from_str(&std::fs::read_to_string(&facts_path).unwrap()).unwrap();
+    Scan { report: json_of(&output), facts, elapsed }
+}
+
+/// Serves `behaviour` as contoso.com's Access Edge and scans contoso.com.
+fn scan_responder(behaviour: Behaviour) -> (Scan, SipServer) {
+    let pki = Pki::new("Contoso");
+    let server = SipServer::start(&pki.leaf(&LeafSpec::default()), behaviour);
+    let port = server.addr.port();
+    let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", port))]);
+    (scan(&pki, &dns, &[]), server)
+}
+
+/// The endpoint label the SIP rules use as target.
+fn endpoint(server: &SipServer) -> String {
+    format!("sip.contoso.com:{} (127.0.0.1)", server.addr.port())
+}
+
+/// The one finding of `rule` for `target`.
+fn finding<'a>(report: &'a Value, rule: &str, target: &str) -> &'a Value {
+    let all = findings(report, rule);
+    let mine: Vec<&Value> = all.iter().copied().filter(|f| f["target"] == target).collect();
+    assert_eq!(mine.len(), 1, "{rule} for {target}: {all:#?}");
+    mine[0]
+}
+
+fn status_and_message(finding: &Value) -> (&str, &str) {
+    (finding["status"].as_str().unwrap(), finding["message"].as_str().unwrap())
+}
+
+/// The SIP exchange recorded in the facts file for the responder's port.
+fn sip_fact<'a>(facts: &'a Value, server: &SipServer) -> &'a Value {
+    let port = server.addr.port();
+    let exchanges: Vec<&Value> =
+        facts["sip"].as_array().expect("a sip list in the facts").iter().filter(|s| s["port"] == port).collect();
+    assert_eq!(exchanges.len(), 1, "{:#?}", facts["sip"]);
+    exchanges[0]
+}
+
+/// The probe's request reached the responder, well formed.
+fn assert_options_received(server: &SipServer) {
+    let requests = server.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("OPTIONS sip:contoso.com SIP/2.0\r\n") && r.contains("\r\nCSeq: 1 OPTIONS\r\n")),
+        "{requests:#?}"
+    );
+}
+
+#[test]
+fn a_504_with_ms_diagnostics_proves_the_listener_is_alive() {
+    let answer = b"SIP/2.0 504 Server time-out\r\n\
+        Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bKtest\r\n\
+        CSeq: 1 OPTIONS\r\n\
+        ms-diagnostics: 1009;reason=\"Unable to find a DNS SRV record for the sending domain\";source=\"sip.contoso.com\"\r\n\
+        Server: RTC/6.0\r\n\
+        Content-Length: 0\r\n\r\n";
+    let (scan, server) = scan_responder(Behaviour::Answer(answer.to_vec()));
+    assert_options_received(&server);
+    let found = finding(&scan.report, "SIP-OPT-01", &endpoint(&server));
+    let (status, message) = status_and_message(found);
+    assert_eq!(status, "pass", "{message}");
+    assert!(message.starts_with("SIP/2.0 504 Server time-out from RTC/6.0"), "{message}");
+    assert!(message.contains("ms-diagnostics: 1009"), "the code is named: {message}");
+    assert!(
+        message.contains("\"Unable to find a DNS SRV record for the sending domain\""),
+        "the reason is shown: {message}"
+    );
+    assert!(message.contains("the domain has no DNS SRV record that matches"), "the code is explained: {message}");
+    assert!(message.contains("see DNS-FED-01, DNS-FED-04"), "{message}");
+    let diagnostics = &found["evidence"]["diagnostics"];
+    assert_eq!(diagnostics[0]["code"], 1009, "{diagnostics}");
+    assert_eq!(diagnostics[0]["parameters"]["source"], "sip.contoso.com", "{diagnostics}");
+}
+
+#[test]
+fn folded_and_compact_headers_are_read() {
+    let answer = b"SIP/2.0 200 OK\r\n\
+        v: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bKtest\r\n\
+        i: 4f1e@contoso\r\n\
+        k: ms-diagnostics,\r\n \
+        ms-dialog-route-set-update\r\n\
+        Allow: INVITE, OPTIONS\r\n\
+        Allow: MESSAGE\r\n\
+        Server: RTC/6.0\r\n\
+        \tAccessEdge\r\n\
+        l: 0\r\n\r\n";
+    let (scan, server) = scan_responder(Behaviour::Answer(answer.to_vec()));
+    assert_options_received(&server);
+    let exchange = sip_fact(&scan.facts, &server);
+    assert_eq!(exchange["outcome"], "response", "{exchange:#}");
+    assert_eq!(exchange["domain"], "contoso.com");
+    assert_eq!(exchange["host"], "sip.contoso.com");
+    assert_eq!(exchange["response"]["status"], 200);
+    assert_eq!(exchange["response"]["reason"], "OK");
+    let headers: Vec<(String, String)> = serde_json::from_value(exchange["response"]["headers"].clone()).unwrap();
+    let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    assert_eq!(
+        pairs,
+        [
+            ("Via", "SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bKtest"),
+            ("Call-ID", "4f1e@contoso"),
+            ("Supported", "ms-diagnostics, ms-dialog-route-set-update"),
+            ("Allow", "INVITE, OPTIONS"),
+            ("Allow", "MESSAGE"),
+            ("Server", "RTC/6.0 AccessEdge"),
+            ("Content-Length", "0"),
+        ],
+        "compact names expanded, folded values joined, repeated headers kept"
+    );
+    let found = finding(&scan.report, "SIP-OPT-01", &endpoint(&server));
+    let (status, message) = status_and_message(found);
+    assert_eq!(status, "pass", "{message}");
+    assert_eq!(message, "SIP/2.0 200 OK from RTC/6.0 AccessEdge");
+    assert_eq!(found["evidence"]["supported"], "ms-diagnostics, ms-dialog-route-set-update");
+    assert_eq!(found["evidence"]["allow"], "INVITE, OPTIONS, MESSAGE");
+}
+
+#[test]
+fn silence_fails_as_no_response_within_the_timeout() {
+    let (scan, server) = scan_responder(Behaviour::Silent);
+    assert_options_received(&server);
+    let (status, message) = status_and_message(finding(&scan.report, "SIP-OPT-01", &endpoint(&server)));
+    assert_eq!(status, "fail", "{message}");
+    assert_eq!(message, "no response within the timeout");
+    assert_eq!(sip_fact(&scan.facts, &server)["outcome"], "timeout");
+    assert!(scan.elapsed >= Duration::from_secs(TIMEOUT), "the probe waited for the timeout: {:?}", scan.elapsed);
+}
+
+#[test]
+fn a_head_that_stops_halfway_fails_as_incomplete_within_the_timeout() {
+    // A status line and one header, then nothing: the connection stays open.
+    let partial = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/TLS 127.0.0.1:5061\r\n".to_vec();
+    let sent = partial.len();
+    let (scan, server) = scan_responder(Behaviour::Answer(partial));
+    assert_options_received(&server);
+    let (status, message) = status_and_message(finding(&scan.report, "SIP-OPT-01", &endpoint(&server)));
+    assert_eq!(status, "fail", "{message}");
+    let exchange = sip_fact(&scan.facts, &server);
+    assert_eq!(exchange["outcome"], "timeout", "{exchange:#}");
+    // What came before the silence is kept: the Edge spoke, then stalled.
+    assert_eq!(exchange["bytes"], sent, "{exchange:#}");
+    assert_eq!(message, format!("no complete response within the timeout ({sent} bytes)"));
+}
+
+#[test]
+fn ten_megabytes_of_headers_fail_as_not_sip_without_being_read() {
+    let (scan, server) = scan_responder(Behaviour::Flood { total: TEN_MB });
+    assert_options_received(&server);
+    let (status, message) = status_and_message(finding(&scan.report, "SIP-OPT-01", &endpoint(&server)));
+    assert_eq!(status, "fail", "{message}");
+    assert_eq!(message, "not a SIP response: more than 64 KiB without the end of the headers");
+    assert_eq!(sip_fact(&scan.facts, &server)["outcome"], "malformed");
+    // The probe stopped at its bound and went away: the responder could not
+    // write its 10 MB. With the responder's small send buffer, what it wrote
+    // is what the probe read (at most 72 KiB) plus the socket buffers
+    // (200-300 KiB on loopback); a probe that kept reading would take all.
+    let ends = server.flood_ends(Duration::from_secs(5));
+    match ends.as_slice() {
+        [FloodEnd::ClientGone { sent }] => {
+            assert!(*sent < 2 * 1024 * 1024, "the probe took in {sent} bytes of a 10 MB head");
+            eprintln!("the flood stopped after {sent} bytes, {:?} into the scan", scan.elapsed);
+        }
+        other => panic!("the client should have gone away before 10 MB (sent {}): {other:?}", server.flood_sent()),
+    }
+    // Not read until the timeout either: the bound cut it short.
+    assert!(scan.elapsed < SCAN_BOUND);
+}
+
+#[test]
+fn a_connection_closed_after_the_handshake_fails_as_closed() {
+    let (scan, server) = scan_responder(Behaviour::CloseAfterHandshake);
+    assert!(server.handshakes() >= 2, "the TLS probe and the SIP probe both completed a handshake");
+    assert_eq!(findings(&scan.report, "TLS-CON-01").iter().filter(|f| f["status"] == "pass").count(), 1);
+    let (status, message) = status_and_message(finding(&scan.report, "SIP-OPT-01", &endpoint(&server)));
+    assert_eq!(status, "fail", "{message}");
+    assert_eq!(message, "the connection closed without a response");
+    let exchange = sip_fact(&scan.facts, &server);
+    assert_eq!((exchange["outcome"].as_str(), exchange["bytes"].as_u64()), (Some("closed"), Some(0)), "{exchange:#}");
+}
+
+#[test]
+fn a_partner_path_is_probed_but_its_edge_is_not_judged_as_ours() {
+    let contoso = Pki::new("Contoso");
+    let fabrikam = Pki::new("Fabrikam");
+    let ok = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let ours = SipServer::start(&contoso.leaf(&LeafSpec::default()), Behaviour::Answer(ok.clone()));
+    let partner_leaf = LeafSpec {
+        common_name: "sip.fabrikam.com".into(),
+        sans: vec!["sip.fabrikam.com".into()],
+        ..Default::default()
+    };
+    let theirs = SipServer::start(&fabrikam.leaf(&partner_leaf), Behaviour::Answer(ok));
+    let dns = DnsServer::start(&[
+        ("contoso.com", &federation_zone("contoso.com", ours.addr.port())),
+        ("fabrikam.com", &federation_zone("fabrikam.com", theirs.addr.port())),
+    ]);
+    let scan = scan(&contoso, &dns, &["fabrikam.com"]);
+    let report = &scan.report;
+
+    let (status, message) = status_and_message(finding(report, "SIP-OPT-03", "fabrikam.com"));
+    assert_eq!(status, "pass", "{message}");
+    let path = format!("0 0 {} sip.fabrikam.com → 127.0.0.1 → TLS", theirs.addr.port());
+    assert!(message.starts_with(&path), "{message}");
+    assert!(message.ends_with("; SIP: SIP/2.0 200 OK from RTC/6.0"), "{message}");
+    assert!(
+        theirs.requests().iter().any(|r| r.starts_with("OPTIONS sip:fabrikam.com SIP/2.0\r\n")),
+        "the partner was asked about its own domain: {:#?}",
+        theirs.requests()
+    );
+
+    // Our Edge is judged; the partner's is not, by any TLS or SIP-OPT-01 rule.
+    let ours_label = endpoint(&ours);
+    assert_eq!(status_and_message(finding(report, "TLS-CON-01", &ours_label)).0, "pass");
+    assert_eq!(status_and_message(finding(report, "SIP-OPT-01", &ours_label)).0, "pass");
+    let theirs_label = format!("sip.fabrikam.com:{}", theirs.addr.port());
+    let judged: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().is_some_and(|r| r.starts_with("TLS-") || r == "SIP-OPT-01"))
+        .filter(|f| {
+            f["target"].as_str().is_some_and(|t| t.contains("fabrikam"))
+                || f["message"].as_str().is_some_and(|m| m.contains(&theirs_label))
+        })
+        .collect();
+    assert!(judged.is_empty(), "the partner's Edge was judged as the organization's: {judged:#?}");
+}
+
+/// A scan that names only an Edge (no SIP domain) with a partner: the
+/// partner's silent Edge is SIP-OPT-03's to report, never SIP-OPT-01's.
+#[test]
+fn a_partner_is_not_judged_as_ours_when_only_an_edge_is_named() {
+    let contoso = Pki::new("Contoso");
+    let ok = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let ours = SipServer::start(&contoso.leaf(&LeafSpec::default()), Behaviour::Answer(ok));
+    let partner_leaf = LeafSpec {
+        common_name: "sip.fabrikam.com".into(),
+        sans: vec!["sip.fabrikam.com".into()],
+        ..Default::default()
+    };
+    let theirs = SipServer::start(&Pki::new("Fabrikam").leaf(&partner_leaf), Behaviour::Silent);
+    let dns = DnsServer::start(&[
+        ("contoso.com", &federation_zone("contoso.com", ours.addr.port())),
+        ("fabrikam.com", &federation_zone("fabrikam.com", theirs.addr.port())),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root.pem");
+    std::fs::write(&root, contoso.root_pem()).unwrap();
+    let started = Instant::now();
+    let output = fedscan()
+        .args(["scan", "--edge", &format!("sip.contoso.com:{}", ours.addr.port()), "--partner", "fabrikam.com"])
+        .args(["--resolver", &dns.resolver_arg(), "--trust"])
+        .arg(&root)
+        .args(["--format", "json", "--timeout", &TIMEOUT.to_string(), "--dns-attempts", "1"])
+        .timeout(HARD_STOP)
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < SCAN_BOUND);
+    assert!(matches!(output.status.code(), Some(0 | 1 | 3)), "{:?}", output.status);
+    let report = json_of(&output);
+    let (status, message) = status_and_message(finding(&report, "SIP-OPT-03", "fabrikam.com"));
+    assert_eq!(status, "fail", "the partner's silence is SIP-OPT-03's: {message}");
+    let sip: Vec<(&str, &str)> = findings(&report, "SIP-OPT-01").iter().map(|f| status_and_message(f)).collect();
+    let targets: Vec<&str> = findings(&report, "SIP-OPT-01").iter().map(|f| f["target"].as_str().unwrap()).collect();
+    assert_eq!(targets, [endpoint(&ours)], "SIP-OPT-01 judges only our Edge: {sip:?}");
+    assert_eq!(sip[0].0, "pass");
+}
