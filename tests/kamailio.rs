@@ -6,7 +6,7 @@ mod common;
 mod peers;
 
 use common::{fedscan, findings, json_of};
-use peers::dns::{DnsServer, zone};
+use peers::dns::{DnsServer, federation_zone};
 use peers::kamailio::{Kamailio, pem};
 use peers::tls::{LeafSpec, Pki};
 use serde_json::Value;
@@ -28,13 +28,7 @@ fn deploy_with_method(pki: &Pki, client_ca: Option<&Pki>, method: &str) -> Optio
         method,
     )?;
     let port = kamailio.addr.port();
-    let dns = DnsServer::start(&[(
-        "contoso.com",
-        &zone(
-            "contoso.com",
-            &format!("_sipfederationtls._tcp 300 IN SRV 0 0 {port} sip.contoso.com.\nsip 300 IN A 127.0.0.1"),
-        ),
-    )]);
+    let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", port))]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("root.pem"), pki.root_pem()).unwrap();
     Some(Deployment { kamailio, dns, dir })

@@ -13,7 +13,7 @@ mod peers;
 use std::time::{Duration, Instant};
 
 use common::{fedscan, findings, json_of};
-use peers::dns::{DnsServer, zone};
+use peers::dns::{DnsServer, federation_zone};
 use peers::sip::{Behaviour, FloodEnd, SipServer};
 use peers::tls::{LeafSpec, Pki};
 use serde_json::Value;
@@ -27,12 +27,6 @@ const SCAN_BOUND: Duration = Duration::from_secs(15);
 /// Killed after this, so a hang fails the test instead of stalling it.
 const HARD_STOP: Duration = Duration::from_secs(60);
 const TEN_MB: usize = 10 * 1024 * 1024;
-
-/// The federation zone of `domain`: its SRV record pointing at
-/// sip.`domain` on `port`, and sip.`domain` on loopback.
-fn federation_zone(domain: &str, port: u16) -> String {
-    zone(domain, &format!("_sipfederationtls._tcp 300 IN SRV 0 0 {port} sip.{domain}.\nsip 300 IN A 127.0.0.1"))
-}
 
 struct Scan {
     report: Value,

@@ -8,7 +8,7 @@ mod common;
 mod peers;
 
 use common::{fedscan, findings, json_of, statuses};
-use peers::dns::{DnsServer, zone};
+use peers::dns::{DnsServer, federation_zone};
 use peers::tls::{LeafSpec, Pki, TlsServer};
 use serde_json::Value;
 use time::macros::datetime;
@@ -19,13 +19,7 @@ const NOW: &str = "2026-06-01T00:00:00Z";
 fn scan_edge(pki: &Pki, trusted: &Pki, spec: &LeafSpec, client_ca: Option<&Pki>) -> Value {
     let server = TlsServer::start(&pki.leaf(spec), client_ca);
     let port = server.addr.port();
-    let dns = DnsServer::start(&[(
-        "contoso.com",
-        &zone(
-            "contoso.com",
-            &format!("_sipfederationtls._tcp 300 IN SRV 0 0 {port} sip.contoso.com.\nsip 300 IN A 127.0.0.1"),
-        ),
-    )]);
+    let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", port))]);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root.pem");
     std::fs::write(&root, trusted.root_pem()).unwrap();
@@ -177,13 +171,7 @@ fn a_closed_port_fails_the_connection_rule_and_nothing_else() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let dns = DnsServer::start(&[(
-        "contoso.com",
-        &zone(
-            "contoso.com",
-            &format!("_sipfederationtls._tcp 300 IN SRV 0 0 {port} sip.contoso.com.\nsip 300 IN A 127.0.0.1"),
-        ),
-    )]);
+    let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", port))]);
     let output = fedscan()
         .args(["scan", "contoso.com", "--format", "json", "--timeout", "2", "--resolver", &dns.resolver_arg()])
         .output()
@@ -242,13 +230,7 @@ fn certificate_facts_are_shown_and_hostile_names_escaped() {
     };
     let server = TlsServer::start(&pki.leaf(&hostile), None);
     let port = server.addr.port();
-    let dns = DnsServer::start(&[(
-        "contoso.com",
-        &zone(
-            "contoso.com",
-            &format!("_sipfederationtls._tcp 300 IN SRV 0 0 {port} sip.contoso.com.\nsip 300 IN A 127.0.0.1"),
-        ),
-    )]);
+    let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", port))]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("root.pem"), pki.root_pem()).unwrap();
     let run = |format: &str| {

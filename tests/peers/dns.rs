@@ -192,6 +192,12 @@ pub fn zone(origin: &str, body: &str) -> String {
     )
 }
 
+/// The federation zone of `domain`: its SRV record pointing at
+/// sip.`domain` on `port`, and sip.`domain` on 127.0.0.1.
+pub fn federation_zone(domain: &str, port: u16) -> String {
+    zone(domain, &format!("_sipfederationtls._tcp 300 IN SRV 0 0 {port} sip.{domain}.\nsip 300 IN A 127.0.0.1"))
+}
+
 /// Microsoft 365's hosts, as the tests' stand-in for the real zone.
 pub fn microsoft_zone() -> String {
     zone("online.lync.com", "sipfed 300 IN A 52.112.0.1\nsipdir 300 IN A 52.112.0.2\nwebdir 300 IN A 52.112.0.3\n")
