@@ -220,8 +220,10 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             if live && needs >= Needs::Tls {
                 let timeout = std::time::Duration::from_secs_f64(args.timeout);
                 let endpoints = engine::federation_endpoints(&facts);
+                let sender = facts.targets.domains.first().cloned();
                 let (tls, sip) = runtime.block_on(engine::gather_tls(
                     endpoints,
+                    sender,
                     identity.clone(),
                     needs >= Needs::Sip,
                     timeout,

@@ -324,9 +324,11 @@ pub fn tls_endpoints(facts: &Facts) -> Vec<crate::facts::tls::Endpoint> {
 }
 
 /// Probes every endpoint (TLS, then SIP OPTIONS over a new connection where
-/// TLS was spoken), at most `concurrency` endpoints at a time.
+/// TLS was spoken), at most `concurrency` endpoints at a time. OPTIONS to a
+/// partner come from `sender`, the organization's own SIP domain.
 pub async fn gather_tls(
     endpoints: Vec<(crate::facts::tls::Endpoint, String, Option<String>)>,
+    sender: Option<String>,
     identity: Option<Arc<rustls::sign::CertifiedKey>>,
     sip: bool,
     timeout: std::time::Duration,
@@ -338,6 +340,7 @@ pub async fn gather_tls(
     for (endpoint, domain, partner) in endpoints {
         let limit = Arc::clone(&limit);
         let identity = identity.clone();
+        let sender = if partner.is_some() { sender.clone() } else { None };
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
             let mut fact = crate::facts::tls::probe(endpoint.clone(), timeout).await;
@@ -349,7 +352,7 @@ pub async fn gather_tls(
                     | TlsOutcome::ClientCertificateRequired { .. }
             );
             let exchange = if sip && spoke_tls {
-                Some(crate::facts::sip::probe(&endpoint, &domain, identity, timeout).await)
+                Some(crate::facts::sip::probe(&endpoint, &domain, sender.as_deref(), identity, timeout).await)
             } else {
                 None
             };

@@ -269,8 +269,9 @@ fn a_partner_path_is_probed_but_its_edge_is_not_judged_as_ours() {
     assert!(message.starts_with(&path), "{message}");
     assert!(message.ends_with("; SIP: SIP/2.0 200 OK from RTC/6.0"), "{message}");
     assert!(
-        theirs.requests().iter().any(|r| r.starts_with("OPTIONS sip:fabrikam.com SIP/2.0\r\n")),
-        "the partner was asked about its own domain: {:#?}",
+        theirs.requests().iter().any(|r| r.starts_with("OPTIONS sip:fabrikam.com SIP/2.0\r\n")
+            && r.contains("\r\nFrom: <sip:fedscan@contoso.com>;")),
+        "the partner was asked about its own domain, from ours: {:#?}",
         theirs.requests()
     );
 

@@ -21,6 +21,7 @@ pub fn describe(fact: &SipFact) -> (String, serde_json::Value) {
     let mut evidence = json!({
         "endpoint": fact.endpoint.label(),
         "request": format!("OPTIONS sip:{} SIP/2.0", fact.domain),
+        "from": format!("sip:fedscan@{}", fact.sender.as_deref().unwrap_or(&fact.domain)),
         "client_certificate_offered": fact.client_certificate,
     });
     if let SipOutcome::Response { response } = &fact.outcome {

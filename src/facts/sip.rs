@@ -99,6 +99,10 @@ pub struct SipFact {
     pub endpoint: Endpoint,
     /// The SIP domain in the request URI.
     pub domain: String,
+    /// The domain in the From header, when not `domain`: the organization's
+    /// own, when probing a partner, as its Edge would send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
     /// Whether a client certificate (from --client-cert) was offered.
     pub client_certificate: bool,
     #[serde(flatten)]
@@ -211,13 +215,13 @@ fn random_token() -> String {
 }
 
 /// The OPTIONS request, minimal and well formed (RFC 3261 §11).
-pub fn options_request(domain: &str, local: &str) -> String {
+pub fn options_request(domain: &str, sender: &str, local: &str) -> String {
     let token = random_token();
     format!(
         "OPTIONS sip:{domain} SIP/2.0\r\n\
          Via: SIP/2.0/TLS {local};branch=z9hG4bK{token};rport\r\n\
          Max-Forwards: 70\r\n\
-         From: <sip:fedscan@{domain}>;tag={token}\r\n\
+         From: <sip:fedscan@{sender}>;tag={token}\r\n\
          To: <sip:{domain}>\r\n\
          Call-ID: {token}@fedscan\r\n\
          CSeq: 1 OPTIONS\r\n\
@@ -243,6 +247,7 @@ fn head_end(bytes: &[u8]) -> Option<usize> {
 pub async fn probe(
     endpoint: &Endpoint,
     domain: &str,
+    sender: Option<&str>,
     identity: Option<Arc<rustls::sign::CertifiedKey>>,
     timeout: Duration,
 ) -> SipFact {
@@ -250,6 +255,7 @@ pub async fn probe(
     let fact = |outcome| SipFact {
         endpoint: endpoint.clone(),
         domain: domain.to_string(),
+        sender: sender.map(str::to_string),
         client_certificate: offered,
         outcome,
     };
@@ -280,7 +286,7 @@ pub async fn probe(
     // error is still counted.
     let mut received: Vec<u8> = Vec::new();
     let exchange = async {
-        tls.write_all(options_request(domain, &local).as_bytes()).await?;
+        tls.write_all(options_request(domain, sender.unwrap_or(domain), &local).as_bytes()).await?;
         tls.flush().await?;
         let mut chunk = [0u8; 8192];
         loop {
@@ -343,10 +349,12 @@ mod tests {
 
     #[test]
     fn request_is_well_formed() {
-        let request = options_request("contoso.com", "127.0.0.1:40000");
-        assert!(request.starts_with("OPTIONS sip:contoso.com SIP/2.0\r\n"));
+        let request = options_request("fabrikam.com", "contoso.com", "127.0.0.1:40000");
+        assert!(request.starts_with("OPTIONS sip:fabrikam.com SIP/2.0\r\n"));
         for header in [
             "Via: SIP/2.0/TLS 127.0.0.1:40000;branch=z9hG4bK",
+            "From: <sip:fedscan@contoso.com>;tag=",
+            "To: <sip:fabrikam.com>\r\n",
             "Max-Forwards: 70",
             "CSeq: 1 OPTIONS",
             "Content-Length: 0\r\n\r\n",
