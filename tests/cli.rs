@@ -389,3 +389,28 @@ fn the_readme_demo_replays_the_recorded_sample() {
     assert!(fed04.iter().any(|f| f["target"] == "contoso.net" && f["status"] == "fail" && f["severity"] == "critical"));
     assert_eq!(report["discovery"][1]["domain"], "contoso.net");
 }
+
+#[test]
+fn skipped_rules_are_listed_once_per_reason_after_the_tables() {
+    let output = fedscan()
+        .args(["scan", "--offline", "--config", "fixtures/sample/contoso-lync2013.txt", "--color", "never"])
+        .current_dir(root(""))
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(!table.contains("│ SKIP"), "no skip rows in the tables:\n{table}");
+    let (_, skipped) = table.split_once("\nNot checked (skip):\n").expect("a Not checked section");
+    let reason = "no partner domains were given (--partner DOMAIN)";
+    let lines: Vec<&str> = skipped.lines().filter(|l| l.ends_with(reason)).collect();
+    assert_eq!(lines, [format!("  CFG-AEC-09, PROV-DOM-02, PROV-DOM-03, SIP-OPT-03: {reason}")], "{skipped}");
+    // Every skipped rule is still in the JSON report, one finding each.
+    let json = fedscan()
+        .args(["scan", "--offline", "--config", "fixtures/sample/contoso-lync2013.txt", "--format", "json"])
+        .current_dir(root(""))
+        .output()
+        .unwrap();
+    let report = json_of(&json);
+    let skips = report["findings"].as_array().unwrap().iter().filter(|f| f["status"] == "skip").count();
+    assert_eq!(report["summary"]["by_status"]["skip"].as_u64(), Some(skips as u64));
+    assert!(skips >= 30, "{skips}");
+}

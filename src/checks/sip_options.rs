@@ -61,7 +61,9 @@ impl Check for SipOptions {
             .filter(|s| ctx.targets.domains.contains(&s.domain) || !ctx.targets.partners.contains(&s.domain))
             .collect();
         if own.is_empty() {
-            let why = if ctx.facts.tls.iter().any(|t| t.partner.is_none()) {
+            let why = if !ctx.dns.gathered {
+                "no SIP probe: this was an offline audit"
+            } else if ctx.facts.tls.iter().any(|t| t.partner.is_none()) {
                 "no endpoint accepted a TLS connection to send OPTIONS to; see TLS-CON-01"
             } else {
                 "no SIP exchange: no Edge was reached over TLS in this scan"

@@ -146,6 +146,27 @@ fn findings_table(rows: &[&Finding], style: &Style, within: Option<&str>) -> Str
     format!("{table}\n")
 }
 
+/// "Not checked:" then each reason once, with the rules it kept from running.
+fn skipped_by_reason(skipped: &[&Finding]) -> String {
+    let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+    for finding in skipped {
+        let rule = finding.rule.as_str();
+        match reasons.iter_mut().find(|(reason, _)| *reason == finding.message) {
+            Some((_, rules)) if !rules.contains(&rule) => rules.push(rule),
+            Some(_) => {}
+            None => reasons.push((&finding.message, vec![rule])),
+        }
+    }
+    if reasons.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nNot checked (skip):\n");
+    for (reason, rules) in reasons {
+        out.push_str(&format!("  {}: {}\n", rules.join(", "), escape_terminal(reason)));
+    }
+    out
+}
+
 pub fn render(report: &Report, style: &Style) -> String {
     let mut out = String::new();
     let profiles: Vec<&str> = report.profiles.iter().map(|p| p.name()).collect();
@@ -163,7 +184,11 @@ pub fn render(report: &Report, style: &Style) -> String {
         out.push_str(&format!("facts replayed from {}\n", escape_terminal(facts)));
     }
 
-    let shown: Vec<&Finding> = report.findings.iter().filter(|f| !is_not_run(f)).collect();
+    // Skipped rules are listed once per reason at the end: a scan without a
+    // snapshot would otherwise bury its findings under dozens of rows that
+    // say the same thing.
+    let (skipped, shown): (Vec<&Finding>, Vec<&Finding>) =
+        report.findings.iter().filter(|f| !is_not_run(f)).partition(|f| f.status == Status::Skip);
     let mut told = vec![false; shown.len()];
     // Each scanned domain's story first: its path, then its findings in the
     // order of the path (DNS, TLS, certificate, SIP), its Edges' included.
@@ -207,6 +232,8 @@ pub fn render(report: &Report, style: &Style) -> String {
         out.push_str(&findings_table(&rest[start..end], style, None));
         start = end;
     }
+
+    out.push_str(&skipped_by_reason(&skipped));
 
     if !report.notes.is_empty() {
         out.push_str("\nNotes on the input:\n");
