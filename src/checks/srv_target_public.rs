@@ -5,6 +5,7 @@
 //! kind = "srv_target_public"
 //! service = "_sipfederationtls._tcp"
 //! existence_rule = "DNS-FED-01"
+//! resolution_rule = "DNS-FED-05"   # the rule that reports targets without an address
 //! ```
 
 use serde::Deserialize;
@@ -18,6 +19,7 @@ use super::{Check, EvalContext, Needs, Outcome};
 pub struct SrvTargetPublic {
     service: String,
     existence_rule: String,
+    resolution_rule: String,
 }
 
 impl Check for SrvTargetPublic {
@@ -55,7 +57,7 @@ impl Check for SrvTargetPublic {
             if outcomes.is_empty() {
                 return vec![Outcome::skip(
                     domain,
-                    format!("no SRV target has an address; see {}", self.existence_rule),
+                    format!("no SRV target has an address; see {}", self.resolution_rule),
                 )];
             }
             outcomes
