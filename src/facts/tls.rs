@@ -350,16 +350,23 @@ pub async fn probe(endpoint: Endpoint, timeout: Duration) -> TlsFact {
     if matches!(fact.outcome, TlsOutcome::Refused | TlsOutcome::Timeout | TlsOutcome::Failed { .. }) {
         return fact;
     }
+    // At once, so that an Edge slow to answer one of them costs one timeout,
+    // not four.
+    let only_tls13 = [&rustls::version::TLS13];
+    let (tls10, tls11, tls12, (tls13, _)) = tokio::join!(
+        legacy::hello(&endpoint, 0x0301, timeout),
+        legacy::hello(&endpoint, 0x0302, timeout),
+        legacy::hello(&endpoint, 0x0303, timeout),
+        handshake(&endpoint, timeout, &only_tls13),
+    );
     let mut legacy_accepts = Vec::new();
-    for (name, code) in [("TLS 1.0", 0x0301u16), ("TLS 1.1", 0x0302), ("TLS 1.2", 0x0303)] {
-        let answer = legacy::hello(&endpoint, code, timeout).await;
+    for (name, answer) in [("TLS 1.0", tls10), ("TLS 1.1", tls11), ("TLS 1.2", tls12)] {
         if fact.chain.is_empty() && !answer.chain.is_empty() {
             fact.chain = answer.chain.iter().map(|c| encode_der(c)).collect();
             fact.chain_source = Some(ChainSource::Legacy);
         }
         legacy_accepts.push((name, answer.accepted));
     }
-    let (tls13, _) = handshake(&endpoint, timeout, &[&rustls::version::TLS13]).await;
     for (name, accepted) in legacy_accepts {
         fact.versions.push(VersionSupport { version: name.into(), accepted });
     }
