@@ -332,3 +332,31 @@ fn a_partner_is_not_judged_as_ours_when_only_an_edge_is_named() {
     assert_eq!(targets, [endpoint(&ours)], "SIP-OPT-01 judges only our Edge: {sip:?}");
     assert_eq!(sip[0].0, "pass");
 }
+
+/// Header text from the network reaches the terminal without its control
+/// characters: a Server header that would clear the screen and retitle the
+/// window is shown inert, in the table and in the path line.
+#[test]
+fn a_hostile_server_header_is_escaped_in_the_table() {
+    let pki = Pki::new("Contoso");
+    let response = "SIP/2.0 200 OK\r\nServer: \u{1b}[2J\u{1b}]0;owned\u{7}RTC/6.0\r\nContent-Length: 0\r\n\r\n";
+    let server = SipServer::start(&pki.leaf(&LeafSpec::default()), Behaviour::Answer(response.as_bytes().to_vec()));
+    let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", server.addr.port()))]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root.pem");
+    std::fs::write(&root, pki.root_pem()).unwrap();
+    let output = fedscan()
+        .args(["scan", "contoso.com", "--resolver", &dns.resolver_arg(), "--color", "never", "--trust"])
+        .arg(&root)
+        .args(["--timeout", &TIMEOUT.to_string(), "--dns-attempts", "1"])
+        .timeout(HARD_STOP)
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("SIP OPTIONS → SIP/2.0 200 OK from "), "{table}");
+    assert!(table.contains("RTC/6.0"), "{table}");
+    assert!(
+        !table.contains('\u{1b}') && !table.contains('\u{7}'),
+        "control characters reached the terminal:\n{table:?}"
+    );
+}
