@@ -185,6 +185,9 @@ pub fn first_questions(targets: &Targets, internal: bool) -> Vec<Question> {
     for partner in targets.partners.iter().filter(|p| !targets.domains.contains(p)) {
         questions.push((DnsView::External, format!("_sipfederationtls._tcp.{partner}"), RecordKind::Srv));
     }
+    // The Access Edge FQDN is often sip.<domain>, asked above already.
+    let mut asked = BTreeSet::new();
+    questions.retain(|q| asked.insert(q.clone()));
     questions
 }
 
@@ -271,10 +274,11 @@ pub fn follow_up_questions(facts: &[DnsFact]) -> Vec<Question> {
 /// with the SIP domain that led to it, and the partner it belongs to, if any.
 pub fn federation_endpoints(facts: &Facts) -> Vec<(crate::facts::tls::Endpoint, String, Option<String>)> {
     use crate::facts::tls::Endpoint;
+    let dns = crate::checks::dns::DnsIndex::new(&facts.dns);
     let addresses = |host: &str| -> Vec<std::net::IpAddr> {
         let mut out = Vec::new();
         for kind in [RecordKind::A, RecordKind::Aaaa] {
-            let found = facts.dns.iter().find(|f| f.view == DnsView::External && f.name == host && f.rtype == kind);
+            let found = dns.get(DnsView::External, host, kind);
             if let Some(DnsFact { outcome: DnsOutcome::Answer { records }, .. }) = found {
                 for record in records {
                     match &record.data {
@@ -293,8 +297,7 @@ pub fn federation_endpoints(facts: &Facts) -> Vec<(crate::facts::tls::Endpoint, 
         facts.targets.partners.iter().filter(|p| !facts.targets.domains.contains(p)).map(|p| (p, Some(p.clone())));
     for (domain, partner) in own.chain(partners) {
         let name = format!("_sipfederationtls._tcp.{domain}");
-        let srv =
-            facts.dns.iter().find(|f| f.view == DnsView::External && f.name == name && f.rtype == RecordKind::Srv);
+        let srv = dns.get(DnsView::External, &name, RecordKind::Srv);
         let Some(DnsFact { outcome: DnsOutcome::Answer { records }, .. }) = srv else { continue };
         for record in records.iter().take(MAX_SRV_TARGETS) {
             if let RecordData::Srv { target, port, .. } = &record.data {
@@ -396,7 +399,7 @@ pub fn evaluate(
 ) -> Vec<Finding> {
     let active = Profile::expand(profiles);
     let view = ConfigView::new(facts);
-    let dns = crate::checks::dns::DnsIndex::new(&facts.dns, !facts.dns.is_empty());
+    let dns = crate::checks::dns::DnsIndex::new(&facts.dns);
     let ctx = EvalContext {
         facts,
         config: &view,
@@ -496,4 +499,28 @@ fn fill_placeholders(template: &str, vars: &BTreeMap<&'static str, String>) -> S
 /// gathered: a live scan and any later replay of its facts agree.
 pub fn evaluation_time(requested: Option<OffsetDateTime>, facts: &Facts) -> OffsetDateTime {
     requested.unwrap_or(facts.gathered_at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edge_named_sip_domain_is_asked_once() {
+        let targets = Targets {
+            domains: vec!["contoso.com".into()],
+            edges: vec!["sip.contoso.com".into()],
+            partners: vec!["contoso.com".into(), "fabrikam.com".into()],
+            ..Default::default()
+        };
+        let questions = first_questions(&targets, false);
+        let distinct: BTreeSet<&Question> = questions.iter().collect();
+        assert_eq!(distinct.len(), questions.len(), "{questions:#?}");
+        assert!(questions.contains(&(DnsView::External, "sip.contoso.com".into(), RecordKind::A)));
+        assert!(questions.contains(&(
+            DnsView::External,
+            "_sipfederationtls._tcp.fabrikam.com".into(),
+            RecordKind::Srv
+        )));
+    }
 }

@@ -14,20 +14,27 @@ use crate::srv_order::{Availability, Srv, availability};
 /// The DNS facts, indexed by question.
 pub struct DnsIndex<'a> {
     answers: HashMap<(DnsView, &'a str, RecordKind), &'a DnsFact>,
+    /// Whether DNS was gathered at all (not an offline audit).
     pub gathered: bool,
+    internal: bool,
 }
 
 impl<'a> DnsIndex<'a> {
-    pub fn new(facts: &'a [DnsFact], gathered: bool) -> Self {
-        DnsIndex { answers: facts.iter().map(|f| ((f.view, f.name.as_str(), f.rtype), f)).collect(), gathered }
+    pub fn new(facts: &'a [DnsFact]) -> Self {
+        DnsIndex {
+            answers: facts.iter().map(|f| ((f.view, f.name.as_str(), f.rtype), f)).collect(),
+            gathered: !facts.is_empty(),
+            internal: facts.iter().any(|f| f.view == DnsView::Internal),
+        }
     }
 
     pub fn get(&self, view: DnsView, name: &str, kind: RecordKind) -> Option<&'a DnsFact> {
         self.answers.get(&(view, name, kind)).copied()
     }
 
-    pub fn has_view(&self, view: DnsView) -> bool {
-        self.answers.keys().any(|(v, _, _)| *v == view)
+    /// Whether an internal resolver was asked (--internal-resolver).
+    pub fn has_internal(&self) -> bool {
+        self.internal
     }
 }
 
@@ -227,6 +234,15 @@ pub fn per_domain(ctx: &EvalContext, judge: impl Fn(&str) -> Vec<Outcome>) -> Ve
         return vec![Outcome::skip("DNS", "no SIP domain was scanned (name one: fedscan scan DOMAIN)")];
     }
     ctx.targets.domains.iter().flat_map(|domain| judge(domain)).collect()
+}
+
+/// As [`per_domain`], for rules about the internal view: none can be judged
+/// either when no internal resolver was given.
+pub fn per_domain_internal(ctx: &EvalContext, judge: impl Fn(&str) -> Vec<Outcome>) -> Vec<Outcome> {
+    if ctx.dns.gathered && !ctx.dns.has_internal() {
+        return vec![Outcome::skip("DNS", "no internal resolver was given (--internal-resolver IP)")];
+    }
+    per_domain(ctx, judge)
 }
 
 /// Unwraps a lookup helper's result inside a `per_domain` closure.

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use serde_json::json;
 
-use super::dns::{answer, evidence, per_domain};
+use super::dns::{answer, evidence, per_domain_internal};
 use super::{Check, EvalContext, Needs, Outcome};
 use crate::facts::dns::{DnsOutcome, DnsView, RecordKind};
 use crate::findings::Status;
@@ -28,10 +28,7 @@ impl Check for InternalAbsent {
     }
 
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        if ctx.dns.gathered && !ctx.dns.has_view(DnsView::Internal) {
-            return vec![Outcome::skip("DNS", "no internal resolver was given (--internal-resolver IP)")];
-        }
-        per_domain(ctx, |domain| {
+        per_domain_internal(ctx, |domain| {
             let name = format!("{}.{domain}", self.host);
             let mut present = 0;
             let mut seen = Vec::new();

@@ -351,7 +351,7 @@ pub(crate) mod testing {
         let facts = facts(snapshot);
         let view = ConfigView::new(&facts);
         let partners: Vec<String> = partners.iter().map(|s| s.to_string()).collect();
-        let dns = dns::DnsIndex::new(&facts.dns, false);
+        let dns = dns::DnsIndex::new(&facts.dns);
         let ctx = EvalContext {
             facts: &facts,
             expiry_warn_days: None,

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{answer, evidence, per_domain, srv_name};
+use super::dns::{answer, evidence, per_domain_internal, srv_name};
 use super::{Check, EvalContext, Needs, Outcome};
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
 
@@ -48,10 +48,7 @@ impl Check for SplitBrain {
     }
 
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        if ctx.dns.gathered && !ctx.dns.has_view(DnsView::Internal) {
-            return vec![Outcome::skip("DNS", "no internal resolver was given (--internal-resolver IP)")];
-        }
-        per_domain(ctx, |domain| {
+        per_domain_internal(ctx, |domain| {
             let name = srv_name(&self.service, domain);
             let external = match answer(ctx, domain, DnsView::External, &name, RecordKind::Srv) {
                 Ok(fact) => fact,
