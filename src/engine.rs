@@ -408,6 +408,7 @@ pub fn evaluate(
         now,
         partners: &facts.inputs.partners,
         expiry_warn_days,
+        certificates: Default::default(),
     };
     let mut findings = Vec::new();
     for rule in rules.rules.iter().filter(|r| selection.includes(r)) {

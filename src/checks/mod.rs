@@ -72,6 +72,9 @@ pub struct EvalContext<'a> {
     pub partners: &'a [String],
     /// `--expiry-warn-days`, overriding the rule's own.
     pub expiry_warn_days: Option<u32>,
+    /// The certificates the TLS rules judge, read on first use: each rule
+    /// would otherwise decode and parse every chain again.
+    pub certificates: std::cell::OnceCell<x509::Certificates<'a>>,
 }
 
 /// One conclusion of a check about one target.
@@ -360,6 +363,7 @@ pub(crate) mod testing {
             targets: &facts.targets,
             now: facts.gathered_at,
             partners: &partners,
+            certificates: Default::default(),
         };
         check.evaluate(&ctx)
     }

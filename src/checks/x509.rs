@@ -75,11 +75,14 @@ fn time_of(t: &ASN1Time) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(t.timestamp()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// Names of the algorithms rules may show, built once.
+static OID_NAMES: std::sync::LazyLock<oid_registry::OidRegistry<'static>> =
+    std::sync::LazyLock::new(|| oid_registry::OidRegistry::default().with_all_crypto().with_x509());
+
 pub fn cert_info(der: &[u8]) -> Result<CertInfo, String> {
     let (_, cert) = X509Certificate::from_der(der).map_err(|e| format!("unreadable certificate: {e}"))?;
-    let registry = oid_registry::OidRegistry::default().with_all_crypto().with_x509();
     let name_of =
-        |oid: &oid_registry::Oid| registry.get(oid).map_or_else(|| oid.to_id_string(), |e| e.sn().to_string());
+        |oid: &oid_registry::Oid| OID_NAMES.get(oid).map_or_else(|| oid.to_id_string(), |e| e.sn().to_string());
     let common_name = cert.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).map(str::to_string);
     let mut dns_names = Vec::new();
     let mut ip_names = Vec::new();
@@ -316,7 +319,7 @@ fn has_short_rsa_key(chain: &[Vec<u8>], stores: &[TrustStore]) -> bool {
 
 /// Validates a chain for a server name, as a TLS client would (the name
 /// matched by webpki, wildcards included): the trust verdict first, then
-/// the name. Used for the certificate test suites and live verdicts.
+/// the name. Used for the certificate test suites.
 pub fn validate_for_name(chain: &[Vec<u8>], stores: &[TrustStore], now: OffsetDateTime, name: &str) -> ChainVerdict {
     let verdict = validate(chain, stores, now);
     if !matches!(verdict, ChainVerdict::Trusted { .. }) {
@@ -357,21 +360,25 @@ impl Judged<'_> {
     }
 }
 
+/// The certificates to judge and the errors of those that cannot be, worked
+/// out once per evaluation (see [`EvalContext::certificates`]).
+pub type Certificates<'a> = (Vec<Judged<'a>>, Vec<Outcome>);
+
 /// Every certificate to judge: per (host, port), each distinct leaf; then
 /// each certificate file. An unreadable leaf becomes an error outcome.
-pub fn judged<'a>(ctx: &EvalContext<'a>) -> (Vec<Judged<'a>>, Vec<Outcome>) {
-    let mut groups: BTreeMap<(String, u16, String), Vec<&'a TlsFact>> = BTreeMap::new();
+fn judged<'a>(ctx: &EvalContext<'a>) -> Certificates<'a> {
+    // (host, port, leaf) → the chain first presented, and every endpoint.
+    type Group<'a> = (Vec<Vec<u8>>, Vec<&'a TlsFact>);
+    let mut groups: BTreeMap<(String, u16, Vec<u8>), Group<'a>> = BTreeMap::new();
     let mut errors = Vec::new();
     for fact in ctx.facts.tls.iter().filter(|f| f.partner.is_none()) {
         let chain = fact.chain_der();
         let Some(leaf) = chain.first() else { continue };
-        let fingerprint = ring::digest::digest(&ring::digest::SHA256, leaf);
-        let key = (fact.endpoint.host.clone(), fact.endpoint.port, format!("{:?}", fingerprint.as_ref()));
-        groups.entry(key).or_default().push(fact);
+        let key = (fact.endpoint.host.clone(), fact.endpoint.port, leaf.clone());
+        groups.entry(key).or_insert_with(|| (chain, Vec::new())).1.push(fact);
     }
     let mut out = Vec::new();
-    for ((host, port, _), facts) in groups {
-        let chain = facts[0].chain_der();
+    for ((host, port, _), (chain, facts)) in groups {
         let target = format!("{host}:{port}");
         match cert_info(&chain[0]) {
             Ok(leaf) => out.push(Judged { target, chain, leaf, endpoints: facts, host: Some(host) }),
@@ -396,8 +403,8 @@ pub fn judged<'a>(ctx: &EvalContext<'a>) -> (Vec<Judged<'a>>, Vec<Outcome>) {
 
 /// Runs `judge` for every certificate, or says there is none to judge.
 pub fn per_certificate(ctx: &EvalContext, judge: impl Fn(&Judged) -> Vec<Outcome>) -> Vec<Outcome> {
-    let (certificates, mut outcomes) = judged(ctx);
-    if certificates.is_empty() && outcomes.is_empty() {
+    let (certificates, errors) = ctx.certificates.get_or_init(|| judged(ctx));
+    if certificates.is_empty() && errors.is_empty() {
         let why = if ctx.facts.tls.is_empty() {
             "no certificate to judge: no Edge was reached over TLS and no --cert-file was given"
         } else {
@@ -405,6 +412,7 @@ pub fn per_certificate(ctx: &EvalContext, judge: impl Fn(&Judged) -> Vec<Outcome
         };
         return vec![Outcome::skip("TLS", why)];
     }
+    let mut outcomes = errors.clone();
     outcomes.extend(certificates.iter().flat_map(judge));
     outcomes
 }
