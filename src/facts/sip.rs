@@ -241,7 +241,6 @@ fn head_end(bytes: &[u8]) -> Option<usize> {
         .or_else(|| bytes.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
 }
 
-/// Whether an I/O error is the server's refusal of a missing client certificate.
 /// Sends OPTIONS to `endpoint` for `domain`, with the user's client
 /// certificate if one is given, and reads the response.
 pub async fn probe(
@@ -259,7 +258,7 @@ pub async fn probe(
         client_certificate: offered,
         outcome,
     };
-    let (config, asked) = client_config_with_identity(identity);
+    let (config, recorded) = client_config_with_identity(identity);
     let connector = tokio_rustls::TlsConnector::from(config);
     let addr = std::net::SocketAddr::new(endpoint.address, endpoint.port);
     let stream = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
@@ -273,7 +272,7 @@ pub async fn probe(
     let mut tls = match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
         Err(_) => return fact(SipOutcome::NoConnection { reason: "TLS handshake timed out".into() }),
         Ok(Err(e)) => {
-            let asked_for_certificate = *asked.lock().expect("not poisoned");
+            let asked_for_certificate = recorded.lock().expect("not poisoned").client_certificate_requested();
             return fact(match certificate_alert(&e) {
                 Some(alert) if asked_for_certificate && !offered => SipOutcome::ClientCertificateRequired { alert },
                 _ => SipOutcome::NoConnection { reason: e.to_string() },

@@ -135,9 +135,15 @@ pub fn provider() -> Arc<CryptoProvider> {
 /// What the handshake showed before any verdict: recorded by the verifier
 /// and the client-certificate resolver.
 #[derive(Debug, Default)]
-struct Recorded {
+pub struct Recorded {
     chain: Vec<Vec<u8>>,
     client_auth: Option<Vec<String>>,
+}
+
+impl Recorded {
+    pub fn client_certificate_requested(&self) -> bool {
+        self.client_auth.is_some()
+    }
 }
 
 /// Records the chain and accepts it, so the handshake (and the facts that
@@ -186,54 +192,15 @@ impl ServerCertVerifier for RecordingVerifier {
     }
 }
 
-/// Notes a client-certificate request and the CA names in it; presents no
-/// certificate (unless the user gave one, which the SIP probe handles).
+/// Notes a client-certificate request and the CA names in it; presents the
+/// user's certificate (--client-cert, given to the SIP probe only) or none.
 #[derive(Debug)]
-struct RecordingClientAuth {
+struct ClientAuth {
+    identity: Option<Arc<rustls::sign::CertifiedKey>>,
     recorded: Arc<Mutex<Recorded>>,
 }
 
-/// Presents the user's certificate (--client-cert) when the server asks,
-/// noting that it asked.
-#[derive(Debug)]
-struct OfferingClientAuth {
-    identity: Option<Arc<rustls::sign::CertifiedKey>>,
-    asked: Arc<Mutex<bool>>,
-}
-
-impl ResolvesClientCert for OfferingClientAuth {
-    fn resolve(&self, _hints: &[&[u8]], _schemes: &[SignatureScheme]) -> Option<Arc<rustls::sign::CertifiedKey>> {
-        *self.asked.lock().expect("not poisoned") = true;
-        self.identity.clone()
-    }
-
-    fn has_certs(&self) -> bool {
-        true
-    }
-}
-
-/// A client configuration for the SIP probe: the chain is judged by the TLS
-/// rules, so it is accepted here; the user's client certificate is offered
-/// when the server asks. The flag says whether it asked.
-pub fn client_config_with_identity(
-    identity: Option<Arc<rustls::sign::CertifiedKey>>,
-) -> (Arc<rustls::ClientConfig>, Arc<Mutex<bool>>) {
-    let provider = provider();
-    let algorithms = provider.signature_verification_algorithms;
-    let asked = Arc::new(Mutex::new(false));
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .expect("ring supports TLS 1.2 and 1.3")
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(RecordingVerifier {
-            algorithms,
-            recorded: Arc::new(Mutex::new(Recorded::default())),
-        }))
-        .with_client_cert_resolver(Arc::new(OfferingClientAuth { identity, asked: Arc::clone(&asked) }));
-    (Arc::new(config), asked)
-}
-
-impl ResolvesClientCert for RecordingClientAuth {
+impl ResolvesClientCert for ClientAuth {
     fn resolve(
         &self,
         root_hint_subjects: &[&[u8]],
@@ -252,7 +219,7 @@ impl ResolvesClientCert for RecordingClientAuth {
             })
             .collect();
         self.recorded.lock().expect("not poisoned").client_auth = Some(names);
-        None
+        self.identity.clone()
     }
 
     fn has_certs(&self) -> bool {
@@ -260,9 +227,13 @@ impl ResolvesClientCert for RecordingClientAuth {
     }
 }
 
+/// A client configuration that records the chain and accepts it (rules
+/// judge it), and records a client-certificate request, answering it with
+/// `identity`.
 fn client_config(
     recorded: &Arc<Mutex<Recorded>>,
     versions: &[&'static rustls::SupportedProtocolVersion],
+    identity: Option<Arc<rustls::sign::CertifiedKey>>,
 ) -> Arc<rustls::ClientConfig> {
     let provider = provider();
     let algorithms = provider.signature_verification_algorithms;
@@ -271,8 +242,18 @@ fn client_config(
         .expect("ring supports TLS 1.2 and 1.3")
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(RecordingVerifier { algorithms, recorded: Arc::clone(recorded) }))
-        .with_client_cert_resolver(Arc::new(RecordingClientAuth { recorded: Arc::clone(recorded) }));
+        .with_client_cert_resolver(Arc::new(ClientAuth { identity, recorded: Arc::clone(recorded) }));
     Arc::new(config)
+}
+
+/// The client configuration of the SIP probe (TLS 1.3 and 1.2, offering
+/// `identity`), and what its handshake records.
+pub fn client_config_with_identity(
+    identity: Option<Arc<rustls::sign::CertifiedKey>>,
+) -> (Arc<rustls::ClientConfig>, Arc<Mutex<Recorded>>) {
+    let recorded = Arc::new(Mutex::new(Recorded::default()));
+    let config = client_config(&recorded, &[&rustls::version::TLS13, &rustls::version::TLS12], identity);
+    (config, recorded)
 }
 
 async fn connect(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream, TlsOutcome> {
@@ -301,7 +282,7 @@ async fn handshake(
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> (TlsOutcome, Recorded) {
     let recorded = Arc::new(Mutex::new(Recorded::default()));
-    let connector = tokio_rustls::TlsConnector::from(client_config(&recorded, versions));
+    let connector = tokio_rustls::TlsConnector::from(client_config(&recorded, versions, None));
     let outcome = match connect(endpoint, timeout).await {
         Err(outcome) => outcome,
         Ok(stream) => {
@@ -350,31 +331,31 @@ pub async fn probe(endpoint: Endpoint, timeout: Duration) -> TlsFact {
     if matches!(fact.outcome, TlsOutcome::Refused | TlsOutcome::Timeout | TlsOutcome::Failed { .. }) {
         return fact;
     }
+    // A TLS 1.3 handshake already done answers for TLS 1.3.
+    let negotiated_tls13 = matches!(&fact.outcome, TlsOutcome::Established { version, .. } if version == "TLS 1.3");
+    let only_tls13 = [&rustls::version::TLS13];
+    let tls13_handshake =
+        async { if negotiated_tls13 { None } else { Some(handshake(&endpoint, timeout, &only_tls13).await.0) } };
     // At once, so that an Edge slow to answer one of them costs one timeout,
     // not four.
-    let only_tls13 = [&rustls::version::TLS13];
-    let (tls10, tls11, tls12, (tls13, _)) = tokio::join!(
+    let (tls10, tls11, tls12, tls13) = tokio::join!(
         legacy::hello(&endpoint, 0x0301, timeout),
         legacy::hello(&endpoint, 0x0302, timeout),
         legacy::hello(&endpoint, 0x0303, timeout),
-        handshake(&endpoint, timeout, &only_tls13),
+        tls13_handshake,
     );
-    let mut legacy_accepts = Vec::new();
     for (name, answer) in [("TLS 1.0", tls10), ("TLS 1.1", tls11), ("TLS 1.2", tls12)] {
         if fact.chain.is_empty() && !answer.chain.is_empty() {
             fact.chain = answer.chain.iter().map(|c| encode_der(c)).collect();
             fact.chain_source = Some(ChainSource::Legacy);
         }
-        legacy_accepts.push((name, answer.accepted));
-    }
-    for (name, accepted) in legacy_accepts {
-        fact.versions.push(VersionSupport { version: name.into(), accepted });
+        fact.versions.push(VersionSupport { version: name.into(), accepted: answer.accepted });
     }
     let tls13 = match tls13 {
-        TlsOutcome::Established { .. } => Some(true),
-        TlsOutcome::ClientCertificateRequired { .. } => Some(true),
-        TlsOutcome::Rejected { .. } => Some(false),
-        _ => None,
+        None => Some(true),
+        Some(TlsOutcome::Established { .. } | TlsOutcome::ClientCertificateRequired { .. }) => Some(true),
+        Some(TlsOutcome::Rejected { .. }) => Some(false),
+        Some(_) => None,
     };
     fact.versions.push(VersionSupport { version: "TLS 1.3".into(), accepted: tls13 });
     fact
