@@ -199,8 +199,8 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
                     .map(|p| normalize_name(p).map_err(|e| usage_error(format!("--partner: {e}"))))
                     .collect::<Result<_, _>>()?;
             }
+            let timeout = std::time::Duration::from_secs_f64(args.timeout);
             if live && needs >= Needs::Dns {
-                let timeout = std::time::Duration::from_secs_f64(args.timeout);
                 let settings = |servers: Vec<std::net::SocketAddr>| ResolverSettings {
                     servers,
                     timeout,
@@ -218,7 +218,6 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             }
             facts.targets = targets;
             if live && needs >= Needs::Tls {
-                let timeout = std::time::Duration::from_secs_f64(args.timeout);
                 let endpoints = engine::federation_endpoints(&facts);
                 let sender = facts.targets.domains.first().cloned();
                 let (tls, sip) = runtime.block_on(engine::gather_tls(

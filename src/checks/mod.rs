@@ -121,13 +121,6 @@ impl Outcome {
         self.severity = severity;
         self
     }
-    /// Sets the evidence unless some is already there.
-    pub fn evidence_if_null(mut self, evidence: Value) -> Self {
-        if self.evidence.is_null() {
-            self.evidence = evidence;
-        }
-        self
-    }
     pub fn target_to(mut self, target: impl Into<String>) -> Self {
         self.target = target.into();
         self

@@ -70,7 +70,7 @@ impl Check for PartnerPath {
                 }
                 // Every member of the partner's pool takes traffic, so the
                 // first one that fails is the finding.
-                let mut paths = Vec::new();
+                let mut first = None;
                 for tls in &handshakes {
                     if !matches!(
                         tls.outcome,
@@ -88,7 +88,7 @@ impl Check for PartnerPath {
                     let path = format!("{} → {} → TLS {}", show_srv(srv), tls.endpoint.address, tls.outcome.describe());
                     let exchange = ctx.facts.sip.iter().find(|s| s.endpoint == tls.endpoint);
                     let Some(fact) = exchange else {
-                        paths.push((format!("{path}; OPTIONS not sent"), json!({ "path": path })));
+                        first.get_or_insert_with(|| (format!("{path}; OPTIONS not sent"), json!({ "path": path })));
                         continue;
                     };
                     let (message, mut evidence) = describe(fact);
@@ -100,12 +100,11 @@ impl Check for PartnerPath {
                     if !answered {
                         return step(Status::Fail, format!("{path}; SIP: {message}")).evidence(evidence);
                     }
-                    paths.push((format!("{path}; SIP: {message}"), evidence));
+                    first.get_or_insert((format!("{path}; SIP: {message}"), evidence));
                 }
-                let count = paths.len();
-                let (mut message, evidence) = paths.swap_remove(0);
-                if count > 1 {
-                    message.push_str(&format!(" (and the {} other endpoints alike)", count - 1));
+                let (mut message, evidence) = first.expect("at least one handshake, every one passed");
+                if handshakes.len() > 1 {
+                    message.push_str(&format!(" (and the {} other endpoints alike)", handshakes.len() - 1));
                 }
                 step(Status::Pass, message).evidence(evidence)
             })

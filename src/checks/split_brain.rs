@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{answer, evidence, per_domain_internal, srv_name};
+use super::dns::{answer, evidence, or_outcome, per_domain_internal, srv_name};
 use super::{Check, EvalContext, Needs, Outcome};
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
 
@@ -50,14 +50,8 @@ impl Check for SplitBrain {
     fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
         per_domain_internal(ctx, |domain| {
             let name = srv_name(&self.service, domain);
-            let external = match answer(ctx, domain, DnsView::External, &name, RecordKind::Srv) {
-                Ok(fact) => fact,
-                Err(outcome) => return vec![outcome],
-            };
-            let internal = match answer(ctx, domain, DnsView::Internal, &name, RecordKind::Srv) {
-                Ok(fact) => fact,
-                Err(outcome) => return vec![outcome],
-            };
+            let external = or_outcome!(answer(ctx, domain, DnsView::External, &name, RecordKind::Srv));
+            let internal = or_outcome!(answer(ctx, domain, DnsView::Internal, &name, RecordKind::Srv));
             let evidence = json!({ "external": evidence(external), "internal": evidence(internal) });
             let outcome = match (endpoints(external), endpoints(internal)) {
                 (_, None) => Outcome::pass(

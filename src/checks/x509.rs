@@ -12,7 +12,7 @@ use x509_parser::prelude::*;
 
 use super::{EvalContext, Outcome};
 use crate::facts::certs::{MOZILLA, TrustStore};
-use crate::facts::tls::TlsFact;
+use crate::facts::tls::{TlsFact, decode_der};
 
 /// What the rules read of a certificate.
 #[derive(Debug, Clone)]
@@ -242,12 +242,7 @@ pub fn validate(chain: &[Vec<u8>], stores: &[TrustStore], now: OffsetDateTime) -
     }
     let mut first_error = None;
     for store in stores {
-        let owned: Vec<CertificateDer> = store
-            .anchors
-            .iter()
-            .filter_map(|a| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, a).ok())
-            .map(CertificateDer::from)
-            .collect();
+        let owned: Vec<CertificateDer> = decode_der(&store.anchors).into_iter().map(CertificateDer::from).collect();
         let file_anchors: Vec<rustls_pki_types::TrustAnchor> =
             owned.iter().filter_map(|c| webpki::anchor_from_trusted_cert(c).ok()).collect();
         let anchors: &[rustls_pki_types::TrustAnchor] =
@@ -305,10 +300,7 @@ pub fn validate(chain: &[Vec<u8>], stores: &[TrustStore], now: OffsetDateTime) -
 /// Whether a certificate of the chain, or an anchor of the stores, has an RSA
 /// key shorter than 2048 bits.
 fn has_short_rsa_key(chain: &[Vec<u8>], stores: &[TrustStore]) -> bool {
-    let anchors = stores
-        .iter()
-        .flat_map(|s| &s.anchors)
-        .filter_map(|a| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, a).ok());
+    let anchors = decode_der(stores.iter().flat_map(|s| &s.anchors));
     chain
         .iter()
         .cloned()
@@ -386,11 +378,7 @@ fn judged<'a>(ctx: &EvalContext<'a>) -> Certificates<'a> {
         }
     }
     for file in &ctx.facts.cert_files {
-        let chain: Vec<Vec<u8>> = file
-            .chain
-            .iter()
-            .filter_map(|c| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, c).ok())
-            .collect();
+        let chain = decode_der(&file.chain);
         let target = format!("file {}", file.path);
         match chain.first().map(|c| cert_info(c)) {
             Some(Ok(leaf)) => out.push(Judged { target, chain, leaf, endpoints: Vec::new(), host: None }),

@@ -119,12 +119,19 @@ pub struct TlsFact {
 
 impl TlsFact {
     pub fn chain_der(&self) -> Vec<Vec<u8>> {
-        self.chain.iter().filter_map(|c| base64::engine::general_purpose::STANDARD.decode(c).ok()).collect()
+        decode_der(&self.chain)
     }
 }
 
+/// A certificate as the facts file holds it: DER in base64.
 pub fn encode_der(der: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(der)
+}
+
+/// The DER of certificates held as [`encode_der`] writes them; what does not
+/// decode is left out.
+pub fn decode_der<'s>(encoded: impl IntoIterator<Item = &'s String>) -> Vec<Vec<u8>> {
+    encoded.into_iter().filter_map(|c| base64::engine::general_purpose::STANDARD.decode(c).ok()).collect()
 }
 
 /// The crypto provider, chosen in one place.

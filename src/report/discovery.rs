@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use crate::checks::x509::cert_info;
 use crate::facts::Facts;
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
+use crate::facts::tls::decode_der;
 use crate::srv_order::{Srv, display_order};
 
 /// The services shown for each domain; for a partner, only the first.
@@ -106,11 +107,7 @@ pub fn certificate_files(facts: &Facts, now: OffsetDateTime) -> Vec<CertificateF
         .cert_files
         .iter()
         .map(|file| {
-            let leaf = file
-                .chain
-                .first()
-                .and_then(|c| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, c).ok())
-                .unwrap_or_default();
+            let leaf = decode_der(file.chain.first()).pop().unwrap_or_default();
             CertificateFile { path: file.path.clone(), certificate: certificate_line(&leaf, now) }
         })
         .collect()
