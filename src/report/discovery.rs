@@ -2,14 +2,17 @@
 //! service record → target → addresses. Reading, not judging: the rules say
 //! what is wrong, this shows the way there.
 
-use serde::Serialize;
+use std::collections::HashMap;
 
+use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::checks::dns::{DnsIndex, srv_name};
 use crate::checks::x509::cert_info;
 use crate::facts::Facts;
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
-use crate::facts::tls::decode_der;
+use crate::facts::sip::SipFact;
+use crate::facts::tls::{Endpoint, TlsFact, decode_der};
 use crate::srv_order::{Srv, display_order};
 
 /// The services shown for each domain; for a partner, only the first.
@@ -87,21 +90,6 @@ pub fn certificate_line(der: &[u8], now: OffsetDateTime) -> String {
     }
 }
 
-fn handshakes(facts: &Facts, host: &str, port: u16, now: OffsetDateTime) -> Vec<Handshake> {
-    facts
-        .tls
-        .iter()
-        .filter(|t| t.endpoint.host == host && t.endpoint.port == port)
-        .map(|t| Handshake {
-            address: t.endpoint.address.to_string(),
-            outcome: t.outcome.describe(),
-            certificate: t.chain_der().first().map(|der| certificate_line(der, now)),
-            client_certificate_requested_from: t.client_auth.as_ref().map(|c| c.ca_names.clone()),
-            sip: facts.sip.iter().find(|s| s.endpoint == t.endpoint).map(|s| crate::checks::sip_options::describe(s).0),
-        })
-        .collect()
-}
-
 pub fn certificate_files(facts: &Facts, now: OffsetDateTime) -> Vec<CertificateFile> {
     facts
         .cert_files
@@ -132,39 +120,100 @@ pub struct DomainDiscovery {
     pub hosts: Vec<Host>,
 }
 
-fn find<'a>(facts: &'a Facts, name: &str, kind: RecordKind) -> Option<&'a DnsFact> {
-    facts.dns.iter().find(|f| f.view == DnsView::External && f.name == name && f.rtype == kind)
+/// The facts a path is read from, indexed once: a report of thousands of
+/// domains would otherwise search every fact for each name it shows.
+struct Paths<'a> {
+    dns: DnsIndex<'a>,
+    tls: HashMap<(&'a str, u16), Vec<&'a TlsFact>>,
+    sip: HashMap<&'a Endpoint, &'a SipFact>,
+    now: OffsetDateTime,
 }
 
-fn host(facts: &Facts, name: &str) -> Host {
-    let mut out = Host { name: name.to_string(), aliases: Vec::new(), addresses: Vec::new(), outcome: None };
-    let mut outcomes = Vec::new();
-    for kind in [RecordKind::A, RecordKind::Aaaa] {
-        let Some(fact) = find(facts, name, kind) else { continue };
-        match &fact.outcome {
-            DnsOutcome::Answer { records } => {
-                for record in records {
-                    match &record.data {
-                        RecordData::A { address } => out.addresses.push(address.to_string()),
-                        RecordData::Aaaa { address } => out.addresses.push(address.to_string()),
-                        RecordData::Cname { target } if !out.aliases.contains(target) => {
-                            out.aliases.push(target.clone())
+impl<'a> Paths<'a> {
+    fn new(facts: &'a Facts, now: OffsetDateTime) -> Self {
+        let mut tls: HashMap<(&str, u16), Vec<&TlsFact>> = HashMap::new();
+        for fact in &facts.tls {
+            tls.entry((&fact.endpoint.host, fact.endpoint.port)).or_default().push(fact);
+        }
+        // The first exchange with an endpoint, as the facts list them.
+        let sip = facts.sip.iter().rev().map(|s| (&s.endpoint, s)).collect();
+        Paths { dns: DnsIndex::new(&facts.dns), tls, sip, now }
+    }
+
+    fn find(&self, name: &str, kind: RecordKind) -> Option<&'a DnsFact> {
+        self.dns.get(DnsView::External, name, kind)
+    }
+
+    fn handshakes(&self, host: &str, port: u16) -> Vec<Handshake> {
+        let Some(facts) = self.tls.get(&(host, port)) else { return Vec::new() };
+        facts
+            .iter()
+            .map(|t| Handshake {
+                address: t.endpoint.address.to_string(),
+                outcome: t.outcome.describe(),
+                certificate: t.chain_der().first().map(|der| certificate_line(der, self.now)),
+                client_certificate_requested_from: t.client_auth.as_ref().map(|c| c.ca_names.clone()),
+                sip: self.sip.get(&t.endpoint).map(|s| crate::checks::sip_options::describe(s).0),
+            })
+            .collect()
+    }
+
+    fn host(&self, name: &str) -> Host {
+        let mut out = Host { name: name.to_string(), aliases: Vec::new(), addresses: Vec::new(), outcome: None };
+        let mut outcomes = Vec::new();
+        for kind in [RecordKind::A, RecordKind::Aaaa] {
+            let Some(fact) = self.find(name, kind) else { continue };
+            match &fact.outcome {
+                DnsOutcome::Answer { records } => {
+                    for record in records {
+                        match &record.data {
+                            RecordData::A { address } => out.addresses.push(address.to_string()),
+                            RecordData::Aaaa { address } => out.addresses.push(address.to_string()),
+                            RecordData::Cname { target } if !out.aliases.contains(target) => {
+                                out.aliases.push(target.clone())
+                            }
+                            _ => {}
                         }
-                        _ => {}
                     }
                 }
+                other => outcomes.push(other.describe()),
             }
-            other => outcomes.push(other.describe()),
         }
+        if out.addresses.is_empty() {
+            outcomes.dedup();
+            out.outcome = Some(if outcomes.is_empty() { "not asked".into() } else { outcomes.join(" / ") });
+        }
+        out
     }
-    if out.addresses.is_empty() {
-        outcomes.dedup();
-        out.outcome = Some(if outcomes.is_empty() { "not asked".into() } else { outcomes.join(" / ") });
+
+    /// One service record of a domain and where its targets lead; `None`
+    /// when it was not asked.
+    fn service(&self, service: &str, domain: &str) -> Option<Service> {
+        let name = srv_name(service, domain);
+        let fact = self.find(&name, RecordKind::Srv)?;
+        let DnsOutcome::Answer { records } = &fact.outcome else {
+            return Some(Service { name, outcome: Some(fact.outcome.describe()), records: Vec::new() });
+        };
+        let ttl =
+            |srv: &Srv| records.iter().find(|r| Srv::from_data(&r.data).as_ref() == Some(srv)).map_or(0, |r| r.ttl);
+        let srvs: Vec<Srv> = records.iter().filter_map(|r| Srv::from_data(&r.data)).collect();
+        let records = display_order(&srvs)
+            .into_iter()
+            .map(|srv| SrvTarget {
+                priority: srv.priority,
+                weight: srv.weight,
+                port: srv.port,
+                ttl: ttl(&srv),
+                tls: self.handshakes(&srv.target, srv.port),
+                target: self.host(&srv.target),
+            })
+            .collect();
+        Some(Service { name, outcome: None, records })
     }
-    out
 }
 
 pub fn discovery(facts: &Facts, now: OffsetDateTime) -> Vec<DomainDiscovery> {
+    let paths = Paths::new(facts, now);
     let own = facts.targets.domains.iter().map(|d| (d, false));
     let partners = facts.targets.partners.iter().filter(|p| !facts.targets.domains.contains(p)).map(|p| (p, true));
     own.chain(partners)
@@ -172,41 +221,10 @@ pub fn discovery(facts: &Facts, now: OffsetDateTime) -> Vec<DomainDiscovery> {
             let services = SERVICES
                 .iter()
                 .take(if partner { 1 } else { SERVICES.len() })
-                .filter_map(|service| {
-                    let name = format!("{service}.{domain}");
-                    let fact = find(facts, &name, RecordKind::Srv)?;
-                    let (records, outcome) = match &fact.outcome {
-                        DnsOutcome::Answer { records } => {
-                            let ttl = |srv: &Srv| {
-                                records
-                                    .iter()
-                                    .find(|r| Srv::from_data(&r.data).as_ref() == Some(srv))
-                                    .map_or(0, |r| r.ttl)
-                            };
-                            let srvs: Vec<Srv> = records.iter().filter_map(|r| Srv::from_data(&r.data)).collect();
-                            let shown = display_order(&srvs)
-                                .into_iter()
-                                .map(|srv| SrvTarget {
-                                    priority: srv.priority,
-                                    weight: srv.weight,
-                                    port: srv.port,
-                                    ttl: ttl(&srv),
-                                    tls: handshakes(facts, &srv.target, srv.port, now),
-                                    target: host(facts, &srv.target),
-                                })
-                                .collect();
-                            (shown, None)
-                        }
-                        other => (Vec::new(), Some(other.describe())),
-                    };
-                    Some(Service { name, outcome, records })
-                })
+                .filter_map(|service| paths.service(service, domain))
                 .collect();
-            let hosts = if partner {
-                Vec::new()
-            } else {
-                HOSTS.iter().map(|h| host(facts, &format!("{h}.{domain}"))).collect()
-            };
+            let hosts =
+                if partner { Vec::new() } else { HOSTS.iter().map(|h| paths.host(&format!("{h}.{domain}"))).collect() };
             DomainDiscovery { domain: domain.clone(), partner, services, hosts }
         })
         .collect()

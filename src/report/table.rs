@@ -1,6 +1,9 @@
-//! The terminal report: one table per target, in the order the JSON lists
-//! them, then the input problems and a summary line. Every string that came
-//! from an input is escaped for the terminal.
+//! The terminal report: each scanned domain's federation path with its
+//! findings in path order, then one table per other target, the rules not
+//! checked (once per reason), the input problems and a summary line. Every
+//! string that came from an input is escaped for the terminal.
+
+use std::collections::{HashMap, HashSet};
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
@@ -97,10 +100,28 @@ fn render_discovery(domain: &DomainDiscovery) -> String {
     out
 }
 
-/// Whether a finding's target is part of a domain's path: the domain itself,
-/// or an endpoint (`host:port ...`) of one of its SRV targets.
-fn belongs_to(target: &str, domain: &str, hosts: &[&str]) -> bool {
-    target == domain || hosts.iter().any(|h| target.strip_prefix(h).is_some_and(|rest| rest.starts_with(':')))
+/// Which path block each finding belongs to (`None`: the tables after them):
+/// the first domain it names, or the first whose SRV targets include the
+/// host of the endpoint (`host:port ...`) it is about.
+fn path_blocks(discovery: &[DomainDiscovery], findings: &[&Finding]) -> Vec<Option<usize>> {
+    let mut domains: HashMap<&str, usize> = HashMap::new();
+    let mut hosts: HashMap<&str, usize> = HashMap::new();
+    for (i, domain) in discovery.iter().enumerate() {
+        domains.entry(&domain.domain).or_insert(i);
+        for record in domain.services.iter().flat_map(|s| &s.records) {
+            hosts.entry(&record.target.name).or_insert(i);
+        }
+    }
+    findings
+        .iter()
+        .map(|f| {
+            let target = f.target.as_deref()?;
+            match target.split_once(':') {
+                Some((host, _)) => hosts.get(host).copied(),
+                None => domains.get(target).copied(),
+            }
+        })
+        .collect()
 }
 
 /// The step of the path a rule judges, for ordering a domain's findings.
@@ -148,13 +169,18 @@ fn findings_table(rows: &[&Finding], style: &Style, within: Option<&str>) -> Str
 
 /// "Not checked:" then each reason once, with the rules it kept from running.
 fn skipped_by_reason(skipped: &[&Finding]) -> String {
+    // In the order reasons first appear; each rule once per reason.
     let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut listed: HashSet<(&str, &str)> = HashSet::new();
     for finding in skipped {
-        let rule = finding.rule.as_str();
-        match reasons.iter_mut().find(|(reason, _)| *reason == finding.message) {
-            Some((_, rules)) if !rules.contains(&rule) => rules.push(rule),
-            Some(_) => {}
-            None => reasons.push((&finding.message, vec![rule])),
+        let (reason, rule) = (finding.message.as_str(), finding.rule.as_str());
+        let i = *index.entry(reason).or_insert_with(|| {
+            reasons.push((reason, Vec::new()));
+            reasons.len() - 1
+        });
+        if listed.insert((reason, rule)) {
+            reasons[i].1.push(rule);
         }
     }
     if reasons.is_empty() {
@@ -189,25 +215,20 @@ pub fn render(report: &Report, style: &Style) -> String {
     // say the same thing.
     let (skipped, shown): (Vec<&Finding>, Vec<&Finding>) =
         report.findings.iter().filter(|f| !is_not_run(f)).partition(|f| f.status == Status::Skip);
-    let mut told = vec![false; shown.len()];
+    let mut blocks: Vec<Vec<&Finding>> = vec![Vec::new(); report.discovery.len()];
+    let mut rest: Vec<&Finding> = Vec::new();
+    for (finding, block) in shown.iter().zip(path_blocks(&report.discovery, &shown)) {
+        match block {
+            Some(i) => blocks[i].push(finding),
+            None => rest.push(finding),
+        }
+    }
     // Each scanned domain's story first: its path, then its findings in the
     // order of the path (DNS, TLS, certificate, SIP), its Edges' included.
-    for domain in &report.discovery {
+    for (domain, mut rows) in report.discovery.iter().zip(blocks) {
         out.push('\n');
         out.push_str(&render_discovery(domain));
-        let hosts: Vec<&str> =
-            domain.services.iter().flat_map(|s| s.records.iter().map(|r| r.target.name.as_str())).collect();
-        let mut block: Vec<(usize, &Finding)> = shown
-            .iter()
-            .enumerate()
-            .filter(|(i, f)| !told[*i] && f.target.as_deref().is_some_and(|t| belongs_to(t, &domain.domain, &hosts)))
-            .map(|(i, f)| (i, *f))
-            .collect();
-        block.sort_by_key(|(_, f)| (path_step(&f.rule), f.rule.clone(), f.target.clone()));
-        for (i, _) in &block {
-            told[*i] = true;
-        }
-        let rows: Vec<&Finding> = block.iter().map(|(_, f)| *f).collect();
+        rows.sort_by(|a, b| (path_step(&a.rule), &a.rule, &a.target).cmp(&(path_step(&b.rule), &b.rule, &b.target)));
         if !rows.is_empty() {
             out.push_str(&findings_table(&rows, style, Some(&domain.domain)));
         }
@@ -221,7 +242,6 @@ pub fn render(report: &Report, style: &Style) -> String {
         ));
     }
 
-    let rest: Vec<&Finding> = shown.iter().enumerate().filter(|(i, _)| !told[*i]).map(|(_, f)| *f).collect();
     let mut start = 0;
     while start < rest.len() {
         let target = rest[start].target.clone();
