@@ -18,7 +18,7 @@ mod peers;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use peers::dns::{DnsServer, zone};
+use peers::dns::{DnsServer, federation_zone};
 use peers::sip::{Behaviour, SipServer};
 use peers::tls::{LeafSpec, Pki};
 
@@ -31,21 +31,14 @@ fn main() {
     let edge = SipServer::start(&pki.leaf(&LeafSpec::default()), Behaviour::Answer(answer));
     let port = edge.addr.port();
     let names: Vec<String> = (0..domains).map(|i| format!("d{i}.test")).collect();
-    let zones: Vec<(String, String)> = names
-        .iter()
-        .map(|d| {
-            let body = format!("_sipfederationtls._tcp 300 IN SRV 0 0 {port} sip.{d}.\nsip 300 IN A 127.0.0.1");
-            (d.clone(), zone(d, &body))
-        })
-        .collect();
+    let zones: Vec<(String, String)> = names.iter().map(|d| (d.clone(), federation_zone(d, port))).collect();
     let zone_refs: Vec<(&str, &str)> = zones.iter().map(|(d, z)| (d.as_str(), z.as_str())).collect();
     let dns = DnsServer::start(&zone_refs);
 
     let dir = tempfile::tempdir().unwrap();
     let list = dir.path().join("domains.txt");
     std::fs::write(&list, names.join("\n")).unwrap();
-    let root = dir.path().join("root.pem");
-    std::fs::write(&root, pki.root_pem()).unwrap();
+    let root = pki.write_root(dir.path());
     // FEDSCAN_BENCH_FACTS=PATH keeps the facts, e.g. to profile a replay.
     let facts = std::env::var_os("FEDSCAN_BENCH_FACTS").map_or_else(|| dir.path().join("facts.json"), Into::into);
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fedscan, json_of, root, write};
+use common::{fedscan, json_of, read_json, root, write};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -329,7 +329,7 @@ fn output_file_and_profiles() {
         .assert()
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::contains("report written to"));
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let report = read_json(&out);
     assert_eq!(report["profiles"], serde_json::json!(["hybrid"]));
     let hp09 = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "PROV-HP-09").unwrap();
     assert_eq!(hp09["status"], "skip", "the non-hybrid rule gives way to the hybrid one");

@@ -8,7 +8,7 @@ mod peers;
 
 use std::time::{Duration, Instant};
 
-use common::{fedscan, findings, json_of, statuses};
+use common::{fedscan, findings, json_of, read_json, statuses};
 use peers::dns::{Behaviour, DnsServer, Responder, microsoft_zone, zone};
 use peers::knot::Knot;
 use serde_json::Value;
@@ -97,7 +97,7 @@ fn a_correct_deployment_passes_every_dns_rule() {
         .arg(facts_file.path())
         .assert()
         .code(0);
-    let facts: Value = serde_json::from_str(&std::fs::read_to_string(facts_file.path()).unwrap()).unwrap();
+    let facts = read_json(facts_file.path());
     let questions: Vec<(String, String)> = facts["dns"]
         .as_array()
         .unwrap()
@@ -331,7 +331,7 @@ fn an_srv_set_of_500_records_is_bounded() {
     let present = &findings(&report, "DNS-FED-01")[0];
     assert_eq!(present["status"], "pass");
     assert_eq!(present["evidence"]["answer"]["records"].as_array().unwrap().len(), 500);
-    let facts: Value = serde_json::from_str(&std::fs::read_to_string(facts.path()).unwrap()).unwrap();
+    let facts = read_json(facts.path());
     let followed =
         facts["dns"].as_array().unwrap().iter().filter(|f| f["name"].as_str().unwrap().starts_with('e')).count();
     assert_eq!(followed, 2 * 32, "A and AAAA for the first 32 targets only");

@@ -10,7 +10,7 @@ mod peers;
 use std::collections::BTreeSet;
 use std::net::TcpListener;
 
-use common::{fedscan, json_of, root};
+use common::{fedscan, json_of, read_json, root};
 use peers::dns::{DnsServer, zone};
 use peers::kamailio::Kamailio;
 use peers::tls::{LeafSpec, Pki};
@@ -84,8 +84,7 @@ fn the_whole_federation_path_in_one_scan_then_replayed() {
         ),
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let trust = dir.path().join("root.pem");
-    std::fs::write(&trust, pki.root_pem()).unwrap();
+    let trust = pki.write_root(dir.path());
     let saved = dir.path().join("facts.json");
 
     let live = fedscan()
@@ -104,7 +103,7 @@ fn the_whole_federation_path_in_one_scan_then_replayed() {
     let ports = [(port, "EDGE"), (partner_port, "PARTNER")];
 
     // Every kind of fact was gathered in the one run.
-    let facts: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let facts = read_json(&saved);
     for kind in ["dns", "tls", "sip"] {
         assert!(facts[kind].as_array().is_some_and(|a| !a.is_empty()), "no {kind} facts: {facts}");
     }

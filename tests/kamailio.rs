@@ -5,9 +5,9 @@
 mod common;
 mod peers;
 
-use common::{fedscan, findings, json_of};
+use common::{fedscan, findings, json_of, read_json};
 use peers::dns::{DnsServer, federation_zone};
-use peers::kamailio::{Kamailio, pem};
+use peers::kamailio::Kamailio;
 use peers::tls::{LeafSpec, Pki};
 use serde_json::Value;
 
@@ -30,7 +30,7 @@ fn deploy_with_method(pki: &Pki, client_ca: Option<&Pki>, method: &str) -> Optio
     let port = kamailio.addr.port();
     let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", port))]);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("root.pem"), pki.root_pem()).unwrap();
+    pki.write_root(dir.path());
     Some(Deployment { kamailio, dns, dir })
 }
 
@@ -45,7 +45,7 @@ fn scan(deployment: &Deployment, extra: &[&str]) -> (Value, Value) {
         .arg(&facts)
         .output()
         .unwrap();
-    let facts: Value = serde_json::from_str(&std::fs::read_to_string(&facts).unwrap()).unwrap();
+    let facts = read_json(&facts);
     (json_of(&output), facts)
 }
 
@@ -95,8 +95,8 @@ fn a_required_client_certificate_is_reported_then_satisfied() {
     });
     let cert = deployment.dir.path().join("client.pem");
     let key = deployment.dir.path().join("client.key");
-    std::fs::write(&cert, client.chain.iter().map(|c| pem("CERTIFICATE", c.as_ref())).collect::<String>()).unwrap();
-    std::fs::write(&key, pem("PRIVATE KEY", client.key.secret_pkcs8_der())).unwrap();
+    std::fs::write(&cert, client.chain_pem()).unwrap();
+    std::fs::write(&key, client.key_pem()).unwrap();
     let (report, facts) =
         scan(&deployment, &["--client-cert", cert.to_str().unwrap(), "--client-key", key.to_str().unwrap()]);
     let finding = sip_finding(&report);

@@ -12,7 +12,7 @@ mod peers;
 
 use std::time::{Duration, Instant};
 
-use common::{fedscan, findings, json_of};
+use common::{fedscan, findings, json_of, read_json};
 use peers::dns::{DnsServer, federation_zone};
 use peers::sip::{Behaviour, FloodEnd, SipServer};
 use peers::tls::{LeafSpec, Pki};
@@ -38,8 +38,7 @@ struct Scan {
 /// store; asserts the bounds every scan must keep.
 fn scan(pki: &Pki, dns: &DnsServer, partners: &[&str]) -> Scan {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root.pem");
-    std::fs::write(&root, pki.root_pem()).unwrap();
+    let root = pki.write_root(dir.path());
     let facts_path = dir.path().join("facts.json");
     let mut command = fedscan();
     command
@@ -62,7 +61,7 @@ fn scan(pki: &Pki, dns: &DnsServer, partners: &[&str]) -> Scan {
         output.status
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
-    let facts = serde_json::from_str(&std::fs::read_to_string(&facts_path).unwrap()).unwrap();
+    let facts = read_json(&facts_path);
     Scan { report: json_of(&output), facts, elapsed }
 }
 
@@ -311,8 +310,7 @@ fn a_partner_is_not_judged_as_ours_when_only_an_edge_is_named() {
         ("fabrikam.com", &federation_zone("fabrikam.com", theirs.addr.port())),
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root.pem");
-    std::fs::write(&root, contoso.root_pem()).unwrap();
+    let root = contoso.write_root(dir.path());
     let started = Instant::now();
     let output = fedscan()
         .args(["scan", "--edge", &format!("sip.contoso.com:{}", ours.addr.port()), "--partner", "fabrikam.com"])
@@ -343,8 +341,7 @@ fn a_hostile_server_header_is_escaped_in_the_table() {
     let server = SipServer::start(&pki.leaf(&LeafSpec::default()), Behaviour::Answer(response.as_bytes().to_vec()));
     let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", server.addr.port()))]);
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root.pem");
-    std::fs::write(&root, pki.root_pem()).unwrap();
+    let root = pki.write_root(dir.path());
     let output = fedscan()
         .args(["scan", "contoso.com", "--resolver", &dns.resolver_arg(), "--color", "never", "--trust"])
         .arg(&root)

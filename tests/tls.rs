@@ -9,7 +9,7 @@ mod peers;
 
 use common::{fedscan, findings, json_of, statuses};
 use peers::dns::{DnsServer, federation_zone};
-use peers::tls::{LeafSpec, Pki, TlsServer};
+use peers::tls::{LeafSpec, Pki, TlsServer, pem};
 use serde_json::Value;
 use time::macros::datetime;
 
@@ -21,8 +21,7 @@ fn scan_edge(pki: &Pki, trusted: &Pki, spec: &LeafSpec, client_ca: Option<&Pki>)
     let port = server.addr.port();
     let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", port))]);
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root.pem");
-    std::fs::write(&root, trusted.root_pem()).unwrap();
+    let root = trusted.write_root(dir.path());
     let output = fedscan()
         .args(["scan", "contoso.com", "--format", "json", "--timeout", "2", "--dns-attempts", "1", "--now", NOW])
         .args(["--resolver", &dns.resolver_arg(), "--edge", &format!("sip.contoso.com:{port}"), "--trust"])
@@ -167,10 +166,7 @@ fn a_server_that_requires_a_client_certificate_is_reported_as_such() {
 
 #[test]
 fn a_closed_port_fails_the_connection_rule_and_nothing_else() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let port = peers::free_port();
     let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", port))]);
     let output = fedscan()
         .args(["scan", "contoso.com", "--format", "json", "--timeout", "2", "--resolver", &dns.resolver_arg()])
@@ -189,14 +185,9 @@ fn a_certificate_file_is_audited_without_connecting() {
     let pki = Pki::new("Contoso");
     let leaf = pki.leaf(&LeafSpec::default());
     let dir = tempfile::tempdir().unwrap();
-    let pem: String = leaf
-        .chain
-        .iter()
-        .map(|c| format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", base64_lines(c.as_ref())))
-        .collect();
     let file = dir.path().join("edge.pem");
-    std::fs::write(&file, pem).unwrap();
-    std::fs::write(dir.path().join("root.pem"), pki.root_pem()).unwrap();
+    std::fs::write(&file, leaf.chain_pem()).unwrap();
+    pki.write_root(dir.path());
     let output = fedscan()
         .args(["scan", "--offline", "--format", "json", "--now", NOW, "--edge", "sip.contoso.com", "--cert-file"])
         .arg(&file)
@@ -214,12 +205,6 @@ fn a_certificate_file_is_audited_without_connecting() {
     fedscan().args(["scan", "--offline", "--cert-file"]).arg(&bad).assert().code(2);
 }
 
-fn base64_lines(der: &[u8]) -> String {
-    use base64::Engine;
-    let text = base64::engine::general_purpose::STANDARD.encode(der);
-    text.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("\n")
-}
-
 #[test]
 fn certificate_facts_are_shown_and_hostile_names_escaped() {
     let pki = Pki::new("Contoso");
@@ -232,12 +217,12 @@ fn certificate_facts_are_shown_and_hostile_names_escaped() {
     let port = server.addr.port();
     let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", port))]);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("root.pem"), pki.root_pem()).unwrap();
+    let root = pki.write_root(dir.path());
     let run = |format: &str| {
         fedscan()
             .args(["scan", "contoso.com", "--timeout", "2", "--now", NOW, "--format", format])
             .args(["--resolver", &dns.resolver_arg(), "--trust"])
-            .arg(dir.path().join("root.pem"))
+            .arg(&root)
             .output()
             .unwrap()
     };
@@ -261,9 +246,7 @@ fn a_certificate_whose_validity_ends_before_it_starts_is_judged_not_fatal() {
     };
     let leaf = pki.leaf(&inverted);
     let dir = tempfile::tempdir().unwrap();
-    let pem =
-        format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", base64_lines(leaf.chain[0].as_ref()));
-    std::fs::write(dir.path().join("inverted.pem"), pem).unwrap();
+    std::fs::write(dir.path().join("inverted.pem"), pem("CERTIFICATE", leaf.chain[0].as_ref())).unwrap();
     let output = fedscan()
         .args(["scan", "--offline", "--format", "json", "--now", NOW, "--edge", "sip.contoso.com", "--cert-file"])
         .arg(dir.path().join("inverted.pem"))

@@ -11,7 +11,7 @@ mod common;
 mod peers;
 
 use common::{fedscan, findings, json_of, root};
-use peers::dns::{DnsServer, zone};
+use peers::dns::{DnsServer, federation_zone};
 use peers::openssl::OpensslServer;
 use serde_json::Value;
 
@@ -58,11 +58,7 @@ fn scan(legacy: &Legacy) -> Option<(Value, Value, Option<i32>, String)> {
     args.extend(legacy.args);
     let server =
         OpensslServer::start(&root("fixtures/certs/legacy/leaf.pem"), &root("fixtures/certs/legacy/leaf.key"), &args)?;
-    let text = zone(
-        "legacy.test",
-        &format!("_sipfederationtls._tcp 300 IN SRV 0 0 {} {HOST}.\nsip 300 IN A 127.0.0.1", server.port()),
-    );
-    let dns = DnsServer::start(&[("legacy.test", &text)]);
+    let dns = DnsServer::start(&[("legacy.test", &federation_zone("legacy.test", server.port()))]);
     let facts_file = tempfile::NamedTempFile::new().unwrap();
     let output = fedscan()
         .args(["scan", "legacy.test", "--format", "json", "--timeout", "2", "--dns-attempts", "1"])

@@ -8,8 +8,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-
 use super::tls::Leaf;
 
 pub struct Kamailio {
@@ -36,17 +34,6 @@ fn modules() -> Option<PathBuf> {
     .find(|p| p.join("tls.so").exists())
 }
 
-pub fn pem(label: &str, der: &[u8]) -> String {
-    let text = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = text.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
-}
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 impl Kamailio {
     /// Serves `leaf` on TLS; with `client_ca` (PEM), requires a client
     /// certificate issued by it. `None` (with a message) when Kamailio or its
@@ -68,9 +55,8 @@ impl Kamailio {
         };
         let dir = tempfile::tempdir().unwrap();
         let path = |name: &str| dir.path().join(name).display().to_string();
-        let chain: String = leaf.chain.iter().map(|c| pem("CERTIFICATE", c.as_ref())).collect();
-        std::fs::write(path("cert.pem"), chain).unwrap();
-        std::fs::write(path("key.pem"), pem("PRIVATE KEY", leaf.key.secret_pkcs8_der())).unwrap();
+        std::fs::write(path("cert.pem"), leaf.chain_pem()).unwrap();
+        std::fs::write(path("key.pem"), leaf.key_pem()).unwrap();
         let verify = match client_ca {
             Some(ca) => {
                 std::fs::write(path("ca.pem"), ca).unwrap();
@@ -87,7 +73,7 @@ impl Kamailio {
             ),
         )
         .unwrap();
-        let port = free_port();
+        let port = super::free_port();
         std::fs::write(
             path("kamailio.cfg"),
             format!(

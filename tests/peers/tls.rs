@@ -3,7 +3,10 @@
 //! asks for. Each server is stopped when its handle is dropped.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use base64::Engine;
 use std::time::Duration;
 
 use rcgen::{
@@ -55,6 +58,24 @@ pub struct Leaf {
     pub key: PrivatePkcs8KeyDer<'static>,
 }
 
+impl Leaf {
+    /// The chain as a server's PEM file holds it, leaf first.
+    pub fn chain_pem(&self) -> String {
+        self.chain.iter().map(|c| pem("CERTIFICATE", c.as_ref())).collect()
+    }
+
+    pub fn key_pem(&self) -> String {
+        pem("PRIVATE KEY", self.key.secret_pkcs8_der())
+    }
+}
+
+/// PEM text of one DER object, in 64-character lines.
+pub fn pem(label: &str, der: &[u8]) -> String {
+    let text = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = text.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+}
+
 fn ca_params(name: &str) -> CertificateParams {
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
     params.distinguished_name.push(DnType::CommonName, name);
@@ -77,6 +98,13 @@ impl Pki {
 
     pub fn root_pem(&self) -> String {
         self.root.pem()
+    }
+
+    /// Writes the root to `dir`/root.pem, for --trust.
+    pub fn write_root(&self, dir: &Path) -> PathBuf {
+        let path = dir.join("root.pem");
+        std::fs::write(&path, self.root_pem()).unwrap();
+        path
     }
 
     pub fn leaf(&self, spec: &LeafSpec) -> Leaf {
