@@ -27,7 +27,7 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Audit a deployment: configuration snapshots now; live DNS, TLS and SIP later.
+    /// Audit a deployment: configuration snapshots, and live DNS, TLS and SIP.
     Scan(ScanArgs),
     /// List, explain and validate rules.
     #[command(subcommand)]

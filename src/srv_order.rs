@@ -74,16 +74,10 @@ pub fn order(records: &[Srv], random: &mut dyn FnMut(u32) -> u32) -> Vec<Srv> {
             // chance, but without one it skews the choice towards whichever
             // record is first (weights 3:1 give 70 %, not the 75 % the RFC's
             // own example intends). Draw 0 only when weight-0 records wait.
-            let pick = if total == 0 {
-                random(pending.len() as u32 - 1) + 1
-            } else if pending[0].weight == 0 {
-                random(total)
-            } else {
-                random(total - 1) + 1
-            };
             let index = if total == 0 {
-                pick as usize - 1
+                random(pending.len() as u32 - 1) as usize
             } else {
+                let pick = if pending[0].weight == 0 { random(total) } else { random(total - 1) + 1 };
                 let mut running = 0u32;
                 pending
                     .iter()
@@ -117,8 +111,8 @@ pub fn display_order(records: &[Srv]) -> Vec<Srv> {
     sorted
 }
 
-/// A small deterministic generator for `order` (xorshift), so tests and
-/// reports need no global randomness.
+/// A small deterministic generator for `order` (xorshift), so that its
+/// tests need no global randomness.
 pub struct XorShift(pub u64);
 
 impl XorShift {

@@ -95,28 +95,26 @@ pub fn exit_code(findings: &[Finding], input_errors: &[InputError], fail_on: Sev
     }
 }
 
-fn counts<T: Copy>(
+fn counts<T: Copy + PartialEq>(
     items: impl Iterator<Item = T>,
     keys: &[T],
     name: impl Fn(T) -> &'static str,
-    eq: impl Fn(T, T) -> bool,
 ) -> Map<String, Value> {
     let items: Vec<T> = items.collect();
-    keys.iter().map(|&k| (name(k).to_string(), Value::from(items.iter().filter(|&&i| eq(i, k)).count()))).collect()
+    keys.iter().map(|&k| (name(k).to_string(), Value::from(items.iter().filter(|&&i| i == k).count()))).collect()
 }
 
 pub fn summarize(findings: &[Finding], input_errors: &[InputError], fail_on: Severity) -> Summary {
     Summary {
         total: findings.len(),
-        by_status: counts(findings.iter().map(|f| f.status), &Status::ALL, Status::name, |a, b| a == b),
-        by_severity: counts(findings.iter().map(|f| f.severity), &Severity::ALL, Severity::name, |a, b| a == b),
+        by_status: counts(findings.iter().map(|f| f.status), &Status::ALL, Status::name),
+        by_severity: counts(findings.iter().map(|f| f.severity), &Severity::ALL, Severity::name),
         failed_by_severity: counts(
             findings.iter().filter(|f| f.status == Status::Fail).map(|f| f.severity),
             &Severity::ALL,
             Severity::name,
-            |a, b| a == b,
         ),
-        not_run: findings.iter().filter(|f| f.not_run.is_some()).count(),
+        not_run: findings.iter().filter(|f| is_not_run(f)).count(),
         exit_code: exit_code(findings, input_errors, fail_on),
     }
 }
