@@ -42,6 +42,15 @@ pub struct CertInfo {
 }
 
 impl CertInfo {
+    /// "RSA 2048", "EC P-256".
+    pub fn key_description(&self) -> String {
+        match (self.key_bits, &self.curve) {
+            (_, Some(curve)) => format!("{} {curve}", self.key_algorithm),
+            (Some(bits), None) => format!("{} {bits}", self.key_algorithm),
+            (None, None) => self.key_algorithm.clone(),
+        }
+    }
+
     /// A short, readable summary for evidence and the table.
     pub fn summary(&self, now: OffsetDateTime) -> Value {
         let days_left = (self.not_after - now).whole_days();
@@ -52,11 +61,7 @@ impl CertInfo {
             "not_before": self.not_before.date().to_string(),
             "not_after": self.not_after.date().to_string(),
             "days_left": days_left,
-            "key": match (self.key_bits, &self.curve) {
-                (_, Some(curve)) => format!("{} {curve}", self.key_algorithm),
-                (Some(bits), None) => format!("{} {bits}", self.key_algorithm),
-                (None, None) => self.key_algorithm.clone(),
-            },
+            "key": self.key_description(),
             "signature": self.signature,
             "sha256": self.sha256,
         })

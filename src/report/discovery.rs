@@ -72,18 +72,14 @@ pub fn certificate_line(der: &[u8], now: OffsetDateTime) -> String {
         Ok(info) => {
             let days = (info.not_after - now).whole_days();
             let left = if days >= 0 { format!("{days} days left") } else { format!("expired {} days ago", -days) };
-            let key = match (info.key_bits, &info.curve) {
-                (_, Some(curve)) => format!("{} {curve}", info.key_algorithm),
-                (Some(bits), None) => format!("{} {bits}", info.key_algorithm),
-                (None, None) => info.key_algorithm.clone(),
-            };
             format!(
-                "{}; SAN {}; issued by {}; valid {} to {} ({left}); {key}; {}",
+                "{}; SAN {}; issued by {}; valid {} to {} ({left}); {}; {}",
                 info.subject,
                 if info.dns_names.is_empty() { "none".to_string() } else { info.dns_names.join(", ") },
                 info.issuer,
                 info.not_before.date(),
                 info.not_after.date(),
+                info.key_description(),
                 info.signature
             )
         }
