@@ -414,3 +414,27 @@ fn skipped_rules_are_listed_once_per_reason_after_the_tables() {
     assert_eq!(report["summary"]["by_status"]["skip"].as_u64(), Some(skips as u64));
     assert!(skips >= 30, "{skips}");
 }
+
+/// The bundled sample's table and JSON report, byte for byte (the report's
+/// start and end times masked): a change to either is deliberate, and shows
+/// in the diff of `fixtures/sample/expected/`.
+#[test]
+fn the_sample_reports_match_their_recorded_text() {
+    let table = fedscan()
+        .args(["scan", "--facts", "fixtures/sample/contoso.facts.json", "--color", "never"])
+        .current_dir(root(""))
+        .output()
+        .unwrap();
+    let expected = std::fs::read_to_string(root("fixtures/sample/expected/contoso.table.txt")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&table.stdout), expected);
+
+    let json = fedscan()
+        .args(["scan", "--facts", "fixtures/sample/contoso.facts.json", "--format", "json"])
+        .current_dir(root(""))
+        .output()
+        .unwrap();
+    let times = regex::Regex::new(r#""(started_at|finished_at)": "[^"]*""#).unwrap();
+    let masked = times.replace_all(std::str::from_utf8(&json.stdout).unwrap(), r#""$1": "-""#);
+    let expected = std::fs::read_to_string(root("fixtures/sample/expected/contoso.report.json")).unwrap();
+    assert_eq!(masked, expected);
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs two fedscan binaries over the same offline inputs and shows where their
+# outputs differ: the check for a change meant to keep behaviour (a refactor).
+#   scripts/same-output.sh OLD_BINARY NEW_BINARY
+# Each case runs offline (replayed facts, snapshots, rule commands), so the
+# outputs are deterministic; the report's start and end times are masked.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+old=$1
+new=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cases=()
+add() { cases+=("$*"); }
+sample=fixtures/sample/contoso.facts.json
+for format in table json; do
+    add scan --facts $sample --format $format --color never
+    add scan --offline --now 2026-06-01T00:00:00Z --config fixtures/sample/contoso-lync2013.txt --partner it.litwareinc.com --format $format --color never
+    for profile in federation skype hybrid online push; do
+        add scan --facts $sample --profile $profile --format $format --color never
+    done
+    for only in 'DNS-*' 'TLS-*' 'SIP-*' 'CFG-*' 'PROV-*' DNS-FED-05 TLS-CON-01 SIP-OPT-03; do
+        add scan --facts $sample --only "$only" --format $format --color never
+    done
+    add scan --facts $sample --skip 'TLS-*' --format $format --color never
+    add scan --facts $sample --now 2031-01-01T00:00:00Z --format $format --color never
+    for snapshot in fixtures/snapshots/*.txt fixtures/snapshots/*.json; do
+        add scan --offline --now 2026-06-01T00:00:00Z --config "$snapshot" --partner fabrikam.com --format $format --color never
+    done
+    add scan --offline --now 2026-06-01T00:00:00Z --config fixtures/snapshots --format $format --color never
+    for cert in fixtures/certs/*.pem; do
+        add scan --offline --now 2026-06-01T00:00:00Z --cert-file "$cert" --edge sip.contoso.com contoso.com --format $format --color never
+    done
+    add rules list --format $format
+done
+add rules validate rules
+for id in $("$old" rules list --format json | grep '"id"' | sed 's/.*"id": "\(.*\)".*/\1/'); do
+    add rules explain "$id"
+done
+
+differ=0
+for index in "${!cases[@]}"; do
+    read -r -a argv <<<"${cases[$index]}"
+    for side in old new; do
+        binary=${!side}
+        set +e
+        "$binary" "${argv[@]}" >"$work/$side.out" 2>"$work/$side.err"
+        echo "exit $?" >>"$work/$side.err"
+        set -e
+        sed -i -E 's/"(started_at|finished_at)": "[^"]*"/"\1": "-"/' "$work/$side.out"
+    done
+    if ! cmp -s "$work/old.out" "$work/new.out" || ! cmp -s "$work/old.err" "$work/new.err"; then
+        differ=$((differ + 1))
+        echo "== differs: fedscan ${cases[$index]}"
+        diff "$work/old.out" "$work/new.out" | head -20 || true
+        diff "$work/old.err" "$work/new.err" | head -10 || true
+    fi
+done
+echo "${#cases[@]} cases, $differ differ"
+[ "$differ" -eq 0 ]
