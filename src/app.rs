@@ -8,14 +8,16 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::checks::Needs;
 use crate::cli::{Cli, ColorChoice, Command, Format, RulesCommand, ScanArgs};
-use crate::engine;
-use crate::facts::certs::{MOZILLA, load_trust, read_cert_file};
-use crate::facts::dns::{ResolverSettings, normalize_name, parse_resolver};
+use crate::engine::evaluate::{evaluate, evaluation_time};
+use crate::engine::plan::Aim;
+use crate::engine::{self, NetworkSettings, ScanRequest};
+use crate::facts::certs::{MOZILLA, load_trust};
+use crate::facts::dns::{ResolverSettings, parse_resolver};
+use crate::facts::names::parse_fqdn;
 use crate::facts::{Facts, Inputs};
 use crate::report::{self, Report, ReportInputs, Tool, exit, table};
-use crate::rules::{Profile, RuleSet, RuleSource, Selection, builtin_sources, load_rules, sources_from_paths};
+use crate::rules::{Profile, RuleSet, RuleSource, Scope, Selection, builtin_sources, load_rules, sources_from_paths};
 
 pub fn run(cli: Cli) -> u8 {
     let result = match cli.command {
@@ -41,8 +43,9 @@ fn load(extra: &[PathBuf]) -> Result<RuleSet, u8> {
 }
 
 fn report_rule_problems(problems: &[crate::rules::Diagnostic]) -> u8 {
+    let styled = std::io::stderr().is_terminal();
     for problem in problems {
-        eprintln!("fedscan: error: {problem}");
+        eprintln!("fedscan: error: {}", problem.render(styled));
     }
     eprintln!("fedscan: {} problem(s) in the rule files; nothing was scanned", problems.len());
     exit::INPUT
@@ -80,7 +83,7 @@ fn parse_edge(text: &str) -> Result<(String, Option<u16>), String> {
         }
         None => (text, None),
     };
-    Ok((normalize_name(name).map_err(|e| format!("--edge: {e}"))?, port))
+    Ok((parse_fqdn(name).map_err(|e| format!("--edge: {e}"))?, port))
 }
 
 /// One domain per line; `#` starts a comment; blank lines are ignored.
@@ -93,7 +96,7 @@ fn read_domains_file(path: &std::path::Path) -> Result<Vec<String>, u8> {
         if line.is_empty() {
             continue;
         }
-        let domain = normalize_name(line).map_err(|e| usage_error(format!("{}:{}: {e}", path.display(), index + 1)))?;
+        let domain = parse_fqdn(line).map_err(|e| usage_error(format!("{}:{}: {e}", path.display(), index + 1)))?;
         domains.push(domain);
     }
     Ok(domains)
@@ -112,8 +115,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     let rules = load(&args.rules)?;
     let selection = Selection::new(&args.only, &args.skip, &rules).map_err(usage_error)?;
     let live = !args.offline && args.facts.is_none();
-    let mut domains =
-        args.domains.iter().map(|d| normalize_name(d).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
+    let mut domains = args.domains.iter().map(|d| parse_fqdn(d).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
     if let Some(path) = &args.domains_file {
         domains.extend(read_domains_file(path)?);
     }
@@ -154,11 +156,16 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             "nothing to audit: name SIP domains (DOMAIN, --domains-file), an Edge (--edge), a snapshot (--config) or saved facts (--facts)"
         }));
     }
+    let partners = args
+        .partner
+        .iter()
+        .map(|p| parse_fqdn(p).map_err(|e| usage_error(format!("--partner: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
     let requested_now = args.now.as_deref().map(parse_time).transpose()?;
     let profiles = if args.profile.is_empty() { Profile::DEFAULT.to_vec() } else { args.profile.clone() };
     let started_at = OffsetDateTime::now_utc();
 
-    let mut facts = match &args.facts {
+    let facts = match &args.facts {
         Some(path) => {
             let mut facts = Facts::load(path).map_err(usage_error)?;
             if !args.partner.is_empty() {
@@ -167,77 +174,42 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             if !args.domains.is_empty() {
                 facts.inputs.domains = args.domains.clone();
             }
+            // A replay keeps the trust stores it recorded unless --trust says otherwise.
+            if !args.trust.is_empty() {
+                facts.trust = trust;
+            }
             facts
         }
         None => {
-            let inputs = Inputs {
-                domains: domains.clone(),
-                partners: args.partner.clone(),
-                config: args.config.iter().map(|p| p.display().to_string()).collect(),
-                edges: args.edge.clone(),
-            };
-            let (files, errors) = engine::expand_config_paths(&args.config);
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| usage_error(format!("cannot start the runtime: {e}")))?;
-            let mut facts =
-                runtime.block_on(engine::gather(inputs, files, errors, requested_now.unwrap_or(started_at)));
-            for path in &args.cert_file {
-                match read_cert_file(path) {
-                    Ok(file) => facts.cert_files.push(file),
-                    Err(error) => facts.input_errors.push(error),
-                }
-            }
-            let mut targets = engine::targets(&facts, &domains, &edges);
-            targets.edge_port = edge_ports.first().copied();
-            let needs = engine::needs(&rules, &selection, &profiles, requested_now.unwrap_or(started_at));
-            if live && needs >= Needs::Sip {
-                targets.partners = args
-                    .partner
-                    .iter()
-                    .map(|p| normalize_name(p).map_err(|e| usage_error(format!("--partner: {e}"))))
-                    .collect::<Result<_, _>>()?;
-            }
             let timeout = std::time::Duration::from_secs_f64(args.timeout);
-            if live && needs >= Needs::Dns {
-                let settings = |servers: Vec<std::net::SocketAddr>| ResolverSettings {
-                    servers,
+            let resolver = |servers: Vec<std::net::SocketAddr>| ResolverSettings {
+                servers,
+                timeout,
+                attempts: args.dns_attempts.max(1),
+            };
+            let request = ScanRequest {
+                inputs: Inputs {
+                    domains: domains.clone(),
+                    partners: args.partner.clone(),
+                    config: args.config.iter().map(|p| p.display().to_string()).collect(),
+                    edges: args.edge.clone(),
+                },
+                aim: Aim { domains, edges, edge_port: edge_ports.first().copied(), partners },
+                config: args.config.clone(),
+                cert_files: args.cert_file.clone(),
+                trust,
+                network: live.then(|| NetworkSettings {
+                    external: resolver(resolvers),
+                    internal: (!internal_resolvers.is_empty()).then(|| resolver(internal_resolvers)),
                     timeout,
-                    attempts: args.dns_attempts.max(1),
-                };
-                let internal = (!internal_resolvers.is_empty()).then(|| settings(internal_resolvers.clone()));
-                facts.dns = runtime
-                    .block_on(engine::gather_dns(
-                        &targets,
-                        &settings(resolvers.clone()),
-                        internal.as_ref(),
-                        args.concurrency,
-                    ))
-                    .map_err(usage_error)?;
-            }
-            facts.targets = targets;
-            if live && needs >= Needs::Tls {
-                let endpoints = engine::federation_endpoints(&facts);
-                let sender = facts.targets.domains.first().cloned();
-                let (tls, sip) = runtime.block_on(engine::gather_tls(
-                    endpoints,
-                    sender,
-                    identity.clone(),
-                    needs >= Needs::Sip,
-                    timeout,
-                    args.concurrency,
-                ));
-                facts.tls = tls;
-                facts.sip = sip;
-            }
-            facts
+                    concurrency: args.concurrency,
+                    identity,
+                }),
+            };
+            let scope = Scope::new(selection.clone(), &profiles, requested_now.unwrap_or(started_at));
+            engine::gather(&rules, &scope, request, requested_now.unwrap_or(started_at)).map_err(usage_error)?
         }
     };
-    // A replay keeps the trust stores it recorded unless --trust says otherwise.
-    if args.facts.is_none() || !args.trust.is_empty() {
-        facts.trust = trust;
-    }
     for error in &facts.input_errors {
         eprintln!("fedscan: error: {error}");
     }
@@ -245,8 +217,9 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         facts.save(path).map_err(|e| usage_error(format!("--save-facts {}: {e}", path.display())))?;
     }
 
-    let evaluated_at = engine::evaluation_time(requested_now, &facts);
-    let findings = engine::evaluate(&rules, &selection, &facts, &profiles, evaluated_at, args.expiry_warn_days);
+    let evaluated_at = evaluation_time(requested_now, &facts);
+    let scope = Scope::new(selection, &profiles, evaluated_at);
+    let findings = evaluate(&rules, &scope, &facts, evaluated_at, args.expiry_warn_days);
     let summary = report::summarize(&findings, &facts.input_errors, args.fail_on);
     let code = summary.exit_code;
     let mut rule_inputs = vec!["built-in".to_string()];

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::rules::{Profile, Severity};
+use crate::findings::Severity;
+use crate::rules::Profile;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -1,9 +1,47 @@
-//! Findings: what the rules concluded, the report's unit.
+//! Findings: what the rules concluded, the report's unit; and the outcome a
+//! check returns, from which the engine makes one.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
 
-use crate::rules::Severity;
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Value, json};
+
+use crate::facts::tls::Endpoint;
+use crate::facts::x509::CertOrigin;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -40,18 +78,244 @@ pub enum NotRun {
     NoLongerEffective,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a finding is about. Shown as one string (the report's `target`), and
+/// given in parts in the JSON report so that no reader parses the string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A SIP domain, or a partner's domain: `contoso.com`.
+    Domain(String),
+    /// One address of a federation host: `sip.contoso.com:5061 (52.1.2.3)`.
+    Endpoint { host: String, port: u16, address: IpAddr },
+    /// A federation host on a port, over all its addresses: `sip.contoso.com:5061`.
+    Service { host: String, port: u16 },
+    /// A certificate file: `file edge.pem`.
+    File(String),
+    /// A configuration object, or a kind of them: `PublicProvider[Skype]`.
+    Config(String),
+    /// The product the snapshot shows: `Lync Server 2013`.
+    Product(String),
+    /// An area of the scan as a whole, when no narrower target applies:
+    /// `DNS`, `TLS`, `SIP`, `partners`.
+    Area(String),
+}
+
+impl Target {
+    pub fn domain(name: impl Into<String>) -> Target {
+        Target::Domain(name.into())
+    }
+
+    pub fn config(label: impl Into<String>) -> Target {
+        Target::Config(label.into())
+    }
+
+    pub fn area(name: impl Into<String>) -> Target {
+        Target::Area(name.into())
+    }
+
+    /// The host of an endpoint or service target.
+    pub fn host(&self) -> Option<&str> {
+        match self {
+            Target::Endpoint { host, .. } | Target::Service { host, .. } => Some(host),
+            _ => None,
+        }
+    }
+
+    /// The parts of the target, for machine readers.
+    pub fn parts(&self) -> Value {
+        match self {
+            Target::Domain(domain) => json!({ "kind": "domain", "domain": domain }),
+            Target::Endpoint { host, port, address } => {
+                json!({ "kind": "endpoint", "host": host, "port": port, "address": address })
+            }
+            Target::Service { host, port } => json!({ "kind": "service", "host": host, "port": port }),
+            Target::File(path) => json!({ "kind": "file", "path": path }),
+            Target::Config(object) => json!({ "kind": "config", "object": object }),
+            Target::Product(name) => json!({ "kind": "product", "product": name }),
+            Target::Area(area) => json!({ "kind": "area", "area": area }),
+        }
+    }
+}
+
+impl From<&Target> for Target {
+    fn from(target: &Target) -> Target {
+        target.clone()
+    }
+}
+
+impl From<&Endpoint> for Target {
+    fn from(endpoint: &Endpoint) -> Target {
+        Target::Endpoint { host: endpoint.host.clone(), port: endpoint.port, address: endpoint.address }
+    }
+}
+
+impl From<&CertOrigin> for Target {
+    fn from(origin: &CertOrigin) -> Target {
+        match origin {
+            CertOrigin::Presented { host, port } => Target::Service { host: host.clone(), port: *port },
+            CertOrigin::File(path) => Target::File(path.clone()),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Domain(text) | Target::Config(text) | Target::Product(text) | Target::Area(text) => {
+                f.write_str(text)
+            }
+            Target::Endpoint { host, port, address } => write!(f, "{host}:{port} ({address})"),
+            Target::Service { host, port } => write!(f, "{host}:{port}"),
+            Target::File(path) => write!(f, "file {path}"),
+        }
+    }
+}
+
+/// The step of a partner's path a check judges: the order in which a
+/// domain's findings are told (its DNS records, then the connection, the
+/// protocol, the certificate and the SIP service), and configuration after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Step {
+    /// The federation SRV record and where it leads.
+    FederationDns,
+    /// The domain's other DNS records.
+    Dns,
+    /// The TCP connection and TLS handshake.
+    Connection,
+    /// Protocol versions and client authentication.
+    Protocol,
+    /// The certificate presented.
+    Certificate,
+    /// The SIP service behind the handshake.
+    Sip,
+    /// Not on the path: the configuration, the product.
+    #[default]
+    Configuration,
+}
+
+/// A value a rule's remediation may name, filled in per finding by the check
+/// that found it: `{identity}` is quoted for PowerShell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Placeholder {
+    /// The identity of a configuration object.
+    Identity,
+    /// A SIP or partner domain.
+    Domain,
+    /// A host name: the Access Edge FQDN, an SRV target.
+    Fqdn,
+}
+
+impl Placeholder {
+    pub const ALL: [Placeholder; 3] = [Placeholder::Identity, Placeholder::Domain, Placeholder::Fqdn];
+
+    /// As written in a remediation: `{identity}`.
+    pub fn token(self) -> &'static str {
+        match self {
+            Placeholder::Identity => "{identity}",
+            Placeholder::Domain => "{domain}",
+            Placeholder::Fqdn => "{fqdn}",
+        }
+    }
+
+    /// What the remediation shows when the check had no value for it.
+    pub fn unknown(self) -> &'static str {
+        match self {
+            Placeholder::Identity => "<identity>",
+            Placeholder::Domain => "<domain>",
+            Placeholder::Fqdn => "<Access Edge FQDN>",
+        }
+    }
+}
+
+/// One conclusion of a check about one target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub status: Status,
+    pub target: Target,
+    pub message: String,
+    pub evidence: Value,
+    /// A severity below the rule's, for outcomes the rule treats as milder.
+    pub severity: Option<Severity>,
+    /// Values for the remediation's placeholders.
+    pub vars: BTreeMap<Placeholder, String>,
+}
+
+impl Outcome {
+    pub fn new(status: Status, target: impl Into<Target>, message: impl Into<String>) -> Self {
+        Outcome {
+            status,
+            target: target.into(),
+            message: message.into(),
+            evidence: Value::Null,
+            severity: None,
+            vars: BTreeMap::new(),
+        }
+    }
+    pub fn pass(target: impl Into<Target>, message: impl Into<String>) -> Self {
+        Self::new(Status::Pass, target, message)
+    }
+    pub fn fail(target: impl Into<Target>, message: impl Into<String>) -> Self {
+        Self::new(Status::Fail, target, message)
+    }
+    pub fn error(target: impl Into<Target>, message: impl Into<String>) -> Self {
+        Self::new(Status::Error, target, message)
+    }
+    pub fn skip(target: impl Into<Target>, message: impl Into<String>) -> Self {
+        Self::new(Status::Skip, target, message)
+    }
+    pub fn evidence(mut self, evidence: Value) -> Self {
+        self.evidence = evidence;
+        self
+    }
+    pub fn severity(mut self, severity: Option<Severity>) -> Self {
+        self.severity = severity;
+        self
+    }
+    pub fn target_to(mut self, target: impl Into<Target>) -> Self {
+        self.target = target.into();
+        self
+    }
+    pub fn var(mut self, name: Placeholder, value: impl Into<String>) -> Self {
+        self.vars.insert(name, value.into());
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub rule: String,
     pub title: String,
     pub severity: Severity,
     pub status: Status,
-    /// The domain, host:port or configuration object the finding is about.
-    pub target: Option<String>,
+    /// The domain, endpoint, certificate or configuration object the finding
+    /// is about; `None` for a rule that was not run.
+    pub target: Option<Target>,
     pub message: String,
     pub evidence: Value,
     pub remediation: String,
     pub references: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_run: Option<NotRun>,
+    /// Where on a partner's path the rule looks (not serialized: the table's order).
+    pub step: Step,
+}
+
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("rule", &self.rule)?;
+        map.serialize_entry("title", &self.title)?;
+        map.serialize_entry("severity", &self.severity)?;
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("target", &self.target.as_ref().map(Target::to_string))?;
+        if let Some(target) = &self.target {
+            map.serialize_entry("target_parts", &target.parts())?;
+        }
+        map.serialize_entry("message", &self.message)?;
+        map.serialize_entry("evidence", &self.evidence)?;
+        map.serialize_entry("remediation", &self.remediation)?;
+        map.serialize_entry("references", &self.references)?;
+        if let Some(not_run) = &self.not_run {
+            map.serialize_entry("not_run", not_run)?;
+        }
+        map.end()
+    }
 }

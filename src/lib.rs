@@ -1,8 +1,9 @@
 //! fedscan audits a Lync Server 2013 / Skype for Business Server deployment
 //! for SIP federation and Lync–Skype connectivity.
 //!
-//! Data flows one way: inputs → [`facts`] (gathered by [`engine`]) →
-//! [`rules`] instantiating [`checks`] → [`findings`] → [`report`].
+//! Data flows one way: inputs → a plan and the [`facts`] it gathers
+//! ([`engine`]) → [`rules`] instantiating [`checks`] → [`findings`] →
+//! [`report`].
 
 pub mod app;
 pub mod checks;
@@ -12,5 +13,4 @@ pub mod facts;
 pub mod findings;
 pub mod report;
 pub mod rules;
-pub mod srv_order;
 pub mod text;

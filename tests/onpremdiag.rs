@@ -8,12 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use fedscan::engine;
+use fedscan::engine::evaluate::evaluate as evaluate_rules;
 use fedscan::facts::dns::{DnsFact, DnsOutcome, DnsRecord, DnsView, RecordData, RecordKind};
 use fedscan::facts::snapshot::parse_snapshot_bytes;
 use fedscan::facts::{Facts, Inputs};
 use fedscan::findings::Status;
-use fedscan::rules::{Profile, RuleSet, Selection, builtin_sources, load_rules};
+use fedscan::rules::{Profile, RuleSet, Scope, Selection, builtin_sources, load_rules};
 use serde_json::Value;
 use time::macros::datetime;
 
@@ -194,7 +194,7 @@ fn evaluate(rules: &RuleSet, case: &Value, mapping: &Mapping) -> Status {
     dns_facts(case, &mut facts);
     let only: Vec<String> = mapping.rules.iter().map(|s| s.to_string()).collect();
     let selection = Selection::new(&only, &[], rules).unwrap();
-    let findings = engine::evaluate(rules, &selection, &facts, &[mapping.profile], now, None);
+    let findings = evaluate_rules(rules, &Scope::new(selection, &[mapping.profile], now), &facts, now, None);
     combined(&findings.iter().map(|f| f.status).collect::<Vec<_>>())
 }
 

@@ -4,11 +4,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use fedscan::engine;
+use std::sync::Arc;
+
+use fedscan::engine::evaluate::evaluate;
+use fedscan::engine::gather;
+use fedscan::engine::plan::{self, Aim, ScanPlan};
 use fedscan::facts::snapshot::parse_snapshot_bytes;
 use fedscan::facts::{Facts, Inputs};
 use fedscan::findings::Status;
-use fedscan::rules::{Profile, RuleSet, Selection, builtin_sources, load_rules};
+use fedscan::rules::{RuleSet, Scope, Selection, builtin_sources, load_rules};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -120,29 +124,27 @@ fn statuses(rules: &RuleSet, case: &Case) -> Vec<Status> {
         }
         facts.tls = handshakes;
     }
-    // As the scanner does: the targets always, DNS facts only when the case
-    // has a zone.
-    let mut targets = engine::targets(&facts, &case.domains, &case.edges);
-    targets.partners = case.probed_partners.clone();
+    // As the scanner does: the targets always, and the DNS questions the
+    // plan asks for this rule, answered from the case's zone. The facts were
+    // recorded by a scan that probed `probed_partners`.
+    let scope = Scope::new(Selection::new(std::slice::from_ref(&rule.id), &[], rules).unwrap(), &rule.profiles, now);
+    let aim = Aim { domains: case.domains.clone(), edges: case.edges.clone(), ..Aim::default() };
+    let mut plan = ScanPlan::new(rules, &scope, plan::targets(&facts, &aim), &[]);
+    plan.targets.partners = case.probed_partners.clone();
     if let Some(zone) = &case.dns {
-        let external = zone::Zone::parse(zone);
-        let internal = case.internal_dns.as_deref().map(zone::Zone::parse);
-        let mut dns: Vec<_> = engine::first_questions(&targets, internal.is_some())
-            .into_iter()
-            .map(|q| zone::answer(&q, &external, internal.as_ref()))
-            .collect();
-        let more: Vec<_> =
-            engine::follow_up_questions(&dns).into_iter().map(|q| zone::answer(&q, &external, None)).collect();
-        dns.extend(more);
-        facts.dns = dns;
+        let zones = Arc::new(zone::Zones {
+            external: zone::Zone::parse(zone),
+            internal: case.internal_dns.as_deref().map(zone::Zone::parse),
+        });
+        let internal = zones.internal.is_some();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        facts.dns = runtime.block_on(gather::dns(&plan, &zones, internal, 8));
     }
-    facts.targets = targets;
+    facts.targets = plan.targets;
     if let Some(sip) = &case.sip {
         facts.sip = serde_json::from_str(sip).unwrap_or_else(|e| panic!("{} ({}): sip: {e}", case.rule, case.about));
     }
-    let selection = Selection::new(std::slice::from_ref(&rule.id), &[], rules).unwrap();
-    let profiles: Vec<Profile> = rule.profiles.clone();
-    engine::evaluate(rules, &selection, &facts, &profiles, now, None).iter().map(|f| f.status).collect()
+    evaluate(rules, &scope, &facts, now, None).iter().map(|f| f.status).collect()
 }
 
 /// Answers DNS questions from a case's zone text, as an authoritative
@@ -151,10 +153,27 @@ fn statuses(rules: &RuleSet, case: &Case) -> Vec<Status> {
 mod zone {
     use std::collections::BTreeMap;
 
-    use fedscan::engine::Question;
+    use fedscan::engine::gather::Resolve;
+    use fedscan::engine::plan::Question;
     use fedscan::facts::dns::{DnsFact, DnsOutcome, DnsRecord, DnsView, RecordData, RecordKind};
 
     pub struct Zone(BTreeMap<(String, String), Vec<String>>);
+
+    /// The case's DNS, as the scan's resolvers would answer it.
+    pub struct Zones {
+        pub external: Zone,
+        pub internal: Option<Zone>,
+    }
+
+    impl Resolve for Zones {
+        async fn query(&self, question: &Question) -> DnsFact {
+            answer(question, &self.external, self.internal.as_ref())
+        }
+
+        fn resolver(&self, _view: DnsView) -> String {
+            "case".into()
+        }
+    }
 
     impl Zone {
         pub fn parse(text: &str) -> Zone {
@@ -196,7 +215,7 @@ mod zone {
         DnsRecord { name: name.to_string(), ttl: 300, data }
     }
 
-    pub fn answer((view, name, kind): &Question, external: &Zone, internal: Option<&Zone>) -> DnsFact {
+    fn answer((view, name, kind): &Question, external: &Zone, internal: Option<&Zone>) -> DnsFact {
         let zone = match view {
             DnsView::External => external,
             DnsView::Internal => internal.expect("internal zone"),

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use fedscan::srv_order::{Availability, Srv, XorShift, availability, order};
+use fedscan::facts::srv::{Availability, Srv, XorShift, availability, order};
 use hickory_proto::rr::{Name, RData};
 use hickory_proto::serialize::txt::Parser;
 use serde_json::Value;

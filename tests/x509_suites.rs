@@ -2,7 +2,7 @@
 //! judgement (`../shared/testdata/certs/`, see its README):
 //!
 //! - x509-limbo (the 88-case subset): chain and name validation with
-//!   `checks::x509::validate_for_name` (the `validate` of TLS-CHAIN-01, then
+//!   `checks::chain::validate_for_name` (the `validate` of TLS-CHAIN-01, then
 //!   webpki's match of the case's server name), at the case's time;
 //! - bettertls path building: the same, for `localhost`, at 2023-07-06T13:55:34Z;
 //! - zlint: the certificate rules (TLS-KEY-01, TLS-SIG-01, TLS-EKU-01, ...)
@@ -20,12 +20,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use fedscan::checks::x509::{ChainVerdict, cert_info, validate, validate_for_name};
-use fedscan::engine;
+use fedscan::checks::chain::{ChainVerdict, validate, validate_for_name};
+use fedscan::engine::evaluate::evaluate;
 use fedscan::facts::certs::{TrustStore, load_trust, read_cert_file};
+use fedscan::facts::x509::cert_info;
 use fedscan::facts::{Facts, Inputs, Targets};
 use fedscan::findings::Status;
-use fedscan::rules::{RuleSet, Selection, builtin_sources, load_rules};
+use fedscan::rules::{RuleSet, Scope, Selection, builtin_sources, load_rules};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -70,7 +71,7 @@ fn rule_on_file(rules: &RuleSet, rule_id: &str, pem: &Path, now: OffsetDateTime,
     facts.targets = Targets { edges: edges.to_vec(), ..Targets::default() };
     facts.cert_files.push(read_cert_file(pem).unwrap_or_else(|e| panic!("{e}")));
     let selection = Selection::new(std::slice::from_ref(&rule.id), &[], rules).unwrap();
-    let findings = engine::evaluate(rules, &selection, &facts, &rule.profiles, now, None);
+    let findings = evaluate(rules, &Scope::new(selection, &rule.profiles, now), &facts, now, None);
     assert!(!findings.is_empty(), "{rule_id} gave no finding for {}", pem.display());
     let fails = findings.iter().any(|f| f.status == Status::Fail);
     let said: Vec<String> =

@@ -9,24 +9,46 @@
 
 use serde::Deserialize;
 
-use super::x509::{ChainVerdict, per_certificate, validate};
-use super::{Check, EvalContext, Needs, Outcome};
-use crate::rules::Severity;
+use super::chain::{ChainVerdict, validate};
+use super::see;
+use super::tls::per_certificate;
+use super::{Check, Reference};
+use crate::findings::Severity;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Step};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CertChain {
+    /// The rule that reports why no Edge presented a certificate.
+    #[serde(default)]
+    connection_rule: Option<String>,
+    /// The rules that judge the algorithms a chain can fail on.
+    #[serde(default)]
+    algorithm_rules: Vec<String>,
     incomplete_severity: Severity,
 }
 
 impl Check for CertChain {
-    fn needs(&self) -> Needs {
-        Needs::Tls
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Tls]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        Step::Certificate
+    }
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        let mut references = Reference::all("connection_rule", &self.connection_rule);
+        references.extend(Reference::all("algorithm_rules", &self.algorithm_rules));
+        references
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let stores: Vec<&str> = ctx.facts.trust.iter().map(|s| s.name.as_str()).collect();
-        per_certificate(ctx, |cert| {
+        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
             // Within the leaf's validity, so that an expired leaf is reported
             // once, by the validity rule.
             let (from, until) = (cert.leaf.not_before, cert.leaf.not_after - time::Duration::SECOND);
@@ -36,23 +58,27 @@ impl Check for CertChain {
             let mut evidence = cert.evidence(ctx.now);
             evidence["trust_stores"] = stores.clone().into();
             let outcome = match &verdict {
-                ChainVerdict::Trusted { .. } => Outcome::pass(&cert.target, verdict.describe()),
+                ChainVerdict::Trusted { .. } => Outcome::pass(&cert.origin, verdict.describe()),
                 ChainVerdict::Incomplete { .. } => {
-                    Outcome::fail(&cert.target, verdict.describe()).severity(Some(self.incomplete_severity))
+                    Outcome::fail(&cert.origin, verdict.describe()).severity(Some(self.incomplete_severity))
                 }
                 // The signature and key rules report the algorithm; trust
                 // cannot be decided with it.
                 ChainVerdict::UnsupportedAlgorithm => Outcome::skip(
-                    &cert.target,
-                    format!("{}; trust cannot be checked with it (see TLS-SIG-01 and TLS-KEY-01)", verdict.describe()),
+                    &cert.origin,
+                    format!(
+                        "{}; trust cannot be checked with it{}",
+                        verdict.describe(),
+                        see::in_parentheses(&self.algorithm_rules)
+                    ),
                 ),
                 _ => {
-                    Outcome::fail(&cert.target, format!("{} (trust stores: {})", verdict.describe(), stores.join(", ")))
+                    Outcome::fail(&cert.origin, format!("{} (trust stores: {})", verdict.describe(), stores.join(", ")))
                 }
             };
             let outcome = outcome.evidence(evidence);
-            vec![match &cert.host {
-                Some(host) => outcome.var("fqdn", host.clone()),
+            vec![match cert.host() {
+                Some(host) => outcome.var(Placeholder::Fqdn, host),
                 None => outcome,
             }]
         })

@@ -10,8 +10,12 @@
 
 use serde::Deserialize;
 
-use super::x509::per_certificate;
-use super::{Check, EvalContext, Needs, Outcome};
+use super::tls::per_certificate;
+use super::{Check, Reference};
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Step};
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -23,25 +27,36 @@ enum Usage {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CertEku {
+    /// The rule that reports why no Edge presented a certificate.
+    #[serde(default)]
+    connection_rule: Option<String>,
     usage: Usage,
 }
 
 impl Check for CertEku {
-    fn needs(&self) -> Needs {
-        Needs::Tls
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Tls]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        per_certificate(ctx, |cert| {
+    fn step(&self) -> Step {
+        Step::Certificate
+    }
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        Reference::all("connection_rule", &self.connection_rule)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
             let (present, name) = match self.usage {
                 Usage::ServerAuth => (cert.leaf.server_auth, "server authentication (1.3.6.1.5.5.7.3.1)"),
                 Usage::ClientAuth => (cert.leaf.client_auth, "client authentication (1.3.6.1.5.5.7.3.2)"),
             };
             let outcome = match present {
-                Some(true) => Outcome::pass(&cert.target, format!("the extended key usage includes {name}")),
-                Some(false) => Outcome::fail(&cert.target, format!("the extended key usage lacks {name}")),
+                Some(true) => Outcome::pass(&cert.origin, format!("the extended key usage includes {name}")),
+                Some(false) => Outcome::fail(&cert.origin, format!("the extended key usage lacks {name}")),
                 None => Outcome::fail(
-                    &cert.target,
+                    &cert.origin,
                     format!("no extended key usage extension; public server certificates state {name}"),
                 ),
             };

@@ -9,43 +9,58 @@
 
 use serde::Deserialize;
 
-use super::x509::per_certificate;
-use super::{Check, EvalContext, Needs, Outcome};
+use super::tls::per_certificate;
+use super::{Check, Reference};
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Step};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CertKey {
+    /// The rule that reports why no Edge presented a certificate.
+    #[serde(default)]
+    connection_rule: Option<String>,
     min_rsa_bits: u32,
     curves: Vec<String>,
 }
 
 impl Check for CertKey {
-    fn needs(&self) -> Needs {
-        Needs::Tls
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Tls]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        per_certificate(ctx, |cert| {
+    fn step(&self) -> Step {
+        Step::Certificate
+    }
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        Reference::all("connection_rule", &self.connection_rule)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
             let leaf = &cert.leaf;
             let outcome = match (leaf.key_algorithm.as_str(), leaf.key_bits, &leaf.curve) {
                 ("RSA", Some(bits), _) if bits >= self.min_rsa_bits => {
-                    Outcome::pass(&cert.target, format!("RSA {bits} bits"))
+                    Outcome::pass(&cert.origin, format!("RSA {bits} bits"))
                 }
                 ("RSA", Some(bits), _) => {
-                    Outcome::fail(&cert.target, format!("RSA {bits} bits, below {}", self.min_rsa_bits))
+                    Outcome::fail(&cert.origin, format!("RSA {bits} bits, below {}", self.min_rsa_bits))
                 }
                 ("EC", _, Some(curve)) if self.curves.iter().any(|c| c == curve) => {
-                    Outcome::pass(&cert.target, format!("ECDSA {curve}"))
+                    Outcome::pass(&cert.origin, format!("ECDSA {curve}"))
                 }
                 ("EC", _, curve) => Outcome::fail(
-                    &cert.target,
+                    &cert.origin,
                     format!(
                         "ECDSA on {}, not one of {}",
                         curve.as_deref().unwrap_or("an unknown curve"),
                         self.curves.join(", ")
                     ),
                 ),
-                (other, _, _) => Outcome::fail(&cert.target, format!("{other} key: use RSA or ECDSA")),
+                (other, _, _) => Outcome::fail(&cert.origin, format!("{other} key: use RSA or ECDSA")),
             };
             vec![outcome.evidence(cert.evidence(ctx.now))]
         })

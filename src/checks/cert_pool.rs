@@ -7,26 +7,53 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::x509::per_endpoint;
-use super::{Check, EvalContext, Needs, Outcome};
+use super::tls::per_endpoint;
+use super::{Check, Reference, see};
+use crate::facts::Targets;
+use crate::facts::tls::TlsOutcome;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CertPool {}
+pub struct CertPool {
+    /// The rule that reports why no Edge presented a certificate.
+    #[serde(default)]
+    connection_rule: Option<String>,
+    /// The rules that report why DNS led to no endpoint.
+    #[serde(default)]
+    discovery_rules: Vec<String>,
+}
 
 impl Check for CertPool {
-    fn needs(&self) -> Needs {
-        Needs::Tls
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Tls]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        Step::Certificate
+    }
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        let mut references = Reference::all("connection_rule", &self.connection_rule);
+        references.extend(Reference::all("discovery_rules", &self.discovery_rules));
+        references
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         if ctx.facts.tls.iter().all(|f| f.partner.is_some()) {
-            return per_endpoint(ctx, |_| Vec::new());
+            return per_endpoint(ctx, &self.discovery_rules, |_| Vec::new());
         }
         // (host, port) → (address, certificate fingerprint prefix) per member.
         let mut pools: BTreeMap<(String, u16), Vec<(String, String)>> = BTreeMap::new();
+        // A member that was not observed leaves its pool undecided.
+        let mut unobserved: BTreeMap<(String, u16), String> = BTreeMap::new();
         for fact in ctx.facts.tls.iter().filter(|f| f.partner.is_none()) {
-            if let Some(leaf) = fact.chain_der().first() {
+            if let TlsOutcome::Unobserved { .. } = fact.outcome {
+                let key = (fact.endpoint.host.clone(), fact.endpoint.port);
+                unobserved.entry(key).or_insert_with(|| format!("{}: {}", fact.endpoint.address, fact.outcome.describe()));
+            } else if let Some(leaf) = fact.chain_der().first() {
                 let digest = ring::digest::digest(&ring::digest::SHA256, leaf);
                 let short: String = digest.as_ref().iter().take(8).map(|b| format!("{b:02x}")).collect();
                 pools
@@ -35,13 +62,17 @@ impl Check for CertPool {
                     .push((fact.endpoint.address.to_string(), short));
             }
         }
-        if pools.is_empty() {
-            return vec![Outcome::skip("TLS", "no Edge presented a certificate; see TLS-CON-01")];
+        if pools.is_empty() && unobserved.is_empty() {
+            let why = format!("no Edge presented a certificate{}", see::after(self.connection_rule.as_slice()));
+            return vec![Outcome::skip(Target::area("TLS"), why)];
         }
-        pools
-            .into_iter()
+        let undecided = unobserved.iter().map(|((host, port), why)| {
+            Outcome::error(Target::Service { host: host.clone(), port: *port }, format!("a member of the pool was not observed ({why})"))
+        });
+        let decided = pools.into_iter().filter(|(key, _)| !unobserved.contains_key(key));
+        undecided.chain(decided
             .map(|((host, port), members)| {
-                let target = format!("{host}:{port}");
+                let target = Target::Service { host, port };
                 let mut distinct: Vec<&str> = members.iter().map(|(_, f)| f.as_str()).collect();
                 distinct.sort();
                 distinct.dedup();
@@ -55,7 +86,7 @@ impl Check for CertPool {
                     Outcome::fail(target, format!("{} different certificates across the pool ({})", distinct.len(), listed.join("; ")))
                 };
                 outcome.evidence(evidence)
-            })
+            }))
             .collect()
     }
 }

@@ -10,8 +10,12 @@
 
 use serde::Deserialize;
 
-use super::x509::{expected_names, names_exactly, per_certificate, wildcard_covering};
-use super::{Check, EvalContext, Needs, Outcome};
+use super::tls::{expected_names, names_exactly, per_certificate, wildcard_covering};
+use super::{Check, Reference};
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Step};
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -23,16 +27,27 @@ enum Names {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CertSanNames {
+    /// The rule that reports why no Edge presented a certificate.
+    #[serde(default)]
+    connection_rule: Option<String>,
     names: Names,
 }
 
 impl Check for CertSanNames {
-    fn needs(&self) -> Needs {
-        Needs::Tls
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Tls]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        per_certificate(ctx, |cert| {
+    fn step(&self) -> Step {
+        Step::Certificate
+    }
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        Reference::all("connection_rule", &self.connection_rule)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
             let expected: Vec<String> = match self.names {
                 Names::Edge => expected_names(ctx, cert),
                 Names::SipDomains => {
@@ -48,7 +63,7 @@ impl Check for CertSanNames {
                     Names::Edge => "no Access Edge FQDN is known to compare with: give --edge FQDN",
                     Names::SipDomains => "no SIP domain is known: name the domains or give a snapshot",
                 };
-                return vec![Outcome::skip(&cert.target, why)];
+                return vec![Outcome::skip(&cert.origin, why)];
             }
             let missing: Vec<String> = expected
                 .iter()
@@ -59,10 +74,10 @@ impl Check for CertSanNames {
                 })
                 .collect();
             let outcome = if missing.is_empty() {
-                Outcome::pass(&cert.target, format!("the SAN names {}", expected.join(", ")))
+                Outcome::pass(&cert.origin, format!("the SAN names {}", expected.join(", ")))
             } else {
                 Outcome::fail(
-                    &cert.target,
+                    &cert.origin,
                     format!(
                         "the SAN lacks {}; it names {}",
                         missing.join(", "),
@@ -73,7 +88,7 @@ impl Check for CertSanNames {
                         }
                     ),
                 )
-                .var("fqdn", expected.join(", "))
+                .var(Placeholder::Fqdn, expected.join(", "))
             };
             vec![outcome.evidence(cert.evidence(ctx.now))]
         })

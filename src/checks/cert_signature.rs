@@ -9,35 +9,50 @@
 
 use serde::Deserialize;
 
-use super::x509::per_certificate;
-use super::{Check, EvalContext, Needs, Outcome};
-use crate::rules::Severity;
+use super::tls::per_certificate;
+use super::{Check, Reference};
+use crate::findings::Severity;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Step};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CertSignature {
+    /// The rule that reports why no Edge presented a certificate.
+    #[serde(default)]
+    connection_rule: Option<String>,
     sha1_severity: Severity,
 }
 
 impl Check for CertSignature {
-    fn needs(&self) -> Needs {
-        Needs::Tls
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Tls]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        per_certificate(ctx, |cert| {
+    fn step(&self) -> Step {
+        Step::Certificate
+    }
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        Reference::all("connection_rule", &self.connection_rule)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
             let algorithm = cert.leaf.signature.clone();
             let lower = algorithm.to_ascii_lowercase();
             let outcome = if lower.contains("pss") {
                 Outcome::fail(
-                    &cert.target,
+                    &cert.origin,
                     format!("signed with {algorithm} (RSASSA-PSS), which Lync and Skype for Business do not support"),
                 )
             } else if lower.contains("md5") || lower.contains("md2") {
-                Outcome::fail(&cert.target, format!("signed with {algorithm}, which is broken"))
+                Outcome::fail(&cert.origin, format!("signed with {algorithm}, which is broken"))
             } else if lower.contains("sha1") {
                 Outcome::fail(
-                    &cert.target,
+                    &cert.origin,
                     format!("signed with {algorithm}: SHA-1 is deprecated and refused by modern clients"),
                 )
                 .severity(Some(self.sha1_severity))
@@ -46,9 +61,9 @@ impl Check for CertSignature {
                 || lower.contains("sha512")
                 || lower.contains("sha224")
             {
-                Outcome::pass(&cert.target, format!("signed with {algorithm}"))
+                Outcome::pass(&cert.origin, format!("signed with {algorithm}"))
             } else {
-                Outcome::fail(&cert.target, format!("signed with {algorithm}, which is not SHA-2 with RSA or ECDSA"))
+                Outcome::fail(&cert.origin, format!("signed with {algorithm}, which is not SHA-2 with RSA or ECDSA"))
             };
             vec![outcome.evidence(cert.evidence(ctx.now))]
         })

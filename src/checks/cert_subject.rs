@@ -10,13 +10,20 @@
 
 use serde::Deserialize;
 
-use super::x509::{expected_names, names_exactly, per_certificate};
-use super::{Check, EvalContext, Needs, Outcome};
-use crate::rules::Severity;
+use super::tls::{expected_names, names_exactly, per_certificate};
+use super::{Check, Reference};
+use crate::findings::Severity;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Step};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CertSubject {
+    /// The rule that reports why no Edge presented a certificate.
+    #[serde(default)]
+    connection_rule: Option<String>,
     #[serde(default)]
     in_san: bool,
     #[serde(default)]
@@ -24,16 +31,24 @@ pub struct CertSubject {
 }
 
 impl Check for CertSubject {
-    fn needs(&self) -> Needs {
-        Needs::Tls
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Tls]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        per_certificate(ctx, |cert| {
+    fn step(&self) -> Step {
+        Step::Certificate
+    }
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        Reference::all("connection_rule", &self.connection_rule)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
             let evidence = cert.evidence(ctx.now);
             let Some(cn) = cert.leaf.common_name.clone() else {
                 return vec![
-                    Outcome::fail(&cert.target, format!("the subject ({}) has no common name", cert.leaf.subject))
+                    Outcome::fail(&cert.origin, format!("the subject ({}) has no common name", cert.leaf.subject))
                         .severity(self.mismatch_severity)
                         .evidence(evidence),
                 ];
@@ -42,30 +57,30 @@ impl Check for CertSubject {
                 // An address must be written as the SAN's, in its canonical
                 // (RFC 5952) text form.
                 if names_exactly(&cert.leaf, &cn) || cert.leaf.ip_names.iter().any(|ip| ip.to_string() == cn) {
-                    Outcome::pass(&cert.target, format!("the subject name {cn} is also in the SAN"))
+                    Outcome::pass(&cert.origin, format!("the subject name {cn} is also in the SAN"))
                 } else {
                     Outcome::fail(
-                        &cert.target,
+                        &cert.origin,
                         format!("the subject name {cn} is not in the SAN ({})", cert.leaf.dns_names.join(", ")),
                     )
                 }
             } else if cn.starts_with("*.") {
                 Outcome::fail(
-                    &cert.target,
+                    &cert.origin,
                     format!("the subject name is the wildcard {cn}; the Access Edge needs its explicit FQDN"),
                 )
             } else {
                 let expected = expected_names(ctx, cert);
                 if expected.is_empty() {
                     Outcome::skip(
-                        &cert.target,
+                        &cert.origin,
                         format!("the subject name is {cn}; no Access Edge FQDN is known to compare (give --edge)"),
                     )
                 } else if expected.iter().any(|e| e.eq_ignore_ascii_case(&cn)) {
-                    Outcome::pass(&cert.target, format!("the subject name is the Access Edge FQDN {cn}"))
+                    Outcome::pass(&cert.origin, format!("the subject name is the Access Edge FQDN {cn}"))
                 } else {
                     Outcome::fail(
-                        &cert.target,
+                        &cert.origin,
                         format!("the subject name is {cn}, not the Access Edge FQDN ({})", expected.join(", ")),
                     )
                     .severity(self.mismatch_severity)

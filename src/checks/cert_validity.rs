@@ -10,37 +10,52 @@
 
 use serde::Deserialize;
 
-use super::x509::per_certificate;
-use super::{Check, EvalContext, Needs, Outcome};
-use crate::rules::Severity;
+use super::tls::per_certificate;
+use super::{Check, Reference};
+use crate::findings::Severity;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Step};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CertValidity {
+    /// The rule that reports why no Edge presented a certificate.
+    #[serde(default)]
+    connection_rule: Option<String>,
     warn_days: u32,
     soon_severity: Severity,
 }
 
 impl Check for CertValidity {
-    fn needs(&self) -> Needs {
-        Needs::Tls
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Tls]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        Step::Certificate
+    }
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        Reference::all("connection_rule", &self.connection_rule)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let warn_days = ctx.expiry_warn_days.unwrap_or(self.warn_days);
-        per_certificate(ctx, |cert| {
+        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
             let leaf = &cert.leaf;
             let left = (leaf.not_after - ctx.now).whole_days();
             let until = leaf.not_after.date();
             let outcome = if ctx.now < leaf.not_before {
-                Outcome::fail(&cert.target, format!("not valid before {} (not yet valid)", leaf.not_before.date()))
+                Outcome::fail(&cert.origin, format!("not valid before {} (not yet valid)", leaf.not_before.date()))
             } else if ctx.now > leaf.not_after {
-                Outcome::fail(&cert.target, format!("expired on {until} ({} days ago)", -left))
+                Outcome::fail(&cert.origin, format!("expired on {until} ({} days ago)", -left))
             } else if left < i64::from(warn_days) {
-                Outcome::fail(&cert.target, format!("expires on {until}, in {left} days (less than {warn_days})"))
+                Outcome::fail(&cert.origin, format!("expires on {until}, in {left} days (less than {warn_days})"))
                     .severity(Some(self.soon_severity))
             } else {
-                Outcome::pass(&cert.target, format!("valid until {until} ({left} days)"))
+                Outcome::pass(&cert.origin, format!("valid until {until} ({left} days)"))
             };
             vec![outcome.evidence(cert.evidence(ctx.now))]
         })

@@ -14,10 +14,13 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::value::Matcher;
-use super::{Check, EvalContext, Outcome, captured, describe, select};
+use super::matcher::Matcher;
+use super::{Check, Problem};
+use super::config::{captured, describe, select};
 use crate::facts::snapshot::ObjectKind;
-use crate::rules::Severity;
+use crate::findings::Severity;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,7 +37,7 @@ pub struct ConfigCount {
 }
 
 impl Check for ConfigCount {
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let objects = match captured(ctx, self.object) {
             Ok(objects) => objects,
             Err(outcome) => return vec![outcome],
@@ -51,28 +54,28 @@ impl Check for ConfigCount {
         };
         let listed = if names.is_empty() { String::new() } else { format!(": {}", names.join(", ")) };
         let evidence = json!({ "count": count, "matching": names, "min": self.min, "max": self.max });
-        let target = self.object.name();
+        let target = Target::config(self.object.name());
         let outcome = match (self.min, self.max) {
             (Some(min), _) if count < min => {
-                Outcome::fail(target, format!("{count} {what}, at least {min} needed{listed}"))
+                Outcome::fail(&target, format!("{count} {what}, at least {min} needed{listed}"))
             }
             (_, Some(max)) if count > max => {
-                Outcome::fail(target, format!("{count} {what}, at most {max} allowed{listed}"))
+                Outcome::fail(&target, format!("{count} {what}, at most {max} allowed{listed}"))
                     .severity(self.above_max_severity)
             }
-            _ => Outcome::pass(target, format!("{count} {what}{listed}")),
+            _ => Outcome::pass(&target, format!("{count} {what}{listed}")),
         };
         let outcome = match matching.first().and_then(|l| l.object.identity()) {
-            Some(identity) => outcome.var("identity", identity),
+            Some(identity) => outcome.var(Placeholder::Identity, identity),
             None => outcome,
         };
         vec![outcome.evidence(evidence)]
     }
 
-    fn validate(&self) -> Vec<String> {
+    fn validate(&self) -> Vec<Problem> {
         match (self.min, self.max) {
-            (None, None) => vec!["give `min`, `max` or both".into()],
-            (Some(min), Some(max)) if min > max => vec![format!("min {min} is above max {max}")],
+            (None, None) => vec![Problem::general("give `min`, `max` or both")],
+            (Some(min), Some(max)) if min > max => vec![Problem::at("min", format!("min {min} is above max {max}"))],
             _ => Vec::new(),
         }
     }
@@ -83,7 +86,6 @@ mod tests {
     use super::*;
     use crate::checks::testing::{parse, run, statuses};
     use crate::findings::Status;
-
     #[test]
     fn counts_with_severity_above_max() {
         let check: ConfigCount = parse(

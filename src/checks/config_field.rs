@@ -14,11 +14,14 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::value::{Matcher, Verdict, read_property, show};
-use super::{Check, EvalContext, Outcome, captured, describe, select};
+use super::matcher::{Matcher, Verdict};
+use crate::facts::values::{read_property, show};
+use super::{Check, Problem};
+use super::config::{captured, describe, select};
 use crate::facts::config_view::Located;
 use crate::facts::snapshot::ObjectKind;
-use crate::findings::Status;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Status, Target};
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -95,21 +98,21 @@ impl ConfigField {
         Value::Object(self.expect.iter().map(|(k, m)| (k.clone(), Value::String(m.to_string()))).collect())
     }
 
-    fn product_gate(&self, ctx: &EvalContext) -> Option<Outcome> {
+    fn product_gate(&self, ctx: &FactView) -> Option<Outcome> {
         if self.products.is_empty() {
             return None;
         }
         let wanted = self.products.join(", ");
-        let target = self.object.name();
+        let target = Target::config(self.object.name());
         match ctx.config.product() {
             None => Some(Outcome::skip(
-                target,
+                &target,
                 format!(
                     "applies to {wanted} only, and the product version is unknown; include `Get-CsServerVersion` output"
                 ),
             )),
             Some(product) if !product.exact => Some(Outcome::skip(
-                target,
+                &target,
                 format!(
                     "applies to {wanted} only; the snapshot shows only \"{}\" ({})",
                     product.name, product.evidence
@@ -117,7 +120,7 @@ impl ConfigField {
             )),
             Some(product) if !self.products.iter().any(|p| p.eq_ignore_ascii_case(&product.name)) => {
                 Some(Outcome::skip(
-                    target,
+                    &target,
                     format!("applies to {wanted} only; this is {} ({})", product.name, product.evidence),
                 ))
             }
@@ -127,7 +130,7 @@ impl ConfigField {
 }
 
 impl Check for ConfigField {
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         if let Some(gate) = self.product_gate(ctx) {
             return vec![gate];
         }
@@ -145,20 +148,20 @@ impl Check for ConfigField {
             } else {
                 format!("none of the {total} {} objects has {}", self.object.name(), describe(&self.select))
             };
-            return vec![Outcome::skip(self.object.name(), what)];
+            return vec![Outcome::skip(Target::config(self.object.name()), what)];
         }
         let measured: Vec<(Located, Measured)> = selected.into_iter().map(|l| (l, self.measure(&l))).collect();
         match self.quantifier {
             Quantifier::All => measured
                 .into_iter()
                 .map(|(located, m)| {
-                    let mut outcome = Outcome::new(m.status, located.object.label(), m.message).evidence(json!({
+                    let mut outcome = Outcome::new(m.status, Target::config(located.object.label()), m.message).evidence(json!({
                         "source": located.location(self.expect.keys().next().map(String::as_str)),
                         "observed": m.observed,
                         "expected": self.expected(),
                     }));
                     if let Some(identity) = located.object.identity() {
-                        outcome = outcome.var("identity", identity);
+                        outcome = outcome.var(Placeholder::Identity, identity);
                     }
                     outcome
                 })
@@ -172,7 +175,7 @@ impl Check for ConfigField {
                     })).collect::<Vec<_>>(),
                     "expected": self.expected(),
                 });
-                let target = self.object.name();
+                let target = Target::config(self.object.name());
                 let passing: Vec<String> =
                     measured.iter().filter(|(_, m)| m.status == Status::Pass).map(|(l, _)| l.object.label()).collect();
                 let summary = |status: Status| -> Vec<String> {
@@ -183,12 +186,12 @@ impl Check for ConfigField {
                         .collect()
                 };
                 let outcome = if !passing.is_empty() {
-                    Outcome::pass(target, format!("{} by {}", self.expectation_text(), passing.join(", ")))
+                    Outcome::pass(&target, format!("{} by {}", self.expectation_text(), passing.join(", ")))
                 } else if !summary(Status::Error).is_empty() {
-                    Outcome::error(target, summary(Status::Error).join("; "))
+                    Outcome::error(&target, summary(Status::Error).join("; "))
                 } else if !summary(Status::Skip).is_empty() {
                     Outcome::skip(
-                        target,
+                        &target,
                         format!(
                             "no object shows {}, and some cannot tell: {}",
                             self.expectation_text(),
@@ -197,7 +200,7 @@ impl Check for ConfigField {
                     )
                 } else {
                     Outcome::fail(
-                        target,
+                        &target,
                         format!(
                             "no {} has {} ({})",
                             self.object.name(),
@@ -211,13 +214,13 @@ impl Check for ConfigField {
         }
     }
 
-    fn validate(&self) -> Vec<String> {
+    fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         if self.expect.is_empty() {
-            problems.push("`expect` names no property".to_string());
+            problems.push(Problem::at("expect", "`expect` names no property"));
         }
         if self.object == ObjectKind::Other {
-            problems.push("`object` must name a configuration object kind, not Other".to_string());
+            problems.push(Problem::at("object", "`object` must name a configuration object kind, not Other"));
         }
         problems
     }
@@ -245,7 +248,7 @@ mod tests {
         let pass =
             run(&check, r#"{"Get-CsAccessEdgeConfiguration":[{"Identity":"Global","AllowFederatedUsers":true}]}"#, &[]);
         assert_eq!(statuses(&pass), [Status::Pass]);
-        assert_eq!(pass[0].target, "AccessEdgeConfiguration[Global]");
+        assert_eq!(pass[0].target.to_string(), "AccessEdgeConfiguration[Global]");
         let fail = run(
             &check,
             r#"{"Get-CsAccessEdgeConfiguration":[{"AllowFederatedUsers":"False","RoutingMethod":"UseDnsSrvRouting"}]}"#,
@@ -289,6 +292,6 @@ mod tests {
             &[],
         );
         assert_eq!(statuses(&one), [Status::Fail]);
-        assert_eq!(one[0].vars["identity"], "Skype For Business Online");
+        assert_eq!(one[0].vars[&Placeholder::Identity], "Skype For Business Online");
     }
 }

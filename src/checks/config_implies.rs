@@ -15,9 +15,13 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::value::{Matcher, Verdict, read_property, show};
-use super::{Check, EvalContext, Outcome, captured, describe};
+use super::matcher::{Matcher, Verdict};
+use crate::facts::values::{read_property, show};
+use super::{Check, Problem};
+use super::config::{captured, describe};
 use crate::facts::snapshot::ObjectKind;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,7 +33,7 @@ pub struct ConfigImplies {
 }
 
 impl Check for ConfigImplies {
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let triggers = match captured(ctx, self.if_object) {
             Ok(objects) => objects,
             Err(outcome) => return vec![outcome],
@@ -43,10 +47,10 @@ impl Check for ConfigImplies {
             })
             .map(|l| l.object.label())
             .collect();
-        let target = self.then_object.name();
+        let target = Target::config(self.then_object.name());
         if enabling.is_empty() {
             return vec![Outcome::skip(
-                target,
+                &target,
                 format!("no {} has any of {}, so nothing depends on it", self.if_object.name(), describe(&self.if_any)),
             )];
         }
@@ -76,10 +80,10 @@ impl Check for ConfigImplies {
                     "source": gate.location(self.then_expect.keys().next().map(String::as_str)),
                     "observed": observed,
                 });
-                let label = gate.object.label();
+                let label = Target::config(gate.object.label());
                 let outcome = if !wrong.is_empty() {
                     Outcome::fail(
-                        label,
+                        &label,
                         format!(
                             "{} enable(s) access, but {} on {}, so they have no effect",
                             enabling.join(", "),
@@ -88,10 +92,10 @@ impl Check for ConfigImplies {
                         ),
                     )
                 } else if !missing.is_empty() {
-                    Outcome::skip(label, format!("{} not in the export", missing.join(", ")))
+                    Outcome::skip(&label, format!("{} not in the export", missing.join(", ")))
                 } else {
                     Outcome::pass(
-                        label,
+                        &label,
                         format!("{} enable(s) access and {} allows it", enabling.join(", "), gate.object.label()),
                     )
                 };
@@ -100,13 +104,13 @@ impl Check for ConfigImplies {
             .collect()
     }
 
-    fn validate(&self) -> Vec<String> {
+    fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         if self.if_any.is_empty() {
-            problems.push("`if_any` names no property".into());
+            problems.push(Problem::at("if_any", "`if_any` names no property"));
         }
         if self.then_expect.is_empty() {
-            problems.push("`then_expect` names no property".into());
+            problems.push(Problem::at("then_expect", "`then_expect` names no property"));
         }
         problems
     }
@@ -117,7 +121,6 @@ mod tests {
     use super::*;
     use crate::checks::testing::{parse, run, statuses};
     use crate::findings::Status;
-
     #[test]
     fn policy_needs_federation() {
         let check: ConfigImplies = parse(

@@ -1,42 +1,18 @@
 //! Reading DNS facts for the DNS check kinds (not a kind itself): the answer
-//! to a question, a domain's SRV set, a host's addresses and alias chain. A
-//! missing or unanswered question becomes the outcome that says so.
+//! to a question, a domain's SRV set, a host's addresses and alias chain,
+//! each about a SIP domain. A missing or unanswered question becomes the
+//! outcome that says so.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use serde_json::{Value, json};
 
-use super::{EvalContext, Outcome};
-use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
-use crate::srv_order::{Availability, Srv, availability};
-
-/// The DNS facts, indexed by question.
-pub struct DnsIndex<'a> {
-    answers: HashMap<(DnsView, &'a str, RecordKind), &'a DnsFact>,
-    /// Whether DNS was gathered at all (not an offline audit).
-    pub gathered: bool,
-    internal: bool,
-}
-
-impl<'a> DnsIndex<'a> {
-    pub fn new(facts: &'a [DnsFact]) -> Self {
-        DnsIndex {
-            answers: facts.iter().map(|f| ((f.view, f.name.as_str(), f.rtype), f)).collect(),
-            gathered: !facts.is_empty(),
-            internal: facts.iter().any(|f| f.view == DnsView::Internal),
-        }
-    }
-
-    pub fn get(&self, view: DnsView, name: &str, kind: RecordKind) -> Option<&'a DnsFact> {
-        self.answers.get(&(view, name, kind)).copied()
-    }
-
-    /// Whether an internal resolver was asked (--internal-resolver).
-    pub fn has_internal(&self) -> bool {
-        self.internal
-    }
-}
+use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, HostAddresses, RecordKind, srv_name};
+use crate::facts::endpoints::FEDERATION_SERVICE;
+use crate::facts::need::Need;
+use crate::facts::srv::{Availability, Srv, availability};
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Step, Target};
 
 /// The evidence of one question and its answer.
 pub fn evidence(fact: &DnsFact) -> Value {
@@ -48,37 +24,44 @@ pub fn evidence(fact: &DnsFact) -> Value {
     })
 }
 
-/// The answer to a question, or the outcome that says it cannot be judged:
-/// no DNS gathered (skip), or no answer at all (error).
+const OFFLINE: &str = "no DNS facts: this was an offline audit (scan the domains live to check DNS)";
+
+/// The answer to a question about `domain`, or the outcome that says it
+/// cannot be judged: no DNS gathered (skip), or no answer at all (error).
 pub fn answer<'a>(
-    ctx: &EvalContext<'a>,
-    target: &str,
+    ctx: &FactView<'a>,
+    domain: &str,
     view: DnsView,
     name: &str,
     kind: RecordKind,
 ) -> Result<&'a DnsFact, Outcome> {
     if !ctx.dns.gathered {
-        return Err(Outcome::skip(
-            target,
-            "no DNS facts: this was an offline audit (scan the domains live to check DNS)",
-        ));
+        return Err(Outcome::skip(Target::domain(domain), OFFLINE));
     }
     let Some(fact) = ctx.dns.get(view, name, kind) else {
-        return Err(Outcome::skip(target, format!("{name} {} was not asked", kind.name())));
+        return Err(Outcome::skip(Target::domain(domain), format!("{name} {} was not asked", kind.name())));
     };
-    let unanswered = |why: String| Err(Outcome::error(target, why).evidence(evidence(fact)));
-    match &fact.outcome {
+    match unanswered(domain, fact) {
+        Some(outcome) => Err(outcome),
+        None => Ok(fact),
+    }
+}
+
+/// The error of a question the resolver gave no usable answer to.
+fn unanswered(domain: &str, fact: &DnsFact) -> Option<Outcome> {
+    let (name, kind) = (&fact.name, fact.rtype.name());
+    let why = match &fact.outcome {
         DnsOutcome::Timeout | DnsOutcome::Failed { .. } => {
-            unanswered(format!("{name} {}: {} from {}", kind.name(), fact.outcome.describe(), fact.resolver))
+            format!("{name} {kind}: {} from {}", fact.outcome.describe(), fact.resolver)
         }
-        DnsOutcome::ServerFailure | DnsOutcome::Refused | DnsOutcome::OtherResponse { .. } => unanswered(format!(
-            "{name} {}: the resolver ({}) answered {} instead of the records; partners' resolvers may fail the same way",
-            kind.name(),
+        DnsOutcome::ServerFailure | DnsOutcome::Refused | DnsOutcome::OtherResponse { .. } => format!(
+            "{name} {kind}: the resolver ({}) answered {} instead of the records; partners' resolvers may fail the same way",
             fact.resolver,
             fact.outcome.describe()
-        )),
-        _ => Ok(fact),
-    }
+        ),
+        _ => return None,
+    };
+    Some(Outcome::error(Target::domain(domain), why).evidence(evidence(fact)))
 }
 
 /// A domain's SRV records for one service.
@@ -90,11 +73,7 @@ pub enum SrvSet<'a> {
     Absent(&'a DnsFact),
 }
 
-pub fn srv_name(service: &str, domain: &str) -> String {
-    format!("{service}.{domain}")
-}
-
-pub fn srv_set<'a>(ctx: &EvalContext<'a>, domain: &str, service: &str) -> Result<SrvSet<'a>, Outcome> {
+pub fn srv_set<'a>(ctx: &FactView<'a>, domain: &str, service: &str) -> Result<SrvSet<'a>, Outcome> {
     let name = srv_name(service, domain);
     let fact = answer(ctx, domain, DnsView::External, &name, RecordKind::Srv)?;
     let records: Vec<Srv> = match &fact.outcome {
@@ -111,7 +90,7 @@ pub fn srv_set<'a>(ctx: &EvalContext<'a>, domain: &str, service: &str) -> Result
 /// The records of an SRV set that rules about its targets judge, or the skip
 /// that points back at the rule about the set itself.
 pub fn srv_records<'a>(
-    ctx: &EvalContext<'a>,
+    ctx: &FactView<'a>,
     domain: &str,
     service: &str,
     existence_rule: &str,
@@ -120,7 +99,7 @@ pub fn srv_records<'a>(
     match srv_set(ctx, domain, service)? {
         SrvSet::Records(records, fact) => Ok((records, fact)),
         SrvSet::NotOffered(fact) | SrvSet::Absent(fact) => Err(Outcome::skip(
-            domain,
+            Target::domain(domain),
             format!("{name} has no usable SRV record ({}); see {existence_rule}", describe_set(fact)),
         )
         .evidence(evidence(fact))),
@@ -139,51 +118,25 @@ pub fn show_srv(srv: &Srv) -> String {
     format!("{} {} {} {}", srv.priority, srv.weight, srv.port, srv.target)
 }
 
-/// A host's addresses and the aliases its name went through.
-#[derive(Debug, Default)]
-pub struct Addresses {
-    pub v4: Vec<IpAddr>,
-    pub v6: Vec<IpAddr>,
-    /// CNAME targets, in chain order.
-    pub aliases: Vec<String>,
-    /// Each question asked and its answer.
-    pub evidence: Vec<Value>,
+/// The addresses of `host`, found for `domain` (a question not asked counts
+/// as empty; an unanswered one is an error).
+pub fn addresses<'a>(ctx: &FactView<'a>, domain: &str, host: &str) -> Result<HostAddresses<'a>, Outcome> {
+    if !ctx.dns.gathered {
+        return Err(Outcome::skip(Target::domain(domain), OFFLINE));
+    }
+    let found = ctx.dns.host(DnsView::External, host);
+    if let Some(outcome) = found.facts.iter().find_map(|fact| unanswered(domain, fact)) {
+        return Err(outcome);
+    }
+    if found.facts.is_empty() {
+        return Err(Outcome::skip(Target::domain(domain), format!("{host} A/AAAA was not asked")));
+    }
+    Ok(found)
 }
 
-impl Addresses {
-    pub fn all(&self) -> impl Iterator<Item = &IpAddr> {
-        self.v4.iter().chain(self.v6.iter())
-    }
-}
-
-/// The A and AAAA answers for `host` (a question not asked counts as empty;
-/// an unanswered one is an error).
-pub fn addresses(ctx: &EvalContext, target: &str, host: &str) -> Result<Addresses, Outcome> {
-    let mut out = Addresses::default();
-    let mut asked = false;
-    for kind in [RecordKind::A, RecordKind::Aaaa] {
-        let fact = match answer(ctx, target, DnsView::External, host, kind) {
-            Ok(fact) => fact,
-            Err(outcome) if outcome.status == crate::findings::Status::Skip && ctx.dns.gathered => continue,
-            Err(outcome) => return Err(outcome),
-        };
-        asked = true;
-        out.evidence.push(evidence(fact));
-        if let DnsOutcome::Answer { records } = &fact.outcome {
-            for record in records {
-                match &record.data {
-                    RecordData::A { address } => out.v4.push(IpAddr::V4(*address)),
-                    RecordData::Aaaa { address } => out.v6.push(IpAddr::V6(*address)),
-                    RecordData::Cname { target } if !out.aliases.contains(target) => out.aliases.push(target.clone()),
-                    _ => {}
-                }
-            }
-        }
-    }
-    if !asked {
-        return Err(Outcome::skip(target, format!("{host} A/AAAA was not asked")));
-    }
-    Ok(out)
+/// The evidence of the questions a host's addresses were read from.
+pub fn queries(found: &HostAddresses) -> Vec<Value> {
+    found.facts.iter().map(|fact| evidence(fact)).collect()
 }
 
 /// Whether an address is reachable from the internet: not private,
@@ -223,24 +176,21 @@ pub fn is_public(address: &IpAddr) -> bool {
 }
 
 /// Runs `judge` for every scanned SIP domain, or says why none can be judged.
-pub fn per_domain(ctx: &EvalContext, judge: impl Fn(&str) -> Vec<Outcome>) -> Vec<Outcome> {
+pub fn per_domain(ctx: &FactView, judge: impl Fn(&str) -> Vec<Outcome>) -> Vec<Outcome> {
     if !ctx.dns.gathered {
-        return vec![Outcome::skip(
-            "DNS",
-            "no DNS facts: this was an offline audit (scan the domains live to check DNS)",
-        )];
+        return vec![Outcome::skip(Target::area("DNS"), OFFLINE)];
     }
     if ctx.targets.domains.is_empty() {
-        return vec![Outcome::skip("DNS", "no SIP domain was scanned (name one: fedscan scan DOMAIN)")];
+        return vec![Outcome::skip(Target::area("DNS"), "no SIP domain was scanned (name one: fedscan scan DOMAIN)")];
     }
     ctx.targets.domains.iter().flat_map(|domain| judge(domain)).collect()
 }
 
 /// As [`per_domain`], for rules about the internal view: none can be judged
 /// either when no internal resolver was given.
-pub fn per_domain_internal(ctx: &EvalContext, judge: impl Fn(&str) -> Vec<Outcome>) -> Vec<Outcome> {
+pub fn per_domain_internal(ctx: &FactView, judge: impl Fn(&str) -> Vec<Outcome>) -> Vec<Outcome> {
     if ctx.dns.gathered && !ctx.dns.has_internal() {
-        return vec![Outcome::skip("DNS", "no internal resolver was given (--internal-resolver IP)")];
+        return vec![Outcome::skip(Target::area("DNS"), "no internal resolver was given (--internal-resolver IP)")];
     }
     per_domain(ctx, judge)
 }
@@ -255,6 +205,17 @@ macro_rules! or_outcome {
     };
 }
 pub(crate) use or_outcome;
+
+/// Where on the path a rule about a service's records looks: the
+/// federation record is the partner's first step, the others come after.
+pub fn service_step(service: &str) -> Step {
+    if service == FEDERATION_SERVICE { Step::FederationDns } else { Step::Dns }
+}
+
+/// The need for a service's SRV record as partners see it.
+pub fn srv_need(service: &str) -> Need {
+    Need::Srv { view: DnsView::External, service: service.to_string() }
+}
 
 #[cfg(test)]
 mod tests {

@@ -5,15 +5,18 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Check, EvalContext, Outcome, captured, domain_names};
+use super::Check;
+use super::config::{captured, domain_names};
 use crate::facts::snapshot::ObjectKind;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DomainListsDisjoint {}
 
 impl Check for DomainListsDisjoint {
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let allowed = match captured(ctx, ObjectKind::AllowedDomain) {
             Ok(objects) => domain_names(&objects),
             Err(outcome) => return vec![outcome],
@@ -35,13 +38,13 @@ impl Check for DomainListsDisjoint {
         });
         let outcome = if both.is_empty() {
             Outcome::pass(
-                "AllowedDomain/BlockedDomain",
+                Target::config("AllowedDomain/BlockedDomain"),
                 format!("{} allowed and {} blocked domains, none on both lists", allowed.len(), blocked.len()),
             )
         } else {
             let first = both[0].split(' ').next().unwrap_or_default().to_string();
-            Outcome::fail("AllowedDomain/BlockedDomain", format!("on both lists: {}", both.join("; ")))
-                .var("domain", first)
+            Outcome::fail(Target::config("AllowedDomain/BlockedDomain"), format!("on both lists: {}", both.join("; ")))
+                .var(Placeholder::Domain, first)
         };
         vec![outcome.evidence(evidence)]
     }
@@ -52,13 +55,12 @@ mod tests {
     use super::*;
     use crate::checks::testing::{run, statuses};
     use crate::findings::Status;
-
     #[test]
     fn overlap_fails() {
         let ok = r#"{"Get-CsAllowedDomain":[{"Domain":"a.com"}],"Get-CsBlockedDomain":[{"Domain":"b.com"}]}"#;
         assert_eq!(statuses(&run(&DomainListsDisjoint {}, ok, &[])), [Status::Pass]);
         let bad = r#"{"Get-CsAllowedDomain":[{"Domain":"a.com"}],"Get-CsBlockedDomain":[{"Domain":"A.com."}]}"#;
         let out = run(&DomainListsDisjoint {}, bad, &[]);
-        assert_eq!((out[0].status, out[0].vars["domain"].as_str()), (Status::Fail, "a.com"));
+        assert_eq!((out[0].status, out[0].vars[&Placeholder::Domain].as_str()), (Status::Fail, "a.com"));
     }
 }

@@ -9,8 +9,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dns::{SrvSet, addresses, srv_set};
-use super::{Check, EvalContext, Needs, Outcome};
-use crate::findings::Status;
+use super::Check;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::dns::DnsView;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Status, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,14 +23,21 @@ pub struct DualStack {}
 const FEDERATION: &str = "_sipfederationtls._tcp";
 
 impl Check for DualStack {
-    fn needs(&self) -> Needs {
-        Needs::Dns
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![
+            Need::EdgeAddresses,
+            Need::Host { view: DnsView::External, label: "sip".into() },
+            Need::SrvTargets { service: FEDERATION.into() },
+        ]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        Step::Dns
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         if !ctx.dns.gathered {
-            return vec![Outcome::skip(
-                "DNS",
+            return vec![Outcome::skip(Target::area("DNS"),
                 "no DNS facts: this was an offline audit (scan the domains live to check DNS)",
             )];
         }
@@ -47,7 +58,7 @@ impl Check for DualStack {
         for host in &hosts {
             let found = match addresses(ctx, host, host) {
                 Ok(found) => found,
-                Err(outcome) if outcome.status == Status::Error => return vec![outcome.target_to("DNS")],
+                Err(outcome) if outcome.status == Status::Error => return vec![outcome.target_to(Target::area("DNS"))],
                 Err(_) => continue,
             };
             match (found.v4.is_empty(), found.v6.is_empty()) {
@@ -59,11 +70,11 @@ impl Check for DualStack {
         }
         let evidence = json!({ "ipv4_only": v4_only, "ipv6_only": v6_only, "dual_stack": dual });
         let outcome = if v4_only.is_empty() && v6_only.is_empty() && dual.is_empty() {
-            Outcome::skip("DNS", "no federation host has an address to compare")
+            Outcome::skip(Target::area("DNS"), "no federation host has an address to compare")
         } else if dual.is_empty() && v6_only.is_empty() {
-            Outcome::pass("DNS", format!("IPv4 only, consistently ({} hosts, no AAAA records)", v4_only.len()))
+            Outcome::pass(Target::area("DNS"), format!("IPv4 only, consistently ({} hosts, no AAAA records)", v4_only.len()))
         } else if v4_only.is_empty() && v6_only.is_empty() {
-            Outcome::pass("DNS", format!("every federation host has A and AAAA records ({})", dual.join(", ")))
+            Outcome::pass(Target::area("DNS"), format!("every federation host has A and AAAA records ({})", dual.join(", ")))
         } else {
             let mut parts = Vec::new();
             if !v4_only.is_empty() {
@@ -72,7 +83,7 @@ impl Check for DualStack {
             if !v6_only.is_empty() {
                 parts.push(format!("no A: {}", v6_only.join(", ")));
             }
-            Outcome::fail("DNS", format!("IPv6 is published for some federation hosts only ({})", parts.join("; ")))
+            Outcome::fail(Target::area("DNS"), format!("IPv6 is published for some federation hosts only ({})", parts.join("; ")))
         };
         vec![outcome.evidence(evidence)]
     }

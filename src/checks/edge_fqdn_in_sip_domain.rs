@@ -5,19 +5,22 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Check, EvalContext, Outcome, captured};
-use crate::facts::config_view::is_direct_child;
+use super::Check;
+use super::config::captured;
+use crate::facts::names::is_direct_child;
 use crate::facts::snapshot::ObjectKind;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeFqdnInSipDomain {}
 
 impl Check for EdgeFqdnInSipDomain {
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let edges = match captured(ctx, ObjectKind::EdgeService) {
             Ok(edges) if edges.is_empty() => {
-                return vec![Outcome::skip("EdgeService", "the snapshot lists no Edge service")];
+                return vec![Outcome::skip(Target::config("EdgeService"), "the snapshot lists no Edge service")];
             }
             Ok(edges) => edges,
             Err(outcome) => return vec![outcome],
@@ -25,7 +28,7 @@ impl Check for EdgeFqdnInSipDomain {
         let domains = ctx.config.sip_domains();
         if domains.is_empty() {
             return vec![Outcome::skip(
-                "EdgeService",
+                Target::config("EdgeService"),
                 "no SIP domains known: include `Get-CsSipDomain` output or name the domains on the command line",
             )];
         }
@@ -33,9 +36,9 @@ impl Check for EdgeFqdnInSipDomain {
         edges
             .iter()
             .map(|edge| {
-                let label = edge.object.label();
+                let label = Target::config(edge.object.label());
                 let Some(fqdn) = edge.object.get("AccessEdgeExternalFqdn").and_then(|(_, v)| v.as_str()) else {
-                    return Outcome::skip(label, "AccessEdgeExternalFqdn is not in the export");
+                    return Outcome::skip(&label, "AccessEdgeExternalFqdn is not in the export");
                 };
                 let fqdn = fqdn.trim().trim_end_matches('.').to_ascii_lowercase();
                 let evidence = json!({
@@ -45,14 +48,14 @@ impl Check for EdgeFqdnInSipDomain {
                 });
                 let outcome = match domains.iter().find(|d| is_direct_child(&fqdn, d)) {
                     Some(domain) => {
-                        Outcome::pass(label, format!("{fqdn} is a host directly inside SIP domain {domain}"))
+                        Outcome::pass(&label, format!("{fqdn} is a host directly inside SIP domain {domain}"))
                     }
-                    None if fqdn.is_empty() => Outcome::fail(label, "AccessEdgeExternalFqdn is empty"),
+                    None if fqdn.is_empty() => Outcome::fail(&label, "AccessEdgeExternalFqdn is empty"),
                     None => {
-                        Outcome::fail(label, format!("{fqdn} is not a host directly inside any SIP domain ({list})"))
+                        Outcome::fail(&label, format!("{fqdn} is not a host directly inside any SIP domain ({list})"))
                     }
                 };
-                outcome.evidence(evidence).var("fqdn", fqdn)
+                outcome.evidence(evidence).var(Placeholder::Fqdn, fqdn)
             })
             .collect()
     }
@@ -63,7 +66,6 @@ mod tests {
     use super::*;
     use crate::checks::testing::{run, statuses};
     use crate::findings::Status;
-
     #[test]
     fn direct_children_only() {
         let snap = |fqdn: &str| {

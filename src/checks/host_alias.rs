@@ -10,9 +10,14 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{addresses, or_outcome, per_domain};
-use super::{Check, EvalContext, Needs, Outcome};
-use crate::facts::config_view::normalize_domain;
+use super::dns::{addresses, or_outcome, per_domain, queries};
+use super::Check;
+use crate::facts::names::canonical;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::dns::DnsView;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,29 +27,33 @@ pub struct HostAlias {
 }
 
 impl Check for HostAlias {
-    fn needs(&self) -> Needs {
-        Needs::Dns
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Host { view: DnsView::External, label: self.host.clone() }]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        let target = normalize_domain(&self.target);
+    fn step(&self) -> Step {
+        Step::Dns
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+        let target = canonical(&self.target);
         per_domain(ctx, |domain| {
             let name = format!("{}.{domain}", self.host);
             let found = or_outcome!(addresses(ctx, domain, &name));
             let outcome = if found.aliases.contains(&target) {
-                Outcome::pass(domain, format!("{name} is an alias of {target}"))
+                Outcome::pass(Target::domain(domain), format!("{name} is an alias of {target}"))
             } else if found.aliases.is_empty() && found.all().next().is_none() {
-                Outcome::fail(domain, format!("{name} does not exist; it should be an alias of {target}"))
+                Outcome::fail(Target::domain(domain), format!("{name} does not exist; it should be an alias of {target}"))
             } else if found.aliases.is_empty() {
                 let listed: Vec<String> = found.all().map(|a| a.to_string()).collect();
                 Outcome::fail(
-                    domain,
+                    Target::domain(domain),
                     format!("{name} has its own addresses ({}), not an alias of {target}", listed.join(", ")),
                 )
             } else {
-                Outcome::fail(domain, format!("{name} is an alias of {}, not of {target}", found.aliases.join(" → ")))
+                Outcome::fail(Target::domain(domain), format!("{name} is an alias of {}, not of {target}", found.aliases.join(" → ")))
             };
-            vec![outcome.evidence(json!({ "queries": found.evidence })).var("domain", domain).var("fqdn", name)]
+            vec![outcome.evidence(json!({ "queries": queries(&found) })).var(Placeholder::Domain, domain).var(Placeholder::Fqdn, name)]
         })
     }
 }

@@ -9,8 +9,13 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{addresses, or_outcome, per_domain};
-use super::{Check, EvalContext, Needs, Outcome};
+use super::dns::{addresses, or_outcome, per_domain, queries};
+use super::Check;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::dns::DnsView;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,11 +24,15 @@ pub struct HostResolves {
 }
 
 impl Check for HostResolves {
-    fn needs(&self) -> Needs {
-        Needs::Dns
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Host { view: DnsView::External, label: self.host.clone() }]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        Step::Dns
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         per_domain(ctx, |domain| {
             let name = format!("{}.{domain}", self.host);
             let found = or_outcome!(addresses(ctx, domain, &name));
@@ -34,11 +43,11 @@ impl Check for HostResolves {
                 format!(" (via {})", found.aliases.join(" → "))
             };
             let outcome = if listed.is_empty() {
-                Outcome::fail(domain, format!("{name} has no A or AAAA record"))
+                Outcome::fail(Target::domain(domain), format!("{name} has no A or AAAA record"))
             } else {
-                Outcome::pass(domain, format!("{name}{via} → {}", listed.join(", ")))
+                Outcome::pass(Target::domain(domain), format!("{name}{via} → {}", listed.join(", ")))
             };
-            vec![outcome.evidence(json!({ "queries": found.evidence })).var("domain", domain).var("fqdn", name)]
+            vec![outcome.evidence(json!({ "queries": queries(&found) })).var(Placeholder::Domain, domain).var(Placeholder::Fqdn, name)]
         })
     }
 }

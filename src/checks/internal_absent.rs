@@ -12,9 +12,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dns::{answer, evidence, per_domain_internal};
-use super::{Check, EvalContext, Needs, Outcome};
+use super::Check;
 use crate::facts::dns::{DnsOutcome, DnsView, RecordKind};
-use crate::findings::Status;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Status, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,11 +26,15 @@ pub struct InternalAbsent {
 }
 
 impl Check for InternalAbsent {
-    fn needs(&self) -> Needs {
-        Needs::Dns
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Host { view: DnsView::Internal, label: self.host.clone() }]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        Step::Dns
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         per_domain_internal(ctx, |domain| {
             let name = format!("{}.{domain}", self.host);
             let mut present = 0;
@@ -44,14 +51,14 @@ impl Check for InternalAbsent {
                 seen.push(evidence(fact));
             }
             if seen.is_empty() {
-                return vec![Outcome::skip(domain, format!("{name} was not asked of the internal resolver"))];
+                return vec![Outcome::skip(Target::domain(domain), format!("{name} was not asked of the internal resolver"))];
             }
             let outcome = if present > 0 {
-                Outcome::fail(domain, format!("{name} has {present} record(s) in the internal DNS view"))
+                Outcome::fail(Target::domain(domain), format!("{name} has {present} record(s) in the internal DNS view"))
             } else {
-                Outcome::pass(domain, format!("{name} is not in the internal DNS view"))
+                Outcome::pass(Target::domain(domain), format!("{name} is not in the internal DNS view"))
             };
-            vec![outcome.evidence(json!({ "queries": seen })).var("domain", domain)]
+            vec![outcome.evidence(json!({ "queries": seen })).var(Placeholder::Domain, domain)]
         })
     }
 }

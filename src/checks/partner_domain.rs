@@ -12,12 +12,15 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::value::as_bool;
-use super::{Check, EvalContext, Outcome, captured, domain_names};
+use crate::facts::values::as_bool;
+use super::{Check, Problem};
+use super::config::{captured, domain_names};
 use std::collections::HashMap;
 
-use crate::facts::config_view::normalize_domain;
+use crate::facts::names::canonical;
 use crate::facts::snapshot::ObjectKind;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Target};
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -50,13 +53,13 @@ fn suffixes(domain: &str) -> impl Iterator<Item = &str> {
 }
 
 impl Check for PartnerDomain {
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let partners: Vec<String> = match &self.domains {
-            Some(domains) => domains.iter().map(|d| normalize_domain(d)).collect(),
-            None => ctx.partners.iter().map(|d| normalize_domain(d)).collect(),
+            Some(domains) => domains.iter().map(|d| canonical(d)).collect(),
+            None => ctx.partners.iter().map(|d| canonical(d)).collect(),
         };
         if partners.is_empty() {
-            return vec![Outcome::skip("partners", "no partner domains were given (--partner DOMAIN)")];
+            return vec![Outcome::skip(Target::area("partners"), "no partner domains were given (--partner DOMAIN)")];
         }
         if let Some(wanted) = self.when_partner_discovery {
             let edge = match captured(ctx, ObjectKind::AccessEdgeConfiguration) {
@@ -66,15 +69,13 @@ impl Check for PartnerDomain {
             let discovery = edge[0].object.get("EnablePartnerDiscovery").and_then(|(_, v)| as_bool(v));
             match discovery {
                 None => {
-                    return vec![Outcome::skip(
-                        "partners",
+                    return vec![Outcome::skip(Target::area("partners"),
                         "EnablePartnerDiscovery is not in the Access Edge export (it exists only with DNS SRV routing)",
                     )];
                 }
                 Some(on) if on != wanted => {
                     let state = if on { "on" } else { "off" };
-                    return vec![Outcome::skip(
-                        "partners",
+                    return vec![Outcome::skip(Target::area("partners"),
                         format!("partner discovery is {state}, so this does not apply"),
                     )];
                 }
@@ -107,22 +108,24 @@ impl Check for PartnerDomain {
                     None => format!("{partner} is not on the {list_name} list"),
                 };
                 let outcome = match (self.expect, hit.is_some()) {
-                    (Expect::Listed, true) | (Expect::NotListed, false) => Outcome::pass(partner.clone(), listed),
-                    _ => Outcome::fail(partner.clone(), listed),
+                    (Expect::Listed, true) | (Expect::NotListed, false) => Outcome::pass(Target::domain(partner.clone()), listed),
+                    _ => Outcome::fail(Target::domain(partner.clone()), listed),
                 };
-                let outcome = outcome.evidence(evidence).var("domain", partner);
+                let outcome = outcome.evidence(evidence).var(Placeholder::Domain, partner);
                 match hit {
                     // The entry that matched, for commands that remove or edit it.
-                    Some((entry, _)) => outcome.var("identity", entry),
+                    Some((entry, _)) => outcome.var(Placeholder::Identity, entry),
                     None => outcome,
                 }
             })
             .collect()
     }
 
-    fn validate(&self) -> Vec<String> {
+    fn validate(&self) -> Vec<Problem> {
         match &self.domains {
-            Some(domains) if domains.is_empty() => vec!["`domains` is empty; leave it out to use --partner".into()],
+            Some(domains) if domains.is_empty() => {
+                vec![Problem::at("domains", "`domains` is empty; leave it out to use --partner")]
+            }
             _ => Vec::new(),
         }
     }
@@ -133,7 +136,6 @@ mod tests {
     use super::*;
     use crate::checks::testing::{parse, run, statuses};
     use crate::findings::Status;
-
     #[test]
     fn closed_federation_and_suffix_matching() {
         let check: PartnerDomain = parse(

@@ -7,28 +7,47 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dns::{SrvSet, addresses, show_srv, srv_set};
-use super::sip_options::describe;
-use super::{Check, EvalContext, Needs, Outcome};
+use super::sip::{Causes, causes_problems, exchange};
+use super::{Check, Problem, Reference};
+use crate::facts::endpoints::FEDERATION_SERVICE;
 use crate::facts::sip::SipOutcome;
 use crate::facts::tls::TlsOutcome;
-use crate::findings::Status;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Status, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PartnerPath {}
+pub struct PartnerPath {
+    /// Per `ms-diagnostics` code, the rules that look at its cause.
+    #[serde(default)]
+    causes: Causes,
+}
 
 impl Check for PartnerPath {
-    fn needs(&self) -> Needs {
-        Needs::Sip
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::PartnerPaths]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        Step::Sip
+    }
+
+    fn validate(&self) -> Vec<Problem> {
+        causes_problems(&self.causes)
+    }
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        Reference::all("causes", self.causes.values().flatten())
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         if ctx.partners.is_empty() {
-            return vec![Outcome::skip("partners", "no partner domains were given (--partner DOMAIN)")];
+            return vec![Outcome::skip(Target::area("partners"), "no partner domains were given (--partner DOMAIN)")];
         }
         if !ctx.dns.gathered || ctx.targets.partners.is_empty() {
-            return vec![Outcome::skip(
-                "partners",
+            return vec![Outcome::skip(Target::area("partners"),
                 "partner domains were not probed (an offline audit, or replayed facts without them)",
             )];
         }
@@ -37,10 +56,10 @@ impl Check for PartnerPath {
             .iter()
             .map(|partner| {
                 let step = |status: Status, message: String| {
-                    Outcome::new(status, partner.clone(), message).var("domain", partner.clone())
+                    Outcome::new(status, Target::domain(partner.clone()), message).var(Placeholder::Domain, partner.clone())
                 };
-                let records = match srv_set(ctx, partner, "_sipfederationtls._tcp") {
-                    Err(outcome) => return outcome.target_to(partner.clone()),
+                let records = match srv_set(ctx, partner, FEDERATION_SERVICE) {
+                    Err(outcome) => return outcome.target_to(Target::domain(partner.clone())),
                     Ok(SrvSet::Absent(fact)) => {
                         return step(
                             Status::Fail,
@@ -58,7 +77,7 @@ impl Check for PartnerPath {
                 let record = &records[0];
                 let found = match addresses(ctx, partner, &record.target) {
                     Ok(found) => found,
-                    Err(outcome) => return outcome.target_to(partner.clone()),
+                    Err(outcome) => return outcome.target_to(Target::domain(partner.clone())),
                 };
                 if found.all().next().is_none() {
                     return step(Status::Fail, format!("DNS: the SRV target {} has no address", record.target));
@@ -71,7 +90,14 @@ impl Check for PartnerPath {
                 // Every member of the partner's pool takes traffic, so the
                 // first one that fails is the finding.
                 let mut first = None;
+                // A member the probe observed nothing of leaves the path
+                // undecided, unless another fails.
+                let mut unobserved = None;
                 for tls in &handshakes {
+                    if let TlsOutcome::Unobserved { .. } = tls.outcome {
+                        unobserved.get_or_insert_with(|| format!("TLS: {}: {}", tls.endpoint.label(), tls.outcome.describe()));
+                        continue;
+                    }
                     if !matches!(
                         tls.outcome,
                         TlsOutcome::Established { .. } | TlsOutcome::ClientCertificateRequired { .. }
@@ -86,21 +112,28 @@ impl Check for PartnerPath {
                         .find(|r| r.target == tls.endpoint.host && r.port == tls.endpoint.port)
                         .unwrap_or(record);
                     let path = format!("{} → {} → TLS {}", show_srv(srv), tls.endpoint.address, tls.outcome.describe());
-                    let exchange = ctx.facts.sip.iter().find(|s| s.endpoint == tls.endpoint);
-                    let Some(fact) = exchange else {
+                    let sent = ctx.facts.sip.iter().find(|s| s.endpoint == tls.endpoint);
+                    let Some(fact) = sent else {
                         first.get_or_insert_with(|| (format!("{path}; OPTIONS not sent"), json!({ "path": path })));
                         continue;
                     };
-                    let (message, mut evidence) = describe(fact);
+                    let (message, mut evidence) = exchange(fact, &self.causes);
                     evidence["path"] = json!(path);
                     let answered = matches!(
                         fact.outcome,
                         SipOutcome::Response { .. } | SipOutcome::ClientCertificateRequired { .. }
                     );
+                    if let SipOutcome::Unobserved { .. } = fact.outcome {
+                        unobserved.get_or_insert(format!("{path}; SIP: {message}"));
+                        continue;
+                    }
                     if !answered {
                         return step(Status::Fail, format!("{path}; SIP: {message}")).evidence(evidence);
                     }
                     first.get_or_insert((format!("{path}; SIP: {message}"), evidence));
+                }
+                if let Some(message) = unobserved {
+                    return step(Status::Error, message);
                 }
                 let (mut message, evidence) = first.expect("at least one handshake, every one passed");
                 if handshakes.len() > 1 {

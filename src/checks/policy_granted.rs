@@ -10,10 +10,12 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::value::as_bool;
-use super::{Check, EvalContext, Outcome, captured};
+use crate::facts::values::as_bool;
+use super::{Check, Problem};
+use super::config::captured;
 use crate::facts::snapshot::ObjectKind;
-use crate::findings::Status;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Status, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,7 +24,7 @@ pub struct PolicyGranted {
 }
 
 impl Check for PolicyGranted {
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let policies = match captured(ctx, ObjectKind::ExternalAccessPolicy) {
             Ok(objects) => objects,
             Err(outcome) => return vec![outcome],
@@ -33,14 +35,14 @@ impl Check for PolicyGranted {
             .filter(|l| self.enabling.iter().any(|p| l.object.get(p).and_then(|(_, v)| as_bool(v)) == Some(true)))
             .collect();
         if tagged.is_empty() {
-            return vec![Outcome::skip("ExternalAccessPolicy", "no per-user (Tag:) policy enables external access")];
+            return vec![Outcome::skip(Target::config("ExternalAccessPolicy"), "no per-user (Tag:) policy enables external access")];
         }
         let users = match captured(ctx, ObjectKind::User) {
             Ok(users) => users,
             Err(failed) if failed.status == Status::Error => return vec![failed],
             Err(_) => {
                 return vec![Outcome::skip(
-                    "ExternalAccessPolicy",
+                    Target::config("ExternalAccessPolicy"),
                     "needs `Get-CsUser | Select-Object SipAddress,ExternalAccessPolicy` output to see who holds the per-user policies",
                 )];
             }
@@ -63,19 +65,19 @@ impl Check for PolicyGranted {
                     json!({ "source": policy.location(None), "users_checked": users.len(), "holders": holders });
                 let outcome = if holders > 0 {
                     Outcome::pass(
-                        policy.object.label(),
+                        Target::config(policy.object.label()),
                         format!("granted to {holders} of {} users listed", users.len()),
                     )
                 } else {
-                    Outcome::fail(policy.object.label(), format!("granted to none of the {} users listed", users.len()))
+                    Outcome::fail(Target::config(policy.object.label()), format!("granted to none of the {} users listed", users.len()))
                 };
-                outcome.evidence(evidence).var("identity", tag)
+                outcome.evidence(evidence).var(Placeholder::Identity, tag)
             })
             .collect()
     }
 
-    fn validate(&self) -> Vec<String> {
-        if self.enabling.is_empty() { vec!["`enabling` names no property".into()] } else { Vec::new() }
+    fn validate(&self) -> Vec<Problem> {
+        if self.enabling.is_empty() { vec![Problem::at("enabling", "`enabling` names no property")] } else { Vec::new() }
     }
 }
 
@@ -84,7 +86,6 @@ mod tests {
     use super::*;
     use crate::checks::testing::{parse, run, statuses};
     use crate::findings::Status;
-
     #[test]
     fn tag_policy_holders() {
         let check: PolicyGranted = parse(r#"enabling = ["EnablePublicCloudAccess"]"#);

@@ -13,7 +13,10 @@ use serde_json::json;
 use time::Date;
 use time::macros::format_description;
 
-use super::{Check, EvalContext, Outcome, product};
+use super::{Check, Problem};
+use super::config::product;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,17 +31,17 @@ fn parse_date(text: &str) -> Option<Date> {
 }
 
 impl Check for ProductLifecycle {
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let product = match product(ctx) {
             Ok(product) => product,
             Err(outcome) => return vec![outcome],
         };
         let evidence = json!({ "product": product.name, "evidence": product.evidence });
-        let target = product.name.clone();
+        let target = Target::Product(product.name.clone());
         if !product.exact {
             return vec![
                 Outcome::skip(
-                    target,
+                    &target,
                     format!(
                         "only the family is known ({}); include `Get-CsServerVersion` output to tell the release",
                         product.evidence
@@ -49,32 +52,34 @@ impl Check for ProductLifecycle {
         }
         if self.supported.iter().any(|p| p.eq_ignore_ascii_case(&product.name)) {
             return vec![
-                Outcome::pass(target, format!("{} is in support ({})", product.name, product.evidence))
+                Outcome::pass(&target, format!("{} is in support ({})", product.name, product.evidence))
                     .evidence(evidence),
             ];
         }
         let end = self.end_of_support.iter().find(|(name, _)| name.eq_ignore_ascii_case(&product.name));
         let outcome = match end.and_then(|(_, date)| parse_date(date)) {
-            None => Outcome::skip(target, format!("no end-of-support date is recorded for {}", product.name)),
+            None => Outcome::skip(&target, format!("no end-of-support date is recorded for {}", product.name)),
             Some(end) if ctx.now.date() >= end => Outcome::fail(
-                target,
+                &target,
                 format!(
                     "{} has been out of support since {end}: no security fixes ({})",
                     product.name, product.evidence
                 ),
             ),
             Some(end) => {
-                Outcome::pass(target, format!("{} is supported until {end} ({})", product.name, product.evidence))
+                Outcome::pass(&target, format!("{} is supported until {end} ({})", product.name, product.evidence))
             }
         };
         vec![outcome.evidence(evidence)]
     }
 
-    fn validate(&self) -> Vec<String> {
+    fn validate(&self) -> Vec<Problem> {
         self.end_of_support
             .iter()
             .filter(|(_, date)| parse_date(date).is_none())
-            .map(|(name, date)| format!("end_of_support for {name:?}: {date:?} is not a YYYY-MM-DD date"))
+            .map(|(name, date)| {
+                Problem::at("end_of_support", format!("end_of_support for {name:?}: {date:?} is not a YYYY-MM-DD date"))
+            })
             .collect()
     }
 }
@@ -84,7 +89,6 @@ mod tests {
     use super::*;
     use crate::checks::testing::{parse, run, statuses};
     use crate::findings::Status;
-
     #[test]
     fn lifecycle_by_version_text() {
         let check: ProductLifecycle = parse(

@@ -7,17 +7,19 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Check, EvalContext, Outcome, captured};
+use super::Check;
+use super::config::captured;
 use crate::facts::config_view::Located;
 use crate::facts::snapshot::ObjectKind;
-use crate::findings::Status;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Status, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderUnique {}
 
 impl Check for ProviderUnique {
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let mut providers: Vec<Located> = Vec::new();
         let mut missing = Vec::new();
         for kind in [ObjectKind::PublicProvider, ObjectKind::HostingProvider] {
@@ -60,11 +62,11 @@ impl Check for ProviderUnique {
         let evidence = json!({ "providers": providers.iter().map(|l| l.object.label()).collect::<Vec<_>>() });
         let outcome = if clashes.is_empty() {
             Outcome::pass(
-                "providers",
+                Target::config("providers"),
                 format!("{} providers, all with distinct identities and proxy FQDNs{note}", providers.len()),
             )
         } else {
-            Outcome::fail("providers", clashes.join("; "))
+            Outcome::fail(Target::config("providers"), clashes.join("; "))
         };
         vec![outcome.evidence(evidence)]
     }
@@ -75,7 +77,6 @@ mod tests {
     use super::*;
     use crate::checks::testing::{run, statuses};
     use crate::findings::Status;
-
     #[test]
     fn shared_proxy_across_kinds() {
         let bad = r#"{"Get-CsPublicProvider":[{"Identity":"Skype","ProxyFqdn":"sipfed.online.lync.com"}],

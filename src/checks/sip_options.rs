@@ -3,57 +3,55 @@
 //! refusal for want of a client certificate is how an Access Edge behaves
 //! and is reported as such; silence, a closed connection or bytes that are
 //! not SIP fail. `ms-diagnostics` in the response are explained.
+//!
+//! ```toml
+//! kind = "sip_options"
+//! connection_rule = "TLS-CON-01"          # reports a failed connection
+//! causes = { 1009 = ["DNS-FED-01"] }      # rules that look at a code's cause
+//! ```
 
 use serde::Deserialize;
-use serde_json::json;
 
-use super::ms_diagnostics::explain;
-use super::{Check, EvalContext, Needs, Outcome};
+use super::sip::{Causes, causes_problems, exchange};
+use super::{Check, Problem, Reference, see};
+use crate::facts::Targets;
+use crate::facts::need::Need;
 use crate::facts::sip::{SipFact, SipOutcome};
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SipOptions {}
-
-/// The message and evidence of one exchange.
-pub fn describe(fact: &SipFact) -> (String, serde_json::Value) {
-    let mut message = fact.outcome.describe();
-    let mut evidence = json!({
-        "endpoint": fact.endpoint.label(),
-        "request": format!("OPTIONS sip:{} SIP/2.0", fact.domain),
-        "from": format!("sip:fedscan@{}", fact.sender.as_deref().unwrap_or(&fact.domain)),
-        "client_certificate_offered": fact.client_certificate,
-    });
-    if let SipOutcome::Response { response } = &fact.outcome {
-        for header in ["Server", "Allow", "Supported"] {
-            let values = response.values(header);
-            if !values.is_empty() {
-                evidence[header.to_ascii_lowercase()] = json!(values.join(", "));
-            }
-        }
-        if let Some(server) = response.values("Server").first() {
-            message.push_str(&format!(" from {server}"));
-        }
-        for diagnostic in &response.diagnostics {
-            message.push_str(&format!("; {}: {}", diagnostic.header, diagnostic.code));
-            if let Some(reason) = &diagnostic.reason {
-                message.push_str(&format!(" \"{reason}\""));
-            }
-            if let Some(meaning) = explain(diagnostic.code) {
-                message.push_str(&format!(" ({meaning})"));
-            }
-        }
-        evidence["diagnostics"] = json!(response.diagnostics);
-    }
-    (message, evidence)
+pub struct SipOptions {
+    /// The rule that reports the failed connection.
+    #[serde(default)]
+    connection_rule: Option<String>,
+    /// Per `ms-diagnostics` code, the rules that look at its cause.
+    #[serde(default)]
+    causes: Causes,
 }
 
 impl Check for SipOptions {
-    fn needs(&self) -> Needs {
-        Needs::Sip
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Sip]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        Step::Sip
+    }
+
+    fn validate(&self) -> Vec<Problem> {
+        causes_problems(&self.causes)
+    }
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        let mut references = Reference::all("connection_rule", &self.connection_rule);
+        references.extend(Reference::all("causes", self.causes.values().flatten()));
+        references
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+        let connection = self.connection_rule.as_slice();
         let own: Vec<&SipFact> = ctx
             .facts
             .sip
@@ -62,25 +60,26 @@ impl Check for SipOptions {
             .collect();
         if own.is_empty() {
             let why = if !ctx.dns.gathered {
-                "no SIP probe: this was an offline audit"
+                "no SIP probe: this was an offline audit".to_string()
             } else if ctx.facts.tls.iter().any(|t| t.partner.is_none()) {
-                "no endpoint accepted a TLS connection to send OPTIONS to; see TLS-CON-01"
+                format!("no endpoint accepted a TLS connection to send OPTIONS to{}", see::after(connection))
             } else {
-                "no SIP exchange: no Edge was reached over TLS in this scan"
+                "no SIP exchange: no Edge was reached over TLS in this scan".to_string()
             };
-            return vec![Outcome::skip("SIP", why)];
+            return vec![Outcome::skip(Target::area("SIP"), why)];
         }
         own.into_iter()
             .map(|fact| {
-                let label = fact.endpoint.label();
-                let (message, evidence) = describe(fact);
+                let label = &fact.endpoint;
+                let (message, evidence) = exchange(fact, &self.causes);
                 let outcome = match &fact.outcome {
                     SipOutcome::Response { .. } => Outcome::pass(label, message),
                     SipOutcome::ClientCertificateRequired { .. } => Outcome::pass(
                         label,
                         format!("{message}: the Edge authenticates partners by mutual TLS, as an Access Edge does (give --client-cert to send OPTIONS)"),
                     ),
-                    SipOutcome::NoConnection { .. } => Outcome::skip(label, format!("{message}; see TLS-CON-01")),
+                    SipOutcome::NoConnection { .. } => Outcome::skip(label, format!("{message}{}", see::after(connection))),
+                    SipOutcome::Unobserved { .. } => Outcome::error(label, message),
                     _ => Outcome::fail(label, message),
                 };
                 outcome.evidence(evidence)

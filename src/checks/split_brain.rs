@@ -12,9 +12,14 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{answer, evidence, or_outcome, per_domain_internal, srv_name};
-use super::{Check, EvalContext, Needs, Outcome};
+use super::dns::{answer, evidence, or_outcome, per_domain_internal, srv_need};
+use crate::facts::dns::srv_name;
+use super::Check;
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,11 +48,15 @@ fn show(set: &BTreeSet<(String, u16)>) -> String {
 }
 
 impl Check for SplitBrain {
-    fn needs(&self) -> Needs {
-        Needs::Dns
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![srv_need(&self.service), Need::Srv { view: DnsView::Internal, service: self.service.clone() }]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        Step::Dns
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         per_domain_internal(ctx, |domain| {
             let name = srv_name(&self.service, domain);
             let external = or_outcome!(answer(ctx, domain, DnsView::External, &name, RecordKind::Srv));
@@ -55,21 +64,21 @@ impl Check for SplitBrain {
             let evidence = json!({ "external": evidence(external), "internal": evidence(internal) });
             let outcome = match (endpoints(external), endpoints(internal)) {
                 (_, None) => Outcome::pass(
-                    domain,
+                    Target::domain(domain),
                     format!(
                         "internal DNS has no {name} ({}); the external answer applies",
                         internal.outcome.describe()
                     ),
                 ),
                 (Some(outside), Some(inside)) if outside == inside => {
-                    Outcome::pass(domain, format!("{name}: internal and external DNS agree ({})", show(&inside)))
+                    Outcome::pass(Target::domain(domain), format!("{name}: internal and external DNS agree ({})", show(&inside)))
                 }
                 (Some(outside), Some(inside)) => Outcome::fail(
-                    domain,
+                    Target::domain(domain),
                     format!("{name}: internal DNS answers {} but external DNS {}", show(&inside), show(&outside)),
                 ),
                 (None, Some(inside)) => Outcome::fail(
-                    domain,
+                    Target::domain(domain),
                     format!(
                         "{name} exists only inside ({}); partners find nothing ({})",
                         show(&inside),
@@ -77,7 +86,7 @@ impl Check for SplitBrain {
                     ),
                 ),
             };
-            vec![outcome.evidence(evidence).var("domain", domain)]
+            vec![outcome.evidence(evidence).var(Placeholder::Domain, domain)]
         })
     }
 }

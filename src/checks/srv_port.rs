@@ -14,10 +14,15 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use super::dns::{evidence, or_outcome, per_domain, show_srv, srv_name, srv_records};
-use super::{Check, EvalContext, Needs, Outcome};
+use super::dns::{evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_records};
+use crate::facts::dns::srv_name;
+use super::Check;
 use crate::facts::config_view::Objects;
 use crate::facts::snapshot::ObjectKind;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,7 +34,7 @@ pub struct SrvPort {
 
 impl SrvPort {
     /// The port to expect, and where it comes from.
-    fn expected(&self, ctx: &EvalContext) -> (u16, String) {
+    fn expected(&self, ctx: &FactView) -> (u16, String) {
         if let Some(port) = ctx.targets.edge_port {
             return (port, format!("the port given with --edge ({port})"));
         }
@@ -50,25 +55,29 @@ impl SrvPort {
 }
 
 impl Check for SrvPort {
-    fn needs(&self) -> Needs {
-        Needs::Dns
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![srv_need(&self.service)]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        service_step(&self.service)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let (port, source) = self.expected(ctx);
         per_domain(ctx, |domain| {
             let (records, fact) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
             let wrong: Vec<String> = records.iter().filter(|r| r.port != port).map(show_srv).collect();
             let name = srv_name(&self.service, domain);
             let outcome = if wrong.is_empty() {
-                Outcome::pass(domain, format!("{name}: every record uses port {port}, {source}"))
+                Outcome::pass(Target::domain(domain), format!("{name}: every record uses port {port}, {source}"))
             } else {
                 Outcome::fail(
-                    domain,
+                    Target::domain(domain),
                     format!("{name} SRV {}: partners will connect there, not to {source}", wrong.join("; ")),
                 )
             };
-            vec![outcome.evidence(evidence(fact)).var("domain", domain)]
+            vec![outcome.evidence(evidence(fact)).var(Placeholder::Domain, domain)]
         })
     }
 }

@@ -10,8 +10,13 @@
 
 use serde::Deserialize;
 
-use super::dns::{SrvSet, evidence, or_outcome, per_domain, show_srv, srv_name, srv_set};
-use super::{Check, EvalContext, Needs, Outcome};
+use super::dns::{SrvSet, evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_set};
+use crate::facts::dns::srv_name;
+use super::Check;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,22 +29,26 @@ pub struct SrvPresent {
 }
 
 impl Check for SrvPresent {
-    fn needs(&self) -> Needs {
-        Needs::Dns
+    fn needs(&self, targets: &Targets) -> Vec<Need> {
+        if self.when_xmpp_enabled && !targets.xmpp { Vec::new() } else { vec![srv_need(&self.service)] }
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        service_step(&self.service)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         if self.when_xmpp_enabled && !ctx.targets.xmpp {
-            return vec![Outcome::skip("DNS", "no snapshot enables XMPP federation (EnableXmppAccess)")];
+            return vec![Outcome::skip(Target::area("DNS"), "no snapshot enables XMPP federation (EnableXmppAccess)")];
         }
         per_domain(ctx, |domain| {
             let name = srv_name(&self.service, domain);
             let outcome = match or_outcome!(srv_set(ctx, domain, &self.service)) {
                 SrvSet::Absent(fact) => {
-                    Outcome::fail(domain, format!("{name}: {}", fact.outcome.describe())).evidence(evidence(fact))
+                    Outcome::fail(Target::domain(domain), format!("{name}: {}", fact.outcome.describe())).evidence(evidence(fact))
                 }
                 SrvSet::NotOffered(fact) => Outcome::fail(
-                    domain,
+                    Target::domain(domain),
                     format!("{name} has only the \".\" target: the domain declares the service not offered"),
                 )
                 .evidence(evidence(fact)),
@@ -52,10 +61,10 @@ impl Check for SrvPresent {
                         None => Vec::new(),
                     };
                     let outcome = if wrong.is_empty() {
-                        Outcome::pass(domain, format!("{name} SRV {}", shown.join("; ")))
+                        Outcome::pass(Target::domain(domain), format!("{name} SRV {}", shown.join("; ")))
                     } else {
                         Outcome::fail(
-                            domain,
+                            Target::domain(domain),
                             format!(
                                 "{name} SRV {}: port {} expected",
                                 wrong.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; "),
@@ -66,10 +75,10 @@ impl Check for SrvPresent {
                     outcome.evidence(evidence(fact))
                 }
             };
-            let outcome = outcome.var("domain", domain);
+            let outcome = outcome.var(Placeholder::Domain, domain);
             // The fix names the Edge when it is known.
             match ctx.targets.edges.first() {
-                Some(edge) => vec![outcome.var("fqdn", edge.clone())],
+                Some(edge) => vec![outcome.var(Placeholder::Fqdn, edge.clone())],
                 None => vec![outcome],
             }
         })

@@ -13,8 +13,13 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::dns::{evidence, or_outcome, per_domain, srv_name, srv_records};
-use super::{Check, EvalContext, Needs, Outcome};
+use super::dns::{evidence, or_outcome, per_domain, service_step, srv_need, srv_records};
+use crate::facts::dns::srv_name;
+use super::Check;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,11 +29,15 @@ pub struct SrvPriorities {
 }
 
 impl Check for SrvPriorities {
-    fn needs(&self) -> Needs {
-        Needs::Dns
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![srv_need(&self.service)]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        service_step(&self.service)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         per_domain(ctx, |domain| {
             let (records, fact) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
             let name = srv_name(&self.service, domain);
@@ -45,19 +54,19 @@ impl Check for SrvPriorities {
                 .map(|((p, w), targets)| format!("priority {p} weight {w}: {}", targets.join(", ")))
                 .collect();
             let outcome = if records.len() == 1 {
-                Outcome::pass(domain, format!("{name} has a single record"))
+                Outcome::pass(Target::domain(domain), format!("{name} has a single record"))
             } else if tied.is_empty() {
-                Outcome::pass(domain, format!("{name}: {} records with distinct priority or weight", records.len()))
+                Outcome::pass(Target::domain(domain), format!("{name}: {} records with distinct priority or weight", records.len()))
             } else {
                 Outcome::fail(
-                    domain,
+                    Target::domain(domain),
                     format!(
                         "{name} ties different targets ({}); the Edge takes whichever arrives first",
                         tied.join("; ")
                     ),
                 )
             };
-            vec![outcome.evidence(evidence(fact)).var("domain", domain)]
+            vec![outcome.evidence(evidence(fact)).var(Placeholder::Domain, domain)]
         })
     }
 }

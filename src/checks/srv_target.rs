@@ -11,9 +11,14 @@
 
 use serde::Deserialize;
 
-use super::dns::{SrvSet, describe_set, evidence, or_outcome, per_domain, show_srv, srv_name, srv_records, srv_set};
-use super::{Check, EvalContext, Needs, Outcome};
-use crate::facts::config_view::normalize_domain;
+use super::dns::{SrvSet, describe_set, evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_records, srv_set};
+use crate::facts::dns::srv_name;
+use super::{Check, Problem};
+use crate::facts::names::canonical;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,11 +36,15 @@ pub struct SrvTarget {
 }
 
 impl Check for SrvTarget {
-    fn needs(&self) -> Needs {
-        Needs::Dns
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![srv_need(&self.service)]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        service_step(&self.service)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         per_domain(ctx, |domain| {
             let name = srv_name(&self.service, domain);
             let (records, fact) = match &self.existence_rule {
@@ -44,16 +53,16 @@ impl Check for SrvTarget {
                     SrvSet::Records(records, fact) => (records, fact),
                     SrvSet::Absent(fact) | SrvSet::NotOffered(fact) => {
                         return vec![
-                            Outcome::fail(domain, format!("{name}: {}", describe_set(fact)))
+                            Outcome::fail(Target::domain(domain), format!("{name}: {}", describe_set(fact)))
                                 .evidence(evidence(fact))
-                                .var("domain", domain),
+                                .var(Placeholder::Domain, domain),
                         ];
                     }
                 },
             };
             let shown: Vec<String> = records.iter().map(show_srv).collect();
             let matches = |target: &str, host: &Option<String>| {
-                host.as_deref().is_some_and(|h| normalize_domain(h) == normalize_domain(target))
+                host.as_deref().is_some_and(|h| canonical(h) == canonical(target))
             };
             let outcome = if let Some(host) = &self.equals {
                 let wrong: Vec<String> = records
@@ -66,28 +75,28 @@ impl Check for SrvTarget {
                     None => host.clone(),
                 };
                 if wrong.is_empty() {
-                    Outcome::pass(domain, format!("{name} SRV {} points at {expected}", shown.join("; ")))
+                    Outcome::pass(Target::domain(domain), format!("{name} SRV {} points at {expected}", shown.join("; ")))
                 } else {
-                    Outcome::fail(domain, format!("{name} SRV {}: expected {expected}", wrong.join("; ")))
+                    Outcome::fail(Target::domain(domain), format!("{name} SRV {}: expected {expected}", wrong.join("; ")))
                 }
             } else {
                 let host = self.not_equals.clone().unwrap_or_default();
                 let wrong: Vec<String> =
                     records.iter().filter(|r| matches(&r.target, &self.not_equals)).map(show_srv).collect();
                 if wrong.is_empty() {
-                    Outcome::pass(domain, format!("{name} SRV {} does not point at {host}", shown.join("; ")))
+                    Outcome::pass(Target::domain(domain), format!("{name} SRV {} does not point at {host}", shown.join("; ")))
                 } else {
-                    Outcome::fail(domain, format!("{name} SRV {} points at {host}", wrong.join("; ")))
+                    Outcome::fail(Target::domain(domain), format!("{name} SRV {} points at {host}", wrong.join("; ")))
                 }
             };
-            vec![outcome.evidence(evidence(fact)).var("domain", domain)]
+            vec![outcome.evidence(evidence(fact)).var(Placeholder::Domain, domain)]
         })
     }
 
-    fn validate(&self) -> Vec<String> {
+    fn validate(&self) -> Vec<Problem> {
         match (&self.equals, &self.not_equals) {
             (Some(_), None) | (None, Some(_)) => Vec::new(),
-            _ => vec!["give exactly one of `equals` and `not_equals`".into()],
+            _ => vec![Problem::general("give exactly one of `equals` and `not_equals`")],
         }
     }
 }

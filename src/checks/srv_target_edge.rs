@@ -9,8 +9,13 @@
 
 use serde::Deserialize;
 
-use super::dns::{evidence, or_outcome, per_domain, show_srv, srv_name, srv_records};
-use super::{Check, EvalContext, Needs, Outcome};
+use super::dns::{evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_records};
+use crate::facts::dns::srv_name;
+use super::Check;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,14 +25,17 @@ pub struct SrvTargetEdge {
 }
 
 impl Check for SrvTargetEdge {
-    fn needs(&self) -> Needs {
-        Needs::Dns
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![srv_need(&self.service)]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        service_step(&self.service)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         if ctx.dns.gathered && ctx.targets.edges.is_empty() {
-            return vec![Outcome::skip(
-                "DNS",
+            return vec![Outcome::skip(Target::area("DNS"),
                 "the Access Edge FQDN is not known: give --edge FQDN or a snapshot with `Get-CsService -EdgeServer`",
             )];
         }
@@ -38,11 +46,11 @@ impl Check for SrvTargetEdge {
             let elsewhere: Vec<String> =
                 records.iter().filter(|r| !ctx.targets.edges.contains(&r.target)).map(show_srv).collect();
             let outcome = if elsewhere.is_empty() {
-                Outcome::pass(domain, format!("{name} points at the Access Edge ({edges})"))
+                Outcome::pass(Target::domain(domain), format!("{name} points at the Access Edge ({edges})"))
             } else {
-                Outcome::fail(domain, format!("{name} SRV {} is not the Access Edge ({edges})", elsewhere.join("; ")))
+                Outcome::fail(Target::domain(domain), format!("{name} SRV {} is not the Access Edge ({edges})", elsewhere.join("; ")))
             };
-            vec![outcome.evidence(evidence(fact)).var("domain", domain).var("fqdn", ctx.targets.edges[0].clone())]
+            vec![outcome.evidence(evidence(fact)).var(Placeholder::Domain, domain).var(Placeholder::Fqdn, ctx.targets.edges[0].clone())]
         })
     }
 }

@@ -11,9 +11,14 @@
 
 use serde::Deserialize;
 
-use super::dns::{evidence, or_outcome, per_domain, show_srv, srv_name, srv_records};
-use super::{Check, EvalContext, Needs, Outcome};
-use crate::facts::config_view::{is_direct_child, is_within};
+use super::dns::{evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_records};
+use crate::facts::dns::srv_name;
+use super::Check;
+use crate::facts::names::{is_direct_child, is_within};
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Step, Target};
 
 /// Microsoft 365's federation and directory hosts live here.
 const MICROSOFT_365: &str = "online.lync.com";
@@ -26,18 +31,22 @@ pub struct SrvTargetInDomain {
 }
 
 impl Check for SrvTargetInDomain {
-    fn needs(&self) -> Needs {
-        Needs::Dns
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![srv_need(&self.service)]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        service_step(&self.service)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         per_domain(ctx, |domain| {
             let (records, fact) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
             let name = srv_name(&self.service, domain);
             let own: Vec<_> = records.iter().filter(|r| !is_within(&r.target, MICROSOFT_365)).collect();
             if own.is_empty() {
                 return vec![
-                    Outcome::skip(domain, format!("{name} points at Microsoft 365; the online rules judge it"))
+                    Outcome::skip(Target::domain(domain), format!("{name} points at Microsoft 365; the online rules judge it"))
                         .evidence(evidence(fact)),
                 ];
             }
@@ -45,14 +54,14 @@ impl Check for SrvTargetInDomain {
                 own.iter().filter(|r| !is_direct_child(&r.target, domain)).map(|r| show_srv(r)).collect();
             let outcome = if outside.is_empty() {
                 let targets: Vec<&str> = own.iter().map(|r| r.target.as_str()).collect();
-                Outcome::pass(domain, format!("{} directly inside {domain}", targets.join(", ")))
+                Outcome::pass(Target::domain(domain), format!("{} directly inside {domain}", targets.join(", ")))
             } else {
                 Outcome::fail(
-                    domain,
+                    Target::domain(domain),
                     format!("{name} SRV {}: the target is not a host directly inside {domain}", outside.join("; ")),
                 )
             };
-            vec![outcome.evidence(evidence(fact)).var("domain", domain)]
+            vec![outcome.evidence(evidence(fact)).var(Placeholder::Domain, domain)]
         })
     }
 }

@@ -11,8 +11,12 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{addresses, is_public, or_outcome, per_domain, srv_records};
-use super::{Check, EvalContext, Needs, Outcome};
+use super::dns::{addresses, is_public, or_outcome, per_domain, queries, service_step, srv_records};
+use super::Check;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,11 +27,15 @@ pub struct SrvTargetPublic {
 }
 
 impl Check for SrvTargetPublic {
-    fn needs(&self) -> Needs {
-        Needs::Dns
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::SrvTargets { service: self.service.clone() }]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        service_step(&self.service)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         per_domain(ctx, |domain| {
             let (records, _) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
             let mut targets: Vec<&str> = records.iter().map(|r| r.target.as_str()).collect();
@@ -42,21 +50,21 @@ impl Check for SrvTargetPublic {
                     // No address at all is the resolution rule's finding.
                     found.all().next()?;
                     let private: Vec<String> = found.all().filter(|a| !is_public(a)).map(|a| a.to_string()).collect();
-                    let evidence = json!({ "target": target, "queries": found.evidence });
+                    let evidence = json!({ "target": target, "queries": queries(&found) });
                     let outcome = if private.is_empty() {
-                        Outcome::pass(domain, format!("{target} has only public addresses"))
+                        Outcome::pass(Target::domain(domain), format!("{target} has only public addresses"))
                     } else {
                         Outcome::fail(
-                            domain,
+                            Target::domain(domain),
                             format!("{target} resolves to {}: not reachable from the internet", private.join(", ")),
                         )
                     };
-                    Some(outcome.evidence(evidence).var("domain", domain).var("fqdn", target))
+                    Some(outcome.evidence(evidence).var(Placeholder::Domain, domain).var(Placeholder::Fqdn, target))
                 })
                 .collect();
             if outcomes.is_empty() {
                 return vec![Outcome::skip(
-                    domain,
+                    Target::domain(domain),
                     format!("no SRV target has an address; see {}", self.resolution_rule),
                 )];
             }

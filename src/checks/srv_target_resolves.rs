@@ -12,9 +12,14 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{addresses, or_outcome, per_domain, srv_name, srv_records};
-use super::{Check, EvalContext, Needs, Outcome};
-use crate::rules::Severity;
+use super::dns::{addresses, or_outcome, per_domain, queries, service_step, srv_records};
+use crate::facts::dns::srv_name;
+use super::Check;
+use crate::findings::Severity;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,11 +30,15 @@ pub struct SrvTargetResolves {
 }
 
 impl Check for SrvTargetResolves {
-    fn needs(&self) -> Needs {
-        Needs::Dns
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::SrvTargets { service: self.service.clone() }]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn step(&self) -> Step {
+        service_step(&self.service)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         per_domain(ctx, |domain| {
             let (records, _) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
             let name = srv_name(&self.service, domain);
@@ -43,12 +52,12 @@ impl Check for SrvTargetResolves {
                         Err(outcome) => return outcome,
                     };
                     let listed: Vec<String> = found.all().map(|a| a.to_string()).collect();
-                    let evidence = json!({ "target": target, "queries": found.evidence });
+                    let evidence = json!({ "target": target, "queries": queries(&found) });
                     let outcome = if listed.is_empty() {
-                        Outcome::fail(domain, format!("{name} points at {target}, which has no A or AAAA record"))
+                        Outcome::fail(Target::domain(domain), format!("{name} points at {target}, which has no A or AAAA record"))
                     } else if !found.aliases.is_empty() {
                         Outcome::fail(
-                            domain,
+                            Target::domain(domain),
                             format!(
                                 "{name} points at {target}, an alias (CNAME → {}); the target must carry its own A/AAAA records",
                                 found.aliases.join(" → ")
@@ -56,9 +65,9 @@ impl Check for SrvTargetResolves {
                         )
                         .severity(Some(self.alias_severity))
                     } else {
-                        Outcome::pass(domain, format!("{target} → {}", listed.join(", ")))
+                        Outcome::pass(Target::domain(domain), format!("{target} → {}", listed.join(", ")))
                     };
-                    outcome.evidence(evidence).var("domain", domain).var("fqdn", target)
+                    outcome.evidence(evidence).var(Placeholder::Domain, domain).var(Placeholder::Fqdn, target)
                 })
                 .collect()
         })

@@ -6,17 +6,20 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::tenant::{TenantList, tenant_list};
-use super::value::{as_bool, show};
-use super::{Check, EvalContext, Outcome, captured};
+use crate::facts::values::{TenantList, tenant_list};
+use crate::facts::values::{as_bool, show};
+use super::Check;
+use super::config::captured;
 use crate::facts::snapshot::ObjectKind;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantFederationMode {}
 
 impl Check for TenantFederationMode {
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let edge = match captured(ctx, ObjectKind::AccessEdgeConfiguration) {
             Ok(objects) => objects[0],
             Err(outcome) => return vec![outcome],
@@ -25,12 +28,12 @@ impl Check for TenantFederationMode {
             Ok(objects) => objects[0],
             Err(outcome) => return vec![outcome],
         };
-        let label = edge.object.label();
+        let label = Target::config(edge.object.label());
         let Some((_, discovery_value)) = edge.object.get("EnablePartnerDiscovery") else {
-            return vec![Outcome::skip(label, "EnablePartnerDiscovery is not in the Access Edge export")];
+            return vec![Outcome::skip(&label, "EnablePartnerDiscovery is not in the Access Edge export")];
         };
         let Some(allowed) = tenant.object.get("AllowedDomains").map(|(_, v)| v) else {
-            return vec![Outcome::skip(label, "AllowedDomains is not in the tenant export")];
+            return vec![Outcome::skip(&label, "AllowedDomains is not in the tenant export")];
         };
         let discovery = as_bool(discovery_value) == Some(true);
         let open = tenant_list(Some(allowed)) == TenantList::AllKnown;
@@ -47,10 +50,10 @@ impl Check for TenantFederationMode {
         };
         let online = if open { "the tenant allows all known domains" } else { "the tenant allows only listed domains" };
         let outcome = if discovery == open {
-            Outcome::pass(label, format!("{on_prem} and {online}"))
+            Outcome::pass(&label, format!("{on_prem} and {online}"))
         } else {
             Outcome::fail(
-                label,
+                &label,
                 format!("{on_prem} but {online} (EnablePartnerDiscovery is {})", show(discovery_value)),
             )
         };
@@ -63,7 +66,6 @@ mod tests {
     use super::*;
     use crate::checks::testing::{run, statuses};
     use crate::findings::Status;
-
     #[test]
     fn modes_must_agree() {
         let snap = |disc: bool, allowed: &str| {

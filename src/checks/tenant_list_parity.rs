@@ -7,9 +7,12 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::tenant::{TenantList, tenant_list};
-use super::{Check, EvalContext, Outcome, captured, domain_names};
+use crate::facts::values::{TenantList, tenant_list};
+use super::Check;
+use super::config::{captured, domain_names};
 use crate::facts::snapshot::ObjectKind;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,7 +47,7 @@ fn show_list(list: &TenantList) -> serde_json::Value {
 }
 
 impl Check for TenantListParity {
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let tenant = match captured(ctx, ObjectKind::TenantFederationConfiguration) {
             Ok(objects) => objects[0],
             Err(outcome) => return vec![outcome],
@@ -64,7 +67,7 @@ impl Check for TenantListParity {
         for (name, list) in [("AllowedDomains", &tenant_allowed), ("BlockedDomains", &tenant_blocked)] {
             if let TenantList::Hidden(type_name) = list {
                 return vec![Outcome::error(
-                    "AllowedDomain/BlockedDomain",
+                    Target::config("AllowedDomain/BlockedDomain"),
                     format!(
                         "the tenant export shows {name} only as its type name ({type_name}), not its domains; export it with `Get-CsTenantFederationConfiguration | Select-Object -ExpandProperty {name}` or as JSON"
                     ),
@@ -91,13 +94,13 @@ impl Check for TenantListParity {
         });
         let outcome = if compared.is_empty() {
             Outcome::skip(
-                "AllowedDomain/BlockedDomain",
+                Target::config("AllowedDomain/BlockedDomain"),
                 "the tenant allows all known domains and the snapshot has no blocked list to compare",
             )
         } else if problems.is_empty() {
-            Outcome::pass("AllowedDomain/BlockedDomain", format!("{} lists match the tenant's", compared.join(" and ")))
+            Outcome::pass(Target::config("AllowedDomain/BlockedDomain"), format!("{} lists match the tenant's", compared.join(" and ")))
         } else {
-            Outcome::fail("AllowedDomain/BlockedDomain", problems.join("; "))
+            Outcome::fail(Target::config("AllowedDomain/BlockedDomain"), problems.join("; "))
         };
         vec![outcome.evidence(evidence)]
     }
@@ -108,7 +111,6 @@ mod tests {
     use super::*;
     use crate::checks::testing::{run, statuses};
     use crate::findings::Status;
-
     #[test]
     fn lists_compared() {
         let snap = |online: &str| {

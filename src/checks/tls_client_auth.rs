@@ -4,22 +4,43 @@
 
 use serde::Deserialize;
 
-use super::x509::{handshake_evidence, per_endpoint};
-use super::{Check, EvalContext, Needs, Outcome};
+use super::tls::{handshake_evidence, per_endpoint};
+use super::{Check, Reference, see};
 use crate::facts::tls::TlsOutcome;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Step};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TlsClientAuth {}
+pub struct TlsClientAuth {
+    /// The rule that reports the failed connection.
+    #[serde(default)]
+    connection_rule: Option<String>,
+    /// The rules that report why DNS led to no endpoint.
+    #[serde(default)]
+    discovery_rules: Vec<String>,
+}
 
 impl Check for TlsClientAuth {
-    fn needs(&self) -> Needs {
-        Needs::Tls
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Tls]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        per_endpoint(ctx, |fact| {
-            let label = fact.endpoint.label();
+    fn step(&self) -> Step {
+        Step::Protocol
+    }
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        let mut references = Reference::all("connection_rule", &self.connection_rule);
+        references.extend(Reference::all("discovery_rules", &self.discovery_rules));
+        references
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+        per_endpoint(ctx, &self.discovery_rules, |fact| {
+            let label = &fact.endpoint;
             let outcome = match (&fact.client_auth, &fact.outcome) {
                 (Some(request), _) if request.ca_names.is_empty() => {
                     Outcome::pass(label, "asks for a client certificate (mutual TLS), naming no particular CA")
@@ -36,9 +57,15 @@ impl Check for TlsClientAuth {
                     label,
                     "does not ask for a client certificate: partners are not authenticated by mutual TLS",
                 ),
-                (None, other) => {
-                    Outcome::skip(label, format!("no completed handshake ({}); see TLS-CON-01", other.describe()))
-                }
+                (None, TlsOutcome::Unobserved { .. }) => Outcome::error(label, fact.outcome.describe()),
+                (None, other) => Outcome::skip(
+                    label,
+                    format!(
+                        "no completed handshake ({}){}",
+                        other.describe(),
+                        see::after(self.connection_rule.as_slice())
+                    ),
+                ),
             };
             vec![outcome.evidence(handshake_evidence(fact))]
         })

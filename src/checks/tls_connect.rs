@@ -4,22 +4,38 @@
 
 use serde::Deserialize;
 
-use super::x509::{handshake_evidence, per_endpoint};
-use super::{Check, EvalContext, Needs, Outcome};
+use super::tls::{handshake_evidence, per_endpoint};
+use super::{Check, Reference};
 use crate::facts::tls::{ChainSource, TlsOutcome};
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Step};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TlsConnect {}
+pub struct TlsConnect {
+    /// The rules that report why DNS led to no endpoint.
+    #[serde(default)]
+    discovery_rules: Vec<String>,
+}
 
 impl Check for TlsConnect {
-    fn needs(&self) -> Needs {
-        Needs::Tls
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Tls]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        per_endpoint(ctx, |fact| {
-            let label = fact.endpoint.label();
+    fn step(&self) -> Step {
+        Step::Connection
+    }
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        Reference::all("discovery_rules", &self.discovery_rules)
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+        per_endpoint(ctx, &self.discovery_rules, |fact| {
+            let label = &fact.endpoint;
             let outcome = match &fact.outcome {
                 TlsOutcome::Established { version, cipher } => Outcome::pass(label, format!("{version}, {cipher}")),
                 TlsOutcome::Rejected { reason } if fact.chain_source == Some(ChainSource::Legacy) => Outcome::fail(
@@ -40,8 +56,9 @@ impl Check for TlsConnect {
                     Outcome::fail(label, "no answer within the timeout: the port is filtered or the Edge is down")
                 }
                 TlsOutcome::Failed { message } => Outcome::fail(label, format!("connection failed: {message}")),
+                TlsOutcome::Unobserved { .. } => Outcome::error(label, fact.outcome.describe()),
             };
-            vec![outcome.evidence(handshake_evidence(fact)).var("fqdn", fact.endpoint.host.clone())]
+            vec![outcome.evidence(handshake_evidence(fact)).var(Placeholder::Fqdn, fact.endpoint.host.clone())]
         })
     }
 }

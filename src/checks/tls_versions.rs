@@ -3,24 +3,49 @@
 
 use serde::Deserialize;
 
-use super::x509::{handshake_evidence, per_endpoint};
-use super::{Check, EvalContext, Needs, Outcome};
+use super::tls::{handshake_evidence, per_endpoint, unreached};
+use super::{Check, Reference, see};
 use crate::facts::tls::TlsOutcome;
+use crate::facts::Targets;
+use crate::facts::need::Need;
+use crate::facts::view::FactView;
+use crate::findings::{Outcome, Step};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TlsVersions {}
+pub struct TlsVersions {
+    /// The rule that reports the failed connection.
+    #[serde(default)]
+    connection_rule: Option<String>,
+    /// The rules that report why DNS led to no endpoint.
+    #[serde(default)]
+    discovery_rules: Vec<String>,
+}
 
 impl Check for TlsVersions {
-    fn needs(&self) -> Needs {
-        Needs::Tls
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Tls]
     }
 
-    fn evaluate(&self, ctx: &EvalContext) -> Vec<Outcome> {
-        per_endpoint(ctx, |fact| {
-            let label = fact.endpoint.label();
-            if matches!(fact.outcome, TlsOutcome::Refused | TlsOutcome::Timeout | TlsOutcome::Failed { .. }) {
-                return vec![Outcome::skip(label, format!("{}; see TLS-CON-01", fact.outcome.describe()))];
+    fn step(&self) -> Step {
+        Step::Protocol
+    }
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        let mut references = Reference::all("connection_rule", &self.connection_rule);
+        references.extend(Reference::all("discovery_rules", &self.discovery_rules));
+        references
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+        per_endpoint(ctx, &self.discovery_rules, |fact| {
+            let label = &fact.endpoint;
+            if let TlsOutcome::Unobserved { .. } = fact.outcome {
+                return vec![Outcome::error(label, fact.outcome.describe())];
+            }
+            if unreached(fact) {
+                let pointer = see::after(self.connection_rule.as_slice());
+                return vec![Outcome::skip(label, format!("{}{pointer}", fact.outcome.describe()))];
             }
             // A completed handshake proves its version, whatever our own
             // hello for that version got.

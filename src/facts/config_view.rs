@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::Facts;
+use super::names::canonical;
 use super::snapshot::{ConfigObject, ObjectKind};
 
 /// An object together with the file it came from.
@@ -87,13 +88,13 @@ impl<'a> ConfigView<'a> {
     /// SIP domains: from `Get-CsSipDomain` and the domains named on the
     /// command line, lower-cased, without a trailing dot.
     pub fn sip_domains(&self) -> BTreeSet<String> {
-        let mut domains: BTreeSet<String> = self.extra_domains.iter().map(|d| normalize_domain(d)).collect();
+        let mut domains: BTreeSet<String> = self.extra_domains.iter().map(|d| canonical(d)).collect();
         if let Objects::Captured(objects) = self.objects(ObjectKind::SipDomain) {
             for located in objects {
                 let name =
                     located.object.get("Name").or_else(|| located.object.get("Identity")).and_then(|(_, v)| v.as_str());
                 if let Some(name) = name.filter(|n| !n.trim().is_empty()) {
-                    domains.insert(normalize_domain(name));
+                    domains.insert(canonical(name));
                 }
             }
         }
@@ -168,46 +169,9 @@ pub fn product_from_version_text(text: &str) -> Option<&'static str> {
     .map(|(_, name)| *name)
 }
 
-pub fn normalize_domain(name: &str) -> String {
-    name.trim().trim_end_matches('.').to_ascii_lowercase()
-}
-
-/// Whether `name` is `domain` or below it, compared on label boundaries
-/// (`it.contoso.com` is below `contoso.com`; `evilcontoso.com` is not).
-pub fn is_within(name: &str, domain: &str) -> bool {
-    // Byte-wise and without allocating: partner lists meet allowed lists of
-    // tens of thousands of entries.
-    let name = name.trim().trim_end_matches('.').as_bytes();
-    let domain = domain.trim().trim_end_matches('.').as_bytes();
-    let Some(start) = name.len().checked_sub(domain.len()) else { return false };
-    !domain.is_empty() && name[start..].eq_ignore_ascii_case(domain) && (start == 0 || name[start - 1] == b'.')
-}
-
-/// Whether `fqdn` is exactly one label directly inside `domain`
-/// (`sip.contoso.com` for `contoso.com`; not `sip.it.contoso.com`).
-pub fn is_direct_child(fqdn: &str, domain: &str) -> bool {
-    let fqdn = normalize_domain(fqdn);
-    let domain = normalize_domain(domain);
-    fqdn.strip_suffix(&domain)
-        .and_then(|rest| rest.strip_suffix('.'))
-        .is_some_and(|label| !label.is_empty() && !label.contains('.'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn label_boundaries() {
-        assert!(is_within("it.contoso.com", "contoso.com"));
-        assert!(is_within("Contoso.com.", "contoso.com"));
-        assert!(!is_within("evilcontoso.com", "contoso.com"));
-        assert!(is_direct_child("sip.contoso.com", "contoso.com"));
-        assert!(!is_direct_child("sip.it.contoso.com", "contoso.com"));
-        assert!(!is_direct_child("sip.contoso-edge.com", "contoso.com"));
-        assert!(!is_direct_child("contoso.com", "contoso.com"));
-        assert!(!is_direct_child("sipcontoso.com", "contoso.com"));
-    }
 
     #[test]
     fn version_text() {

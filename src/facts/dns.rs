@@ -4,6 +4,7 @@
 //! "no answer at all" (timeout, unreachable resolver) means it could not be
 //! observed; NXDOMAIN is an observation like any other.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
@@ -224,6 +225,11 @@ impl DnsProbe {
         Ok(DnsProbe { resolver, view, label, deadline })
     }
 
+    /// The resolver asked, as the facts name it: `system`, or its addresses.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
     pub async fn query(&self, name: &str, rtype: RecordKind) -> DnsFact {
         let fact =
             |outcome| DnsFact { view: self.view, name: name.to_string(), rtype, resolver: self.label.clone(), outcome };
@@ -279,45 +285,84 @@ fn record(r: &hickory_proto::rr::Record) -> DnsRecord {
     DnsRecord { name: host(&r.name), ttl: r.ttl, data }
 }
 
-/// A DNS name as the user typed it, made canonical: trimmed, lower case,
-/// without the trailing dot, international names in their ASCII form.
-pub fn normalize_name(input: &str) -> Result<String, String> {
-    let trimmed = input.trim().trim_end_matches('.');
-    if trimmed.is_empty() {
-        return Err(format!("{input:?} is empty"));
-    }
-    let ascii = idna::domain_to_ascii(trimmed).map_err(|_| format!("{input:?} is not a valid domain name"))?;
-    if ascii.len() > 253 {
-        return Err(format!("{input:?} is longer than 253 characters"));
-    }
-    if !ascii.contains('.') {
-        return Err(format!("{input:?} is not a fully qualified domain name (it has a single label)"));
-    }
-    for label in ascii.split('.') {
-        let valid = !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        if !valid {
-            return Err(format!("{input:?} is not a valid domain name (label {label:?})"));
+/// The DNS facts, indexed by question: what checks, the engine and reports
+/// read them through.
+pub struct DnsIndex<'a> {
+    answers: HashMap<(DnsView, &'a str, RecordKind), &'a DnsFact>,
+    /// Whether DNS was gathered at all (not an offline audit).
+    pub gathered: bool,
+    internal: bool,
+}
+
+impl<'a> DnsIndex<'a> {
+    pub fn new(facts: &'a [DnsFact]) -> Self {
+        DnsIndex {
+            answers: facts.iter().map(|f| ((f.view, f.name.as_str(), f.rtype), f)).collect(),
+            gathered: !facts.is_empty(),
+            internal: facts.iter().any(|f| f.view == DnsView::Internal),
         }
     }
-    Ok(ascii)
+
+    pub fn get(&self, view: DnsView, name: &str, kind: RecordKind) -> Option<&'a DnsFact> {
+        self.answers.get(&(view, name, kind)).copied()
+    }
+
+    /// Whether an internal resolver was asked (--internal-resolver).
+    pub fn has_internal(&self) -> bool {
+        self.internal
+    }
+
+    /// A host's addresses and aliases, from its A and AAAA answers (those
+    /// that were asked).
+    pub fn host(&self, view: DnsView, name: &str) -> HostAddresses<'a> {
+        let mut host = HostAddresses::default();
+        for kind in [RecordKind::A, RecordKind::Aaaa] {
+            let Some(fact) = self.get(view, name, kind) else { continue };
+            host.facts.push(fact);
+            if let DnsOutcome::Answer { records } = &fact.outcome {
+                for record in records {
+                    match &record.data {
+                        RecordData::A { address } => host.v4.push(IpAddr::V4(*address)),
+                        RecordData::Aaaa { address } => host.v6.push(IpAddr::V6(*address)),
+                        RecordData::Cname { target } if !host.aliases.contains(target) => {
+                            host.aliases.push(target.clone())
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        host
+    }
+}
+
+/// A host as the DNS facts show it.
+#[derive(Debug, Default)]
+pub struct HostAddresses<'a> {
+    pub v4: Vec<IpAddr>,
+    pub v6: Vec<IpAddr>,
+    /// CNAME targets, in chain order.
+    pub aliases: Vec<String>,
+    /// The A and AAAA facts read, in that order; empty when neither was asked.
+    pub facts: Vec<&'a DnsFact>,
+}
+
+impl HostAddresses<'_> {
+    /// IPv4 addresses, then IPv6.
+    pub fn all(&self) -> impl Iterator<Item = &IpAddr> {
+        self.v4.iter().chain(self.v6.iter())
+    }
+}
+
+/// The name of a service's SRV record under a domain:
+/// `_sipfederationtls._tcp.contoso.com`.
+pub fn srv_name(service: &str, domain: &str) -> String {
+    format!("{service}.{domain}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_normalized_or_refused() {
-        assert_eq!(normalize_name(" Contoso.COM. ").unwrap(), "contoso.com");
-        assert_eq!(normalize_name("bücher.example").unwrap(), "xn--bcher-kva.example");
-        for bad in ["", "contoso", "-a.com", "a..com", "a_b.com", "a b.com", &format!("{}.com", "x".repeat(64))] {
-            assert!(normalize_name(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn resolver_addresses() {

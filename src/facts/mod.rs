@@ -5,9 +5,16 @@
 pub mod certs;
 pub mod config_view;
 pub mod dns;
+pub mod endpoints;
+pub mod names;
+pub mod need;
 pub mod sip;
 pub mod snapshot;
+pub mod srv;
 pub mod tls;
+pub mod values;
+pub mod view;
+pub mod x509;
 
 use std::fmt;
 use std::path::Path;
@@ -28,6 +35,13 @@ pub struct InputError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<usize>,
     pub message: String,
+}
+
+impl InputError {
+    /// An error about a whole file (no line).
+    pub fn file(path: &Path, message: impl Into<String>) -> Self {
+        InputError { path: path.display().to_string(), line: None, column: None, message: message.into() }
+    }
 }
 
 impl fmt::Display for InputError {
@@ -77,6 +91,14 @@ pub struct Targets {
     /// The federation port given with `--edge FQDN:PORT`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edge_port: Option<u16>,
+}
+
+impl Targets {
+    /// The partners that are not also the organization's own domains: those
+    /// whose path is followed as a partner's.
+    pub fn partner_domains(&self) -> impl Iterator<Item = &String> {
+        self.partners.iter().filter(|p| !self.domains.contains(p))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,7 +13,7 @@ use rustls::pki_types::ServerName;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::tls::{Endpoint, certificate_alert, client_config_with_identity};
+use super::tls::{Endpoint, certificate_alert, client_config_with_identity, connect};
 
 /// The most a response may take: SIP headers are small; a peer that sends
 /// more is hostile or broken.
@@ -74,6 +74,11 @@ pub enum SipOutcome {
     NoConnection {
         reason: String,
     },
+    /// The probe itself failed (it crashed or was cancelled): nothing was
+    /// observed of the service.
+    Unobserved {
+        reason: String,
+    },
 }
 
 impl SipOutcome {
@@ -89,6 +94,7 @@ impl SipOutcome {
             SipOutcome::Timeout { bytes } => format!("no complete response within the timeout ({bytes} bytes)"),
             SipOutcome::Malformed { detail } => format!("not a SIP response: {detail}"),
             SipOutcome::NoConnection { reason } => format!("no TLS connection: {reason}"),
+            SipOutcome::Unobserved { reason } => format!("not observed: {reason}"),
         }
     }
 }
@@ -107,6 +113,54 @@ pub struct SipFact {
     pub client_certificate: bool,
     #[serde(flatten)]
     pub outcome: SipOutcome,
+}
+
+impl SipFact {
+    /// One line: the status line, the server, and each `ms-diagnostics` code
+    /// with its reason and what it means; `note` adds to a code's meaning
+    /// (the rules that look at its cause, say).
+    pub fn describe_with(&self, note: impl Fn(u32) -> String) -> String {
+        let mut message = self.outcome.describe();
+        if let SipOutcome::Response { response } = &self.outcome {
+            if let Some(server) = response.values("Server").first() {
+                message.push_str(&format!(" from {server}"));
+            }
+            for diagnostic in &response.diagnostics {
+                message.push_str(&format!("; {}: {}", diagnostic.header, diagnostic.code));
+                if let Some(reason) = &diagnostic.reason {
+                    message.push_str(&format!(" \"{reason}\""));
+                }
+                if let Some(meaning) = diagnostic_meaning(diagnostic.code) {
+                    message.push_str(&format!(" ({meaning}{})", note(diagnostic.code)));
+                }
+            }
+        }
+        message
+    }
+
+    pub fn describe(&self) -> String {
+        self.describe_with(|_| String::new())
+    }
+}
+
+/// What an `ms-diagnostics` code an Edge returns means for federation. Only
+/// codes whose meaning is documented or observed are known; others are shown
+/// as sent.
+pub fn diagnostic_meaning(code: u32) -> Option<&'static str> {
+    let meaning = match code {
+        1009 => {
+            "the domain has no DNS SRV record that matches: the remote Edge found no _sipfederationtls._tcp record (or none in the right domain) for the sender's domain"
+        }
+        1010 => "the certificate does not match: the name the partner connected to is not on the Edge certificate",
+        1027 => {
+            "this type of request cannot be routed to or from federated partners: federation, or this kind of traffic, is not allowed for the domain"
+        }
+        1034 => {
+            "the federated peer did not report why it refused: the cause is on the partner's side (its Edge, policy or firewall)"
+        }
+        _ => return None,
+    };
+    Some(meaning)
 }
 
 /// The compact forms of RFC 3261 §7.3.3 and RFC 3265/3515 used in responses.
@@ -260,11 +314,9 @@ pub async fn probe(
     };
     let (config, recorded) = client_config_with_identity(identity);
     let connector = tokio_rustls::TlsConnector::from(config);
-    let addr = std::net::SocketAddr::new(endpoint.address, endpoint.port);
-    let stream = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => return fact(SipOutcome::NoConnection { reason: e.to_string() }),
-        Err(_) => return fact(SipOutcome::NoConnection { reason: "connect timed out".into() }),
+    let stream = match connect(endpoint, timeout).await {
+        Ok(stream) => stream,
+        Err(failure) => return fact(SipOutcome::NoConnection { reason: failure.to_string() }),
     };
     let Ok(name) = ServerName::try_from(endpoint.host.clone()) else {
         return fact(SipOutcome::NoConnection { reason: format!("bad server name {}", endpoint.host) });

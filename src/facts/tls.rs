@@ -53,6 +53,9 @@ pub enum TlsOutcome {
     Timeout,
     /// The connection failed otherwise.
     Failed { message: String },
+    /// The probe itself failed (it crashed or was cancelled): nothing was
+    /// observed of the endpoint.
+    Unobserved { reason: String },
 }
 
 impl TlsOutcome {
@@ -66,6 +69,7 @@ impl TlsOutcome {
             TlsOutcome::Refused => "connection refused".into(),
             TlsOutcome::Timeout => "no answer (timeout)".into(),
             TlsOutcome::Failed { message } => format!("connection failed: {message}"),
+            TlsOutcome::Unobserved { reason } => format!("not observed: {reason}"),
         }
     }
 }
@@ -118,6 +122,19 @@ pub struct TlsFact {
 }
 
 impl TlsFact {
+    /// The fact of a probe that observed nothing (it crashed, say).
+    pub fn unobserved(endpoint: Endpoint, partner: Option<String>, reason: String) -> TlsFact {
+        TlsFact {
+            endpoint,
+            outcome: TlsOutcome::Unobserved { reason },
+            chain: Vec::new(),
+            chain_source: None,
+            client_auth: None,
+            versions: Vec::new(),
+            partner,
+        }
+    }
+
     pub fn chain_der(&self) -> Vec<Vec<u8>> {
         decode_der(&self.chain)
     }
@@ -263,12 +280,43 @@ pub fn client_config_with_identity(
     (config, recorded)
 }
 
-async fn connect(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream, TlsOutcome> {
+/// Why a TCP connection to an endpoint was not made.
+#[derive(Debug)]
+pub enum ConnectFailure {
+    /// Nothing listens.
+    Refused(std::io::Error),
+    /// No answer within the timeout.
+    TimedOut,
+    Other(std::io::Error),
+}
+
+impl std::fmt::Display for ConnectFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectFailure::Refused(e) | ConnectFailure::Other(e) => write!(f, "{e}"),
+            ConnectFailure::TimedOut => f.write_str("connect timed out"),
+        }
+    }
+}
+
+impl From<ConnectFailure> for TlsOutcome {
+    fn from(failure: ConnectFailure) -> TlsOutcome {
+        match failure {
+            ConnectFailure::Refused(_) => TlsOutcome::Refused,
+            ConnectFailure::TimedOut => TlsOutcome::Timeout,
+            ConnectFailure::Other(e) => TlsOutcome::Failed { message: e.to_string() },
+        }
+    }
+}
+
+/// A TCP connection to an endpoint, within the timeout: what every probe
+/// of an endpoint starts with.
+pub async fn connect(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream, ConnectFailure> {
     let addr = SocketAddr::new(endpoint.address, endpoint.port);
     match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-        Err(_) => Err(TlsOutcome::Timeout),
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Err(TlsOutcome::Refused),
-        Ok(Err(e)) => Err(TlsOutcome::Failed { message: e.to_string() }),
+        Err(_) => Err(ConnectFailure::TimedOut),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Err(ConnectFailure::Refused(e)),
+        Ok(Err(e)) => Err(ConnectFailure::Other(e)),
         Ok(Ok(stream)) => Ok(stream),
     }
 }
@@ -291,7 +339,7 @@ async fn handshake(
     let recorded = Arc::new(Mutex::new(Recorded::default()));
     let connector = tokio_rustls::TlsConnector::from(client_config(&recorded, versions, None));
     let outcome = match connect(endpoint, timeout).await {
-        Err(outcome) => outcome,
+        Err(failure) => failure.into(),
         Ok(stream) => {
             let name = match ServerName::try_from(endpoint.host.clone()) {
                 Ok(name) => name,

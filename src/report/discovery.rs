@@ -7,16 +7,16 @@ use std::collections::HashMap;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::checks::dns::{DnsIndex, srv_name};
-use crate::checks::x509::cert_info;
 use crate::facts::Facts;
-use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
+use crate::facts::dns::{DnsFact, DnsIndex, DnsOutcome, DnsView, RecordKind, srv_name};
+use crate::facts::endpoints::FEDERATION_SERVICE;
 use crate::facts::sip::SipFact;
+use crate::facts::srv::{Srv, display_order};
 use crate::facts::tls::{Endpoint, TlsFact, decode_der};
-use crate::srv_order::{Srv, display_order};
+use crate::facts::x509::cert_info;
 
 /// The services shown for each domain; for a partner, only the first.
-const SERVICES: [&str; 3] = ["_sipfederationtls._tcp", "_sip._tls", "_xmpp-server._tcp"];
+const SERVICES: [&str; 3] = [FEDERATION_SERVICE, "_sip._tls", "_xmpp-server._tcp"];
 const HOSTS: [&str; 2] = ["sip", "lyncdiscover"];
 
 #[derive(Debug, Serialize)]
@@ -149,37 +149,25 @@ impl<'a> Paths<'a> {
                 outcome: t.outcome.describe(),
                 certificate: t.chain_der().first().map(|der| certificate_line(der, self.now)),
                 client_certificate_requested_from: t.client_auth.as_ref().map(|c| c.ca_names.clone()),
-                sip: self.sip.get(&t.endpoint).map(|s| crate::checks::sip_options::describe(s).0),
+                sip: self.sip.get(&t.endpoint).map(|s| s.describe()),
             })
             .collect()
     }
 
     fn host(&self, name: &str) -> Host {
-        let mut out = Host { name: name.to_string(), aliases: Vec::new(), addresses: Vec::new(), outcome: None };
-        let mut outcomes = Vec::new();
-        for kind in [RecordKind::A, RecordKind::Aaaa] {
-            let Some(fact) = self.find(name, kind) else { continue };
-            match &fact.outcome {
-                DnsOutcome::Answer { records } => {
-                    for record in records {
-                        match &record.data {
-                            RecordData::A { address } => out.addresses.push(address.to_string()),
-                            RecordData::Aaaa { address } => out.addresses.push(address.to_string()),
-                            RecordData::Cname { target } if !out.aliases.contains(target) => {
-                                out.aliases.push(target.clone())
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                other => outcomes.push(other.describe()),
-            }
-        }
-        if out.addresses.is_empty() {
+        let found = self.dns.host(DnsView::External, name);
+        let mut outcomes: Vec<String> = found
+            .facts
+            .iter()
+            .filter(|f| !matches!(f.outcome, DnsOutcome::Answer { .. }))
+            .map(|f| f.outcome.describe())
+            .collect();
+        let addresses: Vec<String> = found.all().map(|a| a.to_string()).collect();
+        let outcome = addresses.is_empty().then(|| {
             outcomes.dedup();
-            out.outcome = Some(if outcomes.is_empty() { "not asked".into() } else { outcomes.join(" / ") });
-        }
-        out
+            if outcomes.is_empty() { "not asked".to_string() } else { outcomes.join(" / ") }
+        });
+        Host { name: name.to_string(), aliases: found.aliases, addresses, outcome }
     }
 
     /// One service record of a domain and where its targets lead; `None`

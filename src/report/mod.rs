@@ -9,8 +9,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::facts::{Facts, InputError};
+use crate::findings::Severity;
 use crate::findings::{Finding, Status};
-use crate::rules::{Profile, Severity};
+use crate::rules::Profile;
 
 pub const REPORT_SCHEMA: &str = "fedscan.report/1";
 

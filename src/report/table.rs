@@ -9,7 +9,7 @@ use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
 use super::discovery::{DomainDiscovery, Host};
 use super::{Report, exit_meaning, is_not_run, summary_line};
-use crate::findings::{Finding, Status};
+use crate::findings::{Finding, Status, Target};
 use crate::text::escape_terminal;
 
 pub struct Style {
@@ -101,8 +101,8 @@ fn render_discovery(domain: &DomainDiscovery) -> String {
 }
 
 /// Which path block each finding belongs to (`None`: the tables after them):
-/// the first domain it names, or the first whose SRV targets include the
-/// host of the endpoint (`host:port ...`) it is about.
+/// the block of the domain it is about, or the first whose SRV targets
+/// include the host of the endpoint or service it is about.
 fn path_blocks(discovery: &[DomainDiscovery], findings: &[&Finding]) -> Vec<Option<usize>> {
     let mut domains: HashMap<&str, usize> = HashMap::new();
     let mut hosts: HashMap<&str, usize> = HashMap::new();
@@ -114,27 +114,11 @@ fn path_blocks(discovery: &[DomainDiscovery], findings: &[&Finding]) -> Vec<Opti
     }
     findings
         .iter()
-        .map(|f| {
-            let target = f.target.as_deref()?;
-            match target.split_once(':') {
-                Some((host, _)) => hosts.get(host).copied(),
-                None => domains.get(target).copied(),
-            }
+        .map(|f| match f.target.as_ref()? {
+            Target::Domain(domain) => domains.get(domain.as_str()).copied(),
+            target => hosts.get(target.host()?).copied(),
         })
         .collect()
-}
-
-/// The step of the path a rule judges, for ordering a domain's findings.
-fn path_step(rule: &str) -> u8 {
-    match rule {
-        r if r.starts_with("DNS-FED") => 0,
-        r if r.starts_with("DNS-") => 1,
-        r if r.starts_with("TLS-CON") => 2,
-        r if r.starts_with("TLS-VER") || r.starts_with("TLS-MTLS") => 3,
-        r if r.starts_with("TLS-") => 4,
-        r if r.starts_with("SIP-") => 5,
-        _ => 6,
-    }
 }
 
 /// One table of findings; `within` names the domain of a path block, so
@@ -152,10 +136,10 @@ fn findings_table(rows: &[&Finding], style: &Style, within: Option<&str>) -> Str
     table.set_header(vec!["Status", "Severity", "Rule", "Finding"]);
     for finding in rows {
         let mut text = finding_text(finding);
-        if let (Some(domain), Some(target)) = (within, finding.target.as_deref())
-            && target != domain
+        if let (Some(domain), Some(target)) = (within, &finding.target)
+            && *target != Target::Domain(domain.to_string())
         {
-            text = format!("{}: {text}", escape_terminal(target));
+            text = format!("{}: {text}", escape_terminal(&target.to_string()));
         }
         table.add_row(vec![
             status_cell(finding.status, style),
@@ -228,7 +212,7 @@ pub fn render(report: &Report, style: &Style) -> String {
     for (domain, mut rows) in report.discovery.iter().zip(blocks) {
         out.push('\n');
         out.push_str(&render_discovery(domain));
-        rows.sort_by(|a, b| (path_step(&a.rule), &a.rule, &a.target).cmp(&(path_step(&b.rule), &b.rule, &b.target)));
+        rows.sort_by_cached_key(|f| (f.step, f.rule.clone(), f.target.as_ref().map(Target::to_string)));
         if !rows.is_empty() {
             out.push_str(&findings_table(&rows, style, Some(&domain.domain)));
         }
@@ -244,10 +228,11 @@ pub fn render(report: &Report, style: &Style) -> String {
 
     let mut start = 0;
     while start < rest.len() {
-        let target = rest[start].target.clone();
-        let end = start + rest[start..].iter().take_while(|f| f.target == target).count();
+        let shown = |f: &Finding| f.target.as_ref().map_or_else(|| "(no target)".to_string(), Target::to_string);
+        let target = shown(rest[start]);
+        let end = start + rest[start..].iter().take_while(|f| shown(f) == target).count();
         out.push('\n');
-        out.push_str(&escape_terminal(target.as_deref().unwrap_or("(no target)")));
+        out.push_str(&escape_terminal(&target));
         out.push('\n');
         out.push_str(&findings_table(&rest[start..end], style, None));
         start = end;

@@ -1,20 +1,25 @@
-//! Loading rule files in two passes, as cargo-deny does its configuration:
-//! serde parses each file with spans, then a semantic pass over all rules
-//! collects every problem (duplicate IDs, bad references, check parameters)
-//! with its file, line and column. Nothing is scanned unless all is well.
+//! Loading rule files in two passes, as cargo-deny does its configuration.
+//! Each file is parsed with the span of every value; each rule is read field
+//! by field, and its check's parameters as the kind's own type, so that
+//! every mistake in every rule is reported, each where it is. Then a pass
+//! over all the rules: duplicate IDs, and the rules a check points to.
+//! Nothing is scanned unless all is well.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use regex::Regex;
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use super::{Origin, Profile, Rule, RuleSet, Severity};
+use super::{Origin, Profile, Rule, RuleSet};
 use crate::checks::CheckSpec;
+use crate::findings::{Placeholder, Severity};
 
 /// The built-in rule pack, compiled into the binary.
 const BUILTIN: [(&str, &str); 5] = [
@@ -24,9 +29,6 @@ const BUILTIN: [(&str, &str); 5] = [
     ("rules/sip.toml", include_str!("../../rules/sip.toml")),
     ("rules/tls.toml", include_str!("../../rules/tls.toml")),
 ];
-
-/// Placeholders a remediation may use; checks fill them in per finding.
-pub const PLACEHOLDERS: [&str; 3] = ["{identity}", "{domain}", "{fqdn}"];
 
 static RULE_ID: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$").unwrap());
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\{[a-z_]+\}").unwrap());
@@ -43,48 +45,70 @@ pub fn builtin_sources() -> Vec<RuleSource> {
 }
 
 /// A problem in a rule file, pointing at the place.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Diagnostic {
     pub file: String,
     pub line: Option<usize>,
     pub column: Option<usize>,
     pub message: String,
-    /// The offending line's text and the width to underline.
-    pub excerpt: Option<(String, usize)>,
+    /// The file's text and the span to underline.
+    source: Option<(Arc<str>, Range<usize>)>,
+}
+
+impl PartialEq for Diagnostic {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.file, self.line, self.column, &self.message) == (&other.file, other.line, other.column, &other.message)
+    }
+}
+
+impl Diagnostic {
+    fn whole_file(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic { file: file.into(), line: None, column: None, message: message.into(), source: None }
+    }
+
+    /// `file:line:column: message`, then the line with the place underlined
+    /// (with colour when `styled`).
+    pub fn render(&self, styled: bool) -> String {
+        let mut out = self.headline();
+        if let Some((text, span)) = &self.source {
+            let renderer = if styled { Renderer::styled() } else { Renderer::plain() };
+            let snippet = Snippet::source(&**text)
+                .line_start(1)
+                .fold(true)
+                .annotation(AnnotationKind::Primary.span(span.clone()));
+            let report = [Group::with_level(Level::ERROR).element(snippet)];
+            out.push('\n');
+            out.push_str(renderer.render(&report).trim_end());
+        }
+        out
+    }
+
+    fn headline(&self) -> String {
+        let mut out = self.file.clone();
+        if let Some(line) = self.line {
+            out.push_str(&format!(":{line}"));
+            if let Some(column) = self.column {
+                out.push_str(&format!(":{column}"));
+            }
+        }
+        out.push_str(&format!(": {}", self.message));
+        out
+    }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
-            }
-        }
-        write!(f, ": {}", self.message)?;
-        if let (Some(line), Some(column), Some((text, width))) = (self.line, self.column, &self.excerpt) {
-            let gutter = line.to_string().len();
-            write!(
-                f,
-                "\n {:gutter$} |\n {line} | {text}\n {:gutter$} | {}{}",
-                "",
-                "",
-                " ".repeat(column.saturating_sub(1)),
-                "^".repeat((*width).max(1)),
-            )?;
-        }
-        Ok(())
+        f.write_str(&self.render(false))
     }
 }
 
-/// Byte-offset bookkeeping for one file.
-struct SourceMap<'a> {
-    name: &'a str,
-    text: &'a str,
+/// One file's text, and the diagnostics that point into it.
+struct SourceMap {
+    name: String,
+    text: Arc<str>,
 }
 
-impl SourceMap<'_> {
+impl SourceMap {
     fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let before = &self.text[..offset];
@@ -93,79 +117,24 @@ impl SourceMap<'_> {
         (line, self.text[line_start..offset].chars().count() + 1)
     }
 
-    fn diagnostic(&self, span: Option<Range<usize>>, message: impl Into<String>) -> Diagnostic {
-        let message = message.into();
-        let Some(span) = span else {
-            return Diagnostic { file: self.name.to_string(), line: None, column: None, message, excerpt: None };
-        };
+    fn diagnostic(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
         let (line, column) = self.line_col(span.start);
-        let text = self.text.lines().nth(line - 1).unwrap_or("").to_string();
-        let rest = text.chars().count().saturating_sub(column - 1);
-        let width = self.text.get(span.clone()).map_or(1, |s| s.lines().next().unwrap_or("").chars().count()).min(rest);
+        // The underline ends with the line it starts on.
+        let line_end =
+            self.text[span.start.min(self.text.len())..].find('\n').map_or(self.text.len(), |i| span.start + i);
+        let end = span.end.min(line_end).max(span.start);
         Diagnostic {
-            file: self.name.to_string(),
+            file: self.name.clone(),
             line: Some(line),
             column: Some(column),
-            message,
-            excerpt: Some((text, width)),
+            message: message.into(),
+            source: Some((Arc::clone(&self.text), span.start..end)),
         }
     }
 
-    /// Serde errors inside a check table carry the whole table's span: parse
-    /// the table again as its kind's parameters to find the offending value,
-    /// or else find the key the message names.
-    fn narrow(&self, span: Range<usize>, message: &str) -> Range<usize> {
-        if let Some(precise) = self.reparse_check_table(&span) {
-            return precise;
-        }
-        let Some(key) = message.split('`').nth(1) else { return span };
-        // A `[rule.check]` header's span is the header alone: look on to the
-        // end of its table.
-        let end = self.text[span.end.min(self.text.len())..].find("\n[").map_or(self.text.len(), |i| span.end + i);
-        let within = self.text.get(span.start..end.max(span.end)).unwrap_or("");
-        let mut offset = span.start;
-        for line in within.split_inclusive('\n') {
-            let trimmed = line.trim_start();
-            let indent = line.len() - trimmed.len();
-            if trimmed.starts_with(key) && trimmed[key.len()..].trim_start().starts_with('=') {
-                return offset + indent..offset + indent + key.len();
-            }
-            if message.starts_with("unknown variant")
-                && trimmed.starts_with("kind")
-                && let Some(pos) = line.find(key)
-            {
-                return offset + pos..offset + pos + key.len();
-            }
-            offset += line.len();
-        }
-        span
+    fn error(&self, error: &toml::de::Error, fallback: &Range<usize>) -> Diagnostic {
+        self.diagnostic(error.span().unwrap_or_else(|| fallback.clone()), error.message().trim().to_string())
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    #[serde(default)]
-    rule: Vec<Spanned<RawRule>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRule {
-    id: Spanned<String>,
-    title: Spanned<String>,
-    severity: Severity,
-    profiles: Spanned<Vec<Profile>>,
-    #[serde(default)]
-    unless_profiles: Vec<Profile>,
-    rationale: Spanned<String>,
-    remediation: Spanned<String>,
-    references: Spanned<Vec<String>>,
-    #[serde(default)]
-    effective_date: Option<Spanned<toml::value::Datetime>>,
-    #[serde(default)]
-    ineffective_date: Option<Spanned<toml::value::Datetime>>,
-    check: Spanned<CheckSpec>,
 }
 
 /// Collects the rule files named on the command line: files as they are,
@@ -177,13 +146,7 @@ pub fn sources_from_paths(paths: &[PathBuf]) -> Result<Vec<RuleSource>, Vec<Diag
         let name = path.display().to_string();
         match std::fs::read_to_string(path) {
             Ok(text) => sources.push(RuleSource { name, text }),
-            Err(e) => errors.push(Diagnostic {
-                file: name,
-                line: None,
-                column: None,
-                message: format!("cannot read: {e}"),
-                excerpt: None,
-            }),
+            Err(e) => errors.push(Diagnostic::whole_file(name, format!("cannot read: {e}"))),
         }
     };
     for path in paths {
@@ -194,25 +157,17 @@ pub fn sources_from_paths(paths: &[PathBuf]) -> Result<Vec<RuleSource>, Vec<Diag
                     .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
                     .collect(),
                 Err(e) => {
-                    errors.push(Diagnostic {
-                        file: path.display().to_string(),
-                        line: None,
-                        column: None,
-                        message: format!("cannot read directory: {e}"),
-                        excerpt: None,
-                    });
+                    errors.push(Diagnostic::whole_file(
+                        path.display().to_string(),
+                        format!("cannot read directory: {e}"),
+                    ));
                     continue;
                 }
             };
             files.sort();
             if files.is_empty() {
-                errors.push(Diagnostic {
-                    file: path.display().to_string(),
-                    line: None,
-                    column: None,
-                    message: "no *.toml rule files in this directory".into(),
-                    excerpt: None,
-                });
+                errors
+                    .push(Diagnostic::whole_file(path.display().to_string(), "no *.toml rule files in this directory"));
             }
             for file in files {
                 read(&file, &mut sources, &mut errors);
@@ -224,152 +179,334 @@ pub fn sources_from_paths(paths: &[PathBuf]) -> Result<Vec<RuleSource>, Vec<Diag
     if errors.is_empty() { Ok(sources) } else { Err(errors) }
 }
 
+/// A rule read from its file, before the pass over all rules.
+struct Read {
+    rule: Rule,
+    map: Arc<SourceMap>,
+    id_span: Range<usize>,
+    /// The span of each check parameter's value, by name.
+    param_spans: HashMap<String, Range<usize>>,
+    check_span: Range<usize>,
+}
+
 /// Parses and validates rule files; every problem in every file is reported.
 pub fn load_rules(sources: &[RuleSource]) -> Result<RuleSet, Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let mut rules = Vec::new();
-    let mut seen: HashMap<String, Origin> = HashMap::new();
+    let mut read = Vec::new();
     for source in sources {
-        let map = SourceMap { name: &source.name, text: &source.text };
-        let file: RawFile = match toml::from_str(&source.text) {
-            Ok(file) => file,
-            Err(e) => {
-                let span = e.span().map(|s| map.narrow(s, e.message()));
-                errors.push(map.diagnostic(span, e.message().trim().to_string()));
-                continue;
-            }
-        };
-        if file.rule.is_empty() {
-            errors.push(map.diagnostic(None, "no [[rule]] entries"));
-        }
-        for spanned in file.rule {
-            let span = spanned.span();
-            let raw = spanned.into_inner();
-            let (line, _) = map.line_col(span.start);
-            let origin = Origin { file: source.name.clone(), line };
-            match validate(raw, &map, origin, &mut seen) {
-                Ok(rule) => rules.push(rule),
-                Err(mut problems) => errors.append(&mut problems),
+        let map = Arc::new(SourceMap { name: source.name.clone(), text: Arc::from(source.text.as_str()) });
+        read_file(&map, &mut read, &mut errors);
+    }
+    // Across files: each ID once, and every rule a check points to exists.
+    let mut seen: HashMap<String, Origin> = HashMap::new();
+    for entry in &read {
+        let key = entry.rule.id.to_ascii_uppercase();
+        match seen.get(&key) {
+            Some(first) => errors.push(entry.map.diagnostic(
+                entry.id_span.clone(),
+                format!("duplicate rule ID {}: already defined at {first}", entry.rule.id),
+            )),
+            None => {
+                seen.insert(key, entry.rule.origin.clone());
             }
         }
     }
-    if errors.is_empty() { Ok(RuleSet { rules }) } else { Err(errors) }
+    for entry in &read {
+        for reference in entry.rule.check.references() {
+            if !seen.contains_key(&reference.rule.to_ascii_uppercase()) {
+                let span = entry.param_spans.get(reference.param).cloned().unwrap_or_else(|| entry.check_span.clone());
+                errors.push(entry.map.diagnostic(
+                    span,
+                    format!("check: `{}` names rule {}, which is not defined", reference.param, reference.rule),
+                ));
+            }
+        }
+    }
+    if errors.is_empty() { Ok(RuleSet { rules: read.into_iter().map(|r| r.rule).collect() }) } else { Err(errors) }
 }
 
-fn validate(
-    raw: RawRule,
-    map: &SourceMap,
-    origin: Origin,
-    seen: &mut HashMap<String, Origin>,
-) -> Result<Rule, Vec<Diagnostic>> {
-    let mut errors = Vec::new();
-    let id = raw.id.get_ref().trim().to_string();
-    if !RULE_ID.is_match(&id) {
-        errors.push(map.diagnostic(
-            Some(raw.id.span()),
-            format!("rule ID {id:?} is not of the form AREA-NAME-01 (upper-case letters and digits joined by '-')"),
-        ));
-    } else if let Some(first) = seen.get(&id.to_ascii_uppercase()) {
-        errors.push(map.diagnostic(Some(raw.id.span()), format!("duplicate rule ID {id}: already defined at {first}")));
-    } else {
-        seen.insert(id.to_ascii_uppercase(), origin.clone());
+fn read_file(map: &Arc<SourceMap>, read: &mut Vec<Read>, errors: &mut Vec<Diagnostic>) {
+    let (root, syntax) = DeTable::parse_recoverable(&map.text);
+    if !syntax.is_empty() {
+        // What follows a syntax error is not what the author meant: report
+        // the syntax and leave the rules of this file unread.
+        errors.extend(syntax.iter().map(|e| map.error(e, &(0..0))));
+        return;
     }
-    for (field, value) in [("title", &raw.title), ("rationale", &raw.rationale), ("remediation", &raw.remediation)] {
-        if value.get_ref().trim().is_empty() {
-            errors.push(map.diagnostic(Some(value.span()), format!("{field} is empty")));
+    let mut rules = None;
+    for (key, value) in root.get_ref() {
+        if key.get_ref() == "rule" {
+            rules = Some(value);
+        } else {
+            errors.push(map.diagnostic(key.span(), format!("unknown field `{}`, expected `rule`", key.get_ref())));
         }
     }
-    if raw.profiles.get_ref().is_empty() {
-        errors.push(map.diagnostic(Some(raw.profiles.span()), "profiles is empty: name at least one profile"));
-    }
-    if let Some(p) = raw.unless_profiles.iter().find(|p| raw.profiles.get_ref().contains(p)) {
-        errors.push(
-            map.diagnostic(Some(raw.profiles.span()), format!("profile {p} is both in profiles and unless_profiles")),
-        );
-    }
-    if raw.references.get_ref().is_empty() {
-        errors.push(
-            map.diagnostic(Some(raw.references.span()), "references is empty: cite the source of the requirement"),
-        );
-    }
-    for reference in raw.references.get_ref() {
-        if !(reference.starts_with("https://") || reference.starts_with("http://")) {
-            errors.push(
-                map.diagnostic(Some(raw.references.span()), format!("reference {reference:?} is not an http(s) URL")),
-            );
+    let Some(rules) = rules else {
+        errors.push(Diagnostic::whole_file(map.name.clone(), "no [[rule]] entries"));
+        return;
+    };
+    let Some(array) = rules.get_ref().as_array() else {
+        errors.push(map.diagnostic(rules.span(), "`rule` must be an array of tables: write each rule as [[rule]]"));
+        return;
+    };
+    for item in array.iter() {
+        match item.get_ref().as_table() {
+            Some(table) => match read_rule(map, table, item.span()) {
+                Ok(rule) => read.push(rule),
+                Err(mut problems) => errors.append(&mut problems),
+            },
+            None => errors.push(map.diagnostic(item.span(), "each [[rule]] must be a table")),
         }
     }
-    for placeholder in PLACEHOLDER.find_iter(raw.remediation.get_ref()) {
-        if !PLACEHOLDERS.contains(&placeholder.as_str()) {
-            errors.push(map.diagnostic(
-                Some(raw.remediation.span()),
-                format!("unknown placeholder {} (known: {})", placeholder.as_str(), PLACEHOLDERS.join(", ")),
+}
+
+const RULE_FIELDS: [&str; 11] = [
+    "id",
+    "title",
+    "severity",
+    "profiles",
+    "unless_profiles",
+    "rationale",
+    "remediation",
+    "references",
+    "effective_date",
+    "ineffective_date",
+    "check",
+];
+
+/// The fields of one `[[rule]]` table, each read as its own type.
+struct Fields<'t, 'i> {
+    map: &'t SourceMap,
+    table: &'t DeTable<'i>,
+    span: Range<usize>,
+    errors: Vec<Diagnostic>,
+}
+
+impl<'i> Fields<'_, 'i> {
+    fn value(&self, name: &str) -> Option<&Spanned<DeValue<'i>>> {
+        self.table.iter().find(|(k, _)| k.get_ref() == name).map(|(_, v)| v)
+    }
+
+    fn optional<T: DeserializeOwned>(&mut self, name: &str) -> Option<Spanned<T>> {
+        let value = self.value(name)?.clone();
+        let span = value.span();
+        match T::deserialize(ValueDeserializer::from(value)) {
+            Ok(parsed) => Some(Spanned::new(span, parsed)),
+            Err(e) => {
+                self.errors.push(self.map.error(&e, &span));
+                None
+            }
+        }
+    }
+
+    fn required<T: DeserializeOwned>(&mut self, name: &str) -> Option<Spanned<T>> {
+        if self.value(name).is_none() {
+            self.errors.push(self.map.diagnostic(self.span.clone(), format!("missing field `{name}`")));
+            return None;
+        }
+        self.optional(name)
+    }
+}
+
+fn read_rule(map: &Arc<SourceMap>, table: &DeTable, span: Range<usize>) -> Result<Read, Vec<Diagnostic>> {
+    let mut fields = Fields { map, table, span: span.clone(), errors: Vec::new() };
+    for (key, _) in table {
+        if !RULE_FIELDS.contains(&key.get_ref().as_ref()) {
+            fields.errors.push(map.diagnostic(
+                key.span(),
+                format!("unknown field `{}`, expected one of {}", key.get_ref(), quoted(&RULE_FIELDS)),
             ));
         }
     }
-    let effective_date = plain_date(&raw.effective_date, "effective_date", map, &mut errors);
-    let ineffective_date = plain_date(&raw.ineffective_date, "ineffective_date", map, &mut errors);
-    if let (Some(from), Some(until)) = (effective_date, ineffective_date)
-        && from >= until
+    let id = fields.required::<String>("id");
+    let title = fields.required::<String>("title");
+    let severity = fields.required::<Severity>("severity");
+    let profiles = fields.required::<Vec<Profile>>("profiles");
+    let unless_profiles = fields.optional::<Vec<Profile>>("unless_profiles");
+    let rationale = fields.required::<String>("rationale");
+    let remediation = fields.required::<String>("remediation");
+    let references = fields.required::<Vec<String>>("references");
+    let effective_date = fields.optional::<toml::value::Datetime>("effective_date");
+    let ineffective_date = fields.optional::<toml::value::Datetime>("ineffective_date");
+    let check = match fields.value("check").cloned() {
+        Some(value) => read_check(map, value, &mut fields.errors),
+        None => {
+            fields.errors.push(map.diagnostic(span.clone(), "missing field `check`"));
+            None
+        }
+    };
+    let mut errors = fields.errors;
+    if let Some(id) = &id
+        && !RULE_ID.is_match(id.get_ref().trim())
     {
         errors.push(map.diagnostic(
-            raw.ineffective_date.as_ref().map(|d| d.span()),
-            "ineffective_date is not after effective_date",
+            id.span(),
+            format!(
+                "rule ID {:?} is not of the form AREA-NAME-01 (upper-case letters and digits joined by '-')",
+                id.get_ref().trim()
+            ),
         ));
     }
-    let check_span = raw.check.span();
-    for problem in raw.check.get_ref().validate() {
-        errors.push(map.diagnostic(Some(check_span.clone()), format!("check: {problem}")));
+    for (field, value) in [("title", &title), ("rationale", &rationale), ("remediation", &remediation)] {
+        if let Some(value) = value
+            && value.get_ref().trim().is_empty()
+        {
+            errors.push(map.diagnostic(value.span(), format!("{field} is empty")));
+        }
     }
+    if let Some(profiles) = &profiles {
+        if profiles.get_ref().is_empty() {
+            errors.push(map.diagnostic(profiles.span(), "profiles is empty: name at least one profile"));
+        }
+        if let Some(p) = unless_profiles.iter().flat_map(|u| u.get_ref()).find(|p| profiles.get_ref().contains(p)) {
+            errors
+                .push(map.diagnostic(profiles.span(), format!("profile {p} is both in profiles and unless_profiles")));
+        }
+    }
+    if let Some(references) = &references {
+        if references.get_ref().is_empty() {
+            errors.push(map.diagnostic(references.span(), "references is empty: cite the source of the requirement"));
+        }
+        for reference in references.get_ref() {
+            if !(reference.starts_with("https://") || reference.starts_with("http://")) {
+                errors
+                    .push(map.diagnostic(references.span(), format!("reference {reference:?} is not an http(s) URL")));
+            }
+        }
+    }
+    if let Some(remediation) = &remediation {
+        for placeholder in PLACEHOLDER.find_iter(remediation.get_ref()) {
+            if !Placeholder::ALL.iter().any(|p| p.token() == placeholder.as_str()) {
+                let known: Vec<&str> = Placeholder::ALL.iter().map(|p| p.token()).collect();
+                errors.push(map.diagnostic(
+                    remediation.span(),
+                    format!("unknown placeholder {} (known: {})", placeholder.as_str(), known.join(", ")),
+                ));
+            }
+        }
+    }
+    let effective = plain_date(&effective_date, "effective_date", map, &mut errors);
+    let ineffective = plain_date(&ineffective_date, "ineffective_date", map, &mut errors);
+    if let (Some(from), Some(until), Some(value)) = (effective, ineffective, &ineffective_date)
+        && from >= until
+    {
+        errors.push(map.diagnostic(value.span(), "ineffective_date is not after effective_date"));
+    }
+    let (
+        Some(id),
+        Some(title),
+        Some(severity),
+        Some(profiles),
+        Some(rationale),
+        Some(remediation),
+        Some(references),
+        Some(check),
+    ) = (id, title, severity, profiles, rationale, remediation, references, check)
+    else {
+        return Err(errors);
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
-    let source_text =
-        map.text.get(rule_text_span(map.text, check_span.end, origin.line)).unwrap_or("").trim().to_string();
-    Ok(Rule {
-        id,
-        title: raw.title.into_inner(),
-        severity: raw.severity,
-        profiles: raw.profiles.into_inner(),
-        unless_profiles: raw.unless_profiles,
-        rationale: raw.rationale.into_inner(),
-        remediation: raw.remediation.into_inner(),
-        references: raw.references.into_inner(),
-        effective_date,
-        ineffective_date,
-        check: raw.check.into_inner(),
-        origin,
-        source_text,
+    let (line, _) = map.line_col(span.start);
+    let source_text = map.text.get(rule_text_span(&map.text, check.span.end, line)).unwrap_or("").trim().to_string();
+    Ok(Read {
+        rule: Rule {
+            id: id.get_ref().trim().to_string(),
+            title: title.into_inner(),
+            severity: severity.into_inner(),
+            profiles: profiles.into_inner(),
+            unless_profiles: unless_profiles.map(Spanned::into_inner).unwrap_or_default(),
+            rationale: rationale.into_inner(),
+            remediation: remediation.into_inner(),
+            references: references.into_inner(),
+            effective_date: effective,
+            ineffective_date: ineffective,
+            check: check.spec,
+            origin: Origin { file: map.name.clone(), line },
+            source_text,
+        },
+        map: Arc::clone(map),
+        id_span: id.span(),
+        param_spans: check.param_spans,
+        check_span: check.span,
     })
 }
 
-impl SourceMap<'_> {
-    fn reparse_check_table(&self, span: &Range<usize>) -> Option<Range<usize>> {
-        let start = self.text[..span.start.min(self.text.len())].rfind('\n').map_or(0, |i| i + 1);
-        if !self.text[start..].starts_with("[rule.check]") {
-            return None;
-        }
-        let end = self.text[start..].find("\n[").map_or(self.text.len(), |i| start + i);
-        let mut table = self.text[start..end].to_string();
-        let mut kind = None;
-        let mut offset = 0;
-        for line in self.text[start..end].split_inclusive('\n') {
-            let trimmed = line.trim();
-            let blank = trimmed.starts_with("[rule.check]")
-                || trimmed.strip_prefix("kind").is_some_and(|rest| rest.trim_start().starts_with('='));
-            if blank {
-                if trimmed.starts_with("kind") {
-                    kind = trimmed.split('"').nth(1).map(str::to_string);
-                }
-                let width = line.trim_end_matches('\n').len();
-                table.replace_range(offset..offset + width, &" ".repeat(width));
-            }
-            offset += line.len();
-        }
-        let error = crate::checks::CheckSpec::parameter_error(&kind?, &table)?;
-        let inner = error.span()?;
-        Some(start + inner.start..start + inner.end)
+/// A check table, read.
+struct ReadCheck {
+    spec: CheckSpec,
+    span: Range<usize>,
+    param_spans: HashMap<String, Range<usize>>,
+}
+
+/// Reads `[rule.check]`: its `kind`, then the other keys as that kind's
+/// parameters. Each parameter that does not read is reported, and the table
+/// read again without it, so that one run shows every mistake.
+fn read_check(map: &SourceMap, value: Spanned<DeValue>, errors: &mut Vec<Diagnostic>) -> Option<ReadCheck> {
+    let span = value.span();
+    let Some(table) = value.get_ref().as_table() else {
+        errors.push(map.diagnostic(span, "`check` must be a table ([rule.check])"));
+        return None;
+    };
+    let Some((_, kind)) = table.iter().find(|(k, _)| k.get_ref() == "kind") else {
+        errors.push(map.diagnostic(span, format!("missing field `kind` (one of {})", quoted(CheckSpec::KINDS))));
+        return None;
+    };
+    let Some(kind_name) = kind.get_ref().as_str() else {
+        errors.push(map.diagnostic(kind.span(), "`kind` must be a string"));
+        return None;
+    };
+    if !CheckSpec::KINDS.contains(&kind_name) {
+        errors.push(map.diagnostic(
+            kind.span(),
+            format!("unknown variant `{kind_name}`, expected one of {}", quoted(CheckSpec::KINDS)),
+        ));
+        return None;
     }
+    let mut params: DeTable =
+        table.iter().filter(|(k, _)| k.get_ref() != "kind").map(|(k, v)| (k.clone(), v.clone())).collect();
+    let param_spans: HashMap<String, Range<usize>> =
+        params.iter().map(|(k, v)| (k.get_ref().to_string(), v.span())).collect();
+    let mut failed = false;
+    let spec = loop {
+        let input = ValueDeserializer::from(Spanned::new(span.clone(), DeValue::Table(params.clone())));
+        match CheckSpec::parse(kind_name, input).expect("the kind is known") {
+            Ok(spec) => break Some(spec),
+            Err(e) => {
+                // A field left out because it did not read is not missing.
+                let removed_missing = failed && e.message().starts_with("missing field");
+                if !removed_missing {
+                    errors.push(map.error(&e, &span));
+                }
+                failed = true;
+                let at = e.span().unwrap_or(0..0);
+                let culprit = params
+                    .iter()
+                    .find(|(k, v)| k.span().start <= at.start && at.start < v.span().end.max(k.span().end))
+                    .map(|(k, _)| k.clone());
+                match culprit {
+                    Some(key) if !removed_missing => {
+                        params.remove(&key);
+                    }
+                    _ => break None,
+                }
+            }
+        }
+    };
+    let spec = spec.filter(|_| !failed)?;
+    let mut valid = true;
+    for problem in spec.validate() {
+        let at = problem.param.and_then(|p| param_spans.get(p)).cloned().unwrap_or_else(|| span.clone());
+        errors.push(map.diagnostic(at, format!("check: {}", problem.message)));
+        valid = false;
+    }
+    valid.then_some(ReadCheck { spec, span, param_spans })
+}
+
+/// "`a`, `b`, `c`"
+fn quoted(names: &[&str]) -> String {
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }
 
 /// A TOML date field that must be a plain calendar date (`2025-05-05`).
@@ -388,7 +525,7 @@ fn plain_date(
         _ => None,
     };
     if date.is_none() {
-        errors.push(map.diagnostic(Some(value.span()), format!("{field} must be a plain date such as 2025-05-05")));
+        errors.push(map.diagnostic(value.span(), format!("{field} must be a plain date such as 2025-05-05")));
     }
     date
 }
@@ -493,5 +630,28 @@ expect = { AllowFederatedUsers = true }
         );
         let bad = GOOD.replace("https://example.org/", "example.org").replace("$True", "{partner}");
         assert_eq!(load(&bad).unwrap_err().len(), 2);
+    }
+
+    #[test]
+    fn several_mistakes_in_one_check_are_each_reported() {
+        let bad = GOOD
+            .replace("object = \"AccessEdgeConfiguration\"", "object = \"AccessEdgeConfig\"\nquantifer = \"all\"")
+            .replace("expect = { AllowFederatedUsers = true }", "expect = { AllowFederatedUsers = [1] }");
+        let errors = load(&bad).unwrap_err();
+        let mut lines: Vec<Option<usize>> = errors.iter().map(|e| e.line).collect();
+        lines.sort();
+        assert_eq!(lines, [Some(12), Some(13), Some(14)], "{errors:#?}");
+    }
+
+    #[test]
+    fn a_reference_to_an_unknown_rule_is_an_error_at_the_parameter() {
+        let bad = GOOD.replace(
+            "[rule.check]\nkind = \"config_field\"\nobject = \"AccessEdgeConfiguration\"\nexpect = { AllowFederatedUsers = true }",
+            "[rule.check]\nkind = \"tls_versions\"\nconnection_rule = \"TLS-CON-99\"",
+        );
+        let errors = load(&bad).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert_eq!((errors[0].line, errors[0].column), (Some(12), Some(19)), "{}", errors[0]);
+        assert!(errors[0].message.contains("TLS-CON-99"), "{}", errors[0]);
     }
 }

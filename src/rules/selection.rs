@@ -1,9 +1,12 @@
 //! `--only` and `--skip`: by rule ID, by ID prefix (`CFG-AEC-*`), or by
-//! profile name.
+//! profile name; and the scope of a scan, the rules it runs.
 
 use std::fmt;
 
+use time::{Date, OffsetDateTime};
+
 use super::{Profile, Rule, RuleSet};
+use crate::findings::NotRun;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Pattern {
@@ -73,5 +76,68 @@ impl Selection {
     /// whatever the profiles.
     pub fn names(&self, rule: &Rule) -> bool {
         self.only.iter().any(|p| matches!(p, Pattern::Id(_)) && p.matches(rule))
+    }
+}
+
+/// Which rules a scan runs, and why the others do not: selected by `--only`
+/// and `--skip`, of the profiles in force, and in effect on the evaluation
+/// date. The plan asks only what the running rules read; the evaluation
+/// reports the others as not run.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    selection: Selection,
+    active: Vec<Profile>,
+    date: Date,
+}
+
+impl Scope {
+    pub fn new(selection: Selection, profiles: &[Profile], now: OffsetDateTime) -> Scope {
+        Scope { selection, active: Profile::expand(profiles), date: now.date() }
+    }
+
+    /// The profiles in force.
+    pub fn profiles(&self) -> &[Profile] {
+        &self.active
+    }
+
+    /// Whether `--only` and `--skip` select the rule.
+    pub fn selects(&self, rule: &Rule) -> bool {
+        self.selection.includes(rule)
+    }
+
+    /// Whether the rule is selected and applies.
+    pub fn runs(&self, rule: &Rule) -> bool {
+        self.selects(rule) && self.not_applicable(rule).is_none()
+    }
+
+    /// Why a selected rule does not apply to this scan, if it does not.
+    pub fn not_applicable(&self, rule: &Rule) -> Option<(String, NotRun)> {
+        let names = |profiles: &[Profile]| profiles.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ");
+        if !self.selection.names(rule) && !rule.profiles.iter().any(|p| self.active.contains(p)) {
+            return Some((
+                format!(
+                    "profile not selected: the rule belongs to {}; the scan ran {}",
+                    names(&rule.profiles),
+                    names(&self.active)
+                ),
+                NotRun::ProfileNotSelected,
+            ));
+        }
+        if let Some(p) = rule.unless_profiles.iter().find(|p| self.active.contains(p)) {
+            return Some((
+                format!("does not apply with the {p} profile, whose own rule covers it"),
+                NotRun::ProfileNotSelected,
+            ));
+        }
+        if let Some(date) = rule.effective_date.filter(|d| self.date < *d) {
+            return Some((format!("not yet in effect: applies from {date}"), NotRun::NotYetEffective));
+        }
+        if let Some(date) = rule.ineffective_date.filter(|d| self.date >= *d) {
+            return Some((
+                format!("no longer in effect since {date}; to audit as of an earlier date, use --now"),
+                NotRun::NoLongerEffective,
+            ));
+        }
+        None
     }
 }

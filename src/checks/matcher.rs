@@ -1,6 +1,5 @@
-//! Reading exported property values and comparing them with what a rule
-//! expects. Format-List gives text ("True", "5061"), JSON gives types, and
-//! Windows PowerShell writes enums as numbers: all are read here, once.
+//! What a rule expects of a property (`expect`, `select`): a literal or an
+//! operator, compared with the value as exported.
 
 use std::fmt;
 
@@ -9,6 +8,7 @@ use serde::de::{self, Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::facts::snapshot::ConfigObject;
+use crate::facts::values::{as_bool, as_list, as_text, is_empty, show};
 
 /// A literal a rule compares with.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,70 +62,6 @@ impl fmt::Display for Matcher {
             Matcher::Empty(true) => f.write_str("empty"),
             Matcher::Empty(false) => f.write_str("not empty"),
         }
-    }
-}
-
-/// How a value is shown in messages: as the Management Shell prints it.
-pub fn show(value: &Value) -> String {
-    match value {
-        Value::Null => "empty".into(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) if s.trim().is_empty() => "empty".into(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => format!("{{{}}}", items.iter().map(show).collect::<Vec<_>>().join(", ")),
-        Value::Object(_) => value.to_string(),
-    }
-}
-
-/// A boolean as exported: JSON true/false, Format-List True/False, `$true`,
-/// or 1/0.
-pub fn as_bool(value: &Value) -> Option<bool> {
-    match value {
-        Value::Bool(b) => Some(*b),
-        Value::Number(n) => match n.as_i64() {
-            Some(1) => Some(true),
-            Some(0) => Some(false),
-            _ => None,
-        },
-        Value::String(s) => match s.trim().trim_start_matches('$').to_ascii_lowercase().as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-fn is_empty(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::String(s) => s.trim().is_empty(),
-        Value::Array(items) => items.is_empty(),
-        Value::Object(map) => map.is_empty(),
-        _ => false,
-    }
-}
-
-/// The items of a list property: a JSON list, a Format-List `{a, b}` list,
-/// or the comma-separated string some cmdlets take and print back.
-pub fn as_list(value: &Value) -> Vec<String> {
-    match value {
-        Value::Array(items) => items.iter().flat_map(as_list).collect(),
-        Value::String(s) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
-        Value::Null => Vec::new(),
-        other => vec![show(other)],
-    }
-}
-
-/// Text of a scalar value, for string comparisons.
-pub fn as_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.trim().to_string()),
-        Value::Null => Some(String::new()),
-        Value::Bool(_) | Value::Number(_) => Some(show(value)),
-        _ => None,
     }
 }
 
@@ -257,39 +193,6 @@ impl<'de> Deserialize<'de> for Matcher {
             }
             other => Err(de::Error::custom(format!("unknown operator `{other}`: expected {EXPECTED}"))),
         }
-    }
-}
-
-/// Reads a property, inferring what an export leaves implicit: the Access
-/// Edge configuration's routing method is visible in its shape (DNS SRV
-/// routing objects carry `EnablePartnerDiscovery`, default-route objects
-/// `DefaultRouteFqdn`) even when `RoutingMethod` is missing or a number.
-/// Returns the exported name, the value, and how it was inferred if it was.
-pub fn read_property(object: &ConfigObject, name: &str) -> Option<(String, Value, Option<&'static str>)> {
-    use crate::facts::snapshot::ObjectKind;
-    let plain = object.get(name).map(|(k, v)| (k.to_string(), v.clone(), None));
-    let routing = object.kind == ObjectKind::AccessEdgeConfiguration && name.eq_ignore_ascii_case("RoutingMethod");
-    if !routing || plain.as_ref().is_some_and(|(_, v, _)| !v.is_number()) {
-        return plain;
-    }
-    let default_route =
-        object.get("DefaultRouteFqdn").is_some_and(|(_, v)| v.as_str().is_some_and(|s| !s.trim().is_empty()));
-    let shape = if default_route {
-        Some("UseDefaultRouting")
-    } else if object.get("EnablePartnerDiscovery").is_some() || object.get("BeClearingHouse").is_some() {
-        Some("UseDnsSrvRouting")
-    } else {
-        None
-    };
-    match shape {
-        Some(method) => Some((
-            "RoutingMethod".into(),
-            Value::String(method.into()),
-            Some(
-                "inferred from the object's shape: DNS SRV routing exports EnablePartnerDiscovery, default routing DefaultRouteFqdn",
-            ),
-        )),
-        None => plain,
     }
 }
 

@@ -1,0 +1,85 @@
+//! Evaluation: a pure function of the facts, the rules and the clock. Each
+//! selected rule that does not apply (another profile, outside its dates)
+//! becomes a finding that says why; each that does becomes the findings of
+//! its check, with the remediation's placeholders filled in.
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+use crate::facts::Facts;
+use crate::facts::view::FactView;
+use crate::findings::{Finding, Placeholder, Status, Step};
+use crate::rules::{RuleSet, Scope};
+use crate::text::powershell_quote;
+
+/// Rules are judged as of `--now`, or else as of the moment the facts were
+/// gathered: a live scan and any later replay of its facts agree.
+pub fn evaluation_time(requested: Option<OffsetDateTime>, facts: &Facts) -> OffsetDateTime {
+    requested.unwrap_or(facts.gathered_at)
+}
+
+/// Evaluates the selected rules over the facts; findings in a stable order:
+/// by target, then rule ID, findings without a target last.
+pub fn evaluate(
+    rules: &RuleSet,
+    scope: &Scope,
+    facts: &Facts,
+    now: OffsetDateTime,
+    expiry_warn_days: Option<u32>,
+) -> Vec<Finding> {
+    let ctx = FactView::new(facts, now, expiry_warn_days);
+    let mut findings = Vec::new();
+    for rule in rules.rules.iter().filter(|r| scope.selects(r)) {
+        if let Some((message, why)) = scope.not_applicable(rule) {
+            findings.push(Finding {
+                rule: rule.id.clone(),
+                title: rule.title.clone(),
+                severity: rule.severity,
+                status: Status::Skip,
+                target: None,
+                message,
+                evidence: serde_json::Value::Null,
+                remediation: rule.remediation.clone(),
+                references: rule.references.clone(),
+                not_run: Some(why),
+                step: Step::default(),
+            });
+            continue;
+        }
+        let step = rule.check.step();
+        for outcome in rule.check.evaluate(&ctx) {
+            let severity = outcome.severity.map_or(rule.severity, |s| s.min(rule.severity));
+            findings.push(Finding {
+                rule: rule.id.clone(),
+                title: rule.title.clone(),
+                severity,
+                status: outcome.status,
+                target: Some(outcome.target),
+                message: outcome.message,
+                evidence: outcome.evidence,
+                remediation: fill_placeholders(&rule.remediation, &outcome.vars),
+                references: rule.references.clone(),
+                not_run: None,
+                step,
+            });
+        }
+    }
+    findings.sort_by_cached_key(|f| (f.target.is_none(), f.target.as_ref().map(|t| t.to_string()), f.rule.clone()));
+    findings
+}
+
+fn fill_placeholders(template: &str, vars: &BTreeMap<Placeholder, String>) -> String {
+    let mut out = template.to_string();
+    for placeholder in Placeholder::ALL {
+        if out.contains(placeholder.token()) {
+            let value = match vars.get(&placeholder) {
+                Some(v) if placeholder == Placeholder::Identity => powershell_quote(v),
+                Some(v) => v.clone(),
+                None => placeholder.unknown().to_string(),
+            };
+            out = out.replace(placeholder.token(), &value);
+        }
+    }
+    out
+}

@@ -1,0 +1,335 @@
+//! Gathering: the one place with I/O. It reads the snapshots and
+//! certificate files, then carries out the plan on the network: the DNS
+//! questions in two rounds (the records, then where their targets lead),
+//! then a TLS handshake with each endpoint and, where TLS was spoken, a SIP
+//! OPTIONS exchange; all of it concurrently, at most `concurrency` at a time.
+//! A probe that panics or is cancelled leaves a fact that says so, naming
+//! the probe and its target, so its rules end as `error`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::Semaphore;
+use tokio::task::{JoinError, JoinSet};
+
+use super::plan::{Question, ScanPlan};
+use crate::facts::certs::read_cert_file;
+use crate::facts::dns::{DnsFact, DnsOutcome, DnsProbe, DnsView, ResolverSettings};
+use crate::facts::endpoints::FederationEndpoint;
+use crate::facts::sip::{SipFact, SipOutcome};
+use crate::facts::snapshot::read_snapshot;
+use crate::facts::tls::{Endpoint, TlsFact, TlsOutcome};
+use crate::facts::{Facts, InputError, Inputs};
+
+/// The DNS as a scan asks it: one question at a time. [`LiveNetwork`] asks
+/// the real resolvers; the rule cases answer from a zone written in the case.
+pub trait Resolve: Send + Sync + 'static {
+    fn query(&self, question: &Question) -> impl Future<Output = DnsFact> + Send;
+
+    /// The resolver a view's questions go to, as the facts name it.
+    fn resolver(&self, view: DnsView) -> String;
+}
+
+/// The endpoints as a scan probes them: one TLS probe, one SIP exchange.
+pub trait Probe: Send + Sync + 'static {
+    fn tls(&self, endpoint: &Endpoint) -> impl Future<Output = TlsFact> + Send;
+
+    /// OPTIONS for `domain`, from `sender` (the organization's own SIP
+    /// domain, when probing a partner).
+    fn sip(&self, endpoint: &Endpoint, domain: &str, sender: Option<&str>) -> impl Future<Output = SipFact> + Send;
+}
+
+/// The network itself: the resolvers given (or the system's), and the TLS
+/// and SIP probes with the user's timeout and client certificate.
+pub struct LiveNetwork {
+    external: DnsProbe,
+    internal: Option<DnsProbe>,
+    timeout: Duration,
+    identity: Option<Arc<rustls::sign::CertifiedKey>>,
+}
+
+impl LiveNetwork {
+    pub fn new(
+        external: &ResolverSettings,
+        internal: Option<&ResolverSettings>,
+        timeout: Duration,
+        identity: Option<Arc<rustls::sign::CertifiedKey>>,
+    ) -> Result<LiveNetwork, String> {
+        Ok(LiveNetwork {
+            external: DnsProbe::new(DnsView::External, external)?,
+            internal: internal.map(|s| DnsProbe::new(DnsView::Internal, s)).transpose()?,
+            timeout,
+            identity,
+        })
+    }
+
+    /// Whether an internal resolver was given.
+    pub fn has_internal(&self) -> bool {
+        self.internal.is_some()
+    }
+
+    fn dns_probe(&self, view: DnsView) -> &DnsProbe {
+        match (view, &self.internal) {
+            (DnsView::Internal, Some(internal)) => internal,
+            _ => &self.external,
+        }
+    }
+}
+
+impl Resolve for LiveNetwork {
+    async fn query(&self, (view, name, kind): &Question) -> DnsFact {
+        self.dns_probe(*view).query(name, *kind).await
+    }
+
+    fn resolver(&self, view: DnsView) -> String {
+        self.dns_probe(view).label().to_string()
+    }
+}
+
+impl Probe for LiveNetwork {
+    async fn tls(&self, endpoint: &Endpoint) -> TlsFact {
+        crate::facts::tls::probe(endpoint.clone(), self.timeout).await
+    }
+
+    async fn sip(&self, endpoint: &Endpoint, domain: &str, sender: Option<&str>) -> SipFact {
+        crate::facts::sip::probe(endpoint, domain, sender, self.identity.clone(), self.timeout).await
+    }
+}
+
+/// File extensions read from a directory given to `--config`.
+const SNAPSHOT_EXTENSIONS: [&str; 5] = ["txt", "json", "log", "out", "fl"];
+
+/// Expands `--config` arguments: files as given, directories for the
+/// snapshot files inside them (recursively, in name order).
+pub fn expand_config_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let before = files.len();
+            walk(path, &mut files, &mut errors);
+            if files.len() == before {
+                errors.push(InputError::file(
+                    path,
+                    format!("no snapshot files (*.{}) in this directory", SNAPSHOT_EXTENSIONS.join(", *.")),
+                ));
+            }
+        } else if path.exists() {
+            files.push(path.clone());
+        } else {
+            errors.push(InputError::file(path, "no such file or directory"));
+        }
+    }
+    let mut seen = Vec::new();
+    files.retain(|f| {
+        let key = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
+        let fresh = !seen.contains(&key);
+        seen.push(key);
+        fresh
+    });
+    (files, errors)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(InputError::file(dir, format!("cannot read directory: {e}")));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            walk(&path, files, errors);
+        } else if path.extension().is_some_and(|x| SNAPSHOT_EXTENSIONS.iter().any(|e| x.eq_ignore_ascii_case(e))) {
+            files.push(path);
+        }
+    }
+}
+
+/// Reads the local inputs: every snapshot under `config`, in parallel, and
+/// every certificate file. A file that cannot be read becomes an input error
+/// and the others are still read.
+pub async fn local(inputs: Inputs, config: &[PathBuf], cert_files: &[PathBuf], now: OffsetDateTime) -> Facts {
+    let (files, mut errors) = expand_config_paths(config);
+    let mut facts = Facts::new(inputs, now);
+    let mut tasks = JoinSet::new();
+    let mut names = HashMap::new();
+    for (index, path) in files.into_iter().enumerate() {
+        let display = path.display().to_string();
+        let handle = tasks.spawn_blocking(move || (index, read_snapshot(&path, &path.display().to_string())));
+        names.insert(handle.id(), display);
+    }
+    let mut results = BTreeMap::new();
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((_, (index, result))) => {
+                results.insert(index, result);
+            }
+            Err(error) => errors.push(InputError {
+                path: names.get(&error.id()).cloned().unwrap_or_default(),
+                line: None,
+                column: None,
+                message: format!("the snapshot reader {}", crashed(error)),
+            }),
+        }
+    }
+    for result in results.into_values() {
+        match result {
+            Ok(snapshot) => facts.snapshots.push(snapshot),
+            Err(error) => errors.push(error),
+        }
+    }
+    for path in cert_files {
+        match read_cert_file(path) {
+            Ok(file) => facts.cert_files.push(file),
+            Err(error) => errors.push(error),
+        }
+    }
+    facts.input_errors = errors;
+    facts
+}
+
+/// "crashed: <what the panic said>", or "was cancelled".
+fn crashed(error: JoinError) -> String {
+    if error.is_cancelled() {
+        return "was cancelled".into();
+    }
+    let payload = error.into_panic();
+    let said = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into());
+    format!("crashed: {said}")
+}
+
+/// Carries out the plan's network part: DNS, then TLS and SIP.
+pub async fn network<N: Resolve + Probe>(
+    plan: &ScanPlan,
+    facts: &mut Facts,
+    net: Arc<N>,
+    internal: bool,
+    concurrency: usize,
+) {
+    facts.dns = dns(plan, &net, internal, concurrency).await;
+    facts.targets = plan.targets.clone();
+    let (tls, sip) = endpoints(plan, facts, &net, concurrency).await;
+    facts.tls = tls;
+    facts.sip = sip;
+}
+
+/// Asks the plan's questions: the first round, then the targets the answers
+/// lead to; each question once.
+pub async fn dns<N: Resolve>(plan: &ScanPlan, net: &Arc<N>, internal: bool, concurrency: usize) -> Vec<DnsFact> {
+    let limit = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut facts = ask(plan.first_questions(internal), net, &limit).await;
+    let follow_up = plan.follow_up_questions(&facts);
+    facts.extend(ask(follow_up, net, &limit).await);
+    facts.sort_by(|a, b| (a.view, &a.name, a.rtype).cmp(&(b.view, &b.name, b.rtype)));
+    facts
+}
+
+async fn ask<N: Resolve>(questions: Vec<Question>, net: &Arc<N>, limit: &Arc<Semaphore>) -> Vec<DnsFact> {
+    let mut tasks = JoinSet::new();
+    let mut asked = HashMap::new();
+    for question in questions {
+        let (net, limit, task_question) = (Arc::clone(net), Arc::clone(limit), question.clone());
+        let handle = tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
+            net.query(&task_question).await
+        });
+        asked.insert(handle.id(), question);
+    }
+    let mut facts = Vec::new();
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((_, fact)) => facts.push(fact),
+            Err(error) => {
+                let Some((view, name, rtype)) = asked.remove(&error.id()) else { continue };
+                let message = format!("the DNS probe of {name} {} {}", rtype.name(), crashed(error));
+                facts.push(DnsFact {
+                    view,
+                    resolver: net.resolver(view),
+                    name,
+                    rtype,
+                    outcome: DnsOutcome::Failed { message },
+                });
+            }
+        }
+    }
+    facts
+}
+
+/// Probes every endpoint of the plan (TLS, then SIP OPTIONS over a new
+/// connection where TLS was spoken), at most `concurrency` endpoints at a
+/// time. OPTIONS to a partner come from the organization's first SIP domain.
+pub async fn endpoints<N: Probe>(
+    plan: &ScanPlan,
+    facts: &Facts,
+    net: &Arc<N>,
+    concurrency: usize,
+) -> (Vec<TlsFact>, Vec<SipFact>) {
+    let limit = Arc::new(Semaphore::new(concurrency.max(1)));
+    let own_domain = plan.targets.domains.first().cloned();
+    let mut tasks = JoinSet::new();
+    let mut probed = HashMap::new();
+    for target in plan.endpoints(facts) {
+        let sip = plan.sends_options(&target);
+        let sender = if target.partner.is_some() { own_domain.clone() } else { None };
+        let (net, limit, task_target, task_sender) =
+            (Arc::clone(net), Arc::clone(&limit), target.clone(), sender.clone());
+        let handle = tasks.spawn(async move {
+            let FederationEndpoint { endpoint, domain, partner } = task_target;
+            let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
+            let mut fact = net.tls(&endpoint).await;
+            fact.partner = partner;
+            let spoke_tls = matches!(
+                fact.outcome,
+                TlsOutcome::Established { .. }
+                    | TlsOutcome::Rejected { .. }
+                    | TlsOutcome::ClientCertificateRequired { .. }
+            );
+            let exchange =
+                if sip && spoke_tls { Some(net.sip(&endpoint, &domain, task_sender.as_deref()).await) } else { None };
+            (fact, exchange)
+        });
+        probed.insert(handle.id(), (target, sip, sender));
+    }
+    let mut handshakes = Vec::new();
+    let mut exchanges = Vec::new();
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((_, (fact, exchange))) => {
+                handshakes.push(fact);
+                exchanges.extend(exchange);
+            }
+            Err(error) => {
+                let Some((target, sip, sender)) = probed.remove(&error.id()) else { continue };
+                let message = format!("the TLS and SIP probe of {} {}", target.endpoint.label(), crashed(error));
+                handshakes.push(TlsFact::unobserved(target.endpoint.clone(), target.partner.clone(), message.clone()));
+                if sip {
+                    exchanges.push(SipFact {
+                        endpoint: target.endpoint,
+                        domain: target.domain,
+                        sender,
+                        client_certificate: false,
+                        outcome: SipOutcome::Unobserved { reason: message },
+                    });
+                }
+            }
+        }
+    }
+    handshakes.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+    exchanges.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+    (handshakes, exchanges)
+}

@@ -1,0 +1,68 @@
+//! The scan, owned here: [`plan`] works out what to ask from the rules that
+//! run, [`gather`] asks it (the only I/O), [`evaluate`] judges the facts.
+
+pub mod evaluate;
+pub mod gather;
+pub mod plan;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::facts::certs::TrustStore;
+use crate::facts::dns::ResolverSettings;
+use crate::facts::{Facts, Inputs};
+use crate::rules::{RuleSet, Scope};
+use gather::LiveNetwork;
+use plan::{Aim, ScanPlan};
+
+/// What to scan, checked: the arguments of `fedscan scan` made into values.
+pub struct ScanRequest {
+    /// What the user asked, as the facts record it.
+    pub inputs: Inputs,
+    pub aim: Aim,
+    /// `--config` files and directories.
+    pub config: Vec<PathBuf>,
+    pub cert_files: Vec<PathBuf>,
+    pub trust: Vec<TrustStore>,
+    /// How to reach the network; `None` for an offline audit.
+    pub network: Option<NetworkSettings>,
+}
+
+pub struct NetworkSettings {
+    pub external: ResolverSettings,
+    pub internal: Option<ResolverSettings>,
+    /// Each network step's timeout.
+    pub timeout: Duration,
+    /// Questions and endpoints in flight at once.
+    pub concurrency: usize,
+    /// The client certificate of `--client-cert`, for the SIP probe.
+    pub identity: Option<Arc<rustls::sign::CertifiedKey>>,
+}
+
+/// Gathers the facts of a scan: the local inputs, then, for a live scan,
+/// what the running rules need of the network.
+pub fn gather(rules: &RuleSet, scope: &Scope, request: ScanRequest, now: OffsetDateTime) -> Result<Facts, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let mut facts = runtime.block_on(gather::local(request.inputs, &request.config, &request.cert_files, now));
+    facts.trust = request.trust;
+    let targets = plan::targets(&facts, &request.aim);
+    let Some(settings) = request.network else {
+        facts.targets = targets;
+        return Ok(facts);
+    };
+    let plan = ScanPlan::new(rules, scope, targets, &request.aim.partners);
+    facts.targets = plan.targets.clone();
+    if !plan.is_empty() {
+        let network =
+            LiveNetwork::new(&settings.external, settings.internal.as_ref(), settings.timeout, settings.identity)?;
+        let internal = network.has_internal();
+        runtime.block_on(gather::network(&plan, &mut facts, Arc::new(network), internal, settings.concurrency));
+    }
+    Ok(facts)
+}

@@ -1,0 +1,47 @@
+//! The facts as a check reads them: indexed once per evaluation, with the
+//! clock they are judged by. Checks read this and nothing else.
+
+use std::cell::OnceCell;
+
+use time::OffsetDateTime;
+
+use super::config_view::ConfigView;
+use super::dns::DnsIndex;
+use super::x509::Certificates;
+use super::{Facts, Targets};
+
+pub struct FactView<'a> {
+    pub facts: &'a Facts,
+    pub config: ConfigView<'a>,
+    pub dns: DnsIndex<'a>,
+    /// The domains and Edges probed live.
+    pub targets: &'a Targets,
+    /// The partner domains the user named (`--partner`).
+    pub partners: &'a [String],
+    /// The evaluation clock (`--now`, or when the facts were gathered).
+    pub now: OffsetDateTime,
+    /// `--expiry-warn-days`, overriding the rule's own.
+    pub expiry_warn_days: Option<u32>,
+    /// Read on first use: every certificate rule reads the same ones.
+    certificates: OnceCell<Certificates<'a>>,
+}
+
+impl<'a> FactView<'a> {
+    pub fn new(facts: &'a Facts, now: OffsetDateTime, expiry_warn_days: Option<u32>) -> Self {
+        FactView {
+            facts,
+            config: ConfigView::new(facts),
+            dns: DnsIndex::new(&facts.dns),
+            targets: &facts.targets,
+            partners: &facts.inputs.partners,
+            now,
+            expiry_warn_days,
+            certificates: OnceCell::new(),
+        }
+    }
+
+    /// The organization's certificates, presented and from files.
+    pub fn certificates(&self) -> &Certificates<'a> {
+        self.certificates.get_or_init(|| Certificates::read(self.facts))
+    }
+}
