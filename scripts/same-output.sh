@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Runs two fedscan binaries over the same offline inputs and shows where their
 # outputs differ: the check for a change meant to keep behaviour (a refactor).
-#   scripts/same-output.sh OLD_BINARY NEW_BINARY
+#   scripts/same-output.sh [--ignore-field NAME ...] OLD_BINARY NEW_BINARY
 # Each case runs offline (replayed facts, snapshots, rule commands), so the
 # outputs are deterministic; the report's start and end times are masked.
+# --ignore-field drops a JSON field the new binary adds on purpose (needs jq).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ignored=()
+while [ "${1:-}" = "--ignore-field" ]; do
+    ignored+=("$2")
+    shift 2
+done
 old=$1
 new=$2
 work=$(mktemp -d)
@@ -49,6 +55,12 @@ for index in "${!cases[@]}"; do
         echo "exit $?" >>"$work/$side.err"
         set -e
         sed -i -E 's/"(started_at|finished_at)": "[^"]*"/"\1": "-"/' "$work/$side.out"
+        for field in "${ignored[@]}"; do
+            if jq -e . "$work/$side.out" >/dev/null 2>&1; then
+                jq --arg f "$field" 'del(.. | objects | select(has($f)) | .[$f])' "$work/$side.out" >"$work/$side.tmp"
+                mv "$work/$side.tmp" "$work/$side.out"
+            fi
+        done
     done
     if ! cmp -s "$work/old.out" "$work/new.out" || ! cmp -s "$work/old.err" "$work/new.err"; then
         differ=$((differ + 1))

@@ -438,3 +438,56 @@ fn the_sample_reports_match_their_recorded_text() {
     let expected = std::fs::read_to_string(root("fixtures/sample/expected/contoso.report.json")).unwrap();
     assert_eq!(masked, expected);
 }
+
+/// Five different mistakes in one rule file: one run names all five, each
+/// at its line and column, and shows the line.
+#[test]
+fn rules_validate_reports_every_mistake_in_one_run() {
+    let file = r#"[[rule]]
+id = "ORG-CFG-01"
+title = "Anonymous users are not allowed"
+severity = "serious"
+profiles = ["federation"]
+rationale = "Our policy forbids anonymous meeting join."
+remediation = "Set-CsAccessEdgeConfiguration -AllowAnonymousUsers $False"
+references = ["https://intranet.example/policy/uc-7"]
+owner = "uc-team"
+[rule.check]
+kind = "config_field"
+object = "AccessEdgeConfiguration"
+expect = { AllowAnonymousUsers = [false] }
+
+[[rule]]
+id = "ORG-TLS-01"
+title = "Edges accept TLS 1.2"
+severity = "high"
+profiles = ["federation"]
+rationale = "Partners negotiate TLS 1.2."
+remediation = "Enable TLS 1.2 on {fqdn}"
+references = ["https://intranet.example/policy/uc-8"]
+effective_date = 2026-13-01
+[rule.check]
+kind = "tls_versions"
+connection_rule = "TLS-CON-99"
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "mine.toml", file);
+    let output = fedscan().args(["rules", "validate"]).arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let name = path.display().to_string();
+    for (place, says) in [
+        ("4:12", "unknown variant `serious`"),
+        ("9:1", "unknown field `owner`"),
+        ("13:34", "expected a value"),
+        ("23:18", "invalid date"),
+        ("26:19", "check: `connection_rule` names rule TLS-CON-99, which is not defined"),
+    ] {
+        let headline = format!("fedscan: error: {name}:{place}: {says}");
+        assert!(stderr.contains(&headline), "no {headline:?} in\n{stderr}");
+    }
+    assert_eq!(stderr.matches("fedscan: error: ").count(), 5, "{stderr}");
+    assert!(stderr.contains("5 problem(s) in the rule files"), "{stderr}");
+    // Each diagnostic shows the offending line.
+    assert!(stderr.contains("4 | severity = \"serious\""), "{stderr}");
+}

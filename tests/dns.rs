@@ -411,3 +411,81 @@ fn knot_serves_the_same_verdicts_as_hickory() {
     let message = findings(&report, "DNS-FED-01")[0]["message"].as_str().unwrap().to_string();
     assert!(message.contains("NXDOMAIN"), "{message}");
 }
+
+/// A user's rules about names the built-in pack never asks for: each name
+/// is asked once, and judged.
+const ORG_RULES: &str = r#"
+[[rule]]
+id = "ORG-DNS-01"
+title = "The meeting simple URL resolves"
+severity = "medium"
+profiles = ["federation"]
+rationale = "Invitations carry https://meet.<domain>/ links."
+remediation = "Publish meet.{domain} A and AAAA records for the reverse proxy"
+references = ["https://intranet.example/uc/meet"]
+[rule.check]
+kind = "host_resolves"
+host = "meet"
+
+[[rule]]
+id = "ORG-DNS-02"
+title = "Internal SIP clients find the pool"
+severity = "medium"
+profiles = ["federation"]
+rationale = "Clients sign in through the internal TLS service record."
+remediation = "Publish _sipinternaltls._tcp.{domain} SRV 0 0 5061 pool.{domain}"
+references = ["https://intranet.example/uc/srv"]
+[rule.check]
+kind = "srv_present"
+service = "_sipinternaltls._tcp"
+port = 5061
+"#;
+
+#[test]
+fn a_users_dns_rules_on_any_name_are_asked_once_and_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    common::write(dir.path(), "org.toml", ORG_RULES);
+    let contoso = zone(
+        "contoso.com",
+        "meet 300 IN A 52.160.10.40\n_sipinternaltls._tcp 300 IN SRV 0 0 5061 pool.contoso.com.\npool 300 IN A 10.0.0.5",
+    );
+    let fabrikam = zone("fabrikam.com", "sip 300 IN A 52.170.1.5");
+    let server = DnsServer::start(&[("contoso.com", &contoso), ("fabrikam.com", &fabrikam)]);
+    let facts = dir.path().join("facts.json");
+    let output = fedscan()
+        .args(["scan", "contoso.com", "fabrikam.com", "--format", "json", "--timeout", "1", "--dns-attempts", "1"])
+        .args(["--resolver", &server.resolver_arg(), "--only", "ORG-DNS-01,ORG-DNS-02", "--rules"])
+        .arg(dir.path())
+        .arg("--save-facts")
+        .arg(&facts)
+        .output()
+        .unwrap();
+    let report = json_of(&output);
+    assert_eq!(statuses(&report, "ORG-DNS-01", "contoso.com"), ["pass"], "{report:#}");
+    assert_eq!(statuses(&report, "ORG-DNS-01", "fabrikam.com"), ["fail"], "{report:#}");
+    assert_eq!(statuses(&report, "ORG-DNS-02", "contoso.com"), ["pass"], "{report:#}");
+    assert_eq!(statuses(&report, "ORG-DNS-02", "fabrikam.com"), ["fail"], "{report:#}");
+
+    // What was asked: the users' names, each once, the SRV target the
+    // report's path follows, and nothing the selected rules do not read.
+    let mut asked: Vec<String> = read_json(&facts)["dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}", f["name"].as_str().unwrap(), f["type"].as_str().unwrap()))
+        .collect();
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "_sipinternaltls._tcp.contoso.com SRV",
+            "_sipinternaltls._tcp.fabrikam.com SRV",
+            "meet.contoso.com A",
+            "meet.contoso.com AAAA",
+            "meet.fabrikam.com A",
+            "meet.fabrikam.com AAAA",
+            "pool.contoso.com A",
+            "pool.contoso.com AAAA",
+        ]
+    );
+}

@@ -56,7 +56,7 @@ impl Check for SipOptions {
             .facts
             .sip
             .iter()
-            .filter(|s| ctx.targets.domains.contains(&s.domain) || !ctx.targets.partners.contains(&s.domain))
+            .filter(|s| !ctx.targets.is_partner_domain(&s.domain))
             .collect();
         if own.is_empty() {
             let why = if !ctx.dns.gathered {

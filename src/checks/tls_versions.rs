@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::tls::{handshake_evidence, per_endpoint, unreached};
 use super::{Check, Reference, see};
-use crate::facts::tls::TlsOutcome;
+use crate::facts::tls::{TlsOutcome, TlsVersion};
 use crate::facts::Targets;
 use crate::facts::need::Need;
 use crate::facts::view::FactView;
@@ -50,26 +50,28 @@ impl Check for TlsVersions {
             // A completed handshake proves its version, whatever our own
             // hello for that version got.
             let negotiated = match &fact.outcome {
-                TlsOutcome::Established { version, .. } => Some(version.as_str()),
+                TlsOutcome::Established { version, .. } => Some(*version),
                 _ => None,
             };
-            let accepted = |name: &str| {
-                if negotiated == Some(name) {
+            let accepted = |version: TlsVersion| {
+                if negotiated == Some(version) {
                     return Some(true);
                 }
-                fact.versions.iter().find(|v| v.version == name).and_then(|v| v.accepted)
+                fact.versions.iter().find(|v| v.version == version).and_then(|v| v.accepted)
             };
-            let listed: Vec<&str> = ["TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"]
+            let listed: Vec<&str> =
+                TlsVersion::ALL.into_iter().filter(|v| accepted(*v) == Some(true)).map(TlsVersion::name).collect();
+            let old: Vec<&str> = TlsVersion::ALL
                 .into_iter()
-                .filter(|v| accepted(v) == Some(true))
+                .filter(|v| v.is_legacy() && accepted(*v) == Some(true))
+                .map(TlsVersion::name)
                 .collect();
-            let old: Vec<&str> = listed.iter().copied().filter(|v| *v == "TLS 1.0" || *v == "TLS 1.1").collect();
             let note = if old.is_empty() {
                 String::new()
             } else {
                 format!("; {} still accepted (disable once no partner needs it)", old.join(" and "))
             };
-            let outcome = match accepted("TLS 1.2") {
+            let outcome = match accepted(TlsVersion::Tls12) {
                 Some(true) => Outcome::pass(label, format!("accepts {}{note}", listed.join(", "))),
                 Some(false) => Outcome::fail(
                     label,

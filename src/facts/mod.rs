@@ -99,6 +99,11 @@ impl Targets {
     pub fn partner_domains(&self) -> impl Iterator<Item = &String> {
         self.partners.iter().filter(|p| !self.domains.contains(p))
     }
+
+    /// Whether `domain` is a partner's and not also the organization's own.
+    pub fn is_partner_domain(&self, domain: &str) -> bool {
+        self.partner_domains().any(|p| p == domain)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -36,11 +36,68 @@ impl Endpoint {
     }
 }
 
+/// A protocol version, written as people say it (`TLS 1.2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum TlsVersion {
+    #[serde(rename = "TLS 1.0")]
+    Tls10,
+    #[serde(rename = "TLS 1.1")]
+    Tls11,
+    #[serde(rename = "TLS 1.2")]
+    Tls12,
+    #[serde(rename = "TLS 1.3")]
+    Tls13,
+}
+
+impl TlsVersion {
+    pub const ALL: [TlsVersion; 4] = [TlsVersion::Tls10, TlsVersion::Tls11, TlsVersion::Tls12, TlsVersion::Tls13];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TlsVersion::Tls10 => "TLS 1.0",
+            TlsVersion::Tls11 => "TLS 1.1",
+            TlsVersion::Tls12 => "TLS 1.2",
+            TlsVersion::Tls13 => "TLS 1.3",
+        }
+    }
+
+    /// Versions partners should no longer need.
+    pub fn is_legacy(self) -> bool {
+        self < TlsVersion::Tls12
+    }
+
+    /// The version field of a ClientHello offering it (TLS ≤ 1.2).
+    fn wire(self) -> u16 {
+        match self {
+            TlsVersion::Tls10 => 0x0301,
+            TlsVersion::Tls11 => 0x0302,
+            TlsVersion::Tls12 => 0x0303,
+            TlsVersion::Tls13 => 0x0304,
+        }
+    }
+
+    fn from_rustls(version: rustls::ProtocolVersion) -> Option<TlsVersion> {
+        match version {
+            rustls::ProtocolVersion::TLSv1_0 => Some(TlsVersion::Tls10),
+            rustls::ProtocolVersion::TLSv1_1 => Some(TlsVersion::Tls11),
+            rustls::ProtocolVersion::TLSv1_2 => Some(TlsVersion::Tls12),
+            rustls::ProtocolVersion::TLSv1_3 => Some(TlsVersion::Tls13),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for TlsVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum TlsOutcome {
     /// The handshake completed (rustls, TLS 1.2 or 1.3).
-    Established { version: String, cipher: String },
+    Established { version: TlsVersion, cipher: String },
     /// A TLS conversation took place but rustls could not complete it.
     Rejected { reason: String },
     /// The server asked for a client certificate and, offered none, ended
@@ -89,7 +146,7 @@ pub enum ChainSource {
 /// conclusive answer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionSupport {
-    pub version: String,
+    pub version: TlsVersion,
     pub accepted: Option<bool>,
 }
 
@@ -358,10 +415,13 @@ async fn handshake(
                 }
                 Ok(Ok(tls)) => {
                     let (_, connection) = tls.get_ref();
-                    let version = connection.protocol_version().map_or("unknown".into(), |v| format!("{v:?}"));
                     let cipher =
                         connection.negotiated_cipher_suite().map_or("unknown".into(), |c| format!("{:?}", c.suite()));
-                    TlsOutcome::Established { version: version.replace("TLSv1_", "TLS 1."), cipher }
+                    // rustls completes TLS 1.2 and 1.3 handshakes only.
+                    match connection.protocol_version().and_then(TlsVersion::from_rustls) {
+                        Some(version) => TlsOutcome::Established { version, cipher },
+                        None => TlsOutcome::Rejected { reason: "a handshake of an unknown protocol version".into() },
+                    }
                 }
             }
         }
@@ -387,24 +447,24 @@ pub async fn probe(endpoint: Endpoint, timeout: Duration) -> TlsFact {
         return fact;
     }
     // A TLS 1.3 handshake already done answers for TLS 1.3.
-    let negotiated_tls13 = matches!(&fact.outcome, TlsOutcome::Established { version, .. } if version == "TLS 1.3");
+    let negotiated_tls13 = matches!(fact.outcome, TlsOutcome::Established { version: TlsVersion::Tls13, .. });
     let only_tls13 = [&rustls::version::TLS13];
     let tls13_handshake =
         async { if negotiated_tls13 { None } else { Some(handshake(&endpoint, timeout, &only_tls13).await.0) } };
     // At once, so that an Edge slow to answer one of them costs one timeout,
     // not four.
     let (tls10, tls11, tls12, tls13) = tokio::join!(
-        legacy::hello(&endpoint, 0x0301, timeout),
-        legacy::hello(&endpoint, 0x0302, timeout),
-        legacy::hello(&endpoint, 0x0303, timeout),
+        legacy::hello(&endpoint, TlsVersion::Tls10.wire(), timeout),
+        legacy::hello(&endpoint, TlsVersion::Tls11.wire(), timeout),
+        legacy::hello(&endpoint, TlsVersion::Tls12.wire(), timeout),
         tls13_handshake,
     );
-    for (name, answer) in [("TLS 1.0", tls10), ("TLS 1.1", tls11), ("TLS 1.2", tls12)] {
+    for (version, answer) in [(TlsVersion::Tls10, tls10), (TlsVersion::Tls11, tls11), (TlsVersion::Tls12, tls12)] {
         if fact.chain.is_empty() && !answer.chain.is_empty() {
             fact.chain = answer.chain.iter().map(|c| encode_der(c)).collect();
             fact.chain_source = Some(ChainSource::Legacy);
         }
-        fact.versions.push(VersionSupport { version: name.into(), accepted: answer.accepted });
+        fact.versions.push(VersionSupport { version, accepted: answer.accepted });
     }
     let tls13 = match tls13 {
         None => Some(true),
@@ -412,7 +472,7 @@ pub async fn probe(endpoint: Endpoint, timeout: Duration) -> TlsFact {
         Some(TlsOutcome::Rejected { .. }) => Some(false),
         Some(_) => None,
     };
-    fact.versions.push(VersionSupport { version: "TLS 1.3".into(), accepted: tls13 });
+    fact.versions.push(VersionSupport { version: TlsVersion::Tls13, accepted: tls13 });
     fact
 }
 

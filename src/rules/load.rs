@@ -179,84 +179,97 @@ pub fn sources_from_paths(paths: &[PathBuf]) -> Result<Vec<RuleSource>, Vec<Diag
     if errors.is_empty() { Ok(sources) } else { Err(errors) }
 }
 
-/// A rule read from its file, before the pass over all rules.
-struct Read {
-    rule: Rule,
+/// What the files hold, for the pass over all rules: every rule that read
+/// without a problem, and of every rule, valid or not, its ID and the rules
+/// its check names, so that those are checked too.
+#[derive(Default)]
+struct Catalog {
+    rules: Vec<Rule>,
+    ids: Vec<Place<(String, Origin)>>,
+    references: Vec<Place<(&'static str, String)>>,
+    errors: Vec<Diagnostic>,
+}
+
+/// Something read, with where it was written.
+struct Place<T> {
+    what: T,
     map: Arc<SourceMap>,
-    id_span: Range<usize>,
-    /// The span of each check parameter's value, by name.
-    param_spans: HashMap<String, Range<usize>>,
-    check_span: Range<usize>,
+    span: Range<usize>,
 }
 
 /// Parses and validates rule files; every problem in every file is reported.
 pub fn load_rules(sources: &[RuleSource]) -> Result<RuleSet, Vec<Diagnostic>> {
-    let mut errors = Vec::new();
-    let mut read = Vec::new();
+    let mut catalog = Catalog::default();
     for source in sources {
         let map = Arc::new(SourceMap { name: source.name.clone(), text: Arc::from(source.text.as_str()) });
-        read_file(&map, &mut read, &mut errors);
+        read_file(&map, &mut catalog);
     }
-    // Across files: each ID once, and every rule a check points to exists.
-    let mut seen: HashMap<String, Origin> = HashMap::new();
-    for entry in &read {
-        let key = entry.rule.id.to_ascii_uppercase();
-        match seen.get(&key) {
-            Some(first) => errors.push(entry.map.diagnostic(
-                entry.id_span.clone(),
-                format!("duplicate rule ID {}: already defined at {first}", entry.rule.id),
-            )),
+    // Across files: each ID once, and every rule a check names exists.
+    let mut errors = catalog.errors;
+    let mut seen: HashMap<String, &Origin> = HashMap::new();
+    for place in &catalog.ids {
+        let (id, origin) = &place.what;
+        match seen.get(&id.to_ascii_uppercase()) {
+            Some(first) => errors.push(
+                place.map.diagnostic(place.span.clone(), format!("duplicate rule ID {id}: already defined at {first}")),
+            ),
             None => {
-                seen.insert(key, entry.rule.origin.clone());
+                seen.insert(id.to_ascii_uppercase(), origin);
             }
         }
     }
-    for entry in &read {
-        for reference in entry.rule.check.references() {
-            if !seen.contains_key(&reference.rule.to_ascii_uppercase()) {
-                let span = entry.param_spans.get(reference.param).cloned().unwrap_or_else(|| entry.check_span.clone());
-                errors.push(entry.map.diagnostic(
-                    span,
-                    format!("check: `{}` names rule {}, which is not defined", reference.param, reference.rule),
-                ));
-            }
+    for reference in &catalog.references {
+        let (param, rule) = &reference.what;
+        if !seen.contains_key(&rule.to_ascii_uppercase()) {
+            errors.push(reference.map.diagnostic(
+                reference.span.clone(),
+                format!("check: `{param}` names rule {rule}, which is not defined"),
+            ));
         }
     }
-    if errors.is_empty() { Ok(RuleSet { rules: read.into_iter().map(|r| r.rule).collect() }) } else { Err(errors) }
+    if errors.is_empty() { Ok(RuleSet { rules: catalog.rules }) } else { Err(errors) }
 }
 
-fn read_file(map: &Arc<SourceMap>, read: &mut Vec<Read>, errors: &mut Vec<Diagnostic>) {
+fn read_file(map: &Arc<SourceMap>, catalog: &mut Catalog) {
     let (root, syntax) = DeTable::parse_recoverable(&map.text);
-    if !syntax.is_empty() {
-        // What follows a syntax error is not what the author meant: report
-        // the syntax and leave the rules of this file unread.
-        errors.extend(syntax.iter().map(|e| map.error(e, &(0..0))));
-        return;
-    }
+    catalog.errors.extend(syntax.iter().map(|e| map.error(e, &(0..0))));
+    // The rules are still read, so that one run shows every mistake; but a
+    // value a syntax error made unreadable is reported once, and is not
+    // also "missing".
+    let before = catalog.errors.len();
     let mut rules = None;
     for (key, value) in root.get_ref() {
         if key.get_ref() == "rule" {
             rules = Some(value);
         } else {
-            errors.push(map.diagnostic(key.span(), format!("unknown field `{}`, expected `rule`", key.get_ref())));
+            let message = format!("unknown field `{}`, expected `rule`", key.get_ref());
+            catalog.errors.push(map.diagnostic(key.span(), message));
         }
     }
-    let Some(rules) = rules else {
-        errors.push(Diagnostic::whole_file(map.name.clone(), "no [[rule]] entries"));
-        return;
-    };
-    let Some(array) = rules.get_ref().as_array() else {
-        errors.push(map.diagnostic(rules.span(), "`rule` must be an array of tables: write each rule as [[rule]]"));
-        return;
-    };
-    for item in array.iter() {
-        match item.get_ref().as_table() {
-            Some(table) => match read_rule(map, table, item.span()) {
-                Ok(rule) => read.push(rule),
-                Err(mut problems) => errors.append(&mut problems),
-            },
-            None => errors.push(map.diagnostic(item.span(), "each [[rule]] must be a table")),
+    match rules.map(|r| (r, r.get_ref().as_array())) {
+        None => catalog.errors.push(Diagnostic::whole_file(map.name.clone(), "no [[rule]] entries")),
+        Some((rules, None)) => catalog
+            .errors
+            .push(map.diagnostic(rules.span(), "`rule` must be an array of tables: write each rule as [[rule]]")),
+        Some((_, Some(array))) => {
+            for item in array.iter() {
+                match item.get_ref().as_table() {
+                    Some(table) => read_rule(map, table, item.span(), catalog),
+                    None => catalog.errors.push(map.diagnostic(item.span(), "each [[rule]] must be a table")),
+                }
+            }
         }
+    }
+    if !syntax.is_empty() {
+        let spans: Vec<Range<usize>> = syntax.iter().filter_map(|e| e.span()).collect();
+        let mut index = 0;
+        catalog.errors.retain(|e| {
+            index += 1;
+            let start = e.source.as_ref().map(|(_, span)| span.start);
+            index <= before
+                || !(e.message.starts_with("missing field")
+                    || start.is_some_and(|s| spans.iter().any(|span| span.contains(&s))))
+        });
     }
 }
 
@@ -308,7 +321,8 @@ impl<'i> Fields<'_, 'i> {
     }
 }
 
-fn read_rule(map: &Arc<SourceMap>, table: &DeTable, span: Range<usize>) -> Result<Read, Vec<Diagnostic>> {
+fn read_rule(map: &Arc<SourceMap>, table: &DeTable, span: Range<usize>, catalog: &mut Catalog) {
+    let errors_before = catalog.errors.len();
     let mut fields = Fields { map, table, span: span.clone(), errors: Vec::new() };
     for (key, _) in table {
         if !RULE_FIELDS.contains(&key.get_ref().as_ref()) {
@@ -392,6 +406,22 @@ fn read_rule(map: &Arc<SourceMap>, table: &DeTable, span: Range<usize>) -> Resul
     {
         errors.push(map.diagnostic(value.span(), "ineffective_date is not after effective_date"));
     }
+    let (line, _) = map.line_col(span.start);
+    let origin = Origin { file: map.name.clone(), line };
+    if let Some(id) = &id
+        && RULE_ID.is_match(id.get_ref().trim())
+    {
+        let what = (id.get_ref().trim().to_string(), origin.clone());
+        catalog.ids.push(Place { what, map: Arc::clone(map), span: id.span() });
+    }
+    if let Some(check) = &check {
+        for reference in check.spec.references() {
+            let span = check.param_spans.get(reference.param).cloned().unwrap_or_else(|| check.span.clone());
+            let what = (reference.param, reference.rule.to_string());
+            catalog.references.push(Place { what, map: Arc::clone(map), span });
+        }
+    }
+    catalog.errors.append(&mut errors);
     let (
         Some(id),
         Some(title),
@@ -403,34 +433,27 @@ fn read_rule(map: &Arc<SourceMap>, table: &DeTable, span: Range<usize>) -> Resul
         Some(check),
     ) = (id, title, severity, profiles, rationale, remediation, references, check)
     else {
-        return Err(errors);
+        return;
     };
-    if !errors.is_empty() {
-        return Err(errors);
+    if catalog.errors.len() > errors_before {
+        return;
     }
-    let (line, _) = map.line_col(span.start);
     let source_text = map.text.get(rule_text_span(&map.text, check.span.end, line)).unwrap_or("").trim().to_string();
-    Ok(Read {
-        rule: Rule {
-            id: id.get_ref().trim().to_string(),
-            title: title.into_inner(),
-            severity: severity.into_inner(),
-            profiles: profiles.into_inner(),
-            unless_profiles: unless_profiles.map(Spanned::into_inner).unwrap_or_default(),
-            rationale: rationale.into_inner(),
-            remediation: remediation.into_inner(),
-            references: references.into_inner(),
-            effective_date: effective,
-            ineffective_date: ineffective,
-            check: check.spec,
-            origin: Origin { file: map.name.clone(), line },
-            source_text,
-        },
-        map: Arc::clone(map),
-        id_span: id.span(),
-        param_spans: check.param_spans,
-        check_span: check.span,
-    })
+    catalog.rules.push(Rule {
+        id: id.get_ref().trim().to_string(),
+        title: title.into_inner(),
+        severity: severity.into_inner(),
+        profiles: profiles.into_inner(),
+        unless_profiles: unless_profiles.map(Spanned::into_inner).unwrap_or_default(),
+        rationale: rationale.into_inner(),
+        remediation: remediation.into_inner(),
+        references: references.into_inner(),
+        effective_date: effective,
+        ineffective_date: ineffective,
+        check: check.spec,
+        origin,
+        source_text,
+    });
 }
 
 /// A check table, read.
