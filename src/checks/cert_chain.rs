@@ -11,13 +11,11 @@ use serde::Deserialize;
 
 use super::chain::{ChainVerdict, validate};
 use super::see;
-use super::tls::per_certificate;
-use super::{Check, Reference};
-use crate::findings::Severity;
-use crate::facts::Targets;
-use crate::facts::need::Need;
+use super::tls::CertificateCheck;
+use super::Reference;
+use crate::findings::{Outcome, Placeholder, Severity};
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Placeholder, Step};
+use crate::facts::x509::SeenCertificate;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,56 +29,48 @@ pub struct CertChain {
     incomplete_severity: Severity,
 }
 
-impl Check for CertChain {
-    fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![Need::Tls]
+impl CertificateCheck for CertChain {
+    fn connection_rule(&self) -> &Option<String> {
+        &self.connection_rule
     }
 
-    fn step(&self) -> Step {
-        Step::Certificate
+    fn other_references(&self) -> Vec<Reference<'_>> {
+        Reference::all("algorithm_rules", &self.algorithm_rules)
     }
 
-    fn references(&self) -> Vec<Reference<'_>> {
-        let mut references = Reference::all("connection_rule", &self.connection_rule);
-        references.extend(Reference::all("algorithm_rules", &self.algorithm_rules));
-        references
-    }
-
-    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+    fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
         let stores: Vec<&str> = ctx.facts.trust.iter().map(|s| s.name.as_str()).collect();
-        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
-            // Within the leaf's validity, so that an expired leaf is reported
-            // once, by the validity rule.
-            let (from, until) = (cert.leaf.not_before, cert.leaf.not_after - time::Duration::SECOND);
-            // (A certificate whose validity ends before it starts is judged now.)
-            let at = if from <= until { ctx.now.clamp(from, until) } else { ctx.now };
-            let verdict = validate(&cert.chain, &ctx.facts.trust, at);
-            let mut evidence = cert.evidence(ctx.now);
-            evidence["trust_stores"] = stores.clone().into();
-            let outcome = match &verdict {
-                ChainVerdict::Trusted { .. } => Outcome::pass(&cert.origin, verdict.describe()),
-                ChainVerdict::Incomplete { .. } => {
-                    Outcome::fail(&cert.origin, verdict.describe()).severity(Some(self.incomplete_severity))
-                }
-                // The signature and key rules report the algorithm; trust
-                // cannot be decided with it.
-                ChainVerdict::UnsupportedAlgorithm => Outcome::skip(
-                    &cert.origin,
-                    format!(
-                        "{}; trust cannot be checked with it{}",
-                        verdict.describe(),
-                        see::in_parentheses(&self.algorithm_rules)
-                    ),
+        // Within the leaf's validity, so that an expired leaf is reported
+        // once, by the validity rule.
+        let (from, until) = (cert.leaf.not_before, cert.leaf.not_after - time::Duration::SECOND);
+        // (A certificate whose validity ends before it starts is judged now.)
+        let at = if from <= until { ctx.now.clamp(from, until) } else { ctx.now };
+        let verdict = validate(&cert.chain, &ctx.facts.trust, at);
+        let mut evidence = cert.evidence(ctx.now);
+        evidence["trust_stores"] = stores.clone().into();
+        let outcome = match &verdict {
+            ChainVerdict::Trusted { .. } => Outcome::pass(&cert.origin, verdict.describe()),
+            ChainVerdict::Incomplete { .. } => {
+                Outcome::fail(&cert.origin, verdict.describe()).severity(Some(self.incomplete_severity))
+            }
+            // The signature and key rules report the algorithm; trust
+            // cannot be decided with it.
+            ChainVerdict::UnsupportedAlgorithm => Outcome::skip(
+                &cert.origin,
+                format!(
+                    "{}; trust cannot be checked with it{}",
+                    verdict.describe(),
+                    see::in_parentheses(&self.algorithm_rules)
                 ),
-                _ => {
-                    Outcome::fail(&cert.origin, format!("{} (trust stores: {})", verdict.describe(), stores.join(", ")))
-                }
-            };
-            let outcome = outcome.evidence(evidence);
-            vec![match cert.host() {
-                Some(host) => outcome.var(Placeholder::Fqdn, host),
-                None => outcome,
-            }]
-        })
+            ),
+            _ => {
+                Outcome::fail(&cert.origin, format!("{} (trust stores: {})", verdict.describe(), stores.join(", ")))
+            }
+        };
+        let outcome = outcome.evidence(evidence);
+        vec![match cert.host() {
+            Some(host) => outcome.var(Placeholder::Fqdn, host),
+            None => outcome,
+        }]
     }
 }

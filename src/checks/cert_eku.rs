@@ -10,12 +10,10 @@
 
 use serde::Deserialize;
 
-use super::tls::per_certificate;
-use super::{Check, Reference};
-use crate::facts::Targets;
-use crate::facts::need::Need;
+use super::tls::CertificateCheck;
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Step};
+use crate::facts::x509::SeenCertificate;
+use crate::findings::Outcome;
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -33,34 +31,24 @@ pub struct CertEku {
     usage: Usage,
 }
 
-impl Check for CertEku {
-    fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![Need::Tls]
+impl CertificateCheck for CertEku {
+    fn connection_rule(&self) -> &Option<String> {
+        &self.connection_rule
     }
 
-    fn step(&self) -> Step {
-        Step::Certificate
-    }
-
-    fn references(&self) -> Vec<Reference<'_>> {
-        Reference::all("connection_rule", &self.connection_rule)
-    }
-
-    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
-            let (present, name) = match self.usage {
-                Usage::ServerAuth => (cert.leaf.server_auth, "server authentication (1.3.6.1.5.5.7.3.1)"),
-                Usage::ClientAuth => (cert.leaf.client_auth, "client authentication (1.3.6.1.5.5.7.3.2)"),
-            };
-            let outcome = match present {
-                Some(true) => Outcome::pass(&cert.origin, format!("the extended key usage includes {name}")),
-                Some(false) => Outcome::fail(&cert.origin, format!("the extended key usage lacks {name}")),
-                None => Outcome::fail(
-                    &cert.origin,
-                    format!("no extended key usage extension; public server certificates state {name}"),
-                ),
-            };
-            vec![outcome.evidence(cert.evidence(ctx.now))]
-        })
+    fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
+        let (present, name) = match self.usage {
+            Usage::ServerAuth => (cert.leaf.server_auth, "server authentication (1.3.6.1.5.5.7.3.1)"),
+            Usage::ClientAuth => (cert.leaf.client_auth, "client authentication (1.3.6.1.5.5.7.3.2)"),
+        };
+        let outcome = match present {
+            Some(true) => Outcome::pass(&cert.origin, format!("the extended key usage includes {name}")),
+            Some(false) => Outcome::fail(&cert.origin, format!("the extended key usage lacks {name}")),
+            None => Outcome::fail(
+                &cert.origin,
+                format!("no extended key usage extension; public server certificates state {name}"),
+            ),
+        };
+        vec![outcome.evidence(cert.evidence(ctx.now))]
     }
 }

@@ -9,12 +9,10 @@
 
 use serde::Deserialize;
 
-use super::tls::per_certificate;
-use super::{Check, Reference};
-use crate::facts::Targets;
-use crate::facts::need::Need;
+use super::tls::CertificateCheck;
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Step};
+use crate::facts::x509::SeenCertificate;
+use crate::findings::Outcome;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,43 +24,33 @@ pub struct CertKey {
     curves: Vec<String>,
 }
 
-impl Check for CertKey {
-    fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![Need::Tls]
+impl CertificateCheck for CertKey {
+    fn connection_rule(&self) -> &Option<String> {
+        &self.connection_rule
     }
 
-    fn step(&self) -> Step {
-        Step::Certificate
-    }
-
-    fn references(&self) -> Vec<Reference<'_>> {
-        Reference::all("connection_rule", &self.connection_rule)
-    }
-
-    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
-            let leaf = &cert.leaf;
-            let outcome = match (leaf.key_algorithm.as_str(), leaf.key_bits, &leaf.curve) {
-                ("RSA", Some(bits), _) if bits >= self.min_rsa_bits => {
-                    Outcome::pass(&cert.origin, format!("RSA {bits} bits"))
-                }
-                ("RSA", Some(bits), _) => {
-                    Outcome::fail(&cert.origin, format!("RSA {bits} bits, below {}", self.min_rsa_bits))
-                }
-                ("EC", _, Some(curve)) if self.curves.iter().any(|c| c == curve) => {
-                    Outcome::pass(&cert.origin, format!("ECDSA {curve}"))
-                }
-                ("EC", _, curve) => Outcome::fail(
-                    &cert.origin,
-                    format!(
-                        "ECDSA on {}, not one of {}",
-                        curve.as_deref().unwrap_or("an unknown curve"),
-                        self.curves.join(", ")
-                    ),
+    fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
+        let leaf = &cert.leaf;
+        let outcome = match (leaf.key_algorithm.as_str(), leaf.key_bits, &leaf.curve) {
+            ("RSA", Some(bits), _) if bits >= self.min_rsa_bits => {
+                Outcome::pass(&cert.origin, format!("RSA {bits} bits"))
+            }
+            ("RSA", Some(bits), _) => {
+                Outcome::fail(&cert.origin, format!("RSA {bits} bits, below {}", self.min_rsa_bits))
+            }
+            ("EC", _, Some(curve)) if self.curves.iter().any(|c| c == curve) => {
+                Outcome::pass(&cert.origin, format!("ECDSA {curve}"))
+            }
+            ("EC", _, curve) => Outcome::fail(
+                &cert.origin,
+                format!(
+                    "ECDSA on {}, not one of {}",
+                    curve.as_deref().unwrap_or("an unknown curve"),
+                    self.curves.join(", ")
                 ),
-                (other, _, _) => Outcome::fail(&cert.origin, format!("{other} key: use RSA or ECDSA")),
-            };
-            vec![outcome.evidence(cert.evidence(ctx.now))]
-        })
+            ),
+            (other, _, _) => Outcome::fail(&cert.origin, format!("{other} key: use RSA or ECDSA")),
+        };
+        vec![outcome.evidence(cert.evidence(ctx.now))]
     }
 }

@@ -3,12 +3,10 @@
 
 use serde::Deserialize;
 
-use super::tls::per_certificate;
-use super::{Check, Reference};
-use crate::facts::Targets;
-use crate::facts::need::Need;
+use super::tls::CertificateCheck;
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Step};
+use crate::facts::x509::SeenCertificate;
+use crate::findings::Outcome;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,29 +16,19 @@ pub struct CertNoWildcard {
     connection_rule: Option<String>,
 }
 
-impl Check for CertNoWildcard {
-    fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![Need::Tls]
+impl CertificateCheck for CertNoWildcard {
+    fn connection_rule(&self) -> &Option<String> {
+        &self.connection_rule
     }
 
-    fn step(&self) -> Step {
-        Step::Certificate
-    }
-
-    fn references(&self) -> Vec<Reference<'_>> {
-        Reference::all("connection_rule", &self.connection_rule)
-    }
-
-    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
-            let wildcards: Vec<&str> =
-                cert.leaf.dns_names.iter().map(String::as_str).filter(|n| n.contains('*')).collect();
-            let outcome = if wildcards.is_empty() {
-                Outcome::pass(&cert.origin, "no wildcard name")
-            } else {
-                Outcome::fail(&cert.origin, format!("wildcard names: {}", wildcards.join(", ")))
-            };
-            vec![outcome.evidence(cert.evidence(ctx.now))]
-        })
+    fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
+        let wildcards: Vec<&str> =
+            cert.leaf.dns_names.iter().map(String::as_str).filter(|n| n.contains('*')).collect();
+        let outcome = if wildcards.is_empty() {
+            Outcome::pass(&cert.origin, "no wildcard name")
+        } else {
+            Outcome::fail(&cert.origin, format!("wildcard names: {}", wildcards.join(", ")))
+        };
+        vec![outcome.evidence(cert.evidence(ctx.now))]
     }
 }

@@ -10,12 +10,10 @@
 
 use serde::Deserialize;
 
-use super::tls::{expected_names, names_exactly, per_certificate, wildcard_covering};
-use super::{Check, Reference};
-use crate::facts::Targets;
-use crate::facts::need::Need;
+use super::tls::{CertificateCheck, expected_names, names_exactly, wildcard_covering};
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Placeholder, Step};
+use crate::facts::x509::SeenCertificate;
+use crate::findings::{Outcome, Placeholder};
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -33,64 +31,54 @@ pub struct CertSanNames {
     names: Names,
 }
 
-impl Check for CertSanNames {
-    fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![Need::Tls]
+impl CertificateCheck for CertSanNames {
+    fn connection_rule(&self) -> &Option<String> {
+        &self.connection_rule
     }
 
-    fn step(&self) -> Step {
-        Step::Certificate
-    }
-
-    fn references(&self) -> Vec<Reference<'_>> {
-        Reference::all("connection_rule", &self.connection_rule)
-    }
-
-    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
-            let expected: Vec<String> = match self.names {
-                Names::Edge => expected_names(ctx, cert),
-                Names::SipDomains => {
-                    let mut domains: Vec<String> = ctx.targets.domains.clone();
-                    domains.extend(ctx.config.sip_domains());
-                    domains.sort();
-                    domains.dedup();
-                    domains.iter().map(|d| format!("sip.{d}")).collect()
-                }
-            };
-            if expected.is_empty() {
-                let why = match self.names {
-                    Names::Edge => "no Access Edge FQDN is known to compare with: give --edge FQDN",
-                    Names::SipDomains => "no SIP domain is known: name the domains or give a snapshot",
-                };
-                return vec![Outcome::skip(&cert.origin, why)];
+    fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
+        let expected: Vec<String> = match self.names {
+            Names::Edge => expected_names(ctx, cert),
+            Names::SipDomains => {
+                let mut domains: Vec<String> = ctx.targets.domains.clone();
+                domains.extend(ctx.config.sip_domains());
+                domains.sort();
+                domains.dedup();
+                domains.iter().map(|d| format!("sip.{d}")).collect()
             }
-            let missing: Vec<String> = expected
-                .iter()
-                .filter(|name| !names_exactly(&cert.leaf, name))
-                .map(|name| match wildcard_covering(&cert.leaf, name) {
-                    Some(pattern) => format!("{name} (covered only by the wildcard {pattern})"),
-                    None => name.clone(),
-                })
-                .collect();
-            let outcome = if missing.is_empty() {
-                Outcome::pass(&cert.origin, format!("the SAN names {}", expected.join(", ")))
-            } else {
-                Outcome::fail(
-                    &cert.origin,
-                    format!(
-                        "the SAN lacks {}; it names {}",
-                        missing.join(", "),
-                        if cert.leaf.dns_names.is_empty() {
-                            "no DNS name".to_string()
-                        } else {
-                            cert.leaf.dns_names.join(", ")
-                        }
-                    ),
-                )
-                .var(Placeholder::Fqdn, expected.join(", "))
+        };
+        if expected.is_empty() {
+            let why = match self.names {
+                Names::Edge => "no Access Edge FQDN is known to compare with: give --edge FQDN",
+                Names::SipDomains => "no SIP domain is known: name the domains or give a snapshot",
             };
-            vec![outcome.evidence(cert.evidence(ctx.now))]
-        })
+            return vec![Outcome::skip(&cert.origin, why)];
+        }
+        let missing: Vec<String> = expected
+            .iter()
+            .filter(|name| !names_exactly(&cert.leaf, name))
+            .map(|name| match wildcard_covering(&cert.leaf, name) {
+                Some(pattern) => format!("{name} (covered only by the wildcard {pattern})"),
+                None => name.clone(),
+            })
+            .collect();
+        let outcome = if missing.is_empty() {
+            Outcome::pass(&cert.origin, format!("the SAN names {}", expected.join(", ")))
+        } else {
+            Outcome::fail(
+                &cert.origin,
+                format!(
+                    "the SAN lacks {}; it names {}",
+                    missing.join(", "),
+                    if cert.leaf.dns_names.is_empty() {
+                        "no DNS name".to_string()
+                    } else {
+                        cert.leaf.dns_names.join(", ")
+                    }
+                ),
+            )
+            .var(Placeholder::Fqdn, expected.join(", "))
+        };
+        vec![outcome.evidence(cert.evidence(ctx.now))]
     }
 }

@@ -9,13 +9,10 @@
 
 use serde::Deserialize;
 
-use super::tls::per_certificate;
-use super::{Check, Reference};
-use crate::findings::Severity;
-use crate::facts::Targets;
-use crate::facts::need::Need;
+use super::tls::CertificateCheck;
+use crate::findings::{Outcome, Severity};
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Step};
+use crate::facts::x509::SeenCertificate;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,46 +23,36 @@ pub struct CertSignature {
     sha1_severity: Severity,
 }
 
-impl Check for CertSignature {
-    fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![Need::Tls]
+impl CertificateCheck for CertSignature {
+    fn connection_rule(&self) -> &Option<String> {
+        &self.connection_rule
     }
 
-    fn step(&self) -> Step {
-        Step::Certificate
-    }
-
-    fn references(&self) -> Vec<Reference<'_>> {
-        Reference::all("connection_rule", &self.connection_rule)
-    }
-
-    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
-            let algorithm = cert.leaf.signature.clone();
-            let lower = algorithm.to_ascii_lowercase();
-            let outcome = if lower.contains("pss") {
-                Outcome::fail(
-                    &cert.origin,
-                    format!("signed with {algorithm} (RSASSA-PSS), which Lync and Skype for Business do not support"),
-                )
-            } else if lower.contains("md5") || lower.contains("md2") {
-                Outcome::fail(&cert.origin, format!("signed with {algorithm}, which is broken"))
-            } else if lower.contains("sha1") {
-                Outcome::fail(
-                    &cert.origin,
-                    format!("signed with {algorithm}: SHA-1 is deprecated and refused by modern clients"),
-                )
-                .severity(Some(self.sha1_severity))
-            } else if lower.contains("sha256")
-                || lower.contains("sha384")
-                || lower.contains("sha512")
-                || lower.contains("sha224")
-            {
-                Outcome::pass(&cert.origin, format!("signed with {algorithm}"))
-            } else {
-                Outcome::fail(&cert.origin, format!("signed with {algorithm}, which is not SHA-2 with RSA or ECDSA"))
-            };
-            vec![outcome.evidence(cert.evidence(ctx.now))]
-        })
+    fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
+        let algorithm = cert.leaf.signature.clone();
+        let lower = algorithm.to_ascii_lowercase();
+        let outcome = if lower.contains("pss") {
+            Outcome::fail(
+                &cert.origin,
+                format!("signed with {algorithm} (RSASSA-PSS), which Lync and Skype for Business do not support"),
+            )
+        } else if lower.contains("md5") || lower.contains("md2") {
+            Outcome::fail(&cert.origin, format!("signed with {algorithm}, which is broken"))
+        } else if lower.contains("sha1") {
+            Outcome::fail(
+                &cert.origin,
+                format!("signed with {algorithm}: SHA-1 is deprecated and refused by modern clients"),
+            )
+            .severity(Some(self.sha1_severity))
+        } else if lower.contains("sha256")
+            || lower.contains("sha384")
+            || lower.contains("sha512")
+            || lower.contains("sha224")
+        {
+            Outcome::pass(&cert.origin, format!("signed with {algorithm}"))
+        } else {
+            Outcome::fail(&cert.origin, format!("signed with {algorithm}, which is not SHA-2 with RSA or ECDSA"))
+        };
+        vec![outcome.evidence(cert.evidence(ctx.now))]
     }
 }

@@ -10,13 +10,10 @@
 
 use serde::Deserialize;
 
-use super::tls::{expected_names, names_exactly, per_certificate};
-use super::{Check, Reference};
-use crate::findings::Severity;
-use crate::facts::Targets;
-use crate::facts::need::Need;
+use super::tls::{CertificateCheck, expected_names, names_exactly};
+use crate::findings::{Outcome, Severity};
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Step};
+use crate::facts::x509::SeenCertificate;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,63 +27,53 @@ pub struct CertSubject {
     mismatch_severity: Option<Severity>,
 }
 
-impl Check for CertSubject {
-    fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![Need::Tls]
+impl CertificateCheck for CertSubject {
+    fn connection_rule(&self) -> &Option<String> {
+        &self.connection_rule
     }
 
-    fn step(&self) -> Step {
-        Step::Certificate
-    }
-
-    fn references(&self) -> Vec<Reference<'_>> {
-        Reference::all("connection_rule", &self.connection_rule)
-    }
-
-    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
-            let evidence = cert.evidence(ctx.now);
-            let Some(cn) = cert.leaf.common_name.clone() else {
-                return vec![
-                    Outcome::fail(&cert.origin, format!("the subject ({}) has no common name", cert.leaf.subject))
-                        .severity(self.mismatch_severity)
-                        .evidence(evidence),
-                ];
-            };
-            let outcome = if self.in_san {
-                // An address must be written as the SAN's, in its canonical
-                // (RFC 5952) text form.
-                if names_exactly(&cert.leaf, &cn) || cert.leaf.ip_names.iter().any(|ip| ip.to_string() == cn) {
-                    Outcome::pass(&cert.origin, format!("the subject name {cn} is also in the SAN"))
-                } else {
-                    Outcome::fail(
-                        &cert.origin,
-                        format!("the subject name {cn} is not in the SAN ({})", cert.leaf.dns_names.join(", ")),
-                    )
-                }
-            } else if cn.starts_with("*.") {
+    fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
+        let evidence = cert.evidence(ctx.now);
+        let Some(cn) = cert.leaf.common_name.clone() else {
+            return vec![
+                Outcome::fail(&cert.origin, format!("the subject ({}) has no common name", cert.leaf.subject))
+                    .severity(self.mismatch_severity)
+                    .evidence(evidence),
+            ];
+        };
+        let outcome = if self.in_san {
+            // An address must be written as the SAN's, in its canonical
+            // (RFC 5952) text form.
+            if names_exactly(&cert.leaf, &cn) || cert.leaf.ip_names.iter().any(|ip| ip.to_string() == cn) {
+                Outcome::pass(&cert.origin, format!("the subject name {cn} is also in the SAN"))
+            } else {
                 Outcome::fail(
                     &cert.origin,
-                    format!("the subject name is the wildcard {cn}; the Access Edge needs its explicit FQDN"),
+                    format!("the subject name {cn} is not in the SAN ({})", cert.leaf.dns_names.join(", ")),
                 )
+            }
+        } else if cn.starts_with("*.") {
+            Outcome::fail(
+                &cert.origin,
+                format!("the subject name is the wildcard {cn}; the Access Edge needs its explicit FQDN"),
+            )
+        } else {
+            let expected = expected_names(ctx, cert);
+            if expected.is_empty() {
+                Outcome::skip(
+                    &cert.origin,
+                    format!("the subject name is {cn}; no Access Edge FQDN is known to compare (give --edge)"),
+                )
+            } else if expected.iter().any(|e| e.eq_ignore_ascii_case(&cn)) {
+                Outcome::pass(&cert.origin, format!("the subject name is the Access Edge FQDN {cn}"))
             } else {
-                let expected = expected_names(ctx, cert);
-                if expected.is_empty() {
-                    Outcome::skip(
-                        &cert.origin,
-                        format!("the subject name is {cn}; no Access Edge FQDN is known to compare (give --edge)"),
-                    )
-                } else if expected.iter().any(|e| e.eq_ignore_ascii_case(&cn)) {
-                    Outcome::pass(&cert.origin, format!("the subject name is the Access Edge FQDN {cn}"))
-                } else {
-                    Outcome::fail(
-                        &cert.origin,
-                        format!("the subject name is {cn}, not the Access Edge FQDN ({})", expected.join(", ")),
-                    )
-                    .severity(self.mismatch_severity)
-                }
-            };
-            vec![outcome.evidence(evidence)]
-        })
+                Outcome::fail(
+                    &cert.origin,
+                    format!("the subject name is {cn}, not the Access Edge FQDN ({})", expected.join(", ")),
+                )
+                .severity(self.mismatch_severity)
+            }
+        };
+        vec![outcome.evidence(evidence)]
     }
 }

@@ -10,13 +10,10 @@
 
 use serde::Deserialize;
 
-use super::tls::per_certificate;
-use super::{Check, Reference};
-use crate::findings::Severity;
-use crate::facts::Targets;
-use crate::facts::need::Need;
+use super::tls::CertificateCheck;
+use crate::findings::{Outcome, Severity};
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Step};
+use crate::facts::x509::SeenCertificate;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,36 +25,27 @@ pub struct CertValidity {
     soon_severity: Severity,
 }
 
-impl Check for CertValidity {
-    fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![Need::Tls]
+impl CertificateCheck for CertValidity {
+    fn connection_rule(&self) -> &Option<String> {
+        &self.connection_rule
     }
 
-    fn step(&self) -> Step {
-        Step::Certificate
-    }
-
-    fn references(&self) -> Vec<Reference<'_>> {
-        Reference::all("connection_rule", &self.connection_rule)
-    }
-
-    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+    fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
         let warn_days = ctx.expiry_warn_days.unwrap_or(self.warn_days);
-        per_certificate(ctx, self.connection_rule.as_slice(), |cert| {
-            let leaf = &cert.leaf;
-            let left = (leaf.not_after - ctx.now).whole_days();
-            let until = leaf.not_after.date();
-            let outcome = if ctx.now < leaf.not_before {
-                Outcome::fail(&cert.origin, format!("not valid before {} (not yet valid)", leaf.not_before.date()))
-            } else if ctx.now > leaf.not_after {
-                Outcome::fail(&cert.origin, format!("expired on {until} ({} days ago)", -left))
-            } else if left < i64::from(warn_days) {
-                Outcome::fail(&cert.origin, format!("expires on {until}, in {left} days (less than {warn_days})"))
-                    .severity(Some(self.soon_severity))
-            } else {
-                Outcome::pass(&cert.origin, format!("valid until {until} ({left} days)"))
-            };
-            vec![outcome.evidence(cert.evidence(ctx.now))]
-        })
+
+        let leaf = &cert.leaf;
+        let left = (leaf.not_after - ctx.now).whole_days();
+        let until = leaf.not_after.date();
+        let outcome = if ctx.now < leaf.not_before {
+            Outcome::fail(&cert.origin, format!("not valid before {} (not yet valid)", leaf.not_before.date()))
+        } else if ctx.now > leaf.not_after {
+            Outcome::fail(&cert.origin, format!("expired on {until} ({} days ago)", -left))
+        } else if left < i64::from(warn_days) {
+            Outcome::fail(&cert.origin, format!("expires on {until}, in {left} days (less than {warn_days})"))
+                .severity(Some(self.soon_severity))
+        } else {
+            Outcome::pass(&cert.origin, format!("valid until {until} ({left} days)"))
+        };
+        vec![outcome.evidence(cert.evidence(ctx.now))]
     }
 }

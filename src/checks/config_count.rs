@@ -18,9 +18,8 @@ use super::matcher::Matcher;
 use super::{Check, Problem};
 use super::config::{captured, describe, select};
 use crate::facts::snapshot::ObjectKind;
-use crate::findings::Severity;
+use crate::findings::{Outcome, Placeholder, Severity, Target};
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Placeholder, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

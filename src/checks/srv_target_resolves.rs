@@ -15,11 +15,10 @@ use serde_json::json;
 use super::dns::{addresses, or_outcome, per_domain, queries, service_step, srv_records};
 use crate::facts::dns::srv_name;
 use super::Check;
-use crate::findings::Severity;
+use crate::findings::{Outcome, Placeholder, Severity, Step, Target};
 use crate::facts::Targets;
 use crate::facts::need::Need;
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Placeholder, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -4,12 +4,50 @@
 
 use serde_json::{Value, json};
 
-use super::see;
+use super::{Check, Reference, see};
+use crate::facts::Targets;
 use crate::facts::endpoints::own_endpoints;
+use crate::facts::need::Need;
 use crate::facts::tls::{TlsFact, TlsOutcome};
 use crate::facts::view::FactView;
 use crate::facts::x509::{CertInfo, SeenCertificate};
-use crate::findings::{Outcome, Target};
+use crate::findings::{Outcome, Step, Target};
+
+/// A certificate kind: a verdict on each certificate the scan saw. What
+/// every such kind declares alike is declared once, here: it reads the
+/// handshakes, it judges the certificate step of the path, and it points at
+/// the rule that reports why no Edge presented a certificate.
+pub trait CertificateCheck {
+    fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome>;
+
+    /// The `connection_rule` parameter.
+    fn connection_rule(&self) -> &Option<String>;
+
+    /// The other rules the kind's messages name, by parameter.
+    fn other_references(&self) -> Vec<Reference<'_>> {
+        Vec::new()
+    }
+}
+
+impl<T: CertificateCheck> Check for T {
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+        per_certificate(ctx, self.connection_rule().as_slice(), |cert| self.judge(ctx, cert))
+    }
+
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![Need::Tls]
+    }
+
+    fn step(&self) -> Step {
+        Step::Certificate
+    }
+
+    fn references(&self) -> Vec<Reference<'_>> {
+        let mut references = Reference::all("connection_rule", self.connection_rule());
+        references.extend(self.other_references());
+        references
+    }
+}
 
 /// Runs `judge` for every certificate, or says there is none to judge;
 /// `connection_rule` reports why no Edge presented one.
