@@ -1,7 +1,7 @@
 //! What each command does, from parsed arguments to an exit code.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use comfy_table::{ContentArrangement, Table, presets};
 use serde_json::json;
@@ -12,10 +12,11 @@ use crate::cli::{Cli, ColorChoice, Command, Format, RulesCommand, ScanArgs};
 use crate::engine::evaluate::{evaluate, evaluation_time};
 use crate::engine::plan::Aim;
 use crate::engine::{self, NetworkSettings, ScanRequest};
-use crate::facts::certs::{MOZILLA, load_trust};
+use crate::facts::certs::{MOZILLA, TrustStore, load_trust};
 use crate::facts::dns::{ResolverSettings, parse_resolver};
 use crate::facts::names::parse_fqdn;
 use crate::facts::{Facts, Inputs};
+use crate::findings::Severity;
 use crate::report::{self, Report, ReportInputs, Tool, exit, table};
 use crate::rules::{Profile, RuleSet, RuleSource, Scope, Selection, builtin_sources, load_rules, sources_from_paths};
 
@@ -111,7 +112,36 @@ fn rfc3339(time: OffsetDateTime) -> String {
     time.format(&Rfc3339).unwrap_or_else(|_| time.to_string())
 }
 
-fn scan(args: ScanArgs) -> Result<u8, u8> {
+/// Where a scan's facts come from.
+enum Source {
+    /// Gathered now, from the inputs and (unless offline) the network.
+    Gather(Box<ScanRequest>),
+    /// Replayed from a facts file, with what the command line overrides.
+    Replay { path: PathBuf, partners: Vec<String>, domains: Vec<String>, trust: Option<Vec<TrustStore>> },
+}
+
+/// `fedscan scan`'s arguments, checked: everything a scan needs, and
+/// nothing left to parse.
+struct ScanJob {
+    rules: RuleSet,
+    selection: Selection,
+    profiles: Vec<Profile>,
+    /// `--now`.
+    now: Option<OffsetDateTime>,
+    source: Source,
+    save_facts: Option<PathBuf>,
+    expiry_warn_days: Option<u32>,
+    fail_on: Severity,
+    output: Option<PathBuf>,
+    format: Format,
+    color: ColorChoice,
+    /// The rule files, as the report names them.
+    rule_inputs: Vec<String>,
+}
+
+/// Turns the flags into a [`ScanJob`], or a usage error (exit 2) before
+/// anything is scanned.
+fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
     let rules = load(&args.rules)?;
     let selection = Selection::new(&args.only, &args.skip, &rules).map_err(usage_error)?;
     let live = !args.offline && args.facts.is_none();
@@ -161,25 +191,14 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         .iter()
         .map(|p| parse_fqdn(p).map_err(|e| usage_error(format!("--partner: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let requested_now = args.now.as_deref().map(parse_time).transpose()?;
-    let profiles = if args.profile.is_empty() { Profile::DEFAULT.to_vec() } else { args.profile.clone() };
-    let started_at = OffsetDateTime::now_utc();
-
-    let facts = match &args.facts {
-        Some(path) => {
-            let mut facts = Facts::load(path).map_err(usage_error)?;
-            if !args.partner.is_empty() {
-                facts.inputs.partners = args.partner.clone();
-            }
-            if !args.domains.is_empty() {
-                facts.inputs.domains = args.domains.clone();
-            }
+    let source = match args.facts {
+        Some(path) => Source::Replay {
+            path,
+            partners: args.partner.clone(),
+            domains: args.domains.clone(),
             // A replay keeps the trust stores it recorded unless --trust says otherwise.
-            if !args.trust.is_empty() {
-                facts.trust = trust;
-            }
-            facts
-        }
+            trust: (!args.trust.is_empty()).then_some(trust),
+        },
         None => {
             let timeout = std::time::Duration::from_secs_f64(args.timeout);
             let resolver = |servers: Vec<std::net::SocketAddr>| ResolverSettings {
@@ -187,7 +206,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
                 timeout,
                 attempts: args.dns_attempts.max(1),
             };
-            let request = ScanRequest {
+            Source::Gather(Box::new(ScanRequest {
                 inputs: Inputs {
                     domains: domains.clone(),
                     partners: args.partner.clone(),
@@ -205,39 +224,76 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
                     concurrency: args.concurrency,
                     identity,
                 }),
-            };
-            let scope = Scope::new(selection.clone(), &profiles, requested_now.unwrap_or(started_at));
-            engine::gather(&rules, &scope, request, requested_now.unwrap_or(started_at)).map_err(usage_error)?
+            }))
+        }
+    };
+    let mut rule_inputs = vec!["built-in".to_string()];
+    rule_inputs.extend(args.rules.iter().map(|p| p.display().to_string()));
+    Ok(ScanJob {
+        rules,
+        selection,
+        profiles: if args.profile.is_empty() { Profile::DEFAULT.to_vec() } else { args.profile.clone() },
+        now: args.now.as_deref().map(parse_time).transpose()?,
+        source,
+        save_facts: args.save_facts,
+        expiry_warn_days: args.expiry_warn_days,
+        fail_on: args.fail_on,
+        output: args.output,
+        format: args.format,
+        color: args.color,
+        rule_inputs,
+    })
+}
+
+fn scan(args: ScanArgs) -> Result<u8, u8> {
+    let job = check_scan_args(args)?;
+    let started_at = OffsetDateTime::now_utc();
+    let (facts, replayed) = match job.source {
+        Source::Replay { path, partners, domains, trust } => {
+            let mut facts = Facts::load(&path).map_err(usage_error)?;
+            if !partners.is_empty() {
+                facts.inputs.partners = partners;
+            }
+            if !domains.is_empty() {
+                facts.inputs.domains = domains;
+            }
+            if let Some(trust) = trust {
+                facts.trust = trust;
+            }
+            (facts, Some(path))
+        }
+        Source::Gather(request) => {
+            let now = job.now.unwrap_or(started_at);
+            let scope = Scope::new(job.selection.clone(), &job.profiles, now);
+            (engine::gather(&job.rules, &scope, *request, now).map_err(usage_error)?, None)
         }
     };
     for error in &facts.input_errors {
         eprintln!("fedscan: error: {error}");
     }
-    if let Some(path) = &args.save_facts {
+    if let Some(path) = &job.save_facts {
         facts.save(path).map_err(|e| usage_error(format!("--save-facts {}: {e}", path.display())))?;
     }
 
-    let evaluated_at = evaluation_time(requested_now, &facts);
-    let scope = Scope::new(selection, &profiles, evaluated_at);
-    let findings = evaluate(&rules, &scope, &facts, evaluated_at, args.expiry_warn_days);
-    let summary = report::summarize(&findings, &facts.input_errors, args.fail_on);
+    let evaluated_at = evaluation_time(job.now, &facts);
+    let scope = Scope::new(job.selection, &job.profiles, evaluated_at);
+    let findings = evaluate(&job.rules, &scope, &facts, evaluated_at, job.expiry_warn_days);
+    let summary = report::summarize(&findings, &facts.input_errors, job.fail_on);
     let code = summary.exit_code;
-    let mut rule_inputs = vec!["built-in".to_string()];
-    rule_inputs.extend(args.rules.iter().map(|p| p.display().to_string()));
     let report = Report {
         schema: report::REPORT_SCHEMA,
         tool: Tool { name: "fedscan", version: env!("CARGO_PKG_VERSION") },
         started_at: rfc3339(started_at),
         finished_at: rfc3339(OffsetDateTime::now_utc()),
         evaluated_at: rfc3339(evaluated_at),
-        profiles: Profile::expand(&profiles),
-        fail_on: args.fail_on,
+        profiles: Profile::expand(&job.profiles),
+        fail_on: job.fail_on,
         inputs: ReportInputs {
             domains: facts.inputs.domains.clone(),
             partners: facts.inputs.partners.clone(),
             config: facts.inputs.config.clone(),
-            facts: args.facts.as_ref().map(|p| p.display().to_string()),
-            rules: rule_inputs,
+            facts: replayed.map(|p| p.display().to_string()),
+            rules: job.rule_inputs,
         },
         input_errors: facts.input_errors.clone(),
         notes: report::notes(&facts),
@@ -246,22 +302,27 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         summary,
         findings,
     };
+    write_report(&report, job.format, job.color, job.output.as_deref())?;
+    Ok(code)
+}
 
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let text = match args.format {
-        Format::Json => report::json::render(&report),
+/// Renders the report and writes it to `--output` or standard output.
+fn write_report(report: &Report, format: Format, color: ColorChoice, output: Option<&Path>) -> Result<(), u8> {
+    let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+    let text = match format {
+        Format::Json => report::json::render(report),
         Format::Table => {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            let color = match args.color {
+            let color = match color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
                 ColorChoice::Auto => to_terminal && !no_color,
             };
             let width = if to_terminal { comfy_table::Table::new().width() } else { None };
-            table::render(&report, &table::Style { color, width })
+            table::render(report, &table::Style { color, width })
         }
     };
-    match &args.output {
+    match output {
         Some(path) => {
             std::fs::write(path, text).map_err(|e| usage_error(format!("--output {}: {e}", path.display())))?;
             eprintln!("fedscan: {}; report written to {}", report::summary_line(&report.summary), path.display());
@@ -272,7 +333,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             let _ = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush());
         }
     }
-    Ok(code)
+    Ok(())
 }
 
 fn rules(command: RulesCommand) -> Result<u8, u8> {
