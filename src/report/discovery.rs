@@ -154,6 +154,11 @@ impl<'a> Paths<'a> {
             .collect()
     }
 
+    /// Whether an address of `name` was asked.
+    fn asked(&self, name: &str) -> bool {
+        [RecordKind::A, RecordKind::Aaaa].into_iter().any(|kind| self.find(name, kind).is_some())
+    }
+
     fn host(&self, name: &str) -> Host {
         let found = self.dns.host(DnsView::External, name);
         let mut outcomes: Vec<String> = found
@@ -165,7 +170,11 @@ impl<'a> Paths<'a> {
         let addresses: Vec<String> = found.all().map(|a| a.to_string()).collect();
         let outcome = addresses.is_empty().then(|| {
             outcomes.dedup();
-            if outcomes.is_empty() { "not asked".to_string() } else { outcomes.join(" / ") }
+            match (found.facts.is_empty(), outcomes.is_empty()) {
+                (true, _) => "not asked".to_string(),
+                (false, true) => "no address record".to_string(),
+                (false, false) => outcomes.join(" / "),
+            }
         });
         Host { name: name.to_string(), aliases: found.aliases, addresses, outcome }
     }
@@ -196,10 +205,14 @@ impl<'a> Paths<'a> {
     }
 }
 
+/// Each domain's path, when DNS was asked (not in an offline audit).
 pub fn discovery(facts: &Facts, now: OffsetDateTime) -> Vec<DomainDiscovery> {
+    if facts.dns.is_empty() {
+        return Vec::new();
+    }
     let paths = Paths::new(facts, now);
     let own = facts.targets.domains.iter().map(|d| (d, false));
-    let partners = facts.targets.partners.iter().filter(|p| !facts.targets.domains.contains(p)).map(|p| (p, true));
+    let partners = facts.targets.partner_domains().map(|p| (p, true));
     own.chain(partners)
         .map(|(domain, partner)| {
             let services = SERVICES
@@ -207,8 +220,16 @@ pub fn discovery(facts: &Facts, now: OffsetDateTime) -> Vec<DomainDiscovery> {
                 .take(if partner { 1 } else { SERVICES.len() })
                 .filter_map(|service| paths.service(service, domain))
                 .collect();
-            let hosts =
-                if partner { Vec::new() } else { HOSTS.iter().map(|h| paths.host(&format!("{h}.{domain}"))).collect() };
+            // The hosts a selected rule asked about.
+            let hosts = match partner {
+                true => Vec::new(),
+                false => HOSTS
+                    .iter()
+                    .map(|h| format!("{h}.{domain}"))
+                    .filter(|name| paths.asked(name))
+                    .map(|name| paths.host(&name))
+                    .collect(),
+            };
             DomainDiscovery { domain: domain.clone(), partner, services, hosts }
         })
         .collect()
