@@ -9,6 +9,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Value, json};
 
+use crate::facts::config_view::Located;
 use crate::facts::tls::Endpoint;
 use crate::facts::x509::CertOrigin;
 
@@ -90,8 +91,9 @@ pub enum Target {
     Service { host: String, port: u16 },
     /// A certificate file: `file edge.pem`.
     File(String),
-    /// A configuration object, or a kind of them: `PublicProvider[Skype]`.
-    Config(String),
+    /// A configuration object, or a kind of them: `PublicProvider[Skype]`,
+    /// with the snapshot it was read from when it is one object.
+    Config { object: String, source: Option<Source> },
     /// The product the snapshot shows: `Lync Server 2013`.
     Product(String),
     /// An area of the scan as a whole, when no narrower target applies:
@@ -104,8 +106,9 @@ impl Target {
         Target::Domain(name.into())
     }
 
+    /// A kind of configuration object, or several: `AccessEdgeConfiguration`.
     pub fn config(label: impl Into<String>) -> Target {
-        Target::Config(label.into())
+        Target::Config { object: label.into(), source: None }
     }
 
     pub fn area(name: impl Into<String>) -> Target {
@@ -129,9 +132,39 @@ impl Target {
             }
             Target::Service { host, port } => json!({ "kind": "service", "host": host, "port": port }),
             Target::File(path) => json!({ "kind": "file", "path": path }),
-            Target::Config(object) => json!({ "kind": "config", "object": object }),
+            Target::Config { object, source: None } => json!({ "kind": "config", "object": object }),
+            Target::Config { object, source: Some(source) } => {
+                let mut parts = json!({ "kind": "config", "object": object, "file": source.file });
+                if let Some(line) = source.line {
+                    parts["line"] = json!(line);
+                }
+                if let Some(pointer) = &source.pointer {
+                    parts["pointer"] = json!(pointer);
+                }
+                parts
+            }
             Target::Product(name) => json!({ "kind": "product", "product": name }),
             Target::Area(area) => json!({ "kind": "area", "area": area }),
+        }
+    }
+}
+
+/// Where in a snapshot a configuration object was read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Source {
+    pub file: String,
+    /// The line of a Format-List object.
+    pub line: Option<usize>,
+    /// The JSON pointer of a JSON object.
+    pub pointer: Option<String>,
+}
+
+impl From<&Located<'_>> for Target {
+    fn from(located: &Located) -> Target {
+        let object = located.object;
+        Target::Config {
+            object: object.label(),
+            source: Some(Source { file: located.path.to_string(), line: object.line, pointer: object.pointer.clone() }),
         }
     }
 }
@@ -160,7 +193,7 @@ impl From<&CertOrigin> for Target {
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Target::Domain(text) | Target::Config(text) | Target::Product(text) | Target::Area(text) => {
+            Target::Domain(text) | Target::Config { object: text, .. } | Target::Product(text) | Target::Area(text) => {
                 f.write_str(text)
             }
             Target::Endpoint { host, port, address } => write!(f, "{host}:{port} ({address})"),

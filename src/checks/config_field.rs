@@ -155,7 +155,7 @@ impl Check for ConfigField {
             Quantifier::All => measured
                 .into_iter()
                 .map(|(located, m)| {
-                    let mut outcome = Outcome::new(m.status, Target::config(located.object.label()), m.message).evidence(json!({
+                    let mut outcome = Outcome::new(m.status, &located, m.message).evidence(json!({
                         "source": located.location(self.expect.keys().next().map(String::as_str)),
                         "observed": m.observed,
                         "expected": self.expected(),

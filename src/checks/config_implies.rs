@@ -80,7 +80,7 @@ impl Check for ConfigImplies {
                     "source": gate.location(self.then_expect.keys().next().map(String::as_str)),
                     "observed": observed,
                 });
-                let label = Target::config(gate.object.label());
+                let label = Target::from(gate);
                 let outcome = if !wrong.is_empty() {
                     Outcome::fail(
                         &label,

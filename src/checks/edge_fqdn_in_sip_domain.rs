@@ -36,7 +36,7 @@ impl Check for EdgeFqdnInSipDomain {
         edges
             .iter()
             .map(|edge| {
-                let label = Target::config(edge.object.label());
+                let label = Target::from(edge);
                 let Some(fqdn) = edge.object.get("AccessEdgeExternalFqdn").and_then(|(_, v)| v.as_str()) else {
                     return Outcome::skip(&label, "AccessEdgeExternalFqdn is not in the export");
                 };

@@ -65,11 +65,11 @@ impl Check for PolicyGranted {
                     json!({ "source": policy.location(None), "users_checked": users.len(), "holders": holders });
                 let outcome = if holders > 0 {
                     Outcome::pass(
-                        Target::config(policy.object.label()),
+                        policy,
                         format!("granted to {holders} of {} users listed", users.len()),
                     )
                 } else {
-                    Outcome::fail(Target::config(policy.object.label()), format!("granted to none of the {} users listed", users.len()))
+                    Outcome::fail(policy, format!("granted to none of the {} users listed", users.len()))
                 };
                 outcome.evidence(evidence).var(Placeholder::Identity, tag)
             })

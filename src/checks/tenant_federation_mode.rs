@@ -28,7 +28,7 @@ impl Check for TenantFederationMode {
             Ok(objects) => objects[0],
             Err(outcome) => return vec![outcome],
         };
-        let label = Target::config(edge.object.label());
+        let label = Target::from(&edge);
         let Some((_, discovery_value)) = edge.object.get("EnablePartnerDiscovery") else {
             return vec![Outcome::skip(&label, "EnablePartnerDiscovery is not in the Access Edge export")];
         };
