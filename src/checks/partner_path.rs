@@ -123,7 +123,9 @@ impl Check for PartnerPath {
                         fact.outcome,
                         SipOutcome::Response { .. } | SipOutcome::ClientCertificateRequired { .. }
                     );
-                    if let SipOutcome::Unobserved { .. } = fact.outcome {
+                    // The handshake worked above: an exchange that could not
+                    // connect says nothing of the SIP service.
+                    if let SipOutcome::Unobserved { .. } | SipOutcome::NoConnection { .. } = fact.outcome {
                         unobserved.get_or_insert(format!("{path}; SIP: {message}"));
                         continue;
                     }

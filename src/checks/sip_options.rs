@@ -17,6 +17,7 @@ use super::{Check, Problem, Reference, see};
 use crate::facts::Targets;
 use crate::facts::need::Need;
 use crate::facts::sip::{SipFact, SipOutcome};
+use crate::facts::tls::TlsOutcome;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Step, Target};
 
@@ -29,6 +30,14 @@ pub struct SipOptions {
     /// Per `ms-diagnostics` code, the rules that look at its cause.
     #[serde(default)]
     causes: Causes,
+}
+
+/// Whether the TLS probe completed a handshake with the exchange's endpoint.
+fn handshake_worked(ctx: &FactView, fact: &SipFact) -> bool {
+    ctx.facts.tls.iter().any(|t| {
+        t.endpoint == fact.endpoint
+            && matches!(t.outcome, TlsOutcome::Established { .. } | TlsOutcome::ClientCertificateRequired { .. })
+    })
 }
 
 impl Check for SipOptions {
@@ -77,6 +86,13 @@ impl Check for SipOptions {
                     SipOutcome::ClientCertificateRequired { .. } => Outcome::pass(
                         label,
                         format!("{message}: the Edge authenticates partners by mutual TLS, as an Access Edge does (give --client-cert to send OPTIONS)"),
+                    ),
+                    // The TLS probe's own handshake tells whether this was
+                    // the Edge refusing TLS (its rule reports it) or the
+                    // exchange failing where TLS works: then SIP is unknown.
+                    SipOutcome::NoConnection { .. } if handshake_worked(ctx, fact) => Outcome::error(
+                        label,
+                        format!("{message}, although the TLS probe's handshake with this endpoint succeeded"),
                     ),
                     SipOutcome::NoConnection { .. } => Outcome::skip(label, format!("{message}{}", see::after(connection))),
                     SipOutcome::Unobserved { .. } => Outcome::error(label, message),

@@ -62,6 +62,12 @@ pub enum SipOutcome {
     Closed {
         bytes: usize,
     },
+    /// The server ended the connection with a TLS alert, without having
+    /// asked for a client certificate.
+    Alert {
+        alert: String,
+        bytes: usize,
+    },
     /// No complete response within the timeout.
     Timeout {
         bytes: usize,
@@ -90,6 +96,9 @@ impl SipOutcome {
             SipOutcome::Closed { bytes } => {
                 format!("the connection closed after {bytes} bytes, before a complete response")
             }
+            SipOutcome::Alert { alert, .. } => format!(
+                "the Edge ended the connection with a TLS alert ({alert}) although it never asked for a client certificate"
+            ),
             SipOutcome::Timeout { bytes: 0 } => "no response within the timeout".into(),
             SipOutcome::Timeout { bytes } => format!("no complete response within the timeout ({bytes} bytes)"),
             SipOutcome::Malformed { detail } => format!("not a SIP response: {detail}"),
@@ -359,10 +368,18 @@ pub async fn probe(
     let ended = tokio::time::timeout(timeout, exchange).await;
     let outcome = match ended {
         Err(_) => SipOutcome::Timeout { bytes: received.len() },
-        Ok(Err(e)) => match certificate_alert(&e) {
-            Some(alert) if !offered && received.is_empty() => SipOutcome::ClientCertificateRequired { alert },
-            _ => SipOutcome::Closed { bytes: received.len() },
-        },
+        Ok(Err(e)) => {
+            // Only an alert that follows a request for a client certificate
+            // means the Edge wants one (TLS 1.3 sends it after the handshake).
+            let asked_for_certificate = recorded.lock().expect("not poisoned").client_certificate_requested();
+            match certificate_alert(&e) {
+                Some(alert) if asked_for_certificate && !offered && received.is_empty() => {
+                    SipOutcome::ClientCertificateRequired { alert }
+                }
+                Some(alert) => SipOutcome::Alert { alert, bytes: received.len() },
+                None => SipOutcome::Closed { bytes: received.len() },
+            }
+        }
         Ok(Ok(Err(outcome))) => outcome,
         Ok(Ok(Ok(end))) => match parse_response(&received[..end]) {
             Ok(response) => SipOutcome::Response { response },

@@ -37,6 +37,14 @@ pub enum Behaviour {
     /// Closes the connection (close_notify, then the socket) right after the
     /// handshake, reading nothing.
     CloseAfterHandshake,
+    /// Reads the request, then ends the connection with this fatal TLS
+    /// alert (40 handshake_failure, 42 bad_certificate), encrypted as the
+    /// record layer requires, although it never asked for a client
+    /// certificate.
+    AlertAfterRequest { description: u8 },
+    /// Completes one handshake (the TLS probe's) and holds it; resets every
+    /// later connection (the OPTIONS one) as soon as it is accepted.
+    ResetAfterFirstHandshake,
 }
 
 /// How a flood ended.
@@ -101,6 +109,37 @@ async fn read_request<S: AsyncRead + Unpin>(stream: &mut S, pending: &mut Vec<u8
     }
 }
 
+/// A fatal alert as the next record the server sends on `connection`,
+/// sealed with its ChaCha20-Poly1305 traffic key (RFC 8446 §5.2 for TLS 1.3,
+/// RFC 7905 for TLS 1.2).
+fn alert_record(connection: rustls::ServerConnection, description: u8) -> Vec<u8> {
+    use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
+    let tls13 = connection.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
+    let secrets = connection.dangerous_extract_secrets().unwrap();
+    let (seq, rustls::ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv }) = secrets.tx else {
+        panic!("the responder speaks ChaCha20-Poly1305 only")
+    };
+    let key = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, key.as_ref()).unwrap());
+    let mut nonce: [u8; 12] = iv.as_ref().try_into().unwrap();
+    for (byte, seq_byte) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
+        *byte ^= seq_byte;
+    }
+    let nonce = Nonce::assume_unique_for_key(nonce);
+    if tls13 {
+        // The inner plaintext ends with its real content type, alert (21).
+        let mut body = vec![2, description, 21];
+        let header = [23, 3, 3, 0, (body.len() + 16) as u8];
+        key.seal_in_place_append_tag(nonce, Aad::from(header), &mut body).unwrap();
+        [header.as_slice(), &body].concat()
+    } else {
+        let mut body = vec![2, description];
+        let mut aad = seq.to_be_bytes().to_vec();
+        aad.extend([21, 3, 3, 0, 2]);
+        key.seal_in_place_append_tag(nonce, Aad::from(aad), &mut body).unwrap();
+        [[21, 3, 3, 0, body.len() as u8].as_slice(), &body].concat()
+    }
+}
+
 /// Header lines for a flood, `size` bytes of them (whole lines, none empty).
 fn flood_chunk(size: usize) -> Vec<u8> {
     let line = format!("X-Flood: {}\r\n", "a".repeat(118));
@@ -109,13 +148,40 @@ fn flood_chunk(size: usize) -> Vec<u8> {
 
 impl SipServer {
     pub fn start(leaf: &Leaf, behaviour: Behaviour) -> SipServer {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
+        Self::start_with(leaf, behaviour, &[&rustls::version::TLS13, &rustls::version::TLS12])
+    }
+
+    /// A responder that speaks TLS 1.2 only.
+    pub fn start_tls12(leaf: &Leaf, behaviour: Behaviour) -> SipServer {
+        Self::start_with(leaf, behaviour, &[&rustls::version::TLS12])
+    }
+
+    fn start_with(
+        leaf: &Leaf,
+        behaviour: Behaviour,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> SipServer {
+        let mut provider = rustls::crypto::ring::default_provider();
+        if let Behaviour::AlertAfterRequest { .. } = behaviour {
+            // ChaCha20-Poly1305 only: its record nonce is the same in TLS 1.2
+            // and 1.3, which keeps the alert's encryption below short.
+            provider.cipher_suites.retain(|s| {
+                matches!(
+                    s.suite(),
+                    rustls::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256
+                        | rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+                        | rustls::CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+                )
+            });
+        }
+        let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(versions)
             .unwrap()
             .with_no_client_auth()
             .with_single_cert(leaf.chain.clone(), PrivateKeyDer::Pkcs8(leaf.key.clone_key()))
             .unwrap();
+        config.enable_secret_extraction = true;
+        config.send_tls13_tickets = 0;
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let seen = Arc::new(Seen::default());
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -132,6 +198,12 @@ impl SipServer {
                 while let Ok((stream, _)) = listener.accept().await {
                     let (acceptor, behaviour, seen) = (acceptor.clone(), behaviour.clone(), Arc::clone(&seen));
                     tokio::spawn(async move {
+                        if let Behaviour::ResetAfterFirstHandshake = behaviour
+                            && seen.handshakes.load(Ordering::SeqCst) > 0
+                        {
+                            let _ = stream.set_zero_linger();
+                            return;
+                        }
                         // The scanner's legacy hellos and refused versions end here.
                         let Ok(mut tls) = acceptor.accept(stream).await else { return };
                         seen.handshakes.fetch_add(1, Ordering::SeqCst);
@@ -139,6 +211,23 @@ impl SipServer {
                         match behaviour {
                             Behaviour::CloseAfterHandshake => {
                                 let _ = tls.shutdown().await;
+                            }
+                            Behaviour::ResetAfterFirstHandshake => {
+                                let mut sink = [0u8; 1024];
+                                while matches!(tls.read(&mut sink).await, Ok(n) if n > 0) {}
+                            }
+                            Behaviour::AlertAfterRequest { description } => {
+                                // Connections that send no request (the TLS
+                                // probe's) get nothing.
+                                let Some(request) = read_request(&mut tls, &mut pending).await else { return };
+                                seen.requests.lock().unwrap().push(request);
+                                let _ = tls.flush().await;
+                                let (mut tcp, connection) = tls.into_inner();
+                                let record = alert_record(connection, description);
+                                let _ = tcp.write_all(&record).await;
+                                let _ = tcp.flush().await;
+                                let mut sink = [0u8; 1024];
+                                while matches!(tcp.read(&mut sink).await, Ok(n) if n > 0) {}
                             }
                             Behaviour::Answer(bytes) => {
                                 while let Some(request) = read_request(&mut tls, &mut pending).await {

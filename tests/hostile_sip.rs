@@ -12,7 +12,7 @@ mod peers;
 
 use std::time::{Duration, Instant};
 
-use common::{fedscan, findings, json_of, read_json};
+use common::{assert_inert, fedscan, findings, json_of, read_json};
 use peers::dns::{DnsServer, federation_zone};
 use peers::sip::{Behaviour, FloodEnd, SipServer};
 use peers::tls::{LeafSpec, Pki};
@@ -31,6 +31,7 @@ const TEN_MB: usize = 10 * 1024 * 1024;
 struct Scan {
     report: Value,
     facts: Value,
+    code: Option<i32>,
     elapsed: Duration,
 }
 
@@ -61,14 +62,23 @@ fn scan(pki: &Pki, dns: &DnsServer, partners: &[&str]) -> Scan {
         output.status
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_inert("the JSON report", &String::from_utf8_lossy(&output.stdout));
+    assert_inert("stderr", &stderr);
+    let table = fedscan().args(["scan", "--color", "never", "--facts"]).arg(&facts_path).output().unwrap();
+    assert_inert("the table of the replayed facts", &String::from_utf8_lossy(&table.stdout));
     let facts = read_json(&facts_path);
-    Scan { report: json_of(&output), facts, elapsed }
+    Scan { report: json_of(&output), facts, code: output.status.code(), elapsed }
 }
 
 /// Serves `behaviour` as contoso.com's Access Edge and scans contoso.com.
 fn scan_responder(behaviour: Behaviour) -> (Scan, SipServer) {
+    scan_server(|leaf| SipServer::start(leaf, behaviour))
+}
+
+/// Scans contoso.com with `start`'s server as its Access Edge.
+fn scan_server(start: impl FnOnce(&peers::tls::Leaf) -> SipServer) -> (Scan, SipServer) {
     let pki = Pki::new("Contoso");
-    let server = SipServer::start(&pki.leaf(&LeafSpec::default()), behaviour);
+    let server = start(&pki.leaf(&LeafSpec::default()));
     let port = server.addr.port();
     let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", port))]);
     (scan(&pki, &dns, &[]), server)
@@ -356,4 +366,40 @@ fn a_hostile_server_header_is_escaped_in_the_table() {
         !table.contains('\u{1b}') && !table.contains('\u{7}'),
         "control characters reached the terminal:\n{table:?}"
     );
+}
+
+/// An Edge that answers the OPTIONS connection with a fatal TLS alert,
+/// having never asked for a client certificate, refuses the request: that is
+/// no mutual TLS, and SIP-OPT-01 fails, in TLS 1.3 (handshake_failure after
+/// the handshake) as in TLS 1.2 (bad_certificate).
+#[test]
+fn an_alert_without_a_certificate_request_is_a_refusal_not_mutual_tls() {
+    for (version, description, start) in [
+        ("TLS 1.3", 40, SipServer::start as fn(&peers::tls::Leaf, Behaviour) -> SipServer),
+        ("TLS 1.2", 42, SipServer::start_tls12),
+    ] {
+        let (scan, server) = scan_server(|leaf| start(leaf, Behaviour::AlertAfterRequest { description }));
+        assert_options_received(&server);
+        let target = endpoint(&server);
+        assert_eq!(status_and_message(finding(&scan.report, "TLS-MTLS-01", &target)).0, "fail", "{version}");
+        let (status, message) = status_and_message(finding(&scan.report, "SIP-OPT-01", &target));
+        assert_eq!(status, "fail", "{version}: {message}");
+        assert!(message.contains("TLS alert") && message.contains("never asked for a client certificate"), "{message}");
+        assert_eq!(sip_fact(&scan.facts, &server)["outcome"], "alert", "{version}");
+        assert_eq!(scan.code, Some(1), "{version}: failures at high and above (the Edge certificate's names)");
+    }
+}
+
+/// The TLS probe's handshake works, the OPTIONS connection is reset: the
+/// SIP service was not observed, so SIP-OPT-01 is an error (exit 3), neither
+/// a pass nor "not applicable".
+#[test]
+fn an_options_connection_reset_after_a_working_handshake_is_an_error() {
+    let (scan, server) = scan_responder(Behaviour::ResetAfterFirstHandshake);
+    let target = endpoint(&server);
+    assert_eq!(status_and_message(finding(&scan.report, "TLS-CON-01", &target)).0, "pass");
+    let (status, message) = status_and_message(finding(&scan.report, "SIP-OPT-01", &target));
+    assert_eq!(status, "error", "{message}");
+    assert!(message.contains("although the TLS probe's handshake with this endpoint succeeded"), "{message}");
+    assert_eq!(sip_fact(&scan.facts, &server)["outcome"], "no_connection");
 }
