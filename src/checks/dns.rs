@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, HostAddresses, RecordKind, srv_name};
 use crate::facts::endpoints::FEDERATION_SERVICE;
 use crate::facts::need::Need;
-use crate::facts::srv::{Availability, Srv, availability};
+use crate::facts::srv::{Availability, MAX_SRV_TARGETS, Srv, availability, followed_targets};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Step, Target};
 
@@ -77,7 +77,7 @@ pub fn srv_set<'a>(ctx: &FactView<'a>, domain: &str, service: &str) -> Result<Sr
     let name = srv_name(service, domain);
     let fact = answer(ctx, domain, DnsView::External, &name, RecordKind::Srv)?;
     let records: Vec<Srv> = match &fact.outcome {
-        DnsOutcome::Answer { records } => records.iter().filter_map(|r| Srv::from_data(&r.data)).collect(),
+        DnsOutcome::Answer { .. } => fact.records().iter().filter_map(|r| Srv::from_data(&r.data)).collect(),
         _ => return Ok(SrvSet::Absent(fact)),
     };
     Ok(match availability(records) {
@@ -111,6 +111,30 @@ pub fn describe_set(fact: &DnsFact) -> String {
         DnsOutcome::Answer { .. } => "only the \".\" target: the service is declared not offered".into(),
         other => other.describe(),
     }
+}
+
+/// The distinct targets of a domain's record set that the scan followed, in
+/// the answer's order, and the error that names those it left out (see
+/// [`followed_targets`]): their rules could not be checked.
+pub fn followed<'r>(domain: &str, name: &str, records: &'r [Srv]) -> (Vec<&'r str>, Option<Outcome>) {
+    let (kept, left_out) = followed_targets(records);
+    let mut targets: Vec<&str> = Vec::new();
+    for record in records {
+        if kept.contains(&record.target.as_str()) && !targets.contains(&record.target.as_str()) {
+            targets.push(&record.target);
+        }
+    }
+    let cut = (!left_out.is_empty()).then(|| {
+        Outcome::error(
+            Target::domain(domain),
+            format!(
+                "{name} names {} targets; the scan follows the first {MAX_SRV_TARGETS} in the order partners try them and did not check {}",
+                kept.len() + left_out.len(),
+                left_out.join(", ")
+            ),
+        )
+    });
+    (targets, cut)
 }
 
 /// "0 0 5061 sip.contoso.com"

@@ -8,9 +8,10 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{SrvSet, addresses, srv_set};
+use super::dns::{SrvSet, addresses, followed, srv_set};
 use super::Check;
 use crate::facts::Targets;
+use crate::facts::dns::srv_name;
 use crate::facts::need::Need;
 use crate::facts::dns::DnsView;
 use crate::facts::view::FactView;
@@ -45,7 +46,14 @@ impl Check for DualStack {
         for domain in &ctx.targets.domains {
             hosts.insert(format!("sip.{domain}"));
             match srv_set(ctx, domain, FEDERATION) {
-                Ok(SrvSet::Records(records, _)) => hosts.extend(records.into_iter().map(|r| r.target)),
+                Ok(SrvSet::Records(records, _)) => {
+                    let (targets, cut) = followed(domain, &srv_name(FEDERATION, domain), &records);
+                    // Targets left unasked may be the hosts that differ.
+                    if let Some(cut) = cut {
+                        return vec![cut.target_to(Target::area("DNS"))];
+                    }
+                    hosts.extend(targets.into_iter().map(str::to_string));
+                }
                 Ok(_) => {}
                 // Unknown targets may be the hosts that differ.
                 Err(outcome) if outcome.status == Status::Error => return vec![outcome],

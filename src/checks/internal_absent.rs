@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::dns::{answer, evidence, per_domain_internal};
 use super::Check;
-use crate::facts::dns::{DnsOutcome, DnsView, RecordKind};
+use crate::facts::dns::{DnsView, RecordKind};
 use crate::facts::Targets;
 use crate::facts::need::Need;
 use crate::facts::view::FactView;
@@ -45,9 +45,7 @@ impl Check for InternalAbsent {
                     Err(outcome) if outcome.status == Status::Skip => continue,
                     Err(outcome) => return vec![outcome],
                 };
-                if let DnsOutcome::Answer { records } = &fact.outcome {
-                    present += records.len();
-                }
+                present += fact.records().len();
                 seen.push(evidence(fact));
             }
             if seen.is_empty() {

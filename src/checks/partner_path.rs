@@ -10,6 +10,7 @@ use super::dns::{SrvSet, addresses, show_srv, srv_set};
 use super::sip::{Causes, causes_problems, exchange};
 use super::{Check, Problem, Reference};
 use crate::facts::endpoints::FEDERATION_SERVICE;
+use crate::facts::srv::display_order;
 use crate::facts::sip::SipOutcome;
 use crate::facts::tls::TlsOutcome;
 use crate::facts::Targets;
@@ -74,7 +75,9 @@ impl Check for PartnerPath {
                     }
                     Ok(SrvSet::Records(records, _)) => records,
                 };
-                let record = &records[0];
+                // The record a partner's Edge tries first.
+                let first = display_order(&records);
+                let record = &first[0];
                 let found = match addresses(ctx, partner, &record.target) {
                     Ok(found) => found,
                     Err(outcome) => return outcome.target_to(Target::domain(partner.clone())),

@@ -30,9 +30,9 @@ pub struct SplitBrain {
 /// (target, port) of an SRV answer; `None` when the name has no record.
 fn endpoints(fact: &DnsFact) -> Option<BTreeSet<(String, u16)>> {
     match &fact.outcome {
-        DnsOutcome::Answer { records } => Some(
-            records
-                .iter()
+        DnsOutcome::Answer { .. } => Some(
+            fact.records()
+                .into_iter()
                 .filter_map(|r| match &r.data {
                     RecordData::Srv { target, port, .. } => Some((target.clone(), *port)),
                     _ => None,

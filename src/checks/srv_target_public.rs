@@ -11,9 +11,10 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{addresses, is_public, or_outcome, per_domain, queries, service_step, srv_records};
+use super::dns::{addresses, followed, is_public, or_outcome, per_domain, queries, service_step, srv_records};
 use super::Check;
 use crate::facts::Targets;
+use crate::facts::dns::srv_name;
 use crate::facts::need::Need;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Step, Target};
@@ -38,9 +39,9 @@ impl Check for SrvTargetPublic {
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         per_domain(ctx, |domain| {
             let (records, _) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
-            let mut targets: Vec<&str> = records.iter().map(|r| r.target.as_str()).collect();
-            targets.dedup();
-            let outcomes: Vec<Outcome> = targets
+            let name = srv_name(&self.service, domain);
+            let (targets, cut) = followed(domain, &name, &records);
+            let mut outcomes: Vec<Outcome> = targets
                 .into_iter()
                 .filter_map(|target| {
                     let found = match addresses(ctx, domain, target) {
@@ -62,6 +63,7 @@ impl Check for SrvTargetPublic {
                     Some(outcome.evidence(evidence).var(Placeholder::Domain, domain).var(Placeholder::Fqdn, target))
                 })
                 .collect();
+            outcomes.extend(cut);
             if outcomes.is_empty() {
                 return vec![Outcome::skip(
                     Target::domain(domain),

@@ -12,7 +12,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{addresses, or_outcome, per_domain, queries, service_step, srv_records};
+use super::dns::{addresses, followed, or_outcome, per_domain, queries, service_step, srv_records};
 use crate::facts::dns::srv_name;
 use super::Check;
 use crate::findings::{Outcome, Placeholder, Severity, Step, Target};
@@ -41,8 +41,7 @@ impl Check for SrvTargetResolves {
         per_domain(ctx, |domain| {
             let (records, _) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
             let name = srv_name(&self.service, domain);
-            let mut targets: Vec<&str> = records.iter().map(|r| r.target.as_str()).collect();
-            targets.dedup();
+            let (targets, cut) = followed(domain, &name, &records);
             targets
                 .into_iter()
                 .map(|target| {
@@ -68,6 +67,7 @@ impl Check for SrvTargetResolves {
                     };
                     outcome.evidence(evidence).var(Placeholder::Domain, domain).var(Placeholder::Fqdn, target)
                 })
+                .chain(cut)
                 .collect()
         })
     }

@@ -7,11 +7,12 @@
 use std::collections::BTreeSet;
 
 use crate::facts::config_view::{ConfigView, Objects};
-use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind, srv_name};
-use crate::facts::endpoints::{FEDERATION_SERVICE, FederationEndpoint, MAX_SRV_TARGETS, federation_endpoints};
+use crate::facts::dns::{DnsFact, DnsView, RecordKind, srv_name};
+use crate::facts::endpoints::{FEDERATION_SERVICE, FederationEndpoint, federation_endpoints};
 use crate::facts::names::parse_fqdn;
 use crate::facts::need::Need;
 use crate::facts::snapshot::ObjectKind;
+use crate::facts::srv::{Srv, followed_targets};
 use crate::facts::values::as_bool;
 use crate::facts::{Facts, Targets};
 use crate::rules::{RuleSet, Scope};
@@ -136,23 +137,15 @@ impl ScanPlan {
     }
 
     /// The questions the first answers lead to: the addresses of the targets
-    /// of every SRV record answered (at most [`MAX_SRV_TARGETS`] per record
-    /// set) not asked already. Every SRV record is followed, not only those
+    /// of every SRV record answered (those [`followed_targets`] keeps) not
+    /// asked already. Every SRV record is followed, not only those
     /// whose targets a rule reads: the report shows where each leads.
     pub fn follow_up_questions(&self, facts: &[DnsFact]) -> Vec<Question> {
         let mut asked: BTreeSet<Question> = facts.iter().map(|f| (f.view, f.name.clone(), f.rtype)).collect();
         let mut follow_up = Vec::new();
         for fact in facts.iter().filter(|f| f.view == DnsView::External && f.rtype == RecordKind::Srv) {
-            let DnsOutcome::Answer { records } = &fact.outcome else { continue };
-            let mut targets: Vec<&str> = records
-                .iter()
-                .filter_map(|r| match &r.data {
-                    RecordData::Srv { target, .. } if target != "." && !target.is_empty() => Some(target.as_str()),
-                    _ => None,
-                })
-                .collect();
-            targets.dedup();
-            for target in targets.into_iter().take(MAX_SRV_TARGETS) {
+            let records: Vec<Srv> = fact.records().into_iter().filter_map(|r| Srv::from_data(&r.data)).collect();
+            for target in followed_targets(&records).0 {
                 for kind in [RecordKind::A, RecordKind::Aaaa] {
                     let question = (DnsView::External, target.to_string(), kind);
                     if asked.insert(question.clone()) {

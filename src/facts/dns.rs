@@ -153,6 +153,40 @@ pub struct DnsFact {
     pub outcome: DnsOutcome,
 }
 
+impl DnsFact {
+    /// The records of the answer that belong to the question: those of the
+    /// name asked, and of the aliases its CNAME records lead to. A server
+    /// may add records of other names (glue, or a hostile extra); they say
+    /// nothing about this name and are never read as its. Empty for an
+    /// answer that is not one.
+    pub fn records(&self) -> Vec<&DnsRecord> {
+        match &self.outcome {
+            DnsOutcome::Answer { records } => belonging(&self.name, records).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The records of `answer` whose owner is `name` or on its CNAME chain.
+fn belonging<'r>(name: &str, answer: &'r [DnsRecord]) -> impl Iterator<Item = &'r DnsRecord> {
+    let mut chain = vec![name.to_ascii_lowercase()];
+    // Follow the chain whatever the order of the records; each name once.
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for record in answer {
+            if let RecordData::Cname { target } = &record.data
+                && chain.iter().any(|n| n.eq_ignore_ascii_case(&record.name))
+                && !chain.iter().any(|n| n.eq_ignore_ascii_case(target))
+            {
+                chain.push(target.to_ascii_lowercase());
+                grew = true;
+            }
+        }
+    }
+    answer.iter().filter(move |r| chain.iter().any(|n| n.eq_ignore_ascii_case(&r.name)))
+}
+
 /// Resolver settings from the command line.
 #[derive(Debug, Clone)]
 pub struct ResolverSettings {
@@ -240,7 +274,10 @@ impl DnsProbe {
         let lookup = self.resolver.lookup(fqdn, rtype.record_type());
         let outcome = match tokio::time::timeout(self.deadline, lookup).await {
             Err(_) => DnsOutcome::Timeout,
-            Ok(Ok(answer)) => DnsOutcome::Answer { records: answer.answers().iter().map(record).collect() },
+            Ok(Ok(answer)) => {
+                let all: Vec<DnsRecord> = answer.answers().iter().map(record).collect();
+                DnsOutcome::Answer { records: belonging(name, &all).cloned().collect() }
+            }
             Ok(Err(error)) => classify(error),
         };
         fact(outcome)
@@ -319,16 +356,12 @@ impl<'a> DnsIndex<'a> {
         for kind in [RecordKind::A, RecordKind::Aaaa] {
             let Some(fact) = self.get(view, name, kind) else { continue };
             host.facts.push(fact);
-            if let DnsOutcome::Answer { records } = &fact.outcome {
-                for record in records {
-                    match &record.data {
-                        RecordData::A { address } => host.v4.push(IpAddr::V4(*address)),
-                        RecordData::Aaaa { address } => host.v6.push(IpAddr::V6(*address)),
-                        RecordData::Cname { target } if !host.aliases.contains(target) => {
-                            host.aliases.push(target.clone())
-                        }
-                        _ => {}
-                    }
+            for record in fact.records() {
+                match &record.data {
+                    RecordData::A { address } => host.v4.push(IpAddr::V4(*address)),
+                    RecordData::Aaaa { address } => host.v6.push(IpAddr::V6(*address)),
+                    RecordData::Cname { target } if !host.aliases.contains(target) => host.aliases.push(target.clone()),
+                    _ => {}
                 }
             }
         }
@@ -371,6 +404,28 @@ mod tests {
         assert_eq!(parse_resolver("[::1]:5353").unwrap(), "[::1]:5353".parse().unwrap());
         assert_eq!(parse_resolver("::1").unwrap(), "[::1]:53".parse().unwrap());
         assert!(parse_resolver("dns.google").is_err());
+    }
+
+    #[test]
+    fn only_the_records_of_the_name_and_its_aliases_are_read() {
+        let record = |name: &str, data: RecordData| DnsRecord { name: name.into(), ttl: 60, data };
+        let fact = DnsFact {
+            view: DnsView::External,
+            name: "sip.contoso.com".into(),
+            rtype: RecordKind::A,
+            resolver: "test".into(),
+            outcome: DnsOutcome::Answer {
+                records: vec![
+                    // The chain in any order; strays anywhere.
+                    record("edge.contoso.net", RecordData::A { address: Ipv4Addr::new(52, 1, 2, 3) }),
+                    record("ghost.example", RecordData::Aaaa { address: Ipv6Addr::LOCALHOST }),
+                    record("SIP.contoso.com", RecordData::Cname { target: "edge.contoso.net".into() }),
+                    record("unrelated.example", RecordData::A { address: Ipv4Addr::new(127, 0, 0, 77) }),
+                ],
+            },
+        };
+        let kept: Vec<&str> = fact.records().iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(kept, ["edge.contoso.net", "SIP.contoso.com"]);
     }
 
     #[test]

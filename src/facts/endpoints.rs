@@ -6,15 +6,12 @@
 use std::collections::BTreeMap;
 
 use super::Facts;
-use super::dns::{DnsIndex, DnsOutcome, DnsView, RecordData, RecordKind, srv_name};
+use super::dns::{DnsIndex, DnsView, RecordKind, srv_name};
+use super::srv::{Srv, followed_targets};
 use super::tls::Endpoint;
 
 /// The federation SRV service partners look up.
 pub const FEDERATION_SERVICE: &str = "_sipfederationtls._tcp";
-
-/// The SRV targets followed per SRV name: a hostile zone with hundreds of
-/// targets must not cost hundreds of lookups.
-pub const MAX_SRV_TARGETS: usize = 32;
 
 /// The port of an Access Edge named without one.
 pub const FEDERATION_PORT: u16 = 5061;
@@ -39,14 +36,14 @@ pub fn federation_endpoints(facts: &Facts) -> Vec<FederationEndpoint> {
     let partners = facts.targets.partner_domains().map(|p| (p, Some(p.clone())));
     for (domain, partner) in own.chain(partners) {
         let srv = dns.get(DnsView::External, &srv_name(FEDERATION_SERVICE, domain), RecordKind::Srv);
-        let Some(DnsOutcome::Answer { records }) = srv.map(|f| &f.outcome) else { continue };
-        for record in records.iter().take(MAX_SRV_TARGETS) {
-            if let RecordData::Srv { target, port, .. } = &record.data {
-                for address in dns.host(DnsView::External, target).all() {
-                    endpoints
-                        .entry(Endpoint { host: target.clone(), address: *address, port: *port })
-                        .or_insert_with(|| (domain.clone(), partner.clone()));
-                }
+        let Some(srv) = srv else { continue };
+        let records: Vec<Srv> = srv.records().into_iter().filter_map(|r| Srv::from_data(&r.data)).collect();
+        let (followed, _) = followed_targets(&records);
+        for Srv { target, port, .. } in records.iter().filter(|r| followed.contains(&r.target.as_str())) {
+            for address in dns.host(DnsView::External, target).all() {
+                endpoints
+                    .entry(Endpoint { host: target.clone(), address: *address, port: *port })
+                    .or_insert_with(|| (domain.clone(), partner.clone()));
             }
         }
     }

@@ -101,6 +101,29 @@ fn shuffle<T>(items: &mut [T], random: &mut dyn FnMut(u32) -> u32) {
     }
 }
 
+/// The SRV targets a scan follows per record set: a hostile zone with
+/// hundreds of targets must not cost hundreds of lookups.
+pub const MAX_SRV_TARGETS: usize = 32;
+
+/// The distinct targets of a record set a scan follows, at most
+/// [`MAX_SRV_TARGETS`], taken in the order partners try them (lowest
+/// priority, then heaviest weight), so that a cap never leaves out the
+/// target partners use first; and the targets left out.
+pub fn followed_targets(records: &[Srv]) -> (Vec<&str>, Vec<&str>) {
+    let mut sorted: Vec<&Srv> = records.iter().filter(|r| !r.is_not_offered()).collect();
+    sorted.sort_by(|a, b| {
+        (a.priority, std::cmp::Reverse(a.weight), &a.target).cmp(&(b.priority, std::cmp::Reverse(b.weight), &b.target))
+    });
+    let mut targets: Vec<&str> = Vec::new();
+    for record in sorted {
+        if !targets.contains(&record.target.as_str()) {
+            targets.push(&record.target);
+        }
+    }
+    let left_out = targets.split_off(targets.len().min(MAX_SRV_TARGETS));
+    (targets, left_out)
+}
+
 /// The order shown in reports: priority, then weight (heaviest first), then
 /// target; deterministic, unlike the client's choice.
 pub fn display_order(records: &[Srv]) -> Vec<Srv> {
@@ -121,5 +144,24 @@ impl XorShift {
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         (self.0 % (u64::from(n) + 1)) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_keeps_the_targets_partners_try_first() {
+        let srv = |priority, weight, target: &str| Srv { priority, weight, port: 5061, target: target.into() };
+        let mut records: Vec<Srv> = (0..40).map(|i| srv(20, 1, &format!("b{i:02}"))).collect();
+        records.push(srv(0, 0, "first"));
+        records.push(srv(0, 0, "first"));
+        records.push(srv(10, 5, "."));
+        let (kept, left_out) = followed_targets(&records);
+        assert_eq!(kept.len(), MAX_SRV_TARGETS);
+        assert_eq!(kept[0], "first");
+        assert_eq!(left_out.len(), 41 - MAX_SRV_TARGETS);
+        assert!(!kept.contains(&".") && !left_out.contains(&"."));
     }
 }

@@ -184,9 +184,10 @@ impl<'a> Paths<'a> {
     fn service(&self, service: &str, domain: &str) -> Option<Service> {
         let name = srv_name(service, domain);
         let fact = self.find(&name, RecordKind::Srv)?;
-        let DnsOutcome::Answer { records } = &fact.outcome else {
+        if !matches!(fact.outcome, DnsOutcome::Answer { .. }) {
             return Some(Service { name, outcome: Some(fact.outcome.describe()), records: Vec::new() });
-        };
+        }
+        let records = fact.records();
         let ttl =
             |srv: &Srv| records.iter().find(|r| Srv::from_data(&r.data).as_ref() == Some(srv)).map_or(0, |r| r.ttl);
         let srvs: Vec<Srv> = records.iter().filter_map(|r| Srv::from_data(&r.data)).collect();

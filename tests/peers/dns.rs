@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use hickory_server::Server;
 use hickory_server::proto::op::{Message, MessageType, OpCode, ResponseCode};
-use hickory_server::proto::rr::rdata::{A, CNAME, SRV};
+use hickory_server::proto::rr::rdata::{A, AAAA, CNAME, SRV};
 use hickory_server::proto::rr::{LowerName, Name, RData, Record, RecordType};
 use hickory_server::proto::serialize::txt::Parser;
 use hickory_server::store::in_memory::InMemoryZoneHandler;
@@ -94,6 +94,20 @@ pub enum Behaviour {
     /// `A` for any name under `loop.test` is a CNAME to the other of
     /// `a.loop.test` and `b.loop.test`.
     CnameLoop,
+    /// A federation zone for any domain (its SRV record to `sip.<domain>`
+    /// on `port`, and `sip.<domain>` on 127.0.0.1, IPv4 only) whose every
+    /// answer also carries records of names nobody asked about:
+    /// `_sipfederationtls._tcp.evil.example` SRV, `ghost.example` AAAA and
+    /// `unrelated.example` A 127.0.0.77.
+    ForeignRecords {
+        port: u16,
+    },
+    /// A federation SRV set of 40 records on `port`: 39 of priority 20
+    /// (`b0.<domain>` …) listed first, then the one partners try first,
+    /// `sip.<domain>` at priority 0, last. Every name is 127.0.0.1.
+    LowPriorityFirst {
+        port: u16,
+    },
 }
 
 pub struct Responder {
@@ -132,6 +146,42 @@ fn reply(query: &Message, behaviour: Behaviour, over_tcp: bool) -> Option<Messag
             }
             _ => {}
         },
+        Behaviour::ForeignRecords { port } => {
+            let labels = name.num_labels() as usize;
+            match question.query_type() {
+                RecordType::SRV => {
+                    let domain = name.trim_to(labels - 2);
+                    let target = Name::from_str("sip").unwrap().append_domain(&domain).unwrap();
+                    response.add_answer(Record::from_rdata(name, 300, RData::SRV(SRV::new(0, 0, port, target))));
+                }
+                RecordType::A if name.to_ascii().starts_with("sip.") => {
+                    response.add_answer(Record::from_rdata(name, 300, RData::A(A::new(127, 0, 0, 1))));
+                }
+                _ => {}
+            }
+            let evil = Name::from_str("_sipfederationtls._tcp.evil.example.").unwrap();
+            let evil_target = Name::from_str("sip.evil.example.").unwrap();
+            response.add_answer(Record::from_rdata(evil, 300, RData::SRV(SRV::new(0, 0, port, evil_target))));
+            let ghost = Name::from_str("ghost.example.").unwrap();
+            response.add_answer(Record::from_rdata(ghost, 300, RData::AAAA(AAAA::new(0, 0, 0, 0, 0, 0, 0, 1))));
+            let unrelated = Name::from_str("unrelated.example.").unwrap();
+            response.add_answer(Record::from_rdata(unrelated, 300, RData::A(A::new(127, 0, 0, 77))));
+        }
+        Behaviour::LowPriorityFirst { port } => match question.query_type() {
+            RecordType::SRV => {
+                let domain = name.trim_to(name.num_labels() as usize - 2);
+                let host = |label: &str| Name::from_str(label).unwrap().append_domain(&domain).unwrap();
+                for i in 0..39 {
+                    let srv = SRV::new(20, 10, port, host(&format!("b{i}")));
+                    response.add_answer(Record::from_rdata(name.clone(), 300, RData::SRV(srv)));
+                }
+                response.add_answer(Record::from_rdata(name, 300, RData::SRV(SRV::new(0, 10, port, host("sip")))));
+            }
+            RecordType::A => {
+                response.add_answer(Record::from_rdata(name, 300, RData::A(A::new(127, 0, 0, 1))));
+            }
+            _ => {}
+        },
         Behaviour::CnameLoop => {
             let other = if name.to_ascii().starts_with("a.") { "b.loop.test." } else { "a.loop.test." };
             response.add_answer(Record::from_rdata(name, 60, RData::CNAME(CNAME(Name::from_str(other).unwrap()))));
@@ -149,7 +199,13 @@ impl Responder {
                 let mut buffer = vec![0u8; 4096];
                 while let Ok((n, peer)) = udp.recv_from(&mut buffer).await {
                     let Ok(query) = Message::from_vec(&buffer[..n]) else { continue };
-                    if let Some(response) = reply(&query, behaviour, false) {
+                    if let Some(mut response) = reply(&query, behaviour, false) {
+                        // As a server without EDNS would: too long for UDP,
+                        // the answer is truncated and asked again over TCP.
+                        if response.to_vec().unwrap().len() > 512 {
+                            response.answers.clear();
+                            response.metadata.truncation = true;
+                        }
                         let _ = udp.send_to(&response.to_vec().unwrap(), peer).await;
                     }
                 }

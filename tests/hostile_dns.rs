@@ -1,0 +1,89 @@
+//! Hostile DNS servers: answers that carry what was not asked. Each scan
+//! runs the real binary against a purpose-built responder on loopback and
+//! must keep its verdicts, its time bound and its output inert.
+
+mod common;
+mod peers;
+
+use std::time::{Duration, Instant};
+
+use common::{assert_inert, fedscan, json_of, read_json, statuses};
+use peers::dns::{Behaviour, Responder};
+use peers::sip::{self, SipServer};
+use peers::tls::{LeafSpec, Pki};
+
+const TIMEOUT: u64 = 2;
+
+/// Records of other names in an answer are not the name's: a stray AAAA does
+/// not make the Edge dual-stacked (DNS-IPV6-01), a stray A is not one of its
+/// addresses (no TLS endpoint is made of it), and a stray SRV record is not
+/// the domain's federation record.
+#[test]
+fn records_of_names_not_asked_are_not_read_as_the_answer() {
+    let pki = Pki::new("Contoso");
+    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let edge = SipServer::start(&pki.leaf(&LeafSpec::default()), sip::Behaviour::Answer(answer));
+    let dns = Responder::start(Behaviour::ForeignRecords { port: edge.addr.port() });
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    let started = Instant::now();
+    let output = fedscan()
+        .args(["scan", "contoso.com", "--format", "json", "--timeout", &TIMEOUT.to_string(), "--dns-attempts", "1"])
+        .args(["--resolver", &dns.addr.to_string(), "--only", "DNS-IPV6-01,DNS-FED-05,TLS-CON-01", "--save-facts"])
+        .arg(&facts)
+        .output()
+        .unwrap();
+    // Two rounds of DNS, then a TLS handshake and its version probes.
+    assert!(started.elapsed() < Duration::from_secs(TIMEOUT * 4) + Duration::from_secs(TIMEOUT) / 2);
+    let report = json_of(&output);
+    assert_inert("the JSON report", &String::from_utf8_lossy(&output.stdout));
+    assert_eq!(statuses(&report, "DNS-IPV6-01", "DNS"), ["pass"], "{report:#}");
+    assert_eq!(statuses(&report, "DNS-FED-05", "contoso.com"), ["pass"], "{report:#}");
+    let facts = read_json(&facts);
+    let probed: Vec<&str> = facts["tls"].as_array().unwrap().iter().map(|t| t["address"].as_str().unwrap()).collect();
+    assert_eq!(probed, ["127.0.0.1"], "{:#}", facts["tls"]);
+    for fact in facts["dns"].as_array().unwrap() {
+        for record in fact["records"].as_array().into_iter().flatten() {
+            assert_eq!(record["name"], fact["name"], "a record of another name was kept: {fact:#}");
+        }
+    }
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// A record set longer than the scan follows is cut in the order partners
+/// try it, not in the order the server lists it: the target partners try
+/// first is followed and probed even when 39 others come before it, and the
+/// cut is reported as an error (those targets were not checked), exit 3.
+#[test]
+fn a_capped_record_set_keeps_the_target_partners_try_first_and_says_what_it_cut() {
+    let pki = Pki::new("Contoso");
+    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let edge = SipServer::start(&pki.leaf(&LeafSpec::default()), sip::Behaviour::Answer(answer));
+    let dns = Responder::start(Behaviour::LowPriorityFirst { port: edge.addr.port() });
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    let started = Instant::now();
+    let output = fedscan()
+        .args(["scan", "contoso.com", "--format", "json", "--timeout", &TIMEOUT.to_string(), "--dns-attempts", "1"])
+        .args(["--resolver", &dns.addr.to_string(), "--only", "DNS-FED-05,TLS-CON-01", "--save-facts"])
+        .arg(&facts)
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(TIMEOUT * 4) + Duration::from_secs(TIMEOUT) / 2);
+    let report = json_of(&output);
+    assert_inert("the JSON report", &String::from_utf8_lossy(&output.stdout));
+    let resolves = statuses(&report, "DNS-FED-05", "contoso.com");
+    assert_eq!(resolves.iter().filter(|s| *s == "pass").count(), 32, "{resolves:?} {report:#}");
+    let cut: Vec<&serde_json::Value> =
+        common::findings(&report, "DNS-FED-05").into_iter().filter(|f| f["status"] == "error").collect();
+    assert_eq!(cut.len(), 1, "{report:#}");
+    let message = cut[0]["message"].as_str().unwrap();
+    assert!(message.contains("names 40 targets") && message.contains("did not check b"), "{message}");
+    assert!(!message.contains("sip.contoso.com"), "the first target was followed: {message}");
+    let facts = read_json(&facts);
+    let asked = |name: &str| facts["dns"].as_array().unwrap().iter().any(|f| f["name"] == name);
+    assert!(asked("sip.contoso.com"), "{:#}", facts["dns"]);
+    let probed = facts["tls"].as_array().unwrap().iter().any(|t| t["host"] == "sip.contoso.com");
+    assert!(probed, "{:#}", facts["tls"]);
+    assert_eq!(output.status.code(), Some(3), "{}", String::from_utf8_lossy(&output.stderr));
+}
