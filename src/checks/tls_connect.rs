@@ -38,6 +38,7 @@ impl Check for TlsConnect {
             let label = &fact.endpoint;
             let outcome = match &fact.outcome {
                 TlsOutcome::Established { version, cipher } => Outcome::pass(label, format!("{version}, {cipher}")),
+                TlsOutcome::Oversized { .. } => Outcome::fail(label, fact.outcome.describe()),
                 TlsOutcome::Rejected { reason } if fact.chain_source == Some(ChainSource::Legacy) => Outcome::fail(
                     label,
                     format!(

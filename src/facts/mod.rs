@@ -176,7 +176,31 @@ impl Facts {
                 format!("facts schema {:?} is not supported (expected {FACTS_SCHEMA:?})", facts.schema),
             ));
         }
+        if let Some(problem) = facts.undecodable_certificate() {
+            return Err(error(None, None, format!("{problem}: the facts file is damaged, nothing was judged")));
+        }
         Ok(facts)
+    }
+
+    /// The first certificate held in a form that does not decode, named by
+    /// the fact that holds it: a chain judged without it would be judged as
+    /// something it is not (its issuer taken for the leaf, say).
+    fn undecodable_certificate(&self) -> Option<String> {
+        let chains = self
+            .tls
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("tls[{i}] ({})", t.endpoint.label()), &t.chain))
+            .chain(self.cert_files.iter().enumerate().map(|(i, f)| (format!("cert_files[{i}] ({})", f.path), &f.chain)))
+            .chain(self.trust.iter().enumerate().map(|(i, t)| (format!("trust[{i}] ({})", t.name), &t.anchors)));
+        for (fact, chain) in chains {
+            for (index, encoded) in chain.iter().enumerate() {
+                if tls::decode_one(encoded).is_none() {
+                    return Some(format!("{fact}: certificate {} is not base64-encoded DER", index + 1));
+                }
+            }
+        }
+        None
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {

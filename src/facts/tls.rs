@@ -100,6 +100,9 @@ pub enum TlsOutcome {
     Established { version: TlsVersion, cipher: String },
     /// A TLS conversation took place but rustls could not complete it.
     Rejected { reason: String },
+    /// The server sent a handshake message larger than a TLS client accepts
+    /// (64 KiB; a certificate chain that large, say).
+    Oversized { reason: String },
     /// The server asked for a client certificate and, offered none, ended
     /// the handshake with an alert (TLS 1.2; on TLS 1.3 the alert comes
     /// after the handshake).
@@ -120,6 +123,9 @@ impl TlsOutcome {
         match self {
             TlsOutcome::Established { version, cipher } => format!("{version}, {cipher}"),
             TlsOutcome::Rejected { reason } => format!("handshake failed: {reason}"),
+            TlsOutcome::Oversized { reason } => format!(
+                "the Edge sent a handshake message larger than the 64 KiB a TLS client accepts ({reason}): a certificate chain that large stops the handshake"
+            ),
             TlsOutcome::ClientCertificateRequired { alert } => {
                 format!("the handshake stopped at the client certificate the Edge requires ({alert})")
             }
@@ -202,10 +208,16 @@ pub fn encode_der(der: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(der)
 }
 
-/// The DER of certificates held as [`encode_der`] writes them; what does not
-/// decode is left out.
+/// The DER of certificates held as [`encode_der`] writes them. Facts the
+/// scan made always decode, and a facts file whose certificates do not is
+/// refused when it is loaded.
 pub fn decode_der<'s>(encoded: impl IntoIterator<Item = &'s String>) -> Vec<Vec<u8>> {
-    encoded.into_iter().filter_map(|c| base64::engine::general_purpose::STANDARD.decode(c).ok()).collect()
+    encoded.into_iter().filter_map(|c| decode_one(c)).collect()
+}
+
+/// One certificate's DER, if it decodes.
+pub fn decode_one(encoded: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD.decode(encoded).ok()
 }
 
 /// The crypto provider, chosen in one place.
@@ -387,6 +399,13 @@ pub fn certificate_alert(error: &std::io::Error) -> Option<String> {
         .then_some(text)
 }
 
+/// Whether rustls stopped at a message over its size limit.
+fn too_large(error: &std::io::Error) -> bool {
+    use rustls::InvalidMessage::{HandshakePayloadTooLarge, MessageTooLarge};
+    let rustls_error = error.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    matches!(rustls_error, Some(rustls::Error::InvalidMessage(HandshakePayloadTooLarge | MessageTooLarge)))
+}
+
 /// One rustls handshake with the given versions.
 async fn handshake(
     endpoint: &Endpoint,
@@ -410,6 +429,7 @@ async fn handshake(
                     let asked = recorded.lock().expect("not poisoned").client_auth.is_some();
                     match certificate_alert(&e) {
                         Some(alert) if asked => TlsOutcome::ClientCertificateRequired { alert },
+                        _ if too_large(&e) => TlsOutcome::Oversized { reason: e.to_string() },
                         _ => TlsOutcome::Rejected { reason: e.to_string() },
                     }
                 }
@@ -470,6 +490,7 @@ pub async fn probe(endpoint: Endpoint, timeout: Duration) -> TlsFact {
         None => Some(true),
         Some(TlsOutcome::Established { .. } | TlsOutcome::ClientCertificateRequired { .. }) => Some(true),
         Some(TlsOutcome::Rejected { .. }) => Some(false),
+        // Too large to tell, timed out, failed: no conclusive answer.
         Some(_) => None,
     };
     fact.versions.push(VersionSupport { version: TlsVersion::Tls13, accepted: tls13 });
