@@ -19,6 +19,7 @@ use crate::facts::{Facts, Inputs};
 use crate::findings::Severity;
 use crate::report::{self, Report, ReportInputs, Tool, exit, table};
 use crate::rules::{Profile, RuleSet, RuleSource, Scope, Selection, builtin_sources, load_rules, sources_from_paths};
+use crate::text::{escape_terminal, escape_terminal_lines, to_json};
 
 pub fn run(cli: Cli) -> u8 {
     let result = match cli.command {
@@ -28,8 +29,9 @@ pub fn run(cli: Cli) -> u8 {
     result.unwrap_or_else(|code| code)
 }
 
+/// Prints an error (which may quote an argument or a file) and gives exit 2.
 fn usage_error(message: impl std::fmt::Display) -> u8 {
-    eprintln!("fedscan: error: {message}");
+    eprintln!("fedscan: error: {}", escape_terminal(&message.to_string()));
     exit::INPUT
 }
 
@@ -269,7 +271,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         }
     };
     for error in &facts.input_errors {
-        eprintln!("fedscan: error: {error}");
+        eprintln!("fedscan: error: {}", escape_terminal(&error.to_string()));
     }
     if let Some(path) = &job.save_facts {
         facts.save(path).map_err(|e| usage_error(format!("--save-facts {}: {e}", path.display())))?;
@@ -325,7 +327,12 @@ fn write_report(report: &Report, format: Format, color: ColorChoice, output: Opt
     match output {
         Some(path) => {
             std::fs::write(path, text).map_err(|e| usage_error(format!("--output {}: {e}", path.display())))?;
-            eprintln!("fedscan: {}; report written to {}", report::summary_line(&report.summary), path.display());
+            let path = path.display().to_string();
+            eprintln!(
+                "fedscan: {}; report written to {}",
+                report::summary_line(&report.summary),
+                escape_terminal(&path)
+            );
         }
         None => {
             let mut stdout = std::io::stdout().lock();
@@ -353,7 +360,7 @@ fn rules(command: RulesCommand) -> Result<u8, u8> {
                             })
                         })
                         .collect();
-                    format!("{}\n", serde_json::to_string_pretty(&items).expect("rules serialize"))
+                    format!("{}\n", to_json(&items).expect("rules serialize"))
                 }
                 Format::Table => {
                     let mut table = Table::new();
@@ -368,7 +375,7 @@ fn rules(command: RulesCommand) -> Result<u8, u8> {
                             rule.id.clone(),
                             rule.severity.to_string(),
                             profiles.join(", "),
-                            rule.title.clone(),
+                            escape_terminal(&rule.title).into_owned(),
                         ]);
                     }
                     format!("{table}\n{} rules\n", listed.len())
@@ -383,7 +390,7 @@ fn rules(command: RulesCommand) -> Result<u8, u8> {
                 return Err(usage_error(format!("no rule {id} (see `fedscan rules list`)")));
             };
             let profiles: Vec<&str> = rule.profiles.iter().map(|p| p.name()).collect();
-            println!("{}: {}", rule.id, rule.title);
+            println!("{}: {}", rule.id, escape_terminal(&rule.title));
             println!(
                 "severity: {}    profiles: {}    check: {}",
                 rule.severity,
@@ -396,13 +403,15 @@ fn rules(command: RulesCommand) -> Result<u8, u8> {
             if let Some(date) = rule.ineffective_date {
                 println!("no longer in effect from: {date}");
             }
-            println!("\nWhy it matters\n  {}", rule.rationale.trim().replace('\n', "\n  "));
-            println!("\nHow to fix a failure\n  {}", rule.remediation.trim().replace('\n', "\n  "));
+            let indented = |text: &str| escape_terminal_lines(text.trim()).replace('\n', "\n  ");
+            println!("\nWhy it matters\n  {}", indented(&rule.rationale));
+            println!("\nHow to fix a failure\n  {}", indented(&rule.remediation));
             println!("\nReferences");
             for reference in &rule.references {
-                println!("  {reference}");
+                println!("  {}", escape_terminal(reference));
             }
-            println!("\nDefinition ({})\n{}", rule.origin, rule.source_text);
+            let origin = escape_terminal(&rule.origin.to_string()).into_owned();
+            println!("\nDefinition ({origin})\n{}", escape_terminal_lines(&rule.source_text));
             Ok(exit::CLEAN)
         }
         RulesCommand::Validate { paths } => {

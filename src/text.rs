@@ -1,10 +1,18 @@
-//! Text from snapshots and the network is untrusted: escape it before it
-//! reaches a terminal, and quote it before it goes into a command we suggest.
+//! Text from snapshots, rule files, the command line and the network is
+//! untrusted: one function per output kind makes it inert there (terminal:
+//! [`escape_terminal`]; JSON: [`to_json`]), and values are quoted before they
+//! go into a command we suggest ([`powershell_quote`]).
 
 use std::borrow::Cow;
+use std::io;
 
-/// Makes control characters visible (`\u{1b}`) so that a value cannot move
-/// the cursor, recolour the terminal or hide the text around it.
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
+
+/// Makes every control character visible (`\u{1b}`, `\u{a}`), so that a
+/// value cannot move the cursor, recolour the terminal, start a line of its
+/// own or hide the text around it. The report's own line breaks are written
+/// around escaped values, never inside them.
 pub fn escape_terminal(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
@@ -20,9 +28,102 @@ pub fn escape_terminal(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn is_unsafe(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+/// [`escape_terminal`] for text whose own lines are kept (a rule's rationale
+/// or definition): each line escaped, the line breaks left.
+pub fn escape_terminal_lines(text: &str) -> String {
+    text.lines().map(escape_terminal).collect::<Vec<_>>().join("\n")
+}
+
+/// Control characters (C0, DEL, C1), zero-width characters and
+/// bidirectional overrides and isolates.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A file's text with each unsafe character but its line feeds and tabs
+/// replaced by as many `?` as it has bytes (a carriage return by a space):
+/// safe to print line by line, and every byte offset into it still points at
+/// the same place (for drawing a span under a line of the file).
+pub fn neutralize(text: &str) -> Cow<'_, str> {
+    let replaced = |c: char| is_unsafe(c) && c != '\n' && c != '\t';
+    if !text.chars().any(replaced) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| match c {
+                '\r' => " ".to_string(),
+                c if replaced(c) => "?".repeat(c.len_utf8()),
+                c => c.to_string(),
+            })
+            .collect(),
+    )
+}
+
+/// Pretty JSON that stays faithful but is safe to print: besides what JSON
+/// itself escapes, DEL, C1 controls, zero-width characters and
+/// bidirectional overrides are written as `\uXXXX`.
+pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    let mut bytes = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, SafeFormatter(PrettyFormatter::new()));
+    value.serialize(&mut serializer)?;
+    // The formatter writes only valid UTF-8: serde_json's own output, and
+    // ASCII escapes.
+    String::from_utf8(bytes).map_err(|e| serde_json::Error::io(io::Error::other(e)))
+}
+
+/// serde_json's pretty formatter, with the escapes of [`to_json`].
+struct SafeFormatter(PrettyFormatter<'static>);
+
+impl Formatter for SafeFormatter {
+    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+        let mut start = 0;
+        for (at, c) in fragment.char_indices() {
+            if is_unsafe(c) {
+                writer.write_all(&fragment.as_bytes()[start..at])?;
+                // Every unsafe character is in the Basic Multilingual Plane.
+                write!(writer, "\\u{:04x}", c as u32)?;
+                start = at + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_object_key(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(writer)
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.0.end_object_value(writer)
+    }
 }
 
 /// Quotes a value for a PowerShell command line when it needs it.
@@ -50,6 +151,27 @@ mod tests {
         assert_eq!(escape_terminal("sip.contoso.com"), "sip.contoso.com");
         assert_eq!(escape_terminal("a\x1b[31mb"), "a\\u{1b}[31mb");
         assert_eq!(escape_terminal("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(escape_terminal("CN=a\nTLS 1.3, FAKE-OK"), "CN=a\\u{a}TLS 1.3, FAKE-OK");
+        assert_eq!(escape_terminal("\u{9b}\u{7f}\t"), "\\u{9b}\\u{7f}\\u{9}");
+    }
+
+    #[test]
+    fn neutralized_text_keeps_its_offsets() {
+        let text = "id = \"a\u{202e}b\x1b\"\r\nx\ty";
+        let safe = neutralize(text);
+        assert_eq!(safe.len(), text.len());
+        assert_eq!(safe, "id = \"a???b?\" \nx\ty");
+    }
+
+    #[test]
+    fn json_escapes_what_json_leaves_raw() {
+        let text =
+            to_json(&serde_json::json!({ "cn": "a\u{7f}b\u{9b}c\u{202e}d\u{2066}e\u{200b}f\u{1b}", "ok": "é€" }))
+                .unwrap();
+        assert!(text.contains(r#""a\u007fb\u009bc\u202ed\u2066e\u200bf\u001b""#), "{text}");
+        assert!(text.contains("é€"), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["cn"], "a\u{7f}b\u{9b}c\u{202e}d\u{2066}e\u{200b}f\u{1b}");
     }
 
     #[test]

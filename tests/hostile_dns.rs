@@ -87,3 +87,28 @@ fn a_capped_record_set_keeps_the_target_partners_try_first_and_says_what_it_cut(
     assert!(probed, "{:#}", facts["tls"]);
     assert_eq!(output.status.code(), Some(3), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+/// A target name that carries terminal escapes, a link, BEL, BS, DEL and a
+/// line feed stays inert in the table (live and replayed), the JSON report
+/// and stderr, wherever it is shown: the path view, the findings, the
+/// resolver's error text.
+#[test]
+fn control_bytes_in_a_dns_name_stay_inert_everywhere() {
+    let dns = Responder::start(Behaviour::HostileTarget);
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    let base = ["scan", "contoso.com", "--timeout", "1", "--dns-attempts", "1", "--color", "never", "--skip", "TLS-*"];
+    let started = Instant::now();
+    let table = fedscan().args(base).args(["--resolver", &dns.addr.to_string(), "--save-facts"]).arg(&facts).output();
+    let table = table.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(4) + Duration::from_millis(500));
+    let table_text = String::from_utf8_lossy(&table.stdout);
+    assert!(table_text.contains("DNS path for contoso.com"), "{table_text}");
+    assert_inert("the table", &table_text);
+    assert_inert("stderr", &String::from_utf8_lossy(&table.stderr));
+    let json = fedscan().args(base).args(["--resolver", &dns.addr.to_string(), "--format", "json"]).output().unwrap();
+    assert_inert("the JSON report", &String::from_utf8_lossy(&json.stdout));
+    let replay = fedscan().args(["scan", "--color", "never", "--facts"]).arg(&facts).output().unwrap();
+    assert_inert("the replayed table", &String::from_utf8_lossy(&replay.stdout));
+    assert_inert("stderr", &String::from_utf8_lossy(&replay.stderr));
+}

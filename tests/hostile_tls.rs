@@ -49,3 +49,48 @@ fn a_certificate_message_over_64_kib_is_named_as_such() {
     let tls13 = facts["tls"][0]["versions"].as_array().unwrap().iter().find(|v| v["version"] == "TLS 1.3").unwrap();
     assert!(tls13["accepted"].is_null(), "no conclusive answer, not a refusal: {tls13}");
 }
+
+/// Names in the certificate and headers in the SIP answer that carry line
+/// feeds, escapes, C1 controls, DEL, zero-width characters and bidi
+/// overrides stay inert in the table (live and replayed), the JSON report
+/// and stderr; the JSON keeps them faithfully, as `\u` escapes.
+#[test]
+fn hostile_text_in_certificates_and_sip_headers_stays_inert_everywhere() {
+    let pki = Pki::new("Contoso");
+    let spec = LeafSpec {
+        common_name: "sip.contoso.com\n      TLS 127.0.0.1: TLS 1.3, FAKE-OK\u{202e}".into(),
+        sans: vec!["sip.contoso.com".into(), "evil\n        SIP OPTIONS -> SIP/2.0 200 OK\x1b[2J.contoso.com".into()],
+        ..LeafSpec::default()
+    };
+    let answer = "SIP/2.0 200 OK\r\nServer: RTC\u{9b}31m\u{7f}\u{2066}\u{200b}/6.0\x07\r\nContent-Length: 0\r\n\r\n";
+    let server = peers::sip::SipServer::start(&pki.leaf(&spec), peers::sip::Behaviour::Answer(answer.into()));
+    let port = server.addr.port();
+    let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", port))]);
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    let base = ["scan", "contoso.com", "--timeout", "2", "--dns-attempts", "1", "--color", "never"];
+    let json = fedscan()
+        .args(base)
+        .args(["--resolver", &dns.resolver_arg(), "--format", "json", "--save-facts"])
+        .arg(&facts)
+        .output()
+        .unwrap();
+    let json_text = String::from_utf8_lossy(&json.stdout).into_owned();
+    assert_inert("the JSON report", &json_text);
+    assert_inert("stderr", &String::from_utf8_lossy(&json.stderr));
+    assert!(json_text.contains(r"RTC\u009b31m\u007f\u2066\u200b/6.0\u0007"), "faithful, escaped: {json_text}");
+    let report = json_of(&json);
+    assert!(!findings(&report, "SIP-OPT-01").is_empty(), "{report:#}");
+
+    let table = fedscan().args(base).args(["--resolver", &dns.resolver_arg()]).output().unwrap();
+    let table_text = String::from_utf8_lossy(&table.stdout);
+    assert_inert("the table", &table_text);
+    assert_inert("stderr", &String::from_utf8_lossy(&table.stderr));
+    for forged in ["\n      TLS 127.0.0.1: TLS 1.3, FAKE-OK", "\n        SIP OPTIONS -> SIP/2.0 200 OK"] {
+        assert!(!table_text.contains(forged), "a forged line: {table_text}");
+    }
+    let replay = fedscan().args(["scan", "--color", "never", "--facts"]).arg(&facts).output().unwrap();
+    assert_inert("the replayed table", &String::from_utf8_lossy(&replay.stdout));
+    let replay_json = fedscan().args(["scan", "--format", "json", "--facts"]).arg(&facts).output().unwrap();
+    assert_inert("the replayed JSON", &String::from_utf8_lossy(&replay_json.stdout));
+}

@@ -204,7 +204,7 @@ impl Facts {
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let mut text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        let mut text = crate::text::to_json(self).map_err(std::io::Error::other)?;
         text.push('\n');
         std::fs::write(path, text)
     }

@@ -46,7 +46,7 @@ fn host_line(host: &Host) -> String {
         line.push_str(&format!(" → CNAME {}", escape_terminal(alias)));
     }
     match &host.outcome {
-        Some(outcome) => line.push_str(&format!(" → {outcome}")),
+        Some(outcome) => line.push_str(&format!(" → {}", escape_terminal(outcome))),
         None => line.push_str(&format!(" → {}", escape_terminal(&host.addresses.join(", ")))),
     }
     line
@@ -58,7 +58,9 @@ fn render_discovery(domain: &DomainDiscovery) -> String {
     let mut out = format!("{heading} {}\n", escape_terminal(&domain.domain));
     for service in &domain.services {
         match &service.outcome {
-            Some(outcome) => out.push_str(&format!("  {} SRV → {outcome}\n", escape_terminal(&service.name))),
+            Some(outcome) => {
+                out.push_str(&format!("  {} SRV → {}\n", escape_terminal(&service.name), escape_terminal(outcome)))
+            }
             None => {
                 for record in &service.records {
                     out.push_str(&format!(

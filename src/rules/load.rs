@@ -20,6 +20,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use super::{Origin, Profile, Rule, RuleSet};
 use crate::checks::CheckSpec;
 use crate::findings::{Placeholder, Severity};
+use crate::text::{escape_terminal, neutralize};
 
 /// The built-in rule pack, compiled into the binary.
 const BUILTIN: [(&str, &str); 5] = [
@@ -69,13 +70,14 @@ impl Diagnostic {
     /// `file:line:column: message`, then the line with the place underlined
     /// (with colour when `styled`).
     pub fn render(&self, styled: bool) -> String {
-        let mut out = self.headline();
+        let mut out = escape_terminal(&self.headline()).into_owned();
         if let Some((text, span)) = &self.source {
             let renderer = if styled { Renderer::styled() } else { Renderer::plain() };
-            let snippet = Snippet::source(&**text)
-                .line_start(1)
-                .fold(true)
-                .annotation(AnnotationKind::Primary.span(span.clone()));
+            // The file's text is untrusted: shown with its unsafe characters
+            // replaced, byte for byte, so that the span still fits.
+            let text = neutralize(text);
+            let snippet =
+                Snippet::source(&*text).line_start(1).fold(true).annotation(AnnotationKind::Primary.span(span.clone()));
             let report = [Group::with_level(Level::ERROR).element(snippet)];
             out.push('\n');
             out.push_str(renderer.render(&report).trim_end());

@@ -108,6 +108,10 @@ pub enum Behaviour {
     LowPriorityFirst {
         port: u16,
     },
+    /// The federation SRV record points at a target whose first label holds
+    /// terminal escapes, an OSC 8 link, BEL, BS, DEL and a line feed; every
+    /// other question gets SERVFAIL.
+    HostileTarget,
 }
 
 pub struct Responder {
@@ -181,6 +185,14 @@ fn reply(query: &Message, behaviour: Behaviour, over_tcp: bool) -> Option<Messag
                 response.add_answer(Record::from_rdata(name, 300, RData::A(A::new(127, 0, 0, 1))));
             }
             _ => {}
+        },
+        Behaviour::HostileTarget => match question.query_type() {
+            RecordType::SRV => {
+                let label: &[u8] = b"sip\x1b[31m\x1b]8;;http://evil.example\x07\x08\x7f\nOK";
+                let target = Name::from_labels([label, b"contoso", b"com"]).unwrap();
+                response.add_answer(Record::from_rdata(name, 300, RData::SRV(SRV::new(0, 0, 5061, target))));
+            }
+            _ => response.metadata.response_code = ResponseCode::ServFail,
         },
         Behaviour::CnameLoop => {
             let other = if name.to_ascii().starts_with("a.") { "b.loop.test." } else { "a.loop.test." };
