@@ -94,3 +94,25 @@ fn hostile_text_in_certificates_and_sip_headers_stays_inert_everywhere() {
     let replay_json = fedscan().args(["scan", "--format", "json", "--facts"]).arg(&facts).output().unwrap();
     assert_inert("the replayed JSON", &String::from_utf8_lossy(&replay_json.stdout));
 }
+
+/// A server that announces a 16 MiB Certificate message and streams it
+/// without end costs the scan at most the timeout and a bounded read: the
+/// certificate reader gives up long before the message would end.
+#[test]
+fn an_endless_certificate_message_is_not_read_to_its_end() {
+    let server = peers::tls::EndlessCertificate::start();
+    let port = server.addr.port();
+    let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", port))]);
+    let started = Instant::now();
+    let output = fedscan()
+        .args(["scan", "contoso.com", "--format", "json", "--timeout", &TIMEOUT.to_string(), "--dns-attempts", "1"])
+        .args(["--resolver", &dns.resolver_arg(), "--only", "TLS-CON-01,TLS-VER-01"])
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(TIMEOUT * 3) + Duration::from_secs(TIMEOUT) / 2);
+    let report = json_of(&output);
+    assert_inert("the JSON report", &String::from_utf8_lossy(&output.stdout));
+    assert_eq!(findings(&report, "TLS-CON-01")[0]["status"], "fail", "{report:#}");
+    let sent = server.most_sent();
+    assert!(sent < 16 * 1024 * 1024, "the reader took {sent} bytes of a message it could never use");
+}

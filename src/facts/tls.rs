@@ -601,6 +601,11 @@ pub mod legacy {
                     0x16 => {
                         self.handshake.extend_from_slice(body);
                         self.messages();
+                        // A message larger than a read is allowed to be is
+                        // not waited for.
+                        if self.handshake.len() > MAX_READ {
+                            self.done = true;
+                        }
                     }
                     0x15 => {
                         self.alert = body.get(1).copied();
@@ -659,11 +664,15 @@ pub mod legacy {
             let mut reader = Reader::default();
             let mut buffer = Vec::new();
             let mut chunk = [0u8; 16 * 1024];
-            while !reader.done && buffer.len() < MAX_READ {
+            // What was read in all, not what waits in the buffer: a server
+            // may stream one endless handshake message record by record.
+            let mut read = 0;
+            while !reader.done && read < MAX_READ {
                 let n = stream.read(&mut chunk).await.ok()?;
                 if n == 0 {
                     break;
                 }
+                read += n;
                 buffer.extend_from_slice(&chunk[..n]);
                 let used = reader.feed(&buffer);
                 buffer.drain(..used);
@@ -705,6 +714,23 @@ pub mod legacy {
             let mut junk = Reader::default();
             junk.feed(b"SIP/2.0 400 Bad Request\r\n");
             assert!(junk.done);
+        }
+
+        #[test]
+        fn an_endless_handshake_message_is_given_up() {
+            let mut reader = Reader::default();
+            // A Certificate message announced as 16 MiB, fed record by record.
+            let first = [0x16, 3, 3, 0, 4, 11, 0xff, 0xff, 0xff];
+            assert_eq!(reader.feed(&first), first.len());
+            let body = vec![0x30u8; 16 * 1024];
+            let mut record = vec![0x16, 3, 3, 0x40, 0];
+            record.extend(&body);
+            let mut fed = 0;
+            while !reader.done {
+                fed += reader.feed(&record);
+                assert!(fed <= MAX_READ + record.len(), "the reader kept waiting");
+            }
+            assert_eq!(reader.chain, None);
         }
 
         #[test]

@@ -188,3 +188,78 @@ impl Drop for TlsServer {
         }
     }
 }
+
+/// A server that answers any ClientHello with a TLS 1.2 ServerHello and a
+/// Certificate message announced as 16 MiB, then streams it for as long as
+/// the client reads: the legacy certificate reader must give up early.
+pub struct EndlessCertificate {
+    pub addr: SocketAddr,
+    /// The most bytes written on one connection before the client left.
+    most_sent: Arc<std::sync::atomic::AtomicUsize>,
+    runtime: Option<Runtime>,
+}
+
+impl EndlessCertificate {
+    pub fn start() -> EndlessCertificate {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::AsyncWriteExt;
+        let most_sent = Arc::new(AtomicUsize::new(0));
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let seen = Arc::clone(&most_sent);
+        let addr = runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                while let Ok((mut stream, _)) = listener.accept().await {
+                    let seen = Arc::clone(&seen);
+                    tokio::spawn(async move {
+                        let mut hello = [0u8; 4096];
+                        if !matches!(stream.read(&mut hello).await, Ok(n) if n > 0) {
+                            return;
+                        }
+                        let mut server_hello = vec![2, 0, 0, 38, 3, 3];
+                        server_hello.extend([7u8; 32]);
+                        server_hello.extend([0, 0xc0, 0x2f, 0]);
+                        let mut first = record(&server_hello);
+                        // Certificate, 16 MiB announced.
+                        first.extend(record(&[11, 0xff, 0xff, 0xff]));
+                        let mut sent = 0;
+                        if stream.write_all(&first).await.is_err() {
+                            return;
+                        }
+                        let chunk = record(&vec![0x30; 16 * 1024]);
+                        while stream.write_all(&chunk).await.is_ok() {
+                            sent += chunk.len();
+                            seen.fetch_max(sent, Ordering::SeqCst);
+                            if sent > 64 * 1024 * 1024 {
+                                break;
+                            }
+                        }
+                    });
+                }
+            });
+            addr
+        });
+        EndlessCertificate { addr, most_sent, runtime: Some(runtime) }
+    }
+
+    pub fn most_sent(&self) -> usize {
+        self.most_sent.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A TLS 1.2 handshake record around `body`.
+fn record(body: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x16, 3, 3];
+    out.extend((body.len() as u16).to_be_bytes());
+    out.extend(body);
+    out
+}
+
+impl Drop for EndlessCertificate {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
