@@ -112,3 +112,34 @@ fn control_bytes_in_a_dns_name_stay_inert_everywhere() {
     assert_inert("the replayed table", &String::from_utf8_lossy(&replay.stdout));
     assert_inert("stderr", &String::from_utf8_lossy(&replay.stderr));
 }
+
+/// A name with a thousand addresses costs the scan sixteen probes, and the
+/// rules say which addresses were not checked (an error, not a pass).
+#[test]
+fn a_thousand_addresses_for_one_name_are_capped_and_reported() {
+    let mut body = String::from("_sipfederationtls._tcp 300 IN SRV 0 0 5061 sip.contoso.com.\n");
+    for i in 0..1000 {
+        body.push_str(&format!("sip 300 IN A 127.0.{}.{}\n", i / 250, i % 250 + 1));
+    }
+    let dns = peers::dns::DnsServer::start(&[("contoso.com", &peers::dns::zone("contoso.com", &body))]);
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    let started = Instant::now();
+    let output = fedscan()
+        .args(["scan", "contoso.com", "--format", "json", "--timeout", &TIMEOUT.to_string(), "--dns-attempts", "1"])
+        .args(["--resolver", &dns.resolver_arg(), "--only", "TLS-CON-01", "--save-facts"])
+        .arg(&facts)
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(TIMEOUT * 4) + Duration::from_secs(TIMEOUT) / 2);
+    let report = json_of(&output);
+    assert_inert("the JSON report", &String::from_utf8_lossy(&output.stdout));
+    let probed = read_json(&facts)["tls"].as_array().unwrap().len();
+    assert_eq!(probed, 16, "one probe per address, sixteen addresses");
+    let errors: Vec<&serde_json::Value> =
+        common::findings(&report, "TLS-CON-01").into_iter().filter(|f| f["status"] == "error").collect();
+    assert_eq!(errors.len(), 1, "{report:#}");
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(message.contains("has 1000 addresses; the scan probes the first 16"), "{message}");
+    assert_eq!(errors[0]["target"], "sip.contoso.com:5061");
+}

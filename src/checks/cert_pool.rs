@@ -62,6 +62,11 @@ impl Check for CertPool {
                     .push((fact.endpoint.address.to_string(), short));
             }
         }
+        for unprobed in ctx.unprobed().iter().filter(|u| u.partner.is_none()) {
+            let key = (unprobed.host.clone(), unprobed.port);
+            let why = format!("{} of its {} addresses were not probed", unprobed.addresses.len(), unprobed.total);
+            unobserved.entry(key).or_insert(why);
+        }
         if pools.is_empty() && unobserved.is_empty() {
             let why = format!("no Edge presented a certificate{}", see::after(self.connection_rule.as_slice()));
             return vec![Outcome::skip(Target::area("TLS"), why)];

@@ -137,6 +137,12 @@ impl Check for PartnerPath {
                     }
                     first.get_or_insert((format!("{path}; SIP: {message}"), evidence));
                 }
+                if let Some(unprobed) = ctx.unprobed().iter().find(|u| u.partner.as_deref() == Some(partner.as_str())) {
+                    unobserved.get_or_insert_with(|| {
+                        let (host, total) = (&unprobed.host, unprobed.total);
+                        format!("TLS: {host} has {total} addresses and the scan did not probe them all")
+                    });
+                }
                 if let Some(message) = unobserved {
                     return step(Status::Error, message);
                 }

@@ -13,6 +13,7 @@
 use serde::Deserialize;
 
 use super::sip::{Causes, causes_problems, exchange};
+use super::tls::unprobed_errors;
 use super::{Check, Problem, Reference, see};
 use crate::facts::Targets;
 use crate::facts::need::Need;
@@ -100,6 +101,7 @@ impl Check for SipOptions {
                 };
                 outcome.evidence(evidence)
             })
+            .chain(unprobed_errors(ctx))
             .collect()
     }
 }

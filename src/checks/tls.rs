@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Check, Reference, see};
 use crate::facts::Targets;
-use crate::facts::endpoints::own_endpoints;
+use crate::facts::endpoints::{MAX_ADDRESSES_PER_HOST, own_endpoints};
 use crate::facts::need::Need;
 use crate::facts::tls::{TlsFact, TlsOutcome};
 use crate::facts::view::FactView;
@@ -76,6 +76,7 @@ pub fn per_certificate(
     let mut outcomes = unobserved;
     outcomes.extend(certificates.unreadable.iter().map(|(origin, error)| Outcome::error(origin, error.clone())));
     outcomes.extend(certificates.seen.iter().flat_map(judge));
+    outcomes.extend(unprobed_errors(ctx));
     outcomes
 }
 
@@ -128,7 +129,30 @@ pub fn per_endpoint(
         };
         return vec![Outcome::skip(Target::area("TLS"), why)];
     }
-    own.into_iter().flat_map(judge).collect()
+    let mut outcomes: Vec<Outcome> = own.into_iter().flat_map(judge).collect();
+    outcomes.extend(unprobed_errors(ctx));
+    outcomes
+}
+
+/// An error for each of the organization's names whose addresses the scan
+/// did not all probe: what was not probed is not judged.
+pub fn unprobed_errors(ctx: &FactView) -> Vec<Outcome> {
+    ctx.unprobed()
+        .iter()
+        .filter(|u| u.partner.is_none())
+        .map(|u| {
+            let left_out: Vec<String> = u.addresses.iter().map(|a| a.to_string()).collect();
+            Outcome::error(
+                Target::Service { host: u.host.clone(), port: u.port },
+                format!(
+                    "{} has {} addresses; the scan probes the first {MAX_ADDRESSES_PER_HOST} and did not check {}",
+                    u.host,
+                    u.total,
+                    left_out.join(", ")
+                ),
+            )
+        })
+        .collect()
 }
 
 /// Whether a handshake got nowhere: nothing answered, or no TLS was spoken.

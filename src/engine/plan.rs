@@ -161,6 +161,7 @@ impl ScanPlan {
     /// when a rule reads TLS, partners' when a rule follows their paths.
     pub fn endpoints(&self, facts: &Facts) -> Vec<FederationEndpoint> {
         federation_endpoints(facts)
+            .endpoints
             .into_iter()
             .filter(|e| if e.partner.is_some() { self.needs(&Need::PartnerPaths) } else { self.needs(&Need::Tls) })
             .collect()

@@ -27,11 +27,48 @@ pub struct FederationEndpoint {
     pub partner: Option<String>,
 }
 
+/// The addresses probed per name and port: a name with a thousand
+/// addresses must not cost a thousand handshakes.
+pub const MAX_ADDRESSES_PER_HOST: usize = 16;
+
+/// The endpoints of a name on a port beyond [`MAX_ADDRESSES_PER_HOST`]:
+/// not probed, so not judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unprobed {
+    pub host: String,
+    pub port: u16,
+    /// The partner it belongs to, or `None` for the organization's own.
+    pub partner: Option<String>,
+    pub addresses: Vec<std::net::IpAddr>,
+    /// How many addresses the name has in all.
+    pub total: usize,
+}
+
+/// Where DNS leads: the endpoints to probe, and those left out.
+#[derive(Debug, Default)]
+pub struct FederationEndpoints {
+    pub endpoints: Vec<FederationEndpoint>,
+    pub unprobed: Vec<Unprobed>,
+}
+
 /// Every federation endpoint, own and partners', each (SNI, address, port)
-/// once, in that order.
-pub fn federation_endpoints(facts: &Facts) -> Vec<FederationEndpoint> {
+/// once, in that order; at most [`MAX_ADDRESSES_PER_HOST`] addresses of a
+/// name on a port, in the order DNS gave them.
+pub fn federation_endpoints(facts: &Facts) -> FederationEndpoints {
     let dns = DnsIndex::new(&facts.dns);
-    let mut endpoints: BTreeMap<Endpoint, (String, Option<String>)> = BTreeMap::new();
+    // (host, port) → the domain and partner it is found for, and its
+    // addresses in DNS order.
+    type Whose = (String, Option<String>, Vec<std::net::IpAddr>);
+    let mut hosts: BTreeMap<(String, u16), Whose> = BTreeMap::new();
+    let mut add = |host: &str, port: u16, domain: &String, partner: &Option<String>| {
+        let entry =
+            hosts.entry((host.to_string(), port)).or_insert_with(|| (domain.clone(), partner.clone(), Vec::new()));
+        for address in dns.host(DnsView::External, host).all() {
+            if !entry.2.contains(address) {
+                entry.2.push(*address);
+            }
+        }
+    };
     let own = facts.targets.domains.iter().map(|d| (d, None));
     let partners = facts.targets.partner_domains().map(|p| (p, Some(p.clone())));
     for (domain, partner) in own.chain(partners) {
@@ -40,11 +77,7 @@ pub fn federation_endpoints(facts: &Facts) -> Vec<FederationEndpoint> {
         let records: Vec<Srv> = srv.records().into_iter().filter_map(|r| Srv::from_data(&r.data)).collect();
         let (followed, _) = followed_targets(&records);
         for Srv { target, port, .. } in records.iter().filter(|r| followed.contains(&r.target.as_str())) {
-            for address in dns.host(DnsView::External, target).all() {
-                endpoints
-                    .entry(Endpoint { host: target.clone(), address: *address, port: *port })
-                    .or_insert_with(|| (domain.clone(), partner.clone()));
-            }
+            add(target, *port, domain, &partner);
         }
     }
     let port = facts.targets.edge_port.unwrap_or(FEDERATION_PORT);
@@ -52,19 +85,25 @@ pub fn federation_endpoints(facts: &Facts) -> Vec<FederationEndpoint> {
     for edge in &facts.targets.edges {
         let domain =
             first_domain.clone().or_else(|| edge.split_once('.').map(|(_, d)| d.to_string())).unwrap_or_default();
-        for address in dns.host(DnsView::External, edge).all() {
-            endpoints
-                .entry(Endpoint { host: edge.clone(), address: *address, port })
-                .or_insert_with(|| (domain.clone(), None));
+        add(edge, port, &domain, &None);
+    }
+    let mut out = FederationEndpoints::default();
+    for ((host, port), (domain, partner, mut addresses)) in hosts {
+        let total = addresses.len();
+        let left_out = addresses.split_off(total.min(MAX_ADDRESSES_PER_HOST));
+        for address in addresses {
+            let endpoint = Endpoint { host: host.clone(), address, port };
+            out.endpoints.push(FederationEndpoint { endpoint, domain: domain.clone(), partner: partner.clone() });
+        }
+        if !left_out.is_empty() {
+            out.unprobed.push(Unprobed { host, port, partner, addresses: left_out, total });
         }
     }
-    endpoints
-        .into_iter()
-        .map(|(endpoint, (domain, partner))| FederationEndpoint { endpoint, domain, partner })
-        .collect()
+    out.endpoints.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+    out
 }
 
 /// The organization's own federation endpoints.
 pub fn own_endpoints(facts: &Facts) -> Vec<Endpoint> {
-    federation_endpoints(facts).into_iter().filter(|e| e.partner.is_none()).map(|e| e.endpoint).collect()
+    federation_endpoints(facts).endpoints.into_iter().filter(|e| e.partner.is_none()).map(|e| e.endpoint).collect()
 }

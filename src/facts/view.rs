@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use super::config_view::ConfigView;
 use super::dns::DnsIndex;
+use super::endpoints::{Unprobed, federation_endpoints};
 use super::x509::Certificates;
 use super::{Facts, Targets};
 
@@ -24,6 +25,7 @@ pub struct FactView<'a> {
     pub expiry_warn_days: Option<u32>,
     /// Read on first use: every certificate rule reads the same ones.
     certificates: OnceCell<Certificates<'a>>,
+    unprobed: OnceCell<Vec<Unprobed>>,
 }
 
 impl<'a> FactView<'a> {
@@ -37,7 +39,14 @@ impl<'a> FactView<'a> {
             now,
             expiry_warn_days,
             certificates: OnceCell::new(),
+            unprobed: OnceCell::new(),
         }
+    }
+
+    /// The endpoints DNS led to that the scan did not probe (beyond the
+    /// addresses it probes per name).
+    pub fn unprobed(&self) -> &[Unprobed] {
+        self.unprobed.get_or_init(|| federation_endpoints(self.facts).unprobed)
     }
 
     /// The organization's certificates, presented and from files.
