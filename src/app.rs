@@ -21,6 +21,21 @@ use crate::report::{self, Report, ReportInputs, Tool, exit, table};
 use crate::rules::{Profile, RuleSet, RuleSource, Scope, Selection, builtin_sources, load_rules, sources_from_paths};
 use crate::text::{escape_terminal, escape_terminal_lines, to_json};
 
+/// Standard output and error as a Unix tool writes them: when the reader
+/// has gone (`| head -1`) or the stream is closed, the text is dropped
+/// quietly; the print macros would panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 pub fn run(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Scan(args) => scan(args),
@@ -31,7 +46,7 @@ pub fn run(cli: Cli) -> u8 {
 
 /// Prints an error (which may quote an argument or a file) and gives exit 2.
 fn usage_error(message: impl std::fmt::Display) -> u8 {
-    eprintln!("fedscan: error: {}", escape_terminal(&message.to_string()));
+    err!("fedscan: error: {}", escape_terminal(&message.to_string()));
     exit::INPUT
 }
 
@@ -48,9 +63,9 @@ fn load(extra: &[PathBuf]) -> Result<RuleSet, u8> {
 fn report_rule_problems(problems: &[crate::rules::Diagnostic]) -> u8 {
     let styled = std::io::stderr().is_terminal();
     for problem in problems {
-        eprintln!("fedscan: error: {}", problem.render(styled));
+        err!("fedscan: error: {}", problem.render(styled));
     }
-    eprintln!("fedscan: {} problem(s) in the rule files; nothing was scanned", problems.len());
+    err!("fedscan: {} problem(s) in the rule files; nothing was scanned", problems.len());
     exit::INPUT
 }
 
@@ -271,7 +286,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         }
     };
     for error in &facts.input_errors {
-        eprintln!("fedscan: error: {}", escape_terminal(&error.to_string()));
+        err!("fedscan: error: {}", escape_terminal(&error.to_string()));
     }
     if let Some(path) = &job.save_facts {
         facts.save(path).map_err(|e| usage_error(format!("--save-facts {}: {e}", path.display())))?;
@@ -328,11 +343,7 @@ fn write_report(report: &Report, format: Format, color: ColorChoice, output: Opt
         Some(path) => {
             std::fs::write(path, text).map_err(|e| usage_error(format!("--output {}: {e}", path.display())))?;
             let path = path.display().to_string();
-            eprintln!(
-                "fedscan: {}; report written to {}",
-                report::summary_line(&report.summary),
-                escape_terminal(&path)
-            );
+            err!("fedscan: {}; report written to {}", report::summary_line(&report.summary), escape_terminal(&path));
         }
         None => {
             let mut stdout = std::io::stdout().lock();
@@ -381,7 +392,7 @@ fn rules(command: RulesCommand) -> Result<u8, u8> {
                     format!("{table}\n{} rules\n", listed.len())
                 }
             };
-            print!("{text}");
+            out!("{}", text.trim_end_matches('\n'));
             Ok(exit::CLEAN)
         }
         RulesCommand::Explain { id, rules } => {
@@ -390,28 +401,23 @@ fn rules(command: RulesCommand) -> Result<u8, u8> {
                 return Err(usage_error(format!("no rule {id} (see `fedscan rules list`)")));
             };
             let profiles: Vec<&str> = rule.profiles.iter().map(|p| p.name()).collect();
-            println!("{}: {}", rule.id, escape_terminal(&rule.title));
-            println!(
-                "severity: {}    profiles: {}    check: {}",
-                rule.severity,
-                profiles.join(", "),
-                rule.check.kind()
-            );
+            out!("{}: {}", rule.id, escape_terminal(&rule.title));
+            out!("severity: {}    profiles: {}    check: {}", rule.severity, profiles.join(", "), rule.check.kind());
             if let Some(date) = rule.effective_date {
-                println!("in effect from: {date}");
+                out!("in effect from: {date}");
             }
             if let Some(date) = rule.ineffective_date {
-                println!("no longer in effect from: {date}");
+                out!("no longer in effect from: {date}");
             }
             let indented = |text: &str| escape_terminal_lines(text.trim()).replace('\n', "\n  ");
-            println!("\nWhy it matters\n  {}", indented(&rule.rationale));
-            println!("\nHow to fix a failure\n  {}", indented(&rule.remediation));
-            println!("\nReferences");
+            out!("\nWhy it matters\n  {}", indented(&rule.rationale));
+            out!("\nHow to fix a failure\n  {}", indented(&rule.remediation));
+            out!("\nReferences");
             for reference in &rule.references {
-                println!("  {}", escape_terminal(reference));
+                out!("  {}", escape_terminal(reference));
             }
             let origin = escape_terminal(&rule.origin.to_string()).into_owned();
-            println!("\nDefinition ({origin})\n{}", escape_terminal_lines(&rule.source_text));
+            out!("\nDefinition ({origin})\n{}", escape_terminal_lines(&rule.source_text));
             Ok(exit::CLEAN)
         }
         RulesCommand::Validate { paths } => {
@@ -425,7 +431,7 @@ fn rules(command: RulesCommand) -> Result<u8, u8> {
             let set = load_rules(&sources).map_err(|p| report_rule_problems(&p))?;
             let checked =
                 set.rules.iter().filter(|r| sources[..builtin_count].iter().all(|b| b.name != r.origin.file)).count();
-            println!("fedscan: {} file(s), {checked} rule(s): no problems", given.len());
+            out!("fedscan: {} file(s), {checked} rule(s): no problems", given.len());
             Ok(exit::CLEAN)
         }
     }

@@ -131,16 +131,18 @@ pub struct ScanArgs {
     #[arg(long, value_name = "IP[:PORT]")]
     pub internal_resolver: Vec<String>,
 
-    /// How many network questions may be in flight at once.
-    #[arg(long, default_value_t = 32, value_name = "N")]
+    /// How many network questions may be in flight at once (1 to 4096).
+    #[arg(long, default_value_t = 32, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub concurrency: usize,
 
     /// Seconds to wait for each network answer (each DNS attempt).
     #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
     pub timeout: f64,
 
-    /// Tries per DNS question before it counts as unanswered.
-    #[arg(long, default_value_t = 2, value_name = "N")]
+    /// Tries per DNS question before it counts as unanswered (1 to 10).
+    #[arg(long, default_value_t = 2, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10))]
     pub dns_attempts: usize,
 
     /// A certificate file (PEM or DER, one certificate or a chain, leaf
@@ -163,8 +165,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PEM", requires = "client_cert")]
     pub client_key: Option<PathBuf>,
 
-    /// Days before expiry from which a certificate fails (at medium severity).
-    #[arg(long, value_name = "DAYS")]
+    /// Days before expiry from which a certificate fails (at medium
+    /// severity), 0 to 3650.
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub expiry_warn_days: Option<u32>,
 }
 

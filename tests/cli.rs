@@ -491,3 +491,57 @@ connection_rule = "TLS-CON-99"
     // Each diagnostic shows the offending line.
     assert!(stderr.contains("4 | severity = \"serious\""), "{stderr}");
 }
+
+/// Numeric flags are bounded: a value past the bound is a usage error that
+/// says the range, not a scan that never ends or a panic in the runtime.
+#[test]
+fn numeric_flags_outside_their_range_are_usage_errors() {
+    for (flag, value, range) in [
+        ("--concurrency", "2305843009213693952", "1..=4096"),
+        ("--concurrency", "0", "1..=4096"),
+        ("--dns-attempts", "18446744073709551615", "1..=10"),
+        ("--expiry-warn-days", "99999", "0..=3650"),
+        ("--timeout", "NaN", "between 0 and 600"),
+        ("--timeout", "1e9", "between 0 and 600"),
+    ] {
+        let output = fedscan().args(["scan", "contoso.com", flag, value]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(range) && !stderr.contains("panicked"), "{flag} {value}: {stderr}");
+    }
+}
+
+/// A reader that goes away (`| head -1`, `| true`) or a closed stderr ends
+/// the output quietly: the exit code is the command's own, never a panic.
+#[test]
+fn closed_pipes_end_the_output_quietly() {
+    use std::process::{Command, Stdio};
+    let binary = env!("CARGO_BIN_EXE_fedscan");
+    let commands: [(&[&str], i32); 5] = [
+        (&["rules", "explain", "DNS-FED-01"], 0),
+        (&["rules", "list"], 0),
+        (&["rules", "validate", "rules"], 0),
+        (&["scan", "--facts", "fixtures/sample/contoso.facts.json"], 1),
+        (&["scan", "--facts", "no-such.facts.json"], 2),
+    ];
+    for (args, code) in commands {
+        for closed in ["stdout", "stderr"] {
+            let mut command = Command::new(binary);
+            command.args(args).current_dir(root("")).stdin(Stdio::null());
+            let (out, err) =
+                if closed == "stdout" { (Stdio::piped(), Stdio::piped()) } else { (Stdio::null(), Stdio::piped()) };
+            let mut child = command.stdout(out).stderr(err).spawn().unwrap();
+            // Close our end before the command writes: its writes fail.
+            let mut kept = String::new();
+            if closed == "stdout" {
+                drop(child.stdout.take());
+                std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut kept).unwrap();
+            } else {
+                drop(child.stderr.take());
+            }
+            let status = child.wait().unwrap();
+            assert_eq!(status.code(), Some(code), "{args:?} with a closed {closed}: {kept}");
+            assert!(!kept.contains("panicked"), "{kept}");
+        }
+    }
+}
