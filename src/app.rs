@@ -16,6 +16,9 @@ use crate::facts::certs::{MOZILLA, TrustStore, load_trust};
 use crate::facts::dns::{ResolverSettings, parse_resolver};
 use crate::facts::names::parse_fqdn;
 use crate::facts::{Facts, Inputs};
+use crate::files::{
+    MAX_CERTIFICATE_FILE, MAX_LIST_FILE, check_writable, read_bounded, read_text_bounded, same_file, write_atomically,
+};
 use crate::findings::Severity;
 use crate::report::{self, Report, ReportInputs, Tool, exit, table};
 use crate::rules::{Profile, RuleSet, RuleSource, Scope, Selection, builtin_sources, load_rules, sources_from_paths};
@@ -76,14 +79,18 @@ fn load_identity(
 ) -> Result<std::sync::Arc<rustls::sign::CertifiedKey>, String> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| format!("--client-cert {}: {e}", cert.display()))?
+    let cert_pem =
+        read_bounded(cert, MAX_CERTIFICATE_FILE).map_err(|e| format!("--client-cert {}: {e}", cert.display()))?;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("--client-cert {}: {e}", cert.display()))?;
     if chain.is_empty() {
         return Err(format!("--client-cert {}: no certificate in the file", cert.display()));
     }
-    let private = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("--client-key {}: {e}", key.display()))?;
+    let key_pem =
+        read_bounded(key, MAX_CERTIFICATE_FILE).map_err(|e| format!("--client-key {}: {e}", key.display()))?;
+    let private =
+        PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| format!("--client-key {}: {e}", key.display()))?;
     let signer = rustls::crypto::ring::sign::any_supported_type(&private)
         .map_err(|e| format!("--client-key {}: {e}", key.display()))?;
     Ok(std::sync::Arc::new(rustls::sign::CertifiedKey::new(chain, signer)))
@@ -106,8 +113,8 @@ fn parse_edge(text: &str) -> Result<(String, Option<u16>), String> {
 
 /// One domain per line; `#` starts a comment; blank lines are ignored.
 fn read_domains_file(path: &std::path::Path) -> Result<Vec<String>, u8> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| usage_error(format!("--domains-file {}: {e}", path.display())))?;
+    let text = read_text_bounded(path, MAX_LIST_FILE)
+        .map_err(|e| usage_error(format!("--domains-file {}: {e}", path.display())))?;
     let mut domains = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
@@ -203,6 +210,7 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
             "nothing to audit: name SIP domains (DOMAIN, --domains-file), an Edge (--edge), a snapshot (--config) or saved facts (--facts)"
         }));
     }
+    refuse_to_overwrite_inputs(&args)?;
     let partners = args
         .partner
         .iter()
@@ -260,6 +268,51 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         color: args.color,
         rule_inputs,
     })
+}
+
+/// Refuses, before anything is scanned, an output path that names an input
+/// or the other output, or that cannot be written: nothing given to fedscan
+/// is ever overwritten, and no report is lost at the end of a scan.
+fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), u8> {
+    let outputs: Vec<(&str, &Path)> = [("--output", &args.output), ("--save-facts", &args.save_facts)]
+        .into_iter()
+        .filter_map(|(flag, path)| path.as_deref().map(|p| (flag, p)))
+        .collect();
+    if outputs.is_empty() {
+        return Ok(());
+    }
+    let mut inputs: Vec<(&str, PathBuf)> = Vec::new();
+    inputs.extend(engine::gather::expand_config_paths(&args.config).0.into_iter().map(|p| ("--config", p)));
+    inputs.extend(args.facts.iter().map(|p| ("--facts", p.clone())));
+    inputs.extend(args.cert_file.iter().map(|p| ("--cert-file", p.clone())));
+    inputs.extend(args.domains_file.iter().map(|p| ("--domains-file", p.clone())));
+    inputs.extend(args.client_cert.iter().map(|p| ("--client-cert", p.clone())));
+    inputs.extend(args.client_key.iter().map(|p| ("--client-key", p.clone())));
+    inputs.extend(args.trust.iter().filter(|t| *t != MOZILLA && *t != "system").map(|t| ("--trust", PathBuf::from(t))));
+    for rules in &args.rules {
+        let files: Vec<PathBuf> = match std::fs::read_dir(rules) {
+            Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(_) => vec![rules.clone()],
+        };
+        inputs.extend(files.into_iter().map(|p| ("--rules", p)));
+    }
+    if let [(first, a), (second, b)] = outputs.as_slice()
+        && same_file(a, b)
+    {
+        return Err(usage_error(format!("{first} and {second} name the same file ({}); give two", a.display())));
+    }
+    for (flag, output) in &outputs {
+        if let Some((input_flag, input)) = inputs.iter().find(|(_, input)| same_file(output, input)) {
+            return Err(usage_error(format!(
+                "{flag} {} is the file given to {input_flag} ({}): fedscan does not overwrite its inputs",
+                output.display(),
+                input.display()
+            )));
+        }
+        check_writable(output)
+            .map_err(|e| usage_error(format!("{flag} {}: cannot write there: {e}", output.display())))?;
+    }
+    Ok(())
 }
 
 fn scan(args: ScanArgs) -> Result<u8, u8> {
@@ -341,7 +394,8 @@ fn write_report(report: &Report, format: Format, color: ColorChoice, output: Opt
     };
     match output {
         Some(path) => {
-            std::fs::write(path, text).map_err(|e| usage_error(format!("--output {}: {e}", path.display())))?;
+            write_atomically(path, text.as_bytes())
+                .map_err(|e| usage_error(format!("--output {}: {e}", path.display())))?;
             let path = path.display().to_string();
             err!("fedscan: {}; report written to {}", report::summary_line(&report.summary), escape_terminal(&path));
         }

@@ -10,6 +10,7 @@ pub mod checks;
 pub mod cli;
 pub mod engine;
 pub mod facts;
+pub mod files;
 pub mod findings;
 pub mod report;
 pub mod rules;

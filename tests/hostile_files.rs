@@ -73,3 +73,126 @@ fn stderr_quotes_files_and_arguments_inertly() {
         assert_inert("the report of it", &String::from_utf8_lossy(&output.stdout));
     }
 }
+
+/// An output path that is an input, or the other output, is refused before
+/// anything is scanned (exit 2), and the input is left as it was.
+#[test]
+fn an_output_onto_an_input_is_refused_and_the_input_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot.txt");
+    std::fs::copy(root("fixtures/sample/contoso-lync2013.txt"), &snapshot).unwrap();
+    let facts = dir.path().join("sample.facts.json");
+    std::fs::copy(root("fixtures/sample/contoso.facts.json"), &facts).unwrap();
+    let cert = dir.path().join("edge.pem");
+    std::fs::copy(root("fixtures/certs/good.pem"), &cert).unwrap();
+    let link = dir.path().join("link-to-snapshot.txt");
+    std::os::unix::fs::symlink(&snapshot, &link).unwrap();
+    let same = dir.path().join("out.json");
+    let kept = |path: &std::path::Path, original: &str| {
+        assert_eq!(std::fs::read(path).unwrap(), std::fs::read(root(original)).unwrap(), "{}", path.display());
+    };
+    let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+        (args(&["--offline", "--config"], &[&snapshot], &["--output"], &[&snapshot]), "is the file given to --config"),
+        (args(&["--offline", "--config"], &[dir.path()], &["--output"], &[&snapshot]), "is the file given to --config"),
+        (args(&["--offline", "--config"], &[&snapshot], &["--output"], &[&link]), "is the file given to --config"),
+        (args(&["--facts"], &[&facts], &["--output"], &[&facts]), "is the file given to --facts"),
+        (args(&["--facts"], &[&facts], &["--save-facts"], &[&facts]), "is the file given to --facts"),
+        (
+            args(&["--offline", "--cert-file"], &[&cert], &["--save-facts"], &[&cert]),
+            "is the file given to --cert-file",
+        ),
+        (
+            [
+                args(&["--offline", "--config"], &[&snapshot], &["--output"], &[&same]),
+                args(&["--save-facts"], &[&same], &[], &[]),
+            ]
+            .concat(),
+            "name the same file",
+        ),
+        (
+            args(&["--facts"], &[&facts], &["--output"], &[&dir.path().join("missing/report.json")]),
+            "cannot write there",
+        ),
+    ];
+    for (arguments, says) in cases {
+        let output = fedscan().arg("scan").args(&arguments).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{arguments:?}: {stderr}");
+        assert!(stderr.contains(says), "{arguments:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "nothing was scanned: {arguments:?}");
+    }
+    kept(&snapshot, "fixtures/sample/contoso-lync2013.txt");
+    kept(&facts, "fixtures/sample/contoso.facts.json");
+    kept(&cert, "fixtures/certs/good.pem");
+    assert!(!same.exists());
+}
+
+/// `flags` `paths` `more` `more_paths`, as arguments.
+fn args(
+    flags: &[&str],
+    paths: &[&std::path::Path],
+    more: &[&str],
+    more_paths: &[&std::path::Path],
+) -> Vec<std::ffi::OsString> {
+    let mut out: Vec<std::ffi::OsString> = flags.iter().map(Into::into).collect();
+    out.extend(paths.iter().map(|p| p.as_os_str().to_owned()));
+    out.extend(more.iter().map(Into::into));
+    out.extend(more_paths.iter().map(|p| p.as_os_str().to_owned()));
+    out
+}
+
+/// A device or a named pipe given as any file input is refused at once with
+/// the flag and the path named: `/dev/zero` would be read until memory runs
+/// out, a FIFO would block forever.
+#[test]
+fn devices_and_pipes_are_refused_as_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.pem");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let key = dir.path().join("key.pem");
+    std::fs::write(&key, "not a key").unwrap();
+    for special in [std::path::Path::new("/dev/zero"), fifo.as_path()] {
+        let special = special.to_str().unwrap();
+        for arguments in [
+            vec!["--offline", "--cert-file", special],
+            vec!["--facts", special],
+            vec!["--domains-file", special],
+            vec!["--offline", "--config", special],
+            vec!["--offline", "--cert-file", "fixtures/certs/good.pem", "--trust", special],
+            vec!["--offline", "--cert-file", "fixtures/certs/good.pem", "--rules", special],
+            vec!["contoso.com", "--client-cert", special, "--client-key", key.to_str().unwrap()],
+        ] {
+            let output = fedscan()
+                .arg("scan")
+                .args(&arguments)
+                .current_dir(root(""))
+                .timeout(std::time::Duration::from_secs(20))
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{arguments:?}: {stderr}");
+            assert!(stderr.contains("not a regular file") && stderr.contains(special), "{arguments:?}: {stderr}");
+        }
+    }
+}
+
+/// Two links back to the directory itself inside a `--config` directory
+/// are not followed round and round: the walk reads each directory once.
+#[test]
+fn links_that_loop_in_a_config_directory_are_walked_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(root("fixtures/sample/contoso-lync2013.txt"), dir.path().join("snapshot.txt")).unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("again")).unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("and-again")).unwrap();
+    let started = std::time::Instant::now();
+    let output = fedscan()
+        .args(["scan", "--offline", "--format", "json", "--config"])
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["inputs"]["config"].as_array().unwrap().len(), 1);
+    assert!(output.status.code().is_some_and(|c| c != 2), "{}", String::from_utf8_lossy(&output.stderr));
+}

@@ -6,7 +6,7 @@
 //! A probe that panics or is cancelled leaves a fact that says so, naming
 //! the probe and its target, so its rules end as `error`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -108,10 +108,11 @@ const SNAPSHOT_EXTENSIONS: [&str; 5] = ["txt", "json", "log", "out", "fl"];
 pub fn expand_config_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
+    let mut visited = HashSet::new();
     for path in paths {
         if path.is_dir() {
             let before = files.len();
-            walk(path, &mut files, &mut errors);
+            walk(path, &mut files, &mut errors, &mut visited);
             if files.len() == before {
                 errors.push(InputError::file(
                     path,
@@ -124,17 +125,21 @@ pub fn expand_config_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputError>)
             errors.push(InputError::file(path, "no such file or directory"));
         }
     }
-    let mut seen = Vec::new();
-    files.retain(|f| {
-        let key = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
-        let fresh = !seen.contains(&key);
-        seen.push(key);
-        fresh
-    });
+    let mut seen = HashSet::new();
+    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     (files, errors)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
+/// Collects the snapshot files below `dir`, each directory once: a link
+/// back to a directory already walked (a loop) is passed over.
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>, visited: &mut HashSet<PathBuf>) {
+    let Ok(canonical) = std::fs::canonicalize(dir) else {
+        errors.push(InputError::file(dir, "cannot read directory: it cannot be resolved"));
+        return;
+    };
+    if !visited.insert(canonical) {
+        return;
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
@@ -149,7 +154,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
     paths.sort();
     for path in paths {
         if path.is_dir() {
-            walk(&path, files, errors);
+            walk(&path, files, errors, visited);
         } else if path.extension().is_some_and(|x| SNAPSHOT_EXTENSIONS.iter().any(|e| x.eq_ignore_ascii_case(e))) {
             files.push(path);
         }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::InputError;
 use super::tls::encode_der;
+use crate::files::{MAX_CERTIFICATE_FILE, read_bounded};
 
 /// A certificate file: the chain it holds, leaf first, DER in base64.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,11 +54,11 @@ fn read_certificates(bytes: &[u8], path: &str) -> Result<Vec<Vec<u8>>, InputErro
 
 pub fn read_cert_file(path: &Path) -> Result<CertFile, InputError> {
     let display = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| InputError {
+    let bytes = read_bounded(path, MAX_CERTIFICATE_FILE).map_err(|message| InputError {
         path: display.clone(),
         line: None,
         column: None,
-        message: format!("cannot read: {e}"),
+        message,
     })?;
     let chain = read_certificates(&bytes, &display)?;
     Ok(CertFile { path: display, chain: chain.iter().map(|c| encode_der(c)).collect() })

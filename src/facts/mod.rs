@@ -163,7 +163,8 @@ impl Facts {
     pub fn load(path: &Path) -> Result<Facts, InputError> {
         let display = path.display().to_string();
         let error = |line, column, message| InputError { path: display.clone(), line, column, message };
-        let text = std::fs::read_to_string(path).map_err(|e| error(None, None, format!("cannot read: {e}")))?;
+        let text = crate::files::read_text_bounded(path, crate::files::MAX_FACTS_FILE)
+            .map_err(|message| error(None, None, message))?;
         let facts: Facts = serde_json::from_str(&text).map_err(|e| {
             let full = e.to_string();
             let message = full.rfind(" at line ").map_or(full.as_str(), |i| &full[..i]).to_string();
@@ -206,6 +207,6 @@ impl Facts {
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         let mut text = crate::text::to_json(self).map_err(std::io::Error::other)?;
         text.push('\n');
-        std::fs::write(path, text)
+        crate::files::write_atomically(path, text.as_bytes())
     }
 }

@@ -19,6 +19,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::{Origin, Profile, Rule, RuleSet};
 use crate::checks::CheckSpec;
+use crate::files::{MAX_RULE_FILE, read_text_bounded};
 use crate::findings::{Placeholder, Severity};
 use crate::text::{escape_terminal, neutralize};
 
@@ -146,9 +147,9 @@ pub fn sources_from_paths(paths: &[PathBuf]) -> Result<Vec<RuleSource>, Vec<Diag
     let mut errors = Vec::new();
     let read = |path: &Path, sources: &mut Vec<RuleSource>, errors: &mut Vec<Diagnostic>| {
         let name = path.display().to_string();
-        match std::fs::read_to_string(path) {
+        match read_text_bounded(path, MAX_RULE_FILE) {
             Ok(text) => sources.push(RuleSource { name, text }),
-            Err(e) => errors.push(Diagnostic::whole_file(name, format!("cannot read: {e}"))),
+            Err(message) => errors.push(Diagnostic::whole_file(name, message)),
         }
     };
     for path in paths {

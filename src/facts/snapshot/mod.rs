@@ -263,7 +263,7 @@ pub fn read_snapshot(path: &Path, display: &str) -> Result<SnapshotFact, InputEr
             ),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| error(None, None, format!("cannot read: {e}")))?;
+    let bytes = crate::files::read_bounded(path, MAX_SNAPSHOT_BYTES).map_err(|message| error(None, None, message))?;
     parse_snapshot(&bytes, display).map_err(|e| error(e.line, e.column, e.message))
 }
 
