@@ -62,6 +62,17 @@ pub fn select<'a>(objects: Vec<Located<'a>>, selectors: &BTreeMap<String, Matche
         .collect()
 }
 
+/// How many items of a list a message names before it counts the rest.
+pub const SHOWN: usize = 10;
+
+/// "a, b, c", or "a, b, … and 12 more" past [`SHOWN`] items.
+pub fn some_of(items: &[String]) -> String {
+    match items.len() {
+        n if n <= SHOWN => items.join(", "),
+        n => format!("{} and {} more", items[..SHOWN].join(", "), n - SHOWN),
+    }
+}
+
 /// "ProxyFqdn = federation.messenger.msn.com, Enabled = True"
 pub fn describe(selectors: &BTreeMap<String, Matcher>) -> String {
     selectors.iter().map(|(k, m)| format!("{k} = {m}")).collect::<Vec<_>>().join(", ")

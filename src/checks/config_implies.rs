@@ -18,7 +18,7 @@ use serde_json::json;
 use super::matcher::{Matcher, Verdict};
 use crate::facts::values::{read_property, show};
 use super::{Check, Problem};
-use super::config::{captured, describe};
+use super::config::{SHOWN, captured, describe, some_of};
 use crate::facts::snapshot::ObjectKind;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Target};
@@ -38,7 +38,7 @@ impl Check for ConfigImplies {
             Ok(objects) => objects,
             Err(outcome) => return vec![outcome],
         };
-        let enabling: Vec<String> = triggers
+        let all_enabling: Vec<String> = triggers
             .iter()
             .filter(|l| {
                 self.if_any.iter().any(|(name, m)| {
@@ -48,7 +48,7 @@ impl Check for ConfigImplies {
             .map(|l| l.object.label())
             .collect();
         let target = Target::config(self.then_object.name());
-        if enabling.is_empty() {
+        if all_enabling.is_empty() {
             return vec![Outcome::skip(
                 &target,
                 format!("no {} has any of {}, so nothing depends on it", self.if_object.name(), describe(&self.if_any)),
@@ -58,6 +58,11 @@ impl Check for ConfigImplies {
             Ok(objects) => objects,
             Err(outcome) => return vec![outcome],
         };
+        // Each gate's finding names the policies; a few of them, or an
+        // export repeated a thousand times makes each finding a thousand
+        // times longer.
+        let enabling = some_of(&all_enabling);
+        let shown: Vec<&String> = all_enabling.iter().take(SHOWN).collect();
         gates
             .iter()
             .map(|gate| {
@@ -76,7 +81,8 @@ impl Check for ConfigImplies {
                     }
                 }
                 let evidence = json!({
-                    "enabled_by": enabling,
+                    "enabled_by": shown,
+                    "enabled_by_count": all_enabling.len(),
                     "source": gate.location(self.then_expect.keys().next().map(String::as_str)),
                     "observed": observed,
                 });
@@ -85,8 +91,7 @@ impl Check for ConfigImplies {
                     Outcome::fail(
                         &label,
                         format!(
-                            "{} enable(s) access, but {} on {}, so they have no effect",
-                            enabling.join(", "),
+                            "{enabling} enable(s) access, but {} on {}, so they have no effect",
                             wrong.join(" and "),
                             gate.object.label()
                         ),
@@ -96,7 +101,7 @@ impl Check for ConfigImplies {
                 } else {
                     Outcome::pass(
                         &label,
-                        format!("{} enable(s) access and {} allows it", enabling.join(", "), gate.object.label()),
+                        format!("{enabling} enable(s) access and {} allows it", gate.object.label()),
                     )
                 };
                 outcome.evidence(evidence)

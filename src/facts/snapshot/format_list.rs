@@ -10,6 +10,7 @@
 //!   the list short: kept as a list and marked truncated, never completed;
 //! - markdown debris from tickets and wikis (`<br/>` line ends, code fences).
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -44,8 +45,10 @@ struct Builder {
     line: usize,
     /// Indentation of the object's property names; deeper lines continue a value.
     key_indent: usize,
-    /// (name, value text, line, physical line lengths so far)
+    /// (name, value text, line)
     props: Vec<(String, String, usize)>,
+    /// The names of `props`, lower case.
+    names: HashSet<String>,
     /// Length of the last physical line of the last property.
     last_len: usize,
     /// Whether the last property may still continue on the next line.
@@ -140,14 +143,16 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
             saw_property = true;
             let name = caps[1].to_string();
             let value = caps.get(2).map_or("", |m| m.as_str()).trim().to_string();
-            let repeats =
-                section.objects.last().is_some_and(|o| o.props.iter().any(|(k, _, _)| k.eq_ignore_ascii_case(&name)));
+            // A name the object already has starts the next object (looked
+            // up in a set: an object may have a hundred thousand names).
+            let repeats = section.objects.last().is_some_and(|o| o.names.contains(&name.to_ascii_lowercase()));
             if section.objects.is_empty() || repeats {
                 section.objects.push(Builder { line: line.number, key_indent: line.indent, ..Builder::default() });
             }
             let object = section.objects.last_mut().expect("just ensured");
             object.last_len = line.text.chars().count();
             object.open = true;
+            object.names.insert(name.to_ascii_lowercase());
             object.props.push((name, value, line.number));
             continue;
         }
