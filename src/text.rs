@@ -28,6 +28,19 @@ pub fn escape_terminal(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// At most `max` characters of `text`, and how many more there were: a
+/// table cell or a report line shows the start of a value that long (the
+/// JSON report has it whole).
+pub fn shorten(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => {
+            let more = text[cut..].chars().count();
+            Cow::Owned(format!("{}… ({more} more characters; see --format json)", &text[..cut]))
+        }
+    }
+}
+
 /// [`escape_terminal`] for text whose own lines are kept (a rule's rationale
 /// or definition): each line escaped, the line breaks left.
 pub fn escape_terminal_lines(text: &str) -> String {
@@ -161,6 +174,12 @@ mod tests {
         let safe = neutralize(text);
         assert_eq!(safe.len(), text.len());
         assert_eq!(safe, "id = \"a???b?\" \nx\ty");
+    }
+
+    #[test]
+    fn long_values_are_shortened_on_a_character_boundary() {
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("ééééé", 2), "éé… (3 more characters; see --format json)");
     }
 
     #[test]

@@ -233,3 +233,30 @@ fn huge_and_repeated_snapshots_cost_in_proportion() {
     let input = std::fs::metadata(&repeated_path).unwrap().len() as usize;
     assert!(output.stdout.len() < 8 * input, "a {input}-byte snapshot gave a {}-byte report", output.stdout.len());
 }
+
+/// A value megabytes long (an ms-diagnostics reason in replayed facts) is
+/// shortened in the table, whose layout costs the square of a word's length
+/// (a 2 MB reason took minutes), and kept whole in the JSON report.
+#[test]
+fn a_megabyte_value_is_shortened_in_the_table_and_whole_in_json() {
+    let text = std::fs::read_to_string(root("fixtures/sample/contoso.facts.json")).unwrap();
+    let mut facts: Value = serde_json::from_str(&text).unwrap();
+    let reason = "A".repeat(2 * 1024 * 1024);
+    facts["sip"][0]["response"]["diagnostics"] =
+        serde_json::json!([{ "header": "ms-diagnostics", "code": 1009, "reason": reason }]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.facts.json");
+    std::fs::write(&path, serde_json::to_string(&facts).unwrap()).unwrap();
+    let table = fedscan()
+        .args(["scan", "--color", "never", "--facts"])
+        .arg(&path)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(table.status.code(), Some(1));
+    let shown = String::from_utf8_lossy(&table.stdout);
+    assert!(shown.len() < 512 * 1024, "{} bytes of table", shown.len());
+    assert!(shown.contains("more characters; see --format json"), "the cut is said");
+    let json = fedscan().args(["scan", "--format", "json", "--facts"]).arg(&path).output().unwrap();
+    assert!(String::from_utf8_lossy(&json.stdout).contains(&reason), "whole in JSON");
+}

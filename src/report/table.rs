@@ -10,7 +10,17 @@ use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use super::discovery::{DomainDiscovery, Host};
 use super::{Report, exit_meaning, is_not_run, summary_line};
 use crate::findings::{Finding, Status, Target};
-use crate::text::escape_terminal;
+use crate::text::{escape_terminal, shorten};
+
+/// The longest value shown in the table, in characters: the table's layout
+/// costs the square of a word's length, and a value from the network can be
+/// megabytes long.
+const MAX_SHOWN: usize = 2000;
+
+/// A value from an input, as the table shows it: shortened, then escaped.
+fn shown(text: &str) -> String {
+    escape_terminal(&shorten(text, MAX_SHOWN)).into_owned()
+}
 
 pub struct Style {
     pub color: bool,
@@ -32,10 +42,10 @@ fn status_cell(status: Status, style: &Style) -> Cell {
 }
 
 fn finding_text(finding: &Finding) -> String {
-    let mut text = escape_terminal(&finding.message).into_owned();
+    let mut text = shown(&finding.message);
     if finding.status == Status::Fail {
         text.push_str("\nFix: ");
-        text.push_str(&escape_terminal(&finding.remediation));
+        text.push_str(&shown(&finding.remediation));
     }
     text
 }
@@ -43,11 +53,11 @@ fn finding_text(finding: &Finding) -> String {
 fn host_line(host: &Host) -> String {
     let mut line = String::new();
     for alias in &host.aliases {
-        line.push_str(&format!(" → CNAME {}", escape_terminal(alias)));
+        line.push_str(&format!(" → CNAME {}", shown(alias)));
     }
     match &host.outcome {
-        Some(outcome) => line.push_str(&format!(" → {}", escape_terminal(outcome))),
-        None => line.push_str(&format!(" → {}", escape_terminal(&host.addresses.join(", ")))),
+        Some(outcome) => line.push_str(&format!(" → {}", shown(outcome))),
+        None => line.push_str(&format!(" → {}", shown(&host.addresses.join(", ")))),
     }
     line
 }
@@ -55,41 +65,39 @@ fn host_line(host: &Host) -> String {
 /// "contoso.com: _sipfederationtls._tcp SRV 0 0 5061 sip.contoso.com → 52.160.10.20"
 fn render_discovery(domain: &DomainDiscovery) -> String {
     let heading = if domain.partner { "Federation path of partner" } else { "DNS path for" };
-    let mut out = format!("{heading} {}\n", escape_terminal(&domain.domain));
+    let mut out = format!("{heading} {}\n", shown(&domain.domain));
     for service in &domain.services {
         match &service.outcome {
-            Some(outcome) => {
-                out.push_str(&format!("  {} SRV → {}\n", escape_terminal(&service.name), escape_terminal(outcome)))
-            }
+            Some(outcome) => out.push_str(&format!("  {} SRV → {}\n", shown(&service.name), shown(outcome))),
             None => {
                 for record in &service.records {
                     out.push_str(&format!(
                         "  {} SRV {} {} {} {} (TTL {}){}\n",
-                        escape_terminal(&service.name),
+                        shown(&service.name),
                         record.priority,
                         record.weight,
                         record.port,
-                        escape_terminal(&record.target.name),
+                        shown(&record.target.name),
                         record.ttl,
                         host_line(&record.target)
                     ));
                     for handshake in &record.tls {
                         out.push_str(&format!(
                             "      TLS {}: {}\n",
-                            escape_terminal(&handshake.address),
-                            escape_terminal(&handshake.outcome)
+                            shown(&handshake.address),
+                            shown(&handshake.outcome)
                         ));
                         if let Some(certificate) = &handshake.certificate {
-                            out.push_str(&format!("        certificate {}\n", escape_terminal(certificate)));
+                            out.push_str(&format!("        certificate {}\n", shown(certificate)));
                         }
                         if let Some(cas) = &handshake.client_certificate_requested_from {
                             out.push_str(&format!(
                                 "        asks for a client certificate from {}\n",
-                                escape_terminal(&cas.join("; "))
+                                shown(&cas.join("; "))
                             ));
                         }
                         if let Some(sip) = &handshake.sip {
-                            out.push_str(&format!("        SIP OPTIONS → {}\n", escape_terminal(sip)));
+                            out.push_str(&format!("        SIP OPTIONS → {}\n", shown(sip)));
                         }
                     }
                 }
@@ -97,7 +105,7 @@ fn render_discovery(domain: &DomainDiscovery) -> String {
         }
     }
     for host in &domain.hosts {
-        out.push_str(&format!("  {}{}\n", escape_terminal(&host.name), host_line(host)));
+        out.push_str(&format!("  {}{}\n", shown(&host.name), host_line(host)));
     }
     out
 }
@@ -141,7 +149,7 @@ fn findings_table(rows: &[&Finding], style: &Style, within: Option<&str>) -> Str
         if let (Some(domain), Some(target)) = (within, &finding.target)
             && *target != Target::Domain(domain.to_string())
         {
-            text = format!("{}: {text}", escape_terminal(&target.to_string()));
+            text = format!("{}: {text}", shown(&target.to_string()));
         }
         table.add_row(vec![
             status_cell(finding.status, style),
@@ -174,7 +182,7 @@ fn skipped_by_reason(skipped: &[&Finding]) -> String {
     }
     let mut out = String::from("\nNot checked (skip):\n");
     for (reason, rules) in reasons {
-        out.push_str(&format!("  {}: {}\n", rules.join(", "), escape_terminal(reason)));
+        out.push_str(&format!("  {}: {}\n", rules.join(", "), shown(reason)));
     }
     out
 }
@@ -189,21 +197,21 @@ pub fn render(report: &Report, style: &Style) -> String {
         report.evaluated_at
     ));
     if !report.inputs.config.is_empty() {
-        let config: Vec<String> = report.inputs.config.iter().map(|c| escape_terminal(c).into_owned()).collect();
+        let config: Vec<String> = report.inputs.config.iter().map(|c| shown(c)).collect();
         out.push_str(&format!("configuration: {}\n", config.join(", ")));
     }
     if let Some(facts) = &report.inputs.facts {
-        out.push_str(&format!("facts replayed from {}\n", escape_terminal(facts)));
+        out.push_str(&format!("facts replayed from {}\n", shown(facts)));
     }
 
     // Skipped rules are listed once per reason at the end: a scan without a
     // snapshot would otherwise bury its findings under dozens of rows that
     // say the same thing.
-    let (skipped, shown): (Vec<&Finding>, Vec<&Finding>) =
+    let (skipped, listed): (Vec<&Finding>, Vec<&Finding>) =
         report.findings.iter().filter(|f| !is_not_run(f)).partition(|f| f.status == Status::Skip);
     let mut blocks: Vec<Vec<&Finding>> = vec![Vec::new(); report.discovery.len()];
     let mut rest: Vec<&Finding> = Vec::new();
-    for (finding, block) in shown.iter().zip(path_blocks(&report.discovery, &shown)) {
+    for (finding, block) in listed.iter().zip(path_blocks(&report.discovery, &listed)) {
         match block {
             Some(i) => blocks[i].push(finding),
             None => rest.push(finding),
@@ -221,20 +229,16 @@ pub fn render(report: &Report, style: &Style) -> String {
     }
 
     for file in &report.certificate_files {
-        out.push_str(&format!(
-            "\nCertificate file {}\n  {}\n",
-            escape_terminal(&file.path),
-            escape_terminal(&file.certificate)
-        ));
+        out.push_str(&format!("\nCertificate file {}\n  {}\n", shown(&file.path), shown(&file.certificate)));
     }
 
     let mut start = 0;
     while start < rest.len() {
-        let shown = |f: &Finding| f.target.as_ref().map_or_else(|| "(no target)".to_string(), Target::to_string);
-        let target = shown(rest[start]);
-        let end = start + rest[start..].iter().take_while(|f| shown(f) == target).count();
+        let target_of = |f: &Finding| f.target.as_ref().map_or_else(|| "(no target)".to_string(), Target::to_string);
+        let target = target_of(rest[start]);
+        let end = start + rest[start..].iter().take_while(|f| target_of(f) == target).count();
         out.push('\n');
-        out.push_str(&escape_terminal(&target));
+        out.push_str(&shown(&target));
         out.push('\n');
         out.push_str(&findings_table(&rest[start..end], style, None));
         start = end;
@@ -249,13 +253,13 @@ pub fn render(report: &Report, style: &Style) -> String {
                 Some(line) => format!("{}:{line}", note.path),
                 None => note.path.clone(),
             };
-            out.push_str(&format!("  {}: {}\n", escape_terminal(&at), escape_terminal(&note.message)));
+            out.push_str(&format!("  {}: {}\n", shown(&at), shown(&note.message)));
         }
     }
     if !report.input_errors.is_empty() {
         out.push_str("\nInputs that could not be read:\n");
         for error in &report.input_errors {
-            out.push_str(&format!("  {}\n", escape_terminal(&error.to_string())));
+            out.push_str(&format!("  {}\n", shown(&error.to_string())));
         }
     }
     out.push_str(&format!(
