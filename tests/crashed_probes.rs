@@ -15,7 +15,7 @@ use fedscan::engine::gather::{self, LiveNetwork, Probe, Resolve};
 use fedscan::engine::plan::{self, Aim, Question, ScanPlan};
 use fedscan::facts::dns::{DnsFact, DnsView, ResolverSettings};
 use fedscan::facts::sip::SipFact;
-use fedscan::facts::tls::{Endpoint, TlsFact};
+use fedscan::facts::tls::{Budget, Endpoint, TlsFact};
 use fedscan::facts::{Facts, Inputs};
 use fedscan::findings::{Finding, Severity, Status};
 use fedscan::report::summarize;
@@ -43,15 +43,19 @@ impl Resolve for Crashing {
 }
 
 impl Probe for Crashing {
-    async fn tls(&self, endpoint: &Endpoint) -> TlsFact {
+    fn budget(&self) -> Budget {
+        self.0.budget()
+    }
+
+    async fn tls(&self, endpoint: &Endpoint, budget: Budget) -> TlsFact {
         if endpoint.host == "sip.tls-crash.test" {
             panic!("test hook: the TLS probe crashes");
         }
-        self.0.tls(endpoint).await
+        self.0.tls(endpoint, budget).await
     }
 
-    async fn sip(&self, endpoint: &Endpoint, domain: &str, sender: Option<&str>) -> SipFact {
-        self.0.sip(endpoint, domain, sender).await
+    async fn sip(&self, endpoint: &Endpoint, domain: &str, sender: Option<&str>, budget: Budget) -> SipFact {
+        self.0.sip(endpoint, domain, sender, budget).await
     }
 }
 

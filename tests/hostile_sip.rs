@@ -403,3 +403,20 @@ fn an_options_connection_reset_after_a_working_handshake_is_an_error() {
     assert!(message.contains("although the TLS probe's handshake with this endpoint succeeded"), "{message}");
     assert_eq!(sip_fact(&scan.facts, &server)["outcome"], "no_connection");
 }
+
+/// A server that answers every step just within the timeout (each handshake
+/// and the SIP answer 0.9 timeouts late) costs one endpoint deadline (three
+/// timeouts), not the sum of its steps; what the deadline cut is an error,
+/// not a failure of the server.
+#[test]
+fn a_server_slow_at_every_step_costs_one_endpoint_deadline() {
+    let delay = Duration::from_millis(TIMEOUT * 900);
+    let (scan, server) = scan_responder(Behaviour::Slow { delay });
+    // DNS (two rounds, fast), then the endpoint: at most three timeouts.
+    let bound = Duration::from_secs(TIMEOUT * 3) + Duration::from_millis(TIMEOUT * 300);
+    assert!(scan.elapsed < bound, "the scan took {:?} (bound {bound:?})", scan.elapsed);
+    let (status, message) = status_and_message(finding(&scan.report, "SIP-OPT-01", &endpoint(&server)));
+    assert_eq!(status, "error", "{message}");
+    assert!(message.contains("the endpoint's deadline"), "{message}");
+    assert_eq!(status_and_message(finding(&scan.report, "TLS-CON-01", &endpoint(&server))).0, "pass");
+}

@@ -22,7 +22,7 @@ use crate::facts::dns::{DnsFact, DnsOutcome, DnsProbe, DnsView, ResolverSettings
 use crate::facts::endpoints::FederationEndpoint;
 use crate::facts::sip::{SipFact, SipOutcome};
 use crate::facts::snapshot::read_snapshot;
-use crate::facts::tls::{Endpoint, TlsFact, TlsOutcome};
+use crate::facts::tls::{Budget, Endpoint, TlsFact, TlsOutcome};
 use crate::facts::{Facts, InputError, Inputs};
 
 /// The DNS as a scan asks it: one question at a time. [`LiveNetwork`] asks
@@ -34,13 +34,23 @@ pub trait Resolve: Send + Sync + 'static {
     fn resolver(&self, view: DnsView) -> String;
 }
 
-/// The endpoints as a scan probes them: one TLS probe, one SIP exchange.
+/// The endpoints as a scan probes them: one TLS probe, one SIP exchange,
+/// both within the endpoint's budget.
 pub trait Probe: Send + Sync + 'static {
-    fn tls(&self, endpoint: &Endpoint) -> impl Future<Output = TlsFact> + Send;
+    /// The budget of an endpoint whose probes start now.
+    fn budget(&self) -> Budget;
+
+    fn tls(&self, endpoint: &Endpoint, budget: Budget) -> impl Future<Output = TlsFact> + Send;
 
     /// OPTIONS for `domain`, from `sender` (the organization's own SIP
     /// domain, when probing a partner).
-    fn sip(&self, endpoint: &Endpoint, domain: &str, sender: Option<&str>) -> impl Future<Output = SipFact> + Send;
+    fn sip(
+        &self,
+        endpoint: &Endpoint,
+        domain: &str,
+        sender: Option<&str>,
+        budget: Budget,
+    ) -> impl Future<Output = SipFact> + Send;
 }
 
 /// The network itself: the resolvers given (or the system's), and the TLS
@@ -91,12 +101,16 @@ impl Resolve for LiveNetwork {
 }
 
 impl Probe for LiveNetwork {
-    async fn tls(&self, endpoint: &Endpoint) -> TlsFact {
-        crate::facts::tls::probe(endpoint.clone(), self.timeout).await
+    fn budget(&self) -> Budget {
+        Budget::for_endpoint(self.timeout)
     }
 
-    async fn sip(&self, endpoint: &Endpoint, domain: &str, sender: Option<&str>) -> SipFact {
-        crate::facts::sip::probe(endpoint, domain, sender, self.identity.clone(), self.timeout).await
+    async fn tls(&self, endpoint: &Endpoint, budget: Budget) -> TlsFact {
+        crate::facts::tls::probe(endpoint.clone(), budget).await
+    }
+
+    async fn sip(&self, endpoint: &Endpoint, domain: &str, sender: Option<&str>, budget: Budget) -> SipFact {
+        crate::facts::sip::probe(endpoint, domain, sender, self.identity.clone(), budget).await
     }
 }
 
@@ -296,7 +310,8 @@ pub async fn endpoints<N: Probe>(
         let handle = tasks.spawn(async move {
             let FederationEndpoint { endpoint, domain, partner } = task_target;
             let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
-            let mut fact = net.tls(&endpoint).await;
+            let budget = net.budget();
+            let mut fact = net.tls(&endpoint, budget).await;
             fact.partner = partner;
             let spoke_tls = matches!(
                 fact.outcome,
@@ -304,8 +319,11 @@ pub async fn endpoints<N: Probe>(
                     | TlsOutcome::Rejected { .. }
                     | TlsOutcome::ClientCertificateRequired { .. }
             );
-            let exchange =
-                if sip && spoke_tls { Some(net.sip(&endpoint, &domain, task_sender.as_deref()).await) } else { None };
+            let exchange = if sip && spoke_tls {
+                Some(net.sip(&endpoint, &domain, task_sender.as_deref(), budget).await)
+            } else {
+                None
+            };
             (fact, exchange)
         });
         probed.insert(handle.id(), (target, sip, sender));

@@ -7,13 +7,12 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use rustls::pki_types::ServerName;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::tls::{Endpoint, certificate_alert, client_config_with_identity, connect};
+use super::tls::{Budget, ConnectFailure, Endpoint, certificate_alert, client_config_with_identity, connect};
 
 /// The most a response may take: SIP headers are small; a peer that sends
 /// more is hostile or broken.
@@ -311,7 +310,7 @@ pub async fn probe(
     domain: &str,
     sender: Option<&str>,
     identity: Option<Arc<rustls::sign::CertifiedKey>>,
-    timeout: Duration,
+    budget: Budget,
 ) -> SipFact {
     let offered = identity.is_some();
     let fact = |outcome| SipFact {
@@ -323,14 +322,22 @@ pub async fn probe(
     };
     let (config, recorded) = client_config_with_identity(identity);
     let connector = tokio_rustls::TlsConnector::from(config);
-    let stream = match connect(endpoint, timeout).await {
+    let started = tokio::time::Instant::now();
+    let stream = match connect(endpoint, budget).await {
         Ok(stream) => stream,
+        Err(ConnectFailure::TimedOut) if budget.cut_short(started) => {
+            return fact(SipOutcome::Unobserved { reason: budget.cut_short_reason("the connection") });
+        }
         Err(failure) => return fact(SipOutcome::NoConnection { reason: failure.to_string() }),
     };
     let Ok(name) = ServerName::try_from(endpoint.host.clone()) else {
         return fact(SipOutcome::NoConnection { reason: format!("bad server name {}", endpoint.host) });
     };
-    let mut tls = match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
+    let started = tokio::time::Instant::now();
+    let mut tls = match tokio::time::timeout_at(budget.step_ends(), connector.connect(name, stream)).await {
+        Err(_) if budget.cut_short(started) => {
+            return fact(SipOutcome::Unobserved { reason: budget.cut_short_reason("the TLS handshake") });
+        }
         Err(_) => return fact(SipOutcome::NoConnection { reason: "TLS handshake timed out".into() }),
         Ok(Err(e)) => {
             let asked_for_certificate = recorded.lock().expect("not poisoned").client_certificate_requested();
@@ -365,8 +372,12 @@ pub async fn probe(
             received.extend_from_slice(&chunk[..n]);
         }
     };
-    let ended = tokio::time::timeout(timeout, exchange).await;
+    let started = tokio::time::Instant::now();
+    let ended = tokio::time::timeout_at(budget.step_ends(), exchange).await;
     let outcome = match ended {
+        Err(_) if budget.cut_short(started) => {
+            SipOutcome::Unobserved { reason: budget.cut_short_reason("the OPTIONS exchange") }
+        }
         Err(_) => SipOutcome::Timeout { bytes: received.len() },
         Ok(Err(e)) => {
             // Only an alert that follows a request for a client certificate

@@ -349,6 +349,48 @@ pub fn client_config_with_identity(
     (config, recorded)
 }
 
+/// The time the probes of one endpoint may take: each step (a connection,
+/// a handshake, a read) at most the step timeout (`--timeout`), and all of
+/// them, the TLS probe with its version probes and then the SIP exchange,
+/// until one deadline: a server that answers each step just in time costs
+/// at most [`ENDPOINT_STEPS`] timeouts, not the sum of its steps.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub step: Duration,
+    pub deadline: tokio::time::Instant,
+}
+
+/// An endpoint's deadline, in step timeouts: a connection, a handshake and
+/// an answer.
+pub const ENDPOINT_STEPS: u32 = 3;
+
+impl Budget {
+    /// The budget of an endpoint whose probes start now.
+    pub fn for_endpoint(step: Duration) -> Budget {
+        Budget { step, deadline: tokio::time::Instant::now() + step * ENDPOINT_STEPS }
+    }
+
+    /// When the step starting now must end.
+    pub fn step_ends(&self) -> tokio::time::Instant {
+        (tokio::time::Instant::now() + self.step).min(self.deadline)
+    }
+
+    /// Whether a step that started at `started` and ran out of time was cut
+    /// short by the endpoint's deadline rather than by its own timeout: then
+    /// the server was not silent for a whole step, it was not observed.
+    pub fn cut_short(&self, started: tokio::time::Instant) -> bool {
+        started.elapsed() < self.step
+    }
+
+    /// What a step cut short by the deadline says.
+    pub fn cut_short_reason(&self, step: &str) -> String {
+        format!(
+            "the endpoint's deadline ({} s for all its probes, {ENDPOINT_STEPS} times --timeout) passed during {step}",
+            (self.step * ENDPOINT_STEPS).as_secs_f64()
+        )
+    }
+}
+
 /// Why a TCP connection to an endpoint was not made.
 #[derive(Debug)]
 pub enum ConnectFailure {
@@ -380,9 +422,9 @@ impl From<ConnectFailure> for TlsOutcome {
 
 /// A TCP connection to an endpoint, within the timeout: what every probe
 /// of an endpoint starts with.
-pub async fn connect(endpoint: &Endpoint, timeout: Duration) -> Result<TcpStream, ConnectFailure> {
+pub async fn connect(endpoint: &Endpoint, budget: Budget) -> Result<TcpStream, ConnectFailure> {
     let addr = SocketAddr::new(endpoint.address, endpoint.port);
-    match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+    match tokio::time::timeout_at(budget.step_ends(), TcpStream::connect(addr)).await {
         Err(_) => Err(ConnectFailure::TimedOut),
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Err(ConnectFailure::Refused(e)),
         Ok(Err(e)) => Err(ConnectFailure::Other(e)),
@@ -409,12 +451,12 @@ fn too_large(error: &std::io::Error) -> bool {
 /// One rustls handshake with the given versions.
 async fn handshake(
     endpoint: &Endpoint,
-    timeout: Duration,
+    budget: Budget,
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> (TlsOutcome, Recorded) {
     let recorded = Arc::new(Mutex::new(Recorded::default()));
     let connector = tokio_rustls::TlsConnector::from(client_config(&recorded, versions, None));
-    let outcome = match connect(endpoint, timeout).await {
+    let outcome = match connect(endpoint, budget).await {
         Err(failure) => failure.into(),
         Ok(stream) => {
             let name = match ServerName::try_from(endpoint.host.clone()) {
@@ -423,7 +465,7 @@ async fn handshake(
                     return (TlsOutcome::Failed { message: format!("bad server name: {e}") }, Recorded::default());
                 }
             };
-            match tokio::time::timeout(timeout, connector.connect(name, stream)).await {
+            match tokio::time::timeout_at(budget.step_ends(), connector.connect(name, stream)).await {
                 Err(_) => TlsOutcome::Timeout,
                 Ok(Err(e)) => {
                     let asked = recorded.lock().expect("not poisoned").client_auth.is_some();
@@ -452,8 +494,8 @@ async fn handshake(
 
 /// Probes one endpoint: the rustls handshake, then, if it gave no chain, a
 /// cleartext TLS ≤ 1.2 handshake for the certificate, then each version.
-pub async fn probe(endpoint: Endpoint, timeout: Duration) -> TlsFact {
-    let (outcome, recorded) = handshake(&endpoint, timeout, &[&rustls::version::TLS13, &rustls::version::TLS12]).await;
+pub async fn probe(endpoint: Endpoint, budget: Budget) -> TlsFact {
+    let (outcome, recorded) = handshake(&endpoint, budget, &[&rustls::version::TLS13, &rustls::version::TLS12]).await;
     let mut fact = TlsFact {
         endpoint: endpoint.clone(),
         outcome,
@@ -470,13 +512,13 @@ pub async fn probe(endpoint: Endpoint, timeout: Duration) -> TlsFact {
     let negotiated_tls13 = matches!(fact.outcome, TlsOutcome::Established { version: TlsVersion::Tls13, .. });
     let only_tls13 = [&rustls::version::TLS13];
     let tls13_handshake =
-        async { if negotiated_tls13 { None } else { Some(handshake(&endpoint, timeout, &only_tls13).await.0) } };
+        async { if negotiated_tls13 { None } else { Some(handshake(&endpoint, budget, &only_tls13).await.0) } };
     // At once, so that an Edge slow to answer one of them costs one timeout,
     // not four.
     let (tls10, tls11, tls12, tls13) = tokio::join!(
-        legacy::hello(&endpoint, TlsVersion::Tls10.wire(), timeout),
-        legacy::hello(&endpoint, TlsVersion::Tls11.wire(), timeout),
-        legacy::hello(&endpoint, TlsVersion::Tls12.wire(), timeout),
+        legacy::hello(&endpoint, TlsVersion::Tls10.wire(), budget),
+        legacy::hello(&endpoint, TlsVersion::Tls11.wire(), budget),
+        legacy::hello(&endpoint, TlsVersion::Tls12.wire(), budget),
         tls13_handshake,
     );
     for (version, answer) in [(TlsVersion::Tls10, tls10), (TlsVersion::Tls11, tls11), (TlsVersion::Tls12, tls12)] {
@@ -504,11 +546,9 @@ pub mod legacy {
     //! Reads are bounded in size and time: a hostile server costs at most the
     //! timeout and 256 KiB.
 
-    use std::time::Duration;
-
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    use super::{Endpoint, connect};
+    use super::{Budget, Endpoint, connect};
 
     const MAX_READ: usize = 256 * 1024;
 
@@ -657,8 +697,8 @@ pub mod legacy {
         chain
     }
 
-    pub async fn hello(endpoint: &Endpoint, version: u16, timeout: Duration) -> Answer {
-        let Ok(mut stream) = connect(endpoint, timeout).await else { return Answer::default() };
+    pub async fn hello(endpoint: &Endpoint, version: u16, budget: Budget) -> Answer {
+        let Ok(mut stream) = connect(endpoint, budget).await else { return Answer::default() };
         let exchange = async {
             stream.write_all(&client_hello(&endpoint.host, version)).await.ok()?;
             let mut reader = Reader::default();
@@ -679,7 +719,9 @@ pub mod legacy {
             }
             Some(reader)
         };
-        let Ok(Some(reader)) = tokio::time::timeout(timeout, exchange).await else { return Answer::default() };
+        let Ok(Some(reader)) = tokio::time::timeout_at(budget.step_ends(), exchange).await else {
+            return Answer::default();
+        };
         let accepted = match (reader.server_version, reader.alert) {
             (Some(v), _) => Some(v == version),
             (None, Some(_)) => Some(false),

@@ -45,6 +45,9 @@ pub enum Behaviour {
     /// Completes one handshake (the TLS probe's) and holds it; resets every
     /// later connection (the OPTIONS one) as soon as it is accepted.
     ResetAfterFirstHandshake,
+    /// Waits `delay` before each handshake and before each answer (200 OK):
+    /// every step in time, all of them together slow.
+    Slow { delay: Duration },
 }
 
 /// How a flood ended.
@@ -204,6 +207,9 @@ impl SipServer {
                             let _ = stream.set_zero_linger();
                             return;
                         }
+                        if let Behaviour::Slow { delay } = behaviour {
+                            tokio::time::sleep(delay).await;
+                        }
                         // The scanner's legacy hellos and refused versions end here.
                         let Ok(mut tls) = acceptor.accept(stream).await else { return };
                         seen.handshakes.fetch_add(1, Ordering::SeqCst);
@@ -211,6 +217,16 @@ impl SipServer {
                         match behaviour {
                             Behaviour::CloseAfterHandshake => {
                                 let _ = tls.shutdown().await;
+                            }
+                            Behaviour::Slow { delay } => {
+                                while let Some(request) = read_request(&mut tls, &mut pending).await {
+                                    seen.requests.lock().unwrap().push(request);
+                                    tokio::time::sleep(delay).await;
+                                    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n";
+                                    if tls.write_all(answer).await.is_err() || tls.flush().await.is_err() {
+                                        return;
+                                    }
+                                }
                             }
                             Behaviour::ResetAfterFirstHandshake => {
                                 let mut sink = [0u8; 1024];
