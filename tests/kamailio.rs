@@ -124,3 +124,24 @@ fn a_tls12_edge_that_requires_a_client_certificate_is_not_called_broken() {
     assert_eq!(finding["status"], "pass", "{finding}");
     assert_eq!(facts["sip"][0]["outcome"], "client_certificate_required");
 }
+
+/// Stopping Kamailio stops every process it forked (its workers outlived the
+/// main process before): nothing of a stopped peer keeps running after the
+/// test suite.
+#[test]
+fn a_stopped_kamailio_leaves_no_process_behind() {
+    let pki = Pki::new("Contoso");
+    let Some(kamailio) = Kamailio::start(&pki.leaf(&LeafSpec::default()), None) else { return };
+    let group = kamailio.group();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while peers::group_members(group).len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(peers::group_members(group).len() > 1, "Kamailio forks its workers");
+    drop(kamailio);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !peers::group_members(group).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(peers::group_members(group), Vec::<u32>::new(), "processes of the stopped peer remain");
+}

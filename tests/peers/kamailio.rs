@@ -5,14 +5,14 @@
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::tls::Leaf;
 
 pub struct Kamailio {
     pub addr: SocketAddr,
-    child: Child,
+    process: super::Group,
     _dir: tempfile::TempDir,
 }
 
@@ -108,13 +108,14 @@ request_route {{
             ),
         )
         .unwrap();
-        let child = Command::new(binary)
-            .args(["-f", &path("kamailio.cfg"), "-DD", "-E", "-m", "64", "-M", "8", "-P", &path("kamailio.pid")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start kamailio");
-        let kamailio = Kamailio { addr: SocketAddr::from(([127, 0, 0, 1], port)), child, _dir: dir };
+        let process = super::Group::spawn(
+            Command::new(binary)
+                .args(["-f", &path("kamailio.cfg"), "-DD", "-E", "-m", "64", "-M", "8", "-P", &path("kamailio.pid")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .expect("start kamailio");
+        let kamailio = Kamailio { addr: SocketAddr::from(([127, 0, 0, 1], port)), process, _dir: dir };
         let started = Instant::now();
         while TcpStream::connect_timeout(&kamailio.addr, Duration::from_millis(100)).is_err() {
             assert!(
@@ -128,12 +129,9 @@ request_route {{
     }
 }
 
-impl Drop for Kamailio {
-    fn drop(&mut self) {
-        // Kamailio's workers end with their main process (its SIGKILL is
-        // enough); no signal goes anywhere but to the process this test
-        // started.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl Kamailio {
+    /// Its process group, to check that stopping it left nothing behind.
+    pub fn group(&self) -> u32 {
+        self.process.id()
     }
 }

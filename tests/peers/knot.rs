@@ -3,12 +3,12 @@
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct Knot {
     pub addr: SocketAddr,
-    child: Child,
+    _process: super::Group,
     _dir: tempfile::TempDir,
 }
 
@@ -52,14 +52,11 @@ impl Knot {
         std::fs::create_dir_all(dir.path().join("run")).unwrap();
         let conf = dir.path().join("knot.conf");
         std::fs::write(&conf, config).unwrap();
-        let child = Command::new(binary)
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start knotd");
-        let knot = Knot { addr: SocketAddr::from(([127, 0, 0, 1], port)), child, _dir: dir };
+        let process = super::Group::spawn(
+            Command::new(binary).arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::inherit()),
+        )
+        .expect("start knotd");
+        let knot = Knot { addr: SocketAddr::from(([127, 0, 0, 1], port)), _process: process, _dir: dir };
         knot.wait_ready(zones.first().map(|(o, _)| *o).unwrap_or("."));
         Some(knot)
     }
@@ -91,12 +88,5 @@ impl Knot {
 
     pub fn resolver_arg(&self) -> String {
         self.addr.to_string()
-    }
-}
-
-impl Drop for Knot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -21,3 +21,52 @@ pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
+
+/// A peer program, started in a process group of its own so that stopping
+/// it stops every process it forked (Kamailio's workers outlive their main
+/// process otherwise); stopped when dropped, also when the test fails.
+pub struct Group {
+    child: std::process::Child,
+}
+
+impl Group {
+    pub fn spawn(command: &mut std::process::Command) -> std::io::Result<Group> {
+        use std::os::unix::process::CommandExt;
+        Ok(Group { child: command.process_group(0).spawn()? })
+    }
+
+    /// The process group's ID (its first process's).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn child(&mut self) -> &mut std::process::Child {
+        &mut self.child
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        // SIGKILL to the group: every process of it, and only of it.
+        let group = -(self.child.id() as libc::pid_t);
+        // SAFETY: kill(2) with a negative pid signals that process group;
+        // it reads no memory of ours.
+        unsafe { libc::kill(group, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+/// The processes of a process group still alive (not zombies), from /proc.
+pub fn group_members(group: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+            // After the command name in parentheses: state, ppid, pgrp.
+            let Some((_, after)) = stat.rsplit_once(") ") else { return false };
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            fields.first() != Some(&"Z") && fields.get(2).and_then(|g| g.parse::<u32>().ok()) == Some(group)
+        })
+        .collect()
+}

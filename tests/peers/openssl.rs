@@ -9,7 +9,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,7 +19,7 @@ const MAX_LOG: usize = 256 * 1024;
 
 pub struct OpensslServer {
     pub addr: SocketAddr,
-    child: Child,
+    process: super::Group,
     /// Held open and never written to: s_server reads commands from stdin
     /// and, at end of file, stops after the first connection.
     _stdin: ChildStdin,
@@ -75,7 +75,8 @@ impl OpensslServer {
             eprintln!("openssl is not installed: the legacy TLS tests did not run (install the openssl package)");
             return None;
         }
-        let mut child = Command::new("openssl")
+        let mut command = Command::new("openssl");
+        command
             .arg("s_server")
             .args(["-accept", "127.0.0.1:0"])
             .arg("-cert")
@@ -88,19 +89,23 @@ impl OpensslServer {
             .env("OPENSSL_CONF", "/dev/null")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start openssl s_server");
+            .stderr(Stdio::piped());
+        let mut process = super::Group::spawn(&mut command).expect("start openssl s_server");
+        let child = process.child();
         let stdin = child.stdin.take().expect("piped stdin");
         let log = Arc::new(Mutex::new(String::new()));
         let (sender, accepted) = mpsc::channel();
         drain(child.stdout.take().expect("piped stdout"), Arc::clone(&log), Some(sender));
         drain(child.stderr.take().expect("piped stderr"), Arc::clone(&log), None);
         // From here on the server is killed on drop, also if this panics.
-        let mut server =
-            OpensslServer { addr: SocketAddr::from(([127, 0, 0, 1], 0)), child, _stdin: stdin, log: Arc::clone(&log) };
+        let mut server = OpensslServer {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            process,
+            _stdin: stdin,
+            log: Arc::clone(&log),
+        };
         let Ok(address) = accepted.recv_timeout(Duration::from_secs(10)) else {
-            let status = server.child.try_wait().ok().flatten();
+            let status = server.process.child().try_wait().ok().flatten();
             panic!("openssl s_server did not start listening within 10 s (exit: {status:?}):\n{}", server.log());
         };
         let port = address.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).filter(|p| *p != 0);
@@ -115,7 +120,7 @@ impl OpensslServer {
     fn wait_ready(&mut self) {
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Ok(Some(status)) = self.process.child().try_wait() {
                 panic!("openssl s_server exited ({status}):\n{}", self.log());
             }
             if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok() {
@@ -133,12 +138,5 @@ impl OpensslServer {
     /// What the server printed so far (stdout and stderr).
     pub fn log(&self) -> String {
         self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-}
-
-impl Drop for OpensslServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
