@@ -344,11 +344,26 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     if let Some(path) = &job.save_facts {
         facts.save(path).map_err(|e| usage_error(format!("--save-facts {}: {e}", path.display())))?;
     }
+    if facts.interrupted && replayed.is_none() {
+        let kept = match &job.save_facts {
+            Some(path) => format!(
+                "the facts gathered so far were saved to {}, marked incomplete",
+                escape_terminal(&path.display().to_string())
+            ),
+            None => "nothing was saved (--save-facts FILE keeps what was gathered)".to_string(),
+        };
+        err!("fedscan: interrupted; {kept}");
+        return Ok(exit::INTERRUPTED);
+    }
 
     let evaluated_at = evaluation_time(job.now, &facts);
     let scope = Scope::new(job.selection, &job.profiles, evaluated_at);
     let findings = evaluate(&job.rules, &scope, &facts, evaluated_at, job.expiry_warn_days);
-    let summary = report::summarize(&findings, &facts.input_errors, job.fail_on);
+    let mut summary = report::summarize(&findings, &facts.input_errors, job.fail_on);
+    // Replayed facts of an interrupted scan cannot give a clean bill.
+    if facts.interrupted && summary.exit_code == exit::CLEAN {
+        summary.exit_code = exit::INCOMPLETE;
+    }
     let code = summary.exit_code;
     let report = Report {
         schema: report::REPORT_SCHEMA,
@@ -362,11 +377,11 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             domains: facts.inputs.domains.clone(),
             partners: facts.inputs.partners.clone(),
             config: facts.inputs.config.clone(),
-            facts: replayed.map(|p| p.display().to_string()),
+            facts: replayed.as_ref().map(|p| p.display().to_string()),
             rules: job.rule_inputs,
         },
         input_errors: facts.input_errors.clone(),
-        notes: report::notes(&facts),
+        notes: report::notes(&facts, replayed.as_ref().and_then(|p| p.to_str())),
         discovery: report::discovery::discovery(&facts, evaluated_at),
         certificate_files: report::discovery::certificate_files(&facts, evaluated_at),
         summary,

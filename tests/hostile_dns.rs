@@ -143,3 +143,46 @@ fn a_thousand_addresses_for_one_name_are_capped_and_reported() {
     assert!(message.contains("has 1000 addresses; the scan probes the first 16"), "{message}");
     assert_eq!(errors[0]["target"], "sip.contoso.com:5061");
 }
+
+/// Ctrl-C during a live scan stops it at once and keeps what was gathered:
+/// with --save-facts the facts are saved, marked incomplete (the probes it
+/// cancelled say so), and a replay of them says they are incomplete and
+/// cannot exit 0.
+#[test]
+fn ctrl_c_during_a_scan_saves_what_was_gathered_marked_incomplete() {
+    let dns = Responder::start(Behaviour::Silent);
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_fedscan"))
+        .args(["scan", "contoso.com", "--format", "json", "--timeout", "20", "--dns-attempts", "1"])
+        .args(["--resolver", &dns.addr.to_string(), "--skip", "TLS-*", "--save-facts"])
+        .arg(&facts)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let interrupted = Instant::now();
+    // SAFETY: kill(2) on the child this test started.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    assert!(interrupted.elapsed() < Duration::from_secs(3), "stopping took {:?}", interrupted.elapsed());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted; the facts gathered so far were saved to"), "{stderr}");
+    assert_inert("stderr", &stderr);
+    let saved = read_json(&facts);
+    assert_eq!(saved["interrupted"], true);
+    let cancelled = saved["dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["message"].as_str().is_some_and(|m| m.contains("was cancelled")));
+    assert!(cancelled.count() > 0, "{saved:#}");
+
+    let replay = fedscan().args(["scan", "--format", "json", "--facts"]).arg(&facts).output().unwrap();
+    assert_eq!(replay.status.code(), Some(3), "{}", String::from_utf8_lossy(&replay.stderr));
+    let report = json_of(&replay);
+    let notes = report["notes"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n["message"].as_str().unwrap().contains("was interrupted")), "{notes:#?}");
+}

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::{JoinError, JoinSet};
 
 use super::plan::{Question, ScanPlan};
@@ -232,33 +232,103 @@ fn crashed(error: JoinError) -> String {
     format!("crashed: {said}")
 }
 
-/// Carries out the plan's network part: DNS, then TLS and SIP.
+/// A request to stop the scan (Ctrl-C). The probe loops watch it: the
+/// probes still running are cancelled, and each leaves a fact that says so.
+#[derive(Clone)]
+pub struct Stop(Option<watch::Receiver<bool>>);
+
+impl Stop {
+    /// A scan nothing stops.
+    pub fn never() -> Stop {
+        Stop(None)
+    }
+
+    /// Stopped by Ctrl-C (SIGINT); in a runtime.
+    pub fn on_ctrl_c() -> Stop {
+        let (sender, receiver) = watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = sender.send(true);
+            }
+        });
+        Stop(Some(receiver))
+    }
+
+    pub fn is_requested(&self) -> bool {
+        self.0.as_ref().is_some_and(|r| *r.borrow())
+    }
+
+    /// Returns when a stop is requested (never, for [`Stop::never`]).
+    async fn requested(&mut self) {
+        if let Some(receiver) = &mut self.0
+            && receiver.wait_for(|stop| *stop).await.is_ok()
+        {
+            return;
+        }
+        std::future::pending::<()>().await
+    }
+}
+
+/// Joins every task; when a stop is requested, cancels those not done, which
+/// are then joined as cancelled.
+async fn join_all<T: 'static>(mut tasks: JoinSet<T>, stop: &Stop) -> Vec<Result<T, JoinError>> {
+    let mut stop = stop.clone();
+    let mut stopping = false;
+    let mut joined = Vec::new();
+    loop {
+        tokio::select! {
+            _ = stop.requested(), if !stopping => {
+                tasks.abort_all();
+                stopping = true;
+            }
+            next = tasks.join_next() => match next {
+                Some(result) => joined.push(result),
+                None => return joined,
+            },
+        }
+    }
+}
+
+/// Carries out the plan's network part: DNS, then TLS and SIP; what a stop
+/// leaves undone is not started, and the facts say they are incomplete.
 pub async fn network<N: Resolve + Probe>(
     plan: &ScanPlan,
     facts: &mut Facts,
     net: Arc<N>,
     internal: bool,
     concurrency: usize,
+    stop: &Stop,
 ) {
-    facts.dns = dns(plan, &net, internal, concurrency).await;
+    facts.dns = dns(plan, &net, internal, concurrency, stop).await;
     facts.targets = plan.targets.clone();
-    let (tls, sip) = endpoints(plan, facts, &net, concurrency).await;
-    facts.tls = tls;
-    facts.sip = sip;
+    if !stop.is_requested() {
+        let (tls, sip) = endpoints(plan, facts, &net, concurrency, stop).await;
+        facts.tls = tls;
+        facts.sip = sip;
+    }
+    facts.interrupted = stop.is_requested();
 }
 
 /// Asks the plan's questions: the first round, then the targets the answers
 /// lead to; each question once.
-pub async fn dns<N: Resolve>(plan: &ScanPlan, net: &Arc<N>, internal: bool, concurrency: usize) -> Vec<DnsFact> {
+pub async fn dns<N: Resolve>(
+    plan: &ScanPlan,
+    net: &Arc<N>,
+    internal: bool,
+    concurrency: usize,
+    stop: &Stop,
+) -> Vec<DnsFact> {
     let limit = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut facts = ask(plan.first_questions(internal), net, &limit).await;
-    let follow_up = plan.follow_up_questions(&facts);
-    facts.extend(ask(follow_up, net, &limit).await);
+    let mut facts = ask(plan.first_questions(internal), net, &limit, stop).await;
+    if !stop.is_requested() {
+        let follow_up = plan.follow_up_questions(&facts);
+        facts.extend(ask(follow_up, net, &limit, stop).await);
+    }
     facts.sort_by(|a, b| (a.view, &a.name, a.rtype).cmp(&(b.view, &b.name, b.rtype)));
     facts
 }
 
-async fn ask<N: Resolve>(questions: Vec<Question>, net: &Arc<N>, limit: &Arc<Semaphore>) -> Vec<DnsFact> {
+async fn ask<N: Resolve>(questions: Vec<Question>, net: &Arc<N>, limit: &Arc<Semaphore>, stop: &Stop) -> Vec<DnsFact> {
     let mut tasks = JoinSet::new();
     let mut asked = HashMap::new();
     for question in questions {
@@ -270,9 +340,9 @@ async fn ask<N: Resolve>(questions: Vec<Question>, net: &Arc<N>, limit: &Arc<Sem
         asked.insert(handle.id(), question);
     }
     let mut facts = Vec::new();
-    while let Some(joined) = tasks.join_next_with_id().await {
+    for joined in join_all(tasks, stop).await {
         match joined {
-            Ok((_, fact)) => facts.push(fact),
+            Ok(fact) => facts.push(fact),
             Err(error) => {
                 let Some((view, name, rtype)) = asked.remove(&error.id()) else { continue };
                 let message = format!("the DNS probe of {name} {} {}", rtype.name(), crashed(error));
@@ -297,6 +367,7 @@ pub async fn endpoints<N: Probe>(
     facts: &Facts,
     net: &Arc<N>,
     concurrency: usize,
+    stop: &Stop,
 ) -> (Vec<TlsFact>, Vec<SipFact>) {
     let limit = Arc::new(Semaphore::new(concurrency.max(1)));
     let own_domain = plan.targets.domains.first().cloned();
@@ -330,9 +401,9 @@ pub async fn endpoints<N: Probe>(
     }
     let mut handshakes = Vec::new();
     let mut exchanges = Vec::new();
-    while let Some(joined) = tasks.join_next_with_id().await {
+    for joined in join_all(tasks, stop).await {
         match joined {
-            Ok((_, (fact, exchange))) => {
+            Ok((fact, exchange)) => {
                 handshakes.push(fact);
                 exchanges.extend(exchange);
             }

@@ -62,7 +62,10 @@ pub fn gather(rules: &RuleSet, scope: &Scope, request: ScanRequest, now: OffsetD
         let network =
             LiveNetwork::new(&settings.external, settings.internal.as_ref(), settings.timeout, settings.identity)?;
         let internal = network.has_internal();
-        runtime.block_on(gather::network(&plan, &mut facts, Arc::new(network), internal, settings.concurrency));
+        runtime.block_on(async {
+            let stop = gather::Stop::on_ctrl_c();
+            gather::network(&plan, &mut facts, Arc::new(network), internal, settings.concurrency, &stop).await
+        });
     }
     Ok(facts)
 }

@@ -136,6 +136,10 @@ pub struct Facts {
     /// Inputs that could not be read; kept so a replay reports them too.
     #[serde(default)]
     pub input_errors: Vec<InputError>,
+    /// The scan was stopped (Ctrl-C) before it gathered all it planned: the
+    /// probes it cancelled say so, the questions it never asked are absent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -157,6 +161,7 @@ impl Facts {
             cert_files: Vec::new(),
             trust: Vec::new(),
             input_errors: Vec::new(),
+            interrupted: false,
         }
     }
 

@@ -25,6 +25,8 @@ pub mod exit {
     pub const INPUT: u8 = 2;
     /// No failure at the threshold, but some checks could not be evaluated.
     pub const INCOMPLETE: u8 = 3;
+    /// A live scan stopped by Ctrl-C (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Debug, Serialize)]
@@ -120,14 +122,22 @@ pub fn summarize(findings: &[Finding], input_errors: &[InputError], fail_on: Sev
     }
 }
 
-pub fn notes(facts: &Facts) -> Vec<InputNote> {
-    facts
+pub fn notes(facts: &Facts, replayed: Option<&str>) -> Vec<InputNote> {
+    let mut notes: Vec<InputNote> = facts
         .snapshots
         .iter()
         .flat_map(|s| {
             s.notes.iter().map(|n| InputNote { path: s.path.clone(), line: n.line, message: n.message.clone() })
         })
-        .collect()
+        .collect();
+    if facts.interrupted {
+        notes.push(InputNote {
+            path: replayed.unwrap_or("the scan").to_string(),
+            line: None,
+            message: "the scan that gathered these facts was interrupted: what it had not yet asked is missing, so the checks that need it are not complete".into(),
+        });
+    }
+    notes
 }
 
 /// One line: "12 pass, 3 fail (1 critical, 2 high), 1 error, 4 skip".
