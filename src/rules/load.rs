@@ -53,8 +53,18 @@ pub struct Diagnostic {
     pub line: Option<usize>,
     pub column: Option<usize>,
     pub message: String,
-    /// The file's text and the span to underline.
-    source: Option<(Arc<str>, Range<usize>)>,
+    /// The line of the file to show, and where to underline it.
+    source: Option<Excerpt>,
+}
+
+/// A line of a rule file (or the part of a long one around a span).
+#[derive(Debug, Clone)]
+struct Excerpt {
+    text: String,
+    /// What to underline, in `text`.
+    span: Range<usize>,
+    /// Where the span starts in the file, in bytes.
+    at: usize,
 }
 
 impl PartialEq for Diagnostic {
@@ -72,13 +82,15 @@ impl Diagnostic {
     /// (with colour when `styled`).
     pub fn render(&self, styled: bool) -> String {
         let mut out = escape_terminal(&self.headline()).into_owned();
-        if let Some((text, span)) = &self.source {
+        if let (Some(excerpt), Some(line)) = (&self.source, self.line)
+            && !excerpt.text.trim().is_empty()
+        {
             let renderer = if styled { Renderer::styled() } else { Renderer::plain() };
             // The file's text is untrusted: shown with its unsafe characters
             // replaced, byte for byte, so that the span still fits.
-            let text = neutralize(text);
+            let text = neutralize(&excerpt.text);
             let snippet =
-                Snippet::source(&*text).line_start(1).fold(true).annotation(AnnotationKind::Primary.span(span.clone()));
+                Snippet::source(&*text).line_start(line).annotation(AnnotationKind::Primary.span(excerpt.span.clone()));
             let report = [Group::with_level(Level::ERROR).element(snippet)];
             out.push('\n');
             out.push_str(renderer.render(&report).trim_end());
@@ -109,29 +121,61 @@ impl fmt::Display for Diagnostic {
 struct SourceMap {
     name: String,
     text: Arc<str>,
+    /// Where each line starts, in bytes: a file with thousands of problems
+    /// finds each one's line by a search, not by counting from the start.
+    line_starts: Vec<usize>,
 }
 
+/// The most of a line an excerpt shows on each side of its span.
+const EXCERPT_CONTEXT: usize = 120;
+
 impl SourceMap {
+    fn new(name: &str, text: &str) -> SourceMap {
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        SourceMap { name: name.to_string(), text: Arc::from(text), line_starts }
+    }
+
+    /// The largest character boundary at or before `offset`.
+    fn boundary(&self, offset: usize) -> usize {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        offset
+    }
+
+    /// (line index, its start, its end without the line feed) of `offset`.
+    fn line_at(&self, offset: usize) -> (usize, usize, usize) {
+        let index = self.line_starts.partition_point(|&start| start <= offset).saturating_sub(1);
+        let start = self.line_starts[index];
+        let end = self.line_starts.get(index + 1).map_or(self.text.len(), |next| next - 1);
+        (index, start, end.max(start))
+    }
+
     fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        (line, self.text[line_start..offset].chars().count() + 1)
+        let offset = self.boundary(offset);
+        let (index, start, _) = self.line_at(offset);
+        (index + 1, self.text[start..offset].chars().count() + 1)
     }
 
     fn diagnostic(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
-        let (line, column) = self.line_col(span.start);
-        // The underline ends with the line it starts on.
-        let line_end =
-            self.text[span.start.min(self.text.len())..].find('\n').map_or(self.text.len(), |i| span.start + i);
-        let end = span.end.min(line_end).max(span.start);
+        let from = self.boundary(span.start);
+        let (index, line_start, line_end) = self.line_at(from);
+        // The underline ends with the line it starts on; a long line is
+        // shown around the span.
+        let to = self.boundary(span.end.min(line_end).max(from));
+        let shown_start = self.boundary(from.saturating_sub(EXCERPT_CONTEXT).max(line_start));
+        let shown_end = self.boundary((to + EXCERPT_CONTEXT).min(line_end));
         Diagnostic {
             file: self.name.clone(),
-            line: Some(line),
-            column: Some(column),
+            line: Some(index + 1),
+            column: Some(self.text[line_start..from].chars().count() + 1),
             message: message.into(),
-            source: Some((Arc::clone(&self.text), span.start..end)),
+            source: Some(Excerpt {
+                text: self.text[shown_start..shown_end].to_string(),
+                span: from - shown_start..to - shown_start,
+                at: from,
+            }),
         }
     }
 
@@ -204,7 +248,7 @@ struct Place<T> {
 pub fn load_rules(sources: &[RuleSource]) -> Result<RuleSet, Vec<Diagnostic>> {
     let mut catalog = Catalog::default();
     for source in sources {
-        let map = Arc::new(SourceMap { name: source.name.clone(), text: Arc::from(source.text.as_str()) });
+        let map = Arc::new(SourceMap::new(&source.name, &source.text));
         read_file(&map, &mut catalog);
     }
     // Across files: each ID once, and every rule a check names exists.
@@ -268,7 +312,7 @@ fn read_file(map: &Arc<SourceMap>, catalog: &mut Catalog) {
         let mut index = 0;
         catalog.errors.retain(|e| {
             index += 1;
-            let start = e.source.as_ref().map(|(_, span)| span.start);
+            let start = e.source.as_ref().map(|excerpt| excerpt.at);
             index <= before
                 || !(e.message.starts_with("missing field")
                     || start.is_some_and(|s| spans.iter().any(|span| span.contains(&s))))
