@@ -12,6 +12,8 @@ pub mod engine;
 pub mod facts;
 pub mod files;
 pub mod findings;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod report;
 pub mod rules;
 pub mod text;

@@ -42,11 +42,18 @@ fn stderr_quotes_files_and_arguments_inertly() {
     let dir = tempfile::tempdir().unwrap();
     let hostile = "\x1b[2J\x1b]8;;http://evil.example\x07\u{9b}31m\u{202e}\r\n";
 
+    // serde quotes the unknown value in its message.
     let facts = dir.path().join("bad.facts.json");
-    std::fs::write(&facts, format!("{{\"schema\": \"fedscan.facts/1\", \"gathered_at\": \"{hostile}\"}}")).unwrap();
+    let value = serde_json::to_string(hostile).unwrap();
+    let text = format!(
+        "{{\"schema\": \"fedscan.facts/1\", \"tool_version\": \"0\", \"gathered_at\": \"2026-01-01T00:00:00Z\", \"inputs\": {{}}, \"dns\": [{{\"view\": {value}}}]}}"
+    );
+    std::fs::write(&facts, text).unwrap();
     let output = fedscan().args(["scan", "--facts"]).arg(&facts).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert_inert("a facts file's parse error", &String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown variant"), "{stderr}");
+    assert_inert("a facts file's parse error", &stderr);
 
     let rules = dir.path().join("mine.toml");
     std::fs::write(&rules, format!("[[rule]]\nid = \"ORG-X-01\"\n\"{}\" = 1\n", hostile.replace(['\r', '\n'], "")))
@@ -259,4 +266,24 @@ fn a_megabyte_value_is_shortened_in_the_table_and_whole_in_json() {
     assert!(shown.contains("more characters; see --format json"), "the cut is said");
     let json = fedscan().args(["scan", "--format", "json", "--facts"]).arg(&path).output().unwrap();
     assert!(String::from_utf8_lossy(&json.stdout).contains(&reason), "whole in JSON");
+}
+
+/// 20,000 snapshot files in a `--config` directory are read in linear time
+/// (their de-duplication compared every file with every other: 26 s).
+#[test]
+fn twenty_thousand_snapshot_files_are_read_in_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Identity : Global\r\nAllowFederatedUsers : True\r\n";
+    for i in 0..20_000 {
+        std::fs::write(dir.path().join(format!("Get-CsAccessEdgeConfiguration-{i:05}.txt")), text).unwrap();
+    }
+    let output = fedscan()
+        .args(["scan", "--offline", "--only", "CFG-AEC-01", "--format", "json", "--config"])
+        .arg(dir.path())
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(output.status.code().is_some_and(|c| c == 0), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(common::findings(&report, "CFG-AEC-01").len(), 20_000);
 }

@@ -33,7 +33,7 @@ pub const MOZILLA: &str = "mozilla";
 
 /// Certificates from PEM text (any number of CERTIFICATE blocks) or one DER
 /// certificate.
-fn read_certificates(bytes: &[u8], path: &str) -> Result<Vec<Vec<u8>>, InputError> {
+pub fn read_certificates(bytes: &[u8], path: &str) -> Result<Vec<Vec<u8>>, InputError> {
     let error = |message: String| InputError { path: path.to_string(), line: None, column: None, message };
     if bytes.first() == Some(&0x30) {
         x509_parser::parse_x509_certificate(bytes).map_err(|e| error(format!("not a DER certificate: {e}")))?;

@@ -274,10 +274,7 @@ impl DnsProbe {
         let lookup = self.resolver.lookup(fqdn, rtype.record_type());
         let outcome = match tokio::time::timeout(self.deadline, lookup).await {
             Err(_) => DnsOutcome::Timeout,
-            Ok(Ok(answer)) => {
-                let all: Vec<DnsRecord> = answer.answers().iter().map(record).collect();
-                DnsOutcome::Answer { records: belonging(name, &all).cloned().collect() }
-            }
+            Ok(Ok(answer)) => answer_of(name, answer.answers()),
             Ok(Err(error)) => classify(error),
         };
         fact(outcome)
@@ -299,6 +296,13 @@ fn classify(error: NetError) -> DnsOutcome {
         NetError::Timeout => DnsOutcome::Timeout,
         other => DnsOutcome::Failed { message: other.to_string() },
     }
+}
+
+/// The answer to a question about `name`, from the records a resolver
+/// returned: only those of the name and its CNAME chain are kept.
+pub fn answer_of(name: &str, records: &[hickory_proto::rr::Record]) -> DnsOutcome {
+    let all: Vec<DnsRecord> = records.iter().map(record).collect();
+    DnsOutcome::Answer { records: belonging(name, &all).cloned().collect() }
 }
 
 fn host(name: &Name) -> String {

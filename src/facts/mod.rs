@@ -167,10 +167,15 @@ impl Facts {
 
     pub fn load(path: &Path) -> Result<Facts, InputError> {
         let display = path.display().to_string();
-        let error = |line, column, message| InputError { path: display.clone(), line, column, message };
         let text = crate::files::read_text_bounded(path, crate::files::MAX_FACTS_FILE)
-            .map_err(|message| error(None, None, message))?;
-        let facts: Facts = serde_json::from_str(&text).map_err(|e| {
+            .map_err(|message| InputError { path: display.clone(), line: None, column: None, message })?;
+        Facts::parse(&text, &display)
+    }
+
+    /// Reads a facts document; `display` names it in errors.
+    pub fn parse(text: &str, display: &str) -> Result<Facts, InputError> {
+        let error = |line, column, message| InputError { path: display.to_string(), line, column, message };
+        let facts: Facts = serde_json::from_str(text).map_err(|e| {
             let full = e.to_string();
             let message = full.rfind(" at line ").map_or(full.as_str(), |i| &full[..i]).to_string();
             error(Some(e.line()), Some(e.column()), format!("not a fedscan facts file: {message}"))

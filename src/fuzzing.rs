@@ -1,0 +1,115 @@
+//! The bodies of the fuzz targets (`fuzz/fuzz_targets/`), kept in the
+//! library so that the test suite runs each over its seed corpus with the
+//! stable toolchain (`tests/fuzz_corpus.rs`). Each takes any bytes and must
+//! return, without panicking, in a time in proportion to their length.
+
+use std::sync::LazyLock;
+
+use time::macros::datetime;
+
+use crate::engine::evaluate::evaluate;
+use crate::facts::Facts;
+use crate::facts::dns::{DnsFact, DnsIndex, DnsView, RecordKind, answer_of};
+use crate::facts::srv::{Srv, followed_targets};
+use crate::rules::{Profile, RuleSet, RuleSource, Scope, Selection, builtin_sources, load_rules};
+
+/// A fuzz target: any bytes in, nothing out, no panic.
+pub type Target = fn(&[u8]);
+
+/// Every target, by the name of its directory under `fuzz/corpus/`.
+pub const TARGETS: [(&str, Target); 7] = [
+    ("snapshot", snapshot),
+    ("rules", rules),
+    ("facts", facts),
+    ("certificate", certificate),
+    ("legacy_tls", legacy_tls),
+    ("sip_response", sip_response),
+    ("dns_answer", dns_answer),
+];
+
+/// A configuration snapshot, read as Format-List text and as JSON.
+pub fn snapshot(data: &[u8]) {
+    for name in ["fuzz.txt", "fuzz.json", "Get-CsAccessEdgeConfiguration.txt"] {
+        let _ = crate::facts::snapshot::parse_snapshot_bytes(data, name);
+    }
+}
+
+/// A rule file, loaded on its own (its references to built-in rules are then
+/// errors, which the loader must report like any other).
+pub fn rules(data: &[u8]) {
+    let source = RuleSource { name: "fuzz.toml".into(), text: String::from_utf8_lossy(data).into_owned() };
+    if let Err(problems) = load_rules(&[source]) {
+        for problem in problems {
+            let _ = problem.render(false);
+        }
+    }
+}
+
+static BUILT_IN: LazyLock<RuleSet> = LazyLock::new(|| load_rules(&builtin_sources()).expect("the built-in rules load"));
+
+/// A facts file, and when it loads, every built-in rule judged over it.
+pub fn facts(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(facts) = Facts::parse(text, "fuzz.facts.json") else { return };
+    let now = datetime!(2026-06-01 0:00 UTC);
+    let scope = Scope::new(Selection::default(), &Profile::ALL, now);
+    let _ = evaluate(&BUILT_IN, &scope, &facts, now, None);
+}
+
+/// A certificate file (PEM or DER), each certificate read and its chain
+/// validated as the chain rule does.
+pub fn certificate(data: &[u8]) {
+    let Ok(chain) = crate::facts::certs::read_certificates(data, "fuzz.pem") else {
+        let _ = crate::facts::x509::cert_info(data);
+        return;
+    };
+    for der in &chain {
+        let _ = crate::facts::x509::cert_info(der);
+    }
+    let _ = crate::checks::chain::validate(&chain, &[], datetime!(2026-06-01 0:00 UTC));
+}
+
+/// The bytes a server sends to the legacy ClientHello, fed as they come and
+/// in small pieces.
+pub fn legacy_tls(data: &[u8]) {
+    for piece in [data.len().max(1), 7] {
+        let mut reader = crate::facts::tls::legacy::Reader::default();
+        let mut buffer = Vec::new();
+        for chunk in data.chunks(piece) {
+            buffer.extend_from_slice(chunk);
+            let used = reader.feed(&buffer);
+            buffer.drain(..used);
+            if reader.done {
+                break;
+            }
+        }
+    }
+}
+
+/// A SIP response head.
+pub fn sip_response(data: &[u8]) {
+    let _ = crate::facts::sip::parse_response(data);
+}
+
+/// A DNS message, its answers made into facts as the probe makes them, and
+/// read back as the rules and the plan read them.
+pub fn dns_answer(data: &[u8]) {
+    let Ok(message) = hickory_proto::op::Message::from_vec(data) else { return };
+    let Some(question) = message.queries.first() else { return };
+    let name = question.name().to_ascii().to_ascii_lowercase();
+    let name = name.trim_end_matches('.').to_string();
+    let facts: Vec<DnsFact> = [RecordKind::Srv, RecordKind::A, RecordKind::Aaaa]
+        .into_iter()
+        .map(|rtype| DnsFact {
+            view: DnsView::External,
+            name: name.clone(),
+            rtype,
+            resolver: "fuzz".into(),
+            outcome: answer_of(&name, &message.answers),
+        })
+        .collect();
+    let index = DnsIndex::new(&facts);
+    let _ = index.host(DnsView::External, &name).all().count();
+    let srvs: Vec<Srv> = facts[0].records().into_iter().filter_map(|r| Srv::from_data(&r.data)).collect();
+    let _ = followed_targets(&srvs);
+}
