@@ -48,6 +48,7 @@ fn a_certificate_message_over_64_kib_is_named_as_such() {
     let facts = read_json(&facts);
     let tls13 = facts["tls"][0]["versions"].as_array().unwrap().iter().find(|v| v["version"] == "TLS 1.3").unwrap();
     assert!(tls13["accepted"].is_null(), "no conclusive answer, not a refusal: {tls13}");
+    assert_eq!(output.status.code(), Some(1), "TLS-CON-01 fails at its severity");
 }
 
 /// Names in the certificate and headers in the SIP answer that carry line
@@ -113,6 +114,7 @@ fn an_endless_certificate_message_is_not_read_to_its_end() {
     let report = json_of(&output);
     assert_inert("the JSON report", &String::from_utf8_lossy(&output.stdout));
     assert_eq!(findings(&report, "TLS-CON-01")[0]["status"], "fail", "{report:#}");
+    assert_eq!(output.status.code(), Some(1));
     let sent = server.most_sent();
     assert!(sent < 16 * 1024 * 1024, "the reader took {sent} bytes of a message it could never use");
 }
