@@ -14,32 +14,54 @@ use peers::tls::{LeafSpec, Pki};
 
 const TIMEOUT: u64 = 2;
 
+/// Two rounds of DNS, then one endpoint's deadline (three timeouts), and
+/// 10 % for the machine.
+const SCAN_BOUND: Duration = Duration::from_millis(TIMEOUT * 1000 * (2 + 3) * 11 / 10);
+
+/// An Access Edge that answers OPTIONS with 200 OK.
+fn edge() -> SipServer {
+    let pki = Pki::new("Contoso");
+    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    SipServer::start(&pki.leaf(&LeafSpec::default()), sip::Behaviour::Answer(answer))
+}
+
+struct Scan {
+    report: serde_json::Value,
+    facts: serde_json::Value,
+    code: Option<i32>,
+    stderr: String,
+}
+
+/// Scans contoso.com through `resolver` with the rules `only`, saving the
+/// facts; asserts the time bound and an inert report.
+fn scan(resolver: &str, only: &str) -> Scan {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    let started = Instant::now();
+    let output = fedscan()
+        .args(["scan", "contoso.com", "--format", "json", "--timeout", &TIMEOUT.to_string(), "--dns-attempts", "1"])
+        .args(["--resolver", resolver, "--only", only, "--save-facts"])
+        .arg(&facts)
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < SCAN_BOUND, "the scan took {:?} (bound {SCAN_BOUND:?})", started.elapsed());
+    assert_inert("the JSON report", &String::from_utf8_lossy(&output.stdout));
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_inert("stderr", &stderr);
+    Scan { report: json_of(&output), facts: read_json(&facts), code: output.status.code(), stderr }
+}
+
 /// Records of other names in an answer are not the name's: a stray AAAA does
 /// not make the Edge dual-stacked (DNS-IPV6-01), a stray A is not one of its
 /// addresses (no TLS endpoint is made of it), and a stray SRV record is not
 /// the domain's federation record.
 #[test]
 fn records_of_names_not_asked_are_not_read_as_the_answer() {
-    let pki = Pki::new("Contoso");
-    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
-    let edge = SipServer::start(&pki.leaf(&LeafSpec::default()), sip::Behaviour::Answer(answer));
+    let edge = edge();
     let dns = Responder::start(Behaviour::ForeignRecords { port: edge.addr.port() });
-    let dir = tempfile::tempdir().unwrap();
-    let facts = dir.path().join("facts.json");
-    let started = Instant::now();
-    let output = fedscan()
-        .args(["scan", "contoso.com", "--format", "json", "--timeout", &TIMEOUT.to_string(), "--dns-attempts", "1"])
-        .args(["--resolver", &dns.addr.to_string(), "--only", "DNS-IPV6-01,DNS-FED-05,TLS-CON-01", "--save-facts"])
-        .arg(&facts)
-        .output()
-        .unwrap();
-    // Two rounds of DNS, then a TLS handshake and its version probes.
-    assert!(started.elapsed() < Duration::from_secs(TIMEOUT * 4) + Duration::from_secs(TIMEOUT) / 2);
-    let report = json_of(&output);
-    assert_inert("the JSON report", &String::from_utf8_lossy(&output.stdout));
+    let Scan { report, facts, code, stderr } = scan(&dns.addr.to_string(), "DNS-IPV6-01,DNS-FED-05,TLS-CON-01");
     assert_eq!(statuses(&report, "DNS-IPV6-01", "DNS"), ["pass"], "{report:#}");
     assert_eq!(statuses(&report, "DNS-FED-05", "contoso.com"), ["pass"], "{report:#}");
-    let facts = read_json(&facts);
     let probed: Vec<&str> = facts["tls"].as_array().unwrap().iter().map(|t| t["address"].as_str().unwrap()).collect();
     assert_eq!(probed, ["127.0.0.1"], "{:#}", facts["tls"]);
     for fact in facts["dns"].as_array().unwrap() {
@@ -47,7 +69,7 @@ fn records_of_names_not_asked_are_not_read_as_the_answer() {
             assert_eq!(record["name"], fact["name"], "a record of another name was kept: {fact:#}");
         }
     }
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(code, Some(0), "{stderr}");
 }
 
 /// A record set longer than the scan follows is cut in the order partners
@@ -56,22 +78,9 @@ fn records_of_names_not_asked_are_not_read_as_the_answer() {
 /// cut is reported as an error (those targets were not checked), exit 3.
 #[test]
 fn a_capped_record_set_keeps_the_target_partners_try_first_and_says_what_it_cut() {
-    let pki = Pki::new("Contoso");
-    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
-    let edge = SipServer::start(&pki.leaf(&LeafSpec::default()), sip::Behaviour::Answer(answer));
+    let edge = edge();
     let dns = Responder::start(Behaviour::LowPriorityFirst { port: edge.addr.port() });
-    let dir = tempfile::tempdir().unwrap();
-    let facts = dir.path().join("facts.json");
-    let started = Instant::now();
-    let output = fedscan()
-        .args(["scan", "contoso.com", "--format", "json", "--timeout", &TIMEOUT.to_string(), "--dns-attempts", "1"])
-        .args(["--resolver", &dns.addr.to_string(), "--only", "DNS-FED-05,TLS-CON-01", "--save-facts"])
-        .arg(&facts)
-        .output()
-        .unwrap();
-    assert!(started.elapsed() < Duration::from_secs(TIMEOUT * 4) + Duration::from_secs(TIMEOUT) / 2);
-    let report = json_of(&output);
-    assert_inert("the JSON report", &String::from_utf8_lossy(&output.stdout));
+    let Scan { report, facts, code, stderr } = scan(&dns.addr.to_string(), "DNS-FED-05,TLS-CON-01");
     let resolves = statuses(&report, "DNS-FED-05", "contoso.com");
     assert_eq!(resolves.iter().filter(|s| *s == "pass").count(), 32, "{resolves:?} {report:#}");
     let cut: Vec<&serde_json::Value> =
@@ -80,12 +89,11 @@ fn a_capped_record_set_keeps_the_target_partners_try_first_and_says_what_it_cut(
     let message = cut[0]["message"].as_str().unwrap();
     assert!(message.contains("names 40 targets") && message.contains("did not check b"), "{message}");
     assert!(!message.contains("sip.contoso.com"), "the first target was followed: {message}");
-    let facts = read_json(&facts);
     let asked = |name: &str| facts["dns"].as_array().unwrap().iter().any(|f| f["name"] == name);
     assert!(asked("sip.contoso.com"), "{:#}", facts["dns"]);
     let probed = facts["tls"].as_array().unwrap().iter().any(|t| t["host"] == "sip.contoso.com");
     assert!(probed, "{:#}", facts["tls"]);
-    assert_eq!(output.status.code(), Some(3), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(code, Some(3), "{stderr}");
 }
 
 /// A target name that carries terminal escapes, a link, BEL, BS, DEL and a
@@ -122,19 +130,8 @@ fn a_thousand_addresses_for_one_name_are_capped_and_reported() {
         body.push_str(&format!("sip 300 IN A 127.0.{}.{}\n", i / 250, i % 250 + 1));
     }
     let dns = peers::dns::DnsServer::start(&[("contoso.com", &peers::dns::zone("contoso.com", &body))]);
-    let dir = tempfile::tempdir().unwrap();
-    let facts = dir.path().join("facts.json");
-    let started = Instant::now();
-    let output = fedscan()
-        .args(["scan", "contoso.com", "--format", "json", "--timeout", &TIMEOUT.to_string(), "--dns-attempts", "1"])
-        .args(["--resolver", &dns.resolver_arg(), "--only", "TLS-CON-01", "--save-facts"])
-        .arg(&facts)
-        .output()
-        .unwrap();
-    assert!(started.elapsed() < Duration::from_secs(TIMEOUT * 4) + Duration::from_secs(TIMEOUT) / 2);
-    let report = json_of(&output);
-    assert_inert("the JSON report", &String::from_utf8_lossy(&output.stdout));
-    let probed = read_json(&facts)["tls"].as_array().unwrap().len();
+    let Scan { report, facts, code, stderr } = scan(&dns.resolver_arg(), "TLS-CON-01");
+    let probed = facts["tls"].as_array().unwrap().len();
     assert_eq!(probed, 16, "one probe per address, sixteen addresses");
     let errors: Vec<&serde_json::Value> =
         common::findings(&report, "TLS-CON-01").into_iter().filter(|f| f["status"] == "error").collect();
@@ -142,6 +139,7 @@ fn a_thousand_addresses_for_one_name_are_capped_and_reported() {
     let message = errors[0]["message"].as_str().unwrap();
     assert!(message.contains("has 1000 addresses; the scan probes the first 16"), "{message}");
     assert_eq!(errors[0]["target"], "sip.contoso.com:5061");
+    assert_eq!(code, Some(1), "nothing listens on the sixteen addresses probed: TLS-CON-01 fails; {stderr}");
 }
 
 /// Ctrl-C during a live scan stops it at once and keeps what was gathered:
