@@ -541,6 +541,8 @@ fn read_check(map: &SourceMap, value: Spanned<DeValue>, errors: &mut Vec<Diagnos
     let mut failed = false;
     let spec = loop {
         let input = ValueDeserializer::from(Spanned::new(span.clone(), DeValue::Table(params.clone())));
+        // `kind_name` is one of CheckSpec::KINDS (checked above), for which
+        // parse always gives Some.
         match CheckSpec::parse(kind_name, input).expect("the kind is known") {
             Ok(spec) => break Some(spec),
             Err(e) => {
