@@ -67,12 +67,28 @@ impl fmt::Display for Matcher {
 
 impl Matcher {
     /// Compares the property `name` of `object` (which must be present).
+    /// A value the file does not show with certainty is judged only where
+    /// what it does show settles the question: the items a cut list shows
+    /// are in it, and a cut value is not empty.
     pub fn check(&self, object: &ConfigObject, name: &str, value: &Value) -> Verdict {
-        let truncated = object.is_truncated(name);
+        let Some(doubt) = object.doubt(name) else { return self.check_value(value) };
+        let cut = object.is_truncated(name);
         match self {
-            Matcher::Equals(expected) => equals(expected, value, truncated),
+            Matcher::ContainsAll(_) | Matcher::Empty(_) if cut => match self.check_value(value) {
+                Verdict::Match => Verdict::Match,
+                _ if matches!(self, Matcher::Empty(true)) => Verdict::Mismatch,
+                _ => Verdict::Indeterminate(doubt),
+            },
+            _ => Verdict::Indeterminate(doubt),
+        }
+    }
+
+    /// Compares a value known to be whole.
+    fn check_value(&self, value: &Value) -> Verdict {
+        match self {
+            Matcher::Equals(expected) => equals(expected, value),
             Matcher::OneOf(options) => {
-                let verdicts: Vec<Verdict> = options.iter().map(|o| equals(o, value, truncated)).collect();
+                let verdicts: Vec<Verdict> = options.iter().map(|o| equals(o, value)).collect();
                 if verdicts.contains(&Verdict::Match) {
                     Verdict::Match
                 } else {
@@ -81,33 +97,25 @@ impl Matcher {
             }
             Matcher::Matches(re) => match as_text(value) {
                 Some(text) if re.is_match(&text) => Verdict::Match,
-                Some(_) if truncated => Verdict::Indeterminate(cut_short(name)),
                 _ => Verdict::Mismatch,
             },
             Matcher::ContainsAll(required) => {
                 let items: Vec<String> = as_list(value).iter().map(|s| s.to_ascii_lowercase()).collect();
                 let missing = required.iter().any(|r| !items.contains(&r.to_ascii_lowercase()));
-                match (missing, truncated) {
-                    (false, _) => Verdict::Match,
-                    (true, true) => Verdict::Indeterminate(cut_short(name)),
-                    (true, false) => Verdict::Mismatch,
+                if missing { Verdict::Mismatch } else { Verdict::Match }
+            }
+            Matcher::Empty(want) => {
+                if is_empty(value) == *want {
+                    Verdict::Match
+                } else {
+                    Verdict::Mismatch
                 }
             }
-            Matcher::Empty(want) => match (is_empty(value) == *want, truncated) {
-                (true, _) => Verdict::Match,
-                _ => Verdict::Mismatch,
-            },
         }
     }
 }
 
-fn cut_short(name: &str) -> String {
-    format!(
-        "the console cut {name} short with `...`, so its full value is unknown; export again after `$FormatEnumerationLimit = -1`, or as JSON"
-    )
-}
-
-fn equals(expected: &Scalar, value: &Value, truncated: bool) -> Verdict {
+fn equals(expected: &Scalar, value: &Value) -> Verdict {
     let verdict = |same: bool| if same { Verdict::Match } else { Verdict::Mismatch };
     match expected {
         Scalar::Bool(want) => match (value, as_bool(value)) {
@@ -127,7 +135,6 @@ fn equals(expected: &Scalar, value: &Value, truncated: bool) -> Verdict {
                 "the export writes this setting as the number {n}, and the number behind each name ({want}, …) is not documented; export with `[string]` casts or PowerShell 7's `ConvertTo-Json -EnumsAsStrings`"
             )),
             _ => match as_text(value) {
-                Some(_) if truncated => Verdict::Indeterminate("the value was cut short with `...`".into()),
                 Some(text) => verdict(text.eq_ignore_ascii_case(want.trim())),
                 None => Verdict::Mismatch,
             },
@@ -233,5 +240,21 @@ mod tests {
         let mut cut = obj();
         cut.truncated.push("L".into());
         assert!(matches!(m.check(&cut, "L", &json!(["msn.com", "outlook.com"])), Verdict::Indeterminate(_)));
+        assert_eq!(m.check(&cut, "L", &json!(["msn.com", "hotmail.com"])), Verdict::Match);
+        assert_eq!(Matcher::Empty(false).check(&cut, "L", &json!(["msn.com"])), Verdict::Match);
+        // A cut number or name is not a wrong one.
+        cut.truncated.push("P".into());
+        assert!(matches!(Matcher::Equals(Scalar::Int(5061)).check(&cut, "P", &json!("50")), Verdict::Indeterminate(_)));
+    }
+
+    #[test]
+    fn doubtful_values_are_not_judged() {
+        let mut twice = obj();
+        twice.doubts.insert("Enabled".into(), "printed twice with different values".into());
+        let m = Matcher::Equals(Scalar::Bool(true));
+        assert_eq!(
+            m.check(&twice, "Enabled", &json!("True")),
+            Verdict::Indeterminate("printed twice with different values".into())
+        );
     }
 }

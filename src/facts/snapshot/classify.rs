@@ -38,6 +38,199 @@ fn first_cmdlet(command: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// What a command line typed in a transcript prints, as far as the snapshot
+/// is concerned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommandOutput {
+    /// Objects of one kind: all of them, or only some (`subset` says why).
+    Objects { cmdlet: String, kind: ObjectKind, subset: Option<String> },
+    /// Nothing that shows the configuration: an action (`Set-`, `Remove-`,
+    /// `Grant-`…), an assignment, output sent to a file or reshaped.
+    NotConfiguration { command: String, why: String },
+    /// Output of unknown origin (a variable piped to `Format-List`, a command
+    /// fedscan does not know): its objects are told apart by their shape.
+    Unknown,
+}
+
+/// Verbs of commands that change the deployment or test it: whatever they
+/// print is not the configuration.
+const ACTION_VERBS: [&str; 22] = [
+    "set",
+    "new",
+    "remove",
+    "grant",
+    "revoke",
+    "enable",
+    "disable",
+    "move",
+    "install",
+    "uninstall",
+    "update",
+    "publish",
+    "import",
+    "export",
+    "start",
+    "stop",
+    "restart",
+    "invoke",
+    "test",
+    "request",
+    "clear",
+    "add",
+];
+
+/// Pipeline stages that only display, sort or re-encode what reaches them.
+const DISPLAY_STAGES: [&str; 14] = [
+    "format-list",
+    "fl",
+    "format-table",
+    "ft",
+    "format-wide",
+    "fw",
+    "out-string",
+    "out-host",
+    "out-default",
+    "more",
+    "sort-object",
+    "sort",
+    "convertto-json",
+    "tee-object",
+];
+
+/// Parameters of `Get-Cs*` cmdlets that narrow the output to some objects.
+const NARROWING: [&str; 8] = ["identity", "filter", "ldapfilter", "ou", "resultsize", "type", "site", "pool"];
+
+/// Switches of `Get-Cs*` cmdlets (parameters without a value).
+const SWITCHES: [&str; 6] = ["edgeserver", "localstore", "verbose", "debug", "unassigneduser", "registrar"];
+
+/// Reads a command line: which cmdlet's objects it prints, and whether all
+/// of them.
+pub fn read_command(line: &str) -> CommandOutput {
+    let statements = split_outside_quotes(line.trim(), ';');
+    let statement = match statements.as_slice() {
+        [one] => one.trim(),
+        _ => return CommandOutput::Unknown,
+    };
+    let stages = split_outside_quotes(statement, '|');
+    let first = stages[0].trim();
+    let not_configuration = |why: String| CommandOutput::NotConfiguration { command: shorten(statement), why };
+    if first.starts_with('$') && split_outside_quotes(first, '=').len() > 1 {
+        return not_configuration("an assignment prints nothing".into());
+    }
+    let first_words = words(first);
+    let Some(name) = first_words.first() else { return CommandOutput::Unknown };
+    let lower = name.to_ascii_lowercase();
+    let Some((verb, noun)) = lower.split_once('-') else { return CommandOutput::Unknown };
+    if ACTION_VERBS.contains(&verb) {
+        return not_configuration(format!("{name} is a command that acts on the deployment"));
+    }
+    if verb != "get" || !noun.starts_with("cs") {
+        return CommandOutput::Unknown;
+    }
+    let (cmdlet, kind) = cmdlet_kind(name).unwrap_or((name.to_string(), ObjectKind::Other));
+    let mut subset = narrowing_arguments(&first_words[1..], kind)
+        .map(|args| format!("`{cmdlet} {args}` shows only the objects it names"));
+    for stage in &stages[1..] {
+        let stage_words = words(stage.trim());
+        let Some(stage_word) = stage_words.first() else { continue };
+        // `?{...}` and `%{...}` have no space before the block.
+        let stage_name = stage_word.split(['{', '(']).next().filter(|n| !n.is_empty()).unwrap_or(stage_word);
+        let stage_lower = stage_name.to_ascii_lowercase();
+        let parameters: Vec<String> =
+            stage_words[1..].iter().filter_map(|w| w.strip_prefix('-')).map(str::to_ascii_lowercase).collect();
+        match stage_lower.as_str() {
+            s if DISPLAY_STAGES.contains(&s) => {}
+            "where-object" | "where" | "?" => {
+                subset.get_or_insert_with(|| format!("`{stage_name}` filters the output of {cmdlet}"));
+            }
+            "select-object" | "select" => {
+                if parameters.iter().any(|p| p.starts_with("exp")) {
+                    return not_configuration(format!(
+                        "`{stage_name} -ExpandProperty` prints one property's values, not the objects"
+                    ));
+                }
+                if let Some(p) = parameters
+                    .iter()
+                    .find(|p| ["first", "last", "skip", "skiplast", "index", "unique"].contains(&p.as_str()))
+                {
+                    subset.get_or_insert_with(|| format!("`{stage_name} -{p}` keeps only some of the objects"));
+                }
+            }
+            _ => {
+                return not_configuration(format!(
+                    "the output goes through `{stage_name}`, so what it prints is not {cmdlet}'s objects"
+                ));
+            }
+        }
+    }
+    CommandOutput::Objects { cmdlet, kind, subset }
+}
+
+/// The narrowing arguments of a `Get-Cs*` call (a named parameter that
+/// picks objects, or a positional identity), as typed.
+fn narrowing_arguments(arguments: &[String], kind: ObjectKind) -> Option<String> {
+    if kind.is_singleton() || kind == ObjectKind::ServerVersion {
+        return None;
+    }
+    let mut i = 0;
+    while i < arguments.len() {
+        let word = &arguments[i];
+        match word.strip_prefix('-') {
+            Some(parameter) => {
+                let parameter = parameter.trim_end_matches(':').to_ascii_lowercase();
+                if NARROWING.iter().any(|n| *n == parameter) {
+                    let value = arguments.get(i + 1).map(String::as_str).unwrap_or_default();
+                    return Some(format!("{word} {value}").trim().to_string());
+                }
+                if !SWITCHES.contains(&parameter.as_str()) {
+                    i += 1;
+                }
+            }
+            // A value without a parameter name is the identity.
+            None => return Some(word.clone()),
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Splits at `separator` outside quotes, braces and parentheses.
+fn split_outside_quotes(text: &str, separator: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut quote, mut start) = (0i32, None::<char>, 0);
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '{' | '(') => depth += 1,
+            (None, '}' | ')') => depth -= 1,
+            (None, c) if c == separator && depth <= 0 => {
+                parts.push(&text[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+/// The words of one pipeline stage, a quoted or braced argument as one word.
+fn words(stage: &str) -> Vec<String> {
+    split_outside_quotes(stage, ' ')
+        .into_iter()
+        .flat_map(|w| split_outside_quotes(w, '\t'))
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn shorten(text: &str) -> String {
+    super::excerpt(text)
+}
+
 /// A kind suggested by a file name such as `Get-CsPublicProvider.txt` or
 /// `hosting-providers.json`.
 pub fn kind_from_file_name(path: &str) -> Option<ObjectKind> {
@@ -157,6 +350,46 @@ mod tests {
         assert_eq!(cmdlet_kind("get-cspublicprovider").map(|x| x.1), Some(ObjectKind::PublicProvider));
         assert_eq!(cmdlet_kind("Get-CsPool").map(|x| x.1), Some(ObjectKind::Other));
         assert_eq!(cmdlet_kind("dir C:\\"), None);
+    }
+
+    #[test]
+    fn commands_that_do_not_print_the_configuration() {
+        let objects = |line: &str| match read_command(line) {
+            CommandOutput::Objects { kind, subset, .. } => Some((kind, subset.is_some())),
+            _ => None,
+        };
+        assert_eq!(objects("Get-CsHostingProvider | fl *"), Some((ObjectKind::HostingProvider, false)));
+        assert_eq!(
+            objects("Get-CsUser | Select-Object SipAddress,ExternalAccessPolicy | ft -AutoSize"),
+            Some((ObjectKind::User, false))
+        );
+        assert_eq!(objects("Get-CsHostingProvider | ?{$_.ProxyFqdn -eq 'x'} | Remove-CsHostingProvider"), None);
+        assert_eq!(objects("Get-CsUser | Grant-CsExternalAccessPolicy -PolicyName PIC"), None);
+        assert_eq!(objects("$edge = Get-CsAccessEdgeConfiguration"), None);
+        assert_eq!(objects("Get-CsUser | Export-Csv users.csv"), None);
+        assert_eq!(objects("Set-CsAccessEdgeConfiguration -AllowFederatedUsers $true"), None);
+        assert!(matches!(read_command("$edge | fl"), CommandOutput::Unknown));
+    }
+
+    #[test]
+    fn commands_that_print_only_some_objects() {
+        let subset = |line: &str| match read_command(line) {
+            CommandOutput::Objects { subset, .. } => subset,
+            other => panic!("{line}: {other:?}"),
+        };
+        assert!(
+            subset("Get-CsUser | Where-Object {$_.ExternalAccessPolicy -ne $null} | fl")
+                .unwrap()
+                .contains("Where-Object")
+        );
+        assert!(subset("Get-CsUser -Filter {Enabled -eq $true}").unwrap().contains("-Filter"));
+        assert!(subset("Get-CsExternalAccessPolicy Global").is_some());
+        assert!(subset("Get-CsUser | select -First 10").unwrap().contains("-first"));
+        assert!(subset("Get-CsCertificate -Type AccessEdgeExternal | fl").is_some());
+        // The one instance of a singleton is all of it.
+        assert_eq!(subset("Get-CsAccessEdgeConfiguration -Identity Global"), None);
+        assert_eq!(subset("Get-CsService -EdgeServer | fl *"), None);
+        assert_eq!(subset("Get-CsSipDomain -LocalStore"), None);
     }
 
     #[test]

@@ -13,8 +13,10 @@ pub enum Encoding {
     Utf8Bom,
     Utf16le,
     Utf16be,
-    /// Not valid UTF-8; read byte for byte as Windows-1252/Latin-1.
-    Latin1,
+    /// Not valid UTF-8: read as Windows-1252, what Notepad and Windows
+    /// PowerShell's `Out-File -Encoding Default` write on Western systems.
+    #[serde(rename = "windows-1252", alias = "latin1")]
+    Windows1252,
 }
 
 #[derive(Debug)]
@@ -55,12 +57,16 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
             Ok(plain(text.to_string(), Encoding::Utf8))
         }
         Err(_) => {
-            let text: String = bytes.iter().map(|&b| b as char).collect();
+            // Windows-1252 decodes every byte, and puts its smart quotes,
+            // dashes and euro sign where Latin-1 would put control characters
+            // that make the text look binary.
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+            let text = text.into_owned();
             check_text(&text)?;
             Ok(Decoded {
                 text,
-                encoding: Encoding::Latin1,
-                note: Some("not valid UTF-8; read as Windows-1252/Latin-1".into()),
+                encoding: Encoding::Windows1252,
+                note: Some("not valid UTF-8; read as Windows-1252".into()),
             })
         }
     }
@@ -164,7 +170,14 @@ mod tests {
         assert_eq!(decode(&bomless).unwrap().encoding, Encoding::Utf16le);
         let latin = b"Description : caf\xe9\n";
         let d = decode(latin).unwrap();
-        assert_eq!((d.encoding, d.text.as_str()), (Encoding::Latin1, "Description : café\n"));
+        assert_eq!((d.encoding, d.text.as_str()), (Encoding::Windows1252, "Description : café\n"));
+        // Bytes 0x80-0x9F are punctuation in Windows-1252, not controls.
+        let notepad = b"Comment : \x93partner\x94 \x96 \x80 5\n";
+        let d = decode(notepad).unwrap();
+        assert_eq!(
+            (d.encoding, d.text.as_str()),
+            (Encoding::Windows1252, "Comment : \u{201c}partner\u{201d} \u{2013} \u{20ac} 5\n")
+        );
     }
 
     #[test]

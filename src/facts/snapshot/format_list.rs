@@ -16,20 +16,33 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::classify::{cmdlet_kind, infer_kind, is_edge_service};
-use super::{Capture, ConfigObject, Note, ObjectKind, ParseError, Parsed};
+use super::classify::{CommandOutput, infer_kind, is_edge_service, read_command};
+use super::{Capture, ConfigObject, Note, ObjectKind, ParseError, Parsed, excerpt, format_table};
 
 static PROPERTY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(?:[ \t]+(.*))?$").unwrap());
 static PROMPT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^PS(?:[ \t][^>]*)?>[ \t]*(.*)$").unwrap());
-static BARE_COMMAND: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^get-cs[a-z]+\b").unwrap());
-static TABLE_RULE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^-{2,}([ \t]+-{2,})+[ \t]*$").unwrap());
+/// A command typed without a prompt (a commands file, a trimmed paste).
+static BARE_COMMAND: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^[a-z]+-cs[a-z]+(\s|$)|^\$[a-z_][a-z0-9_]*\s*(=|\|)").unwrap());
+/// The rest of a command typed over several lines.
+static CONTINUATION_PROMPT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^>>[ \t]?(.*)$").unwrap());
 static ERROR_RECORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(\+[ \t]*(CategoryInfo|FullyQualifiedErrorId)\b|[a-z]+-[a-z]+[ \t]+:[ \t])").unwrap()
 });
+/// What the shell prints besides output: `WARNING: ...`, `VERBOSE: ...`.
+static STREAM_MESSAGE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(WARNING|VERBOSE|DEBUG|INFO):[ \t]").unwrap());
+/// Format-Table's warning that it left columns out.
+static COLUMNS_REMOVED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)columns? .*(does|do) not fit into the display and (was|were) removed").unwrap());
 /// `Start-Transcript` frames its header and footer with lines of asterisks.
 static TRANSCRIPT_BANNER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\*{10,}$").unwrap());
 static LINE_BREAK_TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)(<br\s*/?>\s*)+$").unwrap());
+/// Markup a ticket or wiki wraps pasted text in.
+static MARKUP_TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)</?(p|div|pre|code|span|tt|br|font|blockquote)(\s[^>]*)?/?>").unwrap());
+static ENTITY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,6});").unwrap());
 
 /// At most this many "ignored line" notes per file; the rest are counted.
 const MAX_IGNORED_NOTES: usize = 10;
@@ -53,10 +66,19 @@ struct Builder {
     last_len: usize,
     /// Whether the last property may still continue on the next line.
     open: bool,
+    /// Whether a blank line came after the last property.
+    blank_after: bool,
+    /// Whether blank lines separate this object's own properties (some
+    /// consoles double-space everything), so a blank line ends nothing.
+    double_spaced: bool,
+    /// Names printed again inside the object with another value, and where.
+    conflicts: Vec<(String, usize)>,
+    /// Why properties missing from the object are not known to be absent.
+    incomplete: Option<String>,
 }
 
 struct Section {
-    cmdlet: Option<(String, ObjectKind)>,
+    output: CommandOutput,
     line: Option<usize>,
     failed: bool,
     objects: Vec<Builder>,
@@ -64,14 +86,61 @@ struct Section {
 }
 
 impl Section {
-    fn new(cmdlet: Option<(String, ObjectKind)>, line: Option<usize>) -> Self {
-        Section { cmdlet, line, failed: false, objects: Vec::new(), loose_text: Vec::new() }
+    fn new(output: CommandOutput, line: Option<usize>) -> Self {
+        Section { output, line, failed: false, objects: Vec::new(), loose_text: Vec::new() }
     }
 }
 
+/// A pasted line as the shell printed it: without the line-end debris and
+/// HTML escaping that tickets and wikis add.
 fn clean(raw: &str) -> String {
     let trimmed = raw.trim_end_matches(['\r', ' ', '\t']);
-    LINE_BREAK_TAG.replace(trimmed, "").trim_end().to_string()
+    let untagged = LINE_BREAK_TAG.replace(trimmed, "");
+    let untagged =
+        if untagged.contains('<') { MARKUP_TAG.replace_all(&untagged, "").into_owned() } else { untagged.into_owned() };
+    let mut text = untagged;
+    // Tickets escape what they store, sometimes twice (`&amp;gt;`).
+    for _ in 0..3 {
+        if !text.contains('&') {
+            break;
+        }
+        let decoded = ENTITY.replace_all(&text, |caps: &regex::Captures| {
+            decode_entity(&caps[1]).unwrap_or_else(|| caps[0].to_string())
+        });
+        if decoded == text {
+            break;
+        }
+        text = decoded.into_owned();
+    }
+    text.trim_end().to_string()
+}
+
+fn decode_entity(name: &str) -> Option<String> {
+    let c = match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        _ => {
+            let code = match name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => name.strip_prefix('#')?.parse().ok()?,
+            };
+            // A control character written as an entity is still one.
+            char::from_u32(code).filter(|c| !c.is_control() || *c == '\t')?
+        }
+    };
+    Some(c.to_string())
+}
+
+/// What a line that starts a command says the command prints.
+fn command_of(body: &str) -> Option<String> {
+    PROMPT
+        .captures(body)
+        .map(|c| c.get(1).map_or("", |m| m.as_str()).to_string())
+        .or_else(|| BARE_COMMAND.is_match(body).then(|| body.to_string()))
 }
 
 pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, ParseError> {
@@ -88,12 +157,15 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
     let width = lines.iter().map(|l| l.text.chars().count()).max().unwrap_or(0);
 
     let mut parsed = Parsed::default();
-    let mut sections = vec![Section::new(None, None)];
+    let mut sections = vec![Section::new(CommandOutput::Unknown, None)];
     let mut ignored = 0usize;
     let mut saw_property = false;
     let mut in_banner = false;
 
-    for line in &lines {
+    let mut index = 0;
+    while index < lines.len() {
+        let line = &lines[index];
+        index += 1;
         if TRANSCRIPT_BANNER.is_match(line.text.trim()) {
             in_banner = !in_banner;
             continue;
@@ -105,16 +177,24 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
         if line.text.is_empty() {
             if let Some(object) = section.objects.last_mut() {
                 object.open = false;
+                object.blank_after = true;
             }
             continue;
         }
         let body = line.text.trim();
         let deeper = section.objects.last().is_some_and(|o| o.open && line.indent > o.key_indent);
-        if TABLE_RULE.is_match(body) {
-            return Err(ParseError::at_line(
-                line.number,
-                "this looks like Format-Table output, which cuts values short; export with `| Format-List *` or `| ConvertTo-Json -Depth 4`",
-            ));
+        if !deeper && lines.get(index).is_some_and(|next| format_table::is_rule(next.text)) {
+            let rest: Vec<(usize, &str)> = lines[index - 1..].iter().map(|l| (l.number, l.text)).collect();
+            let table = format_table::read(&rest);
+            index += table.consumed - 1;
+            saw_property = true;
+            for row in table.rows {
+                let mut object = Builder { line: row.first().map_or(line.number, |c| c.2), ..Builder::default() };
+                object.incomplete = table.incomplete.clone();
+                object.props = row;
+                section.objects.push(object);
+            }
+            continue;
         }
         if !deeper && ERROR_RECORD.is_match(body) {
             if !section.failed {
@@ -129,30 +209,59 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
             }
             continue;
         }
-        if !deeper {
-            let command = PROMPT
-                .captures(body)
-                .map(|c| c.get(1).map_or("", |m| m.as_str()).to_string())
-                .or_else(|| BARE_COMMAND.is_match(body).then(|| body.to_string()));
-            if let Some(command) = command {
-                sections.push(Section::new(cmdlet_kind(&command), Some(line.number)));
-                continue;
+        if !deeper && STREAM_MESSAGE.is_match(body) {
+            if COLUMNS_REMOVED.is_match(body) {
+                let why = "Format-Table left columns out to fit the console; export with `| Format-List *`";
+                for object in section.objects.iter_mut().filter(|o| o.incomplete.is_none()) {
+                    object.incomplete = Some(why.to_string());
+                }
             }
+            parsed
+                .notes
+                .push(Note { line: Some(line.number), message: format!("the shell printed: {}", excerpt(body)) });
+            continue;
+        }
+        if !deeper && let Some(mut command) = command_of(body) {
+            // A command typed over several lines continues after `>>`.
+            while let Some(rest) = lines.get(index).and_then(|l| CONTINUATION_PROMPT.captures(l.text.trim())) {
+                command.push(' ');
+                command.push_str(rest.get(1).map_or("", |m| m.as_str()).trim());
+                index += 1;
+            }
+            sections.push(Section::new(read_command(&command), Some(line.number)));
+            continue;
         }
         if !deeper && let Some(caps) = PROPERTY.captures(body) {
             saw_property = true;
             let name = caps[1].to_string();
             let value = caps.get(2).map_or("", |m| m.as_str()).trim().to_string();
-            // A name the object already has starts the next object (looked
-            // up in a set: an object may have a hundred thousand names).
-            let repeats = section.objects.last().is_some_and(|o| o.names.contains(&name.to_ascii_lowercase()));
+            let key = name.to_ascii_lowercase();
+            if let Some(object) = section.objects.last_mut()
+                && object.names.contains(&key)
+                && !starts_next_object(object, &key)
+            {
+                // A name printed twice in one object (a paste edited by hand):
+                // the same value twice is harmless, two values are a doubt.
+                let first =
+                    object.props.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(&name)).map(|(_, v, _)| v.clone());
+                if first.as_deref() != Some(value.as_str()) {
+                    object.conflicts.push((name.clone(), line.number));
+                }
+                object.open = false;
+                continue;
+            }
+            let repeats = section.objects.last().is_some_and(|o| o.names.contains(&key));
             if section.objects.is_empty() || repeats {
                 section.objects.push(Builder { line: line.number, key_indent: line.indent, ..Builder::default() });
             }
             let object = section.objects.last_mut().expect("just ensured");
+            if object.blank_after && !object.props.is_empty() {
+                object.double_spaced = true;
+            }
+            object.blank_after = false;
             object.last_len = line.text.chars().count();
             object.open = true;
-            object.names.insert(name.to_ascii_lowercase());
+            object.names.insert(key);
             object.props.push((name, value, line.number));
             continue;
         }
@@ -186,24 +295,45 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
         let first = lines.iter().find(|l| !l.text.is_empty()).map_or(1, |l| l.number);
         return Err(ParseError::at_line(
             first,
-            "no `Name : Value` lines and no `PS> Get-Cs...` commands: expected the output of a Get-Cs cmdlet piped to `Format-List`, or JSON",
+            "no `Name : Value` lines, no table and no `PS> Get-Cs...` commands: expected the output of a Get-Cs cmdlet piped to `Format-List` or `Format-Table`, or JSON",
         ));
     }
     Ok(parsed)
 }
 
+/// Whether a name the object already has starts the next object. Objects of
+/// one cmdlet print their properties in the same order, so the object's
+/// first name starts the next one; so does any name after a blank line,
+/// unless the console double-spaces every line. Otherwise the name was
+/// printed twice inside one object.
+fn starts_next_object(object: &Builder, key: &str) -> bool {
+    let first = object.props.first().is_some_and(|(n, _, _)| n.eq_ignore_ascii_case(key));
+    first || (object.blank_after && !object.double_spaced)
+}
+
 fn finish_section(section: Section, hint: Option<ObjectKind>, parsed: &mut Parsed, ignored: &mut usize) {
-    let cmdlet = section.cmdlet.clone();
     let mut loose = section.loose_text;
-    if let Some((name, kind)) = &cmdlet {
+    let (cmdlet, kind, subset) = match &section.output {
+        CommandOutput::Objects { cmdlet, kind, subset } => (Some(cmdlet.clone()), Some(*kind), subset.clone()),
+        CommandOutput::NotConfiguration { command, why } => {
+            parsed.notes.push(Note {
+                line: section.line,
+                message: format!("`{command}` does not print the configuration ({why}); what follows it is not read"),
+            });
+            (None, Some(ObjectKind::Other), None)
+        }
+        CommandOutput::Unknown => (None, None, None),
+    };
+    if let (Some(name), Some(kind)) = (&cmdlet, kind) {
         parsed.captures.push(Capture {
-            kind: *kind,
+            kind,
             cmdlet: name.clone(),
             line: section.line,
             complete: !section.failed,
+            subset: subset.clone(),
         });
         // Get-CsServerVersion prints one line of text, not properties.
-        if *kind == ObjectKind::ServerVersion && section.objects.is_empty() && !loose.is_empty() {
+        if kind == ObjectKind::ServerVersion && section.objects.is_empty() && !loose.is_empty() {
             let (line, text) = loose.remove(0);
             let mut object = ConfigObject::new(ObjectKind::ServerVersion);
             object.cmdlet = Some(name.clone());
@@ -213,19 +343,23 @@ fn finish_section(section: Section, hint: Option<ObjectKind>, parsed: &mut Parse
             parsed.objects.push(object);
         }
     }
+    if kind == Some(ObjectKind::Other) {
+        // Output fedscan does not read is not worth a note per line.
+        loose.clear();
+    }
     for (line, text) in loose {
         *ignored += 1;
         if *ignored <= MAX_IGNORED_NOTES {
             parsed.notes.push(Note {
                 line: Some(line),
-                message: format!("not a `Name : Value` line; ignored: {}", shorten(&text)),
+                message: format!("not a `Name : Value` line; ignored: {}", excerpt(&text)),
             });
         }
     }
     for builder in section.objects {
         let mut object = ConfigObject::new(ObjectKind::Other);
         object.line = Some(builder.line);
-        object.cmdlet = cmdlet.as_ref().map(|(name, _)| name.clone());
+        object.cmdlet = cmdlet.clone();
         for (name, raw, line) in builder.props {
             let (value, truncated) = property_value(&raw);
             if truncated {
@@ -234,18 +368,24 @@ fn finish_section(section: Section, hint: Option<ObjectKind>, parsed: &mut Parse
             object.property_lines.insert(name.clone(), line);
             object.properties.insert(name, value);
         }
-        object.kind = match &cmdlet {
-            Some((_, ObjectKind::EdgeService)) if !is_edge_service(&object.properties) => ObjectKind::Other,
-            Some((_, kind)) => *kind,
+        for (name, line) in builder.conflicts {
+            let first = object.property_lines.get(&name).copied().unwrap_or(builder.line);
+            object.doubts.entry(name.clone()).or_insert_with(|| {
+                format!("{name} is printed twice with different values (lines {first} and {line}), so which one holds is unknown; export again")
+            });
+        }
+        if let Some(why) = builder.incomplete {
+            object.doubts.insert(super::ABSENT.into(), why);
+        }
+        object.kind = match kind {
+            Some(ObjectKind::EdgeService) if !is_edge_service(&object.properties) => ObjectKind::Other,
+            Some(kind) => kind,
             None => match hint.or_else(|| infer_kind(&object.properties)) {
                 Some(kind) => {
                     if !parsed.captures.iter().any(|c| c.kind == kind && c.line.is_none()) {
-                        parsed.captures.push(Capture {
-                            kind,
-                            cmdlet: kind.cmdlet().to_string(),
-                            line: None,
-                            complete: !section.failed,
-                        });
+                        let mut capture = Capture::whole(kind, kind.cmdlet(), None);
+                        capture.complete = !section.failed;
+                        parsed.captures.push(capture);
                     }
                     kind
                 }
@@ -281,14 +421,6 @@ fn property_value(raw: &str) -> (Value, bool) {
         return (Value::Array(items), truncated);
     }
     (Value::String(if truncated { body.to_string() } else { raw.to_string() }), truncated)
-}
-
-fn shorten(text: &str) -> String {
-    let mut out: String = text.chars().take(60).collect();
-    if text.chars().count() > 60 {
-        out.push('…');
-    }
-    out
 }
 
 #[cfg(test)]
@@ -347,9 +479,56 @@ mod tests {
     }
 
     #[test]
-    fn refuses_format_table_and_prose() {
-        let table = "Identity ProxyFqdn\n-------- ---------\nSkype    federation.messenger.msn.com\n";
-        assert_eq!(parse(table, None).unwrap_err().line, Some(2));
+    fn reads_format_table_and_refuses_prose() {
+        let table = "PS C:\\> Get-CsSipDomain | ft -AutoSize\n\nIdentity     Name         IsDefault\n--------     ----         ---------\ncontoso.com  contoso.com       True\nfabrikam.com fabrikam.com     False\n\nPS C:\\> Get-CsPublicProvider\n";
+        let parsed = parse(table, None).unwrap();
+        let domains: Vec<_> = parsed.objects.iter().filter(|o| o.kind == ObjectKind::SipDomain).collect();
+        assert_eq!(domains.len(), 2);
+        assert_eq!(domains[1].get("IsDefault").unwrap().1, "False");
+        assert_eq!(domains[1].line, Some(6));
         assert!(parse("hello world\nthis is not it\n", None).is_err());
+    }
+
+    #[test]
+    fn dropped_table_columns_make_absent_properties_unknown() {
+        let text = "PS C:\\> Get-CsCertificate | ft\n\nUse                Thumbprint\n---                ----------\nAccessEdgeExternal 0123ABCD\n\nWARNING: 3 columns do not fit into the display and were removed.\n";
+        let parsed = parse(text, None).unwrap();
+        let cert = &parsed.objects[0];
+        assert!(cert.doubt("NotAfter").unwrap().contains("left columns out"));
+        assert_eq!(cert.doubt("Use"), None);
+    }
+
+    #[test]
+    fn html_escaped_prompts_separate_commands() {
+        let text = "PS C:\\&gt; Get-CsExternalAccessPolicy | fl<br>\nIdentity : Global<br>\nEnablePublicCloudAccess : False<br>\n<p>PS C:\\&amp;gt; Get-CsUser | select SipAddress,ExternalAccessPolicy | fl</p>\nSipAddress : sip:ann@contoso.com\nExternalAccessPolicy : PIC &amp; federation\n";
+        let parsed = parse(text, None).unwrap();
+        let kinds: Vec<ObjectKind> = parsed.objects.iter().map(|o| o.kind).collect();
+        assert_eq!(kinds, [ObjectKind::ExternalAccessPolicy, ObjectKind::User]);
+        assert_eq!(parsed.objects[1].get("ExternalAccessPolicy").unwrap().1, "PIC & federation");
+        assert_eq!(clean("a &#60;b&#x3E; &#0; &bogus;"), "a <b> &#0; &bogus;");
+    }
+
+    #[test]
+    fn a_name_printed_twice_is_a_doubt_not_an_object() {
+        let text = "Identity : contoso.com\nDomain   : contoso.com\nComment  : old partner\nComment  : new partner\n\nIdentity : fabrikam.com\nDomain   : fabrikam.com\nComment  : x\nComment  : x\n";
+        let objs = objects(text);
+        assert_eq!(objs.len(), 2);
+        assert!(objs[0].doubt("Comment").unwrap().contains("lines 3 and 4"));
+        assert_eq!(objs[1].doubt("Comment"), None);
+        // Double-spaced consoles: a blank line between every line ends nothing.
+        let spaced = "SipAddress : sip:a@contoso.com\n\nExternalAccessPolicy : PIC\n\nSipAddress : sip:b@contoso.com\n\nExternalAccessPolicy :\n";
+        assert_eq!(objects(spaced).len(), 2);
+    }
+
+    #[test]
+    fn commands_that_change_things_are_not_captures() {
+        let text = "PS C:\\> Get-CsHostingProvider | ?{$_.ProxyFqdn -like '*lync*'} | Remove-CsHostingProvider\nPS C:\\> Get-CsUser | Grant-CsExternalAccessPolicy -PolicyName PIC\nPS C:\\> Get-CsUser |\n>> Where-Object {$_.ExternalAccessPolicy -eq 'PIC'} | fl SipAddress,ExternalAccessPolicy\n\nSipAddress           : sip:ann@contoso.com\nExternalAccessPolicy : PIC\n";
+        let parsed = parse(text, None).unwrap();
+        let kinds: Vec<ObjectKind> = parsed.captures.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, [ObjectKind::User], "{:?}", parsed.captures);
+        let users = parsed.captures.iter().find(|c| c.kind == ObjectKind::User).unwrap();
+        assert!(users.subset.as_deref().unwrap().contains("Where-Object"));
+        assert!(parsed.notes.iter().any(|n| n.message.contains("Remove-CsHostingProvider")));
+        assert_eq!(parsed.objects.len(), 1);
     }
 }

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::classify::{cmdlet_kind, infer_kind, is_edge_service};
 use super::{Capture, ConfigObject, Note, ObjectKind, ParseError, Parsed};
+use crate::facts::config_view::product_from_version_text;
 
 pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, ParseError> {
     let root: Value = serde_json::from_str(text).map_err(|e| {
@@ -25,6 +26,8 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
                 let pointer = format!("/{}", key.replace('~', "~0").replace('/', "~1"));
                 let items = match value {
                     Value::Null => Vec::new(),
+                    // PowerShell 7 writes Get-CsServerVersion's one line as a string.
+                    Value::String(text) if kind == ObjectKind::ServerVersion => vec![version_object(text)],
                     Value::Array(items) => items,
                     Value::Object(_) => vec![value],
                     other => {
@@ -35,7 +38,7 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
                         continue;
                     }
                 };
-                parsed.captures.push(Capture { kind, cmdlet: name.clone(), line: None, complete: true });
+                parsed.captures.push(Capture::whole(kind, name.clone(), None));
                 let single = items.len() == 1;
                 for (i, item) in items.into_iter().enumerate() {
                     let at = if single { format!("{pointer}/0") } else { format!("{pointer}/{i}") };
@@ -51,6 +54,13 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
                 }
             }
         }
+        Value::String(text) if product_from_version_text(&text).is_some() => {
+            parsed.captures.push(Capture::whole(ObjectKind::ServerVersion, ObjectKind::ServerVersion.cmdlet(), None));
+            let mut object = ConfigObject::new(ObjectKind::ServerVersion);
+            object.pointer = Some(String::new());
+            object.properties.insert("Version".into(), Value::String(text));
+            parsed.objects.push(object);
+        }
         root => {
             let items = match root {
                 Value::Array(items) => items,
@@ -62,12 +72,7 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
                         Some(kind) => {
                             object.kind = kind;
                             if !parsed.captures.iter().any(|c| c.kind == kind) {
-                                parsed.captures.push(Capture {
-                                    kind,
-                                    cmdlet: kind.cmdlet().to_string(),
-                                    line: None,
-                                    complete: true,
-                                });
+                                parsed.captures.push(Capture::whole(kind, kind.cmdlet(), None));
                             }
                         }
                         None => parsed.notes.push(Note {
@@ -84,6 +89,13 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
         }
     }
     Ok(parsed)
+}
+
+/// Get-CsServerVersion's line of text as an object.
+fn version_object(text: String) -> Value {
+    let mut properties = serde_json::Map::new();
+    properties.insert("Version".into(), Value::String(text));
+    Value::Object(properties)
 }
 
 fn object_from(item: Value, pointer: &str, notes: &mut Vec<Note>) -> Option<ConfigObject> {
@@ -137,6 +149,17 @@ mod tests {
         assert!(err.column.is_some());
         let deep = "[".repeat(100_000);
         assert!(parse(&deep, None).unwrap_err().message.contains("recursion"));
+    }
+
+    #[test]
+    fn server_version_as_a_string() {
+        let text = "Skype for Business Server 2019 (7.0.2046.0): Volume license key installed.";
+        for json in [format!("{text:?}"), format!("{{\"Get-CsServerVersion\": {text:?}}}")] {
+            let parsed = parse(&json, None).unwrap();
+            assert!(parsed.captures.iter().any(|c| c.kind == ObjectKind::ServerVersion), "{json}");
+            let version = parsed.objects.iter().find(|o| o.kind == ObjectKind::ServerVersion).expect(&json);
+            assert_eq!(version.get("Version").unwrap().1, text);
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod classify;
 mod decode;
 mod format_list;
+mod format_table;
 mod json;
 
 use std::collections::BTreeMap;
@@ -111,7 +112,9 @@ pub enum SnapshotFormat {
 }
 
 /// A cmdlet whose output the snapshot holds. `complete` is false when the
-/// transcript shows the command failing, so its silence proves nothing.
+/// transcript shows the command failing, so its silence proves nothing;
+/// `subset` says why the output holds only some of the objects (a filter in
+/// the command), so what it lacks proves nothing either.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Capture {
     pub kind: ObjectKind,
@@ -119,6 +122,15 @@ pub struct Capture {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
     pub complete: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subset: Option<String>,
+}
+
+impl Capture {
+    /// The output of a whole, successful command.
+    pub fn whole(kind: ObjectKind, cmdlet: impl Into<String>, line: Option<usize>) -> Self {
+        Capture { kind, cmdlet: cmdlet.into(), line, complete: true, subset: None }
+    }
 }
 
 /// Something the parser passed over or could not read with certainty.
@@ -149,6 +161,11 @@ pub struct ConfigObject {
     /// Properties whose value the console cut short with `...`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub truncated: Vec<String>,
+    /// Properties whose value the file does not show with certainty for
+    /// another reason (printed twice with different values, a table column
+    /// the console dropped), and why.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub doubts: BTreeMap<String, String>,
 }
 
 impl ConfigObject {
@@ -161,6 +178,7 @@ impl ConfigObject {
             properties: serde_json::Map::new(),
             property_lines: BTreeMap::new(),
             truncated: Vec::new(),
+            doubts: BTreeMap::new(),
         }
     }
 
@@ -172,6 +190,23 @@ impl ConfigObject {
 
     pub fn is_truncated(&self, name: &str) -> bool {
         self.truncated.iter().any(|t| t.eq_ignore_ascii_case(name))
+    }
+
+    /// Why the value of `name` is not known with certainty, if it is not:
+    /// the one sentence every reader of a property shows.
+    pub fn doubt(&self, name: &str) -> Option<String> {
+        if self.is_truncated(name) {
+            return Some(format!(
+                "the console cut {name} short with `...`, so its full value is unknown; export again after `$FormatEnumerationLimit = -1` with `| Format-List *`, or as JSON"
+            ));
+        }
+        if let Some((_, why)) = self.doubts.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+            return Some(why.clone());
+        }
+        match self.get(name) {
+            None => self.doubts.get(ABSENT).map(|why| format!("{name} is not shown: {why}")),
+            Some(_) => None,
+        }
     }
 
     /// The object's identity as the cmdlets print it, falling back to the
@@ -237,6 +272,19 @@ impl ParseError {
     fn at_line(line: usize, message: impl Into<String>) -> Self {
         ParseError { line: Some(line), column: None, message: message.into() }
     }
+}
+
+/// The key of [`ConfigObject::doubts`] that covers every property the
+/// object lacks: the export may have left out properties the object has.
+pub const ABSENT: &str = "*";
+
+/// The start of a line a note quotes.
+fn excerpt(text: &str) -> String {
+    let mut out: String = text.chars().take(60).collect();
+    if text.chars().count() > 60 {
+        out.push('…');
+    }
+    out
 }
 
 /// Reads and parses one snapshot file. `display` is how the path is shown in

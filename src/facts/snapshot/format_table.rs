@@ -1,0 +1,180 @@
+//! `Format-Table` text: a header line, a line of dashes under each column
+//! name, and one row per object. What real tables contain and how it is read:
+//! - left-aligned text columns start where their dashes start; right-aligned
+//!   ones (numbers, dates) end where their dashes end and may start earlier,
+//!   so a column ends at the last position blank in every row before the
+//!   next column;
+//! - cells the console cut short end with `...` (`…` in PowerShell 7), and
+//!   are marked truncated like cut `Format-List` lists;
+//! - `-Wrap` continues a cell on the next lines with the first column blank:
+//!   joined back;
+//! - columns that did not fit the console are dropped with a warning, so a
+//!   property missing from the table is not known to be absent.
+
+/// One table, read: each row's cells as (column name, text, line).
+pub(super) struct Table {
+    pub rows: Vec<Vec<(String, String, usize)>>,
+    /// Why some properties are not in the table although the objects have
+    /// them, when the table shows it.
+    pub incomplete: Option<String>,
+    /// Lines read, from the header on.
+    pub consumed: usize,
+}
+
+/// A line of dashes under column names: `--------  ---- ---------`.
+pub(super) fn is_rule(line: &str) -> bool {
+    let trimmed = line.trim();
+    trimmed.starts_with("--") && trimmed.split_whitespace().all(|w| w.len() >= 2 && w.chars().all(|c| c == '-'))
+}
+
+/// Reads the table whose header is `lines[0]` and rule `lines[1]`; the
+/// table ends at a blank line or the end of `lines`. Lines are (number, text).
+pub(super) fn read(lines: &[(usize, &str)]) -> Table {
+    let header: Vec<char> = lines[0].1.chars().collect();
+    let rule: Vec<char> = lines[1].1.chars().collect();
+    let spans = dash_spans(&rule);
+    let body: Vec<(usize, Vec<char>)> = lines[2..]
+        .iter()
+        .take_while(|(_, text)| !text.trim().is_empty())
+        .map(|(n, text)| (*n, text.chars().collect()))
+        .collect();
+    let starts = column_starts(&spans, &header, &body);
+    let cut = |chars: &[char], j: usize| -> String {
+        let from = starts[j].min(chars.len());
+        let to = starts.get(j + 1).copied().unwrap_or(chars.len()).clamp(from, chars.len());
+        chars[from..to].iter().collect::<String>().trim().to_string()
+    };
+    let names: Vec<String> = (0..spans.len()).map(|j| cut(&header, j)).collect();
+    let incomplete = names
+        .iter()
+        .any(|n| n.ends_with("...") || n.ends_with('…'))
+        .then(|| "the console cut the table's column names short".to_string());
+    let width = body.iter().map(|(_, c)| c.len()).max().unwrap_or(0);
+    let mut rows: Vec<Vec<(String, String, usize)>> = Vec::new();
+    // Length of each cell's last physical line, in the row being read.
+    let mut last_lengths: Vec<usize> = Vec::new();
+    for (number, chars) in &body {
+        let cells: Vec<String> = (0..spans.len()).map(|j| cut(chars, j)).collect();
+        if !rows.is_empty() && cells[0].is_empty() {
+            let row = rows.last_mut().expect("checked");
+            for (j, text) in cells.into_iter().enumerate().filter(|(_, t)| !t.is_empty()) {
+                let Some((_, value, _)) = row.iter_mut().find(|(name, _, _)| *name == names[j]) else { continue };
+                // A cell that filled its column was cut inside a word.
+                let column_width = starts.get(j + 1).copied().unwrap_or(width) - starts[j];
+                if value.ends_with(',') || last_lengths[j] + 1 < column_width {
+                    value.push(' ');
+                }
+                last_lengths[j] = text.chars().count();
+                value.push_str(&text);
+            }
+            continue;
+        }
+        last_lengths = cells.iter().map(|c| c.chars().count()).collect();
+        rows.push(
+            names
+                .iter()
+                .zip(cells)
+                .filter(|(name, _)| !name.is_empty() && !name.ends_with("...") && !name.ends_with('…'))
+                .map(|(name, text)| (name.clone(), text, *number))
+                .collect(),
+        );
+    }
+    Table { rows, incomplete, consumed: 2 + body.len() }
+}
+
+/// Character ranges of the runs of dashes.
+fn dash_spans(rule: &[char]) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (i, c) in rule.iter().chain(std::iter::once(&' ')).enumerate() {
+        match (c, start) {
+            ('-', None) => start = Some(i),
+            ('-', Some(_)) => {}
+            (_, Some(s)) => {
+                spans.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    spans
+}
+
+/// Where each column starts: the first column at 0; each later one just
+/// after the last position, before its dashes start (or at their start), that
+/// is blank in the header and in every row.
+fn column_starts(spans: &[(usize, usize)], header: &[char], body: &[(usize, Vec<char>)]) -> Vec<usize> {
+    let blank = |i: usize| {
+        header.get(i).is_none_or(|c| c.is_whitespace())
+            && body.iter().all(|(_, r)| r.get(i).is_none_or(|c| c.is_whitespace()))
+    };
+    let mut starts = vec![0];
+    for j in 1..spans.len() {
+        let lowest = spans[j - 1].1;
+        let highest = spans[j].0;
+        let separator = (lowest..highest).rev().find(|&i| blank(i)).unwrap_or(highest.saturating_sub(1));
+        starts.push(separator + 1);
+    }
+    starts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> Table {
+        let lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect();
+        read(&lines)
+    }
+
+    fn cells(t: &Table, row: usize) -> Vec<(&str, &str)> {
+        t.rows[row].iter().map(|(n, v, _)| (n.as_str(), v.as_str())).collect()
+    }
+
+    #[test]
+    fn left_and_right_aligned_columns() {
+        let t = table(
+            "Identity                  ProxyFqdn              Enabled AccessEdgeExternalSipPort\n\
+             --------                  ---------              ------- -------------------------\n\
+             Skype for Business Online sipfed.online.lync.com    True                      5061\n\
+             Fabrikam                  sip.fabrikam.com         False                     15061\n",
+        );
+        assert_eq!(
+            cells(&t, 0),
+            [
+                ("Identity", "Skype for Business Online"),
+                ("ProxyFqdn", "sipfed.online.lync.com"),
+                ("Enabled", "True"),
+                ("AccessEdgeExternalSipPort", "5061")
+            ]
+        );
+        assert_eq!(cells(&t, 1)[3], ("AccessEdgeExternalSipPort", "15061"));
+        assert!(t.incomplete.is_none());
+        assert_eq!(t.consumed, 4);
+    }
+
+    #[test]
+    fn wrapped_cells_are_joined() {
+        let t = table(
+            "Use                Subject               AlternativeNames\n\
+             ---                -------               ----------------\n\
+             AccessEdgeExternal CN=sip.contoso.com    {sip.contoso.com,\n\
+             \u{20}                                         webcon.contoso.com,\n\
+             \u{20}                                         sip.fabrikam.com}\n\
+             Internal           CN=edge.contoso.local {}\n",
+        );
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(cells(&t, 0)[2].1, "{sip.contoso.com, webcon.contoso.com, sip.fabrikam.com}");
+        assert_eq!(cells(&t, 1)[0].1, "Internal");
+    }
+
+    #[test]
+    fn ends_at_a_blank_line() {
+        let t = table("Name\n----\ncontoso.com\n\nPS C:\\> next\n");
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.consumed, 3);
+        assert!(is_rule("-------- ----  ---"));
+        assert!(!is_rule("- item"));
+        assert!(!is_rule("----abc"));
+    }
+}
