@@ -37,11 +37,14 @@ impl CertificateCheck for CertSanNames {
     }
 
     fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
+        let mut incomplete = None;
         let expected: Vec<String> = match self.names {
             Names::Edge => expected_names(ctx, cert),
             Names::SipDomains => {
                 let mut domains: Vec<String> = ctx.targets.domains.clone();
-                domains.extend(ctx.config.sip_domains());
+                let sip_domains = ctx.config.sip_domains();
+                incomplete = sip_domains.incomplete;
+                domains.extend(sip_domains.names);
                 domains.sort();
                 domains.dedup();
                 domains.iter().map(|d| format!("sip.{d}")).collect()
@@ -62,7 +65,12 @@ impl CertificateCheck for CertSanNames {
                 None => name.clone(),
             })
             .collect();
-        let outcome = if missing.is_empty() {
+        let outcome = if let (true, Some(why)) = (missing.is_empty(), incomplete) {
+            Outcome::error(
+                &cert.origin,
+                format!("the SAN names {}, but other SIP domains may need a name too: {why}", expected.join(", ")),
+            )
+        } else if missing.is_empty() {
             Outcome::pass(&cert.origin, format!("the SAN names {}", expected.join(", ")))
         } else {
             Outcome::fail(

@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::matcher::Matcher;
 use super::{Check, Problem};
-use super::config::{captured, describe, select};
+use super::config::{captured, describe, select, unproven};
 use crate::facts::snapshot::ObjectKind;
 use crate::findings::{Outcome, Placeholder, Severity, Target};
 use crate::facts::view::FactView;
@@ -37,30 +37,46 @@ pub struct ConfigCount {
 
 impl Check for ConfigCount {
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        let objects = match captured(ctx, self.object) {
-            Ok(objects) => objects,
+        let listing = match captured(ctx, self.object) {
+            Ok(listing) => listing,
             Err(outcome) => return vec![outcome],
         };
-        let matching = select(objects, &self.select);
+        let selection = select(&listing, &self.select);
+        let matching = selection.chosen;
         let names: Vec<String> =
             matching.iter().map(|l| format!("{} ({})", l.object.label(), l.location(None))).collect();
         let count = matching.len();
         let noun = if count == 1 { "object" } else { "objects" };
-        let what = if self.select.is_empty() {
-            format!("{} {noun}", self.object.name())
-        } else {
-            format!("{} {noun} with {}", self.object.name(), describe(&self.select))
-        };
+        let with = if self.select.is_empty() { String::new() } else { format!(" with {}", describe(&self.select)) };
+        let what = format!("{} {noun}{with}", self.object.name());
         let listed = if names.is_empty() { String::new() } else { format!(": {}", names.join(", ")) };
         let evidence = json!({ "count": count, "matching": names, "min": self.min, "max": self.max });
         let target = Target::config(self.object.name());
+        // The objects shown are a floor; objects in doubt, or left out of a
+        // subset, may raise the count.
+        let doubt = selection
+            .undecided
+            .first()
+            .map(|(located, why)| format!("{}: {why}", located.location(None)))
+            .or_else(|| listing.lacks_proof(None));
         let outcome = match (self.min, self.max) {
-            (Some(min), _) if count < min => {
-                Outcome::fail(&target, format!("{count} {what}, at least {min} needed{listed}"))
-            }
             (_, Some(max)) if count > max => {
                 Outcome::fail(&target, format!("{count} {what}, at most {max} allowed{listed}"))
                     .severity(self.above_max_severity)
+            }
+            (min, max) if doubt.is_some() && (min.is_some_and(|m| count < m) || max.is_some()) => {
+                let bound = match (min, max) {
+                    (Some(min), Some(max)) if min == max => format!("exactly {min}"),
+                    (Some(min), Some(max)) => format!("between {min} and {max}"),
+                    (Some(min), None) => format!("at least {min}"),
+                    (None, Some(max)) => format!("at most {max}"),
+                    (None, None) => unreachable!("validated: min or max is given"),
+                };
+                let conclusion = format!("there are {bound} {} objects{with}", self.object.name());
+                unproven(&target, &conclusion, format!("{count} shown{listed}; {}", doubt.unwrap_or_default()))
+            }
+            (Some(min), _) if count < min => {
+                Outcome::fail(&target, format!("{count} {what}, at least {min} needed{listed}"))
             }
             _ => Outcome::pass(&target, format!("{count} {what}{listed}")),
         };

@@ -7,6 +7,8 @@
 //! expect = { Enabled = true }                                # what they must hold
 //! quantifier = "all"      # every selected object (default), or "any" of them
 //! products = ["Skype for Business Server 2019"]              # optional
+//! granted_only = true     # with "any" over policies: a Tag: policy counts
+//!                         # only when Get-CsUser shows someone holds it
 //! ```
 
 use std::collections::BTreeMap;
@@ -17,8 +19,8 @@ use serde_json::{Map, Value, json};
 use super::matcher::{Matcher, Verdict};
 use crate::facts::values::{read_property, show};
 use super::{Check, Problem};
-use super::config::{captured, describe, select};
-use crate::facts::config_view::Located;
+use super::config::{captured, describe, select, unproven};
+use crate::facts::config_view::{Holders, Located};
 use crate::facts::snapshot::ObjectKind;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Status, Target};
@@ -44,6 +46,36 @@ pub struct ConfigField {
     /// name); empty means every product.
     #[serde(default)]
     products: Vec<String>,
+    /// A per-user (`Tag:`) policy counts only when `Get-CsUser` shows
+    /// someone holds it: a policy granted to nobody reaches nobody.
+    #[serde(default)]
+    granted_only: bool,
+}
+
+/// Turns a per-user policy's pass into what it is worth: a pass when
+/// someone holds it, a failure when the users listed show nobody does, an
+/// error when who holds it cannot be told.
+fn held_by_someone(ctx: &FactView, located: &Located, measured: &mut Measured) {
+    let identity = located.object.identity().unwrap_or_default();
+    if !identity.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("tag:")) {
+        return;
+    }
+    let (status, how) = match ctx.config.policy_holders("ExternalAccessPolicy", &identity) {
+        Holders::Counted { holders, users } if holders > 0 => {
+            (Status::Pass, format!("granted to {holders} of the {users} users listed"))
+        }
+        Holders::Counted { users, .. } => (
+            Status::Fail,
+            format!("but it is a per-user policy granted to none of the {users} users listed, so it reaches nobody"),
+        ),
+        Holders::NoUsers => (
+            Status::Error,
+            "but it is a per-user policy, and without `Get-CsUser | Select-Object SipAddress,ExternalAccessPolicy` output nobody is known to hold it".to_string(),
+        ),
+        Holders::Unknown(why) => (Status::Error, format!("but it is a per-user policy, and who holds it cannot be told: {why}")),
+    };
+    measured.status = status;
+    measured.message = format!("{} ({how})", measured.message);
 }
 
 /// How one object measured up.
@@ -63,7 +95,10 @@ impl ConfigField {
         let mut unclear = Vec::new();
         for (name, matcher) in &self.expect {
             let Some((exported, value, inferred)) = read_property(object, name) else {
-                missing.push(name.as_str());
+                match object.doubt(name) {
+                    Some(why) => unclear.push(why),
+                    None => missing.push(name.as_str()),
+                }
                 continue;
             };
             observed.insert(exported.clone(), value.clone());
@@ -134,13 +169,31 @@ impl Check for ConfigField {
         if let Some(gate) = self.product_gate(ctx) {
             return vec![gate];
         }
-        let objects = match captured(ctx, self.object) {
-            Ok(objects) => objects,
+        let listing = match captured(ctx, self.object) {
+            Ok(listing) => listing,
             Err(outcome) => return vec![outcome],
         };
-        let total = objects.len();
-        let selected = select(objects, &self.select);
+        let total = listing.len();
+        let selection = select(&listing, &self.select);
+        let target = Target::config(self.object.name());
+        let undecided: Vec<Outcome> = selection
+            .undecided
+            .iter()
+            .map(|(located, why)| Outcome::error(located, format!("cannot tell whether the rule applies to it: {why}")))
+            .collect();
+        let selected = selection.chosen;
         if selected.is_empty() {
+            if !undecided.is_empty() {
+                return undecided;
+            }
+            if let Some(why) = listing.lacks_proof(None) {
+                let conclusion = if self.select.is_empty() {
+                    format!("there is a {} object", self.object.name())
+                } else {
+                    format!("a {} has {}", self.object.name(), describe(&self.select))
+                };
+                return vec![unproven(&target, &conclusion, why)];
+            }
             let what = if self.select.is_empty() {
                 format!("no {} objects in the snapshot", self.object.name())
             } else if total == 0 {
@@ -148,12 +201,22 @@ impl Check for ConfigField {
             } else {
                 format!("none of the {total} {} objects has {}", self.object.name(), describe(&self.select))
             };
-            return vec![Outcome::skip(Target::config(self.object.name()), what)];
+            return vec![Outcome::skip(target, what)];
         }
-        let measured: Vec<(Located, Measured)> = selected.into_iter().map(|l| (l, self.measure(&l))).collect();
+        let measured: Vec<(Located, Measured)> = selected
+            .into_iter()
+            .map(|l| {
+                let mut measured = self.measure(&l);
+                if self.granted_only && measured.status == Status::Pass {
+                    held_by_someone(ctx, &l, &mut measured);
+                }
+                (l, measured)
+            })
+            .collect();
         match self.quantifier {
-            Quantifier::All => measured
+            Quantifier::All => undecided
                 .into_iter()
+                .chain(measured.into_iter()
                 .map(|(located, m)| {
                     let mut outcome = Outcome::new(m.status, &located, m.message).evidence(json!({
                         "source": located.location(self.expect.keys().next().map(String::as_str)),
@@ -164,7 +227,7 @@ impl Check for ConfigField {
                         outcome = outcome.var(Placeholder::Identity, identity);
                     }
                     outcome
-                })
+                }))
                 .collect(),
             Quantifier::Any => {
                 let evidence = json!({
@@ -175,7 +238,6 @@ impl Check for ConfigField {
                     })).collect::<Vec<_>>(),
                     "expected": self.expected(),
                 });
-                let target = Target::config(self.object.name());
                 let passing: Vec<String> =
                     measured.iter().filter(|(_, m)| m.status == Status::Pass).map(|(l, _)| l.object.label()).collect();
                 let summary = |status: Status| -> Vec<String> {
@@ -187,6 +249,14 @@ impl Check for ConfigField {
                 };
                 let outcome = if !passing.is_empty() {
                     Outcome::pass(&target, format!("{} by {}", self.expectation_text(), passing.join(", ")))
+                } else if !undecided.is_empty() {
+                    return undecided;
+                } else if let Some(why) = listing.lacks_proof(None) {
+                    unproven(
+                        &target,
+                        &format!("any {} has {}", self.object.name(), self.expectation_text()),
+                        format!("none of those shown has; {why}"),
+                    )
                 } else if !summary(Status::Error).is_empty() {
                     Outcome::error(&target, summary(Status::Error).join("; "))
                 } else if !summary(Status::Skip).is_empty() {
@@ -221,6 +291,12 @@ impl Check for ConfigField {
         }
         if self.object == ObjectKind::Other {
             problems.push(Problem::at("object", "`object` must name a configuration object kind, not Other"));
+        }
+        if self.granted_only && (self.quantifier != Quantifier::Any || self.object != ObjectKind::ExternalAccessPolicy) {
+            problems.push(Problem::at(
+                "granted_only",
+                "`granted_only` applies to `quantifier = \"any\"` over ExternalAccessPolicy objects",
+            ));
         }
         problems
     }
@@ -278,6 +354,26 @@ mod tests {
         };
         assert_eq!(statuses(&run(&check, &snap("false", "true"), &[])), [Status::Pass]);
         assert_eq!(statuses(&run(&check, &snap("false", "false"), &[])), [Status::Fail]);
+
+        let granted: ConfigField = parse(
+            r#"object = "ExternalAccessPolicy"
+               expect = { EnablePublicCloudAccess = true }
+               quantifier = "any"
+               granted_only = true"#,
+        );
+        // Only a per-user policy allows it: it counts by who holds it.
+        let users = |policy: &str| {
+            format!(
+                r#"{{"Get-CsExternalAccessPolicy":[{{"Identity":"Global","EnablePublicCloudAccess":false}},{{"Identity":"Tag:PIC","EnablePublicCloudAccess":true}}],
+                "Get-CsUser":[{{"SipAddress":"sip:a@contoso.com","ExternalAccessPolicy":{policy}}}]}}"#
+            )
+        };
+        assert_eq!(statuses(&run(&granted, &users(r#""PIC""#), &[])), [Status::Pass]);
+        let nobody = run(&granted, &users("null"), &[]);
+        assert_eq!(statuses(&nobody), [Status::Fail]);
+        assert!(nobody[0].message.contains("granted to none of the 1 users"), "{}", nobody[0].message);
+        assert_eq!(statuses(&run(&granted, &snap("false", "true"), &[])), [Status::Error]);
+        assert_eq!(statuses(&run(&granted, &snap("true", "true"), &[])), [Status::Pass]);
 
         let check: ConfigField = parse(
             r#"object = "HostingProvider"

@@ -18,7 +18,7 @@ use serde_json::json;
 use super::matcher::{Matcher, Verdict};
 use crate::facts::values::{read_property, show};
 use super::{Check, Problem};
-use super::config::{SHOWN, captured, describe, some_of};
+use super::config::{SHOWN, captured, describe, some_of, unproven};
 use crate::facts::snapshot::ObjectKind;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Target};
@@ -48,6 +48,19 @@ impl Check for ConfigImplies {
             .map(|l| l.object.label())
             .collect();
         let target = Target::config(self.then_object.name());
+        let undecided = triggers.iter().find_map(|l| {
+            self.if_any.iter().find_map(|(name, m)| match l.object.get(name).map(|(_, v)| m.check(l.object, name, v)) {
+                Some(Verdict::Indeterminate(why)) => Some(format!("{}: {why}", l.location(Some(name)))),
+                _ => None,
+            })
+        });
+        if let (true, Some(why)) = (all_enabling.is_empty(), undecided.or_else(|| triggers.lacks_proof(None))) {
+            return vec![unproven(
+                &target,
+                &format!("any {} has any of {}", self.if_object.name(), describe(&self.if_any)),
+                why,
+            )];
+        }
         if all_enabling.is_empty() {
             return vec![Outcome::skip(
                 &target,
@@ -68,13 +81,19 @@ impl Check for ConfigImplies {
             .map(|gate| {
                 let mut wrong = Vec::new();
                 let mut missing = Vec::new();
+                let mut unclear = Vec::new();
                 let mut observed = serde_json::Map::new();
                 for (name, matcher) in &self.then_expect {
                     match read_property(gate.object, name) {
-                        None => missing.push(name.clone()),
+                        None => match gate.object.doubt(name) {
+                            Some(why) => unclear.push(why),
+                            None => missing.push(name.clone()),
+                        },
                         Some((exported, value, _)) => {
-                            if matcher.check(gate.object, name, &value) != Verdict::Match {
-                                wrong.push(format!("{exported} is {}", show(&value)));
+                            match matcher.check(gate.object, name, &value) {
+                                Verdict::Match => {}
+                                Verdict::Mismatch => wrong.push(format!("{exported} is {}", show(&value))),
+                                Verdict::Indeterminate(why) => unclear.push(why),
                             }
                             observed.insert(exported, value);
                         }
@@ -96,6 +115,8 @@ impl Check for ConfigImplies {
                             gate.object.label()
                         ),
                     )
+                } else if !unclear.is_empty() {
+                    Outcome::error(&label, format!("cannot judge {}", unclear.join("; ")))
                 } else if !missing.is_empty() {
                     Outcome::skip(&label, format!("{} not in the export", missing.join(", ")))
                 } else {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Check;
-use super::config::{captured, domain_names};
+use super::config::{DOMAIN_NAME, captured, domain_names, unproven};
 use crate::facts::snapshot::ObjectKind;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Target};
@@ -17,14 +17,15 @@ pub struct DomainListsDisjoint {}
 
 impl Check for DomainListsDisjoint {
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        let allowed = match captured(ctx, ObjectKind::AllowedDomain) {
-            Ok(objects) => domain_names(&objects),
-            Err(outcome) => return vec![outcome],
-        };
-        let blocked = match captured(ctx, ObjectKind::BlockedDomain) {
-            Ok(objects) => domain_names(&objects),
-            Err(outcome) => return vec![outcome],
-        };
+        let (allowed, blocked, unsure) =
+            match (captured(ctx, ObjectKind::AllowedDomain), captured(ctx, ObjectKind::BlockedDomain)) {
+                (Ok(allowed), Ok(blocked)) => (
+                    domain_names(&allowed),
+                    domain_names(&blocked),
+                    allowed.lacks_proof(Some(DOMAIN_NAME)).or_else(|| blocked.lacks_proof(Some(DOMAIN_NAME))),
+                ),
+                (Err(outcome), _) | (_, Err(outcome)) => return vec![outcome],
+            };
         let blocked_at: HashMap<&str, &str> = blocked.iter().rev().map(|(d, at)| (d.as_str(), at.as_str())).collect();
         let both: Vec<String> = allowed
             .iter()
@@ -36,7 +37,9 @@ impl Check for DomainListsDisjoint {
             "allowed": allowed.iter().map(|(d, _)| d).collect::<Vec<_>>(),
             "blocked": blocked.iter().map(|(d, _)| d).collect::<Vec<_>>(),
         });
-        let outcome = if both.is_empty() {
+        let outcome = if let (true, Some(why)) = (both.is_empty(), unsure) {
+            unproven(Target::config("AllowedDomain/BlockedDomain"), "no domain is both allowed and blocked", why)
+        } else if both.is_empty() {
             Outcome::pass(
                 Target::config("AllowedDomain/BlockedDomain"),
                 format!("{} allowed and {} blocked domains, none on both lists", allowed.len(), blocked.len()),

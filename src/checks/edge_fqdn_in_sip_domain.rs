@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Check;
-use super::config::captured;
+use super::config::{captured, unproven};
 use crate::facts::names::is_direct_child;
 use crate::facts::snapshot::ObjectKind;
 use crate::facts::view::FactView;
@@ -25,8 +25,9 @@ impl Check for EdgeFqdnInSipDomain {
             Ok(edges) => edges,
             Err(outcome) => return vec![outcome],
         };
-        let domains = ctx.config.sip_domains();
-        if domains.is_empty() {
+        let sip_domains = ctx.config.sip_domains();
+        let domains = &sip_domains.names;
+        if domains.is_empty() && sip_domains.incomplete.is_none() {
             return vec![Outcome::skip(
                 Target::config("EdgeService"),
                 "no SIP domains known: include `Get-CsSipDomain` output or name the domains on the command line",
@@ -37,6 +38,9 @@ impl Check for EdgeFqdnInSipDomain {
             .iter()
             .map(|edge| {
                 let label = Target::from(edge);
+                if let Some(why) = edge.object.doubt("AccessEdgeExternalFqdn") {
+                    return Outcome::error(&label, why);
+                }
                 let Some(fqdn) = edge.object.get("AccessEdgeExternalFqdn").and_then(|(_, v)| v.as_str()) else {
                     return Outcome::skip(&label, "AccessEdgeExternalFqdn is not in the export");
                 };
@@ -51,6 +55,14 @@ impl Check for EdgeFqdnInSipDomain {
                         Outcome::pass(&label, format!("{fqdn} is a host directly inside SIP domain {domain}"))
                     }
                     None if fqdn.is_empty() => Outcome::fail(&label, "AccessEdgeExternalFqdn is empty"),
+                    None if sip_domains.incomplete.is_some() => unproven(
+                        &label,
+                        &format!("{fqdn} is a host directly inside a SIP domain"),
+                        format!(
+                            "it is inside none of those known ({list}); {}",
+                            sip_domains.incomplete.clone().unwrap_or_default()
+                        ),
+                    ),
                     None => {
                         Outcome::fail(&label, format!("{fqdn} is not a host directly inside any SIP domain ({list})"))
                     }

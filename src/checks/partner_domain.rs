@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::facts::values::as_bool;
 use super::{Check, Problem};
-use super::config::{captured, domain_names};
+use super::config::{DOMAIN_NAME, captured, domain_names, unproven};
 use std::collections::HashMap;
 
 use crate::facts::names::canonical;
@@ -86,8 +86,8 @@ impl Check for PartnerDomain {
             List::Allowed => (ObjectKind::AllowedDomain, "allowed"),
             List::Blocked => (ObjectKind::BlockedDomain, "blocked"),
         };
-        let entries = match captured(ctx, kind) {
-            Ok(objects) => domain_names(&objects),
+        let (entries, unsure) = match captured(ctx, kind) {
+            Ok(listing) => (domain_names(&listing), listing.lacks_proof(Some(DOMAIN_NAME))),
             Err(outcome) => return vec![outcome],
         };
         let by_name: HashMap<&str, &str> = entries.iter().rev().map(|(d, at)| (d.as_str(), at.as_str())).collect();
@@ -107,8 +107,15 @@ impl Check for PartnerDomain {
                     Some((entry, at)) => format!("{partner} is covered by {entry} on the {list_name} list ({at})"),
                     None => format!("{partner} is not on the {list_name} list"),
                 };
-                let outcome = match (self.expect, hit.is_some()) {
-                    (Expect::Listed, true) | (Expect::NotListed, false) => Outcome::pass(Target::domain(partner.clone()), listed),
+                let outcome = match (self.expect, hit.is_some(), &unsure) {
+                    (_, false, Some(why)) => unproven(
+                        Target::domain(partner.clone()),
+                        &format!("{partner} is on the {list_name} list"),
+                        format!("it is not among the entries shown; {why}"),
+                    ),
+                    (Expect::Listed, true, _) | (Expect::NotListed, false, _) => {
+                        Outcome::pass(Target::domain(partner.clone()), listed)
+                    }
                     _ => Outcome::fail(Target::domain(partner.clone()), listed),
                 };
                 let outcome = outcome.evidence(evidence).var(Placeholder::Domain, partner);

@@ -15,7 +15,8 @@ use super::{Check, Problem};
 use super::config::captured;
 use crate::facts::snapshot::ObjectKind;
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Placeholder, Status, Target};
+use crate::facts::config_view::Holders;
+use crate::findings::{Outcome, Placeholder, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,50 +27,42 @@ pub struct PolicyGranted {
 impl Check for PolicyGranted {
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let policies = match captured(ctx, ObjectKind::ExternalAccessPolicy) {
-            Ok(objects) => objects,
+            Ok(listing) => listing,
             Err(outcome) => return vec![outcome],
         };
         let tagged: Vec<_> = policies
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|l| l.object.identity().is_some_and(|id| id.to_ascii_lowercase().starts_with("tag:")))
             .filter(|l| self.enabling.iter().any(|p| l.object.get(p).and_then(|(_, v)| as_bool(v)) == Some(true)))
             .collect();
         if tagged.is_empty() {
             return vec![Outcome::skip(Target::config("ExternalAccessPolicy"), "no per-user (Tag:) policy enables external access")];
         }
-        let users = match captured(ctx, ObjectKind::User) {
-            Ok(users) => users,
-            Err(failed) if failed.status == Status::Error => return vec![failed],
-            Err(_) => {
-                return vec![Outcome::skip(
-                    Target::config("ExternalAccessPolicy"),
-                    "needs `Get-CsUser | Select-Object SipAddress,ExternalAccessPolicy` output to see who holds the per-user policies",
-                )];
-            }
-        };
         tagged
             .iter()
             .map(|policy| {
                 let identity = policy.object.identity().unwrap_or_default();
                 let tag = identity[4..].trim().to_string();
-                let holders = users
-                    .iter()
-                    .filter(|u| {
-                        u.object
-                            .get("ExternalAccessPolicy")
-                            .and_then(|(_, v)| v.as_str())
-                            .is_some_and(|p| p.trim().trim_start_matches("Tag:").eq_ignore_ascii_case(&tag))
-                    })
-                    .count();
-                let evidence =
-                    json!({ "source": policy.location(None), "users_checked": users.len(), "holders": holders });
-                let outcome = if holders > 0 {
-                    Outcome::pass(
+                let holders = ctx.config.policy_holders("ExternalAccessPolicy", &identity);
+                let outcome = match &holders {
+                    Holders::Counted { holders, users } if *holders > 0 => {
+                        Outcome::pass(policy, format!("granted to {holders} of {users} users listed"))
+                    }
+                    Holders::Counted { users, .. } => {
+                        Outcome::fail(policy, format!("granted to none of the {users} users listed"))
+                    }
+                    Holders::NoUsers => Outcome::skip(
                         policy,
-                        format!("granted to {holders} of {} users listed", users.len()),
-                    )
-                } else {
-                    Outcome::fail(policy, format!("granted to none of the {} users listed", users.len()))
+                        "needs `Get-CsUser | Select-Object SipAddress,ExternalAccessPolicy` output to see who holds the per-user policies",
+                    ),
+                    Holders::Unknown(why) => Outcome::error(policy, format!("cannot tell who holds it: {why}")),
+                };
+                let evidence = match holders {
+                    Holders::Counted { holders, users } => {
+                        json!({ "source": policy.location(None), "users_checked": users, "holders": holders })
+                    }
+                    _ => json!({ "source": policy.location(None) }),
                 };
                 outcome.evidence(evidence).var(Placeholder::Identity, tag)
             })

@@ -32,10 +32,10 @@ impl Check for ProductLevel {
         } else if product_name == "Lync Server 2010" {
             Outcome::fail(&name, "Lync Server 2010 supports neither name decoration nor Skype directory search")
         } else {
-            // Lync Server 2013: CU5 added name decoration; a complete export of
-            // the Skype provider from an earlier build lacks its properties.
+            // Lync Server 2013: CU5 added name decoration, which the Skype
+            // provider shows as NameDecorationRoutingDomain.
             let provider = match ctx.config.objects(ObjectKind::PublicProvider) {
-                Objects::Captured(objects) => objects.into_iter().find(|l| {
+                Objects::Captured(listing) => listing.objects.into_iter().find(|l| {
                     l.object
                         .get("ProxyFqdn")
                         .and_then(|(_, v)| v.as_str())
@@ -44,27 +44,16 @@ impl Check for ProductLevel {
                 _ => None,
             };
             match provider {
-                Some(l)
-                    if l.object.get("IconUrl").is_some() && l.object.get("NameDecorationRoutingDomain").is_none() =>
-                {
-                    Outcome::fail(
-                        &name,
-                        format!(
-                            "the Skype provider ({}) has no name decoration properties: Lync Server 2013 is older than CU5, so users must type Skype addresses as user(domain)@msn.com; Skype directory search needs Skype for Business Server",
-                            l.location(None)
-                        ),
-                    )
-                }
-                Some(l) if l.object.get("NameDecorationRoutingDomain").is_some() => Outcome::pass(
-                    &name,
-                    "Lync Server 2013 with name decoration (CU5 or later); Skype directory search would need Skype for Business Server",
-                ),
-                Some(l) => Outcome::skip(
+                Some(l) if l.object.get("NameDecorationRoutingDomain").is_none() => Outcome::skip(
                     &name,
                     format!(
-                        "the Skype provider's export ({}) leaves out IconUrl and the name decoration properties, which tell the cumulative update; export it with `Format-List *`",
+                        "the Skype provider's export ({}) does not show NameDecorationRoutingDomain; a build before CU5 lacks it, but so does an export that left it out, so the cumulative update cannot be told; export the provider with `Format-List *`",
                         l.location(None)
                     ),
+                ),
+                Some(_) => Outcome::pass(
+                    &name,
+                    "Lync Server 2013 with name decoration (CU5 or later); Skype directory search would need Skype for Business Server",
                 ),
                 None => {
                     Outcome::skip(&name, "no Skype public provider in the snapshot to tell the cumulative update from")
@@ -81,12 +70,13 @@ mod tests {
     use crate::checks::testing::{run, statuses};
     use crate::findings::Status;
     #[test]
-    fn pre_cu5_lync() {
+    fn cumulative_update_only_from_what_is_there() {
         let base = r#""Get-CsServerVersion":[{"Version":"Lync Server 2013 (5.0.8308.0)"}]"#;
         let old = format!(
             r#"{{{base},"Get-CsPublicProvider":[{{"Identity":"Skype","ProxyFqdn":"federation.messenger.msn.com","IconUrl":""}}]}}"#
         );
-        assert_eq!(statuses(&run(&ProductLevel {}, &old, &[])), [Status::Fail]);
+        // What a build before CU5 lacks, an export may leave out: not a verdict.
+        assert_eq!(statuses(&run(&ProductLevel {}, &old, &[])), [Status::Skip]);
         let cu5 = format!(
             r#"{{{base},"Get-CsPublicProvider":[{{"Identity":"Skype","ProxyFqdn":"federation.messenger.msn.com","IconUrl":"","NameDecorationRoutingDomain":"msn.com"}}]}}"#
         );

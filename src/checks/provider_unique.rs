@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Check;
-use super::config::captured;
+use super::config::{captured, unproven};
 use crate::facts::config_view::Located;
 use crate::facts::snapshot::ObjectKind;
 use crate::facts::view::FactView;
@@ -22,9 +22,13 @@ impl Check for ProviderUnique {
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let mut providers: Vec<Located> = Vec::new();
         let mut missing = Vec::new();
+        let mut subset = None;
         for kind in [ObjectKind::PublicProvider, ObjectKind::HostingProvider] {
             match captured(ctx, kind) {
-                Ok(objects) => providers.extend(objects),
+                Ok(listing) => {
+                    subset = subset.or(listing.lacks_proof(Some("ProxyFqdn")));
+                    providers.extend(listing.iter().copied())
+                }
                 Err(outcome) => missing.push(outcome),
             }
         }
@@ -38,7 +42,7 @@ impl Check for ProviderUnique {
         let mut clashes = Vec::new();
         for property in ["Identity", "ProxyFqdn"] {
             let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for located in &providers {
+            for located in providers.iter().filter(|l| l.object.doubt(property).is_none()) {
                 if let Some(value) = located.object.get(property).and_then(|(_, v)| v.as_str()) {
                     let key = value.trim().trim_end_matches('.').to_ascii_lowercase();
                     if !key.is_empty() {
@@ -60,7 +64,9 @@ impl Check for ProviderUnique {
             format!(" ({})", missing.iter().map(|o| o.message.clone()).collect::<Vec<_>>().join("; "))
         };
         let evidence = json!({ "providers": providers.iter().map(|l| l.object.label()).collect::<Vec<_>>() });
-        let outcome = if clashes.is_empty() {
+        let outcome = if let (true, Some(why)) = (clashes.is_empty(), subset) {
+            unproven(Target::config("providers"), "every provider has its own identity and proxy FQDN", why)
+        } else if clashes.is_empty() {
             Outcome::pass(
                 Target::config("providers"),
                 format!("{} providers, all with distinct identities and proxy FQDNs{note}", providers.len()),

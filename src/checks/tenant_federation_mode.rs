@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::facts::values::{TenantList, tenant_list};
+use crate::facts::values::{TenantList, tenant_list_of};
 use crate::facts::values::{as_bool, show};
 use super::Check;
 use super::config::captured;
@@ -36,7 +36,7 @@ impl Check for TenantFederationMode {
             return vec![Outcome::skip(&label, "AllowedDomains is not in the tenant export")];
         };
         let discovery = as_bool(discovery_value) == Some(true);
-        let open = tenant_list(Some(allowed)) == TenantList::AllKnown;
+        let open = tenant_list_of(tenant.object, "AllowedDomains") == TenantList::AllKnown;
         let evidence = json!({
             "access_edge_source": edge.location(Some("EnablePartnerDiscovery")),
             "EnablePartnerDiscovery": discovery_value,

@@ -36,10 +36,10 @@ pub struct Aim {
 pub fn targets(facts: &Facts, aim: &Aim) -> Targets {
     let view = ConfigView::new(facts);
     let mut domains: BTreeSet<String> = aim.domains.iter().cloned().collect();
-    domains.extend(view.sip_domains().iter().filter_map(|d| parse_fqdn(d).ok()));
+    domains.extend(view.sip_domains().names.iter().filter_map(|d| parse_fqdn(d).ok()));
     let mut edges: BTreeSet<String> = aim.edges.iter().cloned().collect();
     if let Objects::Captured(services) = view.objects(ObjectKind::EdgeService) {
-        edges.extend(services.iter().filter_map(|l| {
+        edges.extend(services.iter().filter(|l| l.object.doubt("AccessEdgeExternalFqdn").is_none()).filter_map(|l| {
             l.object.get("AccessEdgeExternalFqdn").and_then(|(_, v)| v.as_str()).and_then(|f| parse_fqdn(f).ok())
         }));
     }

@@ -28,7 +28,58 @@ pub enum Objects<'a> {
     /// The cmdlet ran but printed an error.
     Failed { location: String },
     /// The cmdlet's output, possibly empty.
-    Captured(Vec<Located<'a>>),
+    Captured(Listing<'a>),
+}
+
+/// The objects of one kind the snapshots show.
+#[derive(Debug, Clone)]
+pub struct Listing<'a> {
+    pub objects: Vec<Located<'a>>,
+    /// Why the deployment may have more objects of the kind than these (a
+    /// filter in the command that printed them), with where: what the
+    /// listing lacks proves nothing then.
+    pub subset: Option<String>,
+}
+
+impl<'a> std::ops::Deref for Listing<'a> {
+    type Target = [Located<'a>];
+
+    fn deref(&self) -> &Self::Target {
+        &self.objects
+    }
+}
+
+impl<'a> Listing<'a> {
+    /// Why a conclusion from what the listing lacks cannot be drawn, if it
+    /// cannot: the listing is a subset, or `names` (the property that
+    /// identifies an entry) is not known whole for some objects.
+    pub fn lacks_proof(&self, names: Option<&str>) -> Option<String> {
+        if let Some(why) = &self.subset {
+            return Some(format!("the snapshot shows only some of them ({why})"));
+        }
+        let name = names?;
+        self.objects.iter().find_map(|l| l.object.doubt(name).map(|why| format!("{}: {why}", l.location(Some(name)))))
+    }
+}
+
+/// The organization's SIP domains as far as the inputs show them.
+#[derive(Debug, Clone, Default)]
+pub struct SipDomains {
+    pub names: BTreeSet<String>,
+    /// Why the deployment may have SIP domains beyond these, if it may.
+    pub incomplete: Option<String>,
+}
+
+/// Who holds a per-user (`Tag:`) policy, as far as the snapshot shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holders {
+    /// `holders` of the `users` listed hold it.
+    Counted { holders: usize, users: usize },
+    /// The snapshot has no `Get-CsUser` output.
+    NoUsers,
+    /// The user listing cannot tell: it failed, is a subset, or leaves the
+    /// policy out.
+    Unknown(String),
 }
 
 /// A product family and release, told from the snapshot.
@@ -59,10 +110,23 @@ impl<'a> ConfigView<'a> {
         let mut captured = false;
         let mut failed = None;
         let mut found = Vec::new();
+        // A subset counts only when no snapshot holds the whole output.
+        let mut whole = false;
+        let mut subset = None;
         for snapshot in &self.facts.snapshots {
             for capture in snapshot.captures.iter().filter(|c| c.kind == kind) {
                 if capture.complete {
                     captured = true;
+                    match &capture.subset {
+                        None => whole = true,
+                        Some(why) => {
+                            let at = match capture.line {
+                                Some(line) => format!("{}:{line}", snapshot.path),
+                                None => snapshot.path.clone(),
+                            };
+                            subset.get_or_insert_with(|| format!("{why}, {at}"));
+                        }
+                    }
                 } else if failed.is_none() {
                     failed = Some(match capture.line {
                         Some(line) => format!("{}:{line}", snapshot.path),
@@ -79,22 +143,67 @@ impl<'a> ConfigView<'a> {
             );
         }
         match (captured || !found.is_empty(), failed) {
-            (true, _) => Objects::Captured(found),
+            (true, _) => Objects::Captured(Listing { objects: found, subset: if whole { None } else { subset } }),
             (false, Some(location)) => Objects::Failed { location },
             (false, None) => Objects::NotCaptured,
         }
     }
 
+    /// Who holds the per-user policy `identity` (`Tag:PIC`) of the user
+    /// property `assignment` (`ExternalAccessPolicy`): `Get-CsUser` prints
+    /// the policy's name without `Tag:`, and nothing for a user under the
+    /// global or site policy.
+    pub fn policy_holders(&self, assignment: &str, identity: &str) -> Holders {
+        let tag = identity.trim();
+        let tag = tag.get(..4).filter(|p| p.eq_ignore_ascii_case("tag:")).map_or(tag, |_| tag[4..].trim());
+        let listing = match self.objects(ObjectKind::User) {
+            Objects::NotCaptured => return Holders::NoUsers,
+            Objects::Failed { location } => {
+                return Holders::Unknown(format!("`Get-CsUser` printed an error ({location})"));
+            }
+            Objects::Captured(listing) => listing,
+        };
+        let holds = |policy: &str| {
+            let policy = policy.trim();
+            let policy =
+                policy.get(..4).filter(|p| p.eq_ignore_ascii_case("tag:")).map_or(policy, |_| policy[4..].trim());
+            policy.eq_ignore_ascii_case(tag)
+        };
+        let mut holders = 0;
+        let mut unknown = None;
+        for user in listing.iter() {
+            match (user.object.get(assignment), user.object.doubt(assignment)) {
+                (_, Some(why)) => unknown = unknown.or(Some(format!("{}: {why}", user.location(Some(assignment))))),
+                (Some((_, value)), None) => holders += usize::from(value.as_str().is_some_and(holds)),
+                (None, None) => {
+                    unknown = unknown.or(Some(format!(
+                        "{}: the user listing leaves out {assignment}; export `Get-CsUser | Select-Object SipAddress,{assignment}`",
+                        user.location(None)
+                    )))
+                }
+            }
+        }
+        match (holders, unknown.or_else(|| listing.lacks_proof(None))) {
+            (0, Some(why)) => Holders::Unknown(why),
+            (holders, _) => Holders::Counted { holders, users: listing.len() },
+        }
+    }
+
     /// SIP domains: from `Get-CsSipDomain` and the domains named on the
     /// command line, lower-cased, without a trailing dot.
-    pub fn sip_domains(&self) -> BTreeSet<String> {
-        let mut domains: BTreeSet<String> = self.extra_domains.iter().map(|d| canonical(d)).collect();
-        if let Objects::Captured(objects) = self.objects(ObjectKind::SipDomain) {
-            for located in objects {
-                let name =
-                    located.object.get("Name").or_else(|| located.object.get("Identity")).and_then(|(_, v)| v.as_str());
+    pub fn sip_domains(&self) -> SipDomains {
+        let mut domains =
+            SipDomains { names: self.extra_domains.iter().map(|d| canonical(d)).collect(), incomplete: None };
+        if let Objects::Captured(listing) = self.objects(ObjectKind::SipDomain) {
+            domains.incomplete = listing.lacks_proof(Some("Name"));
+            for located in listing.iter() {
+                let property = if located.object.get("Name").is_some() { "Name" } else { "Identity" };
+                if located.object.doubt(property).is_some() {
+                    continue;
+                }
+                let name = located.object.get(property).and_then(|(_, v)| v.as_str());
                 if let Some(name) = name.filter(|n| !n.trim().is_empty()) {
-                    domains.insert(canonical(name));
+                    domains.names.insert(canonical(name));
                 }
             }
         }
@@ -102,10 +211,13 @@ impl<'a> ConfigView<'a> {
     }
 
     /// The product, from `Get-CsServerVersion` when the snapshot has it, else
-    /// from which properties the Access Edge configuration carries.
+    /// the family from a property only Skype for Business Server has. The
+    /// absence of a property proves nothing (an export from a newer release
+    /// may leave properties out, and Microsoft's own samples do), so no
+    /// product is ever told from what an export lacks.
     pub fn product(&self) -> Option<Product> {
-        if let Objects::Captured(objects) = self.objects(ObjectKind::ServerVersion) {
-            for located in objects {
+        if let Objects::Captured(listing) = self.objects(ObjectKind::ServerVersion) {
+            for located in listing.objects {
                 if let Some(text) = located.object.get("Version").and_then(|(_, v)| v.as_str())
                     && let Some(name) = product_from_version_text(text)
                 {
@@ -117,37 +229,25 @@ impl<'a> ConfigView<'a> {
                 }
             }
         }
-        let Objects::Captured(objects) = self.objects(ObjectKind::AccessEdgeConfiguration) else {
-            return None;
-        };
-        let located = objects.first()?;
-        let object = located.object;
-        let has = |name: &str| object.get(name).is_some();
-        let location = located.location(None);
-        if has("SkypeSearchUrl") || has("DnsSrvCacheRecordCount") {
-            return Some(Product {
-                name: "Skype for Business Server 2015 or later".into(),
-                evidence: format!("{location}: Access Edge configuration has SkypeSearchUrl/DnsSrvCacheRecordCount"),
-                exact: false,
-            });
-        }
-        // The counters added in 2013, all present without the SfB-only ones,
-        // show a complete export from Lync Server 2013.
-        let counters = [
-            "MaxContactsPerDiscoveredPartner",
-            "DiscoveredPartnerStandardRate",
-            "EnableDiscoveredPartnerContactsLimit",
-            "MaxAcceptedCertificatesStored",
-            "CertificatesDeletedPercentage",
+        const SKYPE_FOR_BUSINESS_ONLY: [(ObjectKind, &[&str]); 2] = [
+            (ObjectKind::AccessEdgeConfiguration, &["SkypeSearchUrl", "DnsSrvCacheRecordCount"]),
+            (ObjectKind::PublicProvider, &["EnableSkypeIdRouting", "EnableSkypeDirectorySearch"]),
         ];
-        if counters.iter().all(|c| has(c)) {
-            return Some(Product {
-                name: "Lync Server 2013".into(),
-                evidence: format!(
-                    "{location}: Access Edge configuration has the 2013 counters but not SkypeSearchUrl/DnsSrvCacheRecordCount"
-                ),
-                exact: true,
-            });
+        for (kind, properties) in SKYPE_FOR_BUSINESS_ONLY {
+            let Objects::Captured(listing) = self.objects(kind) else { continue };
+            for located in listing.objects {
+                if let Some(property) = properties.iter().find(|p| located.object.get(p).is_some()) {
+                    return Some(Product {
+                        name: "Skype for Business Server 2015 or later".into(),
+                        evidence: format!(
+                            "{}: {} has {property}, which only Skype for Business Server has",
+                            located.location(Some(property)),
+                            kind.name()
+                        ),
+                        exact: false,
+                    });
+                }
+            }
         }
         None
     }

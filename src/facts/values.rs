@@ -109,9 +109,22 @@ pub enum TenantList {
     /// Every domain not blocked may federate.
     AllKnown,
     Domains(Vec<String>),
+    /// An explicit list of which the export shows only these entries (the
+    /// console cut it short), and why.
+    Partial(Vec<String>, String),
     /// An explicit list whose entries the export does not show: Format-List
     /// prints the object's type name (`...Settings.Edge.AllowList`).
     Hidden(String),
+}
+
+/// The tenant domain list `name` (`AllowedDomains`, `BlockedDomains`) of a
+/// tenant federation configuration.
+pub fn tenant_list_of(object: &ConfigObject, name: &str) -> TenantList {
+    let list = tenant_list(object.get(name).map(|(_, v)| v));
+    match (list, object.doubt(name)) {
+        (TenantList::Domains(domains), Some(why)) => TenantList::Partial(domains, why),
+        (list, _) => list,
+    }
 }
 
 pub fn tenant_list(value: Option<&Value>) -> TenantList {
