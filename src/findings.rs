@@ -9,6 +9,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Value, json};
 
+use crate::facts::cert_listing::ListedCertificate;
 use crate::facts::config_view::Located;
 use crate::facts::tls::Endpoint;
 use crate::facts::x509::CertOrigin;
@@ -165,6 +166,20 @@ impl From<&Located<'_>> for Target {
         Target::Config {
             object: object.label(),
             source: Some(Source { file: located.path.to_string(), line: object.line, pointer: object.pointer.clone() }),
+        }
+    }
+}
+
+impl From<&ListedCertificate<'_>> for Target {
+    fn from(cert: &ListedCertificate) -> Target {
+        let first = &cert.objects[0];
+        Target::Config {
+            object: cert.label(),
+            source: Some(Source {
+                file: first.path.to_string(),
+                line: first.object.line,
+                pointer: first.object.pointer.clone(),
+            }),
         }
     }
 }

@@ -3,9 +3,8 @@
 
 use serde::Deserialize;
 
-use super::tls::CertificateCheck;
+use super::tls::{CertNames, NamesCheck};
 use crate::facts::view::FactView;
-use crate::facts::x509::SeenCertificate;
 use crate::findings::Outcome;
 
 #[derive(Debug, Deserialize)]
@@ -16,19 +15,19 @@ pub struct CertNoWildcard {
     connection_rule: Option<String>,
 }
 
-impl CertificateCheck for CertNoWildcard {
+impl NamesCheck for CertNoWildcard {
     fn connection_rule(&self) -> &Option<String> {
         &self.connection_rule
     }
 
-    fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
-        let wildcards: Vec<&str> =
-            cert.leaf.dns_names.iter().map(String::as_str).filter(|n| n.contains('*')).collect();
-        let outcome = if wildcards.is_empty() {
-            Outcome::pass(&cert.origin, "no wildcard name")
-        } else {
-            Outcome::fail(&cert.origin, format!("wildcard names: {}", wildcards.join(", ")))
-        };
-        vec![outcome.evidence(cert.evidence(ctx.now))]
+    fn judge_names(&self, _ctx: &FactView, cert: &CertNames) -> Outcome {
+        let wildcards: Vec<&str> = cert.dns_names.iter().map(String::as_str).filter(|n| n.contains('*')).collect();
+        match (wildcards.is_empty(), &cert.names_doubt) {
+            (false, _) => Outcome::fail(&cert.target, format!("wildcard names: {}", wildcards.join(", "))),
+            (true, Some(why)) => {
+                Outcome::error(&cert.target, format!("no wildcard among the names shown, but not all are shown: {why}"))
+            }
+            (true, None) => Outcome::pass(&cert.target, "no wildcard name"),
+        }
     }
 }

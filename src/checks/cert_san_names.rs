@@ -10,9 +10,8 @@
 
 use serde::Deserialize;
 
-use super::tls::{CertificateCheck, expected_names, names_exactly, wildcard_covering};
+use super::tls::{CertNames, NamesCheck};
 use crate::facts::view::FactView;
-use crate::facts::x509::SeenCertificate;
 use crate::findings::{Outcome, Placeholder};
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -31,15 +30,15 @@ pub struct CertSanNames {
     names: Names,
 }
 
-impl CertificateCheck for CertSanNames {
+impl NamesCheck for CertSanNames {
     fn connection_rule(&self) -> &Option<String> {
         &self.connection_rule
     }
 
-    fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
+    fn judge_names(&self, ctx: &FactView, cert: &CertNames) -> Outcome {
         let mut incomplete = None;
         let expected: Vec<String> = match self.names {
-            Names::Edge => expected_names(ctx, cert),
+            Names::Edge => cert.edge_names.clone(),
             Names::SipDomains => {
                 let mut domains: Vec<String> = ctx.targets.domains.clone();
                 let sip_domains = ctx.config.sip_domains();
@@ -55,38 +54,35 @@ impl CertificateCheck for CertSanNames {
                 Names::Edge => "no Access Edge FQDN is known to compare with: give --edge FQDN",
                 Names::SipDomains => "no SIP domain is known: name the domains or give a snapshot",
             };
-            return vec![Outcome::skip(&cert.origin, why)];
+            return Outcome::skip(&cert.target, why);
         }
         let missing: Vec<String> = expected
             .iter()
-            .filter(|name| !names_exactly(&cert.leaf, name))
-            .map(|name| match wildcard_covering(&cert.leaf, name) {
+            .filter(|name| !cert.has_exactly(name))
+            .map(|name| match cert.wildcard_covering(name) {
                 Some(pattern) => format!("{name} (covered only by the wildcard {pattern})"),
                 None => name.clone(),
             })
             .collect();
-        let outcome = if let (true, Some(why)) = (missing.is_empty(), incomplete) {
-            Outcome::error(
-                &cert.origin,
+        let named = if cert.dns_names.is_empty() { "no DNS name".to_string() } else { cert.dns_names.join(", ") };
+        if let (false, Some(why)) = (missing.is_empty(), &cert.names_doubt) {
+            return Outcome::error(
+                &cert.target,
+                format!("{} not among the names shown ({named}), but not all are shown: {why}", missing.join(", ")),
+            );
+        }
+        if let (true, Some(why)) = (missing.is_empty(), incomplete) {
+            return Outcome::error(
+                &cert.target,
                 format!("the SAN names {}, but other SIP domains may need a name too: {why}", expected.join(", ")),
-            )
-        } else if missing.is_empty() {
-            Outcome::pass(&cert.origin, format!("the SAN names {}", expected.join(", ")))
+            );
+        }
+        if missing.is_empty() {
+            Outcome::pass(&cert.target, format!("the SAN names {}", expected.join(", ")))
         } else {
-            Outcome::fail(
-                &cert.origin,
-                format!(
-                    "the SAN lacks {}; it names {}",
-                    missing.join(", "),
-                    if cert.leaf.dns_names.is_empty() {
-                        "no DNS name".to_string()
-                    } else {
-                        cert.leaf.dns_names.join(", ")
-                    }
-                ),
-            )
-            .var(Placeholder::Fqdn, expected.join(", "))
-        };
-        vec![outcome.evidence(cert.evidence(ctx.now))]
+            Outcome::fail(&cert.target, format!("the SAN lacks {}; it names {named}", missing.join(", ")))
+                .var(Placeholder::Fqdn, expected.join(", "))
+        }
     }
 }
+

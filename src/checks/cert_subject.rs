@@ -10,10 +10,9 @@
 
 use serde::Deserialize;
 
-use super::tls::{CertificateCheck, expected_names, names_exactly};
-use crate::findings::{Outcome, Severity};
+use super::tls::{CertNames, NamesCheck};
 use crate::facts::view::FactView;
-use crate::facts::x509::SeenCertificate;
+use crate::findings::{Outcome, Severity};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,53 +26,51 @@ pub struct CertSubject {
     mismatch_severity: Option<Severity>,
 }
 
-impl CertificateCheck for CertSubject {
+impl NamesCheck for CertSubject {
     fn connection_rule(&self) -> &Option<String> {
         &self.connection_rule
     }
 
-    fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
-        let evidence = cert.evidence(ctx.now);
-        let Some(cn) = cert.leaf.common_name.clone() else {
-            return vec![
-                Outcome::fail(&cert.origin, format!("the subject ({}) has no common name", cert.leaf.subject))
-                    .severity(self.mismatch_severity)
-                    .evidence(evidence),
-            ];
+    fn judge_names(&self, _ctx: &FactView, cert: &CertNames) -> Outcome {
+        if let Some(why) = &cert.subject_doubt {
+            return Outcome::error(&cert.target, format!("the subject is not known: {why}"));
+        }
+        let Some(cn) = cert.common_name else {
+            return Outcome::fail(&cert.target, format!("the subject ({}) has no common name", cert.subject))
+                .severity(self.mismatch_severity);
         };
-        let outcome = if self.in_san {
+        if self.in_san {
             // An address must be written as the SAN's, in its canonical
             // (RFC 5952) text form.
-            if names_exactly(&cert.leaf, &cn) || cert.leaf.ip_names.iter().any(|ip| ip.to_string() == cn) {
-                Outcome::pass(&cert.origin, format!("the subject name {cn} is also in the SAN"))
+            if cert.has_exactly(cn) || cert.ip_names.iter().any(|ip| ip.to_string() == cn) {
+                Outcome::pass(&cert.target, format!("the subject name {cn} is also in the SAN"))
+            } else if let Some(why) = &cert.names_doubt {
+                Outcome::error(&cert.target, format!("the subject name {cn} is not among the SAN names shown: {why}"))
             } else {
                 Outcome::fail(
-                    &cert.origin,
-                    format!("the subject name {cn} is not in the SAN ({})", cert.leaf.dns_names.join(", ")),
+                    &cert.target,
+                    format!("the subject name {cn} is not in the SAN ({})", cert.dns_names.join(", ")),
                 )
             }
         } else if cn.starts_with("*.") {
             Outcome::fail(
-                &cert.origin,
+                &cert.target,
                 format!("the subject name is the wildcard {cn}; the Access Edge needs its explicit FQDN"),
             )
+        } else if cert.edge_names.is_empty() {
+            Outcome::skip(
+                &cert.target,
+                format!("the subject name is {cn}; no Access Edge FQDN is known to compare (give --edge)"),
+            )
+        } else if cert.edge_names.iter().any(|e| e.eq_ignore_ascii_case(cn)) {
+            Outcome::pass(&cert.target, format!("the subject name is the Access Edge FQDN {cn}"))
         } else {
-            let expected = expected_names(ctx, cert);
-            if expected.is_empty() {
-                Outcome::skip(
-                    &cert.origin,
-                    format!("the subject name is {cn}; no Access Edge FQDN is known to compare (give --edge)"),
-                )
-            } else if expected.iter().any(|e| e.eq_ignore_ascii_case(&cn)) {
-                Outcome::pass(&cert.origin, format!("the subject name is the Access Edge FQDN {cn}"))
-            } else {
-                Outcome::fail(
-                    &cert.origin,
-                    format!("the subject name is {cn}, not the Access Edge FQDN ({})", expected.join(", ")),
-                )
-                .severity(self.mismatch_severity)
-            }
-        };
-        vec![outcome.evidence(evidence)]
+            Outcome::fail(
+                &cert.target,
+                format!("the subject name is {cn}, not the Access Edge FQDN ({})", cert.edge_names.join(", ")),
+            )
+            .severity(self.mismatch_severity)
+        }
     }
 }
+

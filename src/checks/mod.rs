@@ -65,6 +65,7 @@ macro_rules! check_kinds {
 
 check_kinds! {
     config_field::ConfigField,
+    cert_uses::CertUses,
     config_count::ConfigCount,
     config_implies::ConfigImplies,
     partner_domain::PartnerDomain,

@@ -2,15 +2,18 @@
 //! every endpoint or certificate of the organization's own, or the outcome
 //! that says why there is none, and the names a certificate must carry.
 
+use std::net::IpAddr;
+
 use serde_json::{Value, json};
 
 use super::{Check, Reference, see};
 use crate::facts::Targets;
+use crate::facts::cert_listing::{ACCESS_EDGE_EXTERNAL, ListedCertificate};
 use crate::facts::endpoints::{MAX_ADDRESSES_PER_HOST, own_endpoints};
 use crate::facts::need::Need;
 use crate::facts::tls::{TlsFact, TlsOutcome};
 use crate::facts::view::FactView;
-use crate::facts::x509::{CertInfo, SeenCertificate};
+use crate::facts::x509::SeenCertificate;
 use crate::findings::{Outcome, Step, Target};
 
 /// A certificate kind: a verdict on each certificate the scan saw. What
@@ -27,11 +30,23 @@ pub trait CertificateCheck {
     fn other_references(&self) -> Vec<Reference<'_>> {
         Vec::new()
     }
+
+    /// Judges a certificate as `Get-CsCertificate` lists it (names, dates
+    /// and roles only), or `None` when the kind needs the certificate itself.
+    fn judge_listed(&self, _ctx: &FactView, _cert: &ListedCertificate) -> Option<Vec<Outcome>> {
+        None
+    }
 }
 
 impl<T: CertificateCheck> Check for T {
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_certificate(ctx, self.connection_rule().as_slice(), |cert| self.judge(ctx, cert))
+        let listed = &ctx.certificates().listed;
+        let from_listing: Option<Vec<Outcome>> = if listed.is_empty() {
+            None
+        } else {
+            listed.iter().map(|cert| self.judge_listed(ctx, cert)).collect::<Option<Vec<_>>>().map(|v| v.concat())
+        };
+        per_certificate(ctx, self.connection_rule().as_slice(), |cert| self.judge(ctx, cert), from_listing)
     }
 
     fn needs(&self, _targets: &Targets) -> Vec<Need> {
@@ -49,12 +64,14 @@ impl<T: CertificateCheck> Check for T {
     }
 }
 
-/// Runs `judge` for every certificate, or says there is none to judge;
-/// `connection_rule` reports why no Edge presented one.
+/// Runs `judge` for every certificate, adds the verdicts on the listed
+/// certificates (`None`: the kind cannot judge a listing), or says there is
+/// none to judge; `connection_rule` reports why no Edge presented one.
 pub fn per_certificate(
     ctx: &FactView,
     connection_rule: &[String],
     judge: impl Fn(&SeenCertificate) -> Vec<Outcome>,
+    from_listing: Option<Vec<Outcome>>,
 ) -> Vec<Outcome> {
     let certificates = ctx.certificates();
     // An endpoint the probe observed nothing of may have presented anything.
@@ -65,46 +82,132 @@ pub fn per_certificate(
         .filter(|f| f.partner.is_none() && matches!(f.outcome, TlsOutcome::Unobserved { .. }))
         .map(|f| Outcome::error(&f.endpoint, format!("its certificate is unknown: {}", f.outcome.describe())))
         .collect();
+    let from_listing_count = from_listing.as_ref().map_or(0, Vec::len);
     if certificates.seen.is_empty() && certificates.unreadable.is_empty() && unobserved.is_empty() {
-        let why = if ctx.facts.tls.is_empty() {
+        if from_listing_count > 0 {
+            return from_listing.unwrap_or_default();
+        }
+        let mut why = if ctx.facts.tls.is_empty() {
             "no certificate to judge: no Edge was reached over TLS and no --cert-file was given".to_string()
         } else {
             format!("no certificate to judge: no Edge presented one{}", see::in_parentheses(connection_rule))
         };
+        if !certificates.listed.is_empty() {
+            why.push_str(match from_listing {
+                None => "; the Get-CsCertificate listing shows names, dates and roles, not what this rule reads (give the certificate with --cert-file)",
+                Some(_) => "; the Get-CsCertificate listing has no certificate this rule applies to",
+            });
+        }
         return vec![Outcome::skip(Target::area("TLS"), why)];
     }
     let mut outcomes = unobserved;
     outcomes.extend(certificates.unreadable.iter().map(|(origin, error)| Outcome::error(origin, error.clone())));
     outcomes.extend(certificates.seen.iter().flat_map(judge));
+    outcomes.extend(from_listing.unwrap_or_default());
     outcomes.extend(unprobed_errors(ctx));
     outcomes
 }
 
-/// The Access Edge FQDNs a certificate must name: the host it was reached
-/// at, and the Edge FQDNs known from --edge and the snapshot.
-pub fn expected_names(ctx: &FactView, cert: &SeenCertificate) -> Vec<String> {
-    let mut names: Vec<String> = cert.host().map(str::to_string).into_iter().collect();
-    for edge in &ctx.targets.edges {
-        if !names.contains(edge) {
-            names.push(edge.clone());
+/// What the name rules read of a certificate, wherever it was seen: the
+/// whole certificate (presented or a file) or a `Get-CsCertificate` listing.
+pub struct CertNames<'c> {
+    pub target: Target,
+    pub subject: &'c str,
+    pub common_name: Option<&'c str>,
+    pub dns_names: &'c [String],
+    pub ip_names: &'c [IpAddr],
+    /// Why the DNS names are not known whole, if they are not.
+    pub names_doubt: Option<String>,
+    /// Why the subject is not known, if it is not.
+    pub subject_doubt: Option<String>,
+    /// The Access Edge FQDNs it must name: the host it was reached at, and
+    /// the Edge FQDNs known from --edge and the snapshot.
+    pub edge_names: Vec<String>,
+    pub evidence: Value,
+}
+
+impl<'c> CertNames<'c> {
+    pub fn of_seen(ctx: &FactView, cert: &'c SeenCertificate) -> Self {
+        let mut edge_names: Vec<String> = cert.host().map(str::to_string).into_iter().collect();
+        for edge in &ctx.targets.edges {
+            if !edge_names.contains(edge) {
+                edge_names.push(edge.clone());
+            }
+        }
+        CertNames {
+            target: Target::from(&cert.origin),
+            subject: &cert.leaf.subject,
+            common_name: cert.leaf.common_name.as_deref(),
+            dns_names: &cert.leaf.dns_names,
+            ip_names: &cert.leaf.ip_names,
+            names_doubt: None,
+            subject_doubt: None,
+            edge_names,
+            evidence: cert.evidence(ctx.now),
         }
     }
-    names
+
+    /// The names of a listed certificate assigned to the Access Edge's
+    /// external interface; `None` for other roles, which partners never see.
+    pub fn of_listed(ctx: &FactView, cert: &'c ListedCertificate) -> Option<Self> {
+        cert.is_used_for(ACCESS_EDGE_EXTERNAL).then(|| CertNames {
+            target: Target::from(cert),
+            subject: cert.subject.as_deref().unwrap_or_default(),
+            common_name: cert.common_name.as_deref(),
+            dns_names: &cert.dns_names,
+            ip_names: &[],
+            names_doubt: cert.names_doubt.clone(),
+            subject_doubt: match cert.subject {
+                None => Some(format!("the listing ({}) leaves out Subject", cert.location(None))),
+                Some(_) => cert.objects[0].object.doubt("Subject"),
+            },
+            edge_names: ctx.targets.edges.clone(),
+            evidence: cert.evidence(),
+        })
+    }
+
+    /// Whether `name` is one of the DNS names, exactly (wildcards do not
+    /// count: the Access Edge needs its exact name).
+    pub fn has_exactly(&self, name: &str) -> bool {
+        self.dns_names.iter().any(|n| n.eq_ignore_ascii_case(name))
+    }
+
+    /// A wildcard of the certificate that covers `name`, if any.
+    pub fn wildcard_covering(&self, name: &str) -> Option<&'c str> {
+        self.dns_names.iter().map(String::as_str).find(|pattern| {
+            pattern
+                .strip_prefix("*.")
+                .is_some_and(|suffix| name.split_once('.').is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(suffix)))
+        })
+    }
 }
 
-/// Whether `name` is one of the DNS names, exactly (wildcards do not count:
-/// the Access Edge needs its exact name).
-pub fn names_exactly(cert: &CertInfo, name: &str) -> bool {
-    cert.dns_names.iter().any(|n| n.eq_ignore_ascii_case(name))
+/// The verdicts of a name rule on every certificate: `judge` sees the
+/// names of presented and file certificates, and of listed certificates
+/// assigned to the Access Edge.
+pub trait NamesCheck {
+    fn judge_names(&self, ctx: &FactView, names: &CertNames) -> Outcome;
+    fn connection_rule(&self) -> &Option<String>;
 }
 
-/// A wildcard of the certificate that covers `name`, if any.
-pub fn wildcard_covering<'c>(cert: &'c CertInfo, name: &str) -> Option<&'c str> {
-    cert.dns_names.iter().map(String::as_str).find(|pattern| {
-        pattern
-            .strip_prefix("*.")
-            .is_some_and(|suffix| name.split_once('.').is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(suffix)))
-    })
+impl<T: NamesCheck> CertificateCheck for T {
+    fn connection_rule(&self) -> &Option<String> {
+        NamesCheck::connection_rule(self)
+    }
+
+    fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
+        let names = CertNames::of_seen(ctx, cert);
+        vec![self.judge_names(ctx, &names).evidence(names.evidence.clone())]
+    }
+
+    fn judge_listed(&self, ctx: &FactView, cert: &ListedCertificate) -> Option<Vec<Outcome>> {
+        Some(
+            CertNames::of_listed(ctx, cert)
+                .map(|names| self.judge_names(ctx, &names).evidence(names.evidence.clone()))
+                .into_iter()
+                .collect(),
+        )
+    }
 }
 
 /// Runs `judge` for every TLS endpoint probed, or says there is none;

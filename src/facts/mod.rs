@@ -2,6 +2,7 @@
 //! (`--save-facts`) and loads back (`--facts`). Facts are observations, never
 //! verdicts; rules judge them.
 
+pub mod cert_listing;
 pub mod certs;
 pub mod config_view;
 pub mod dns;

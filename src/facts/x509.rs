@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use x509_parser::prelude::*;
 
 use super::Facts;
+use super::cert_listing::{ListedCertificate, listed_certificates};
+use super::config_view::ConfigView;
 use super::tls::{TlsFact, decode_der};
 
 /// What the rules read of a certificate.
@@ -204,6 +206,8 @@ pub struct Certificates<'a> {
     pub seen: Vec<SeenCertificate<'a>>,
     /// Certificates whose leaf could not be read, and why.
     pub unreadable: Vec<(CertOrigin, String)>,
+    /// Certificates a `Get-CsCertificate` listing shows (names, dates, roles).
+    pub listed: Vec<ListedCertificate<'a>>,
 }
 
 impl<'a> Certificates<'a> {
@@ -219,7 +223,7 @@ impl<'a> Certificates<'a> {
             let key = (fact.endpoint.host.clone(), fact.endpoint.port, leaf.clone());
             groups.entry(key).or_insert_with(|| (chain, Vec::new())).1.push(fact);
         }
-        let mut out = Certificates::default();
+        let mut out = Certificates { listed: listed_certificates(&ConfigView::new(facts)), ..Certificates::default() };
         for ((host, port, _), (chain, endpoints)) in groups {
             let origin = CertOrigin::Presented { host, port };
             match cert_info(&chain[0]) {
