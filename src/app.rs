@@ -211,6 +211,8 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         }));
     }
     refuse_to_overwrite_inputs(&args)?;
+    // Partners are compared with list entries and DNS names: normalized
+    // like every other domain argument (IDNA, lower case, no trailing dot).
     let partners = args
         .partner
         .iter()
@@ -219,8 +221,8 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
     let source = match args.facts {
         Some(path) => Source::Replay {
             path,
-            partners: args.partner.clone(),
-            domains: args.domains.clone(),
+            partners: partners.clone(),
+            domains: domains.clone(),
             // A replay keeps the trust stores it recorded unless --trust says otherwise.
             trust: (!args.trust.is_empty()).then_some(trust),
         },
@@ -234,7 +236,7 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
             Source::Gather(Box::new(ScanRequest {
                 inputs: Inputs {
                     domains: domains.clone(),
-                    partners: args.partner.clone(),
+                    partners: partners.clone(),
                     config: args.config.iter().map(|p| p.display().to_string()).collect(),
                     edges: args.edge.clone(),
                 },

@@ -63,8 +63,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FQDN[:PORT]")]
     pub edge: Vec<String>,
 
-    /// Configuration snapshot: a file (Format-List text or JSON, any of UTF-8
-    /// and UTF-16) or a directory of them. Repeatable.
+    /// Configuration snapshot: a file (Format-List or Format-Table text or
+    /// JSON, in UTF-8, UTF-16 or Windows-1252), a directory of them, or `-`
+    /// for standard input. Repeatable.
     #[arg(long, short = 'c', value_name = "PATH")]
     pub config: Vec<PathBuf>,
 

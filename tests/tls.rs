@@ -133,7 +133,15 @@ fn chains_that_do_not_reach_a_trusted_root() {
     let report = scan_edge(&pki, &pki, &leaf_only, None);
     assert_eq!(verdict(&report, "TLS-CHAIN-01"), ["fail"]);
     assert_eq!(findings(&report, "TLS-CHAIN-01")[0]["severity"], "medium", "a missing intermediate");
-    assert!(message(&report, "TLS-CHAIN-01").contains("intermediate certificate is missing"));
+    assert!(message(&report, "TLS-CHAIN-01").contains("the chain is incomplete"));
+
+    // An issuing CA named inside an Active Directory domain is private:
+    // no partner will ever hold its root, so the rule fails at its severity.
+    let enterprise = Pki::enterprise("Contoso", "corp.contoso.com");
+    let report = scan_edge(&enterprise, &Pki::new("Public"), &leaf_only, None);
+    assert_eq!(verdict(&report, "TLS-CHAIN-01"), ["fail"]);
+    assert_eq!(findings(&report, "TLS-CHAIN-01")[0]["severity"], "critical", "a private CA");
+    assert!(message(&report, "TLS-CHAIN-01").contains("private CA"), "{}", message(&report, "TLS-CHAIN-01"));
 
     let self_signed = LeafSpec { self_signed: true, ..Default::default() };
     let report = scan_edge(&pki, &pki, &self_signed, None);
@@ -151,6 +159,17 @@ fn chains_that_do_not_reach_a_trusted_root() {
     let no_server_auth = LeafSpec { server_auth: false, ..Default::default() };
     let report = scan_edge(&pki, &pki, &no_server_auth, None);
     assert_eq!(verdict(&report, "TLS-EKU-01"), ["fail"]);
+    // A validator's refusal is explained, not named.
+    let ca = LeafSpec { ca: true, ..Default::default() };
+    let ca_report = scan_edge(&pki, &pki, &ca, None);
+    assert_eq!(verdict(&ca_report, "TLS-CHAIN-01"), ["fail"]);
+    let refused = message(&ca_report, "TLS-CHAIN-01");
+    assert!(refused.contains("is a CA certificate") && !refused.contains("CaUsedAsEndEntity"), "{refused}");
+
+    // The missing usage is reported once: the chain itself is sound.
+    assert_eq!(verdict(&report, "TLS-CHAIN-01"), ["pass"]);
+    let chain = message(&report, "TLS-CHAIN-01");
+    assert!(chain.contains("TLS-EKU-01") && !chain.contains("Eku"), "{chain}");
 }
 
 #[test]

@@ -435,7 +435,7 @@ const ZLINT_MAP: &[(&str, &str, &str)] = &[
     (
         "e_invalid_certificate_version",
         "TLS-CHAIN-01",
-        "validate() verdict Other(UnsupportedCertVersion): webpki takes v3 only",
+        "validate() verdict Other(not an X.509 version 3 certificate): webpki takes v3 only",
     ),
 ];
 
@@ -592,7 +592,8 @@ fn zlint_subset() {
                 // webpki's judgement of the certificate itself.
                 let store = TrustStore { name: "itself".into(), anchors: vec![b64(&der)] };
                 let verdict = validate(std::slice::from_ref(&der), &[store], info.not_before);
-                let version = verdict == ChainVerdict::Other { reason: "UnsupportedCertVersion".into() };
+                let version =
+                    matches!(&verdict, ChainVerdict::Other { reason } if reason.contains("not an X.509 version 3"));
                 (version, format!("validate: {}", short(&verdict)))
             }
             "TLS-NAME-01" => {

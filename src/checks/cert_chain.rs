@@ -2,9 +2,15 @@
 //! with the intermediates sent by the server. Expiry is judged by
 //! `cert_validity`, so the chain is judged at a moment the leaf is valid.
 //!
+//! A chain that leads to a CA the certificate shows to be private fails at
+//! the rule's severity; one that only lacks an intermediate at
+//! `incomplete_severity`.
+//!
 //! ```toml
 //! kind = "cert_chain"
 //! incomplete_severity = "medium"   # a missing intermediate
+//! algorithm_rules = ["TLS-SIG-01"] # judge algorithms a validator refuses
+//! usage_rules = ["TLS-EKU-01"]     # judge the usage a validator checks first
 //! ```
 
 use serde::Deserialize;
@@ -26,6 +32,10 @@ pub struct CertChain {
     /// The rules that judge the algorithms a chain can fail on.
     #[serde(default)]
     algorithm_rules: Vec<String>,
+    /// The rules that judge the certificate's usage, which a validator
+    /// checks before trust.
+    #[serde(default)]
+    usage_rules: Vec<String>,
     incomplete_severity: Severity,
 }
 
@@ -35,7 +45,9 @@ impl CertificateCheck for CertChain {
     }
 
     fn other_references(&self) -> Vec<Reference<'_>> {
-        Reference::all("algorithm_rules", &self.algorithm_rules)
+        let mut references = Reference::all("algorithm_rules", &self.algorithm_rules);
+        references.extend(Reference::all("usage_rules", &self.usage_rules));
+        references
     }
 
     fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
@@ -50,6 +62,18 @@ impl CertificateCheck for CertChain {
         evidence["trust_stores"] = stores.clone().into();
         let outcome = match &verdict {
             ChainVerdict::Trusted { .. } => Outcome::pass(&cert.origin, verdict.describe()),
+            ChainVerdict::TrustedNotForServers { .. } => Outcome::pass(
+                &cert.origin,
+                format!("{}{}", verdict.describe(), see::in_parentheses(&self.usage_rules)),
+            ),
+            ChainVerdict::UsageRefused => Outcome::skip(
+                &cert.origin,
+                format!(
+                    "{}; trust cannot be checked until the usage is fixed{}",
+                    verdict.describe(),
+                    see::in_parentheses(&self.usage_rules)
+                ),
+            ),
             ChainVerdict::Incomplete { .. } => {
                 Outcome::fail(&cert.origin, verdict.describe()).severity(Some(self.incomplete_severity))
             }

@@ -20,10 +20,23 @@ pub enum ChainVerdict {
         root: String,
     },
     /// The last certificate sent is not a root and its issuer is unknown:
-    /// an intermediate is missing, or the CA is private.
+    /// an intermediate is missing (or the CA is private, nothing shows which).
     Incomplete {
         issuer: String,
     },
+    /// The last certificate sent was issued by a CA that shows itself to be
+    /// private: no partner holds its root.
+    PrivateIssuer {
+        issuer: String,
+        why: String,
+    },
+    /// The chain is trusted, but the certificate is not for server
+    /// authentication (its usage is another rule's finding).
+    TrustedNotForServers {
+        store: String,
+    },
+    /// The certificate's usage is refused before trust can be judged.
+    UsageRefused,
     Expired {
         not_after: String,
     },
@@ -51,8 +64,17 @@ impl ChainVerdict {
                 format!("the chain ends at the self-signed {root}, which no trust store used holds")
             }
             ChainVerdict::Incomplete { issuer } => format!(
-                "the chain sent ends with a certificate issued by {issuer}, which is not a trusted root: an intermediate certificate is missing, or the CA is private"
+                "the chain is incomplete: the last certificate sent was issued by {issuer}, which the Edge does not send and no trust store holds as a root; send the intermediate certificate (if {issuer} is a private CA instead, partners will refuse the chain)"
             ),
+            ChainVerdict::PrivateIssuer { issuer, why } => format!(
+                "the chain leads to a private CA: the last certificate sent was issued by {issuer}, {why}; partners hold no such root and refuse the certificate"
+            ),
+            ChainVerdict::TrustedNotForServers { store } => format!(
+                "chains to a root of the {store} trust store (judged without the server authentication usage the certificate lacks)"
+            ),
+            ChainVerdict::UsageRefused => {
+                "the certificate's key usage is refused before its chain can be judged".into()
+            }
             ChainVerdict::Expired { not_after } => format!("a certificate of the chain expired on {not_after}"),
             ChainVerdict::NotYetValid { not_before } => {
                 format!("a certificate of the chain is not valid before {not_before}")
@@ -77,11 +99,84 @@ fn verify(
     chain: &[CertificateDer<'_>],
     anchors: &[rustls_pki_types::TrustAnchor<'_>],
     now: OffsetDateTime,
+    usage: webpki::KeyUsage,
 ) -> Result<(), webpki::Error> {
     let leaf = webpki::EndEntityCert::try_from(&chain[0])?;
     let algorithms = crate::facts::tls::provider().signature_verification_algorithms.all;
-    leaf.verify_for_usage(algorithms, anchors, &chain[1..], unix(now), webpki::KeyUsage::server_auth(), None, None)
-        .map(|_| ())
+    leaf.verify_for_usage(algorithms, anchors, &chain[1..], unix(now), usage, None, None).map(|_| ())
+}
+
+/// Usages to judge trust with when the certificate is not for server
+/// authentication: client authentication, code signing, e-mail protection,
+/// time stamping, OCSP signing.
+const OTHER_USAGES: [&[u8]; 5] = [
+    &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02],
+    &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03],
+    &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04],
+    &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08],
+    &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x09],
+];
+
+fn is_usage_error(error: &webpki::Error) -> bool {
+    matches!(error, webpki::Error::RequiredEkuNotFoundContext(_))
+}
+
+/// What a validator's refusal means, for an administrator.
+fn explain(error: &webpki::Error) -> String {
+    use webpki::Error as E;
+    match error {
+        E::CaUsedAsEndEntity => "the certificate is a CA certificate (basic constraints CA:TRUE), which TLS clients refuse as a server's own certificate; reissue it as an end-entity certificate".into(),
+        E::EndEntityUsedAsCa => "a certificate of the chain signs another but is not a CA certificate; the chain is in the wrong order or holds the wrong certificate".into(),
+        E::PathLenConstraintViolated => "the chain is longer than a CA certificate in it allows (path length constraint)".into(),
+        E::NameConstraintViolation => "the certificate's names are outside what its issuing CA may certify (name constraints)".into(),
+        E::UnsupportedCriticalExtension => "a certificate of the chain has a critical extension TLS clients do not understand, so they must refuse it".into(),
+        E::UnsupportedCertVersion => "a certificate of the chain is not an X.509 version 3 certificate".into(),
+        E::EmptyEkuExtension => "the certificate's extended key usage extension is empty, so it is valid for no purpose".into(),
+        E::InvalidCertValidity => "a certificate of the chain ends its validity before it starts".into(),
+        E::CertRevoked => "a certificate of the chain is revoked".into(),
+        E::CertDistrusted => "the chain's root is distrusted by the trust store".into(),
+        E::BadDer | E::BadDerTime | E::TrailingData(_) | E::MalformedExtensions | E::ExtensionValueInvalid | E::InvalidSerialNumber => {
+            "a certificate of the chain is malformed (its encoding breaks the X.509 rules), and strict TLS clients refuse it".into()
+        }
+        E::SignatureAlgorithmMismatch => "a certificate's signature algorithm does not match the one its contents name".into(),
+        E::MaximumPathBuildCallsExceeded | E::MaximumPathDepthExceeded | E::MaximumSignatureChecksExceeded => {
+            "the chain is too long or too tangled for a TLS client to build a path through it".into()
+        }
+        other => {
+            let name = format!("{other:?}");
+            let name = name.split(['(', ' ', '{']).next().unwrap_or_default().to_string();
+            format!("a TLS client refuses the chain ({name})")
+        }
+    }
+}
+
+/// Why the issuer of the last certificate sent is a private CA, when the
+/// certificate shows it: an issuer named inside an Active Directory domain
+/// (DC= components, as enterprise CAs name themselves), or published only
+/// where partners cannot fetch it (LDAP, internal names).
+fn private_issuer(last: &crate::facts::x509::CertInfo) -> Option<String> {
+    if last.issuer.split(',').any(|part| part.trim().to_ascii_uppercase().starts_with("DC=")) {
+        return Some("a CA named inside an Active Directory domain (DC= components), as enterprise CAs are".into());
+    }
+    let urls: Vec<&String> = last.issuer_urls.iter().chain(&last.crl_urls).collect();
+    let internal = |url: &str| {
+        let lower = url.to_ascii_lowercase();
+        if lower.starts_with("ldap:") {
+            return true;
+        }
+        let host =
+            lower.split("://").nth(1).unwrap_or_default().split(['/', ':']).next().unwrap_or_default().to_string();
+        !host.contains('.')
+            || [".local", ".corp", ".internal", ".lan", ".intranet", ".home.arpa", ".localdomain"]
+                .iter()
+                .any(|s| host.ends_with(s))
+    };
+    (!urls.is_empty() && urls.iter().all(|u| internal(u))).then(|| {
+        format!(
+            "whose certificate and revocation list are published only at {}, which partners cannot reach",
+            urls.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(", ")
+        )
+    })
 }
 
 /// Validates a chain (leaf first) against each store in turn.
@@ -90,24 +185,52 @@ pub fn validate(chain: &[Vec<u8>], stores: &[TrustStore], now: OffsetDateTime) -
     if ders.is_empty() {
         return ChainVerdict::Other { reason: "no certificate".into() };
     }
-    let mut first_error = None;
-    for store in stores {
-        let owned: Vec<CertificateDer> = decode_der(&store.anchors).into_iter().map(CertificateDer::from).collect();
-        let file_anchors: Vec<rustls_pki_types::TrustAnchor> =
-            owned.iter().filter_map(|c| webpki::anchor_from_trusted_cert(c).ok()).collect();
-        let anchors: &[rustls_pki_types::TrustAnchor] =
-            if store.name == MOZILLA { webpki_roots::TLS_SERVER_ROOTS } else { &file_anchors };
-        match verify(&ders, anchors, now) {
-            Ok(()) => return ChainVerdict::Trusted { store: store.name.clone() },
-            Err(error) => {
-                first_error.get_or_insert(error);
+    let anchors_of = |store: &TrustStore| -> Vec<CertificateDer<'static>> {
+        decode_der(&store.anchors).into_iter().map(CertificateDer::from).collect()
+    };
+    let try_stores = |usage: &dyn Fn() -> webpki::KeyUsage| -> Result<String, webpki::Error> {
+        let mut first_error = None;
+        for store in stores {
+            let owned = anchors_of(store);
+            let file_anchors: Vec<rustls_pki_types::TrustAnchor> =
+                owned.iter().filter_map(|c| webpki::anchor_from_trusted_cert(c).ok()).collect();
+            let anchors: &[rustls_pki_types::TrustAnchor] =
+                if store.name == MOZILLA { webpki_roots::TLS_SERVER_ROOTS } else { &file_anchors };
+            match verify(&ders, anchors, now, usage()) {
+                Ok(()) => return Ok(store.name.clone()),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
             }
         }
+        Err(first_error.unwrap_or(webpki::Error::UnknownIssuer))
+    };
+    if stores.is_empty() {
+        return ChainVerdict::Other { reason: "no trust store was given".into() };
     }
+    let mut result = try_stores(&webpki::KeyUsage::server_auth);
+    let mut without_server_usage = false;
+    if result.as_ref().is_err_and(is_usage_error) {
+        // The usage is TLS-EKU-01's finding; trust is judged with a usage
+        // the certificate has, so that one defect is reported once.
+        without_server_usage = true;
+        let judged = OTHER_USAGES
+            .iter()
+            .map(|oid| try_stores(&|| webpki::KeyUsage::required_if_present(oid)))
+            .find(|r| !r.as_ref().is_err_and(is_usage_error));
+        match judged {
+            Some(judged) => result = judged,
+            None => return ChainVerdict::UsageRefused,
+        }
+    }
+    let error = match result {
+        Ok(store) if without_server_usage => return ChainVerdict::TrustedNotForServers { store },
+        Ok(store) => return ChainVerdict::Trusted { store },
+        Err(error) => error,
+    };
     let last = chain.last().and_then(|c| cert_info(c).ok());
-    match first_error {
-        None => ChainVerdict::Other { reason: "no trust store was given".into() },
-        Some(webpki::Error::CertExpired { .. }) => ChainVerdict::Expired {
+    match error {
+        webpki::Error::CertExpired { .. } => ChainVerdict::Expired {
             not_after: chain
                 .iter()
                 .filter_map(|c| cert_info(c).ok())
@@ -115,7 +238,7 @@ pub fn validate(chain: &[Vec<u8>], stores: &[TrustStore], now: OffsetDateTime) -
                 .min()
                 .map_or_else(String::new, |t| t.date().to_string()),
         },
-        Some(webpki::Error::CertNotValidYet { .. }) => ChainVerdict::NotYetValid {
+        webpki::Error::CertNotValidYet { .. } => ChainVerdict::NotYetValid {
             not_before: chain
                 .iter()
                 .filter_map(|c| cert_info(c).ok())
@@ -125,25 +248,24 @@ pub fn validate(chain: &[Vec<u8>], stores: &[TrustStore], now: OffsetDateTime) -
         },
         // A self-signed certificate anywhere in what was sent (servers do
         // send chains out of order) is the root the chain leads to.
-        Some(webpki::Error::UnknownIssuer) => {
-            match chain.iter().filter_map(|c| cert_info(c).ok()).find(|i| i.self_signed) {
-                Some(root) => ChainVerdict::UntrustedRoot { root: root.subject },
-                None => match last {
-                    Some(info) => ChainVerdict::Incomplete { issuer: info.issuer },
-                    None => ChainVerdict::Other { reason: "unknown issuer".into() },
+        webpki::Error::UnknownIssuer => match chain.iter().filter_map(|c| cert_info(c).ok()).find(|i| i.self_signed) {
+            Some(root) => ChainVerdict::UntrustedRoot { root: root.subject },
+            None => match last {
+                Some(info) => match private_issuer(&info) {
+                    Some(why) => ChainVerdict::PrivateIssuer { issuer: info.issuer, why },
+                    None => ChainVerdict::Incomplete { issuer: info.issuer },
                 },
-            }
-        }
+                None => ChainVerdict::Other { reason: "the issuer of the chain is unknown".into() },
+            },
+        },
         // ring refuses RSA keys under 2048 bits this way.
-        Some(webpki::Error::InvalidSignatureForPublicKey) if has_short_rsa_key(chain, stores) => {
+        webpki::Error::InvalidSignatureForPublicKey if has_short_rsa_key(chain, stores) => {
             ChainVerdict::UnsupportedAlgorithm
         }
-        Some(
-            webpki::Error::UnsupportedSignatureAlgorithmContext(_)
-            | webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_),
-        ) => ChainVerdict::UnsupportedAlgorithm,
-        Some(webpki::Error::InvalidSignatureForPublicKey) => ChainVerdict::BadSignature,
-        Some(other) => ChainVerdict::Other { reason: format!("{other:?}") },
+        webpki::Error::UnsupportedSignatureAlgorithmContext(_)
+        | webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => ChainVerdict::UnsupportedAlgorithm,
+        webpki::Error::InvalidSignatureForPublicKey => ChainVerdict::BadSignature,
+        other => ChainVerdict::Other { reason: explain(&other) },
     }
 }
 

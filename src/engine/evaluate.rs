@@ -29,6 +29,7 @@ pub fn evaluate(
     expiry_warn_days: Option<u32>,
 ) -> Vec<Finding> {
     let ctx = FactView::new(facts, now, expiry_warn_days);
+    let known = known_values(&ctx);
     let mut findings = Vec::new();
     for rule in rules.rules.iter().filter(|r| scope.selects(r)) {
         if let Some((message, why)) = scope.not_applicable(rule) {
@@ -58,7 +59,7 @@ pub fn evaluate(
                 target: Some(outcome.target),
                 message: outcome.message,
                 evidence: outcome.evidence,
-                remediation: fill_placeholders(&rule.remediation, &outcome.vars),
+                remediation: fill_placeholders(&rule.remediation, &outcome.vars, &known),
                 references: rule.references.clone(),
                 not_run: None,
                 step,
@@ -69,11 +70,25 @@ pub fn evaluate(
     findings
 }
 
-fn fill_placeholders(template: &str, vars: &BTreeMap<Placeholder, String>) -> String {
+/// What a placeholder stands for in this scan when a check leaves it open:
+/// the Access Edge FQDN, when the inputs name exactly one.
+fn known_values(ctx: &FactView) -> BTreeMap<Placeholder, String> {
+    let mut known = BTreeMap::new();
+    if let [edge] = ctx.targets.edges.as_slice() {
+        known.insert(Placeholder::Fqdn, edge.clone());
+    }
+    known
+}
+
+fn fill_placeholders(
+    template: &str,
+    vars: &BTreeMap<Placeholder, String>,
+    known: &BTreeMap<Placeholder, String>,
+) -> String {
     let mut out = template.to_string();
     for placeholder in Placeholder::ALL {
         if out.contains(placeholder.token()) {
-            let value = match vars.get(&placeholder) {
+            let value = match vars.get(&placeholder).or_else(|| known.get(&placeholder)) {
                 Some(v) if placeholder == Placeholder::Identity => powershell_quote(v),
                 Some(v) => v.clone(),
                 None => placeholder.unknown().to_string(),

@@ -21,7 +21,10 @@ use crate::facts::certs::read_cert_file;
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsProbe, DnsView, ResolverSettings};
 use crate::facts::endpoints::FederationEndpoint;
 use crate::facts::sip::{SipFact, SipOutcome};
-use crate::facts::snapshot::read_snapshot;
+use crate::facts::snapshot::{MAX_SNAPSHOT_BYTES, parse_snapshot_bytes, read_snapshot};
+
+/// How a snapshot read from standard input (`--config -`) is named.
+const STDIN_NAME: &str = "<stdin>";
 use crate::facts::tls::{Budget, Endpoint, TlsFact, TlsOutcome};
 use crate::facts::{Facts, InputError, Inputs};
 
@@ -124,6 +127,10 @@ pub fn expand_config_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputError>)
     let mut errors = Vec::new();
     let mut visited = HashSet::new();
     for path in paths {
+        if crate::files::is_stdin(path) {
+            // Standard input is read by `local`, not walked.
+            continue;
+        }
         if path.is_dir() {
             let before = files.len();
             walk(path, &mut files, &mut errors, &mut visited);
@@ -187,6 +194,15 @@ pub async fn local(inputs: Inputs, config: &[PathBuf], cert_files: &[PathBuf], n
         let display = path.display().to_string();
         let handle = tasks.spawn_blocking(move || (index, read_snapshot(&path, &path.display().to_string())));
         names.insert(handle.id(), display);
+    }
+    if config.iter().any(|p| crate::files::is_stdin(p)) {
+        let read = crate::files::read_stdin_bounded(MAX_SNAPSHOT_BYTES)
+            .map_err(|message| InputError { path: STDIN_NAME.into(), line: None, column: None, message })
+            .and_then(|bytes| parse_snapshot_bytes(&bytes, STDIN_NAME));
+        match read {
+            Ok(snapshot) => facts.snapshots.push(snapshot),
+            Err(error) => errors.push(error),
+        }
     }
     let mut results = BTreeMap::new();
     while let Some(joined) = tasks.join_next_with_id().await {

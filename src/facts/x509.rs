@@ -36,6 +36,9 @@ pub struct CertInfo {
     pub server_auth: Option<bool>,
     pub client_auth: Option<bool>,
     pub crl_urls: Vec<String>,
+    /// Where the issuer's certificate is published (authority information
+    /// access, caIssuers).
+    pub issuer_urls: Vec<String>,
     pub self_signed: bool,
     pub sha256: String,
 }
@@ -108,7 +111,17 @@ pub fn cert_info(der: &[u8]) -> Result<CertInfo, String> {
         _ => (None, None),
     };
     let mut crl_urls = Vec::new();
+    let mut issuer_urls = Vec::new();
     for extension in cert.extensions() {
+        if let ParsedExtension::AuthorityInfoAccess(access) = extension.parsed_extension() {
+            for description in access.iter() {
+                if description.access_method == oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS
+                    && let GeneralName::URI(uri) = &description.access_location
+                {
+                    issuer_urls.push(uri.to_string());
+                }
+            }
+        }
         if let ParsedExtension::CRLDistributionPoints(points) = extension.parsed_extension() {
             for point in points.iter() {
                 if let Some(DistributionPointName::FullName(names)) = &point.distribution_point {
@@ -158,6 +171,7 @@ pub fn cert_info(der: &[u8]) -> Result<CertInfo, String> {
         server_auth,
         client_auth,
         crl_urls,
+        issuer_urls,
         self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),
         sha256: digest.as_ref().iter().map(|b| format!("{b:02x}")).collect(),
     })

@@ -36,6 +36,8 @@ pub struct LeafSpec {
     pub leaf_only: bool,
     /// Signed by itself instead of the intermediate.
     pub self_signed: bool,
+    /// Marked as a CA certificate (basic constraints CA:TRUE).
+    pub ca: bool,
 }
 
 impl Default for LeafSpec {
@@ -48,6 +50,7 @@ impl Default for LeafSpec {
             server_auth: true,
             leaf_only: false,
             self_signed: false,
+            ca: false,
         }
     }
 }
@@ -96,6 +99,20 @@ impl Pki {
         Pki { root, intermediate }
     }
 
+    /// A private CA as Active Directory Certificate Services names one: its
+    /// issuing CA's name has the domain's DC= components.
+    pub fn enterprise(name: &str, domain: &str) -> Pki {
+        let root =
+            CertifiedIssuer::self_signed(ca_params(&format!("{name} Root")), KeyPair::generate().unwrap()).unwrap();
+        let mut params = ca_params(&format!("{name} Issuing CA"));
+        // domainComponent (0.9.2342.19200300.100.1.25)
+        for label in domain.split('.').rev() {
+            params.distinguished_name.push(DnType::CustomDnType(vec![0, 9, 2342, 19200300, 100, 1, 25]), label);
+        }
+        let intermediate = CertifiedIssuer::signed_by(params, KeyPair::generate().unwrap(), &root).unwrap();
+        Pki { root, intermediate }
+    }
+
     pub fn root_pem(&self) -> String {
         self.root.pem()
     }
@@ -117,6 +134,9 @@ impl Pki {
         } else {
             vec![ExtendedKeyUsagePurpose::ClientAuth]
         };
+        if spec.ca {
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        }
         params.crl_distribution_points =
             vec![CrlDistributionPoint { uris: vec!["http://crl.contoso-ca.test/intermediate.crl".into()] }];
         let key = KeyPair::generate().unwrap();
