@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dns::{SrvSet, addresses, show_srv, srv_set};
-use super::sip::{Causes, causes_problems, exchange};
-use super::{Check, Problem, Reference};
+use super::sip::exchange;
+use super::Check;
 use crate::facts::endpoints::FEDERATION_SERVICE;
 use crate::facts::srv::display_order;
 use crate::facts::sip::SipOutcome;
@@ -20,11 +20,7 @@ use crate::findings::{Outcome, Placeholder, Status, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PartnerPath {
-    /// Per `ms-diagnostics` code, the rules that look at its cause.
-    #[serde(default)]
-    causes: Causes,
-}
+pub struct PartnerPath {}
 
 impl Check for PartnerPath {
     fn needs(&self, _targets: &Targets) -> Vec<Need> {
@@ -33,14 +29,6 @@ impl Check for PartnerPath {
 
     fn step(&self) -> Step {
         Step::Sip
-    }
-
-    fn validate(&self) -> Vec<Problem> {
-        causes_problems(&self.causes)
-    }
-
-    fn references(&self) -> Vec<Reference<'_>> {
-        Reference::all("causes", self.causes.values().flatten())
     }
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
@@ -120,7 +108,7 @@ impl Check for PartnerPath {
                         first.get_or_insert_with(|| (format!("{path}; OPTIONS not sent"), json!({ "path": path })));
                         continue;
                     };
-                    let (message, mut evidence) = exchange(fact, &self.causes);
+                    let (message, mut evidence) = exchange(fact);
                     evidence["path"] = json!(path);
                     let answered = matches!(
                         fact.outcome,

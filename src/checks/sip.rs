@@ -1,20 +1,15 @@
 //! Reading SIP exchanges for the SIP kinds (not a kind itself).
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
 use super::see;
 use crate::facts::sip::{SipFact, SipOutcome};
 
-/// The rules that look at the cause of each `ms-diagnostics` code, as a
-/// rule's `causes` parameter gives them (`1009 = ["DNS-FED-01"]`).
-pub type Causes = BTreeMap<String, Vec<String>>;
-
 /// The message and evidence of one exchange: what came back, each
-/// diagnostic code explained and pointed at the rules that look at its cause.
-pub fn exchange(fact: &SipFact, causes: &Causes) -> (String, Value) {
-    let message = fact.describe_with(|code| causes.get(&code.to_string()).map_or_else(String::new, |r| see::listed(r)));
+/// diagnostic code explained and pointed at the rules that look at its
+/// cause (from the shared ms-diagnostics table).
+pub fn exchange(fact: &SipFact) -> (String, Value) {
+    let message = fact.describe_with(see::listed);
     let mut evidence = json!({
         "endpoint": fact.endpoint.label(),
         "request": format!("OPTIONS sip:{} SIP/2.0", fact.domain),
@@ -31,15 +26,4 @@ pub fn exchange(fact: &SipFact, causes: &Causes) -> (String, Value) {
         evidence["diagnostics"] = json!(response.diagnostics);
     }
     (message, evidence)
-}
-
-/// Problems with a `causes` table: its keys are diagnostic codes.
-pub fn causes_problems(causes: &Causes) -> Vec<super::Problem> {
-    causes
-        .keys()
-        .filter(|code| code.parse::<u32>().is_err())
-        .map(|code| {
-            super::Problem::at("causes", format!("{code:?} is not an ms-diagnostics code (a number such as 1009)"))
-        })
-        .collect()
 }

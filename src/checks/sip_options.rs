@@ -7,14 +7,13 @@
 //! ```toml
 //! kind = "sip_options"
 //! connection_rule = "TLS-CON-01"          # reports a failed connection
-//! causes = { 1009 = ["DNS-FED-01"] }      # rules that look at a code's cause
 //! ```
 
 use serde::Deserialize;
 
-use super::sip::{Causes, causes_problems, exchange};
+use super::sip::exchange;
 use super::tls::unprobed_errors;
-use super::{Check, Problem, Reference, see};
+use super::{Check, Reference, see};
 use crate::facts::Targets;
 use crate::facts::need::Need;
 use crate::facts::sip::{SipFact, SipOutcome};
@@ -28,9 +27,6 @@ pub struct SipOptions {
     /// The rule that reports the failed connection.
     #[serde(default)]
     connection_rule: Option<String>,
-    /// Per `ms-diagnostics` code, the rules that look at its cause.
-    #[serde(default)]
-    causes: Causes,
 }
 
 /// Whether the TLS probe completed a handshake with the exchange's endpoint.
@@ -50,14 +46,8 @@ impl Check for SipOptions {
         Step::Sip
     }
 
-    fn validate(&self) -> Vec<Problem> {
-        causes_problems(&self.causes)
-    }
-
     fn references(&self) -> Vec<Reference<'_>> {
-        let mut references = Reference::all("connection_rule", &self.connection_rule);
-        references.extend(Reference::all("causes", self.causes.values().flatten()));
-        references
+        Reference::all("connection_rule", &self.connection_rule)
     }
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
@@ -81,7 +71,7 @@ impl Check for SipOptions {
         own.into_iter()
             .map(|fact| {
                 let label = &fact.endpoint;
-                let (message, evidence) = exchange(fact, &self.causes);
+                let (message, evidence) = exchange(fact);
                 let outcome = match &fact.outcome {
                     SipOutcome::Response { .. } => Outcome::pass(label, message),
                     SipOutcome::ClientCertificateRequired { .. } => Outcome::pass(

@@ -7,6 +7,7 @@ pub mod certs;
 pub mod config_view;
 pub mod dns;
 pub mod endpoints;
+pub mod ms_diagnostics;
 pub mod names;
 pub mod need;
 pub mod sip;

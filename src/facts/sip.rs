@@ -5,7 +5,6 @@
 //! stayed silent, or sent something that is not a SIP response). Reads are
 //! bounded in size and time.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rustls::pki_types::ServerName;
@@ -18,16 +17,7 @@ use super::tls::{Budget, ConnectFailure, Endpoint, certificate_alert, client_con
 /// more is hostile or broken.
 pub const MAX_RESPONSE: usize = 64 * 1024;
 
-/// An `ms-diagnostics` (or `ms-diagnostics-public`) header: a code and its
-/// parameters (`reason`, `source`, ...).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MsDiagnostic {
-    pub header: String,
-    pub code: u32,
-    pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub parameters: BTreeMap<String, String>,
-}
+pub use super::ms_diagnostics::{MsDiagnostic, ms_diagnostic};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SipResponse {
@@ -125,9 +115,9 @@ pub struct SipFact {
 
 impl SipFact {
     /// One line: the status line, the server, and each `ms-diagnostics` code
-    /// with its reason and what it means; `note` adds to a code's meaning
-    /// (the rules that look at its cause, say).
-    pub fn describe_with(&self, note: impl Fn(u32) -> String) -> String {
+    /// with its reason and what it means; `note` turns the rules that check
+    /// a code's cause into words added to its meaning.
+    pub fn describe_with(&self, note: impl Fn(&[String]) -> String) -> String {
         let mut message = self.outcome.describe();
         if let SipOutcome::Response { response } = &self.outcome {
             if let Some(server) = response.values("Server").first() {
@@ -138,8 +128,9 @@ impl SipFact {
                 if let Some(reason) = &diagnostic.reason {
                     message.push_str(&format!(" \"{reason}\""));
                 }
-                if let Some(meaning) = diagnostic_meaning(diagnostic.code) {
-                    message.push_str(&format!(" ({meaning}{})", note(diagnostic.code)));
+                let explanation = super::ms_diagnostics::explain(diagnostic);
+                if let Some(meaning) = explanation.sentence() {
+                    message.push_str(&format!(" ({meaning}{})", note(explanation.rules())));
                 }
             }
         }
@@ -149,26 +140,6 @@ impl SipFact {
     pub fn describe(&self) -> String {
         self.describe_with(|_| String::new())
     }
-}
-
-/// What an `ms-diagnostics` code an Edge returns means for federation. Only
-/// codes whose meaning is documented or observed are known; others are shown
-/// as sent.
-pub fn diagnostic_meaning(code: u32) -> Option<&'static str> {
-    let meaning = match code {
-        1009 => {
-            "the domain has no DNS SRV record that matches: the remote Edge found no _sipfederationtls._tcp record (or none in the right domain) for the sender's domain"
-        }
-        1010 => "the certificate does not match: the name the partner connected to is not on the Edge certificate",
-        1027 => {
-            "this type of request cannot be routed to or from federated partners: federation, or this kind of traffic, is not allowed for the domain"
-        }
-        1034 => {
-            "the federated peer did not report why it refused: the cause is on the partner's side (its Edge, policy or firewall)"
-        }
-        _ => return None,
-    };
-    Some(meaning)
 }
 
 /// The compact forms of RFC 3261 §7.3.3 and RFC 3265/3515 used in responses.
@@ -190,37 +161,6 @@ fn full_name(name: &str) -> String {
         _ => return name.to_string(),
     };
     full.to_string()
-}
-
-/// Reads `ms-diagnostics: 1009;reason="...";source="..."`.
-pub fn ms_diagnostic(header: &str, value: &str) -> Option<MsDiagnostic> {
-    let mut parts = split_parameters(value).into_iter();
-    let code: u32 = parts.next()?.trim().parse().ok()?;
-    let mut parameters = BTreeMap::new();
-    for part in parts {
-        let (name, value) = part.split_once('=').unwrap_or((part.as_str(), ""));
-        let value = value.trim().trim_matches('"').to_string();
-        parameters.insert(name.trim().to_ascii_lowercase(), value);
-    }
-    let reason = parameters.remove("reason");
-    Some(MsDiagnostic { header: header.to_string(), code, reason, parameters })
-}
-
-/// Splits on `;` outside double quotes.
-fn split_parameters(value: &str) -> Vec<String> {
-    let mut parts = vec![String::new()];
-    let mut quoted = false;
-    for c in value.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                parts.last_mut().expect("one part").push(c);
-            }
-            ';' if !quoted => parts.push(String::new()),
-            _ => parts.last_mut().expect("one part").push(c),
-        }
-    }
-    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
 }
 
 /// Parses a response's status line and headers (the part before the blank

@@ -1,0 +1,269 @@
+//! The `ms-diagnostics` and `ms-diagnostics-public` SIP headers: how they
+//! are read, and what their codes, the HRESULTs traces print beside them and
+//! the SIP response codes an Edge relays mean for federation. The table is
+//! data (`data/ms-diagnostics.toml`), one for the live SIP probe and for
+//! `fedscan diagnose`.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+
+/// An `ms-diagnostics` (or `ms-diagnostics-public`) header: a code and its
+/// parameters (`reason`, `source`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MsDiagnostic {
+    pub header: String,
+    pub code: u32,
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, String>,
+}
+
+impl MsDiagnostic {
+    /// A parameter by name, ignoring case (`Domain`, `tls-target`, ...).
+    pub fn parameter(&self, name: &str) -> Option<&str> {
+        self.parameters.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads `1009;reason="...";source="..."`, the value of an
+/// `ms-diagnostics` header; a sub-code (`1009.2`) is dropped. Parameter names
+/// keep their case as sent.
+pub fn ms_diagnostic(header: &str, value: &str) -> Option<MsDiagnostic> {
+    let mut parts = split_parameters(value).into_iter();
+    let first = parts.next()?;
+    let code: u32 = first.trim().split('.').next()?.trim().parse().ok()?;
+    let mut parameters = BTreeMap::new();
+    for part in parts {
+        let (name, value) = part.split_once('=').unwrap_or((part.as_str(), ""));
+        let value = value.trim().trim_matches('"').to_string();
+        parameters.insert(name.trim().to_string(), value);
+    }
+    let reason_key = parameters.keys().find(|k| k.eq_ignore_ascii_case("reason")).cloned();
+    let reason = reason_key.and_then(|k| parameters.remove(&k));
+    Some(MsDiagnostic { header: header.to_string(), code, reason, parameters })
+}
+
+/// Splits on `;` outside double quotes.
+fn split_parameters(value: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut quoted = false;
+    for c in value.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                parts.last_mut().expect("one part").push(c);
+            }
+            ';' if !quoted => parts.push(String::new()),
+            _ => parts.last_mut().expect("one part").push(c),
+        }
+    }
+    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
+}
+
+/// Who produces a diagnostic code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProducedBy {
+    /// The sending user's own deployment, by policy.
+    Sender,
+    /// The Edge that routes the request towards the other domain.
+    Routing,
+    /// The receiving domain's servers.
+    Receiver,
+    /// An Edge relaying another server's failure that came without a reason.
+    Relay,
+}
+
+impl ProducedBy {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ProducedBy::Sender => "the sender's own deployment (its policy)",
+            ProducedBy::Routing => "the Edge that routed the request towards the other domain",
+            ProducedBy::Receiver => "the receiving domain's servers",
+            ProducedBy::Relay => "an Edge relaying a failure the next server gave no reason for",
+        }
+    }
+}
+
+/// A documented diagnostic code.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiagnosticCode {
+    pub code: u32,
+    /// The reason the server writes, as documented.
+    pub reason: String,
+    pub meaning: String,
+    pub produced_by: ProducedBy,
+    /// The rules that check its cause.
+    pub rules: Vec<String>,
+    /// The fix on the partner's side, and the local one; empty when none.
+    pub partner_fix: String,
+    pub local_fix: String,
+    pub reference: String,
+}
+
+/// A range of codes by the component that produces them.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRange {
+    pub from: u32,
+    pub to: u32,
+    pub component: String,
+    pub reference: String,
+}
+
+/// An HRESULT as traces print it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HresultCode {
+    pub code: u32,
+    pub name: String,
+    pub meaning: String,
+    pub rules: Vec<String>,
+    pub reference: String,
+}
+
+/// A SIP response code as an Edge relays it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusCode {
+    pub code: u16,
+    pub meaning: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    pub code: Vec<DiagnosticCode>,
+    pub range: Vec<CodeRange>,
+    pub hresult: Vec<HresultCode>,
+    pub status: Vec<StatusCode>,
+}
+
+/// Where the meanings of SIP response codes are defined.
+pub const STATUS_REFERENCE: &str = "https://www.rfc-editor.org/rfc/rfc3261#section-21";
+
+pub static TABLE: LazyLock<Table> = LazyLock::new(|| {
+    toml::from_str(include_str!("../../data/ms-diagnostics.toml")).expect("the built-in ms-diagnostics table is valid")
+});
+
+pub fn code(code: u32) -> Option<&'static DiagnosticCode> {
+    TABLE.code.iter().find(|c| c.code == code)
+}
+
+pub fn range(code: u32) -> Option<&'static CodeRange> {
+    TABLE.range.iter().find(|r| (r.from..=r.to).contains(&code))
+}
+
+pub fn hresult(code: u32) -> Option<&'static HresultCode> {
+    TABLE.hresult.iter().find(|h| h.code == code)
+}
+
+pub fn status(code: u16) -> Option<&'static StatusCode> {
+    TABLE.status.iter().find(|s| s.code == code)
+}
+
+/// What a diagnostic means, as far as the table can tell.
+#[derive(Debug, Clone)]
+pub enum Explanation {
+    /// A documented code, with the reason the table knows it by (or none).
+    Documented(&'static DiagnosticCode),
+    /// A documented code, sent with another reason: the server uses it for
+    /// something the table does not describe, so its own reason stands.
+    OtherReason(&'static DiagnosticCode),
+    /// A code the table does not list, by the component its range names.
+    InRange(&'static CodeRange),
+    Unknown,
+}
+
+/// Explains a diagnostic from its code and the reason it was sent with.
+pub fn explain(diagnostic: &MsDiagnostic) -> Explanation {
+    match (code(diagnostic.code), &diagnostic.reason) {
+        (Some(entry), Some(written)) if !reason_matches(&entry.reason, written) => Explanation::OtherReason(entry),
+        (Some(entry), _) => Explanation::Documented(entry),
+        (None, _) => range(diagnostic.code).map_or(Explanation::Unknown, Explanation::InRange),
+    }
+}
+
+impl Explanation {
+    /// One sentence for a finding's message, or `None` when there is
+    /// nothing to add to the reason sent.
+    pub fn sentence(&self) -> Option<String> {
+        match self {
+            Explanation::Documented(entry) => Some(entry.meaning.clone()),
+            Explanation::OtherReason(entry) => Some(format!(
+                "the documented reason for {} is \"{}\"; this server wrote another, so its own reason stands",
+                entry.code,
+                entry.reason.trim_end_matches('.')
+            )),
+            Explanation::InRange(range) => {
+                Some(format!("a code of {}; fedscan's table does not describe it further", range.component))
+            }
+            Explanation::Unknown => None,
+        }
+    }
+
+    /// The rules that check the cause, when the code is the documented one.
+    pub fn rules(&self) -> &'static [String] {
+        match self {
+            Explanation::Documented(entry) => &entry.rules,
+            _ => &[],
+        }
+    }
+}
+
+/// Whether the reason a server wrote is the documented one for its code
+/// (the same words, whatever the punctuation and case): a server that writes
+/// another reason uses the code for something the table does not describe.
+pub fn reason_matches(documented: &str, written: &str) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_ascii_lowercase).collect()
+    };
+    let (documented, written) = (words(documented), words(written));
+    let shared = written.iter().filter(|w| documented.contains(w)).count();
+    !written.is_empty() && shared * 2 >= written.len().max(documented.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_complete_and_points_at_rules_that_exist() {
+        let rules = crate::rules::load_rules(&crate::rules::builtin_sources()).expect("built-in rules");
+        let known = |id: &String| rules.rules.iter().any(|r| &r.id == id);
+        for entry in &TABLE.code {
+            assert!(entry.reference.starts_with("https://"), "{}", entry.code);
+            assert!(!entry.meaning.is_empty() && !entry.reason.is_empty(), "{}", entry.code);
+            assert!(entry.rules.iter().all(known), "{}: {:?}", entry.code, entry.rules);
+            assert!(range(entry.code).is_some(), "{} is in no range", entry.code);
+        }
+        for entry in &TABLE.hresult {
+            assert!(entry.rules.iter().all(known), "{:#x}: {:?}", entry.code, entry.rules);
+        }
+        let mut codes: Vec<u32> = TABLE.code.iter().map(|c| c.code).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), TABLE.code.len(), "codes are listed once, in order");
+    }
+
+    #[test]
+    fn reads_header_values() {
+        let d = ms_diagnostic(
+            "ms-diagnostics",
+            r#"1010.2;reason="Certificate trust with next-hop server could not be established";tls-target="sip.fabrikam.com";HRESULT="0x80090325(SEC_E_UNTRUSTED_ROOT)";source="sip.contoso.com""#,
+        )
+        .unwrap();
+        assert_eq!(d.code, 1010);
+        assert_eq!(d.parameter("TLS-Target"), Some("sip.fabrikam.com"));
+        assert_eq!(d.parameter("hresult"), Some("0x80090325(SEC_E_UNTRUSTED_ROOT)"));
+        assert!(reason_matches(&code(1010).unwrap().reason, d.reason.as_deref().unwrap()));
+        assert!(!reason_matches(&code(1010).unwrap().reason, "Some other failure"));
+        let presence = ms_diagnostic("ms-diagnostics", "2999;reason=\"x\"").unwrap();
+        assert!(explain(&presence).sentence().unwrap().contains("user services"));
+        let other = ms_diagnostic("ms-diagnostics", "1009;reason=\"Unable to find a DNS SRV record\"").unwrap();
+        assert!(matches!(explain(&other), Explanation::OtherReason(_)));
+        assert!(explain(&other).rules().is_empty());
+    }
+}
