@@ -91,6 +91,13 @@ write(d, "folded-compact", "SIP/2.0 403 Forbidden\nv: SIP/2.0/TLS 1.2.3.4\nk: ms
       "1027;reason=\"federation\r\n  not allowed\"\n\n")
 write(d, "not-sip", "HTTP/1.1 200 OK\r\n\r\n")
 
+# SIP traces for `fedscan diagnose`.
+d = target("sip_trace")
+copy(d, "fixtures/traces/*")
+write(d, "lone-header", "ms-diagnostics: 1034;reason=\"Previous hop federated peer did not report diagnostic information\"\n")
+write(d, "unclosed-record", "$$begin_record\nStart-Line: SIP/2.0 504 Server time-out\nms-diagnostics: 1008\n")
+write(d, "utf16", b"\xff\xfe" + "SIP/2.0 403 Forbidden\nCall-ID: x\nms-diagnostics: 1002\n\n".encode("utf-16-le"))
+
 
 def name(text):
     return b"".join(bytes([len(label)]) + label.encode() for label in text.split(".")) + b"\x00"

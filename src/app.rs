@@ -8,7 +8,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::cli::{Cli, ColorChoice, Command, Format, RulesCommand, ScanArgs};
+use crate::cli::{Cli, ColorChoice, Command, DiagnoseArgs, Format, RulesCommand, ScanArgs};
 use crate::engine::evaluate::{evaluate, evaluation_time};
 use crate::engine::plan::Aim;
 use crate::engine::{self, NetworkSettings, ScanRequest};
@@ -43,8 +43,62 @@ pub fn run(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Scan(args) => scan(args),
         Command::Rules(command) => rules(command),
+        Command::Diagnose(args) => diagnose(args),
     };
     result.unwrap_or_else(|code| code)
+}
+
+/// `fedscan diagnose`: reads the trace once, streaming, and reports each
+/// failed transaction.
+fn diagnose(args: DiagnoseArgs) -> Result<u8, u8> {
+    let ours = args
+        .domain
+        .iter()
+        .map(|d| parse_fqdn(d).map_err(|e| usage_error(format!("--domain: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let from_stdin = crate::files::is_stdin(&args.input);
+    let display = if from_stdin { "<stdin>".to_string() } else { args.input.display().to_string() };
+    if let Some(output) = &args.output {
+        if !from_stdin && same_file(output, &args.input) {
+            return Err(usage_error(format!(
+                "--output {}: that is the trace being read; give another path",
+                output.display()
+            )));
+        }
+        check_writable(output).map_err(|e| usage_error(format!("--output {}: {e}", output.display())))?;
+    }
+    let fail = |message: String| usage_error(format!("{display}: {message}"));
+    let result = if from_stdin {
+        crate::diagnose::diagnose(std::io::stdin().lock(), &display, &ours)
+    } else {
+        let meta = std::fs::metadata(&args.input).map_err(|e| fail(format!("cannot read: {e}")))?;
+        if !meta.is_file() {
+            return Err(fail("not a regular file (a directory, a device or a pipe cannot be read as one)".into()));
+        }
+        let file = std::fs::File::open(&args.input).map_err(|e| fail(format!("cannot read: {e}")))?;
+        crate::diagnose::diagnose(std::io::BufReader::with_capacity(64 * 1024, file), &display, &ours)
+    };
+    let diagnosis = result.map_err(|e| fail(e.0))?;
+    let text = match args.format {
+        Format::Json => report::diagnosis::json(&diagnosis),
+        Format::Table => report::diagnosis::text(&diagnosis),
+    };
+    match &args.output {
+        Some(path) => {
+            write_atomically(path, text.as_bytes())
+                .map_err(|e| usage_error(format!("--output {}: {e}", path.display())))?;
+            err!(
+                "fedscan: {}; diagnosis written to {}",
+                report::diagnosis::summary(&diagnosis),
+                escape_terminal(&path.display().to_string())
+            );
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush());
+        }
+    }
+    Ok(if diagnosis.has_failures() { exit::FAILED } else { exit::CLEAN })
 }
 
 /// Prints an error (which may quote an argument or a file) and gives exit 2.

@@ -33,6 +33,34 @@ pub enum Command {
     /// List, explain and validate rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Diagnose a SIP trace: for each failed request, the response and
+    /// ms-diagnostics codes, what they mean, which side produced them, the
+    /// rules that check the cause and the fix on each side.
+    ///
+    /// Exit codes: 0 the trace shows no failure; 1 it shows failures (each
+    /// diagnosed); 2 usage or input error (not a trace, unreadable).
+    Diagnose(DiagnoseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// The trace: a Lync / Skype for Business Server trace (Snooper, CLS or
+    /// OCSLogger text), a Cisco Expressway / VCS log, SIP messages, or
+    /// ms-diagnostics headers pasted from anywhere; `-` for standard input.
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+
+    /// The organization's SIP domains, to tell its side from the partner's
+    /// in the diagnosis. Repeatable.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Vec<String>,
+
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+
+    /// Write the diagnosis to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -17,7 +17,7 @@ use crate::rules::{Profile, RuleSet, RuleSource, Scope, Selection, builtin_sourc
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name of its directory under `fuzz/corpus/`.
-pub const TARGETS: [(&str, Target); 7] = [
+pub const TARGETS: [(&str, Target); 8] = [
     ("snapshot", snapshot),
     ("rules", rules),
     ("facts", facts),
@@ -25,7 +25,16 @@ pub const TARGETS: [(&str, Target); 7] = [
     ("legacy_tls", legacy_tls),
     ("sip_response", sip_response),
     ("dns_answer", dns_answer),
+    ("sip_trace", sip_trace),
 ];
+
+/// A SIP trace given to `fedscan diagnose`, diagnosed and reported.
+pub fn sip_trace(data: &[u8]) {
+    if let Ok(diagnosis) = crate::diagnose::diagnose(data, "fuzz.log", &["contoso.com".to_string()]) {
+        let _ = crate::report::diagnosis::text(&diagnosis);
+        let _ = crate::report::diagnosis::json(&diagnosis);
+    }
+}
 
 /// A configuration snapshot, read as Format-List text and as JSON.
 pub fn snapshot(data: &[u8]) {

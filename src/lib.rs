@@ -8,6 +8,7 @@
 pub mod app;
 pub mod checks;
 pub mod cli;
+pub mod diagnose;
 pub mod engine;
 pub mod facts;
 pub mod files;

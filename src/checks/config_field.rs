@@ -76,6 +76,7 @@ fn held_by_someone(ctx: &FactView, located: &Located, measured: &mut Measured) {
     };
     measured.status = status;
     measured.message = format!("{} ({how})", measured.message);
+    measured.holders = Some(how);
 }
 
 /// How one object measured up.
@@ -83,6 +84,8 @@ struct Measured {
     status: Status,
     message: String,
     observed: Map<String, Value>,
+    /// Who holds it, for a per-user policy measured with `granted_only`.
+    holders: Option<String>,
 }
 
 impl ConfigField {
@@ -126,7 +129,7 @@ impl ConfigField {
         } else {
             (Status::Pass, right.join("; "))
         };
-        Measured { status, message, observed }
+        Measured { status, message, observed, holders: None }
     }
 
     fn expected(&self) -> Value {
@@ -238,8 +241,14 @@ impl Check for ConfigField {
                     })).collect::<Vec<_>>(),
                     "expected": self.expected(),
                 });
-                let passing: Vec<String> =
-                    measured.iter().filter(|(_, m)| m.status == Status::Pass).map(|(l, _)| l.object.label()).collect();
+                let passing: Vec<String> = measured
+                    .iter()
+                    .filter(|(_, m)| m.status == Status::Pass)
+                    .map(|(l, m)| match &m.holders {
+                        Some(holders) => format!("{} ({holders})", l.object.label()),
+                        None => l.object.label(),
+                    })
+                    .collect();
                 let summary = |status: Status| -> Vec<String> {
                     measured
                         .iter()

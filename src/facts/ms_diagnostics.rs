@@ -98,9 +98,10 @@ pub struct DiagnosticCode {
     pub produced_by: ProducedBy,
     /// The rules that check its cause.
     pub rules: Vec<String>,
-    /// The fix on the partner's side, and the local one; empty when none.
-    pub partner_fix: String,
-    pub local_fix: String,
+    /// The fix where the diagnostic was produced, and on the other domain's
+    /// side; empty when none.
+    pub other_side_fix: String,
+    pub producing_side_fix: String,
     pub reference: String,
 }
 

@@ -1,6 +1,7 @@
 //! Reports: the findings and the scan's context, for people (table) and
 //! machines (JSON). The JSON fields and the exit codes are a contract.
 
+pub mod diagnosis;
 pub mod discovery;
 pub mod json;
 pub mod table;

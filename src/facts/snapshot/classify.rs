@@ -122,7 +122,7 @@ pub fn read_command(line: &str) -> CommandOutput {
     let lower = name.to_ascii_lowercase();
     let Some((verb, noun)) = lower.split_once('-') else { return CommandOutput::Unknown };
     if ACTION_VERBS.contains(&verb) {
-        return not_configuration(format!("{name} is a command that acts on the deployment"));
+        return not_configuration(format!("{name} acts rather than reads"));
     }
     if verb != "get" || !noun.starts_with("cs") {
         return CommandOutput::Unknown;

@@ -321,6 +321,15 @@ fn parse_snapshot(bytes: &[u8], display: &str) -> Result<SnapshotFact, ParseErro
     let hint = kind_from_file_name(display);
     let text = decoded.text.as_str();
     let first = text.trim_start().chars().next();
+    if let Some((line, text)) = sip_trace_line(text) {
+        return Err(ParseError::at_line(
+            line,
+            format!(
+                "this is a SIP trace or log (\"{}\"), not a configuration snapshot; diagnose it with `fedscan diagnose {display}`",
+                excerpt(text.trim())
+            ),
+        ));
+    }
     let (format, mut parsed) = match first {
         None => return Err(ParseError::at_line(1, "file is empty")),
         Some('{') | Some('[') => (SnapshotFormat::Json, json::parse(text, hint)?),
@@ -337,6 +346,22 @@ fn parse_snapshot(bytes: &[u8], display: &str) -> Result<SnapshotFact, ParseErro
         objects: parsed.objects,
         notes: parsed.notes,
     })
+}
+
+/// The first line that shows the text is a SIP trace rather than cmdlet
+/// output, unless the text also holds `Get-Cs` commands (a transcript may
+/// quote a header).
+fn sip_trace_line(text: &str) -> Option<(usize, &str)> {
+    let mut found = None;
+    for (index, line) in text.lines().enumerate().take(5_000) {
+        if line.trim_start().to_ascii_lowercase().contains("get-cs") {
+            return None;
+        }
+        if found.is_none() && crate::diagnose::trace::is_trace_line(line) {
+            found = Some((index + 1, line));
+        }
+    }
+    found
 }
 
 /// Parses snapshot bytes held in memory, as [`read_snapshot`] does a file.

@@ -1,0 +1,622 @@
+//! `fedscan diagnose`: a pasted SIP trace turned into a diagnosis. The log
+//! is read once, line by line ([`trace`]); the failed transactions are
+//! gathered by Call-ID; each failure is explained from the shared
+//! ms-diagnostics table: what it means, which side produced it, the rules
+//! that check its cause, and the fix on each side. Reading never judges a
+//! configuration; the report says what the trace shows.
+
+pub mod trace;
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::facts::ms_diagnostics::{self, Explanation, MsDiagnostic, ms_diagnostic};
+use crate::facts::names::{canonical, is_within};
+use trace::{Item, Message, Reader, Shape};
+
+pub const DIAGNOSIS_SCHEMA: &str = "fedscan.diagnosis/1";
+
+/// The most failed transactions a diagnosis keeps; a log with more is
+/// summarized by count.
+pub const MAX_TRANSACTIONS: usize = 2_000;
+/// The most failures kept per transaction (the same failure relayed over
+/// several hops is counted, not repeated).
+const MAX_FAILURES_PER_TRANSACTION: usize = 20;
+/// The most Call-IDs of transactions not kept that are remembered, to count
+/// each once; past it, every failure not kept counts.
+const MAX_DROPPED_KEYS: usize = 1_000_000;
+/// The most a log may hold; beyond, the rest is not read and the report
+/// says so.
+pub const MAX_LOG_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// A diagnosis of one log.
+#[derive(Debug, Serialize)]
+pub struct Diagnosis {
+    pub schema: &'static str,
+    pub input: String,
+    /// The shapes of trace recognized.
+    pub shapes: Vec<Shape>,
+    pub lines: usize,
+    pub messages: usize,
+    pub transactions: Vec<Transaction>,
+    /// Failed transactions beyond [`MAX_TRANSACTIONS`], counted only.
+    pub transactions_not_kept: usize,
+    pub notes: Vec<String>,
+}
+
+/// The failures seen for one Call-ID.
+#[derive(Debug, Serialize)]
+pub struct Transaction {
+    pub call_id: Option<String>,
+    pub method: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub first_line: usize,
+    pub failures: Vec<Failure>,
+}
+
+/// One failure: a response with its diagnostics, or a trace's error record.
+#[derive(Debug, Serialize)]
+pub struct Failure {
+    pub line: usize,
+    /// How many times the trace shows this same failure.
+    pub seen: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_phrase: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_meaning: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    pub diagnostics: Vec<Explained>,
+    pub errors: Vec<HresultSeen>,
+}
+
+/// A diagnostic with what it means.
+#[derive(Debug, Serialize)]
+pub struct Explained {
+    #[serde(flatten)]
+    pub diagnostic: MsDiagnostic,
+    /// Who produced it: the server named by `source`, and which side that is.
+    pub produced_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meaning: Option<String>,
+    pub rules: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_side_fix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub producing_side_fix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// An HRESULT a trace printed, with its name as printed and its meaning.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct HresultSeen {
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meaning: Option<String>,
+    pub rules: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// What the log was read as, before any line of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Utf8,
+    Windows1252,
+    Utf16Le,
+    Utf16Be,
+}
+
+/// Why a log cannot be diagnosed.
+#[derive(Debug)]
+pub struct DiagnoseError(pub String);
+
+/// Reads and diagnoses a log. `ours` are the organization's SIP domains
+/// (`--domain`), to tell its side from the partner's.
+pub fn diagnose(mut input: impl BufRead, display: &str, ours: &[String]) -> Result<Diagnosis, DiagnoseError> {
+    let ours: Vec<String> = ours.iter().map(|d| canonical(d)).collect();
+    let head = input.fill_buf().map_err(|e| DiagnoseError(format!("cannot read: {e}")))?.to_vec();
+    let encoding = sniff(&head)?;
+    let mut reader = Reader::default();
+    let mut gathered = Gathered::default();
+    let mut items = Vec::new();
+    let mut lines = 0usize;
+    let mut cut_lines = 0usize;
+    let mut on_line = |number: usize, text: &str, gathered: &mut Gathered, items: &mut Vec<Item>| {
+        let text = if text.len() > trace::MAX_LINE {
+            cut_lines += 1;
+            let mut cut = trace::MAX_LINE;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            &text[..cut]
+        } else {
+            text
+        };
+        reader.line(number, text, items);
+        for item in items.drain(..) {
+            gathered.add(item, &ours);
+        }
+    };
+    let read_all = read_lines(&mut input, encoding, |number, text| {
+        lines = number;
+        on_line(number, text, &mut gathered, &mut items);
+    })?;
+    let mut notes = Vec::new();
+    let mut shapes = reader.shapes.clone();
+    reader.end(&mut items);
+    for item in items.drain(..) {
+        gathered.add(item, &ours);
+    }
+    shapes.sort();
+    if !read_all {
+        notes.push(format!(
+            "only the first {} MiB of the log were read; cut the part around the failure and diagnose that",
+            MAX_LOG_BYTES / (1024 * 1024)
+        ));
+    }
+    if cut_lines > 0 {
+        notes.push(format!("{cut_lines} lines longer than {} characters were cut", trace::MAX_LINE));
+    }
+    if shapes.is_empty() {
+        return Err(DiagnoseError(
+            "no SIP message and no ms-diagnostics header found: expected a Lync/Skype for Business Server trace (Snooper, CLS or OCSLogger text), a Cisco Expressway log, SIP messages, or an ms-diagnostics header".into(),
+        ));
+    }
+    let transactions_not_kept = gathered.not_kept;
+    Ok(Diagnosis {
+        schema: DIAGNOSIS_SCHEMA,
+        input: display.to_string(),
+        shapes,
+        lines,
+        messages: gathered.messages,
+        transactions: {
+            // In the order the trace shows them.
+            let mut transactions: Vec<Transaction> = gathered.transactions.into_values().collect();
+            transactions.sort_by_key(|t| t.first_line);
+            transactions
+        },
+        transactions_not_kept,
+        notes,
+    })
+}
+
+/// Refuses what is not text, and tells the encoding.
+fn sniff(head: &[u8]) -> Result<Encoding, DiagnoseError> {
+    if head.starts_with(&[0xFF, 0xFE]) {
+        return Ok(Encoding::Utf16Le);
+    }
+    if head.starts_with(&[0xFE, 0xFF]) {
+        return Ok(Encoding::Utf16Be);
+    }
+    let sample = &head[..head.len().min(64 * 1024)];
+    if sample.is_empty() {
+        return Err(DiagnoseError("the log is empty".into()));
+    }
+    // UTF-16 without a mark: text with a NUL in every other byte.
+    let pairs = sample.len() / 2;
+    if pairs >= 4 {
+        let odd = sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+        let even = sample.iter().step_by(2).filter(|&&b| b == 0).count();
+        if odd * 10 >= pairs * 9 && even == 0 {
+            return Ok(Encoding::Utf16Le);
+        }
+        if even * 10 >= pairs * 9 && odd == 0 {
+            return Ok(Encoding::Utf16Be);
+        }
+    }
+    let controls =
+        sample.iter().filter(|&&b| b == 0 || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))).count();
+    // Text holds a stray control character or two (a bell, an escape
+    // sequence); binary data holds them everywhere.
+    if (controls > 4 && controls * 20 > sample.len()) || sample.contains(&0) {
+        return Err(DiagnoseError(format!(
+            "binary data ({controls} control bytes in the first {} bytes): expected a text log",
+            sample.len()
+        )));
+    }
+    // A cut multi-byte character at the end of the sample is still UTF-8.
+    let valid = match std::str::from_utf8(sample) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    Ok(if valid { Encoding::Utf8 } else { Encoding::Windows1252 })
+}
+
+/// Calls `line` for each line of the input, decoded; at most
+/// [`MAX_LOG_BYTES`] are read. Returns whether the whole input was read.
+fn read_lines(
+    input: &mut impl BufRead,
+    encoding: Encoding,
+    mut line: impl FnMut(usize, &str),
+) -> Result<bool, DiagnoseError> {
+    let read_error = |e: std::io::Error| DiagnoseError(format!("cannot read: {e}"));
+    let mut number = 0usize;
+    let mut total: u64 = 0;
+    match encoding {
+        Encoding::Utf8 | Encoding::Windows1252 => {
+            let mut bytes = Vec::new();
+            loop {
+                bytes.clear();
+                // A line is read whole up to the cap; the rest of a longer
+                // one is skipped, not kept.
+                let read = read_line_bounded(input, &mut bytes).map_err(read_error)?;
+                if read == 0 {
+                    return Ok(true);
+                }
+                total += read as u64;
+                number += 1;
+                let text = match std::str::from_utf8(&bytes) {
+                    Ok(text) => std::borrow::Cow::Borrowed(text),
+                    Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(&bytes).0,
+                };
+                line(number, text.strip_prefix('\u{feff}').unwrap_or(&text));
+                if total > MAX_LOG_BYTES {
+                    return Ok(false);
+                }
+            }
+        }
+        Encoding::Utf16Le | Encoding::Utf16Be => {
+            let codec = if encoding == Encoding::Utf16Le { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+            let mut decoder = codec.new_decoder();
+            let mut pending = String::new();
+            loop {
+                let chunk = input.fill_buf().map_err(read_error)?.to_vec();
+                let last = chunk.is_empty();
+                input.consume(chunk.len());
+                total += chunk.len() as u64;
+                let mut decoded = String::with_capacity(chunk.len() + 8);
+                decoded.reserve(decoder.max_utf8_buffer_length(chunk.len()).unwrap_or(chunk.len() * 3));
+                let _ = decoder.decode_to_string(&chunk, &mut decoded, last);
+                pending.push_str(&decoded);
+                while let Some(end) = pending.find('\n') {
+                    number += 1;
+                    let text: String = pending.drain(..=end).collect();
+                    line(number, text.trim_start_matches('\u{feff}'));
+                }
+                if pending.len() > trace::MAX_LINE * 4 {
+                    // A line without end: keep its start only.
+                    number += 1;
+                    line(number, &pending);
+                    pending.clear();
+                }
+                if last {
+                    if !pending.is_empty() {
+                        number += 1;
+                        line(number, &pending);
+                    }
+                    return Ok(true);
+                }
+                if total > MAX_LOG_BYTES {
+                    return Ok(false);
+                }
+            }
+        }
+    }
+}
+
+/// Reads up to a line break, keeping at most [`trace::MAX_LINE`] bytes of
+/// the line and skipping the rest; returns the bytes consumed.
+fn read_line_bounded(input: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut consumed = 0;
+    loop {
+        let buffer = input.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(consumed);
+        }
+        let (part, done) = match buffer.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buffer[..=i], true),
+            None => (buffer, false),
+        };
+        let room = (trace::MAX_LINE + 1).saturating_sub(line.len());
+        line.extend_from_slice(&part[..part.len().min(room)]);
+        let used = part.len();
+        input.consume(used);
+        consumed += used;
+        if done {
+            return Ok(consumed);
+        }
+    }
+}
+
+/// The failed transactions gathered so far.
+#[derive(Default)]
+struct Gathered {
+    messages: usize,
+    transactions: BTreeMap<String, Transaction>,
+    not_kept: usize,
+    /// Hashes of the Call-IDs not kept, so that each is counted once (at
+    /// most [`MAX_DROPPED_KEYS`] are remembered: 8 bytes each).
+    dropped: std::collections::HashSet<u64>,
+    /// Transactions keyed in order of appearance, for lone headers.
+    lone: usize,
+}
+
+static HRESULT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"0x([0-9A-Fa-f]{8})\b(?:\s*[(:=-]?\s*([A-Z][A-Z0-9_]{3,}))?").unwrap());
+
+/// The HRESULTs a text names, with the names printed beside them.
+fn hresults_in(text: &str, note: Option<&str>) -> Vec<HresultSeen> {
+    HRESULT
+        .captures_iter(text)
+        .map(|caps| {
+            let code = u32::from_str_radix(&caps[1], 16).unwrap_or_default();
+            let known = ms_diagnostics::hresult(code);
+            HresultSeen {
+                code: format!("0x{code:08x}"),
+                name: caps.get(2).map(|m| m.as_str().to_string()).or_else(|| known.map(|k| k.name.clone())),
+                meaning: known.map(|k| k.meaning.clone()),
+                rules: known.map(|k| k.rules.clone()).unwrap_or_default(),
+                text: note.map(str::to_string),
+            }
+        })
+        .collect()
+}
+
+/// The domain of a From or To header: `"Ann" <sip:ann@contoso.com>;tag=1`.
+fn domain_of(header: &str) -> Option<String> {
+    let uri = header.split(['<', '>']).find(|p| p.contains("sip:") || p.contains("sips:")).unwrap_or(header);
+    let after = uri.split_once("sip:").or_else(|| uri.split_once("sips:"))?.1;
+    let host = after.rsplit_once('@').map_or(after, |(_, h)| h);
+    let host = host.split([';', '>', ':', '?', ' ']).next()?.trim();
+    (!host.is_empty()).then(|| canonical(host))
+}
+
+impl Gathered {
+    fn add(&mut self, item: Item, ours: &[String]) {
+        match item {
+            Item::Message(message) => {
+                self.messages += 1;
+                self.add_message(message, ours);
+            }
+            Item::Event(event) => {
+                let errors = hresults_in(&event.result_code, event.text.as_deref());
+                if errors.is_empty() {
+                    return;
+                }
+                let key = event.call_id.clone().unwrap_or_else(|| format!("(record at line {})", event.line));
+                let failure = Failure {
+                    line: event.line,
+                    seen: 1,
+                    status: None,
+                    reason_phrase: None,
+                    status_meaning: None,
+                    peer: event.peer.clone(),
+                    diagnostics: Vec::new(),
+                    errors,
+                };
+                let method = event.start_line.as_deref().and_then(|s| s.split(' ').next()).map(str::to_string);
+                self.record(key, event.call_id, method, None, None, event.line, failure);
+            }
+            Item::LoneHeader(line, name, value) => {
+                let Some(diagnostic) = ms_diagnostic(&name, &value) else { return };
+                self.lone += 1;
+                let explained = explain(diagnostic, None, None, ours);
+                let failure = Failure {
+                    line,
+                    seen: 1,
+                    status: None,
+                    reason_phrase: None,
+                    status_meaning: None,
+                    peer: None,
+                    errors: explained_errors(&explained),
+                    diagnostics: vec![explained],
+                };
+                self.record(format!("(header at line {line})"), None, None, None, None, line, failure);
+            }
+        }
+    }
+
+    fn add_message(&mut self, message: Message, ours: &[String]) {
+        let Some((status, reason)) = message.status() else { return };
+        if status < 300 {
+            return;
+        }
+        let call_id = message.header("Call-ID").map(str::to_string);
+        let method = message.header("CSeq").and_then(|c| c.split_whitespace().nth(1)).map(str::to_string);
+        let from = message.header("From").and_then(domain_of);
+        let to = message.header("To").and_then(domain_of);
+        let diagnostics: Vec<Explained> = message
+            .headers
+            .iter()
+            .filter(|(n, _)| {
+                n.eq_ignore_ascii_case("ms-diagnostics") || n.eq_ignore_ascii_case("ms-diagnostics-public")
+            })
+            .filter_map(|(n, v)| ms_diagnostic(n, v))
+            .map(|d| explain(d, from.as_deref(), to.as_deref(), ours))
+            .collect();
+        let errors: Vec<HresultSeen> = diagnostics.iter().flat_map(explained_errors).collect();
+        let failure = Failure {
+            line: message.line,
+            seen: 1,
+            status: Some(status),
+            reason_phrase: Some(reason.to_string()),
+            status_meaning: ms_diagnostics::status(status).map(|s| s.meaning.clone()),
+            peer: message.peer.clone(),
+            diagnostics,
+            errors,
+        };
+        let key = call_id.clone().unwrap_or_else(|| format!("(response at line {})", message.line));
+        self.record(key, call_id, method, from, to, message.line, failure);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        key: String,
+        call_id: Option<String>,
+        method: Option<String>,
+        from: Option<String>,
+        to: Option<String>,
+        line: usize,
+        failure: Failure,
+    ) {
+        if !self.transactions.contains_key(&key) && self.transactions.len() >= MAX_TRANSACTIONS {
+            use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+            let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(&key);
+            if self.dropped.len() >= MAX_DROPPED_KEYS || self.dropped.insert(hash) {
+                self.not_kept += 1;
+            }
+            return;
+        }
+        let transaction = self.transactions.entry(key).or_insert_with(|| Transaction {
+            call_id,
+            method: None,
+            from: None,
+            to: None,
+            first_line: line,
+            failures: Vec::new(),
+        });
+        transaction.method = transaction.method.take().or(method);
+        transaction.from = transaction.from.take().or(from);
+        transaction.to = transaction.to.take().or(to);
+        let same = transaction.failures.iter().position(|f| {
+            f.status == failure.status
+                && f.diagnostics.iter().map(|d| &d.diagnostic).eq(failure.diagnostics.iter().map(|d| &d.diagnostic))
+                && f.errors == failure.errors
+        });
+        match same {
+            Some(index) => transaction.failures[index].seen += 1,
+            None if transaction.failures.len() < MAX_FAILURES_PER_TRANSACTION => transaction.failures.push(failure),
+            None => {}
+        }
+    }
+}
+
+fn explained_errors(explained: &Explained) -> Vec<HresultSeen> {
+    explained
+        .diagnostic
+        .parameters
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("HRESULT") || k.to_ascii_lowercase().ends_with("hresult"))
+        .flat_map(|(_, v)| hresults_in(v, None))
+        .collect()
+}
+
+/// Which side a server is on: ours (`--domain`), the sender's, the
+/// receiver's, or neither as far as the names show.
+fn side_of(host: &str, from: Option<&str>, to: Option<&str>, ours: &[String]) -> String {
+    let host = canonical(host.split(':').next().unwrap_or(host));
+    let within = |domain: &str| is_within(&host, domain);
+    if let Some(domain) = ours.iter().find(|d| within(d)) {
+        return format!("your side ({domain})");
+    }
+    if !ours.is_empty() {
+        return "the other side".to_string();
+    }
+    match (from.filter(|d| within(d)), to.filter(|d| within(d))) {
+        (Some(domain), _) => format!("the sender's side ({domain})"),
+        (_, Some(domain)) => format!("the receiving side ({domain})"),
+        _ => "a server of neither domain (a gateway or a hosting provider)".to_string(),
+    }
+}
+
+/// Explains one diagnostic in the context of its transaction.
+fn explain(diagnostic: MsDiagnostic, from: Option<&str>, to: Option<&str>, ours: &[String]) -> Explained {
+    let explanation = ms_diagnostics::explain(&diagnostic);
+    let source = diagnostic.parameter("source").map(str::to_string);
+    let produced_by = match (&source, &explanation) {
+        (Some(source), Explanation::Documented(entry)) => {
+            format!("{source}, {}: {}", side_of(source, from, to, ours), entry.produced_by.describe())
+        }
+        (Some(source), _) => format!("{source}, {}", side_of(source, from, to, ours)),
+        (None, Explanation::Documented(entry)) => entry.produced_by.describe().to_string(),
+        (None, _) => "not said (no source parameter)".to_string(),
+    };
+    // The other domain, as seen from where the diagnostic was produced,
+    // and the Edge the trace names, fill the fixes' blanks.
+    let partner_domain = diagnostic.parameter("Domain").map(canonical).or_else(|| {
+        let producer = source.as_deref().map(|s| canonical(s.split(':').next().unwrap_or(s)));
+        let other = |domain: &&str| producer.as_deref().is_some_and(|p| !is_within(p, domain));
+        [to, from].into_iter().flatten().find(other).or(to).map(str::to_string)
+    });
+    let partner_edge = ["PeerServer", "tls-target", "fqdn1", "fqdn"]
+        .iter()
+        .find_map(|p| diagnostic.parameter(p))
+        .map(|v| v.split(':').next().unwrap_or(v).to_string());
+    let fill = |text: &str| {
+        let mut text = text.to_string();
+        if let Some(domain) = &partner_domain {
+            text = text.replace("<domain>", domain);
+        }
+        if let Some(edge) = &partner_edge {
+            text = text.replace("<partner Access Edge FQDN>", edge).replace("<the SRV target>", edge);
+        }
+        text
+    };
+    let (other_side_fix, producing_side_fix, reference) = match &explanation {
+        Explanation::Documented(entry) => (
+            (!entry.other_side_fix.is_empty()).then(|| fill(&entry.other_side_fix)),
+            (!entry.producing_side_fix.is_empty()).then(|| fill(&entry.producing_side_fix)),
+            Some(entry.reference.clone()),
+        ),
+        Explanation::OtherReason(entry) => (None, None, Some(entry.reference.clone())),
+        Explanation::InRange(range) => (None, None, Some(range.reference.clone())),
+        Explanation::Unknown => (None, None, None),
+    };
+    Explained {
+        meaning: explanation.sentence(),
+        rules: explanation.rules().to_vec(),
+        produced_by,
+        other_side_fix,
+        producing_side_fix,
+        reference,
+        diagnostic,
+    }
+}
+
+impl Diagnosis {
+    /// Whether the trace shows any failure.
+    pub fn has_failures(&self) -> bool {
+        !self.transactions.is_empty() || self.transactions_not_kept > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str, ours: &[&str]) -> Diagnosis {
+        let ours: Vec<String> = ours.iter().map(|s| s.to_string()).collect();
+        diagnose(std::io::Cursor::new(text.as_bytes().to_vec()), "test.log", &ours).unwrap()
+    }
+
+    #[test]
+    fn domains_of_headers() {
+        assert_eq!(domain_of("\"Ann\" <sip:ann@Contoso.com>;tag=1").as_deref(), Some("contoso.com"));
+        assert_eq!(domain_of("<sip:fabrikam.com:5061;transport=tls>").as_deref(), Some("fabrikam.com"));
+        assert_eq!(domain_of("garbage"), None);
+    }
+
+    #[test]
+    fn a_relayed_failure_is_one_failure_seen_twice() {
+        let response = "SIP/2.0 504 Server time-out\nFrom: <sip:ann@contoso.com>;tag=1\nTo: <sip:bob@fabrikam.com>\nCall-ID: c1\nCSeq: 1 INVITE\nms-diagnostics: 1008;reason=\"Unable to resolve DNS SRV record.\";source=\"sip.contoso.com\"\n\n";
+        let diagnosis = run(&format!("{response}{response}"), &[]);
+        assert_eq!(diagnosis.transactions.len(), 1);
+        let failure = &diagnosis.transactions[0].failures[0];
+        assert_eq!(failure.seen, 2);
+        let explained = &failure.diagnostics[0];
+        assert!(explained.produced_by.contains("the sender's side (contoso.com)"), "{}", explained.produced_by);
+        assert!(
+            explained.producing_side_fix.as_deref().unwrap().contains("New-CsAllowedDomain -Identity fabrikam.com")
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_trace() {
+        let err = diagnose(std::io::Cursor::new(b"hello\nworld\n".to_vec()), "x", &[]).unwrap_err();
+        assert!(err.0.contains("no SIP message"), "{}", err.0);
+        let err = diagnose(std::io::Cursor::new(vec![0u8, 1, 2, 3, 4, 5, 6, 7, 8, 9]), "x", &[]).unwrap_err();
+        assert!(err.0.contains("binary"), "{}", err.0);
+    }
+}

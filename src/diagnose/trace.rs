@@ -1,0 +1,310 @@
+//! Reading SIP traces as support engineers receive them, line by line (a
+//! log is read once, never held whole):
+//! - Lync / Skype for Business Server traces (Snooper, CLS, OCSLogger text):
+//!   `$$begin_record` … `$$end_record` records with `Peer:`, `Direction:`,
+//!   `Start-Line:` and the headers, and diagnostic records whose
+//!   `Result-Code:` is an HRESULT with its name;
+//! - Cisco Expressway / VCS logs: `SIPMSG:` then the message between `|`
+//!   marks;
+//! - a SIP message or a lone `ms-diagnostics` header pasted from anywhere
+//!   (a client log, a ticket, an e-mail).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// A SIP message as a trace shows it.
+#[derive(Debug, Clone, Default)]
+pub struct Message {
+    /// Line of the start line.
+    pub line: usize,
+    pub start_line: String,
+    pub headers: Vec<(String, String)>,
+    /// The record's `Peer:` and `Direction:`, for traces that give them.
+    pub peer: Option<String>,
+    pub direction: Option<String>,
+}
+
+impl Message {
+    /// The first value of a header, by its full or compact name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let compact = match name.to_ascii_lowercase().as_str() {
+            "call-id" => Some("i"),
+            "from" => Some("f"),
+            "to" => Some("t"),
+            _ => None,
+        };
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name) || compact.is_some_and(|c| n.eq_ignore_ascii_case(c)))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// `(status, reason)` of a response.
+    pub fn status(&self) -> Option<(u16, &str)> {
+        let rest = self.start_line.strip_prefix("SIP/2.0 ")?;
+        let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+        Some((code.parse().ok()?, reason.trim()))
+    }
+}
+
+/// A diagnostic record of a Lync/SfB trace: an HRESULT the server logged
+/// about a message.
+#[derive(Debug, Clone, Default)]
+pub struct Event {
+    pub line: usize,
+    pub result_code: String,
+    pub text: Option<String>,
+    pub call_id: Option<String>,
+    pub start_line: Option<String>,
+    pub peer: Option<String>,
+}
+
+/// What the reader found, in order.
+#[derive(Debug, Clone)]
+pub enum Item {
+    Message(Message),
+    Event(Event),
+    /// An `ms-diagnostics` header outside any message: (line, header name, value).
+    LoneHeader(usize, String, String),
+}
+
+/// The shapes a trace can have, for the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shape {
+    LyncServerTrace,
+    Expressway,
+    SipMessages,
+    HeadersOnly,
+}
+
+impl Shape {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Shape::LyncServerTrace => "Lync / Skype for Business Server trace (Snooper, CLS, OCSLogger)",
+            Shape::Expressway => "Cisco Expressway / VCS log",
+            Shape::SipMessages => "SIP messages",
+            Shape::HeadersOnly => "ms-diagnostics headers",
+        }
+    }
+}
+
+static START_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(SIP/2\.0 [1-6]\d\d(?: .*)?|[A-Z][A-Z_-]{1,19} (?:sips?|tel|urn):\S+ SIP/2\.0)$").unwrap()
+});
+static HEADER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^([A-Za-z][A-Za-z0-9._-]*)[ \t]*:[ \t]*(.*)$").unwrap());
+static LONE_DIAGNOSTIC: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(ms-diagnostics(?:-public)?)[ \t]*:[ \t]*(\d{1,6}\b.*)$").unwrap());
+/// What some logs put before each line of a message: a client log's
+/// `INFO  :: `, a time stamp and a tab.
+static LINE_PREFIX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:[A-Z]+ +:: ?|\d{2}:\d{2}:\d{2}\.\d+\s+)").unwrap());
+
+/// Whether a line is one only a SIP trace has: a SIP start line, a trace
+/// record mark, or an `ms-diagnostics` header.
+pub fn is_trace_line(line: &str) -> bool {
+    let trimmed = line.trim();
+    let content = LINE_PREFIX.replace(trimmed.trim_start_matches('|'), "");
+    let content = content.trim();
+    trimmed.contains("$$begin_record")
+        || START_LINE.is_match(content.strip_prefix("Start-Line:").map(str::trim).unwrap_or(content))
+        || LONE_DIAGNOSTIC.is_match(content)
+}
+
+/// The longest line kept; longer lines are cut (a trace line is short, a
+/// longer one is a body or garbage).
+pub const MAX_LINE: usize = 16 * 1024;
+/// The most headers kept per message.
+const MAX_HEADERS: usize = 200;
+
+/// The reader: feed it lines, take items.
+#[derive(Default)]
+pub struct Reader {
+    message: Option<Message>,
+    in_record: bool,
+    record_peer: Option<String>,
+    record_direction: Option<String>,
+    event: Option<Event>,
+    /// Whether the message was opened by an Expressway `|` mark.
+    piped: bool,
+    pub shapes: Vec<Shape>,
+}
+
+impl Reader {
+    fn saw(&mut self, shape: Shape) {
+        if !self.shapes.contains(&shape) {
+            self.shapes.push(shape);
+        }
+    }
+
+    fn finish_message(&mut self, out: &mut Vec<Item>) {
+        if let Some(message) = self.message.take() {
+            out.push(Item::Message(message));
+        }
+        self.piped = false;
+    }
+
+    fn finish_record(&mut self, out: &mut Vec<Item>) {
+        self.finish_message(out);
+        if let Some(event) = self.event.take().filter(|e| !e.result_code.is_empty()) {
+            out.push(Item::Event(event));
+        }
+        self.in_record = false;
+        self.record_peer = None;
+        self.record_direction = None;
+    }
+
+    /// Reads one line (without its line break); items it completes go to `out`.
+    pub fn line(&mut self, number: usize, raw: &str, out: &mut Vec<Item>) {
+        let line = raw.trim_end_matches(['\r', '\n']);
+        if line.contains("$$begin_record") {
+            self.finish_record(out);
+            self.in_record = true;
+            self.saw(Shape::LyncServerTrace);
+            return;
+        }
+        if line.contains("$$end_record") {
+            self.finish_record(out);
+            return;
+        }
+        let trimmed = line.trim();
+        // Expressway: `|` opens and closes a message.
+        if let Some(rest) = trimmed.strip_prefix('|') {
+            if rest.trim().is_empty() {
+                self.finish_message(out);
+                return;
+            }
+            if START_LINE.is_match(rest.trim_end()) {
+                self.finish_message(out);
+                self.saw(Shape::Expressway);
+                self.piped = true;
+                self.message = Some(self.new_message(number, rest.trim_end()));
+                return;
+            }
+        }
+        let content = LINE_PREFIX.replace(trimmed, "");
+        let content = content.trim();
+        let start = content.strip_prefix("Start-Line:").map(str::trim).unwrap_or(content);
+        if START_LINE.is_match(start) {
+            self.finish_message(out);
+            if !self.in_record {
+                self.saw(Shape::SipMessages);
+            }
+            self.message = Some(self.new_message(number, start));
+            return;
+        }
+        if let Some(message) = &mut self.message {
+            if content.is_empty() || content.starts_with("Message-Body:") {
+                // The headers end; a Lync record's body runs to $$end_record.
+                let message = self.message.take().expect("checked");
+                out.push(Item::Message(message));
+                return;
+            }
+            if (line.starts_with(' ') || line.starts_with('\t')) && !message.headers.is_empty() && !self.piped {
+                let (_, value) = message.headers.last_mut().expect("checked");
+                value.push(' ');
+                value.push_str(content);
+                return;
+            }
+            if let Some(caps) = HEADER.captures(content) {
+                if message.headers.len() < MAX_HEADERS {
+                    message.headers.push((caps[1].to_string(), caps[2].trim().to_string()));
+                }
+                return;
+            }
+            // A line that is no header ends the message.
+            self.finish_message(out);
+        }
+        if self.in_record
+            && let Some(caps) = HEADER.captures(content)
+        {
+            let value = caps[2].trim().to_string();
+            let event = self.event.get_or_insert_with(|| Event { line: number, ..Event::default() });
+            match caps[1].to_ascii_lowercase().as_str() {
+                "peer" => self.record_peer = Some(value.clone()),
+                "direction" => self.record_direction = Some(value.clone()),
+                "result-code" => event.result_code = value.clone(),
+                "text" => event.text = Some(value.clone()),
+                "sip-call-id" => event.call_id = Some(value.clone()),
+                "sip-start-line" => event.start_line = Some(value.clone()),
+                _ => {}
+            }
+            if caps[1].eq_ignore_ascii_case("peer") {
+                event.peer = Some(value);
+            }
+            return;
+        }
+        if let Some(caps) = LONE_DIAGNOSTIC.captures(content) {
+            self.saw(Shape::HeadersOnly);
+            out.push(Item::LoneHeader(number, caps[1].to_string(), caps[2].trim().to_string()));
+        }
+    }
+
+    fn new_message(&self, number: usize, start_line: &str) -> Message {
+        Message {
+            line: number,
+            start_line: start_line.to_string(),
+            headers: Vec::new(),
+            peer: self.record_peer.clone(),
+            direction: self.record_direction.clone(),
+        }
+    }
+
+    /// Ends the input: what is still open is complete.
+    pub fn end(&mut self, out: &mut Vec<Item>) {
+        self.finish_record(out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> (Vec<Item>, Vec<Shape>) {
+        let mut reader = Reader::default();
+        let mut out = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            reader.line(i + 1, line, &mut out);
+        }
+        reader.end(&mut out);
+        (out, reader.shapes)
+    }
+
+    #[test]
+    fn lync_records_and_events() {
+        let text = "TL_INFO(TF_PROTOCOL) [1]0A4C.0E5C::11/20/2026-09:31:40.456.0001A2B3 (SIPStack,SIPAdminLog::TraceProtocolRecord:SIPAdminLog.cpp(125))[1234] $$begin_record\nTrace-Correlation-Id: 1234\nDirection: incoming;source=\"external edge\";destination=\"internal edge\"\nPeer: sip.fabrikam.com:5061\nMessage-Type: response\nStart-Line: SIP/2.0 504 Server time-out\nFrom: <sip:alice@contoso.com>;tag=1\nTo: <sip:bob@fabrikam.com>;tag=2\nCall-ID: abc123\nCSeq: 1 INVITE\nms-diagnostics: 1008;reason=\"Unable to resolve DNS SRV record.\";source=\"sip.contoso.com\"\nMessage-Body: –\n$$end_record\nTL_ERROR(TF_DIAG) [1]0A4C.0E5C::11/20/2026-09:31:40.457 $$begin_record\nSeverity: error\nText: Message was not sent because the domain has no matching SRV record\nResult-Code: 0xc3e93d6f SIPPROXY_E_EPROUTING_MSG_ALLOWED_DOMAIN_NO_SRV_MATCH\nSIP-Start-Line: INVITE sip:bob@fabrikam.com SIP/2.0\nSIP-Call-ID: abc123\nPeer: sip.fabrikam.com:5061\n$$end_record\n";
+        let (items, shapes) = read(text);
+        assert_eq!(shapes, [Shape::LyncServerTrace]);
+        let Item::Message(message) = &items[0] else { panic!("{items:?}") };
+        assert_eq!(message.status(), Some((504, "Server time-out")));
+        assert_eq!(message.peer.as_deref(), Some("sip.fabrikam.com:5061"));
+        assert_eq!(message.header("call-id"), Some("abc123"));
+        let Item::Event(event) = &items[1] else { panic!("{items:?}") };
+        assert!(event.result_code.starts_with("0xc3e93d6f"));
+        assert_eq!(event.call_id.as_deref(), Some("abc123"));
+    }
+
+    #[test]
+    fn expressway_messages_between_pipes() {
+        let text = "2026-11-20T09:31:40.123+00:00 expe tvcs: UTCTime=\"2026-11-20 09:31:40,123\" Module=\"network.sip\" Level=\"DEBUG\": Action=\"Received\" Local-ip=\"192.0.2.10\" Local-port=\"5061\" Src-ip=\"198.51.100.7\" Src-port=\"49152\"\n SIPMSG:\n |SIP/2.0 403 Forbidden\nVia: SIP/2.0/TLS 192.0.2.10:5061;branch=z9hG4bK1\nCall-ID: e1f2@192.0.2.10\nCSeq: 7 MESSAGE\nms-diagnostics: 1027;reason=\"Cannot route this type of SIP request to or from federated partners\";source=\"sip.fabrikam.com\"\nContent-Length: 0\n\n|\n";
+        let (items, shapes) = read(text);
+        assert_eq!(shapes, [Shape::Expressway]);
+        let Item::Message(message) = &items[0] else { panic!("{items:?}") };
+        assert_eq!(message.status(), Some((403, "Forbidden")));
+        assert_eq!(message.headers_named("ms-diagnostics").count(), 1);
+    }
+
+    #[test]
+    fn lone_headers_and_prose() {
+        let (items, shapes) = read(
+            "The user sees this in the client log:\n    ms-diagnostics: 1034;reason=\"Previous hop federated peer did not report diagnostic information\";Domain=\"fabrikam.com\";PeerServer=\"sip.fabrikam.com\";source=\"sip.contoso.com\"\nThanks\n",
+        );
+        assert_eq!(shapes, [Shape::HeadersOnly]);
+        assert!(matches!(&items[..], [Item::LoneHeader(2, name, _)] if name == "ms-diagnostics"));
+    }
+}

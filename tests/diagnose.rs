@@ -1,0 +1,249 @@
+//! `fedscan diagnose` on traces in the shapes support engineers receive:
+//! a Skype for Business Edge trace, an Expressway log, a header pasted in a
+//! ticket; every code of the ms-diagnostics table; and what is not a trace,
+//! or is very large.
+
+mod common;
+
+use std::io::Write;
+
+use common::{assert_inert, fedscan, json_of, root};
+use fedscan::diagnose::diagnose;
+use fedscan::facts::ms_diagnostics::TABLE;
+use serde_json::Value;
+
+fn run(args: &[&str]) -> std::process::Output {
+    fedscan().arg("diagnose").args(args).current_dir(root("")).output().unwrap()
+}
+
+fn codes(transaction: &Value) -> Vec<u64> {
+    transaction["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_u64().unwrap()))
+        .collect()
+}
+
+#[test]
+fn a_skype_for_business_edge_trace() {
+    let output = run(&["fixtures/traces/sfb-edge.log", "--format", "json", "--domain", "contoso.com"]);
+    assert_eq!(output.status.code(), Some(1), "failures were found");
+    let diagnosis = json_of(&output);
+    assert_eq!(diagnosis["shapes"], serde_json::json!(["lync-server-trace"]));
+    let transactions = diagnosis["transactions"].as_array().unwrap();
+    // The three failed transactions, in the order of the trace; the
+    // successful MESSAGE is not one.
+    let ids: Vec<&str> = transactions.iter().map(|t| t["call_id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        ["7d9e41f2c03b4a6f8a1e2d3c4b5a6978", "0c5b7e91d2a84f3c9e6b1a2d7f8e4c53", "4a6c8e0f2b4d4f61a3c5e7f9b1d3f5a7"]
+    );
+
+    let no_srv = &transactions[0];
+    assert_eq!((no_srv["method"].as_str(), no_srv["to"].as_str()), (Some("INVITE"), Some("fabrikam.com")));
+    assert_eq!(codes(no_srv), [1008]);
+    let logged = &no_srv["failures"][0]["errors"][0];
+    assert_eq!(logged["code"], "0xc3e93d6f");
+    assert_eq!(logged["name"], "SIPPROXY_E_EPROUTING_MSG_ALLOWED_DOMAIN_NO_SRV_MATCH");
+    assert!(logged["meaning"].as_str().unwrap().contains("allowed list without a proxy FQDN"));
+    let srv = &no_srv["failures"][1];
+    assert_eq!(srv["status"], 504);
+    let d = &srv["diagnostics"][0];
+    assert!(d["produced_by"].as_str().unwrap().starts_with("sip.contoso.com, your side (contoso.com)"), "{d}");
+    assert_eq!(d["rules"], serde_json::json!(["DNS-FED-01"]));
+    assert!(d["other_side_fix"].as_str().unwrap().contains("_sipfederationtls._tcp.fabrikam.com"), "{d}");
+    assert!(d["producing_side_fix"].as_str().unwrap().contains("New-CsAllowedDomain -Identity fabrikam.com"), "{d}");
+
+    let silent = &transactions[1];
+    assert_eq!(codes(silent), [1034]);
+    let d = &silent["failures"][0]["diagnostics"][0];
+    assert_eq!(d["parameters"]["PeerServer"], "sip.litwareinc.com");
+    assert!(d["meaning"].as_str().unwrap().contains("partner's side"), "{d}");
+    assert_eq!(silent["failures"][0]["peer"], "sip.litwareinc.com:5061");
+
+    let trust = &transactions[2];
+    assert_eq!(codes(trust), [1010]);
+    let d = &trust["failures"][0]["diagnostics"][0];
+    assert_eq!(d["parameters"]["tls-target"], "sip.adatum.com");
+    assert_eq!(trust["failures"][0]["errors"][0]["name"], "SEC_E_UNTRUSTED_ROOT");
+    assert!(d["rules"].as_array().unwrap().iter().any(|r| r == "TLS-CHAIN-01"));
+
+    // The terminal text says the same.
+    let text = run(&["fixtures/traces/sfb-edge.log", "--domain", "contoso.com"]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("ms-diagnostics: 1008 \"Unable to resolve DNS SRV record.\""), "{text}");
+    assert!(text.contains("error 0xc3e93d6f SIPPROXY_E_EPROUTING_MSG_ALLOWED_DOMAIN_NO_SRV_MATCH"), "{text}");
+    assert!(text.ends_with("exit 1: 3 failed transaction(s); ms-diagnostics codes 1008, 1010, 1034\n"), "{text}");
+}
+
+#[test]
+fn an_expressway_log_and_which_side_refused() {
+    let output = run(&["fixtures/traces/expressway.log", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let diagnosis = json_of(&output);
+    assert_eq!(diagnosis["shapes"], serde_json::json!(["expressway"]));
+    let transactions = diagnosis["transactions"].as_array().unwrap();
+    assert_eq!(transactions.iter().map(codes).collect::<Vec<_>>(), [vec![4005], vec![1027]]);
+    let refused = &transactions[1]["failures"][0]["diagnostics"][0];
+    // Without --domain the sides are named by the transaction's domains.
+    assert!(refused["produced_by"].as_str().unwrap().contains("the receiving side (contoso.com)"), "{refused}");
+    assert!(refused["producing_side_fix"].as_str().unwrap().contains("-Identity example-partner.org"), "{refused}");
+    // The Expressway's own organization sees the refusal on the other side.
+    let ours =
+        json_of(&run(&["fixtures/traces/expressway.log", "--format", "json", "--domain", "example-partner.org"]));
+    let refused = &ours["transactions"][1]["failures"][0]["diagnostics"][0];
+    assert!(refused["produced_by"].as_str().unwrap().contains("the other side"), "{refused}");
+}
+
+#[test]
+fn a_header_pasted_in_a_ticket_and_from_standard_input() {
+    let output = run(&["fixtures/traces/ticket-header.txt", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let diagnosis = json_of(&output);
+    assert_eq!(diagnosis["shapes"], serde_json::json!(["headers-only"]));
+    let failure = &diagnosis["transactions"][0]["failures"][0];
+    assert_eq!(failure["diagnostics"][0]["header"], "ms-diagnostics-public");
+    assert_eq!(failure["diagnostics"][0]["code"], 1010);
+    assert_eq!(failure["errors"][0]["name"], "SEC_E_WRONG_PRINCIPAL");
+    assert_eq!(failure["errors"][0]["rules"], serde_json::json!(["TLS-NAME-01"]));
+
+    // Saved by Windows PowerShell's `>`: UTF-16 with a byte-order mark.
+    let dir = tempfile::tempdir().unwrap();
+    let utf16 = dir.path().join("header.utf16.txt");
+    let text = std::fs::read_to_string(root("fixtures/traces/ticket-header.txt")).unwrap();
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(&utf16, bytes).unwrap();
+    let output = fedscan().args(["diagnose", "--format", "json"]).arg(&utf16).output().unwrap();
+    assert_eq!(json_of(&output)["transactions"][0]["failures"][0]["errors"][0]["name"], "SEC_E_WRONG_PRINCIPAL");
+
+    let output = fedscan()
+        .args(["diagnose", "-"])
+        .write_stdin(
+            &b"ms-diagnostics: 1002;reason=\"From URI not authorized to communicate with federated partners\"\n"[..],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.starts_with("<stdin>: ms-diagnostics headers"), "{text}");
+    assert!(text.contains("checked by: CFG-EAP-02, CFG-EAP-04, CFG-EAP-05"), "{text}");
+}
+
+/// Every code of the table, every HRESULT and a code it knows only by its
+/// range, each in a trace of its own: explained from the table.
+#[test]
+fn every_code_of_the_table_is_explained() {
+    for entry in &TABLE.code {
+        let header = format!(
+            "SIP/2.0 403 Forbidden\nFrom: <sip:ann@contoso.com>;tag=1\nTo: <sip:bob@fabrikam.com>\nCall-ID: c{0}\nCSeq: 1 INVITE\nms-diagnostics: {0};reason=\"{1}\";source=\"sip.contoso.com\"\n\n",
+            entry.code, entry.reason
+        );
+        let diagnosis = diagnose(std::io::Cursor::new(header.into_bytes()), "case", &[]).unwrap();
+        let explained = &diagnosis.transactions[0].failures[0].diagnostics[0];
+        assert_eq!(explained.diagnostic.code, entry.code);
+        assert_eq!(explained.meaning.as_deref(), Some(entry.meaning.as_str()), "{}", entry.code);
+        assert_eq!(explained.rules, entry.rules, "{}", entry.code);
+        assert_eq!(explained.reference.as_deref(), Some(entry.reference.as_str()), "{}", entry.code);
+        assert!(explained.produced_by.contains(entry.produced_by.describe()), "{}", entry.code);
+    }
+    for entry in &TABLE.hresult {
+        let record = format!(
+            "$$begin_record\nResult-Code: 0x{:08x}\nSIP-Call-ID: h{:x}\n$$end_record\n",
+            entry.code, entry.code
+        );
+        let diagnosis = diagnose(std::io::Cursor::new(record.into_bytes()), "case", &[]).unwrap();
+        let error = &diagnosis.transactions[0].failures[0].errors[0];
+        assert_eq!(error.name.as_deref(), Some(entry.name.as_str()), "{:#x}", entry.code);
+        assert_eq!(error.meaning.as_deref(), Some(entry.meaning.as_str()), "{:#x}", entry.code);
+    }
+    for status in &TABLE.status {
+        let response = format!("SIP/2.0 {} Whatever\nCall-ID: s{}\nCSeq: 1 INVITE\n\n", status.code, status.code);
+        let diagnosis = diagnose(std::io::Cursor::new(response.into_bytes()), "case", &[]).unwrap();
+        let failure = &diagnosis.transactions[0].failures[0];
+        assert_eq!(failure.status_meaning.as_deref(), Some(status.meaning.as_str()), "{}", status.code);
+    }
+    let presence =
+        diagnose(std::io::Cursor::new(b"ms-diagnostics: 2036;reason=\"x\"\n".to_vec()), "case", &[]).unwrap();
+    let explained = &presence.transactions[0].failures[0].diagnostics[0];
+    assert!(explained.meaning.as_deref().unwrap().contains("user services of the receiving pool"), "{explained:?}");
+}
+
+#[test]
+fn what_is_not_a_trace_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.bin");
+    let mut state = 0x9e37_79b9_u32;
+    let bytes: Vec<u8> = (0..65_536)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect();
+    std::fs::write(&garbage, bytes).unwrap();
+    let output = fedscan().args(["diagnose"]).arg(&garbage).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("garbage.bin: binary data"), "{stderr}");
+    assert_inert("stderr", &stderr);
+
+    let prose = dir.path().join("prose.txt");
+    std::fs::write(&prose, "Federation with Fabrikam stopped working yesterday.\nNothing changed on our side.\n")
+        .unwrap();
+    let output = fedscan().args(["diagnose"]).arg(&prose).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no SIP message and no ms-diagnostics header"));
+
+    // Hostile text from a trace reaches the terminal inert.
+    let hostile = dir.path().join("hostile.log");
+    std::fs::write(
+        &hostile,
+        "ms-diagnostics: 1034;reason=\"\x1b[2J\x1b]8;;http://evil.example\x07\u{202e}\";source=\"\x1b[31mx\"\n",
+    )
+    .unwrap();
+    let output = fedscan().args(["diagnose"]).arg(&hostile).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_inert("stdout", &String::from_utf8_lossy(&output.stdout));
+}
+
+/// Peak resident memory of the children this test process has waited for.
+fn children_peak_kib() -> i64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct it is given.
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) }, 0);
+    usage.ru_maxrss
+}
+
+/// A 50 MB trace with tens of thousands of failures: read to its end with
+/// bounded memory, the failures kept up to the cap and the rest counted.
+#[test]
+fn a_fifty_megabyte_trace_is_read_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.log");
+    let record = std::fs::read_to_string(root("fixtures/traces/sfb-edge.log")).unwrap();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut written = 0usize;
+    let mut copies = 0usize;
+    while written < 50 * 1024 * 1024 {
+        // Each copy is its own set of transactions.
+        // (`Call-ID: ` is also the end of the error records' `SIP-Call-ID: `.)
+        let copy = record.replace("Call-ID: ", &format!("Call-ID: {copies}-"));
+        file.write_all(copy.as_bytes()).unwrap();
+        written += copy.len();
+        copies += 1;
+    }
+    file.flush().unwrap();
+    drop(file);
+    let output = fedscan().args(["diagnose", "--format", "json"]).arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let diagnosis = json_of(&output);
+    let kept = diagnosis["transactions"].as_array().unwrap().len();
+    assert_eq!(kept, fedscan::diagnose::MAX_TRANSACTIONS);
+    assert_eq!(diagnosis["transactions_not_kept"].as_u64().unwrap() as usize, copies * 3 - kept);
+    assert_eq!(diagnosis["messages"].as_u64().unwrap() as usize, copies * 5);
+    let peak_mib = children_peak_kib() / 1024;
+    assert!(peak_mib < 200, "diagnosing a 50 MB trace peaked at {peak_mib} MiB");
+}
