@@ -66,6 +66,9 @@ impl Check for PartnerDomain {
                 Ok(objects) => objects,
                 Err(outcome) => return vec![outcome],
             };
+            if let Some(why) = edge[0].object.doubt("EnablePartnerDiscovery") {
+                return vec![Outcome::error(Target::area("partners"), why)];
+            }
             let discovery = edge[0].object.get("EnablePartnerDiscovery").and_then(|(_, v)| as_bool(v));
             match discovery {
                 None => {

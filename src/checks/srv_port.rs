@@ -41,6 +41,8 @@ impl SrvPort {
         if let Objects::Captured(edges) = ctx.config.objects(ObjectKind::EdgeService) {
             let ports: BTreeSet<u16> = edges
                 .iter()
+                // A port the console cut short is no port.
+                .filter(|l| l.object.doubt("AccessEdgeExternalSipPort").is_none())
                 .filter_map(|l| l.object.get("AccessEdgeExternalSipPort"))
                 .filter_map(|(_, v)| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
                 .filter_map(|p| u16::try_from(p).ok())

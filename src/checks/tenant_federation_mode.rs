@@ -29,6 +29,11 @@ impl Check for TenantFederationMode {
             Err(outcome) => return vec![outcome],
         };
         let label = Target::from(&edge);
+        // (A cut AllowedDomains list is still an explicit list; a setting in
+        // doubt is unknown.)
+        if let Some(why) = edge.object.doubt("EnablePartnerDiscovery") {
+            return vec![Outcome::error(&label, why)];
+        }
         let Some((_, discovery_value)) = edge.object.get("EnablePartnerDiscovery") else {
             return vec![Outcome::skip(&label, "EnablePartnerDiscovery is not in the Access Edge export")];
         };
