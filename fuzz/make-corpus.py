@@ -42,6 +42,7 @@ d = target("snapshot")
 copy(d, "fixtures/snapshots/*.txt")
 copy(d, "fixtures/snapshots/*.json")
 copy(d, "fixtures/sample/contoso-lync2013.txt")
+copy(d, "fixtures/tickets/*")
 
 # Rule files: the built-in pack.
 d = target("rules")

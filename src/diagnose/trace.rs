@@ -13,7 +13,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// A SIP message as a trace shows it.
+/// A SIP message as a trace shows it (a request without its headers: only
+/// responses are diagnosed).
 #[derive(Debug, Clone, Default)]
 pub struct Message {
     /// Line of the start line.
@@ -97,7 +98,6 @@ impl Shape {
 static START_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(SIP/2\.0 [1-6]\d\d(?: .*)?|[A-Z][A-Z_-]{1,19} (?:sips?|tel|urn):\S+ SIP/2\.0)$").unwrap()
 });
-static HEADER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^([A-Za-z][A-Za-z0-9._-]*)[ \t]*:[ \t]*(.*)$").unwrap());
 static LONE_DIAGNOSTIC: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(ms-diagnostics(?:-public)?)[ \t]*:[ \t]*(\d{1,6}\b.*)$").unwrap());
 /// What some logs put before each line of a message: a client log's
@@ -105,15 +105,44 @@ static LONE_DIAGNOSTIC: LazyLock<Regex> =
 static LINE_PREFIX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:[A-Z]+ +:: ?|\d{2}:\d{2}:\d{2}\.\d+\s+)").unwrap());
 
+/// `Name: value`, a header or a trace record's field.
+fn header(line: &str) -> Option<(&str, &str)> {
+    let (name, value) = line.split_once(':')?;
+    let name = name.trim_end_matches([' ', '\t']);
+    let mut chars = name.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    valid.then(|| (name, value.trim()))
+}
+
+/// Whether `haystack` contains `needle` (ASCII, lower case), whatever the case.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    haystack.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// A SIP start line: cheap tests first, the pattern only on candidates.
+fn is_start_line(text: &str) -> bool {
+    text.contains("SIP/2.0") && START_LINE.is_match(text)
+}
+
+/// A line without what some logs put before it.
+fn strip_prefix(line: &str) -> std::borrow::Cow<'_, str> {
+    if line.contains("::") || line.starts_with(|c: char| c.is_ascii_digit()) {
+        LINE_PREFIX.replace(line, "")
+    } else {
+        std::borrow::Cow::Borrowed(line)
+    }
+}
+
 /// Whether a line is one only a SIP trace has: a SIP start line, a trace
 /// record mark, or an `ms-diagnostics` header.
 pub fn is_trace_line(line: &str) -> bool {
     let trimmed = line.trim();
-    let content = LINE_PREFIX.replace(trimmed.trim_start_matches('|'), "");
+    let content = strip_prefix(trimmed.trim_start_matches('|'));
     let content = content.trim();
     trimmed.contains("$$begin_record")
-        || START_LINE.is_match(content.strip_prefix("Start-Line:").map(str::trim).unwrap_or(content))
-        || LONE_DIAGNOSTIC.is_match(content)
+        || is_start_line(content.strip_prefix("Start-Line:").map(str::trim).unwrap_or(content))
+        || (contains_ignoring_case(content, "ms-diagnostics") && LONE_DIAGNOSTIC.is_match(content))
 }
 
 /// The longest line kept; longer lines are cut (a trace line is short, a
@@ -179,7 +208,7 @@ impl Reader {
                 self.finish_message(out);
                 return;
             }
-            if START_LINE.is_match(rest.trim_end()) {
+            if is_start_line(rest.trim_end()) {
                 self.finish_message(out);
                 self.saw(Shape::Expressway);
                 self.piped = true;
@@ -187,10 +216,10 @@ impl Reader {
                 return;
             }
         }
-        let content = LINE_PREFIX.replace(trimmed, "");
+        let content = strip_prefix(trimmed);
         let content = content.trim();
         let start = content.strip_prefix("Start-Line:").map(str::trim).unwrap_or(content);
-        if START_LINE.is_match(start) {
+        if is_start_line(start) {
             self.finish_message(out);
             if !self.in_record {
                 self.saw(Shape::SipMessages);
@@ -211,9 +240,10 @@ impl Reader {
                 value.push_str(content);
                 return;
             }
-            if let Some(caps) = HEADER.captures(content) {
-                if message.headers.len() < MAX_HEADERS {
-                    message.headers.push((caps[1].to_string(), caps[2].trim().to_string()));
+            if let Some((name, value)) = header(content) {
+                // Requests are counted, not diagnosed: their headers are not kept.
+                if message.start_line.starts_with("SIP/2.0 ") && message.headers.len() < MAX_HEADERS {
+                    message.headers.push((name.to_string(), value.to_string()));
                 }
                 return;
             }
@@ -221,11 +251,11 @@ impl Reader {
             self.finish_message(out);
         }
         if self.in_record
-            && let Some(caps) = HEADER.captures(content)
+            && let Some((name, value)) = header(content)
         {
-            let value = caps[2].trim().to_string();
+            let value = value.to_string();
             let event = self.event.get_or_insert_with(|| Event { line: number, ..Event::default() });
-            match caps[1].to_ascii_lowercase().as_str() {
+            match name.to_ascii_lowercase().as_str() {
                 "peer" => self.record_peer = Some(value.clone()),
                 "direction" => self.record_direction = Some(value.clone()),
                 "result-code" => event.result_code = value.clone(),
@@ -234,12 +264,14 @@ impl Reader {
                 "sip-start-line" => event.start_line = Some(value.clone()),
                 _ => {}
             }
-            if caps[1].eq_ignore_ascii_case("peer") {
+            if name.eq_ignore_ascii_case("peer") {
                 event.peer = Some(value);
             }
             return;
         }
-        if let Some(caps) = LONE_DIAGNOSTIC.captures(content) {
+        if contains_ignoring_case(content, "ms-diagnostics")
+            && let Some(caps) = LONE_DIAGNOSTIC.captures(content)
+        {
             self.saw(Shape::HeadersOnly);
             out.push(Item::LoneHeader(number, caps[1].to_string(), caps[2].trim().to_string()));
         }
