@@ -5,7 +5,10 @@
 //!   cargo bench --bench diagnose        # a 50 MB trace
 //!   FEDSCAN_BENCH_TRACE_MB=200 cargo bench --bench diagnose
 
-use std::io::{BufRead, BufReader, Write};
+#[path = "../tests/common/traces.rs"]
+mod traces;
+
+use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 3;
@@ -23,20 +26,9 @@ fn best(mut run: impl FnMut() -> usize) -> (Duration, usize) {
 
 fn main() {
     let megabytes: usize = std::env::var("FEDSCAN_BENCH_TRACE_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
-    let record = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/traces/sfb-edge.log")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("trace.log");
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut written = 0;
-    let mut copies = 0;
-    while written < megabytes * 1024 * 1024 {
-        let copy = record.replace("Call-ID: ", &format!("Call-ID: {copies}-"));
-        file.write_all(copy.as_bytes()).unwrap();
-        written += copy.len();
-        copies += 1;
-    }
-    file.flush().unwrap();
-    drop(file);
+    let (written, copies) = traces::write_large_trace(&path, megabytes);
 
     let (floor, found) = best(|| {
         let reader = BufReader::with_capacity(64 * 1024, std::fs::File::open(&path).unwrap());

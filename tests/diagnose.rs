@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::io::Write;
-
 use common::{assert_inert, fedscan, json_of, root};
 use fedscan::diagnose::diagnose;
 use fedscan::facts::ms_diagnostics::TABLE;
@@ -174,16 +172,7 @@ fn every_code_of_the_table_is_explained() {
 fn what_is_not_a_trace_is_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let garbage = dir.path().join("garbage.bin");
-    let mut state = 0x9e37_79b9_u32;
-    let bytes: Vec<u8> = (0..65_536)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state as u8
-        })
-        .collect();
-    std::fs::write(&garbage, bytes).unwrap();
+    std::fs::write(&garbage, common::garbage(65_536, 0x9e37_79b9)).unwrap();
     let output = fedscan().args(["diagnose"]).arg(&garbage).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -223,20 +212,7 @@ fn children_peak_kib() -> i64 {
 fn a_fifty_megabyte_trace_is_read_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.log");
-    let record = std::fs::read_to_string(root("fixtures/traces/sfb-edge.log")).unwrap();
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut written = 0usize;
-    let mut copies = 0usize;
-    while written < 50 * 1024 * 1024 {
-        // Each copy is its own set of transactions.
-        // (`Call-ID: ` is also the end of the error records' `SIP-Call-ID: `.)
-        let copy = record.replace("Call-ID: ", &format!("Call-ID: {copies}-"));
-        file.write_all(copy.as_bytes()).unwrap();
-        written += copy.len();
-        copies += 1;
-    }
-    file.flush().unwrap();
-    drop(file);
+    let (_, copies) = common::traces::write_large_trace(&path, 50);
     let output = fedscan().args(["diagnose", "--format", "json"]).arg(&path).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let diagnosis = json_of(&output);

@@ -2,6 +2,8 @@
 //! and encoding a support engineer receives, and hostile files that must give
 //! a clear error naming the place, never a panic.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -114,16 +116,7 @@ fn hostile_files_are_refused_with_the_place() {
 
     let dir = tempfile::tempdir().unwrap();
     let garbage = dir.path().join("garbage.txt");
-    let mut state = 0x2545_f491_u32;
-    let bytes: Vec<u8> = (0..65_536)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state as u8
-        })
-        .collect();
-    std::fs::write(&garbage, bytes).unwrap();
+    std::fs::write(&garbage, common::garbage(65_536, 0x2545_f491)).unwrap();
     assert!(error_of(&garbage).contains("binary data"));
 
     let deep = dir.path().join("deep.json");

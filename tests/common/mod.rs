@@ -67,3 +67,18 @@ pub fn assert_inert(what: &str, text: &str) {
         .collect();
     assert!(raw.is_empty(), "{what}: raw control characters {raw:?} in\n{text}");
 }
+
+/// Bytes that are no text, the same on every run (xorshift from `seed`).
+pub fn garbage(len: usize, seed: u32) -> Vec<u8> {
+    let mut state = seed.max(1);
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect()
+}
+
+pub mod traces;
