@@ -13,11 +13,14 @@ use crate::rules::Profile;
     version,
     about = "Audits Lync Server 2013 / Skype for Business Server SIP federation and Lync–Skype connectivity",
     long_about = "Audits a Lync Server 2013 / Skype for Business Server deployment for SIP federation and \
-                  Lync–Skype connectivity (public IM connectivity): the Access Edge configuration, external \
-                  access policies, public and hosting providers and allowed/blocked domains, from a \
-                  configuration snapshot (Format-List text or JSON).\n\n\
+                  Lync–Skype connectivity (public IM connectivity), along the path a partner takes: the \
+                  federation DNS records, the Access Edge's TLS handshake and certificate, and its SIP \
+                  answer, live; and the configuration exported from the Management Shell (Format-List or \
+                  Format-Table text, or JSON), or a certificate file before it is installed. `diagnose` \
+                  explains a SIP trace or ms-diagnostics header.\n\n\
                   Exit codes of `scan`: 0 no failure at or above --fail-on; 1 failures at or above --fail-on; \
-                  2 usage or input error; 3 no failure at the threshold but some checks could not be evaluated."
+                  2 usage or input error; 3 no failure at the threshold but some checks could not be evaluated; \
+                  130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
