@@ -66,7 +66,7 @@ impl CertificateCheck for CertValidity {
         let target = Target::from(cert);
         let outcome = match (&cert.not_before, &cert.not_after) {
             (_, Err(why)) | (Err(why), _) => Outcome::error(&target, why.clone()),
-            (_, Ok(None)) => Outcome::skip(&target, "the listing leaves out NotAfter"),
+            (_, Ok(None)) => Outcome::error(&target, "the listing leaves out NotAfter, so the expiry is unknown; export with `Format-List *`"),
             (Ok(not_before), Ok(Some(not_after))) => {
                 // A date read two ways settles the verdict only if both
                 // readings give the same one.

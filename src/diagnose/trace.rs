@@ -230,12 +230,13 @@ impl Reader {
         if let Some(message) = &mut self.message {
             if content.is_empty() || content.starts_with("Message-Body:") {
                 // The headers end; a Lync record's body runs to $$end_record.
-                let message = self.message.take().expect("checked");
-                out.push(Item::Message(message));
+                self.finish_message(out);
                 return;
             }
-            if (line.starts_with(' ') || line.starts_with('\t')) && !message.headers.is_empty() && !self.piped {
-                let (_, value) = message.headers.last_mut().expect("checked");
+            if (line.starts_with(' ') || line.starts_with('\t'))
+                && !self.piped
+                && let Some((_, value)) = message.headers.last_mut()
+            {
                 value.push(' ');
                 value.push_str(content);
                 return;

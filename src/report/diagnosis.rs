@@ -14,6 +14,7 @@ fn shown(text: &str) -> String {
 }
 
 pub fn json(diagnosis: &Diagnosis) -> String {
+    // Strings, numbers and string maps only: serializing cannot fail.
     let mut text = to_json(diagnosis).expect("a diagnosis always serializes");
     text.push('\n');
     text

@@ -55,8 +55,9 @@ pub(super) fn read(lines: &[(usize, &str)]) -> Table {
     let mut last_lengths: Vec<usize> = Vec::new();
     for (number, chars) in &body {
         let cells: Vec<String> = (0..spans.len()).map(|j| cut(chars, j)).collect();
-        if !rows.is_empty() && cells[0].is_empty() {
-            let row = rows.last_mut().expect("checked");
+        if cells.first().is_some_and(String::is_empty)
+            && let Some(row) = rows.last_mut()
+        {
             for (j, text) in cells.into_iter().enumerate().filter(|(_, t)| !t.is_empty()) {
                 let Some((_, value, _)) = row.iter_mut().find(|(name, _, _)| *name == names[j]) else { continue };
                 // A cell that filled its column was cut inside a word.
