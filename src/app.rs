@@ -8,7 +8,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::cli::{Cli, ColorChoice, Command, DiagnoseArgs, Format, RulesCommand, ScanArgs};
+use crate::cli::{Cli, ColorChoice, Command, DiagnoseArgs, Format, ReportFormat, RulesCommand, ScanArgs};
 use crate::engine::evaluate::{evaluate, evaluation_time};
 use crate::engine::plan::Aim;
 use crate::engine::{self, NetworkSettings, ScanRequest};
@@ -19,10 +19,11 @@ use crate::facts::{Facts, Inputs};
 use crate::files::{
     MAX_CERTIFICATE_FILE, MAX_LIST_FILE, check_writable, read_bounded, read_text_bounded, same_file, write_atomically,
 };
-use crate::findings::Severity;
-use crate::report::{self, Report, ReportInputs, Tool, exit, table};
+use crate::findings::Status;
+use crate::report::{self, BaselineReport, ExitPolicy, InputNote, Report, ReportInputs, Tool, exit, table};
 use crate::rules::{Profile, RuleSet, RuleSource, Scope, Selection, builtin_sources, load_rules, sources_from_paths};
 use crate::text::{escape_terminal, escape_terminal_lines, to_json};
+use crate::triage::{Baseline, DEFAULT_IGNORE_FILE, Suppressions};
 
 /// Standard output and error as a Unix tool writes them: when the reader
 /// has gone (`| head -1`) or the stream is closed, the text is dropped
@@ -44,6 +45,23 @@ pub fn run(cli: Cli) -> u8 {
         Command::Scan(args) => scan(args),
         Command::Rules(command) => rules(command),
         Command::Diagnose(args) => diagnose(args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut stdout = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut command, "fedscan", &mut stdout);
+            Ok(exit::CLEAN)
+        }
+        Command::Man => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(command).render(&mut page) {
+                Ok(()) => {
+                    let _ = std::io::stdout().lock().write_all(&page);
+                    Ok(exit::CLEAN)
+                }
+                Err(e) => Err(usage_error(format!("the manual page could not be written: {e}"))),
+            }
+        }
     };
     result.unwrap_or_else(|code| code)
 }
@@ -166,7 +184,8 @@ fn parse_edge(text: &str) -> Result<(String, Option<u16>), String> {
 }
 
 /// One domain per line; `#` starts a comment; blank lines are ignored.
-fn read_domains_file(path: &std::path::Path) -> Result<Vec<String>, u8> {
+/// Each domain with its line.
+fn read_domains_file(path: &std::path::Path) -> Result<Vec<(String, usize)>, u8> {
     let text = read_text_bounded(path, MAX_LIST_FILE)
         .map_err(|e| usage_error(format!("--domains-file {}: {e}", path.display())))?;
     let mut domains = Vec::new();
@@ -176,7 +195,7 @@ fn read_domains_file(path: &std::path::Path) -> Result<Vec<String>, u8> {
             continue;
         }
         let domain = parse_fqdn(line).map_err(|e| usage_error(format!("{}:{}: {e}", path.display(), index + 1)))?;
-        domains.push(domain);
+        domains.push((domain, index + 1));
     }
     Ok(domains)
 }
@@ -209,12 +228,23 @@ struct ScanJob {
     source: Source,
     save_facts: Option<PathBuf>,
     expiry_warn_days: Option<u32>,
-    fail_on: Severity,
-    output: Option<PathBuf>,
-    format: Format,
-    color: ColorChoice,
+    policy: ExitPolicy,
+    /// The reports to write: the first to --output or standard output.
+    outputs: Vec<(ReportFormat, Option<PathBuf>)>,
+    presentation: Presentation,
+    baseline: Option<(PathBuf, Baseline)>,
+    suppressions: Option<(PathBuf, Suppressions)>,
     /// The rule files, as the report names them.
     rule_inputs: Vec<String>,
+    /// Where each domain of --domains-file was read.
+    domain_lines: std::collections::HashMap<String, (String, usize)>,
+}
+
+/// How the terminal report is drawn.
+struct Presentation {
+    color: ColorChoice,
+    show: Vec<Status>,
+    layout: table::Layout,
 }
 
 /// Turns the flags into a [`ScanJob`], or a usage error (exit 2) before
@@ -224,8 +254,12 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
     let selection = Selection::new(&args.only, &args.skip, &rules).map_err(usage_error)?;
     let live = !args.offline && args.facts.is_none();
     let mut domains = args.domains.iter().map(|d| parse_fqdn(d).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
+    let mut domain_lines = std::collections::HashMap::new();
     if let Some(path) = &args.domains_file {
-        domains.extend(read_domains_file(path)?);
+        for (domain, line) in read_domains_file(path)? {
+            domain_lines.entry(domain.clone()).or_insert_with(|| (path.display().to_string(), line));
+            domains.push(domain);
+        }
     }
     let parsed_edges = args.edge.iter().map(|e| parse_edge(e).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
     let edges: Vec<String> = parsed_edges.iter().map(|(fqdn, _)| fqdn.clone()).collect();
@@ -310,6 +344,32 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
     };
     let mut rule_inputs = vec!["built-in".to_string()];
     rule_inputs.extend(args.rules.iter().map(|p| p.display().to_string()));
+    let baseline = match &args.baseline {
+        Some(path) => Some((
+            path.clone(),
+            Baseline::load(path).map_err(|e| usage_error(format!("--baseline {}: {e}", path.display())))?,
+        )),
+        None => None,
+    };
+    let ignore_file = match (&args.ignore_file, args.no_ignore_file) {
+        (Some(path), _) => Some(path.clone()),
+        (None, false) => Some(PathBuf::from(DEFAULT_IGNORE_FILE)).filter(|p| p.exists()),
+        (None, true) => None,
+    };
+    let suppressions = match ignore_file {
+        Some(path) => {
+            let loaded = Suppressions::load(&path, &rules).map_err(|problems| report_rule_problems(&problems))?;
+            Some((path, loaded))
+        }
+        None => None,
+    };
+    let mut outputs = vec![(args.format, args.output.clone())];
+    outputs.extend(args.report.iter().map(|r| (r.format, Some(r.path.clone()))));
+    let show = match (args.show.is_empty(), args.quiet) {
+        (false, _) => args.show.clone(),
+        (true, true) => vec![Status::Fail, Status::Error],
+        (true, false) => Status::ALL.to_vec(),
+    };
     Ok(ScanJob {
         rules,
         selection,
@@ -318,11 +378,13 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         source,
         save_facts: args.save_facts,
         expiry_warn_days: args.expiry_warn_days,
-        fail_on: args.fail_on,
-        output: args.output,
-        format: args.format,
-        color: args.color,
+        policy: ExitPolicy { fail_on: args.fail_on, only_new: args.fail_on_new },
+        outputs,
+        presentation: Presentation { color: args.color, show, layout: args.layout },
+        baseline,
+        suppressions,
         rule_inputs,
+        domain_lines,
     })
 }
 
@@ -330,10 +392,11 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
 /// or the other output, or that cannot be written: nothing given to fedscan
 /// is ever overwritten, and no report is lost at the end of a scan.
 fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), u8> {
-    let outputs: Vec<(&str, &Path)> = [("--output", &args.output), ("--save-facts", &args.save_facts)]
+    let mut outputs: Vec<(&str, &Path)> = [("--output", &args.output), ("--save-facts", &args.save_facts)]
         .into_iter()
         .filter_map(|(flag, path)| path.as_deref().map(|p| (flag, p)))
         .collect();
+    outputs.extend(args.report.iter().map(|r| ("--report", r.path.as_path())));
     if outputs.is_empty() {
         return Ok(());
     }
@@ -342,6 +405,11 @@ fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), u8> {
     inputs.extend(args.facts.iter().map(|p| ("--facts", p.clone())));
     inputs.extend(args.cert_file.iter().map(|p| ("--cert-file", p.clone())));
     inputs.extend(args.domains_file.iter().map(|p| ("--domains-file", p.clone())));
+    inputs.extend(args.baseline.iter().map(|p| ("--baseline", p.clone())));
+    inputs.extend(args.ignore_file.iter().map(|p| ("--ignore-file", p.clone())));
+    if args.ignore_file.is_none() && !args.no_ignore_file {
+        inputs.push(("--ignore-file", PathBuf::from(DEFAULT_IGNORE_FILE)));
+    }
     inputs.extend(args.client_cert.iter().map(|p| ("--client-cert", p.clone())));
     inputs.extend(args.client_key.iter().map(|p| ("--client-key", p.clone())));
     inputs.extend(args.trust.iter().filter(|t| *t != MOZILLA && *t != "system").map(|t| ("--trust", PathBuf::from(t))));
@@ -352,10 +420,13 @@ fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), u8> {
         };
         inputs.extend(files.into_iter().map(|p| ("--rules", p)));
     }
-    if let [(first, a), (second, b)] = outputs.as_slice()
-        && same_file(a, b)
-    {
-        return Err(usage_error(format!("{first} and {second} name the same file ({}); give two", a.display())));
+    for (i, (first, a)) in outputs.iter().enumerate() {
+        if let Some((second, b)) = outputs[i + 1..].iter().find(|(_, b)| same_file(a, b)) {
+            return Err(usage_error(format!(
+                "{first} and {second} name the same file ({}); give each output its own path",
+                b.display()
+            )));
+        }
     }
     for (flag, output) in &outputs {
         if let Some((input_flag, input)) = inputs.iter().find(|(_, input)| same_file(output, input)) {
@@ -414,8 +485,26 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
 
     let evaluated_at = evaluation_time(job.now, &facts);
     let scope = Scope::new(job.selection, &job.profiles, evaluated_at);
-    let findings = evaluate(&job.rules, &scope, &facts, evaluated_at, job.expiry_warn_days);
-    let mut summary = report::summarize(&findings, &facts.input_errors, job.fail_on);
+    let mut findings = evaluate(&job.rules, &scope, &facts, evaluated_at, job.expiry_warn_days);
+    let mut notes = report::notes(&facts, replayed.as_ref().and_then(|p| p.to_str()));
+    if let Some((_, suppressions)) = &job.suppressions {
+        for expired in suppressions.apply(&mut findings, evaluated_at) {
+            notes.push(InputNote {
+                path: expired.file,
+                line: Some(expired.line),
+                message: format!(
+                    "the suppression of {} expired on {}: what it covered counts again",
+                    expired.rule, expired.expired
+                ),
+            });
+        }
+    }
+    let baseline = job.baseline.as_ref().map(|(path, baseline)| BaselineReport {
+        path: path.display().to_string(),
+        fixed: baseline.compare(&mut findings).into_iter().map(Into::into).collect(),
+    });
+    let fixed = baseline.as_ref().map(|b| b.fixed.len());
+    let mut summary = report::summarize(&findings, &facts.input_errors, job.policy, fixed);
     // Replayed facts of an interrupted scan cannot give a clean bill.
     if facts.interrupted && summary.exit_code == exit::CLEAN {
         summary.exit_code = exit::INCOMPLETE;
@@ -428,7 +517,8 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         finished_at: rfc3339(OffsetDateTime::now_utc()),
         evaluated_at: rfc3339(evaluated_at),
         profiles: Profile::expand(&job.profiles),
-        fail_on: job.fail_on,
+        fail_on: job.policy.fail_on,
+        fail_on_new: job.policy.only_new,
         inputs: ReportInputs {
             domains: facts.inputs.domains.clone(),
             partners: facts.inputs.partners.clone(),
@@ -437,36 +527,65 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             rules: job.rule_inputs,
         },
         input_errors: facts.input_errors.clone(),
-        notes: report::notes(&facts, replayed.as_ref().and_then(|p| p.to_str())),
+        notes,
         discovery: report::discovery::discovery(&facts, evaluated_at),
         certificate_files: report::discovery::certificate_files(&facts, evaluated_at),
+        baseline,
+        suppressions: job.suppressions.as_ref().map(|(path, _)| path.display().to_string()),
         summary,
         findings,
+        domain_lines: job.domain_lines,
     };
-    write_report(&report, job.format, job.color, job.output.as_deref())?;
+    for (format, output) in &job.outputs {
+        write_report(&report, &job.rules, *format, &job.presentation, output.as_deref())?;
+    }
     Ok(code)
 }
 
-/// Renders the report and writes it to `--output` or standard output.
-fn write_report(report: &Report, format: Format, color: ColorChoice, output: Option<&Path>) -> Result<(), u8> {
+/// Renders the report in one format and writes it to its file or to
+/// standard output.
+fn write_report(
+    report: &Report,
+    rules: &RuleSet,
+    format: ReportFormat,
+    presentation: &Presentation,
+    output: Option<&Path>,
+) -> Result<(), u8> {
     let to_terminal = output.is_none() && std::io::stdout().is_terminal();
     let text = match format {
-        Format::Json => report::json::render(report),
-        Format::Table => {
+        ReportFormat::Json => report::json::render(report),
+        ReportFormat::Ndjson => {
+            if output.is_none() {
+                // Line by line as written: a reader downstream starts at once.
+                let mut stdout = std::io::LineWriter::new(std::io::stdout().lock());
+                let _ = report::ndjson::write(report, &mut stdout);
+                return Ok(());
+            }
+            let mut bytes = Vec::new();
+            let _ = report::ndjson::write(report, &mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        ReportFormat::Sarif => report::sarif::render(report, rules),
+        ReportFormat::Junit => report::junit::render(report),
+        ReportFormat::Markdown => report::markdown::render(report),
+        ReportFormat::Html => report::html::render(report),
+        ReportFormat::Csv => report::csv::render(report),
+        ReportFormat::Table => {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            let color = match color {
+            let color = match presentation.color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
                 ColorChoice::Auto => to_terminal && !no_color,
             };
             let width = if to_terminal { comfy_table::Table::new().width() } else { None };
-            table::render(report, &table::Style { color, width })
+            let style = table::Style { color, width, show: presentation.show.clone(), layout: presentation.layout };
+            table::render(report, &style)
         }
     };
     match output {
         Some(path) => {
             write_atomically(path, text.as_bytes())
-                .map_err(|e| usage_error(format!("--output {}: {e}", path.display())))?;
+                .map_err(|e| usage_error(format!("{}: {e}", escape_terminal(&path.display().to_string()))))?;
             let path = path.display().to_string();
             err!("fedscan: {}; report written to {}", report::summary_line(&report.summary), escape_terminal(&path));
         }

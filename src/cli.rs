@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::findings::Severity;
+use crate::findings::Status;
+use crate::report::FailOn;
+use crate::report::table::Layout;
 use crate::rules::Profile;
 
 #[derive(Debug, Parser)]
@@ -43,6 +45,14 @@ pub enum Command {
     /// Exit codes: 0 the trace shows no failure; 1 it shows failures (each
     /// diagnosed); 2 usage or input error (not a trace, unreadable).
     Diagnose(DiagnoseArgs),
+    /// Print a shell completion script: `fedscan completions bash >
+    /// /etc/bash_completion.d/fedscan`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `fedscan man > fedscan.1`.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +80,59 @@ pub struct DiagnoseArgs {
 pub enum Format {
     Table,
     Json,
+}
+
+/// The formats of a scan's report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people at a terminal: each domain's path and findings, what to fix first.
+    Table,
+    /// The whole report as one JSON document (schemas/report.schema.json).
+    Json,
+    /// One JSON object per line: a scan record, each finding, the summary.
+    Ndjson,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// JUnit XML, for CI test reports.
+    Junit,
+    /// Markdown, for a CI job summary or a pull-request comment.
+    Markdown,
+    /// One self-contained HTML page.
+    Html,
+    /// One row per finding.
+    Csv,
+}
+
+/// `--report FORMAT=PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSpec {
+    pub format: ReportFormat,
+    pub path: PathBuf,
+}
+
+fn parse_report_spec(text: &str) -> Result<ReportSpec, String> {
+    let (format, path) =
+        text.split_once('=').ok_or_else(|| format!("{text:?}: give FORMAT=PATH, such as sarif=fedscan.sarif"))?;
+    let format = ReportFormat::from_str(format.trim(), true).map_err(|_| {
+        let names: Vec<String> = ReportFormat::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        format!("{format:?} is not a report format (one of {})", names.join(", "))
+    })?;
+    if path.is_empty() {
+        return Err(format!("{text:?}: the path after = is empty"));
+    }
+    Ok(ReportSpec { format, path: PathBuf::from(path) })
+}
+
+/// The statuses `--show` takes.
+fn parse_status(text: &str) -> Result<Status, String> {
+    Status::ALL
+        .into_iter()
+        .find(|s| s.name().eq_ignore_ascii_case(text.trim()))
+        .ok_or_else(|| format!("{text:?} is not a status (pass, fail, error, skip)"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -139,16 +202,58 @@ pub struct ScanArgs {
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
 
+    /// The report's format on standard output (or in --output).
     #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    pub format: ReportFormat,
 
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Lowest severity of a failure that makes the exit code 1.
+    /// Also write the report in FORMAT to PATH, e.g. `--report
+    /// sarif=fedscan.sarif --report junit=fedscan.xml`. Repeatable; every path
+    /// is checked as writable before the scan starts.
+    #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report_spec)]
+    pub report: Vec<ReportSpec>,
+
+    /// Lowest severity of a failure that makes the exit code 1; `none`
+    /// reports failures without failing on them (errors still give 3).
     #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
-    pub fail_on: Severity,
+    pub fail_on: FailOn,
+
+    /// A previous JSON or NDJSON report: each failure and error is marked new,
+    /// unchanged or changed, and the report lists what was fixed.
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
+
+    /// Only failures and errors the baseline did not have count for the exit code.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_new: bool,
+
+    /// Suppressions file: accepted findings, each with a rule, a target
+    /// pattern, a reason and an expiry date. Default: .fedscan-ignore.toml in
+    /// the current directory, if there is one.
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
+
+    /// Do not read .fedscan-ignore.toml.
+    #[arg(long, conflicts_with = "ignore_file")]
+    pub no_ignore_file: bool,
+
+    /// Statuses whose rows the table shows, e.g. `--show fail,error`.
+    /// Default: all. The summary, what could not be checked and what to fix
+    /// are always shown.
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', value_parser = parse_status)]
+    pub show: Vec<Status>,
+
+    /// Failures and errors only in the table, and no progress on standard error.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// The table's domains: auto (each path for up to 10 domains, one line
+    /// per domain beyond), paths, or overview.
+    #[arg(long, value_enum, default_value = "auto", value_name = "LAYOUT")]
+    pub layout: Layout,
 
     /// Colour in the table: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]

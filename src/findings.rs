@@ -344,6 +344,54 @@ pub struct Finding {
     pub not_run: Option<NotRun>,
     /// Where on a partner's path the rule looks (not serialized: the table's order).
     pub step: Step,
+    /// Compared with a previous report (`--baseline`); set for failures and errors.
+    pub baseline: Option<BaselineState>,
+    /// Accepted in a suppressions file: shown, but not counted.
+    pub suppressed: Option<Suppressed>,
+}
+
+/// A failure or error compared with the previous report's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    /// Not a problem in the baseline.
+    New,
+    /// The same problem, with the same status.
+    Unchanged,
+    /// The same rule and target, a problem before and now, with another status
+    /// (an error that is now a failure, or the reverse).
+    Updated,
+}
+
+/// The suppression that accepted a finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suppressed {
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// The suppressions file and the line of the entry.
+    pub file: String,
+    pub line: usize,
+}
+
+impl Finding {
+    /// The same for the same rule and target on every run, whatever the
+    /// message says (a count of days, an address order): what baselines and
+    /// SARIF's `partialFingerprints` match findings on.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.rule, self.target.as_ref().map(Target::to_string).as_deref().unwrap_or(""))
+    }
+
+    /// A failure or an error: what a person has to look at.
+    pub fn is_problem(&self) -> bool {
+        matches!(self.status, Status::Fail | Status::Error)
+    }
+}
+
+/// [`Finding::fingerprint`] from a rule ID and a target as the report writes it.
+pub fn fingerprint(rule: &str, target: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, format!("{rule}\n{target}").as_bytes());
+    digest.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Serialize for Finding {
@@ -363,6 +411,13 @@ impl Serialize for Finding {
         map.serialize_entry("references", &self.references)?;
         if let Some(not_run) = &self.not_run {
             map.serialize_entry("not_run", not_run)?;
+        }
+        map.serialize_entry("fingerprint", &self.fingerprint())?;
+        if let Some(state) = &self.baseline {
+            map.serialize_entry("baseline_state", state)?;
+        }
+        if let Some(suppressed) = &self.suppressed {
+            map.serialize_entry("suppressed", suppressed)?;
         }
         map.end()
     }

@@ -18,3 +18,4 @@ pub mod fuzzing;
 pub mod report;
 pub mod rules;
 pub mod text;
+pub mod triage;

@@ -1,13 +1,15 @@
 //! Text from snapshots, rule files, the command line and the network is
 //! untrusted: one function per output kind makes it inert there (terminal:
-//! [`escape_terminal`]; JSON: [`to_json`]), and values are quoted before they
-//! go into a command we suggest ([`powershell_quote`]).
+//! [`escape_terminal`]; JSON, SARIF and NDJSON: [`to_json`], [`to_json_line`];
+//! HTML: [`escape_html`]; Markdown: [`escape_markdown`]; JUnit XML:
+//! [`escape_xml`]; CSV: [`escape_csv`]), and values are quoted before they go
+//! into a command we suggest ([`powershell_quote`]).
 
 use std::borrow::Cow;
 use std::io;
 
 use serde::Serialize;
-use serde_json::ser::{Formatter, PrettyFormatter};
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
 /// Makes every control character visible (`\u{1b}`, `\u{a}`), so that a
 /// value cannot move the cursor, recolour the terminal, start a line of its
@@ -85,10 +87,18 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::E
     String::from_utf8(bytes).map_err(|e| serde_json::Error::io(io::Error::other(e)))
 }
 
-/// serde_json's pretty formatter, with the escapes of [`to_json`].
-struct SafeFormatter(PrettyFormatter<'static>);
+/// [`to_json`] on one line, for NDJSON: the same escapes, no line breaks.
+pub fn to_json_line<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
+    let mut bytes = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, SafeFormatter(CompactFormatter));
+    value.serialize(&mut serializer)?;
+    String::from_utf8(bytes).map_err(|e| serde_json::Error::io(io::Error::other(e)))
+}
 
-impl Formatter for SafeFormatter {
+/// A serde_json formatter (pretty or compact), with the escapes of [`to_json`].
+struct SafeFormatter<F>(F);
+
+impl<F: Formatter> Formatter for SafeFormatter<F> {
     fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
         let mut start = 0;
         for (at, c) in fragment.char_indices() {
@@ -137,6 +147,69 @@ impl Formatter for SafeFormatter {
     fn end_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
         self.0.end_object_value(writer)
     }
+}
+
+/// Text for an HTML element or a quoted attribute: control characters made
+/// visible as in [`escape_terminal`], then every character HTML gives a
+/// meaning to written as an entity. No tag, attribute or entity from a value
+/// survives.
+pub fn escape_html(text: &str) -> String {
+    let visible = escape_terminal(text);
+    let mut out = String::with_capacity(visible.len() + 16);
+    for c in visible.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for a line or a table cell of GitHub-flavoured Markdown: visible
+/// control characters; HTML's characters as entities (Markdown passes HTML
+/// through); the punctuation that starts emphasis, code, links, tables or
+/// issue references escaped with a backslash; `@` as an entity, so that a
+/// value cannot mention (and notify) a user or team; and `:` and the dot of
+/// `www.` escaped, so that no value becomes a link.
+pub fn escape_markdown(text: &str) -> String {
+    let visible = escape_terminal(text);
+    let mut out = String::with_capacity(visible.len() + 16);
+    for c in visible.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '@' => out.push_str("&#64;"),
+            '.' if out.len() >= 3 && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www") => {
+                out.push_str("\\.")
+            }
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '#' | ':' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for XML (JUnit): control characters, which XML 1.0 cannot carry,
+/// made visible as in [`escape_terminal`] rather than dropped; the XML writer
+/// then escapes `<`, `&` and quotes.
+pub fn escape_xml(text: &str) -> Cow<'_, str> {
+    escape_terminal(text)
+}
+
+/// A CSV cell: visible control characters, and a leading `'` on a value that
+/// a spreadsheet would run as a formula (`=`, `+`, `-`, `@`). The CSV writer
+/// quotes separators and quotes.
+pub fn escape_csv(text: &str) -> String {
+    let visible = escape_terminal(text);
+    if visible.starts_with(['=', '+', '-', '@']) { format!("'{visible}") } else { visible.into_owned() }
 }
 
 /// Quotes a value for a PowerShell command line when it needs it.

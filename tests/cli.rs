@@ -218,8 +218,15 @@ fn json_report_has_the_contract_fields_in_a_stable_order() {
     sorted.sort();
     assert_eq!(order, sorted);
     let by_status = &report["summary"]["by_status"];
-    let total: u64 = ["pass", "fail", "error", "skip"].iter().map(|s| by_status[s].as_u64().unwrap()).sum();
-    assert_eq!(total as usize, findings.len());
+    let run: u64 = ["pass", "fail", "error", "skip"].iter().map(|s| by_status[s].as_u64().unwrap()).sum();
+    let not_run = report["summary"]["not_run"].as_u64().unwrap();
+    assert_eq!(not_run as usize, findings.iter().filter(|f| f.get("not_run").is_some()).count());
+    assert_eq!((run + not_run) as usize, findings.len(), "the rules run and those not run are every finding");
+    assert_eq!(report["summary"]["total"].as_u64(), Some(findings.len() as u64));
+    // Severity counts are the failures'.
+    let by_severity: u64 =
+        report["summary"]["by_severity"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(by_severity, by_status["fail"].as_u64().unwrap());
     assert_eq!(report["summary"]["exit_code"], output.status.code().unwrap());
 }
 
@@ -411,8 +418,13 @@ fn skipped_rules_are_listed_once_per_reason_after_the_tables() {
         .unwrap();
     let report = json_of(&json);
     let skips = report["findings"].as_array().unwrap().iter().filter(|f| f["status"] == "skip").count();
-    assert_eq!(report["summary"]["by_status"]["skip"].as_u64(), Some(skips as u64));
+    let not_run = report["summary"]["not_run"].as_u64().unwrap() as usize;
     assert!(skips >= 30, "{skips}");
+    // "skip" is "not applicable"; the rules not run are counted apart, in the
+    // JSON as in the table's summary line.
+    let applicable_skips = skips - not_run;
+    assert_eq!(report["summary"]["by_status"]["skip"].as_u64(), Some(applicable_skips as u64));
+    assert!(table.contains(&format!(", {applicable_skips} skip, {not_run} not run")), "{table}");
 }
 
 /// The bundled sample's table and JSON report, byte for byte (the report's

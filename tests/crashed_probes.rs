@@ -17,8 +17,8 @@ use fedscan::facts::dns::{DnsFact, DnsView, ResolverSettings};
 use fedscan::facts::sip::SipFact;
 use fedscan::facts::tls::{Budget, Endpoint, TlsFact};
 use fedscan::facts::{Facts, Inputs};
-use fedscan::findings::{Finding, Severity, Status};
-use fedscan::report::summarize;
+use fedscan::findings::{Finding, Status};
+use fedscan::report::{ExitPolicy, FailOn, summarize};
 use fedscan::rules::{Profile, Scope, Selection, builtin_sources, load_rules};
 use peers::dns::{DnsServer, federation_zone};
 use peers::sip::{Behaviour, SipServer};
@@ -124,5 +124,9 @@ fn a_crashed_probe_is_an_error_naming_the_probe_and_the_rest_is_judged() {
         assert_eq!(found.iter().map(|f| f.status).collect::<Vec<_>>(), [Status::Pass], "{rule}: {found:#?}");
     }
 
-    assert_eq!(summarize(&findings, &facts.input_errors, Severity::High).exit_code, 3);
+    assert_eq!(
+        summarize(&findings, &facts.input_errors, ExitPolicy { fail_on: FailOn::High, only_new: false }, None)
+            .exit_code,
+        3
+    );
 }

@@ -45,6 +45,8 @@ pub fn evaluate(
                 references: rule.references.clone(),
                 not_run: Some(why),
                 step: Step::default(),
+                baseline: None,
+                suppressed: None,
             });
             continue;
         }
@@ -63,6 +65,8 @@ pub fn evaluate(
                 references: rule.references.clone(),
                 not_run: None,
                 step,
+                baseline: None,
+                suppressed: None,
             });
         }
     }

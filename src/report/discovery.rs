@@ -235,3 +235,96 @@ pub fn discovery(facts: &Facts, now: OffsetDateTime) -> Vec<DomainDiscovery> {
         })
         .collect()
 }
+
+fn host_line(host: &Host, shown: &dyn Fn(&str) -> String) -> String {
+    let mut line = String::new();
+    for alias in &host.aliases {
+        line.push_str(&format!(" → CNAME {}", shown(alias)));
+    }
+    match &host.outcome {
+        Some(outcome) => line.push_str(&format!(" → {}", shown(outcome))),
+        None => line.push_str(&format!(" → {}", shown(&host.addresses.join(", ")))),
+    }
+    line
+}
+
+/// A domain's path as lines of text, each value from the network through
+/// `shown` (the escaping of the report being written): "DNS path for
+/// contoso.com", "  _sipfederationtls._tcp SRV 0 0 5061 sip.contoso.com →
+/// 52.160.10.20", its handshakes and SIP answers.
+pub fn path_lines(domain: &DomainDiscovery, shown: &dyn Fn(&str) -> String) -> Vec<String> {
+    let heading = if domain.partner { "Federation path of partner" } else { "DNS path for" };
+    let mut out = format!("{heading} {}\n", shown(&domain.domain));
+    for service in &domain.services {
+        match &service.outcome {
+            Some(outcome) => out.push_str(&format!("  {} SRV → {}\n", shown(&service.name), shown(outcome))),
+            None => {
+                for record in &service.records {
+                    out.push_str(&format!(
+                        "  {} SRV {} {} {} {} (TTL {}){}\n",
+                        shown(&service.name),
+                        record.priority,
+                        record.weight,
+                        record.port,
+                        shown(&record.target.name),
+                        record.ttl,
+                        host_line(&record.target, shown)
+                    ));
+                    for handshake in &record.tls {
+                        out.push_str(&format!(
+                            "      TLS {}: {}\n",
+                            shown(&handshake.address),
+                            shown(&handshake.outcome)
+                        ));
+                        if let Some(certificate) = &handshake.certificate {
+                            out.push_str(&format!("        certificate {}\n", shown(certificate)));
+                        }
+                        if let Some(cas) = &handshake.client_certificate_requested_from {
+                            out.push_str(&format!(
+                                "        asks for a client certificate from {}\n",
+                                shown(&cas.join("; "))
+                            ));
+                        }
+                        if let Some(sip) = &handshake.sip {
+                            out.push_str(&format!("        SIP OPTIONS → {}\n", shown(sip)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for host in &domain.hosts {
+        out.push_str(&format!("  {}{}\n", shown(&host.name), host_line(host, shown)));
+    }
+    out.lines().map(str::to_string).collect()
+}
+
+/// Which scanned domain each finding belongs to: the domain it is about, or
+/// the first whose SRV targets include the host of the endpoint or service it
+/// is about. Shared by every report that groups findings by domain.
+pub struct DomainIndex<'a> {
+    domains: HashMap<&'a str, usize>,
+    hosts: HashMap<&'a str, usize>,
+}
+
+impl<'a> DomainIndex<'a> {
+    pub fn new(discovery: &'a [DomainDiscovery]) -> DomainIndex<'a> {
+        let mut domains: HashMap<&str, usize> = HashMap::new();
+        let mut hosts: HashMap<&str, usize> = HashMap::new();
+        for (i, domain) in discovery.iter().enumerate() {
+            domains.entry(&domain.domain).or_insert(i);
+            for record in domain.services.iter().flat_map(|s| &s.records) {
+                hosts.entry(&record.target.name).or_insert(i);
+            }
+        }
+        DomainIndex { domains, hosts }
+    }
+
+    /// The index in the discovery list of the finding's domain, if it has one.
+    pub fn of(&self, finding: &crate::findings::Finding) -> Option<usize> {
+        match finding.target.as_ref()? {
+            crate::findings::Target::Domain(domain) => self.domains.get(domain.as_str()).copied(),
+            target => self.hosts.get(target.host()?).copied(),
+        }
+    }
+}

@@ -1,18 +1,24 @@
 //! Reports: the findings and the scan's context, for people (table) and
 //! machines (JSON). The JSON fields and the exit codes are a contract.
 
+pub mod csv;
 pub mod diagnosis;
 pub mod discovery;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod ndjson;
+pub mod sarif;
 pub mod table;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::facts::{Facts, InputError};
-use crate::findings::Severity;
-use crate::findings::{Finding, Status};
+use crate::findings::{BaselineState, Finding, Severity, Status};
 use crate::rules::Profile;
+use crate::triage::BaselineProblem;
 
 pub const REPORT_SCHEMA: &str = "fedscan.report/1";
 
@@ -28,6 +34,55 @@ pub mod exit {
     pub const INCOMPLETE: u8 = 3;
     /// A live scan stopped by Ctrl-C (128 + SIGINT, as shells report it).
     pub const INTERRUPTED: u8 = 130;
+}
+
+/// `--fail-on`: the lowest severity of a failure that makes the exit code 1,
+/// or `none` (soft fail: failures are reported, the exit code ignores them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+    None,
+}
+
+impl FailOn {
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::High => Some(Severity::High),
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::None => None,
+        }
+    }
+}
+
+/// What makes the exit code 1 or 3: failures at the threshold, errors; never
+/// a suppressed finding, and with `--fail-on-new` only what the baseline did
+/// not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ExitPolicy {
+    pub fail_on: FailOn,
+    pub only_new: bool,
+}
+
+impl ExitPolicy {
+    /// Whether a finding can change the exit code.
+    pub fn counts(&self, finding: &Finding) -> bool {
+        finding.suppressed.is_none() && !(self.only_new && finding.baseline == Some(BaselineState::Unchanged))
+    }
+
+    /// Whether a failure makes the exit code 1.
+    pub fn fails(&self, finding: &Finding) -> bool {
+        finding.status == Status::Fail
+            && self.counts(finding)
+            && self.fail_on.threshold().is_some_and(|threshold| finding.severity >= threshold)
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -54,15 +109,63 @@ pub struct InputNote {
     pub message: String,
 }
 
+/// The counts the table's summary line and the JSON report share.
 #[derive(Debug, Serialize)]
 pub struct Summary {
+    /// Every finding: the rules run (`by_status`) and those not run.
     pub total: usize,
+    /// The findings of the rules that ran; `skip` is "not applicable".
     pub by_status: Map<String, Value>,
+    /// The failures, by severity (suppressed ones included).
     pub by_severity: Map<String, Value>,
-    pub failed_by_severity: Map<String, Value>,
-    /// Rules not run at all (profile not selected, not yet in effect).
+    /// Rules not run at all (profile not selected, not yet or no longer in effect).
     pub not_run: usize,
+    /// Failures and errors accepted in the suppressions file.
+    pub suppressed: usize,
+    /// Against `--baseline`: failures and errors new, unchanged or with another
+    /// status, and the baseline's that are gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineCounts>,
     pub exit_code: u8,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct BaselineCounts {
+    pub new: usize,
+    pub unchanged: usize,
+    pub updated: usize,
+    pub fixed: usize,
+}
+
+/// The previous report the findings were compared with.
+#[derive(Debug, Serialize)]
+pub struct BaselineReport {
+    pub path: String,
+    /// Its failures and errors that this scan no longer has.
+    pub fixed: Vec<FixedProblem>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FixedProblem {
+    pub rule: String,
+    pub target: String,
+    pub severity: String,
+    pub status: Status,
+    pub message: String,
+    pub fingerprint: String,
+}
+
+impl From<BaselineProblem> for FixedProblem {
+    fn from(problem: BaselineProblem) -> FixedProblem {
+        FixedProblem {
+            fingerprint: crate::findings::fingerprint(&problem.rule, &problem.target),
+            rule: problem.rule,
+            target: problem.target,
+            severity: problem.severity,
+            status: problem.status,
+            message: problem.message,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -74,7 +177,9 @@ pub struct Report {
     /// The clock the rules were evaluated with (`--now`).
     pub evaluated_at: String,
     pub profiles: Vec<Profile>,
-    pub fail_on: Severity,
+    pub fail_on: FailOn,
+    /// `--fail-on-new`: only failures and errors the baseline did not have count.
+    pub fail_on_new: bool,
     pub inputs: ReportInputs,
     pub input_errors: Vec<InputError>,
     pub notes: Vec<InputNote>,
@@ -83,16 +188,31 @@ pub struct Report {
     pub discovery: Vec<discovery::DomainDiscovery>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub certificate_files: Vec<discovery::CertificateFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineReport>,
+    /// The suppressions file read, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressions: Option<String>,
     pub summary: Summary,
     pub findings: Vec<Finding>,
+    /// Where each domain of `--domains-file` was read: file and line (for
+    /// SARIF's physical locations).
+    #[serde(skip)]
+    pub domain_lines: std::collections::HashMap<String, (String, usize)>,
 }
 
-pub fn exit_code(findings: &[Finding], input_errors: &[InputError], fail_on: Severity) -> u8 {
+impl Report {
+    pub fn policy(&self) -> ExitPolicy {
+        ExitPolicy { fail_on: self.fail_on, only_new: self.fail_on_new }
+    }
+}
+
+pub fn exit_code(findings: &[Finding], input_errors: &[InputError], policy: ExitPolicy) -> u8 {
     if !input_errors.is_empty() {
         exit::INPUT
-    } else if findings.iter().any(|f| f.status == Status::Fail && f.severity >= fail_on) {
+    } else if findings.iter().any(|f| policy.fails(f)) {
         exit::FAILED
-    } else if findings.iter().any(|f| f.status == Status::Error) {
+    } else if findings.iter().any(|f| f.status == Status::Error && policy.counts(f)) {
         exit::INCOMPLETE
     } else {
         exit::CLEAN
@@ -108,18 +228,34 @@ fn counts<T: Copy + PartialEq>(
     keys.iter().map(|&k| (name(k).to_string(), Value::from(items.iter().filter(|&&i| i == k).count()))).collect()
 }
 
-pub fn summarize(findings: &[Finding], input_errors: &[InputError], fail_on: Severity) -> Summary {
+pub fn summarize(
+    findings: &[Finding],
+    input_errors: &[InputError],
+    policy: ExitPolicy,
+    fixed: Option<usize>,
+) -> Summary {
+    let run = || findings.iter().filter(|f| !is_not_run(f));
+    let baseline = fixed.map(|fixed| {
+        let state = |s: BaselineState| findings.iter().filter(|f| f.baseline == Some(s)).count();
+        BaselineCounts {
+            new: state(BaselineState::New),
+            unchanged: state(BaselineState::Unchanged),
+            updated: state(BaselineState::Updated),
+            fixed,
+        }
+    });
     Summary {
         total: findings.len(),
-        by_status: counts(findings.iter().map(|f| f.status), &Status::ALL, Status::name),
-        by_severity: counts(findings.iter().map(|f| f.severity), &Severity::ALL, Severity::name),
-        failed_by_severity: counts(
-            findings.iter().filter(|f| f.status == Status::Fail).map(|f| f.severity),
+        by_status: counts(run().map(|f| f.status), &Status::ALL, Status::name),
+        by_severity: counts(
+            run().filter(|f| f.status == Status::Fail).map(|f| f.severity),
             &Severity::ALL,
             Severity::name,
         ),
         not_run: findings.iter().filter(|f| is_not_run(f)).count(),
-        exit_code: exit_code(findings, input_errors, fail_on),
+        suppressed: findings.iter().filter(|f| f.suppressed.is_some()).count(),
+        baseline,
+        exit_code: exit_code(findings, input_errors, policy),
     }
 }
 
@@ -141,33 +277,52 @@ pub fn notes(facts: &Facts, replayed: Option<&str>) -> Vec<InputNote> {
     notes
 }
 
-/// One line: "12 pass, 3 fail (1 critical, 2 high), 1 error, 4 skip".
+/// One line: "12 pass, 3 fail (1 critical, 2 high), 1 error, 4 skip, 20 not run".
 pub fn summary_line(summary: &Summary) -> String {
     let count = |map: &Map<String, Value>, key: &str| map.get(key).and_then(Value::as_u64).unwrap_or(0);
     let failed: Vec<String> = Severity::ALL
         .iter()
-        .filter(|s| count(&summary.failed_by_severity, s.name()) > 0)
-        .map(|s| format!("{} {}", count(&summary.failed_by_severity, s.name()), s.name()))
+        .filter(|s| count(&summary.by_severity, s.name()) > 0)
+        .map(|s| format!("{} {}", count(&summary.by_severity, s.name()), s.name()))
         .collect();
-    let fail = count(&summary.by_status, "fail");
-    let mut line = format!("{} pass, {fail} fail", count(&summary.by_status, "pass"));
+    let mut line = format!("{} pass, {} fail", count(&summary.by_status, "pass"), count(&summary.by_status, "fail"));
     if !failed.is_empty() {
         line.push_str(&format!(" ({})", failed.join(", ")));
     }
-    let skip = count(&summary.by_status, "skip") as usize - summary.not_run;
-    line.push_str(&format!(", {} error, {skip} skip", count(&summary.by_status, "error")));
+    line.push_str(&format!(
+        ", {} error, {} skip",
+        count(&summary.by_status, "error"),
+        count(&summary.by_status, "skip")
+    ));
     if summary.not_run > 0 {
         line.push_str(&format!(", {} not run (other profiles, or outside the rule's dates)", summary.not_run));
+    }
+    if summary.suppressed > 0 {
+        line.push_str(&format!("; {} suppressed (accepted, not counted)", summary.suppressed));
+    }
+    if let Some(b) = &summary.baseline {
+        line.push_str(&format!(
+            "; against the baseline: {} new, {} unchanged, {} changed status, {} fixed",
+            b.new, b.unchanged, b.updated, b.fixed
+        ));
     }
     line
 }
 
-pub fn exit_meaning(code: u8, fail_on: Severity) -> String {
+pub fn exit_meaning(code: u8, policy: ExitPolicy) -> String {
+    let counted = match (policy.fail_on.threshold(), policy.only_new) {
+        (Some(threshold), false) => format!("failure at or above {threshold}"),
+        (Some(threshold), true) => format!("new failure at or above {threshold}"),
+        (None, _) => "failure counted (--fail-on none)".to_string(),
+    };
     match code {
-        exit::CLEAN => format!("exit 0: no failure at or above {fail_on}"),
-        exit::FAILED => format!("exit 1: failures at or above {fail_on}"),
+        exit::CLEAN => format!("exit 0: no {counted}"),
+        exit::FAILED => match (policy.fail_on.threshold(), policy.only_new) {
+            (Some(threshold), true) => format!("exit 1: new failures at or above {threshold}"),
+            (threshold, _) => format!("exit 1: failures at or above {}", threshold.unwrap_or(Severity::Info)),
+        },
         exit::INPUT => "exit 2: some input could not be read (see above); the rest was audited".into(),
-        _ => format!("exit 3: no failure at or above {fail_on}, but some checks could not be evaluated"),
+        _ => format!("exit 3: no {counted}, but some checks could not be evaluated"),
     }
 }
 

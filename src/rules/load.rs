@@ -74,7 +74,7 @@ impl PartialEq for Diagnostic {
 }
 
 impl Diagnostic {
-    fn whole_file(file: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn whole_file(file: impl Into<String>, message: impl Into<String>) -> Self {
         Diagnostic { file: file.into(), line: None, column: None, message: message.into(), source: None }
     }
 
@@ -118,7 +118,7 @@ impl fmt::Display for Diagnostic {
 }
 
 /// One file's text, and the diagnostics that point into it.
-struct SourceMap {
+pub(crate) struct SourceMap {
     name: String,
     text: Arc<str>,
     /// Where each line starts, in bytes: a file with thousands of problems
@@ -130,7 +130,7 @@ struct SourceMap {
 const EXCERPT_CONTEXT: usize = 120;
 
 impl SourceMap {
-    fn new(name: &str, text: &str) -> SourceMap {
+    pub(crate) fn new(name: &str, text: &str) -> SourceMap {
         let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         SourceMap { name: name.to_string(), text: Arc::from(text), line_starts }
     }
@@ -152,13 +152,13 @@ impl SourceMap {
         (index, start, end.max(start))
     }
 
-    fn line_col(&self, offset: usize) -> (usize, usize) {
+    pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = self.boundary(offset);
         let (index, start, _) = self.line_at(offset);
         (index + 1, self.text[start..offset].chars().count() + 1)
     }
 
-    fn diagnostic(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn diagnostic(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
         let from = self.boundary(span.start);
         let (index, line_start, line_end) = self.line_at(from);
         // The underline ends with the line it starts on; a long line is
@@ -179,7 +179,7 @@ impl SourceMap {
         }
     }
 
-    fn error(&self, error: &toml::de::Error, fallback: &Range<usize>) -> Diagnostic {
+    pub(crate) fn error(&self, error: &toml::de::Error, fallback: &Range<usize>) -> Diagnostic {
         self.diagnostic(error.span().unwrap_or_else(|| fallback.clone()), error.message().trim().to_string())
     }
 }
@@ -582,7 +582,7 @@ fn quoted(names: &[&str]) -> String {
 }
 
 /// A TOML date field that must be a plain calendar date (`2025-05-05`).
-fn plain_date(
+pub(crate) fn plain_date(
     value: &Option<Spanned<toml::value::Datetime>>,
     field: &str,
     map: &SourceMap,

@@ -13,6 +13,7 @@ use crate::checks::CheckSpec;
 use crate::findings::Severity;
 
 pub use load::{Diagnostic, RuleSource, builtin_sources, load_rules, sources_from_paths};
+pub(crate) use load::{SourceMap, plain_date};
 pub use selection::{Scope, Selection, SelectionError};
 
 /// Deployment scenarios a rule belongs to.

@@ -1,0 +1,54 @@
+//! CSV (`--format csv`): one row per finding, for spreadsheets and ticket
+//! imports. Every cell goes through [`escape_csv`]: visible control
+//! characters, and no value that a spreadsheet would run as a formula.
+
+use super::Report;
+use crate::findings::Finding;
+use crate::text::escape_csv;
+
+const COLUMNS: [&str; 12] = [
+    "status",
+    "severity",
+    "rule",
+    "title",
+    "target",
+    "message",
+    "remediation",
+    "not_run",
+    "fingerprint",
+    "baseline_state",
+    "suppressed_reason",
+    "suppressed_until",
+];
+
+fn name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn row(finding: &Finding) -> [String; 12] {
+    [
+        finding.status.name().to_string(),
+        finding.severity.name().to_string(),
+        finding.rule.clone(),
+        finding.title.clone(),
+        finding.target.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+        finding.message.clone(),
+        finding.remediation.clone(),
+        finding.not_run.as_ref().map(name).unwrap_or_default(),
+        finding.fingerprint(),
+        finding.baseline.as_ref().map(name).unwrap_or_default(),
+        finding.suppressed.as_ref().map(|s| s.reason.clone()).unwrap_or_default(),
+        finding.suppressed.as_ref().and_then(|s| s.expires.clone()).unwrap_or_default(),
+    ]
+}
+
+pub fn render(report: &Report) -> String {
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    // Writing to memory cannot fail.
+    let _ = writer.write_record(COLUMNS);
+    for finding in &report.findings {
+        let _ = writer.write_record(row(finding).iter().map(|cell| escape_csv(cell)));
+    }
+    let bytes = writer.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}

@@ -1,0 +1,380 @@
+//! SARIF 2.1.0 (`--format sarif`), for code scanning (GitHub, Azure DevOps,
+//! GitLab): one reporting descriptor per rule that ran, with its rationale and
+//! fix; one result per failure and per error (kind `fail`, `open`), suppressed
+//! ones carrying their suppression; with a baseline, each result's
+//! `baselineState` and the fixed problems as `absent` results.
+//!
+//! Locations: every result has a logical location on the partner's path —
+//! domain → SRV target → host:port — from `run.logicalLocations`; a
+//! configuration finding has its snapshot file and line as the physical
+//! location, a certificate file its path, and a domain read from
+//! `--domains-file` that file's line (code scanning needs a file to show an
+//! alert on). `partialFingerprints` is the finding's fingerprint: the same rule
+//! and target give the same value on every run.
+//!
+//! The types are `serde-sarif`'s, generated from the official schema; the
+//! text is written by [`to_json`], so values from the network stay escaped.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+use serde_sarif::sarif::{
+    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult,
+    ResultBaselineState, ResultKind, ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
+};
+
+use super::Report;
+use super::discovery::DomainIndex;
+use crate::findings::{BaselineState, Finding, Severity, Status, Target};
+use crate::rules::RuleSet;
+use crate::text::to_json;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// The key of our fingerprint in `partialFingerprints`.
+pub const FINGERPRINT_KEY: &str = "fedscanFinding/v1";
+
+/// A severity as code scanning ranks it (`security-severity`, 0.0–10.0).
+fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "0.0",
+    }
+}
+
+fn level(severity: Severity) -> ResultLevel {
+    match severity {
+        Severity::Critical | Severity::High => ResultLevel::Error,
+        Severity::Medium => ResultLevel::Warning,
+        Severity::Low | Severity::Info => ResultLevel::Note,
+    }
+}
+
+fn enum_value(value: impl serde::Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn text(text: impl Into<String>) -> Message {
+    Message { text: Some(text.into()), ..Default::default() }
+}
+
+fn multiformat(text: impl Into<String>) -> MultiformatMessageString {
+    MultiformatMessageString::builder().text(text.into()).build()
+}
+
+fn properties(entries: impl IntoIterator<Item = (&'static str, Value)>, tags: Vec<String>) -> PropertyBag {
+    PropertyBag {
+        tags: (!tags.is_empty()).then_some(tags),
+        additional_properties: entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+    }
+}
+
+/// A path as a URI reference: relative paths stay relative (to the
+/// repository, for code scanning), absolute ones become `file://` URIs; every
+/// character outside the unreserved set and `/` is percent-encoded.
+pub fn path_uri(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let mut out = String::new();
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(byte as char),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    if path.starts_with('/') { format!("file://{out}") } else { out }
+}
+
+fn physical(uri_path: &str, line: Option<usize>) -> PhysicalLocation {
+    PhysicalLocation {
+        artifact_location: Some(ArtifactLocation { uri: Some(path_uri(uri_path)), ..Default::default() }),
+        region: line.map(|line| Region { start_line: Some(line as i64), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+/// `run.logicalLocations`, built as findings ask for them: each node once,
+/// with its parent's index.
+#[derive(Default)]
+struct LogicalTree {
+    nodes: Vec<LogicalLocation>,
+    index: HashMap<String, usize>,
+}
+
+impl LogicalTree {
+    /// The node for `path` (its names from the root), adding it and its
+    /// ancestors as needed; returns its index and fully qualified name.
+    fn node(&mut self, path: &[(String, &str)]) -> (usize, String) {
+        let mut parent: Option<usize> = None;
+        let mut qualified = String::new();
+        for (name, kind) in path {
+            if !qualified.is_empty() {
+                qualified.push('/');
+            }
+            qualified.push_str(name);
+            let i = match self.index.get(&qualified) {
+                Some(&i) => i,
+                None => {
+                    self.nodes.push(LogicalLocation {
+                        name: Some(name.clone()),
+                        fully_qualified_name: Some(qualified.clone()),
+                        kind: Some(kind.to_string()),
+                        parent_index: parent.map(|p| p as i64),
+                        index: Some(self.nodes.len() as i64),
+                        ..Default::default()
+                    });
+                    self.index.insert(qualified.clone(), self.nodes.len() - 1);
+                    self.nodes.len() - 1
+                }
+            };
+            parent = Some(i);
+        }
+        (parent.unwrap_or(0), qualified)
+    }
+}
+
+/// The logical path of a target: domain → SRV target → host:port for the
+/// federation path, configuration → object, and so on.
+fn logical_path(target: Option<&Target>, domain: Option<&str>) -> Vec<(String, &'static str)> {
+    let mut path: Vec<(String, &'static str)> = Vec::new();
+    match target {
+        Some(Target::Domain(name)) => path.push((name.clone(), "namespace")),
+        Some(target @ (Target::Endpoint { host, port, .. } | Target::Service { host, port })) => {
+            if let Some(domain) = domain {
+                path.push((domain.to_string(), "namespace"));
+            }
+            path.push((host.clone(), "module"));
+            path.push((format!("{host}:{port}"), "resource"));
+            if let Target::Endpoint { address, .. } = target {
+                path.push((address.to_string(), "resource"));
+            }
+        }
+        Some(Target::Config { object, .. }) => {
+            path.push(("configuration".into(), "namespace"));
+            path.push((object.clone(), "object"));
+        }
+        Some(Target::File(file)) => path.push((file.clone(), "resource")),
+        Some(Target::Product(product)) => path.push((product.clone(), "module")),
+        Some(Target::Area(area)) => path.push((area.clone(), "namespace")),
+        None => path.push(("scan".into(), "namespace")),
+    }
+    path
+}
+
+/// A rule's friendly name as SARIF recommends it, from its title:
+/// "SRV record via DNS" → `SrvRecordViaDns`.
+fn pascal_case(title: &str) -> String {
+    title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let (first, rest) = word.split_at(1);
+            first.to_ascii_uppercase() + &rest.to_ascii_lowercase()
+        })
+        .collect()
+}
+
+fn descriptor(rule: &crate::rules::Rule) -> ReportingDescriptor {
+    let references = rule.references.join("\n");
+    let help = format!(
+        "{}\n\nHow to fix a failure:\n{}\n\nReferences:\n{references}",
+        rule.rationale.trim(),
+        rule.remediation.trim()
+    );
+    let mut descriptor = ReportingDescriptor::builder().id(rule.id.clone()).build();
+    descriptor = ReportingDescriptor {
+        name: Some(pascal_case(&rule.title)),
+        short_description: Some(multiformat(rule.title.clone())),
+        full_description: Some(multiformat(rule.rationale.trim().to_string())),
+        help: Some(multiformat(help)),
+        help_uri: rule.references.iter().find(|r| r.starts_with("https://")).cloned(),
+        default_configuration: Some(ReportingConfiguration {
+            level: Some(enum_value(level(rule.severity))),
+            ..Default::default()
+        }),
+        properties: Some(properties(
+            [
+                ("security-severity", Value::from(security_severity(rule.severity))),
+                ("severity", Value::from(rule.severity.name())),
+                ("check", Value::from(rule.check.kind())),
+            ],
+            std::iter::once("security".to_string()).chain(rule.profiles.iter().map(|p| p.name().to_string())).collect(),
+        )),
+        ..descriptor
+    };
+    descriptor
+}
+
+pub fn render(report: &Report, rules: &RuleSet) -> String {
+    let index = DomainIndex::new(&report.discovery);
+    let mut tree = LogicalTree::default();
+    // The rules that ran, in ID order; results point at them by index.
+    let mut ran: Vec<&str> = report.findings.iter().filter(|f| f.not_run.is_none()).map(|f| f.rule.as_str()).collect();
+    ran.sort_unstable();
+    ran.dedup();
+    let descriptors: Vec<ReportingDescriptor> = ran.iter().filter_map(|id| rules.get(id)).map(descriptor).collect();
+    let rule_index: HashMap<&str, usize> = descriptors.iter().enumerate().map(|(i, d)| (d.id.as_str(), i)).collect();
+
+    let mut results: Vec<SarifResult> = Vec::new();
+    for finding in report.findings.iter().filter(|f| f.is_problem()) {
+        results.push(result(report, finding, &index, &mut tree, &rule_index));
+    }
+    if let Some(baseline) = &report.baseline {
+        for fixed in &baseline.fixed {
+            let mut fingerprints = BTreeMap::new();
+            fingerprints.insert(FINGERPRINT_KEY.to_string(), fixed.fingerprint.clone());
+            let (i, qualified) = tree.node(&[(fixed.target.clone(), "resource")]);
+            let base =
+                SarifResult::builder().message(text(format!("Fixed since the baseline: {}", fixed.message))).build();
+            results.push(SarifResult {
+                rule_id: Some(fixed.rule.clone()),
+                rule_index: rule_index.get(fixed.rule.as_str()).map(|&i| i as i64),
+                kind: Some(ResultKind::Pass),
+                level: Some(ResultLevel::None),
+                baseline_state: Some(enum_value(ResultBaselineState::Absent)),
+                partial_fingerprints: Some(fingerprints),
+                locations: Some(vec![Location {
+                    logical_locations: Some(vec![LogicalLocation {
+                        index: Some(i as i64),
+                        fully_qualified_name: Some(qualified),
+                        ..Default::default()
+                    }]),
+                    ..Default::default()
+                }]),
+                ..base
+            });
+        }
+    }
+
+    let mut notifications: Vec<Notification> = report
+        .input_errors
+        .iter()
+        .map(|e| Notification {
+            level: Some(enum_value(ResultLevel::Error)),
+            ..Notification::builder().message(text(e.to_string())).build()
+        })
+        .collect();
+    notifications.extend(report.notes.iter().map(|note| Notification {
+        level: Some(enum_value(ResultLevel::Note)),
+        locations: Some(vec![Location {
+            physical_location: Some(physical(&note.path, note.line)),
+            ..Default::default()
+        }]),
+        ..Notification::builder().message(text(note.message.clone())).build()
+    }));
+
+    let driver = ToolComponent {
+        version: Some(report.tool.version.to_string()),
+        semantic_version: Some(report.tool.version.to_string()),
+        full_name: Some(format!("fedscan {}", report.tool.version)),
+        rules: Some(descriptors),
+        ..ToolComponent::builder().name("fedscan").build()
+    };
+    let run = Run {
+        invocations: Some(vec![Invocation {
+            exit_code: Some(i64::from(report.summary.exit_code)),
+            start_time_utc: Some(report.started_at.clone()),
+            end_time_utc: Some(report.finished_at.clone()),
+            tool_execution_notifications: (!notifications.is_empty()).then_some(notifications),
+            ..Invocation::builder().execution_successful(report.input_errors.is_empty()).build()
+        }]),
+        logical_locations: (!tree.nodes.is_empty()).then_some(tree.nodes),
+        results: Some(results),
+        properties: Some(properties(
+            [("summary", serde_json::to_value(&report.summary).unwrap_or(Value::Null))],
+            Vec::new(),
+        )),
+        ..Run::builder().tool(Tool::builder().driver(driver).build()).build()
+    };
+    let sarif = Sarif {
+        schema: Some(SCHEMA.into()),
+        runs: vec![run],
+        ..Sarif::builder().version(Value::from("2.1.0")).build()
+    };
+    let mut out = to_json(&sarif).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    out.push('\n');
+    out
+}
+
+/// Text ending as a sentence does, so that two can follow each other.
+fn sentence(text: &str) -> String {
+    let text = text.trim_end();
+    if text.ends_with(['.', '!', '?']) { text.to_string() } else { format!("{text}.") }
+}
+
+fn result(
+    report: &Report,
+    finding: &Finding,
+    index: &DomainIndex,
+    tree: &mut LogicalTree,
+    rule_index: &HashMap<&str, usize>,
+) -> SarifResult {
+    let domain = index.of(finding).map(|i| report.discovery[i].domain.as_str());
+    let (node, qualified) = tree.node(&logical_path(finding.target.as_ref(), domain));
+    let physical_location = match finding.target.as_ref() {
+        Some(Target::Config { source: Some(source), .. }) => Some(physical(&source.file, source.line)),
+        Some(Target::File(path)) => Some(physical(path, None)),
+        _ => domain
+            .or(match finding.target.as_ref() {
+                Some(Target::Domain(d)) => Some(d.as_str()),
+                _ => None,
+            })
+            .and_then(|d| report.domain_lines.get(d))
+            .map(|(file, line)| physical(file, Some(*line))),
+    };
+    let (kind, level, message) = match finding.status {
+        Status::Fail => (
+            ResultKind::Fail,
+            level(finding.severity),
+            format!("{} Fix: {}", sentence(&finding.message), sentence(&finding.remediation)),
+        ),
+        _ => (ResultKind::Open, ResultLevel::None, format!("Could not be checked: {}", sentence(&finding.message))),
+    };
+    let mut fingerprints = BTreeMap::new();
+    fingerprints.insert(FINGERPRINT_KEY.to_string(), finding.fingerprint());
+    SarifResult {
+        rule_id: Some(finding.rule.clone()),
+        rule_index: rule_index.get(finding.rule.as_str()).map(|&i| i as i64),
+        kind: Some(kind),
+        level: Some(level),
+        locations: Some(vec![Location {
+            physical_location,
+            logical_locations: Some(vec![LogicalLocation {
+                index: Some(node as i64),
+                fully_qualified_name: Some(qualified),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }]),
+        partial_fingerprints: Some(fingerprints),
+        baseline_state: finding.baseline.map(|state| {
+            enum_value(match state {
+                BaselineState::New => ResultBaselineState::New,
+                BaselineState::Unchanged => ResultBaselineState::Unchanged,
+                BaselineState::Updated => ResultBaselineState::Updated,
+            })
+        }),
+        suppressions: finding.suppressed.as_ref().map(|s| {
+            vec![Suppression {
+                status: Some(Value::from("accepted")),
+                justification: Some(s.reason.clone()),
+                location: Some(Location {
+                    physical_location: Some(physical(&s.file, Some(s.line))),
+                    ..Default::default()
+                }),
+                ..Suppression::builder().kind(Value::from("external")).build()
+            }]
+        }),
+        properties: Some(properties(
+            [
+                ("severity", Value::from(finding.severity.name())),
+                ("status", Value::from(finding.status.name())),
+                ("target", Value::from(finding.target.as_ref().map(|t| t.to_string()))),
+            ],
+            Vec::new(),
+        )),
+        ..SarifResult::builder().message(text(message)).build()
+    }
+}
