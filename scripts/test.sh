@@ -30,6 +30,14 @@ if ! command -v kamailio >/dev/null && [ ! -x /usr/sbin/kamailio ]; then
 elif ! ls /usr/lib/*/kamailio/modules/tls.so >/dev/null 2>&1; then
     packages+=(kamailio-tls-modules)
 fi
+# The reports' real consumers: Chromium opens the HTML report, groff reads
+# the manual page.
+if ! command -v chromium >/dev/null; then
+    packages+=(chromium)
+fi
+if ! command -v groff >/dev/null; then
+    packages+=(groff-base)
+fi
 if [ ${#packages[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -42,6 +50,28 @@ if [ ! -d ../shared/testdata ]; then
     echo "scripts/test.sh: ../shared/testdata is missing (the shared test data must sit beside the project)" >&2
     exit 1
 fi
+
+# The other consumers, pinned, under target/test-tools: Python's junitparser,
+# jsonschema and cmark-gfm (tests/consumers/requirements.txt) in a virtual
+# environment, and Microsoft's SARIF validator from npm.
+tools=target/test-tools
+mkdir -p "$tools"
+if [ ! -x "$tools/venv/bin/python" ] || ! cmp -s tests/consumers/requirements.txt "$tools/venv/requirements.txt"; then
+    echo "scripts/test.sh: installing the Python report consumers"
+    python3 -m venv "$tools/venv"
+    "$tools/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/consumers/requirements.txt
+    cp tests/consumers/requirements.txt "$tools/venv/requirements.txt"
+fi
+multitool="$tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+if [ ! -e "$multitool" ]; then
+    if ! command -v npm >/dev/null; then
+        echo "scripts/test.sh: npm is needed for the SARIF validator (install Node.js)" >&2
+        exit 1
+    fi
+    echo "scripts/test.sh: installing @microsoft/sarif-multitool"
+    npm install --silent --no-audit --no-fund --prefix "$tools" @microsoft/sarif-multitool@5.7.0
+fi
+chmod u+x "$multitool"
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings

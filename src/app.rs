@@ -232,6 +232,8 @@ struct ScanJob {
     /// The reports to write: the first to --output or standard output.
     outputs: Vec<(ReportFormat, Option<PathBuf>)>,
     presentation: Presentation,
+    /// `--quiet`: no progress on standard error.
+    quiet: bool,
     baseline: Option<(PathBuf, Baseline)>,
     suppressions: Option<(PathBuf, Suppressions)>,
     /// The rule files, as the report names them.
@@ -338,6 +340,7 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
                     timeout,
                     concurrency: args.concurrency,
                     identity,
+                    progress: Default::default(),
                 }),
             }))
         }
@@ -381,6 +384,7 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         policy: ExitPolicy { fail_on: args.fail_on, only_new: args.fail_on_new },
         outputs,
         presentation: Presentation { color: args.color, show, layout: args.layout },
+        quiet: args.quiet,
         baseline,
         suppressions,
         rule_inputs,
@@ -462,7 +466,18 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         Source::Gather(request) => {
             let now = job.now.unwrap_or(started_at);
             let scope = Scope::new(job.selection.clone(), &job.profiles, now);
-            (engine::gather(&job.rules, &scope, *request, now).map_err(usage_error)?, None)
+            let display = match &request.network {
+                Some(network) if !job.quiet => Some(crate::progress::Display::start(
+                    std::sync::Arc::clone(&network.progress),
+                    &network.external.servers,
+                )),
+                _ => None,
+            };
+            let facts = engine::gather(&job.rules, &scope, *request, now);
+            if let Some(display) = display {
+                display.finish();
+            }
+            (facts.map_err(usage_error)?, None)
         }
     };
     for error in &facts.input_errors {

@@ -90,7 +90,16 @@ fn a_crashed_probe_is_an_error_naming_the_probe_and_the_rest_is_judged() {
     let resolver = ResolverSettings { servers: vec![dns.addr], timeout, attempts: 1 };
     let network = Crashing(LiveNetwork::new(&resolver, None, timeout, None).unwrap());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    runtime.block_on(gather::network(&plan, &mut facts, Arc::new(network), false, 8, &gather::Stop::never()));
+    let progress = Default::default();
+    runtime.block_on(gather::network(
+        &plan,
+        &mut facts,
+        Arc::new(network),
+        false,
+        8,
+        &gather::Stop::never(),
+        &progress,
+    ));
     let findings = evaluate(&rules, &scope, &facts, now, None);
 
     // The DNS question that crashed: its rule is an error that names the probe.

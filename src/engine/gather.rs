@@ -16,6 +16,8 @@ use time::OffsetDateTime;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::{JoinError, JoinSet};
 
+use super::progress::{InFlight, Progress};
+
 use super::plan::{Question, ScanPlan};
 use crate::facts::certs::read_cert_file;
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsProbe, DnsView, ResolverSettings};
@@ -285,6 +287,27 @@ impl Stop {
     }
 }
 
+/// Counts an endpoint done when its probe ends, however it ends (a panic
+/// or a cancel included), and its domain when that was its last.
+struct EndpointDone<'a> {
+    progress: &'a Progress,
+    remaining: &'a std::sync::Mutex<HashMap<String, usize>>,
+    domain: String,
+}
+
+impl Drop for EndpointDone<'_> {
+    fn drop(&mut self) {
+        Progress::add(&self.progress.endpoints_done, 1);
+        let mut remaining = self.remaining.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(left) = remaining.get_mut(&self.domain) {
+            *left -= 1;
+            if *left == 0 {
+                Progress::add(&self.progress.domains_done, 1);
+            }
+        }
+    }
+}
+
 /// Joins every task; when a stop is requested, cancels those not done, which
 /// are then joined as cancelled.
 async fn join_all<T: 'static>(mut tasks: JoinSet<T>, stop: &Stop) -> Vec<Result<T, JoinError>> {
@@ -314,11 +337,14 @@ pub async fn network<N: Resolve + Probe>(
     internal: bool,
     concurrency: usize,
     stop: &Stop,
+    progress: &Arc<Progress>,
 ) {
-    facts.dns = dns(plan, &net, internal, concurrency, stop).await;
+    let domains = plan.targets.domains.len() + plan.targets.partners.len();
+    Progress::add(&progress.domains, domains);
+    facts.dns = dns(plan, &net, internal, concurrency, stop, progress).await;
     facts.targets = plan.targets.clone();
     if !stop.is_requested() {
-        let (tls, sip) = endpoints(plan, facts, &net, concurrency, stop).await;
+        let (tls, sip) = endpoints(plan, facts, &net, concurrency, stop, progress).await;
         facts.tls = tls;
         facts.sip = sip;
     }
@@ -333,25 +359,42 @@ pub async fn dns<N: Resolve>(
     internal: bool,
     concurrency: usize,
     stop: &Stop,
+    progress: &Arc<Progress>,
 ) -> Vec<DnsFact> {
     let limit = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut facts = ask(plan.first_questions(internal), net, &limit, stop).await;
+    let mut facts = ask(plan.first_questions(internal), net, &limit, stop, progress).await;
     if !stop.is_requested() {
         let follow_up = plan.follow_up_questions(&facts);
-        facts.extend(ask(follow_up, net, &limit, stop).await);
+        facts.extend(ask(follow_up, net, &limit, stop, progress).await);
     }
     facts.sort_by(|a, b| (a.view, &a.name, a.rtype).cmp(&(b.view, &b.name, b.rtype)));
     facts
 }
 
-async fn ask<N: Resolve>(questions: Vec<Question>, net: &Arc<N>, limit: &Arc<Semaphore>, stop: &Stop) -> Vec<DnsFact> {
+async fn ask<N: Resolve>(
+    questions: Vec<Question>,
+    net: &Arc<N>,
+    limit: &Arc<Semaphore>,
+    stop: &Stop,
+    progress: &Arc<Progress>,
+) -> Vec<DnsFact> {
     let mut tasks = JoinSet::new();
     let mut asked = HashMap::new();
+    Progress::add(&progress.questions, questions.len());
     for question in questions {
         let (net, limit, task_question) = (Arc::clone(net), Arc::clone(limit), question.clone());
+        let progress = Arc::clone(progress);
         let handle = tasks.spawn(async move {
             let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
-            net.query(&task_question).await
+            let fact = {
+                let _in_flight = InFlight::start(&progress.questions_in_flight);
+                net.query(&task_question).await
+            };
+            if !fact.outcome.is_unobserved() {
+                Progress::add(&progress.responses, 1);
+            }
+            Progress::add(&progress.questions_done, 1);
+            fact
         });
         asked.insert(handle.id(), question);
     }
@@ -384,19 +427,33 @@ pub async fn endpoints<N: Probe>(
     net: &Arc<N>,
     concurrency: usize,
     stop: &Stop,
+    progress: &Arc<Progress>,
 ) -> (Vec<TlsFact>, Vec<SipFact>) {
     let limit = Arc::new(Semaphore::new(concurrency.max(1)));
     let own_domain = plan.targets.domains.first().cloned();
     let mut tasks = JoinSet::new();
     let mut probed = HashMap::new();
-    for target in plan.endpoints(facts) {
+    let targets = plan.endpoints(facts);
+    // A domain is done when its last endpoint is; one without any, now.
+    let mut remaining: HashMap<String, usize> = HashMap::new();
+    for target in &targets {
+        *remaining.entry(target.domain.clone()).or_default() += 1;
+    }
+    let domains = progress.domains.load(std::sync::atomic::Ordering::Relaxed);
+    Progress::add(&progress.domains_done, domains.saturating_sub(remaining.len()));
+    let remaining = Arc::new(std::sync::Mutex::new(remaining));
+    Progress::add(&progress.endpoints, targets.len());
+    for target in targets {
         let sip = plan.sends_options(&target);
         let sender = if target.partner.is_some() { own_domain.clone() } else { None };
         let (net, limit, task_target, task_sender) =
             (Arc::clone(net), Arc::clone(&limit), target.clone(), sender.clone());
+        let (progress, remaining) = (Arc::clone(progress), Arc::clone(&remaining));
         let handle = tasks.spawn(async move {
             let FederationEndpoint { endpoint, domain, partner } = task_target;
             let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
+            let _in_flight = InFlight::start(&progress.handshakes_in_flight);
+            let _done = EndpointDone { progress: &progress, remaining: &remaining, domain: domain.clone() };
             let budget = net.budget();
             let mut fact = net.tls(&endpoint, budget).await;
             fact.partner = partner;

@@ -4,6 +4,7 @@
 pub mod evaluate;
 pub mod gather;
 pub mod plan;
+pub mod progress;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,6 +41,8 @@ pub struct NetworkSettings {
     pub concurrency: usize,
     /// The client certificate of `--client-cert`, for the SIP probe.
     pub identity: Option<Arc<rustls::sign::CertifiedKey>>,
+    /// Counted as the scan goes, for a progress display.
+    pub progress: Arc<progress::Progress>,
 }
 
 /// Gathers the facts of a scan: the local inputs, then, for a live scan,
@@ -64,7 +67,8 @@ pub fn gather(rules: &RuleSet, scope: &Scope, request: ScanRequest, now: OffsetD
         let internal = network.has_internal();
         runtime.block_on(async {
             let stop = gather::Stop::on_ctrl_c();
-            gather::network(&plan, &mut facts, Arc::new(network), internal, settings.concurrency, &stop).await
+            let net = Arc::new(network);
+            gather::network(&plan, &mut facts, net, internal, settings.concurrency, &stop, &settings.progress).await
         });
     }
     Ok(facts)

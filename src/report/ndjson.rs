@@ -34,7 +34,7 @@ fn line(out: &mut dyn Write, value: &Value) -> io::Result<()> {
 }
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let scan = json!({
+    let mut scan = json!({
         "schema": report.schema,
         "tool": report.tool,
         "started_at": report.started_at,
@@ -46,8 +46,10 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "inputs": report.inputs,
         "input_errors": report.input_errors,
         "notes": report.notes,
-        "suppressions": report.suppressions,
     });
+    if let Some(path) = &report.suppressions {
+        scan["suppressions"] = Value::from(path.as_str());
+    }
     line(out, &record("scan", &scan))?;
     for finding in &report.findings {
         line(out, &record("finding", finding))?;

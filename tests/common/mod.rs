@@ -82,3 +82,21 @@ pub fn garbage(len: usize, seed: u32) -> Vec<u8> {
 }
 
 pub mod traces;
+
+/// A tool scripts/test.sh installs under target/test-tools, or a failure that
+/// says how to get it: a test never passes because its consumer is missing.
+pub fn test_tool(relative: &str) -> PathBuf {
+    let path = root("target/test-tools").join(relative);
+    assert!(path.exists(), "{} is missing: run scripts/test.sh, which installs the reports' consumers", path.display());
+    path
+}
+
+/// Runs one of the Python consumers in tests/consumers/ with the pinned
+/// packages; returns its output.
+pub fn python_consumer(script: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    std::process::Command::new(test_tool("venv/bin/python"))
+        .arg(root("tests/consumers").join(script))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{script}: {e}"))
+}
