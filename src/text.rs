@@ -233,6 +233,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn html_escaping_leaves_no_markup_and_shows_controls() {
+        let escaped = escape_html("<img src=x onerror=\"alert(1)\"> & 'q' \u{1b}[31m");
+        assert_eq!(escaped, "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &#39;q&#39; \\u{1b}[31m");
+    }
+
+    #[test]
+    fn markdown_escaping_leaves_no_link_mention_html_or_table_break() {
+        let escaped = escape_markdown("[x](https://e.example) @team www.e.example <b>|</b> #12 *a*");
+        for raw in ["[x]", "@team", "www.e", "<b>", ">|<", " #12", "*a*", "https://"] {
+            assert!(!escaped.contains(raw), "{raw} in {escaped}");
+        }
+        assert!(escaped.starts_with("\\[x\\](https\\://"), "{escaped}");
+        assert!(escaped.contains("&#64;team") && escaped.contains("&lt;b&gt;\\|"), "{escaped}");
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        assert_eq!(escape_csv("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(escape_csv("-1+1"), "'-1+1");
+        assert_eq!(escape_csv("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(escape_csv("sip.contoso.com"), "sip.contoso.com");
+        assert_eq!(escape_csv("a\nb"), "a\\u{a}b");
+    }
+
+    #[test]
     fn escapes_controls_and_bidi() {
         assert_eq!(escape_terminal("sip.contoso.com"), "sip.contoso.com");
         assert_eq!(escape_terminal("a\x1b[31mb"), "a\\u{1b}[31mb");

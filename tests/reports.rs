@@ -707,3 +707,141 @@ fn progress_shows_on_a_terminal_and_nowhere_else() {
     json_of(&output);
     drop(silent);
 }
+
+#[test]
+fn many_domains_get_one_line_each_and_sarif_points_at_the_domains_file() {
+    // Twelve domains, every third without a federation record.
+    let names: Vec<String> = (1..=12).map(|i| format!("org{i}.test")).collect();
+    let zones: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            if i % 3 == 2 {
+                peers::dns::zone(name, "www 300 IN A 127.0.0.1")
+            } else {
+                peers::dns::federation_zone(name, 9)
+            }
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = names.iter().map(String::as_str).zip(zones.iter().map(String::as_str)).collect();
+    let dns = peers::dns::DnsServer::start(&pairs);
+    let dir = tempfile::tempdir().unwrap();
+    let domains = write(dir.path(), "domains.txt", &format!("# partners\n{}\n", names.join("\n")));
+    let sarif = dir.path().join("out.sarif");
+    let output = fedscan()
+        .args([
+            "scan",
+            "--only",
+            "DNS-FED-01",
+            "--color",
+            "never",
+            "--resolver",
+            &dns.addr.to_string(),
+            "--domains-file",
+        ])
+        .arg(&domains)
+        .arg("--report")
+        .arg(format!("sarif={}", sarif.display()))
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{table}");
+    assert!(table.contains("12 domains (one line each"), "{table}");
+    assert!(!table.contains("DNS path for"), "no path blocks: {table}");
+    let lines: Vec<&str> = table.lines().filter(|l| l.contains(".test ")).collect();
+    assert_eq!(lines.len(), 12, "{table}");
+    let failing: Vec<&&str> = lines.iter().filter(|l| l.trim_start().starts_with("FAIL")).collect();
+    assert_eq!(failing.len(), 4, "{table}");
+    for name in ["org3.test", "org6.test", "org9.test", "org12.test"] {
+        assert!(
+            failing.iter().any(|l| l.contains(&format!(" {name} ")) && l.contains("DNS-FED-01")),
+            "{name}: {table}"
+        );
+    }
+    assert!(lines.iter().all(|l| l.chars().count() <= 120), "one line of at most 120 columns each: {table}");
+    // --layout paths shows each path again.
+    let paths = fedscan()
+        .args([
+            "scan",
+            "--only",
+            "DNS-FED-01",
+            "--layout",
+            "paths",
+            "--resolver",
+            &dns.addr.to_string(),
+            "--domains-file",
+        ])
+        .arg(&domains)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&paths.stdout).matches("DNS path for").count(), 12);
+    // Code scanning needs a file: a domain's alert points at its line.
+    let log = read_json(&sarif);
+    let result = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "org3.test")
+        .expect("org3.test fails DNS-FED-01");
+    let physical = &result["locations"][0]["physicalLocation"];
+    assert_eq!(physical["artifactLocation"]["uri"], format!("file://{}", domains.display()));
+    assert_eq!(physical["region"]["startLine"], 4, "after the comment line");
+}
+
+/// The README's CI snippets: each a valid workflow for its CI (the
+/// schemas check-jsonschema carries), and each `fedscan scan` command in
+/// them runs as written, writing every report it names.
+#[test]
+fn the_readmes_ci_snippets_are_valid_workflows_whose_scan_commands_run() {
+    let readme = std::fs::read_to_string(root("README.md")).unwrap();
+    let snippets: Vec<&str> = readme.split("```yaml\n").skip(1).map(|rest| rest.split("```").next().unwrap()).collect();
+    assert_eq!(snippets.len(), 2, "a GitHub Actions and a GitLab CI snippet");
+    let dir = tempfile::tempdir().unwrap();
+    let checker = test_tool("venv/bin/check-jsonschema");
+    for (snippet, schema) in snippets.iter().zip(["vendor.github-workflows", "vendor.gitlab-ci"]) {
+        let file = write(dir.path(), "workflow.yml", snippet);
+        let checked = Command::new(&checker).args(["--builtin-schema", schema]).arg(&file).output().unwrap();
+        assert!(checked.status.success(), "{schema}: {}", String::from_utf8_lossy(&checked.stdout));
+    }
+
+    // A repository laid out as the snippets expect, and DNS for its domain.
+    let dns = peers::dns::DnsServer::start(&[("contoso.com", &peers::dns::federation_zone("contoso.com", 9))]);
+    for (n, snippet) in snippets.iter().enumerate() {
+        let work = dir.path().join(format!("repo{n}")).tap_mkdir();
+        let federation = work.join("federation").tap_mkdir();
+        write(&federation, "domains.txt", "contoso.com\n");
+        let baseline = fedscan()
+            .args(["scan", "--offline", "--format", "json", "-o", "federation/baseline.json", "-c"])
+            .arg(root("fixtures/sample/contoso-lync2013.txt"))
+            .current_dir(&work)
+            .output()
+            .unwrap();
+        assert!(federation.join("baseline.json").exists(), "{}", String::from_utf8_lossy(&baseline.stderr));
+        let summary = work.join("step-summary.md");
+        let command = snippet[snippet.find("fedscan scan").expect("a scan command")..]
+            .lines()
+            .map(str::trim)
+            .take_while(|l| !l.is_empty() && !l.starts_with("- uses") && !l.ends_with(':'))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace("\"$GITHUB_STEP_SUMMARY\"", &summary.display().to_string());
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let output = fedscan()
+            .args(&args)
+            .args(["--resolver", &dns.addr.to_string(), "--timeout", "1"])
+            .current_dir(&work)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(output.status.code(), Some(0) | Some(1) | Some(3)),
+            "{command}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for written in args.iter().filter_map(|a| a.split_once('=').map(|(_, path)| path)) {
+            assert!(work.join(written).exists(), "{command}: no {written}");
+        }
+        if command.contains("GITHUB_STEP_SUMMARY") || n == 0 {
+            assert!(std::fs::read_to_string(&summary).unwrap().starts_with("## fedscan: "));
+        }
+    }
+}

@@ -300,7 +300,13 @@ fn overview(report: &Report, blocks: &[Vec<&Finding>], style: &Style) -> String 
             "  {verdict:<5} {:<name_width$}  {fails} fail, {errors} error, {passes} pass{worst}",
             shown(&domain.domain)
         );
-        out.push_str(&shorten(&line, width).lines().next().unwrap_or_default().chars().take(width).collect::<String>());
+        // One line each, however long the worst finding's message.
+        if line.chars().count() > width {
+            out.extend(line.chars().take(width - 1));
+            out.push('…');
+        } else {
+            out.push_str(&line);
+        }
         out.push('\n');
     }
     out
@@ -414,4 +420,26 @@ pub fn render(report: &Report, style: &Style) -> String {
         exit_meaning(report.summary.exit_code, report.policy())
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_lines_wrap_at_spaces_under_their_own_text() {
+        let line =
+            "  _sipfederationtls._tcp.contoso.com SRV 0 0 5061 sip.contoso.com (TTL 300) → 52.160.10.20, 52.160.10.21";
+        let wrapped = wrapped(line, Some(60));
+        let lines: Vec<&str> = wrapped.lines().collect();
+        assert!(lines.len() > 1, "{wrapped}");
+        assert!(lines.iter().all(|l| l.chars().count() <= 60), "{wrapped}");
+        assert!(lines[1..].iter().all(|l| l.starts_with("      ") && !l.starts_with("       ")), "{wrapped}");
+        // No word is cut: the words read back the same.
+        let words = |text: &str| text.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(words(&wrapped), words(line));
+        // Not on a terminal, or too narrow to help: left as it is.
+        assert_eq!(super::wrapped(line, None), format!("{line}\n"));
+        assert_eq!(super::wrapped(line, Some(20)), format!("{line}\n"));
+    }
 }
