@@ -157,16 +157,24 @@ pub fn escape_html(text: &str) -> String {
     let visible = escape_terminal(text);
     let mut out = String::with_capacity(visible.len() + 16);
     for c in visible.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+        match html_entity(c) {
+            Some(entity) => out.push_str(entity),
+            None => out.push(c),
         }
     }
     out
+}
+
+/// The entity of a character HTML gives a meaning to.
+fn html_entity(c: char) -> Option<&'static str> {
+    match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '"' => Some("&quot;"),
+        '\'' => Some("&#39;"),
+        _ => None,
+    }
 }
 
 /// Text for a line or a table cell of GitHub-flavoured Markdown: visible
@@ -179,10 +187,11 @@ pub fn escape_markdown(text: &str) -> String {
     let visible = escape_terminal(text);
     let mut out = String::with_capacity(visible.len() + 16);
     for c in visible.chars() {
+        if let Some(entity) = html_entity(c) {
+            out.push_str(entity);
+            continue;
+        }
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
             '@' => out.push_str("&#64;"),
             '.' if out.len() >= 3 && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www") => {
                 out.push_str("\\.")

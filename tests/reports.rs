@@ -64,6 +64,22 @@ fn hostile_facts(dir: &Path) -> PathBuf {
     path
 }
 
+/// The report of [`hostile_facts`] in `format`, written to `dir`; the run
+/// fails (exit 1) on the sample's own failures.
+fn hostile_report(dir: &Path, format: &str) -> PathBuf {
+    let path = dir.join(format!("hostile.{format}"));
+    let output = fedscan()
+        .args(["scan", "--now", NOW, "--format", format, "-o"])
+        .arg(&path)
+        .arg("--facts")
+        .arg(hostile_facts(dir))
+        .current_dir(root(""))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    path
+}
+
 /// A certificate file whose subject carries [`HOSTILE`].
 fn hostile_certificate(dir: &Path) -> PathBuf {
     let leaf = Pki::new("Hostile").leaf(&LeafSpec { common_name: HOSTILE.to_string(), ..LeafSpec::default() });
@@ -271,13 +287,7 @@ fn json_and_ndjson_reports_validate_against_the_published_schema() {
     }
     // The NDJSON report has the JSON report's findings, one per line.
     let ndjson = std::fs::read_to_string(dir.path().join("report.ndjson")).unwrap();
-    let json = fedscan()
-        .args(["scan", "--now", NOW, "--format", "json", "--facts"])
-        .arg(hostile_facts(dir.path()))
-        .current_dir(root(""))
-        .output()
-        .unwrap();
-    let report = json_of(&json);
+    let report = read_json(hostile_report(dir.path(), "json"));
     let lines: Vec<Value> = ndjson.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let findings: Vec<&Value> = lines.iter().filter(|l| l["record"] == "finding").collect();
     assert_eq!(findings.len(), report["findings"].as_array().unwrap().len());
@@ -289,16 +299,7 @@ fn json_and_ndjson_reports_validate_against_the_published_schema() {
 #[test]
 fn markdown_report_renders_on_github_without_links_mentions_or_html_from_values() {
     let dir = tempfile::tempdir().unwrap();
-    let markdown = dir.path().join("summary.md");
-    let output = fedscan()
-        .args(["scan", "--now", NOW, "--format", "markdown", "-o"])
-        .arg(&markdown)
-        .arg("--facts")
-        .arg(hostile_facts(dir.path()))
-        .current_dir(root(""))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let markdown = hostile_report(dir.path(), "markdown");
     let text = std::fs::read_to_string(&markdown).unwrap();
     assert_inert("Markdown", &text);
     let rendered = python_consumer("render_markdown.py", &[markdown.as_os_str()]);
@@ -320,30 +321,12 @@ fn markdown_report_renders_on_github_without_links_mentions_or_html_from_values(
 #[test]
 fn csv_report_is_read_back_whole_and_no_cell_is_a_formula() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("findings.csv");
-    let output = fedscan()
-        .args(["scan", "--now", NOW, "--format", "csv", "-o"])
-        .arg(&csv)
-        .arg("--facts")
-        .arg(hostile_facts(dir.path()))
-        .current_dir(root(""))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let csv = hostile_report(dir.path(), "csv");
     let read = python_consumer("read_csv.py", &[csv.as_os_str()]);
     assert!(read.status.success(), "{}", String::from_utf8_lossy(&read.stderr));
     let rows: Vec<Vec<String>> = serde_json::from_slice(&read.stdout).unwrap();
-    let json = fedscan()
-        .args(["scan", "--now", NOW, "--format", "json", "--facts"])
-        .arg(hostile_facts(dir.path()))
-        .current_dir(root(""))
-        .output()
-        .unwrap();
-    assert_eq!(
-        rows.len(),
-        json_of(&json)["findings"].as_array().unwrap().len() + 1,
-        "a header and one row per finding"
-    );
+    let json = read_json(hostile_report(dir.path(), "json"));
+    assert_eq!(rows.len(), json["findings"].as_array().unwrap().len() + 1, "a header and one row per finding");
     assert_eq!(rows[0][..3], ["status", "severity", "rule"]);
     for row in &rows {
         for cell in row {
@@ -377,16 +360,7 @@ fn chromium(profile: &Path) -> Command {
 #[test]
 fn html_report_in_chromium_shows_the_failures_and_runs_nothing_from_a_peer() {
     let dir = tempfile::tempdir().unwrap();
-    let html = dir.path().join("report.html");
-    let output = fedscan()
-        .args(["scan", "--now", NOW, "--format", "html", "-o"])
-        .arg(&html)
-        .arg("--facts")
-        .arg(hostile_facts(dir.path()))
-        .current_dir(root(""))
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    let html = hostile_report(dir.path(), "html");
     // A certificate file's subject too.
     let cert_html = dir.path().join("certificate.html");
     let cert = fedscan()
