@@ -819,3 +819,33 @@ fn the_readmes_ci_snippets_are_valid_workflows_whose_scan_commands_run() {
         }
     }
 }
+
+#[test]
+fn a_silent_resolver_reads_as_a_few_problems_not_dozens_of_rows() {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let resolver = silent.local_addr().unwrap().to_string();
+    let output = fedscan()
+        .args(["scan", "contoso.com", "--resolver", &resolver, "--timeout", "0.5", "--dns-attempts", "1"])
+        .args(["--color", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "nothing could be checked, nothing failed");
+    let table = String::from_utf8_lossy(&output.stdout);
+    let summary = table.rsplit_once("\nSummary: ").unwrap().1;
+    let errors: usize = summary.split(", ").find_map(|p| p.strip_suffix(" error")).unwrap().parse().unwrap();
+    assert!(errors >= 10, "{summary}");
+    // In the domain's table, the errors with the same message are one row
+    // naming each rule: fewer rows than errors.
+    let rows = table.lines().filter(|l| l.starts_with("│ ERROR")).count();
+    assert!(rows > 0 && rows < errors, "{rows} rows for {errors} errors:\n{table}");
+    // And each reason once in the list of what could not be checked.
+    let could_not = table.split_once("\nCould not check (error):\n").expect("the list").1;
+    let reasons: Vec<&str> = could_not.lines().take_while(|l| l.starts_with("  ")).collect();
+    assert!(reasons.len() < errors, "{reasons:#?}");
+    let mut seen = std::collections::HashSet::new();
+    for reason in &reasons {
+        let message = reason.split_once(": ").unwrap().1;
+        assert!(seen.insert(message), "{message} listed twice");
+    }
+    drop(silent);
+}
