@@ -76,7 +76,7 @@ fn a_correct_deployment_passes_every_dns_rule() {
         for (rule, got) in rule_statuses(&report, FEDERATION_RULES, "contoso.com") {
             assert_eq!(got, ["pass"], "{server} {rule}: {:?}", findings(&report, &rule));
         }
-        assert_eq!(statuses(&report, "DNS-IPV6-01", "DNS"), ["pass"], "{server}");
+        assert_eq!(statuses(&report, "DNS-IPV6-01", "contoso.com"), ["pass"], "{server}");
         assert_eq!(code, Some(0), "{server}: {}", report["summary"]);
     });
     let server = DnsServer::start(&[("contoso.com", &contoso_zone())]);

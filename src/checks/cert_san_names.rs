@@ -40,10 +40,21 @@ impl NamesCheck for CertSanNames {
         let expected: Vec<String> = match self.names {
             Names::Edge => cert.edge_names.clone(),
             Names::SipDomains => {
-                let mut domains: Vec<String> = ctx.targets.domains.clone();
-                let sip_domains = ctx.config.sip_domains();
-                incomplete = sip_domains.incomplete;
-                domains.extend(sip_domains.names);
+                // The organization's domains: the whole scan's when it is one
+                // organization's (or for a certificate file, the user's own),
+                // else those whose federation record leads to this Edge.
+                let organizations = ctx.organizations();
+                let mut domains: Vec<String> = match cert.target.host() {
+                    Some(host) if !organizations.whole_scan => {
+                        organizations.of_host(host).map(<[String]>::to_vec).unwrap_or_default()
+                    }
+                    _ => ctx.targets.domains.clone(),
+                };
+                if organizations.whole_scan {
+                    let sip_domains = ctx.config.sip_domains();
+                    incomplete = sip_domains.incomplete;
+                    domains.extend(sip_domains.names);
+                }
                 domains.sort();
                 domains.dedup();
                 domains.iter().map(|d| format!("sip.{d}")).collect()
@@ -52,7 +63,9 @@ impl NamesCheck for CertSanNames {
         if expected.is_empty() {
             let why = match self.names {
                 Names::Edge => "no Access Edge FQDN is known to compare with: give --edge FQDN",
-                Names::SipDomains => "no SIP domain is known: name the domains or give a snapshot",
+                Names::SipDomains => {
+                    "no SIP domain is known to lead to this Edge: name the domains, give --edge or a snapshot"
+                }
             };
             return Outcome::skip(&cert.target, why);
         }

@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod ms_diagnostics;
 pub mod names;
 pub mod need;
+pub mod organizations;
 pub mod sip;
 pub mod snapshot;
 pub mod srv;

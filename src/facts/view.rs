@@ -3,6 +3,8 @@
 
 use std::cell::OnceCell;
 
+use super::organizations::Organizations;
+
 use time::OffsetDateTime;
 
 use super::config_view::ConfigView;
@@ -26,6 +28,7 @@ pub struct FactView<'a> {
     /// Read on first use: every certificate rule reads the same ones.
     certificates: OnceCell<Certificates<'a>>,
     unprobed: OnceCell<Vec<Unprobed>>,
+    organizations: OnceCell<Organizations>,
 }
 
 impl<'a> FactView<'a> {
@@ -40,11 +43,17 @@ impl<'a> FactView<'a> {
             expiry_warn_days,
             certificates: OnceCell::new(),
             unprobed: OnceCell::new(),
+            organizations: OnceCell::new(),
         }
     }
 
     /// The endpoints DNS led to that the scan did not probe (beyond the
     /// addresses it probes per name).
+    /// Which scanned domains belong together (computed once, linear).
+    pub fn organizations(&self) -> &Organizations {
+        self.organizations.get_or_init(|| Organizations::new(self.facts, &self.dns))
+    }
+
     pub fn unprobed(&self) -> &[Unprobed] {
         self.unprobed.get_or_init(|| federation_endpoints(self.facts).unprobed)
     }
