@@ -38,6 +38,10 @@ fi
 if ! command -v groff >/dev/null; then
     packages+=(groff-base)
 fi
+# GNU parallel runs the shards of a batch in tests/batch.rs.
+if ! command -v parallel >/dev/null; then
+    packages+=(parallel)
+fi
 if [ ${#packages[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -8,13 +8,13 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::cli::{Cli, ColorChoice, Command, DiagnoseArgs, Format, ReportFormat, RulesCommand, ScanArgs};
+use crate::cli::{Cli, ColorChoice, Command, DiagnoseArgs, Format, MergeArgs, ReportFormat, RulesCommand, ScanArgs};
 use crate::engine::evaluate::{evaluate, evaluation_time};
 use crate::engine::plan::Aim;
 use crate::engine::{self, NetworkSettings, ScanRequest};
 use crate::facts::certs::{MOZILLA, TrustStore, load_trust};
 use crate::facts::dns::{ResolverSettings, parse_resolver};
-use crate::facts::names::parse_fqdn;
+use crate::facts::names::{parse_fqdn, shard_of};
 use crate::facts::{Facts, Inputs};
 use crate::files::{
     MAX_CERTIFICATE_FILE, MAX_LIST_FILE, check_writable, read_bounded, read_text_bounded, same_file, write_atomically,
@@ -24,6 +24,7 @@ use crate::report::{self, BaselineReport, ExitPolicy, InputNote, Report, ReportI
 use crate::rules::{Profile, RuleSet, RuleSource, Scope, Selection, builtin_sources, load_rules, sources_from_paths};
 use crate::text::{escape_terminal, escape_terminal_lines, to_json};
 use crate::triage::{Baseline, DEFAULT_IGNORE_FILE, Suppressions};
+use clap::{Args, FromArgMatches};
 
 /// Standard output and error as a Unix tool writes them: when the reader
 /// has gone (`| head -1`) or the stream is closed, the text is dropped
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Scan(args) => scan(args),
         Command::Rules(command) => rules(command),
         Command::Diagnose(args) => diagnose(args),
+        Command::Merge(args) => merge(args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut stdout = std::io::stdout().lock();
@@ -213,8 +215,9 @@ fn rfc3339(time: OffsetDateTime) -> String {
 enum Source {
     /// Gathered now, from the inputs and (unless offline) the network.
     Gather(Box<ScanRequest>),
-    /// Replayed from a facts file, with what the command line overrides.
-    Replay { path: PathBuf, partners: Vec<String>, domains: Vec<String>, trust: Option<Vec<TrustStore>> },
+    /// Replayed from facts files (merged when several), with what the
+    /// command line overrides.
+    Replay { paths: Vec<PathBuf>, partners: Vec<String>, domains: Vec<String>, trust: Option<Vec<TrustStore>> },
 }
 
 /// `fedscan scan`'s arguments, checked: everything a scan needs, and
@@ -254,7 +257,7 @@ struct Presentation {
 fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
     let rules = load(&args.rules)?;
     let selection = Selection::new(&args.only, &args.skip, &rules).map_err(usage_error)?;
-    let live = !args.offline && args.facts.is_none();
+    let live = !args.offline && args.facts.is_empty();
     let mut domains = args.domains.iter().map(|d| parse_fqdn(d).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
     let mut domain_lines = std::collections::HashMap::new();
     if let Some(path) = &args.domains_file {
@@ -280,7 +283,7 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
     if !(args.timeout > 0.0 && args.timeout <= 600.0) {
         return Err(usage_error(format!("--timeout {}: give seconds between 0 and 600", args.timeout)));
     }
-    if args.facts.is_some() && !args.config.is_empty() {
+    if !args.facts.is_empty() && !args.config.is_empty() {
         return Err(usage_error("--facts replays saved facts and cannot be combined with --config"));
     }
     let identity = match (&args.client_cert, &args.client_key) {
@@ -289,7 +292,7 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
     };
     let trust_specs = if args.trust.is_empty() { vec![MOZILLA.to_string()] } else { args.trust.clone() };
     let trust = trust_specs.iter().map(|spec| load_trust(spec).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
-    if args.facts.is_none()
+    if args.facts.is_empty()
         && args.config.is_empty()
         && args.cert_file.is_empty()
         && (args.offline || (domains.is_empty() && edges.is_empty()))
@@ -301,6 +304,15 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         }));
     }
     refuse_to_overwrite_inputs(&args)?;
+    // A shard keeps its part of the domain list; an empty part is a shard
+    // with nothing to scan, not an error.
+    if let Some(shard) = args.shard {
+        if !args.facts.is_empty() {
+            return Err(usage_error("--shard splits a live scan's domains; merge saved shards with `fedscan merge`"));
+        }
+        domains.retain(|d| shard_of(d, shard.count) == shard.index);
+        domain_lines.retain(|d, _| shard_of(d, shard.count) == shard.index);
+    }
     // Partners are compared with list entries and DNS names: normalized
     // like every other domain argument (IDNA, lower case, no trailing dot).
     let partners = args
@@ -308,15 +320,15 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         .iter()
         .map(|p| parse_fqdn(p).map_err(|e| usage_error(format!("--partner: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let source = match args.facts {
-        Some(path) => Source::Replay {
-            path,
+    let source = match args.facts.is_empty() {
+        false => Source::Replay {
+            paths: args.facts.clone(),
             partners: partners.clone(),
             domains: domains.clone(),
             // A replay keeps the trust stores it recorded unless --trust says otherwise.
             trust: (!args.trust.is_empty()).then_some(trust),
         },
-        None => {
+        true => {
             let timeout = std::time::Duration::from_secs_f64(args.timeout);
             let resolver = |servers: Vec<std::net::SocketAddr>| ResolverSettings {
                 servers,
@@ -338,7 +350,11 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
                     external: resolver(resolvers),
                     internal: (!internal_resolvers.is_empty()).then(|| resolver(internal_resolvers)),
                     timeout,
-                    concurrency: args.concurrency,
+                    limits: engine::gather::Limits {
+                        concurrency: args.concurrency,
+                        qps: args.qps,
+                        per_address: args.max_per_address,
+                    },
                     identity,
                     progress: Default::default(),
                 }),
@@ -347,14 +363,14 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
     };
     let mut rule_inputs = vec!["built-in".to_string()];
     rule_inputs.extend(args.rules.iter().map(|p| p.display().to_string()));
-    let baseline = match &args.baseline {
+    let baseline = match &args.report.baseline {
         Some(path) => Some((
             path.clone(),
             Baseline::load(path).map_err(|e| usage_error(format!("--baseline {}: {e}", path.display())))?,
         )),
         None => None,
     };
-    let ignore_file = match (&args.ignore_file, args.no_ignore_file) {
+    let ignore_file = match (&args.report.ignore_file, args.report.no_ignore_file) {
         (Some(path), _) => Some(path.clone()),
         (None, false) => Some(PathBuf::from(DEFAULT_IGNORE_FILE)).filter(|p| p.exists()),
         (None, true) => None,
@@ -366,10 +382,10 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         }
         None => None,
     };
-    let mut outputs = vec![(args.format, args.output.clone())];
-    outputs.extend(args.report.iter().map(|r| (r.format, Some(r.path.clone()))));
-    let show = match (args.show.is_empty(), args.quiet) {
-        (false, _) => args.show.clone(),
+    let mut outputs = vec![(args.report.format, args.report.output.clone())];
+    outputs.extend(args.report.extra_reports.iter().map(|r| (r.format, Some(r.path.clone()))));
+    let show = match (args.report.show.is_empty(), args.report.quiet) {
+        (false, _) => args.report.show.clone(),
         (true, true) => vec![Status::Fail, Status::Error],
         (true, false) => Status::ALL.to_vec(),
     };
@@ -381,10 +397,10 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         source,
         save_facts: args.save_facts,
         expiry_warn_days: args.expiry_warn_days,
-        policy: ExitPolicy { fail_on: args.fail_on, only_new: args.fail_on_new },
+        policy: ExitPolicy { fail_on: args.report.fail_on, only_new: args.report.fail_on_new },
         outputs,
-        presentation: Presentation { color: args.color, show, layout: args.layout },
-        quiet: args.quiet,
+        presentation: Presentation { color: args.report.color, show, layout: args.report.layout },
+        quiet: args.report.quiet,
         baseline,
         suppressions,
         rule_inputs,
@@ -396,11 +412,11 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
 /// or the other output, or that cannot be written: nothing given to fedscan
 /// is ever overwritten, and no report is lost at the end of a scan.
 fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), u8> {
-    let mut outputs: Vec<(&str, &Path)> = [("--output", &args.output), ("--save-facts", &args.save_facts)]
+    let mut outputs: Vec<(&str, &Path)> = [("--output", &args.report.output), ("--save-facts", &args.save_facts)]
         .into_iter()
         .filter_map(|(flag, path)| path.as_deref().map(|p| (flag, p)))
         .collect();
-    outputs.extend(args.report.iter().map(|r| ("--report", r.path.as_path())));
+    outputs.extend(args.report.extra_reports.iter().map(|r| ("--report", r.path.as_path())));
     if outputs.is_empty() {
         return Ok(());
     }
@@ -409,9 +425,9 @@ fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), u8> {
     inputs.extend(args.facts.iter().map(|p| ("--facts", p.clone())));
     inputs.extend(args.cert_file.iter().map(|p| ("--cert-file", p.clone())));
     inputs.extend(args.domains_file.iter().map(|p| ("--domains-file", p.clone())));
-    inputs.extend(args.baseline.iter().map(|p| ("--baseline", p.clone())));
-    inputs.extend(args.ignore_file.iter().map(|p| ("--ignore-file", p.clone())));
-    if args.ignore_file.is_none() && !args.no_ignore_file {
+    inputs.extend(args.report.baseline.iter().map(|p| ("--baseline", p.clone())));
+    inputs.extend(args.report.ignore_file.iter().map(|p| ("--ignore-file", p.clone())));
+    if args.report.ignore_file.is_none() && !args.report.no_ignore_file {
         inputs.push(("--ignore-file", PathBuf::from(DEFAULT_IGNORE_FILE)));
     }
     inputs.extend(args.client_cert.iter().map(|p| ("--client-cert", p.clone())));
@@ -446,12 +462,32 @@ fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), u8> {
     Ok(())
 }
 
+/// `fedscan merge`: the shards' facts, merged and judged as one scan's.
+fn merge(args: MergeArgs) -> Result<u8, u8> {
+    // The scan command's own defaults, then what merge was given.
+    let defaults = ScanArgs::augment_args(clap::Command::new("scan")).get_matches_from(["scan"]);
+    let mut scan_args = ScanArgs::from_arg_matches(&defaults).map_err(|e| usage_error(e.to_string()))?;
+    scan_args.facts = args.files;
+    scan_args.report = args.report;
+    scan_args.save_facts = args.save_facts;
+    scan_args.now = args.now;
+    scan_args.profile = args.profile;
+    scan_args.only = args.only;
+    scan_args.skip = args.skip;
+    scan_args.rules = args.rules;
+    scan(scan_args)
+}
+
 fn scan(args: ScanArgs) -> Result<u8, u8> {
     let job = check_scan_args(args)?;
     let started_at = OffsetDateTime::now_utc();
     let (facts, replayed) = match job.source {
-        Source::Replay { path, partners, domains, trust } => {
-            let mut facts = Facts::load(&path).map_err(usage_error)?;
+        Source::Replay { paths, partners, domains, trust } => {
+            let mut loaded = paths.iter().map(|path| Facts::load(path).map_err(usage_error));
+            let mut facts = loaded.next().expect("a replay has a facts file")?;
+            for shard in loaded {
+                facts.merge(shard?);
+            }
             if !partners.is_empty() {
                 facts.inputs.partners = partners;
             }
@@ -461,7 +497,8 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             if let Some(trust) = trust {
                 facts.trust = trust;
             }
-            (facts, Some(path))
+            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            (facts, Some(names.join(", ")))
         }
         Source::Gather(request) => {
             let now = job.now.unwrap_or(started_at);
@@ -501,7 +538,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     let evaluated_at = evaluation_time(job.now, &facts);
     let scope = Scope::new(job.selection, &job.profiles, evaluated_at);
     let mut findings = evaluate(&job.rules, &scope, &facts, evaluated_at, job.expiry_warn_days);
-    let mut notes = report::notes(&facts, replayed.as_ref().and_then(|p| p.to_str()));
+    let mut notes = report::notes(&facts, replayed.as_deref());
     if let Some((_, suppressions)) = &job.suppressions {
         for expired in suppressions.apply(&mut findings, evaluated_at) {
             notes.push(InputNote {
@@ -538,7 +575,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             domains: facts.inputs.domains.clone(),
             partners: facts.inputs.partners.clone(),
             config: facts.inputs.config.clone(),
-            facts: replayed.as_ref().map(|p| p.display().to_string()),
+            facts: replayed.clone(),
             rules: job.rule_inputs,
         },
         input_errors: facts.input_errors.clone(),

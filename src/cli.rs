@@ -53,6 +53,10 @@ pub enum Command {
     },
     /// Print the manual page (roff): `fedscan man > fedscan.1`.
     Man,
+    /// Merge the facts of shards (`scan --shard K/N --save-facts`) and report
+    /// them as one scan: the same findings and exit code as one run over
+    /// every domain.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -127,6 +131,22 @@ fn parse_report_spec(text: &str) -> Result<ReportSpec, String> {
     Ok(ReportSpec { format, path: PathBuf::from(path) })
 }
 
+/// `--shard K/N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    let parsed =
+        text.split_once('/').and_then(|(k, n)| Some((k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
+    match parsed {
+        Some((index, count)) if count >= 1 && index < count => Ok(Shard { index, count }),
+        _ => Err(format!("{text:?}: give K/N with 0 <= K < N, such as 0/4")),
+    }
+}
+
 /// The statuses `--show` takes.
 fn parse_status(text: &str) -> Result<Status, String> {
     Status::ALL
@@ -189,9 +209,16 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DOMAIN")]
     pub partner: Vec<String>,
 
-    /// Evaluate saved facts instead of gathering them.
+    /// Evaluate saved facts instead of gathering them. Repeatable: the
+    /// facts of several scans (shards) are merged first.
     #[arg(long, value_name = "FILE")]
-    pub facts: Option<PathBuf>,
+    pub facts: Vec<PathBuf>,
+
+    /// Scan only shard K of N (K from 0 to N-1): the domains whose stable
+    /// hash falls in it, so that N machines share a list and each domain is
+    /// always scanned by the same shard. Merge the shards' facts with `fedscan merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
 
     /// Save the gathered facts, to replay them later with --facts.
     #[arg(long, value_name = "FILE")]
@@ -202,6 +229,73 @@ pub struct ScanArgs {
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
 
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    /// DNS resolver to ask (repeatable). Default: the system's configuration.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub resolver: Vec<String>,
+
+    /// The organization's internal resolver, to compare the internal view of
+    /// DNS with the external one (split-brain checks). Repeatable.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub internal_resolver: Vec<String>,
+
+    /// How many network questions may be in flight at once (1 to 4096).
+    #[arg(long, default_value_t = 32, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
+    pub concurrency: usize,
+
+    /// At most this many DNS questions a second over the whole scan, for a
+    /// shared resolver (1 to 100000). Default: no limit but --concurrency.
+    #[arg(long, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(1..=100_000))]
+    pub qps: Option<u32>,
+
+    /// At most this many connections at once to one address (an Edge that
+    /// hosts many domains), 1 to 4096. Default: --concurrency.
+    #[arg(long, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
+    pub max_per_address: Option<usize>,
+
+    /// Seconds to wait for each network answer (each DNS attempt).
+    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+    pub timeout: f64,
+
+    /// Tries per DNS question before it counts as unanswered (1 to 10).
+    #[arg(long, default_value_t = 2, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10))]
+    pub dns_attempts: usize,
+
+    /// A certificate file (PEM or DER, one certificate or a chain, leaf
+    /// first) to audit without connecting: the pre-deployment check. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub cert_file: Vec<PathBuf>,
+
+    /// Trust store to validate chains against: mozilla (built in), system, or
+    /// a PEM file of CA certificates. Repeatable. Default: mozilla.
+    #[arg(long, value_name = "STORE")]
+    pub trust: Vec<String>,
+
+    /// A client certificate (PEM chain) to present when an Edge asks for one
+    /// during the SIP probe, e.g. the organization's own Edge certificate.
+    /// Sent only when given, with --client-key.
+    #[arg(long, value_name = "PEM", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --client-cert.
+    #[arg(long, value_name = "PEM", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+
+    /// Days before expiry from which a certificate fails (at medium
+    /// severity), 0 to 3650.
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub expiry_warn_days: Option<u32>,
+}
+
+/// What a scan's report is and where it goes: shared by `scan` and `merge`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// The report's format on standard output (or in --output).
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
@@ -213,8 +307,8 @@ pub struct ScanArgs {
     /// Also write the report in FORMAT to PATH, e.g. `--report
     /// sarif=fedscan.sarif --report junit=fedscan.xml`. Repeatable; every path
     /// is checked as writable before the scan starts.
-    #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report_spec)]
-    pub report: Vec<ReportSpec>,
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report_spec)]
+    pub extra_reports: Vec<ReportSpec>,
 
     /// Lowest severity of a failure that makes the exit code 1; `none`
     /// reports failures without failing on them (errors still give 3).
@@ -258,54 +352,42 @@ pub struct ScanArgs {
     /// Colour in the table: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
     pub color: ColorChoice,
+}
 
-    /// DNS resolver to ask (repeatable). Default: the system's configuration.
-    #[arg(long, value_name = "IP[:PORT]")]
-    pub resolver: Vec<String>,
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The facts files of the shards (`--save-facts`), each read whole; the
+    /// merged facts are judged as one scan's.
+    #[arg(value_name = "FACTS", required = true)]
+    pub files: Vec<PathBuf>,
 
-    /// The organization's internal resolver, to compare the internal view of
-    /// DNS with the external one (split-brain checks). Repeatable.
-    #[arg(long, value_name = "IP[:PORT]")]
-    pub internal_resolver: Vec<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 
-    /// How many network questions may be in flight at once (1 to 4096).
-    #[arg(long, default_value_t = 32, value_name = "N",
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
-    pub concurrency: usize,
+    /// Save the merged facts, to replay them later with --facts.
+    #[arg(long, value_name = "FILE")]
+    pub save_facts: Option<PathBuf>,
 
-    /// Seconds to wait for each network answer (each DNS attempt).
-    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
-    pub timeout: f64,
+    /// Evaluate as of this time (RFC 3339). Default: when the first shard's
+    /// facts were gathered.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
 
-    /// Tries per DNS question before it counts as unanswered (1 to 10).
-    #[arg(long, default_value_t = 2, value_name = "N",
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10))]
-    pub dns_attempts: usize,
+    /// Profiles to audit for (repeatable). Default: federation and skype.
+    #[arg(long, value_enum, value_name = "PROFILE")]
+    pub profile: Vec<Profile>,
 
-    /// A certificate file (PEM or DER, one certificate or a chain, leaf
-    /// first) to audit without connecting: the pre-deployment check. Repeatable.
-    #[arg(long, value_name = "PATH")]
-    pub cert_file: Vec<PathBuf>,
+    /// Run only these rules: IDs, ID prefixes ending in *, or profiles.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub only: Vec<String>,
 
-    /// Trust store to validate chains against: mozilla (built in), system, or
-    /// a PEM file of CA certificates. Repeatable. Default: mozilla.
-    #[arg(long, value_name = "STORE")]
-    pub trust: Vec<String>,
+    /// Do not run these rules: IDs, ID prefixes ending in *, or profiles.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub skip: Vec<String>,
 
-    /// A client certificate (PEM chain) to present when an Edge asks for one
-    /// during the SIP probe, e.g. the organization's own Edge certificate.
-    /// Sent only when given, with --client-key.
-    #[arg(long, value_name = "PEM", requires = "client_key")]
-    pub client_cert: Option<PathBuf>,
-
-    /// The private key (PEM) of --client-cert.
-    #[arg(long, value_name = "PEM", requires = "client_cert")]
-    pub client_key: Option<PathBuf>,
-
-    /// Days before expiry from which a certificate fails (at medium
-    /// severity), 0 to 3650.
-    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=3650))]
-    pub expiry_warn_days: Option<u32>,
+    /// Directory (or file) of extra rules in TOML. Repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

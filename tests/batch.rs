@@ -101,3 +101,203 @@ fn two_organizations_in_one_batch_get_the_findings_of_two_scans() {
     assert_eq!(status("DNS-IPV6-01", "contoso.net.test"), ["pass"], "Contoso's one Edge host is dual-stacked");
     assert_eq!(status("DNS-IPV6-01", "fabrikam.test"), ["pass"], "Fabrikam is IPv4 only, consistently");
 }
+
+/// A fleet of `count` domains, each with its own Edge name, all on one
+/// SIP-over-TLS responder; its DNS server, the domains file, the trust root.
+struct Fleet {
+    _edge: peers::sip::SipServer,
+    dns: DnsServer,
+    list: std::path::PathBuf,
+    root: std::path::PathBuf,
+    names: Vec<String>,
+}
+
+fn fleet(count: usize, dir: &std::path::Path) -> Fleet {
+    let pki = Pki::new("Fleet");
+    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let edge = peers::sip::SipServer::start(&pki.leaf(&LeafSpec::default()), peers::sip::Behaviour::Answer(answer));
+    let names: Vec<String> = (0..count).map(|i| format!("d{i}.test")).collect();
+    let zones: Vec<(String, String)> =
+        names.iter().map(|d| (d.clone(), peers::dns::federation_zone(d, edge.addr.port()))).collect();
+    let pairs: Vec<(&str, &str)> = zones.iter().map(|(d, z)| (d.as_str(), z.as_str())).collect();
+    let dns = DnsServer::start(&pairs);
+    let list = common::write(dir, "domains.txt", &names.join("\n"));
+    let root = pki.write_root(dir);
+    Fleet { _edge: edge, dns, list, root, names }
+}
+
+const NOW: &str = "2026-11-20T00:00:00Z";
+
+#[test]
+fn four_shards_run_by_gnu_parallel_merge_to_the_findings_of_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = fleet(1000, dir.path());
+    let binary = assert_cmd::cargo::cargo_bin("fedscan");
+    let one = dir.path().join("one.json");
+    let single = std::process::Command::new(&binary)
+        .args(["scan", "--now", NOW, "--quiet", "--format", "json", "--resolver", &fleet.dns.resolver_arg()])
+        .arg("--domains-file")
+        .arg(&fleet.list)
+        .arg("--trust")
+        .arg(&fleet.root)
+        .arg("-o")
+        .arg(&one)
+        .output()
+        .unwrap();
+    assert!(one.exists(), "{}", String::from_utf8_lossy(&single.stderr));
+
+    // GNU parallel runs the four shards, as the README shows.
+    let shards = dir.path().join("shards");
+    std::fs::create_dir(&shards).unwrap();
+    let parallel = std::process::Command::new("parallel")
+        .args(["--will-cite", "--halt", "never"])
+        .arg(binary.as_os_str())
+        .args(["scan", "--shard", "{}/4", "--now", NOW, "--quiet", "--resolver", &fleet.dns.resolver_arg()])
+        .arg("--domains-file")
+        .arg(&fleet.list)
+        .arg("--trust")
+        .arg(&fleet.root)
+        .arg("--save-facts")
+        .arg(shards.join("shard-{}.facts.json"))
+        .args(["--format", "ndjson", "--output"])
+        .arg(shards.join("shard-{}.ndjson"))
+        .args([":::", "0", "1", "2", "3"])
+        .output()
+        .unwrap();
+    let facts: Vec<std::path::PathBuf> = (0..4).map(|k| shards.join(format!("shard-{k}.facts.json"))).collect();
+    for path in &facts {
+        assert!(path.exists(), "{}: {}", path.display(), String::from_utf8_lossy(&parallel.stderr));
+    }
+    // Each domain in exactly one shard, and every shard has some.
+    let mut seen = BTreeSet::new();
+    for path in &facts {
+        let shard = common::read_json(path);
+        let domains = shard["inputs"]["domains"].as_array().unwrap();
+        assert!(domains.len() > 150, "{}: {} domains", path.display(), domains.len());
+        for domain in domains {
+            assert!(seen.insert(domain.as_str().unwrap().to_string()), "{domain} in two shards");
+        }
+    }
+    assert_eq!(seen, fleet.names.iter().cloned().collect::<BTreeSet<_>>());
+
+    let merged = dir.path().join("merged.json");
+    let merge = fedscan()
+        .arg("merge")
+        .args(&facts)
+        .args(["--now", NOW, "--format", "json", "-o"])
+        .arg(&merged)
+        .output()
+        .unwrap();
+    assert_eq!(
+        merge.status.code(),
+        single.status.code(),
+        "the same exit code: {}",
+        String::from_utf8_lossy(&merge.stderr)
+    );
+    let (one, merged) = (common::read_json(&one), common::read_json(&merged));
+    let (a, b) = (findings_of(&one), findings_of(&merged));
+    let only_one: Vec<_> = a.difference(&b).take(5).collect();
+    let only_merged: Vec<_> = b.difference(&a).take(5).collect();
+    assert!(
+        only_one.is_empty() && only_merged.is_empty(),
+        "one run only: {only_one:#?}\nmerged only: {only_merged:#?}"
+    );
+    assert_eq!(one["summary"], merged["summary"]);
+    // A shard's own NDJSON report is whole too.
+    let ndjson = std::fs::read_to_string(shards.join("shard-0.ndjson")).unwrap();
+    assert_eq!(
+        ndjson.lines().last().map(|l| serde_json::from_str::<Value>(l).unwrap()["record"].clone()),
+        Some(Value::from("summary"))
+    );
+}
+
+#[test]
+fn the_kubernetes_indexed_job_is_valid_and_its_command_runs_a_shard() {
+    let manifest = common::root("deploy/kubernetes/fedscan-shards.yaml");
+    let checked = std::process::Command::new(common::test_tool("venv/bin/kubernetes-validate"))
+        .arg("--strict")
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(text.contains("completionMode: Indexed"));
+    let command = common::python_consumer("job_command.py", &[manifest.as_os_str()]);
+    assert!(command.status.success(), "{}", String::from_utf8_lossy(&command.stderr));
+    let command = String::from_utf8(command.stdout).unwrap();
+    assert!(command.contains("--shard \"${JOB_COMPLETION_INDEX}/4\""), "{command}");
+
+    // The pod's command, as the cluster runs it for index 2, with the
+    // volumes as directories and a resolver of the test's.
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = fleet(40, dir.path());
+    let config = dir.path().join("config");
+    let results = dir.path().join("results");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::create_dir_all(&results).unwrap();
+    std::fs::copy(&fleet.list, config.join("domains.txt")).unwrap();
+    let command = command
+        .replace("/config/", &format!("{}/", config.display()))
+        .replace("/results/", &format!("{}/", results.display()))
+        .replace(
+            "fedscan scan",
+            &format!("fedscan scan --resolver {} --trust {}", fleet.dns.resolver_arg(), fleet.root.display()),
+        );
+    let binary = assert_cmd::cargo::cargo_bin("fedscan");
+    let path = format!("{}:{}", binary.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+    let pod = std::process::Command::new("/bin/sh")
+        .args(["-c", &command])
+        .env("JOB_COMPLETION_INDEX", "2")
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        pod.status.code(),
+        Some(0),
+        "the pod succeeds whatever the findings: {}",
+        String::from_utf8_lossy(&pod.stderr)
+    );
+    let facts = common::read_json(results.join("shard-2.facts.json"));
+    let expected: Vec<&String> = fleet.names.iter().filter(|d| fedscan::facts::names::shard_of(d, 4) == 2).collect();
+    assert_eq!(facts["inputs"]["domains"].as_array().unwrap().len(), expected.len());
+    assert!(results.join("shard-2.ndjson").exists());
+}
+
+#[test]
+fn qps_spaces_the_dns_questions() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = fleet(6, dir.path());
+    let facts = dir.path().join("facts.json");
+    let started = std::time::Instant::now();
+    let output = fedscan()
+        .args([
+            "scan",
+            "--only",
+            "DNS-FED-01",
+            "--qps",
+            "20",
+            "--quiet",
+            "--format",
+            "json",
+            "--resolver",
+            &fleet.dns.resolver_arg(),
+        ])
+        .arg("--domains-file")
+        .arg(&fleet.list)
+        .arg("--save-facts")
+        .arg(&facts)
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let questions = common::read_json(&facts)["dns"].as_array().unwrap().len();
+    assert!(questions >= 6, "{questions}");
+    // n questions at 20 a second cannot all be asked in less than (n-1)/20 s.
+    let floor = std::time::Duration::from_secs_f64((questions - 1) as f64 / 20.0);
+    assert!(elapsed >= floor, "{questions} questions in {elapsed:?}, under the {floor:?} that 20 a second allows");
+}

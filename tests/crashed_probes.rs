@@ -96,7 +96,7 @@ fn a_crashed_probe_is_an_error_naming_the_probe_and_the_rest_is_judged() {
         &mut facts,
         Arc::new(network),
         false,
-        8,
+        &gather::Limits::concurrency(8),
         &gather::Stop::never(),
         &progress,
     ));

@@ -138,8 +138,14 @@ fn statuses(rules: &RuleSet, case: &Case) -> Vec<Status> {
         });
         let internal = zones.internal.is_some();
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        facts.dns =
-            runtime.block_on(gather::dns(&plan, &zones, internal, 8, &gather::Stop::never(), &Default::default()));
+        facts.dns = runtime.block_on(gather::dns(
+            &plan,
+            &zones,
+            internal,
+            &gather::Limits::concurrency(8),
+            &gather::Stop::never(),
+            &Default::default(),
+        ));
     }
     facts.targets = plan.targets;
     if let Some(sip) = &case.sip {

@@ -287,6 +287,51 @@ impl Stop {
     }
 }
 
+/// How much the scan may ask at once, and how fast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Questions, and endpoints, in flight at once (`--concurrency`).
+    pub concurrency: usize,
+    /// DNS questions per second, over the whole scan (`--qps`).
+    pub qps: Option<u32>,
+    /// Probes in flight at once to one address (`--max-per-address`).
+    pub per_address: Option<usize>,
+}
+
+impl Limits {
+    /// Only a concurrency: no rate, no cap per address.
+    pub fn concurrency(concurrency: usize) -> Limits {
+        Limits { concurrency, qps: None, per_address: None }
+    }
+}
+
+/// Spaces DNS questions evenly at a rate: each takes the next free slot, so
+/// a shared resolver sees at most `qps` questions a second from the scan.
+struct Pacer {
+    interval: Option<Duration>,
+    next: std::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Pacer {
+    fn new(qps: Option<u32>) -> Pacer {
+        Pacer {
+            interval: qps.filter(|q| *q > 0).map(|q| Duration::from_secs_f64(1.0 / f64::from(q))),
+            next: std::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    async fn wait(&self) {
+        let Some(interval) = self.interval else { return };
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let slot = (*next).max(tokio::time::Instant::now());
+            *next = slot + interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
 /// Counts an endpoint done when its probe ends, however it ends (a panic
 /// or a cancel included), and its domain when that was its last.
 struct EndpointDone<'a> {
@@ -335,16 +380,16 @@ pub async fn network<N: Resolve + Probe>(
     facts: &mut Facts,
     net: Arc<N>,
     internal: bool,
-    concurrency: usize,
+    limits: &Limits,
     stop: &Stop,
     progress: &Arc<Progress>,
 ) {
     let domains = plan.targets.domains.len() + plan.targets.partners.len();
     Progress::add(&progress.domains, domains);
-    facts.dns = dns(plan, &net, internal, concurrency, stop, progress).await;
+    facts.dns = dns(plan, &net, internal, limits, stop, progress).await;
     facts.targets = plan.targets.clone();
     if !stop.is_requested() {
-        let (tls, sip) = endpoints(plan, facts, &net, concurrency, stop, progress).await;
+        let (tls, sip) = endpoints(plan, facts, &net, limits, stop, progress).await;
         facts.tls = tls;
         facts.sip = sip;
     }
@@ -357,15 +402,16 @@ pub async fn dns<N: Resolve>(
     plan: &ScanPlan,
     net: &Arc<N>,
     internal: bool,
-    concurrency: usize,
+    limits: &Limits,
     stop: &Stop,
     progress: &Arc<Progress>,
 ) -> Vec<DnsFact> {
-    let limit = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut facts = ask(plan.first_questions(internal), net, &limit, stop, progress).await;
+    let limit = Arc::new(Semaphore::new(limits.concurrency.max(1)));
+    let pacer = Arc::new(Pacer::new(limits.qps));
+    let mut facts = ask(plan.first_questions(internal), net, &limit, &pacer, stop, progress).await;
     if !stop.is_requested() {
         let follow_up = plan.follow_up_questions(&facts);
-        facts.extend(ask(follow_up, net, &limit, stop, progress).await);
+        facts.extend(ask(follow_up, net, &limit, &pacer, stop, progress).await);
     }
     facts.sort_by(|a, b| (a.view, &a.name, a.rtype).cmp(&(b.view, &b.name, b.rtype)));
     facts
@@ -375,6 +421,7 @@ async fn ask<N: Resolve>(
     questions: Vec<Question>,
     net: &Arc<N>,
     limit: &Arc<Semaphore>,
+    pacer: &Arc<Pacer>,
     stop: &Stop,
     progress: &Arc<Progress>,
 ) -> Vec<DnsFact> {
@@ -383,9 +430,10 @@ async fn ask<N: Resolve>(
     Progress::add(&progress.questions, questions.len());
     for question in questions {
         let (net, limit, task_question) = (Arc::clone(net), Arc::clone(limit), question.clone());
-        let progress = Arc::clone(progress);
+        let (progress, pacer) = (Arc::clone(progress), Arc::clone(pacer));
         let handle = tasks.spawn(async move {
             let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
+            pacer.wait().await;
             let fact = {
                 let _in_flight = InFlight::start(&progress.questions_in_flight);
                 net.query(&task_question).await
@@ -425,11 +473,15 @@ pub async fn endpoints<N: Probe>(
     plan: &ScanPlan,
     facts: &Facts,
     net: &Arc<N>,
-    concurrency: usize,
+    limits: &Limits,
     stop: &Stop,
     progress: &Arc<Progress>,
 ) -> (Vec<TlsFact>, Vec<SipFact>) {
-    let limit = Arc::new(Semaphore::new(concurrency.max(1)));
+    let limit = Arc::new(Semaphore::new(limits.concurrency.max(1)));
+    // At most `per_address` probes at once to one address (one Edge hosting
+    // many domains): a semaphore per address, made as addresses appear.
+    let per_address = limits.per_address.unwrap_or(usize::MAX >> 4).max(1);
+    let mut address_limits: HashMap<std::net::IpAddr, Arc<Semaphore>> = HashMap::new();
     let own_domain = plan.targets.domains.first().cloned();
     let mut tasks = JoinSet::new();
     let mut probed = HashMap::new();
@@ -449,8 +501,12 @@ pub async fn endpoints<N: Probe>(
         let (net, limit, task_target, task_sender) =
             (Arc::clone(net), Arc::clone(&limit), target.clone(), sender.clone());
         let (progress, remaining) = (Arc::clone(progress), Arc::clone(&remaining));
+        let address_limit = Arc::clone(
+            address_limits.entry(target.endpoint.address).or_insert_with(|| Arc::new(Semaphore::new(per_address))),
+        );
         let handle = tasks.spawn(async move {
             let FederationEndpoint { endpoint, domain, partner } = task_target;
+            let _address_permit = address_limit.acquire_owned().await.expect("the semaphore is never closed");
             let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
             let _in_flight = InFlight::start(&progress.handshakes_in_flight);
             let _done = EndpointDone { progress: &progress, remaining: &remaining, domain: domain.clone() };

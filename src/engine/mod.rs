@@ -37,8 +37,8 @@ pub struct NetworkSettings {
     pub internal: Option<ResolverSettings>,
     /// Each network step's timeout.
     pub timeout: Duration,
-    /// Questions and endpoints in flight at once.
-    pub concurrency: usize,
+    /// Questions and endpoints in flight at once, DNS rate, cap per address.
+    pub limits: gather::Limits,
     /// The client certificate of `--client-cert`, for the SIP probe.
     pub identity: Option<Arc<rustls::sign::CertifiedKey>>,
     /// Counted as the scan goes, for a progress display.
@@ -68,7 +68,7 @@ pub fn gather(rules: &RuleSet, scope: &Scope, request: ScanRequest, now: OffsetD
         runtime.block_on(async {
             let stop = gather::Stop::on_ctrl_c();
             let net = Arc::new(network);
-            gather::network(&plan, &mut facts, net, internal, settings.concurrency, &stop, &settings.progress).await
+            gather::network(&plan, &mut facts, net, internal, &settings.limits, &stop, &settings.progress).await
         });
     }
     Ok(facts)

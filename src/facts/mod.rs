@@ -168,6 +168,54 @@ impl Facts {
         }
     }
 
+    /// Adds the facts of another scan of the same deployment (a shard of a
+    /// batch): the domains and what was asked about them. A question asked
+    /// by both (an Edge two shards share) is kept once, as one scan keeps
+    /// it; the configuration and trust stores are the first scan's, with the
+    /// other's snapshots added when they are other files.
+    pub fn merge(&mut self, other: Facts) {
+        fn union(into: &mut Vec<String>, from: Vec<String>) {
+            into.extend(from);
+            into.sort();
+            into.dedup();
+        }
+        self.gathered_at = self.gathered_at.min(other.gathered_at);
+        union(&mut self.inputs.domains, other.inputs.domains);
+        union(&mut self.inputs.partners, other.inputs.partners);
+        union(&mut self.inputs.config, other.inputs.config);
+        union(&mut self.inputs.edges, other.inputs.edges);
+        for snapshot in other.snapshots {
+            if !self.snapshots.iter().any(|s| s.path == snapshot.path) {
+                self.snapshots.push(snapshot);
+            }
+        }
+        union(&mut self.targets.domains, other.targets.domains);
+        union(&mut self.targets.edges, other.targets.edges);
+        union(&mut self.targets.partners, other.targets.partners);
+        self.targets.xmpp |= other.targets.xmpp;
+        self.targets.edge_port = self.targets.edge_port.or(other.targets.edge_port);
+        self.dns.extend(other.dns);
+        self.dns.sort_by(|a, b| (a.view, &a.name, a.rtype).cmp(&(b.view, &b.name, b.rtype)));
+        self.dns.dedup_by(|a, b| (a.view, &a.name, a.rtype) == (b.view, &b.name, b.rtype));
+        self.tls.extend(other.tls);
+        self.tls.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+        self.tls.dedup_by(|a, b| a.endpoint == b.endpoint && a.partner == b.partner);
+        self.sip.extend(other.sip);
+        self.sip.sort_by(|a, b| (&a.endpoint, &a.domain).cmp(&(&b.endpoint, &b.domain)));
+        self.sip.dedup_by(|a, b| a.endpoint == b.endpoint);
+        for file in other.cert_files {
+            if !self.cert_files.contains(&file) {
+                self.cert_files.push(file);
+            }
+        }
+        for error in other.input_errors {
+            if !self.input_errors.contains(&error) {
+                self.input_errors.push(error);
+            }
+        }
+        self.interrupted |= other.interrupted;
+    }
+
     pub fn load(path: &Path) -> Result<Facts, InputError> {
         let display = path.display().to_string();
         let text = crate::files::read_text_bounded(path, crate::files::MAX_FACTS_FILE)

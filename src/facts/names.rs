@@ -15,6 +15,18 @@ pub fn canonical(name: &str) -> String {
 
 /// A fully qualified domain name as the user typed it, made canonical, or
 /// why it is not one.
+/// The shard (0 to `count` - 1) a domain belongs to: FNV-1a (64 bits) of its
+/// canonical name, modulo `count`. Fixed, so that a domain always lands in
+/// the same shard, on every machine and every release.
+pub fn shard_of(domain: &str, count: u32) -> u32 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in domain.trim_end_matches('.').to_ascii_lowercase().bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (hash % u64::from(count.max(1))) as u32
+}
+
 pub fn parse_fqdn(input: &str) -> Result<String, String> {
     let trimmed = input.trim().trim_end_matches('.');
     if trimmed.is_empty() {
