@@ -481,6 +481,7 @@ fn merge(args: MergeArgs) -> Result<u8, u8> {
 fn scan(args: ScanArgs) -> Result<u8, u8> {
     let job = check_scan_args(args)?;
     let started_at = OffsetDateTime::now_utc();
+    let mut work = None;
     let (facts, replayed) = match job.source {
         Source::Replay { paths, partners, domains, trust } => {
             let mut loaded = paths.iter().map(|path| Facts::load(path).map_err(usage_error));
@@ -510,10 +511,22 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
                 )),
                 _ => None,
             };
+            let progress = request.network.as_ref().map(|n| std::sync::Arc::clone(&n.progress));
             let facts = engine::gather(&job.rules, &scope, *request, now);
             if let Some(display) = display {
                 display.finish();
             }
+            work = progress.map(|p| {
+                let counts = p.counts();
+                let load = |c: &std::sync::atomic::AtomicUsize| c.load(std::sync::atomic::Ordering::Relaxed);
+                report::WorkDone {
+                    domains: counts.domains,
+                    dns_questions: counts.questions,
+                    endpoints: counts.endpoints,
+                    connections: load(&p.work.connections),
+                    full_handshakes: load(&p.work.handshakes),
+                }
+            });
             (facts.map_err(usage_error)?, None)
         }
     };
@@ -557,6 +570,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     });
     let fixed = baseline.as_ref().map(|b| b.fixed.len());
     let mut summary = report::summarize(&findings, &facts.input_errors, job.policy, fixed);
+    summary.work = work;
     // Replayed facts of an interrupted scan cannot give a clean bill.
     if facts.interrupted && summary.exit_code == exit::CLEAN {
         summary.exit_code = exit::INCOMPLETE;

@@ -301,3 +301,49 @@ fn qps_spaces_the_dns_questions() {
     let floor = std::time::Duration::from_secs_f64((questions - 1) as f64 / 20.0);
     assert!(elapsed >= floor, "{questions} questions in {elapsed:?}, under the {floor:?} that 20 a second allows");
 }
+
+#[test]
+fn the_summary_counts_the_network_work_and_only_what_the_rules_read_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = fleet(3, dir.path());
+    let work = |only: &[&str]| -> Value {
+        let mut command = fedscan();
+        command
+            .args(["scan", "--quiet", "--format", "json", "--resolver", &fleet.dns.resolver_arg()])
+            .arg("--domains-file")
+            .arg(&fleet.list)
+            .arg("--trust")
+            .arg(&fleet.root);
+        if !only.is_empty() {
+            command.arg("--only").arg(only.join(","));
+        }
+        let output = command.output().unwrap();
+        json_of(&output)["summary"]["work"].clone()
+    };
+    // The certificate only: one connection and one handshake per endpoint.
+    let certificate = work(&["TLS-NAME-01"]);
+    assert_eq!(certificate["domains"], 3);
+    assert_eq!(certificate["endpoints"], 3, "{certificate}");
+    assert_eq!(certificate["connections"], 3, "no version hello, no SIP: {certificate}");
+    assert_eq!(certificate["full_handshakes"], 3, "{certificate}");
+    // The protocol versions: three first-flight hellos more, no extra full
+    // handshake where TLS 1.3 was negotiated.
+    let versions = work(&["TLS-VER-01"]);
+    assert_eq!(versions["connections"], 3 * 4, "{versions}");
+    assert_eq!(versions["full_handshakes"], 3, "{versions}");
+    // SIP OPTIONS: a connection and a handshake of its own.
+    let sip = work(&["SIP-OPT-01"]);
+    assert_eq!(sip["connections"], 3 * 2, "{sip}");
+    assert_eq!(sip["full_handshakes"], 3 * 2, "{sip}");
+    // DNS only: no connection at all.
+    let dns = work(&["DNS-FED-01"]);
+    assert_eq!(dns["connections"], 0, "{dns}");
+    assert!(dns["dns_questions"].as_u64().unwrap() >= 3, "{dns}");
+    // A replay did no network work and says none.
+    let replay = fedscan()
+        .args(["scan", "--format", "json", "--facts", "fixtures/sample/contoso.facts.json"])
+        .current_dir(common::root(""))
+        .output()
+        .unwrap();
+    assert!(json_of(&replay)["summary"].get("work").is_none());
+}

@@ -24,7 +24,7 @@ pub struct TlsVersions {
 
 impl Check for TlsVersions {
     fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![Need::Tls]
+        vec![Need::Tls, Need::TlsVersions]
     }
 
     fn step(&self) -> Step {
@@ -79,6 +79,10 @@ impl Check for TlsVersions {
                         "does not accept TLS 1.2 (accepts: {})",
                         if listed.is_empty() { "none of 1.0-1.3".to_string() } else { listed.join(", ") }
                     ),
+                ),
+                None if fact.versions.is_empty() => Outcome::error(
+                    label,
+                    "the protocol versions were not probed: these facts come from a scan that ran no version rule",
                 ),
                 None => Outcome::error(label, "no conclusive answer to a TLS 1.2 handshake"),
             };

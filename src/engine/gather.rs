@@ -65,9 +65,18 @@ pub struct LiveNetwork {
     internal: Option<DnsProbe>,
     timeout: Duration,
     identity: Option<Arc<rustls::sign::CertifiedKey>>,
+    /// Whether to probe each protocol version (a selected rule reads them).
+    versions: bool,
 }
 
 impl LiveNetwork {
+    /// Probes each protocol version too (by default only when the chain
+    /// could not be had otherwise).
+    pub fn probing_versions(mut self, versions: bool) -> LiveNetwork {
+        self.versions = versions;
+        self
+    }
+
     pub fn new(
         external: &ResolverSettings,
         internal: Option<&ResolverSettings>,
@@ -79,6 +88,7 @@ impl LiveNetwork {
             internal: internal.map(|s| DnsProbe::new(DnsView::Internal, s)).transpose()?,
             timeout,
             identity,
+            versions: true,
         })
     }
 
@@ -111,7 +121,7 @@ impl Probe for LiveNetwork {
     }
 
     async fn tls(&self, endpoint: &Endpoint, budget: Budget) -> TlsFact {
-        crate::facts::tls::probe(endpoint.clone(), budget).await
+        crate::facts::tls::probe(endpoint.clone(), budget, self.versions).await
     }
 
     async fn sip(&self, endpoint: &Endpoint, domain: &str, sender: Option<&str>, budget: Budget) -> SipFact {
@@ -504,7 +514,8 @@ pub async fn endpoints<N: Probe>(
         let address_limit = Arc::clone(
             address_limits.entry(target.endpoint.address).or_insert_with(|| Arc::new(Semaphore::new(per_address))),
         );
-        let handle = tasks.spawn(async move {
+        let work = Arc::clone(&progress.work);
+        let handle = tasks.spawn(crate::facts::tls::WORK.scope(work, async move {
             let FederationEndpoint { endpoint, domain, partner } = task_target;
             let _address_permit = address_limit.acquire_owned().await.expect("the semaphore is never closed");
             let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
@@ -525,7 +536,7 @@ pub async fn endpoints<N: Probe>(
                 None
             };
             (fact, exchange)
-        });
+        }));
         probed.insert(handle.id(), (target, sip, sender));
     }
     let mut handshakes = Vec::new();

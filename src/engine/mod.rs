@@ -63,7 +63,8 @@ pub fn gather(rules: &RuleSet, scope: &Scope, request: ScanRequest, now: OffsetD
     facts.targets = plan.targets.clone();
     if !plan.is_empty() {
         let network =
-            LiveNetwork::new(&settings.external, settings.internal.as_ref(), settings.timeout, settings.identity)?;
+            LiveNetwork::new(&settings.external, settings.internal.as_ref(), settings.timeout, settings.identity)?
+                .probing_versions(plan.probes_versions());
         let internal = network.has_internal();
         runtime.block_on(async {
             let stop = gather::Stop::on_ctrl_c();

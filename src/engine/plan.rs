@@ -66,6 +66,11 @@ pub struct ScanPlan {
 }
 
 impl ScanPlan {
+    /// Whether a running rule reads which protocol versions an Edge accepts.
+    pub fn probes_versions(&self) -> bool {
+        self.needs.contains(&Need::TlsVersions)
+    }
+
     /// The union of what the running rules need for these targets. A rule
     /// that follows partners' paths brings the partners into the targets.
     pub fn new(rules: &RuleSet, scope: &Scope, mut targets: Targets, partners: &[String]) -> ScanPlan {

@@ -23,6 +23,8 @@ pub struct Progress {
     pub endpoints: AtomicUsize,
     pub endpoints_done: AtomicUsize,
     pub handshakes_in_flight: AtomicUsize,
+    /// Connections and full handshakes, counted by the probes themselves.
+    pub work: std::sync::Arc<crate::facts::tls::Work>,
 }
 
 /// A snapshot of the counters.

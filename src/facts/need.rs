@@ -15,6 +15,8 @@ pub enum Need {
     EdgeAddresses,
     /// A TLS handshake with each of the organization's federation endpoints.
     Tls,
+    /// Which protocol versions each endpoint accepts: a hello per version.
+    TlsVersions,
     /// A SIP OPTIONS exchange with each of them, where TLS was spoken.
     Sip,
     /// Each partner's federation path (`--partner`): its SRV record, the

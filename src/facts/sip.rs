@@ -274,6 +274,7 @@ pub async fn probe(
         return fact(SipOutcome::NoConnection { reason: format!("bad server name {}", endpoint.host) });
     };
     let started = tokio::time::Instant::now();
+    super::tls::count(|work| &work.handshakes);
     let mut tls = match tokio::time::timeout_at(budget.step_ends(), connector.connect(name, stream)).await {
         Err(_) if budget.cut_short(started) => {
             return fact(SipOutcome::Unobserved { reason: budget.cut_short_reason("the TLS handshake") });

@@ -420,9 +420,32 @@ impl From<ConnectFailure> for TlsOutcome {
     }
 }
 
+/// The network work probes do, counted where it is done: the scan's
+/// probe loop sets [`WORK`] around each endpoint's probes, and the JSON
+/// report's summary gives the totals.
+#[derive(Debug, Default)]
+pub struct Work {
+    /// TCP connections opened (or tried).
+    pub connections: std::sync::atomic::AtomicUsize,
+    /// Full TLS handshakes tried (rustls), the SIP probe's included; the
+    /// version probes' hellos are not (they stop at the server's first flight).
+    pub handshakes: std::sync::atomic::AtomicUsize,
+}
+
+tokio::task_local! {
+    /// The counters of the scan the current task probes for.
+    pub static WORK: Arc<Work>;
+}
+
+/// Counts one unit of work in the current scan's counters, if any.
+pub fn count(counter: fn(&Work) -> &std::sync::atomic::AtomicUsize) {
+    let _ = WORK.try_with(|work| counter(work).fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+}
+
 /// A TCP connection to an endpoint, within the timeout: what every probe
 /// of an endpoint starts with.
 pub async fn connect(endpoint: &Endpoint, budget: Budget) -> Result<TcpStream, ConnectFailure> {
+    count(|work| &work.connections);
     let addr = SocketAddr::new(endpoint.address, endpoint.port);
     match tokio::time::timeout_at(budget.step_ends(), TcpStream::connect(addr)).await {
         Err(_) => Err(ConnectFailure::TimedOut),
@@ -456,6 +479,7 @@ async fn handshake(
 ) -> (TlsOutcome, Recorded) {
     let recorded = Arc::new(Mutex::new(Recorded::default()));
     let connector = tokio_rustls::TlsConnector::from(client_config(&recorded, versions, None));
+    count(|work| &work.handshakes);
     let outcome = match connect(endpoint, budget).await {
         Err(failure) => failure.into(),
         Ok(stream) => {
@@ -493,8 +517,9 @@ async fn handshake(
 }
 
 /// Probes one endpoint: the rustls handshake, then, if it gave no chain, a
-/// cleartext TLS ≤ 1.2 handshake for the certificate, then each version.
-pub async fn probe(endpoint: Endpoint, budget: Budget) -> TlsFact {
+/// cleartext TLS ≤ 1.2 handshake for the certificate, and each version when
+/// `versions` (a selected rule reads them).
+pub async fn probe(endpoint: Endpoint, budget: Budget, versions: bool) -> TlsFact {
     let (outcome, recorded) = handshake(&endpoint, budget, &[&rustls::version::TLS13, &rustls::version::TLS12]).await;
     let mut fact = TlsFact {
         endpoint: endpoint.clone(),
@@ -506,6 +531,10 @@ pub async fn probe(endpoint: Endpoint, budget: Budget) -> TlsFact {
         partner: None,
     };
     if matches!(fact.outcome, TlsOutcome::Refused | TlsOutcome::Timeout | TlsOutcome::Failed { .. }) {
+        return fact;
+    }
+    // Nothing more to learn: no rule reads the versions, and the chain is in hand.
+    if !versions && !fact.chain.is_empty() {
         return fact;
     }
     // A TLS 1.3 handshake already done answers for TLS 1.3.

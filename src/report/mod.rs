@@ -126,7 +126,24 @@ pub struct Summary {
     /// status, and the baseline's that are gone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineCounts>,
+    /// The network work of a live scan (not of a replay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work: Option<WorkDone>,
     pub exit_code: u8,
+}
+
+/// What a live scan asked of the network.
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
+pub struct WorkDone {
+    pub domains: usize,
+    /// DNS questions asked (each once, whatever the attempts).
+    pub dns_questions: usize,
+    /// Endpoints (address and port) probed.
+    pub endpoints: usize,
+    /// TCP connections opened or tried.
+    pub connections: usize,
+    /// Full TLS handshakes tried (the version probes' hellos are not).
+    pub full_handshakes: usize,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -255,6 +272,7 @@ pub fn summarize(
         not_run: findings.iter().filter(|f| is_not_run(f)).count(),
         suppressed: findings.iter().filter(|f| f.suppressed.is_some()).count(),
         baseline,
+        work: None,
         exit_code: exit_code(findings, input_errors, policy),
     }
 }
