@@ -7,10 +7,20 @@
 //!   cargo bench --bench scan            # 200 domains
 //!   FEDSCAN_BENCH_DOMAINS=1000 cargo bench --bench scan
 //!   FEDSCAN_BENCH_FACTS=/tmp/bench.facts.json cargo bench --bench scan
+//!   FEDSCAN_BENCH_ONLY=SIP-OPT-01 cargo bench --bench scan   # --only for every scan
 //!
 //! Everything runs on loopback, so the figures are the scanner's own cost
 //! (handshakes, parsing, judging), not network latency, which concurrency
 //! hides far better still.
+//!
+//! Beside it, in the same run, a bare floor written here with the same
+//! crates (hickory-resolver, rustls, tokio) and the same concurrency, doing
+//! exactly the network work the scan reports in its summary: the same DNS
+//! questions (read from the saved facts), and per endpoint as many
+//! connections and full TLS handshakes as the scan made, the SIP OPTIONS
+//! exchange on one of them — and nothing else: no facts, no rules, no
+//! report. The ratio scan ÷ floor is what fedscan costs above the network
+//! work itself; the work per domain says whether that work is the least.
 
 #[path = "../tests/peers/mod.rs"]
 mod peers;
@@ -53,6 +63,9 @@ fn main() {
             .arg(&root)
             .arg("--save-facts")
             .arg(&facts);
+        if let Ok(only) = std::env::var("FEDSCAN_BENCH_ONLY") {
+            command.args(["--only", &only]);
+        }
         command
     };
     let mut replay = Command::new(binary);
@@ -62,14 +75,202 @@ fn main() {
     let concurrent = best(&mut live("32"));
     let sequential = best(&mut live("1"));
     let replayed = best(&mut replay);
+    // The work the scan did, from its own report, and the same work bare.
+    let report: serde_json::Value =
+        serde_json::from_slice(&live("32").output().expect("run fedscan").stdout).expect("a JSON report");
+    let work = report["summary"]["work"].clone();
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&facts).expect("the saved facts")).expect("facts JSON");
+    let floor_work = floor::Work::of(&work, &saved);
+    let floor = (0..RUNS).map(|_| floor::run(&floor_work, dns.addr, &root, 32)).min().expect("a floor run");
     row("live, --concurrency 32 (default)", concurrent, domains);
     row("live, --concurrency 1", sequential, domains);
     row("replay of the saved facts (--facts)", replayed, domains);
+    row("bare floor: the same network work", floor, domains);
+    let per = |key: &str| work[key].as_f64().unwrap_or(0.0) / domains as f64;
     println!(
-        "concurrency 32 is {:.1}x faster than 1; replay is {:.0}x faster than the live scan",
-        sequential.as_secs_f64() / concurrent.as_secs_f64(),
-        concurrent.as_secs_f64() / replayed.as_secs_f64()
+        "work per domain: {:.1} DNS questions, {:.1} connections, {:.1} full TLS handshakes",
+        per("dns_questions"),
+        per("connections"),
+        per("full_handshakes")
     );
+    println!(
+        "concurrency 32 is {:.1}x faster than 1; replay is {:.0}x faster than the live scan; the scan takes {:.2}x the floor",
+        sequential.as_secs_f64() / concurrent.as_secs_f64(),
+        concurrent.as_secs_f64() / replayed.as_secs_f64(),
+        concurrent.as_secs_f64() / floor.as_secs_f64()
+    );
+}
+
+/// The same network work as the scan, and nothing else.
+mod floor {
+    use std::net::SocketAddr;
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use hickory_resolver::Resolver;
+    use hickory_resolver::config::{NameServerConfig, ResolverConfig};
+    use hickory_resolver::net::runtime::TokioRuntimeProvider;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use tokio::sync::Semaphore;
+
+    pub struct Work {
+        /// (name, record type) of every question the scan asked.
+        questions: Vec<(String, String)>,
+        /// (host, address, port) of every endpoint the scan probed.
+        endpoints: Vec<(String, SocketAddr)>,
+        /// Per endpoint: full handshakes, first-flight hellos, and whether
+        /// one handshake carries SIP OPTIONS.
+        handshakes: usize,
+        hellos: usize,
+        sip: bool,
+    }
+
+    impl Work {
+        pub fn of(work: &serde_json::Value, facts: &serde_json::Value) -> Work {
+            let questions = facts["dns"]
+                .as_array()
+                .map(|all| {
+                    all.iter()
+                        .map(|q| {
+                            (
+                                q["name"].as_str().unwrap_or("").to_string(),
+                                q["type"].as_str().unwrap_or("A").to_string(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let endpoints: Vec<(String, SocketAddr)> = facts["tls"]
+                .as_array()
+                .map(|all| {
+                    all.iter()
+                        .filter_map(|t| {
+                            let address = t["address"].as_str()?.parse().ok()?;
+                            let port = t["port"].as_u64()? as u16;
+                            Some((t["host"].as_str()?.to_string(), SocketAddr::new(address, port)))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let n = endpoints.len().max(1);
+            let count = |key: &str| work[key].as_u64().unwrap_or(0) as usize;
+            let handshakes = count("full_handshakes") / n;
+            let hellos = (count("connections") / n).saturating_sub(handshakes);
+            let sip = facts["sip"].as_array().is_some_and(|s| !s.is_empty());
+            Work { questions, endpoints, handshakes, hellos, sip }
+        }
+    }
+
+    pub fn run(work: &Work, resolver: SocketAddr, root: &Path, concurrency: usize) -> Duration {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+        let mut roots = rustls::RootCertStore::empty();
+        let pem = std::fs::read(root).expect("the root");
+        for cert in rustls_pemfile_certs(&pem) {
+            roots.add(cert).expect("a root certificate");
+        }
+        let config = Arc::new(
+            rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .expect("versions")
+                .with_root_certificates(roots)
+                .with_no_client_auth(),
+        );
+        let started = Instant::now();
+        runtime.block_on(async {
+            let mut ns = NameServerConfig::udp_and_tcp(resolver.ip());
+            for connection in &mut ns.connections {
+                connection.port = resolver.port();
+            }
+            let mut builder = Resolver::builder_with_config(
+                ResolverConfig::from_parts(None, vec![], vec![ns]),
+                TokioRuntimeProvider::default(),
+            );
+            builder.options_mut().cache_size = 0;
+            let resolver = Arc::new(builder.build().expect("a resolver"));
+            let limit = Arc::new(Semaphore::new(concurrency));
+            let mut tasks = tokio::task::JoinSet::new();
+            for (name, kind) in work.questions.clone() {
+                let (resolver, limit) = (Arc::clone(&resolver), Arc::clone(&limit));
+                tasks.spawn(async move {
+                    let _permit = limit.acquire_owned().await.expect("open");
+                    let kind = kind.parse().unwrap_or(hickory_proto::rr::RecordType::A);
+                    let _ = resolver.lookup(format!("{name}."), kind).await;
+                });
+            }
+            while tasks.join_next().await.is_some() {}
+            for (host, address) in work.endpoints.clone() {
+                let (limit, config) = (Arc::clone(&limit), Arc::clone(&config));
+                let (handshakes, hellos, sip) = (work.handshakes, work.hellos, work.sip);
+                tasks.spawn(async move {
+                    let _permit = limit.acquire_owned().await.expect("open");
+                    for i in 0..handshakes {
+                        let options = sip && i == handshakes - 1;
+                        let _ = handshake(&config, &host, address, options).await;
+                    }
+                    for _ in 0..hellos {
+                        let _ = first_flight(&config, &host, address).await;
+                    }
+                });
+            }
+            while tasks.join_next().await.is_some() {}
+        });
+        started.elapsed()
+    }
+
+    fn rustls_pemfile_certs(pem: &[u8]) -> Vec<CertificateDer<'static>> {
+        use rustls::pki_types::pem::PemObject;
+        CertificateDer::pem_slice_iter(pem).filter_map(Result::ok).collect()
+    }
+
+    /// A full handshake, and an OPTIONS exchange on it when asked.
+    async fn handshake(
+        config: &Arc<rustls::ClientConfig>,
+        host: &str,
+        address: SocketAddr,
+        options: bool,
+    ) -> std::io::Result<()> {
+        let stream = TcpStream::connect(address).await?;
+        let name = ServerName::try_from(host.to_string()).map_err(std::io::Error::other)?;
+        let mut tls = tokio_rustls::TlsConnector::from(Arc::clone(config)).connect(name, stream).await?;
+        if options {
+            let request = format!(
+                "OPTIONS sip:{host} SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bKfloor\r\nMax-Forwards: 70\r\n\
+                 From: <sip:floor@{host}>;tag=1\r\nTo: <sip:{host}>\r\nCall-ID: floor@{host}\r\nCSeq: 1 OPTIONS\r\n\
+                 Content-Length: 0\r\n\r\n"
+            );
+            tls.write_all(request.as_bytes()).await?;
+            let mut buffer = vec![0u8; 8192];
+            let mut read = 0;
+            while !buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = tls.read(&mut buffer[read..]).await?;
+                if n == 0 || read + n >= buffer.len() {
+                    break;
+                }
+                read += n;
+            }
+        }
+        Ok(())
+    }
+
+    /// A ClientHello, and the server's first flight read back: what a version
+    /// probe costs.
+    async fn first_flight(config: &Arc<rustls::ClientConfig>, host: &str, address: SocketAddr) -> std::io::Result<()> {
+        let name = ServerName::try_from(host.to_string()).map_err(std::io::Error::other)?;
+        let mut client = rustls::ClientConnection::new(Arc::clone(config), name).map_err(std::io::Error::other)?;
+        let mut hello = Vec::new();
+        client.write_tls(&mut hello)?;
+        let mut stream = TcpStream::connect(address).await?;
+        stream.write_all(&hello).await?;
+        let mut header = [0u8; 5];
+        stream.read_exact(&mut header).await?;
+        let mut body = vec![0u8; u16::from_be_bytes([header[3], header[4]]) as usize];
+        stream.read_exact(&mut body).await?;
+        Ok(())
+    }
 }
 
 /// The shortest of `RUNS` runs; a run that fails to produce a report stops

@@ -48,6 +48,8 @@ impl Display {
     pub fn finish(mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {
+            // Wake it from its tick, so that the scan does not wait for one.
+            thread.thread().unpark();
             let _ = thread.join();
         }
     }
@@ -97,7 +99,7 @@ fn watch(progress: &Progress, stop: &AtomicBool, resolver: &str) {
         if stopping {
             break;
         }
-        std::thread::sleep(TICK);
+        std::thread::park_timeout(TICK);
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();

@@ -202,7 +202,10 @@ fn four_shards_run_by_gnu_parallel_merge_to_the_findings_of_one_run() {
         only_one.is_empty() && only_merged.is_empty(),
         "one run only: {only_one:#?}\nmerged only: {only_merged:#?}"
     );
-    assert_eq!(one["summary"], merged["summary"]);
+    // The same counts; only the live run did network work.
+    let mut summary = one["summary"].clone();
+    assert!(summary.as_object_mut().unwrap().remove("work").is_some());
+    assert_eq!(summary, merged["summary"]);
     // A shard's own NDJSON report is whole too.
     let ndjson = std::fs::read_to_string(shards.join("shard-0.ndjson")).unwrap();
     assert_eq!(
