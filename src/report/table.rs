@@ -295,7 +295,13 @@ fn overview(report: &Report, blocks: &[Vec<&Finding>], style: &Style) -> String 
             .filter(|f| f.status == Status::Fail)
             .max_by_key(|f| f.severity)
             .or_else(|| counted.iter().find(|f| f.status == Status::Error));
-        let worst = worst.map_or(String::new(), |f| format!("  {} {}: {}", f.severity, f.rule, shown(&f.message)));
+        // The worst failure and its fix (an error has none); the line is cut
+        // at the terminal's width, the To fix list below has them whole.
+        let worst = worst.map_or(String::new(), |f| {
+            let fix =
+                if f.status == Status::Fail { format!(" → Fix: {}", shown(&f.remediation)) } else { String::new() };
+            format!("  {} {}: {}{fix}", f.severity, f.rule, shown(&f.message))
+        });
         let line = format!(
             "  {verdict:<5} {:<name_width$}  {fails} fail, {errors} error, {passes} pass{worst}",
             shown(&domain.domain)
