@@ -356,6 +356,7 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
                         per_address: args.max_per_address,
                     },
                     identity,
+                    own_sip_connection: args.sip_own_connection,
                     progress: Default::default(),
                 }),
             }))

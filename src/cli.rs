@@ -258,6 +258,11 @@ pub struct ScanArgs {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub max_per_address: Option<usize>,
 
+    /// Send SIP OPTIONS on a connection of its own rather than on the TLS
+    /// probe's (as scans did before they reused it): to compare the two.
+    #[arg(long, hide = true)]
+    pub sip_own_connection: bool,
+
     /// Seconds to wait for each network answer (each DNS attempt).
     #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
     pub timeout: f64,

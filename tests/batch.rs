@@ -334,10 +334,14 @@ fn the_summary_counts_the_network_work_and_only_what_the_rules_read_is_done() {
     let versions = work(&["TLS-VER-01"]);
     assert_eq!(versions["connections"], 3 * 4, "{versions}");
     assert_eq!(versions["full_handshakes"], 3, "{versions}");
-    // SIP OPTIONS: a connection and a handshake of its own.
+    // SIP OPTIONS rides on the TLS probe's connection: nothing more.
     let sip = work(&["SIP-OPT-01"]);
-    assert_eq!(sip["connections"], 3 * 2, "{sip}");
-    assert_eq!(sip["full_handshakes"], 3 * 2, "{sip}");
+    assert_eq!(sip["connections"], 3, "{sip}");
+    assert_eq!(sip["full_handshakes"], 3, "{sip}");
+    // The default rules: one full handshake and three version hellos per endpoint.
+    let all = work(&[]);
+    assert_eq!(all["full_handshakes"], 3, "{all}");
+    assert_eq!(all["connections"], 3 * 4, "{all}");
     // DNS only: no connection at all.
     let dns = work(&["DNS-FED-01"]);
     assert_eq!(dns["connections"], 0, "{dns}");

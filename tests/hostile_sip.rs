@@ -38,6 +38,11 @@ struct Scan {
 /// Scans contoso.com (and any `partners`) with `pki`'s root as the trust
 /// store; asserts the bounds every scan must keep.
 fn scan(pki: &Pki, dns: &DnsServer, partners: &[&str]) -> Scan {
+    scan_with(pki, dns, partners, &[])
+}
+
+/// [`scan`] with more arguments (`--sip-own-connection`).
+fn scan_with(pki: &Pki, dns: &DnsServer, partners: &[&str], extra: &[&str]) -> Scan {
     let dir = tempfile::tempdir().unwrap();
     let root = pki.write_root(dir.path());
     let facts_path = dir.path().join("facts.json");
@@ -51,6 +56,7 @@ fn scan(pki: &Pki, dns: &DnsServer, partners: &[&str]) -> Scan {
     for partner in partners {
         command.args(["--partner", partner]);
     }
+    command.args(extra);
     let started = Instant::now();
     let output = command.output().unwrap();
     let elapsed = started.elapsed();
@@ -77,12 +83,19 @@ fn scan_responder(behaviour: Behaviour) -> (Scan, SipServer) {
 
 /// Scans contoso.com with `start`'s server as its Access Edge.
 fn scan_server(start: impl FnOnce(&peers::tls::Leaf) -> SipServer) -> (Scan, SipServer) {
+    scan_server_with(start, &[])
+}
+
+fn scan_server_with(start: impl FnOnce(&peers::tls::Leaf) -> SipServer, extra: &[&str]) -> (Scan, SipServer) {
     let pki = Pki::new("Contoso");
     let server = start(&pki.leaf(&LeafSpec::default()));
     let port = server.addr.port();
     let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", port))]);
-    (scan(&pki, &dns, &[]), server)
+    (scan_with(&pki, &dns, &[], extra), server)
 }
+
+/// OPTIONS on a connection of its own, as with a client certificate.
+const OWN_CONNECTION: &[&str] = &["--sip-own-connection"];
 
 /// The endpoint label the SIP rules use as target.
 fn endpoint(server: &SipServer) -> String {
@@ -244,8 +257,13 @@ fn ten_megabytes_of_headers_fail_as_not_sip_without_being_read() {
 
 #[test]
 fn a_connection_closed_after_the_handshake_fails_as_closed() {
-    let (scan, server) = scan_responder(Behaviour::CloseAfterHandshake);
+    // OPTIONS on the TLS probe's connection meets the close as one of its own does.
+    let (reused, server) = scan_responder(Behaviour::CloseAfterHandshake);
+    let reused_sip = status_and_message(finding(&reused.report, "SIP-OPT-01", &endpoint(&server))).0.to_string();
+    let (scan, server) =
+        scan_server_with(|leaf| SipServer::start(leaf, Behaviour::CloseAfterHandshake), OWN_CONNECTION);
     assert!(server.handshakes() >= 2, "the TLS probe and the SIP probe both completed a handshake");
+    assert_eq!(status_and_message(finding(&scan.report, "SIP-OPT-01", &endpoint(&server))).0, reused_sip);
     assert_eq!(findings(&scan.report, "TLS-CON-01").iter().filter(|f| f["status"] == "pass").count(), 1);
     let (status, message) = status_and_message(finding(&scan.report, "SIP-OPT-01", &endpoint(&server)));
     assert_eq!(status, "fail", "{message}");
@@ -393,10 +411,12 @@ fn an_alert_without_a_certificate_request_is_a_refusal_not_mutual_tls() {
 
 /// The TLS probe's handshake works, the OPTIONS connection is reset: the
 /// SIP service was not observed, so SIP-OPT-01 is an error (exit 3), neither
-/// a pass nor "not applicable".
+/// a pass nor "not applicable". (OPTIONS has a connection of its own when a
+/// client certificate is offered; on the TLS probe's, there is none to reset.)
 #[test]
 fn an_options_connection_reset_after_a_working_handshake_is_an_error() {
-    let (scan, server) = scan_responder(Behaviour::ResetAfterFirstHandshake);
+    let (scan, server) =
+        scan_server_with(|leaf| SipServer::start(leaf, Behaviour::ResetAfterFirstHandshake), OWN_CONNECTION);
     let target = endpoint(&server);
     assert_eq!(status_and_message(finding(&scan.report, "TLS-CON-01", &target)).0, "pass");
     let (status, message) = status_and_message(finding(&scan.report, "SIP-OPT-01", &target));
@@ -413,7 +433,14 @@ fn an_options_connection_reset_after_a_working_handshake_is_an_error() {
 #[test]
 fn a_server_slow_at_every_step_costs_one_endpoint_deadline() {
     let delay = Duration::from_millis(TIMEOUT * 900);
-    let (scan, server) = scan_responder(Behaviour::Slow { delay });
+    // OPTIONS on the TLS probe's connection, beside the version probes:
+    // the slow answer still comes within the deadline.
+    let (reused, server) = scan_responder(Behaviour::Slow { delay });
+    let bound = Duration::from_secs(TIMEOUT * 3) + Duration::from_millis(TIMEOUT * 300);
+    assert!(reused.elapsed < bound, "the scan took {:?} (bound {bound:?})", reused.elapsed);
+    assert_eq!(status_and_message(finding(&reused.report, "SIP-OPT-01", &endpoint(&server))).0, "pass");
+    // On a connection of its own, after the TLS probe: the deadline cuts it.
+    let (scan, server) = scan_server_with(|leaf| SipServer::start(leaf, Behaviour::Slow { delay }), OWN_CONNECTION);
     // DNS (two rounds, fast), then the endpoint: at most three timeouts.
     let bound = Duration::from_secs(TIMEOUT * 3) + Duration::from_millis(TIMEOUT * 300);
     assert!(scan.elapsed < bound, "the scan took {:?} (bound {bound:?})", scan.elapsed);
@@ -422,4 +449,47 @@ fn a_server_slow_at_every_step_costs_one_endpoint_deadline() {
     assert!(message.contains("the endpoint's deadline"), "{message}");
     assert_eq!(status_and_message(finding(&scan.report, "TLS-CON-01", &endpoint(&server))).0, "pass");
     assert_eq!(scan.code, Some(1), "TLS-MTLS-01 fails at high: the Edge asks for no client certificate");
+}
+
+/// Every responder whose behaviour does not depend on which connection
+/// carries OPTIONS gives the same findings whether OPTIONS rides on the TLS
+/// probe's connection or on one of its own.
+#[test]
+fn the_same_findings_with_and_without_connection_reuse() {
+    let diagnosed = b"SIP/2.0 403 Forbidden\r\nms-diagnostics: 1034;reason=\"Previous hop federated peer did not report diagnostic information\"\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n";
+    type Make = Box<dyn Fn() -> Behaviour>;
+    let behaviours: Vec<(&str, Make)> = vec![
+        (
+            "answer",
+            Box::new(|| Behaviour::Answer(b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec())),
+        ),
+        ("refusal with ms-diagnostics", Box::new(move || Behaviour::Answer(diagnosed.to_vec()))),
+        ("silent", Box::new(|| Behaviour::Silent)),
+        ("close after the handshake", Box::new(|| Behaviour::CloseAfterHandshake)),
+        ("alert after the request", Box::new(|| Behaviour::AlertAfterRequest { description: 116 })),
+    ];
+    // The two runs differ in their temporary directories (the trust store's path).
+    let temporary = regex::Regex::new(r"/tmp/\.tmp[A-Za-z0-9]+").unwrap();
+    for (name, behaviour) in behaviours {
+        let findings_of = |extra: &[&str]| {
+            let (scan, server) = scan_server_with(|leaf| SipServer::start(leaf, behaviour()), extra);
+            let port = server.addr.port().to_string();
+            // The two runs have servers on different ports: compare without them.
+            let mut all: Vec<(String, String, String, String)> = scan.report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    let text =
+                        |k: &str| temporary.replace_all(f[k].as_str().unwrap_or(""), "/TMP").replace(&port, "PORT");
+                    (text("rule"), text("target"), text("status"), text("message"))
+                })
+                .collect();
+            all.sort();
+            all
+        };
+        let (reused, own) = (findings_of(&[]), findings_of(OWN_CONNECTION));
+        let differ: Vec<_> = reused.iter().zip(&own).filter(|(a, b)| a != b).collect();
+        assert!(differ.is_empty() && reused.len() == own.len(), "{name}: {differ:#?}");
+    }
 }

@@ -56,6 +56,32 @@ pub trait Probe: Send + Sync + 'static {
         sender: Option<&str>,
         budget: Budget,
     ) -> impl Future<Output = SipFact> + Send;
+
+    /// The TLS probe, then OPTIONS where TLS was spoken. By default on a
+    /// connection of its own; [`LiveNetwork`] uses the TLS probe's.
+    fn tls_with_sip(
+        &self,
+        endpoint: &Endpoint,
+        domain: &str,
+        sender: Option<&str>,
+        budget: Budget,
+    ) -> impl Future<Output = (TlsFact, Option<SipFact>)> + Send {
+        async move {
+            let fact = self.tls(endpoint, budget).await;
+            let exchange =
+                if spoke_tls(&fact.outcome) { Some(self.sip(endpoint, domain, sender, budget).await) } else { None };
+            (fact, exchange)
+        }
+    }
+}
+
+/// Whether the server answered in TLS (a handshake, or its refusal): then
+/// OPTIONS is worth sending.
+fn spoke_tls(outcome: &TlsOutcome) -> bool {
+    matches!(
+        outcome,
+        TlsOutcome::Established { .. } | TlsOutcome::Rejected { .. } | TlsOutcome::ClientCertificateRequired { .. }
+    )
 }
 
 /// The network itself: the resolvers given (or the system's), and the TLS
@@ -67,6 +93,9 @@ pub struct LiveNetwork {
     identity: Option<Arc<rustls::sign::CertifiedKey>>,
     /// Whether to probe each protocol version (a selected rule reads them).
     versions: bool,
+    /// Send OPTIONS on a connection of its own even without a client
+    /// certificate (`--sip-own-connection`, to compare with the reuse).
+    own_sip_connection: bool,
 }
 
 impl LiveNetwork {
@@ -74,6 +103,13 @@ impl LiveNetwork {
     /// could not be had otherwise).
     pub fn probing_versions(mut self, versions: bool) -> LiveNetwork {
         self.versions = versions;
+        self
+    }
+
+    /// OPTIONS on a connection of its own (else on the TLS probe's, when no
+    /// client certificate is to be offered).
+    pub fn own_sip_connection(mut self, own: bool) -> LiveNetwork {
+        self.own_sip_connection = own;
         self
     }
 
@@ -89,6 +125,7 @@ impl LiveNetwork {
             timeout,
             identity,
             versions: true,
+            own_sip_connection: false,
         })
     }
 
@@ -126,6 +163,54 @@ impl Probe for LiveNetwork {
 
     async fn sip(&self, endpoint: &Endpoint, domain: &str, sender: Option<&str>, budget: Budget) -> SipFact {
         crate::facts::sip::probe(endpoint, domain, sender, self.identity.clone(), budget).await
+    }
+
+    /// OPTIONS on the TLS probe's own connection, alongside its version
+    /// probes: one connection and one handshake fewer, and no wait for the
+    /// version probes. A client certificate to offer changes the handshake
+    /// itself, so then OPTIONS has a connection of its own.
+    async fn tls_with_sip(
+        &self,
+        endpoint: &Endpoint,
+        domain: &str,
+        sender: Option<&str>,
+        budget: Budget,
+    ) -> (TlsFact, Option<SipFact>) {
+        if self.identity.is_some() || self.own_sip_connection {
+            let fact = self.tls(endpoint, budget).await;
+            let exchange =
+                if spoke_tls(&fact.outcome) { Some(self.sip(endpoint, domain, sender, budget).await) } else { None };
+            return (fact, exchange);
+        }
+        let (fact, exchanged) = crate::facts::tls::probe_then(
+            endpoint.clone(),
+            budget,
+            self.versions,
+            |established, client_auth| async move {
+                let mut stream = established?;
+                let local = stream.get_ref().0.local_addr().map_or_else(|_| "0.0.0.0:0".to_string(), |a| a.to_string());
+                let asked = move || client_auth.is_some();
+                Some(crate::facts::sip::exchange(&mut stream, &local, domain, sender, &asked, false, budget).await)
+            },
+        )
+        .await;
+        // No connection to reuse: what the handshake's refusal says is what
+        // OPTIONS on a new connection would have met.
+        let outcome = exchanged.or_else(|| match &fact.outcome {
+            TlsOutcome::ClientCertificateRequired { alert } => {
+                Some(SipOutcome::ClientCertificateRequired { alert: alert.clone() })
+            }
+            TlsOutcome::Rejected { reason } => Some(SipOutcome::NoConnection { reason: reason.clone() }),
+            _ => None,
+        });
+        let exchange = outcome.map(|outcome| SipFact {
+            endpoint: endpoint.clone(),
+            domain: domain.to_string(),
+            sender: sender.map(str::to_string),
+            client_certificate: false,
+            outcome,
+        });
+        (fact, exchange)
     }
 }
 
@@ -522,19 +607,12 @@ pub async fn endpoints<N: Probe>(
             let _in_flight = InFlight::start(&progress.handshakes_in_flight);
             let _done = EndpointDone { progress: &progress, remaining: &remaining, domain: domain.clone() };
             let budget = net.budget();
-            let mut fact = net.tls(&endpoint, budget).await;
-            fact.partner = partner;
-            let spoke_tls = matches!(
-                fact.outcome,
-                TlsOutcome::Established { .. }
-                    | TlsOutcome::Rejected { .. }
-                    | TlsOutcome::ClientCertificateRequired { .. }
-            );
-            let exchange = if sip && spoke_tls {
-                Some(net.sip(&endpoint, &domain, task_sender.as_deref(), budget).await)
+            let (mut fact, exchange) = if sip {
+                net.tls_with_sip(&endpoint, &domain, task_sender.as_deref(), budget).await
             } else {
-                None
+                (net.tls(&endpoint, budget).await, None)
             };
+            fact.partner = partner;
             (fact, exchange)
         }));
         probed.insert(handle.id(), (target, sip, sender));

@@ -41,6 +41,8 @@ pub struct NetworkSettings {
     pub limits: gather::Limits,
     /// The client certificate of `--client-cert`, for the SIP probe.
     pub identity: Option<Arc<rustls::sign::CertifiedKey>>,
+    /// OPTIONS on a connection of its own (`--sip-own-connection`).
+    pub own_sip_connection: bool,
     /// Counted as the scan goes, for a progress display.
     pub progress: Arc<progress::Progress>,
 }
@@ -64,7 +66,8 @@ pub fn gather(rules: &RuleSet, scope: &Scope, request: ScanRequest, now: OffsetD
     if !plan.is_empty() {
         let network =
             LiveNetwork::new(&settings.external, settings.internal.as_ref(), settings.timeout, settings.identity)?
-                .probing_versions(plan.probes_versions());
+                .probing_versions(plan.probes_versions())
+                .own_sip_connection(settings.own_sip_connection);
         let internal = network.has_internal();
         runtime.block_on(async {
             let stop = gather::Stop::on_ctrl_c();

@@ -290,11 +290,32 @@ pub async fn probe(
         Ok(Ok(tls)) => tls,
     };
     let local = tls.get_ref().0.local_addr().map_or_else(|_| "0.0.0.0:0".to_string(), |a| a.to_string());
+    let asked = || recorded.lock().expect("not poisoned").client_certificate_requested();
+    let outcome = exchange(&mut tls, &local, domain, sender, &asked, offered, budget).await;
+    fact(outcome)
+}
+
+/// The OPTIONS exchange over an established TLS connection: the request,
+/// then the response's head, within the budget. `asked` tells whether the
+/// server asked for a client certificate during the handshake (an alert then
+/// means it wants one); `offered`, whether one was sent.
+pub async fn exchange<S>(
+    tls: &mut S,
+    local: &str,
+    domain: &str,
+    sender: Option<&str>,
+    asked: &(dyn Fn() -> bool + Sync),
+    offered: bool,
+    budget: Budget,
+) -> SipOutcome
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     // Outside the exchange, so that what arrived before a timeout or an
     // error is still counted.
     let mut received: Vec<u8> = Vec::new();
     let exchange = async {
-        tls.write_all(options_request(domain, sender.unwrap_or(domain), &local).as_bytes()).await?;
+        tls.write_all(options_request(domain, sender.unwrap_or(domain), local).as_bytes()).await?;
         tls.flush().await?;
         let mut chunk = [0u8; 8192];
         loop {
@@ -315,7 +336,7 @@ pub async fn probe(
     };
     let started = tokio::time::Instant::now();
     let ended = tokio::time::timeout_at(budget.step_ends(), exchange).await;
-    let outcome = match ended {
+    match ended {
         Err(_) if budget.cut_short(started) => {
             SipOutcome::Unobserved { reason: budget.cut_short_reason("the OPTIONS exchange") }
         }
@@ -323,7 +344,7 @@ pub async fn probe(
         Ok(Err(e)) => {
             // Only an alert that follows a request for a client certificate
             // means the Edge wants one (TLS 1.3 sends it after the handshake).
-            let asked_for_certificate = recorded.lock().expect("not poisoned").client_certificate_requested();
+            let asked_for_certificate = asked();
             match certificate_alert(&e) {
                 Some(alert) if asked_for_certificate && !offered && received.is_empty() => {
                     SipOutcome::ClientCertificateRequired { alert }
@@ -337,8 +358,7 @@ pub async fn probe(
             Ok(response) => SipOutcome::Response { response },
             Err(detail) => SipOutcome::Malformed { detail },
         },
-    };
-    fact(outcome)
+    }
 }
 
 #[cfg(test)]

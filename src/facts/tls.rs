@@ -478,22 +478,31 @@ fn too_large(error: &std::io::Error) -> bool {
     matches!(rustls_error, Some(rustls::Error::InvalidMessage(HandshakePayloadTooLarge | MessageTooLarge)))
 }
 
-/// One rustls handshake with the given versions.
+/// The TLS connection a handshake established, kept for the SIP exchange.
+pub type Established = tokio_rustls::client::TlsStream<TcpStream>;
+
+/// One rustls handshake with the given versions; the connection, when it
+/// was established.
 async fn handshake(
     endpoint: &Endpoint,
     budget: Budget,
     versions: &[&'static rustls::SupportedProtocolVersion],
-) -> (TlsOutcome, Recorded) {
+) -> (TlsOutcome, Recorded, Option<Established>) {
     let recorded = Arc::new(Mutex::new(Recorded::default()));
     let connector = tokio_rustls::TlsConnector::from(client_config(&recorded, versions, None));
     count(|work| &work.handshakes);
+    let mut kept = None;
     let outcome = match connect(endpoint, budget).await {
         Err(failure) => failure.into(),
         Ok(stream) => {
             let name = match ServerName::try_from(endpoint.host.clone()) {
                 Ok(name) => name,
                 Err(e) => {
-                    return (TlsOutcome::Failed { message: format!("bad server name: {e}") }, Recorded::default());
+                    return (
+                        TlsOutcome::Failed { message: format!("bad server name: {e}") },
+                        Recorded::default(),
+                        None,
+                    );
                 }
             };
             match tokio::time::timeout_at(budget.step_ends(), connector.connect(name, stream)).await {
@@ -511,23 +520,38 @@ async fn handshake(
                     let cipher =
                         connection.negotiated_cipher_suite().map_or("unknown".into(), |c| format!("{:?}", c.suite()));
                     // rustls completes TLS 1.2 and 1.3 handshakes only.
-                    match connection.protocol_version().and_then(TlsVersion::from_rustls) {
+                    let outcome = match connection.protocol_version().and_then(TlsVersion::from_rustls) {
                         Some(version) => TlsOutcome::Established { version, cipher },
                         None => TlsOutcome::Rejected { reason: "a handshake of an unknown protocol version".into() },
-                    }
+                    };
+                    kept = Some(tls);
+                    outcome
                 }
             }
         }
     };
     let recorded = std::mem::take(&mut *recorded.lock().expect("not poisoned"));
-    (outcome, recorded)
+    (outcome, recorded, kept)
 }
 
 /// Probes one endpoint: the rustls handshake, then, if it gave no chain, a
 /// cleartext TLS ≤ 1.2 handshake for the certificate, and each version when
 /// `versions` (a selected rule reads them).
 pub async fn probe(endpoint: Endpoint, budget: Budget, versions: bool) -> TlsFact {
-    let (outcome, recorded) = handshake(&endpoint, budget, &[&rustls::version::TLS13, &rustls::version::TLS12]).await;
+    probe_then(endpoint, budget, versions, |_, _| async { None::<()> }).await.0
+}
+
+/// [`probe`], and `then` on the connection its handshake established (or
+/// with `None` when it established none), at the same time as the version
+/// probes: SIP OPTIONS on the same connection, one connection and one
+/// handshake fewer.
+pub async fn probe_then<T, F, Fut>(endpoint: Endpoint, budget: Budget, versions: bool, then: F) -> (TlsFact, Option<T>)
+where
+    F: FnOnce(Option<Established>, Option<ClientAuthRequest>) -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let (outcome, recorded, established) =
+        handshake(&endpoint, budget, &[&rustls::version::TLS13, &rustls::version::TLS12]).await;
     let mut fact = TlsFact {
         endpoint: endpoint.clone(),
         outcome,
@@ -537,12 +561,13 @@ pub async fn probe(endpoint: Endpoint, budget: Budget, versions: bool) -> TlsFac
         versions: Vec::new(),
         partner: None,
     };
+    let after = then(established, fact.client_auth.clone());
     if matches!(fact.outcome, TlsOutcome::Refused | TlsOutcome::Timeout | TlsOutcome::Failed { .. }) {
-        return fact;
+        return (fact, after.await);
     }
     // Nothing more to learn: no rule reads the versions, and the chain is in hand.
     if !versions && !fact.chain.is_empty() {
-        return fact;
+        return (fact, after.await);
     }
     // A TLS 1.3 handshake already done answers for TLS 1.3.
     let negotiated_tls13 = matches!(fact.outcome, TlsOutcome::Established { version: TlsVersion::Tls13, .. });
@@ -551,11 +576,12 @@ pub async fn probe(endpoint: Endpoint, budget: Budget, versions: bool) -> TlsFac
         async { if negotiated_tls13 { None } else { Some(handshake(&endpoint, budget, &only_tls13).await.0) } };
     // At once, so that an Edge slow to answer one of them costs one timeout,
     // not four.
-    let (tls10, tls11, tls12, tls13) = tokio::join!(
+    let (tls10, tls11, tls12, tls13, after) = tokio::join!(
         legacy::hello(&endpoint, TlsVersion::Tls10.wire(), budget),
         legacy::hello(&endpoint, TlsVersion::Tls11.wire(), budget),
         legacy::hello(&endpoint, TlsVersion::Tls12.wire(), budget),
         tls13_handshake,
+        after,
     );
     for (version, answer) in [(TlsVersion::Tls10, tls10), (TlsVersion::Tls11, tls11), (TlsVersion::Tls12, tls12)] {
         if fact.chain.is_empty() && !answer.chain.is_empty() {
@@ -572,7 +598,7 @@ pub async fn probe(endpoint: Endpoint, budget: Budget, versions: bool) -> TlsFac
         Some(_) => None,
     };
     fact.versions.push(VersionSupport { version: TlsVersion::Tls13, accepted: tls13 });
-    fact
+    (fact, after)
 }
 
 pub mod legacy {
