@@ -112,6 +112,14 @@ pub enum Behaviour {
     /// terminal escapes, an OSC 8 link, BEL, BS, DEL and a line feed; every
     /// other question gets SERVFAIL.
     HostileTarget,
+    /// A federation zone for any domain (its SRV record to `edge.<domain>`
+    /// on `port`, `edge.<domain>` on 127.0.0.1, nothing else: the target's
+    /// address can only be asked once the SRV answer is in), every answer
+    /// sent `delay_ms` after its question: a resolver one round trip away.
+    Delayed {
+        port: u16,
+        delay_ms: u64,
+    },
 }
 
 pub struct Responder {
@@ -171,6 +179,17 @@ fn reply(query: &Message, behaviour: Behaviour, over_tcp: bool) -> Option<Messag
             let unrelated = Name::from_str("unrelated.example.").unwrap();
             response.add_answer(Record::from_rdata(unrelated, 300, RData::A(A::new(127, 0, 0, 77))));
         }
+        Behaviour::Delayed { port, .. } => match question.query_type() {
+            RecordType::SRV => {
+                let domain = name.trim_to(name.num_labels() as usize - 2);
+                let target = Name::from_str("edge").unwrap().append_domain(&domain).unwrap();
+                response.add_answer(Record::from_rdata(name, 300, RData::SRV(SRV::new(0, 0, port, target))));
+            }
+            RecordType::A if name.to_ascii().starts_with("edge.") => {
+                response.add_answer(Record::from_rdata(name, 300, RData::A(A::new(127, 0, 0, 1))));
+            }
+            _ => {}
+        },
         Behaviour::LowPriorityFirst { port } => match question.query_type() {
             RecordType::SRV => {
                 let domain = name.trim_to(name.num_labels() as usize - 2);
@@ -207,6 +226,11 @@ impl Responder {
         let runtime = runtime();
         let addr = runtime.block_on(async {
             let (udp, tcp, addr) = bind_pair().await;
+            let udp = std::sync::Arc::new(udp);
+            let delay = match behaviour {
+                Behaviour::Delayed { delay_ms, .. } => std::time::Duration::from_millis(delay_ms),
+                _ => std::time::Duration::ZERO,
+            };
             tokio::spawn(async move {
                 let mut buffer = vec![0u8; 4096];
                 while let Ok((n, peer)) = udp.recv_from(&mut buffer).await {
@@ -218,7 +242,16 @@ impl Responder {
                             response.answers.clear();
                             response.metadata.truncation = true;
                         }
-                        let _ = udp.send_to(&response.to_vec().unwrap(), peer).await;
+                        let bytes = response.to_vec().unwrap();
+                        if delay.is_zero() {
+                            let _ = udp.send_to(&bytes, peer).await;
+                        } else {
+                            let udp = std::sync::Arc::clone(&udp);
+                            tokio::spawn(async move {
+                                tokio::time::sleep(delay).await;
+                                let _ = udp.send_to(&bytes, peer).await;
+                            });
+                        }
                     }
                 }
             });

@@ -1,0 +1,132 @@
+//! The single-domain critical path under latency: one domain, its resolver
+//! and its Access Edge each one round trip away, the default rules, and the
+//! wall time of the scan beside the least it can take — the round trips that
+//! depend on each other, times the delay.
+//!
+//!   cargo bench --bench latency                       # 50 ms round trips
+//!   FEDSCAN_BENCH_RTT_MS=20 cargo bench --bench latency
+//!
+//! The delay is put in from user space, as this machine's kernel has no
+//! netem: the resolver answers each question a round trip late, and a delay
+//! line in front of the Edge holds every chunk of bytes half a round trip in
+//! each direction. A TCP connection's own handshake cannot be held from user
+//! space (the kernel completes it), so the minimum counted is: the SRV
+//! question, then the question for its target's address (`edge.<domain>`,
+//! known only from the SRV answer), the TLS 1.3 handshake (one round trip)
+//! and the OPTIONS exchange (one) — four round trips.
+
+#[path = "../tests/peers/mod.rs"]
+mod peers;
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use peers::dns::{Behaviour as DnsBehaviour, Responder};
+use peers::sip::{Behaviour, SipServer};
+use peers::tls::{LeafSpec, Pki};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+const RUNS: usize = 5;
+/// Round trips that depend on each other on the shortest path (see above).
+const DEPENDENT_ROUND_TRIPS: u32 = 4;
+
+fn main() {
+    let rtt =
+        Duration::from_millis(std::env::var("FEDSCAN_BENCH_RTT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(50));
+    let pki = Pki::new("Latency");
+    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let leaf = LeafSpec {
+        common_name: "edge.contoso.com".into(),
+        sans: vec!["edge.contoso.com".into(), "sip.contoso.com".into()],
+        ..LeafSpec::default()
+    };
+    let edge = SipServer::start(&pki.leaf(&leaf), Behaviour::Answer(answer));
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let proxy = runtime.block_on(delay_line(edge.addr, rtt / 2));
+    let dns = Responder::start(DnsBehaviour::Delayed { port: proxy.port(), delay_ms: rtt.as_millis() as u64 });
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = pki.write_root(dir.path());
+    let binary = env!("CARGO_BIN_EXE_fedscan");
+    let best = |extra: &[&str]| {
+        (0..RUNS)
+            .map(|_| {
+                let started = Instant::now();
+                let output = Command::new(binary)
+                    .args(["scan", "contoso.com", "--quiet", "--format", "json", "--resolver", &dns.addr.to_string()])
+                    .arg("--trust")
+                    .arg(&root)
+                    .args(extra)
+                    .output()
+                    .expect("run fedscan");
+                let elapsed = started.elapsed();
+                let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+                let sip = report["findings"].as_array().into_iter().flatten().find(|f| f["rule"] == "SIP-OPT-01");
+                assert_eq!(sip.map(|f| f["status"].clone()), Some("pass".into()), "the Edge answered: {report:#}");
+                elapsed
+            })
+            .min()
+            .expect("a run")
+    };
+    let took = best(&[]);
+    // OPTIONS on a connection of its own, after the version probes.
+    let separate = best(&["--sip-own-connection"]);
+    let minimum = rtt * DEPENDENT_ROUND_TRIPS;
+    println!("one domain, default rules, round trip {} ms, best of {RUNS}:", rtt.as_millis());
+    println!("  fedscan scan                                 {:>8.3} s", took.as_secs_f64());
+    println!("  the same, OPTIONS on a connection of its own {:>8.3} s", separate.as_secs_f64());
+    println!(
+        "  critical path: {DEPENDENT_ROUND_TRIPS} dependent round trips x {} ms {:>8.3} s",
+        rtt.as_millis(),
+        minimum.as_secs_f64()
+    );
+    println!(
+        "the scan takes {:.2}x the critical path ({:.1} round trips' worth)",
+        took.as_secs_f64() / minimum.as_secs_f64(),
+        took.as_secs_f64() / rtt.as_secs_f64()
+    );
+}
+
+/// A TCP relay to `backend` that holds every chunk `one_way` in each
+/// direction, as a link with that latency would (chunks keep their order and
+/// are not slowed by each other).
+async fn delay_line(backend: SocketAddr, one_way: Duration) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(backend).await else { return };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                tokio::join!(relay(client_read, server_write, one_way), relay(server_read, client_write, one_way));
+            });
+        }
+    });
+    addr
+}
+
+async fn relay(mut from: tokio::net::tcp::OwnedReadHalf, mut to: tokio::net::tcp::OwnedWriteHalf, delay: Duration) {
+    let (sender, mut receiver) = mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+    let reader = async move {
+        let mut buffer = vec![0u8; 16 * 1024];
+        while let Ok(n) = from.read(&mut buffer).await {
+            if n == 0 || sender.send((tokio::time::Instant::now() + delay, buffer[..n].to_vec())).is_err() {
+                break;
+            }
+        }
+    };
+    let writer = async move {
+        while let Some((due, bytes)) = receiver.recv().await {
+            tokio::time::sleep_until(due).await;
+            if to.write_all(&bytes).await.is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown().await;
+    };
+    tokio::join!(reader, writer);
+}
