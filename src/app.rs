@@ -18,6 +18,7 @@ use crate::facts::names::{parse_fqdn, shard_of};
 use crate::facts::{Facts, Inputs};
 use crate::files::{
     MAX_CERTIFICATE_FILE, MAX_LIST_FILE, check_writable, read_bounded, read_text_bounded, same_file, write_atomically,
+    write_atomically_with,
 };
 use crate::findings::Status;
 use crate::report::{self, BaselineReport, ExitPolicy, InputNote, Report, ReportInputs, Tool, exit, table};
@@ -609,6 +610,9 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     Ok(code)
 }
 
+/// What writes one report to its destination.
+type WriteOut<'a> = Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()> + 'a>;
+
 /// Renders the report in one format and writes it to its file or to
 /// standard output.
 fn write_report(
@@ -619,24 +623,17 @@ fn write_report(
     output: Option<&Path>,
 ) -> Result<(), u8> {
     let to_terminal = output.is_none() && std::io::stdout().is_terminal();
-    let text = match format {
-        ReportFormat::Json => report::json::render(report),
-        ReportFormat::Ndjson => {
-            if output.is_none() {
-                // Line by line as written: a reader downstream starts at once.
-                let mut stdout = std::io::LineWriter::new(std::io::stdout().lock());
-                let _ = report::ndjson::write(report, &mut stdout);
-                return Ok(());
-            }
-            let mut bytes = Vec::new();
-            let _ = report::ndjson::write(report, &mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
-        ReportFormat::Sarif => report::sarif::render(report, rules),
-        ReportFormat::Junit => report::junit::render(report),
-        ReportFormat::Markdown => report::markdown::render(report),
-        ReportFormat::Html => report::html::render(report),
-        ReportFormat::Csv => report::csv::render(report),
+    let text = |text: String| move |out: &mut dyn Write| out.write_all(text.as_bytes());
+    // The machine formats of large batches are written as they are
+    // produced, never held whole; the others are rendered, then written.
+    let write: WriteOut = match format {
+        ReportFormat::Json => Box::new(|out: &mut dyn Write| report::json::write(report, out)),
+        ReportFormat::Ndjson => Box::new(|out: &mut dyn Write| report::ndjson::write(report, out)),
+        ReportFormat::Sarif => Box::new(text(report::sarif::render(report, rules))),
+        ReportFormat::Junit => Box::new(text(report::junit::render(report))),
+        ReportFormat::Markdown => Box::new(text(report::markdown::render(report))),
+        ReportFormat::Html => Box::new(text(report::html::render(report))),
+        ReportFormat::Csv => Box::new(text(report::csv::render(report))),
         ReportFormat::Table => {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
             let color = match presentation.color {
@@ -646,20 +643,21 @@ fn write_report(
             };
             let width = if to_terminal { comfy_table::Table::new().width() } else { None };
             let style = table::Style { color, width, show: presentation.show.clone(), layout: presentation.layout };
-            table::render(report, &style)
+            Box::new(text(table::render(report, &style)))
         }
     };
     match output {
         Some(path) => {
-            write_atomically(path, text.as_bytes())
+            write_atomically_with(path, write)
                 .map_err(|e| usage_error(format!("{}: {e}", escape_terminal(&path.display().to_string()))))?;
             let path = path.display().to_string();
             err!("fedscan: {}; report written to {}", report::summary_line(&report.summary), escape_terminal(&path));
         }
         None => {
-            let mut stdout = std::io::stdout().lock();
+            // Line by line: a reader downstream (NDJSON into jq) starts at once.
+            let mut stdout = std::io::LineWriter::new(std::io::stdout().lock());
             // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush());
+            let _ = write(&mut stdout).and_then(|_| stdout.flush());
         }
     }
     Ok(())

@@ -60,6 +60,12 @@ pub fn read_text_bounded(path: &Path, max: u64) -> Result<String, String> {
 /// Writes `bytes` to `path` through a temporary file in the same directory,
 /// renamed over `path` once complete.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomically_with(path, |out| out.write_all(bytes))
+}
+
+/// [`write_atomically`], the content written by `write` as it is produced
+/// (a large report is never held whole in memory).
+pub fn write_atomically_with(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
     let name = path.file_name().ok_or_else(|| io::Error::other("not a file name"))?;
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -67,8 +73,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     };
     let temporary = directory.join(format!(".{}.fedscan-{}.tmp", name.to_string_lossy(), std::process::id()));
     let written = (|| {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temporary)?;
-        file.write_all(bytes)?;
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temporary)?;
+        let mut buffered = io::BufWriter::with_capacity(256 * 1024, file);
+        write(&mut buffered)?;
+        let file = buffered.into_inner().map_err(io::IntoInnerError::into_error)?;
         file.sync_all()?;
         std::fs::rename(&temporary, path)
     })();

@@ -87,6 +87,12 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::E
     String::from_utf8(bytes).map_err(|e| serde_json::Error::io(io::Error::other(e)))
 }
 
+/// [`to_json`] written to `out` as it is produced.
+pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn io::Write, value: &T) -> io::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(out, SafeFormatter(PrettyFormatter::new()));
+    value.serialize(&mut serializer).map_err(io::Error::other)
+}
+
 /// [`to_json`] on one line, for NDJSON: the same escapes, no line breaks.
 pub fn to_json_line<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
     let mut bytes = Vec::new();

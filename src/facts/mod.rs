@@ -20,6 +20,7 @@ pub mod view;
 pub mod x509;
 
 use std::fmt;
+use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -266,8 +267,9 @@ impl Facts {
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let mut text = crate::text::to_json(self).map_err(std::io::Error::other)?;
-        text.push('\n');
-        crate::files::write_atomically(path, text.as_bytes())
+        crate::files::write_atomically_with(path, |out| {
+            crate::text::write_json(out, self)?;
+            out.write_all(b"\n")
+        })
     }
 }
