@@ -20,7 +20,6 @@ pub mod view;
 pub mod x509;
 
 use std::fmt;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
