@@ -338,7 +338,10 @@ pub struct Finding {
     /// is about; `None` for a rule that was not run.
     pub target: Option<Target>,
     pub message: String,
-    pub evidence: Value,
+    /// The facts the rule read, as compact JSON text with the report's
+    /// escapes: a tree of values per finding costs several times its text,
+    /// and a batch has tens of thousands of findings.
+    pub evidence: Evidence,
     pub remediation: String,
     pub references: Vec<String>,
     pub not_run: Option<NotRun>,
@@ -385,6 +388,39 @@ impl Finding {
     /// A failure or an error: what a person has to look at.
     pub fn is_problem(&self) -> bool {
         matches!(self.status, Status::Fail | Status::Error)
+    }
+}
+
+/// Evidence as a finding keeps it: the value written once as compact JSON
+/// (a tree of values costs several times its text, and a batch has tens of
+/// thousands of findings). Unsafe characters are escaped when a report is
+/// written ([`crate::text`]'s formatter escapes raw JSON too).
+#[derive(Debug, Clone)]
+pub struct Evidence(Box<serde_json::value::RawValue>);
+
+impl Evidence {
+    pub fn of(value: &Value) -> Evidence {
+        let raw = serde_json::value::to_raw_value(value)
+            .or_else(|_| serde_json::value::RawValue::from_string("null".to_string()))
+            .expect("null is JSON");
+        Evidence(raw)
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for Evidence {
+    fn eq(&self, other: &Evidence) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
     }
 }
 

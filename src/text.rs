@@ -105,6 +105,12 @@ pub fn to_json_line<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_js
 struct SafeFormatter<F>(F);
 
 impl<F: Formatter> Formatter for SafeFormatter<F> {
+    /// JSON kept as text (a finding's evidence): an unsafe character can only
+    /// stand inside one of its strings, where `\uXXXX` means the same.
+    fn write_raw_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+        self.write_string_fragment(writer, fragment)
+    }
+
     fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
         let mut start = 0;
         for (at, c) in fragment.char_indices() {

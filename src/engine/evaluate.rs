@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::facts::Facts;
 use crate::facts::view::FactView;
-use crate::findings::{Finding, Placeholder, Status, Step};
+use crate::findings::{Evidence, Finding, Placeholder, Status, Step};
 use crate::rules::{RuleSet, Scope};
 use crate::text::powershell_quote;
 
@@ -40,7 +40,7 @@ pub fn evaluate(
                 status: Status::Skip,
                 target: None,
                 message,
-                evidence: serde_json::Value::Null,
+                evidence: Evidence::of(&serde_json::Value::Null),
                 remediation: rule.remediation.clone(),
                 references: rule.references.clone(),
                 not_run: Some(why),
@@ -60,7 +60,7 @@ pub fn evaluate(
                 status: outcome.status,
                 target: Some(outcome.target),
                 message: outcome.message,
-                evidence: outcome.evidence,
+                evidence: Evidence::of(&outcome.evidence),
                 remediation: fill_placeholders(&rule.remediation, &outcome.vars, &known),
                 references: rule.references.clone(),
                 not_run: None,
