@@ -256,8 +256,8 @@ struct Presentation {
 /// Turns the flags into a [`ScanJob`], or a usage error (exit 2) before
 /// anything is scanned.
 fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
-    let rules = load(&args.rules)?;
-    let selection = Selection::new(&args.only, &args.skip, &rules).map_err(usage_error)?;
+    let rules = load(&args.rule_args.rules)?;
+    let selection = Selection::new(&args.rule_args.only, &args.rule_args.skip, &rules).map_err(usage_error)?;
     let live = !args.offline && args.facts.is_empty();
     let mut domains = args.domains.iter().map(|d| parse_fqdn(d).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
     let mut domain_lines = std::collections::HashMap::new();
@@ -364,7 +364,7 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         }
     };
     let mut rule_inputs = vec!["built-in".to_string()];
-    rule_inputs.extend(args.rules.iter().map(|p| p.display().to_string()));
+    rule_inputs.extend(args.rule_args.rules.iter().map(|p| p.display().to_string()));
     let baseline = match &args.report.baseline {
         Some(path) => Some((
             path.clone(),
@@ -394,7 +394,11 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
     Ok(ScanJob {
         rules,
         selection,
-        profiles: if args.profile.is_empty() { Profile::DEFAULT.to_vec() } else { args.profile.clone() },
+        profiles: if args.rule_args.profile.is_empty() {
+            Profile::DEFAULT.to_vec()
+        } else {
+            args.rule_args.profile.clone()
+        },
         now: args.now.as_deref().map(parse_time).transpose()?,
         source,
         save_facts: args.save_facts,
@@ -435,7 +439,7 @@ fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), u8> {
     inputs.extend(args.client_cert.iter().map(|p| ("--client-cert", p.clone())));
     inputs.extend(args.client_key.iter().map(|p| ("--client-key", p.clone())));
     inputs.extend(args.trust.iter().filter(|t| *t != MOZILLA && *t != "system").map(|t| ("--trust", PathBuf::from(t))));
-    for rules in &args.rules {
+    for rules in &args.rule_args.rules {
         let files: Vec<PathBuf> = match std::fs::read_dir(rules) {
             Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
             Err(_) => vec![rules.clone()],
@@ -473,10 +477,7 @@ fn merge(args: MergeArgs) -> Result<u8, u8> {
     scan_args.report = args.report;
     scan_args.save_facts = args.save_facts;
     scan_args.now = args.now;
-    scan_args.profile = args.profile;
-    scan_args.only = args.only;
-    scan_args.skip = args.skip;
-    scan_args.rules = args.rules;
+    scan_args.rule_args = args.rule_args;
     scan(scan_args)
 }
 

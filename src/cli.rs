@@ -187,21 +187,8 @@ pub struct ScanArgs {
     #[arg(long)]
     pub offline: bool,
 
-    /// Profiles to audit for (repeatable). Default: federation and skype.
-    #[arg(long, value_enum, value_name = "PROFILE")]
-    pub profile: Vec<Profile>,
-
-    /// Directory (or file) of extra rules in TOML. Repeatable.
-    #[arg(long, value_name = "DIR")]
-    pub rules: Vec<PathBuf>,
-
-    /// Run only these rules: IDs, ID prefixes ending in * (CFG-AEC-*), or profiles.
-    #[arg(long, value_name = "RULE", value_delimiter = ',')]
-    pub only: Vec<String>,
-
-    /// Do not run these rules: IDs, ID prefixes ending in *, or profiles.
-    #[arg(long, value_name = "RULE", value_delimiter = ',')]
-    pub skip: Vec<String>,
+    #[command(flatten)]
+    pub rule_args: RuleArgs,
 
     /// A partner domain: its allowed/blocked status is checked in the
     /// snapshot, and in a live scan its federation path (DNS, TLS, SIP) is
@@ -298,6 +285,26 @@ pub struct ScanArgs {
     pub expiry_warn_days: Option<u32>,
 }
 
+/// Which rules run: shared by `scan` and `merge`.
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// Profiles to audit for (repeatable). Default: federation and skype.
+    #[arg(long, value_enum, value_name = "PROFILE")]
+    pub profile: Vec<Profile>,
+
+    /// Directory (or file) of extra rules in TOML. Repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+
+    /// Run only these rules: IDs, ID prefixes ending in * (CFG-AEC-*), or profiles.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Do not run these rules: IDs, ID prefixes ending in *, or profiles.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub skip: Vec<String>,
+}
+
 /// What a scan's report is and where it goes: shared by `scan` and `merge`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -378,21 +385,8 @@ pub struct MergeArgs {
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
 
-    /// Profiles to audit for (repeatable). Default: federation and skype.
-    #[arg(long, value_enum, value_name = "PROFILE")]
-    pub profile: Vec<Profile>,
-
-    /// Run only these rules: IDs, ID prefixes ending in *, or profiles.
-    #[arg(long, value_name = "RULE", value_delimiter = ',')]
-    pub only: Vec<String>,
-
-    /// Do not run these rules: IDs, ID prefixes ending in *, or profiles.
-    #[arg(long, value_name = "RULE", value_delimiter = ',')]
-    pub skip: Vec<String>,
-
-    /// Directory (or file) of extra rules in TOML. Repeatable.
-    #[arg(long, value_name = "DIR")]
-    pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub rule_args: RuleArgs,
 }
 
 #[derive(Debug, Subcommand)]
