@@ -7,7 +7,7 @@ use crate::facts::need::Need;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Step};
 
-pub trait Check {
+pub trait Check: Send + Sync {
     /// Judges the facts: one outcome per target, never I/O.
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome>;
 

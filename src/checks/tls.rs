@@ -20,7 +20,7 @@ use crate::findings::{Outcome, Step, Target};
 /// every such kind declares alike is declared once, here: it reads the
 /// handshakes, it judges the certificate step of the path, and it points at
 /// the rule that reports why no Edge presented a certificate.
-pub trait CertificateCheck {
+pub trait CertificateCheck: Send + Sync {
     fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome>;
 
     /// The `connection_rule` parameter.
@@ -185,7 +185,7 @@ impl<'c> CertNames<'c> {
 /// The verdicts of a name rule on every certificate: `judge` sees the
 /// names of presented and file certificates, and of listed certificates
 /// assigned to the Access Edge.
-pub trait NamesCheck {
+pub trait NamesCheck: Send + Sync {
     fn judge_names(&self, ctx: &FactView, names: &CertNames) -> Outcome;
     fn connection_rule(&self) -> &Option<String>;
 }

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use crate::facts::Facts;
 use crate::facts::view::FactView;
 use crate::findings::{Evidence, Finding, Placeholder, Status, Step};
-use crate::rules::{RuleSet, Scope};
+use crate::rules::{Rule, RuleSet, Scope};
 use crate::text::powershell_quote;
 
 /// Rules are judged as of `--now`, or else as of the moment the facts were
@@ -28,10 +28,48 @@ pub fn evaluate(
     now: OffsetDateTime,
     expiry_warn_days: Option<u32>,
 ) -> Vec<Finding> {
+    let selected: Vec<&Rule> = rules.rules.iter().filter(|r| scope.selects(r)).collect();
+    // The rules are independent: each core judges a share of them over its
+    // own view of the same facts (a view's caches are its own).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
+    let shares = cores.min(selected.len()).max(1);
+    let mut findings: Vec<Finding> = if shares == 1 {
+        judge(&selected, scope, facts, now, expiry_warn_days)
+    } else {
+        std::thread::scope(|threads| {
+            let running: Vec<_> = (0..shares)
+                .map(|share| {
+                    let part: Vec<&Rule> = selected.iter().copied().skip(share).step_by(shares).collect();
+                    threads.spawn(move || judge(&part, scope, facts, now, expiry_warn_days))
+                })
+                .collect();
+            // A check that panics stops the scan as it would on one thread:
+            // its findings are never silently missing.
+            running
+                .into_iter()
+                .flat_map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
+        })
+    };
+    findings.sort_by_cached_key(|f| (f.target.is_none(), f.target.as_ref().map(|t| t.to_string()), f.rule.clone()));
+    findings
+}
+
+/// At most this many threads judge rules.
+const MAX_THREADS: usize = 8;
+
+/// The findings of `rules`, in their order.
+fn judge(
+    rules: &[&Rule],
+    scope: &Scope,
+    facts: &Facts,
+    now: OffsetDateTime,
+    expiry_warn_days: Option<u32>,
+) -> Vec<Finding> {
     let ctx = FactView::new(facts, now, expiry_warn_days);
     let known = known_values(&ctx);
     let mut findings = Vec::new();
-    for rule in rules.rules.iter().filter(|r| scope.selects(r)) {
+    for &rule in rules {
         if let Some((message, why)) = scope.not_applicable(rule) {
             findings.push(Finding {
                 rule: rule.id.clone(),
@@ -70,7 +108,6 @@ pub fn evaluate(
             });
         }
     }
-    findings.sort_by_cached_key(|f| (f.target.is_none(), f.target.as_ref().map(|t| t.to_string()), f.rule.clone()));
     findings
 }
 
