@@ -8,6 +8,8 @@
 //!   FEDSCAN_BENCH_DOMAINS=1000 cargo bench --bench scan
 //!   FEDSCAN_BENCH_FACTS=/tmp/bench.facts.json cargo bench --bench scan
 //!   FEDSCAN_BENCH_ONLY=SIP-OPT-01 cargo bench --bench scan   # --only for every scan
+//!   FEDSCAN_BENCH_SSLYZE="/path/to/venv/bin/python -m sslyze" cargo bench --bench scan
+//!       # also sslyze --certinfo on the same endpoints (pip install sslyze)
 //!
 //! Everything runs on loopback, so the figures are the scanner's own cost
 //! (handshakes, parsing, judging), not network latency, which concurrency
@@ -87,6 +89,14 @@ fn main() {
     row("live, --concurrency 1", sequential, domains);
     row("replay of the saved facts (--facts)", replayed, domains);
     row("bare floor: the same network work", floor, domains);
+    if let Ok(sslyze) = std::env::var("FEDSCAN_BENCH_SSLYZE") {
+        let took = sslyze_certinfo(&sslyze, &saved, dir.path());
+        row("sslyze --certinfo, same endpoints (once)", took, domains);
+        println!(
+            "  fedscan's whole scan (DNS, TLS, SIP, 84 rules) is {:.1}x sslyze's certificate scan",
+            took.as_secs_f64() / concurrent.as_secs_f64()
+        );
+    }
     let per = |key: &str| work[key].as_f64().unwrap_or(0.0) / domains as f64;
     println!(
         "work per domain: {:.1} DNS questions, {:.1} connections, {:.1} full TLS handshakes",
@@ -100,6 +110,26 @@ fn main() {
         concurrent.as_secs_f64() / replayed.as_secs_f64(),
         concurrent.as_secs_f64() / floor.as_secs_f64()
     );
+}
+
+/// sslyze's certificate scan of the endpoints the scan probed (no DNS, no
+/// SIP), run once: its wall time.
+fn sslyze_certinfo(command: &str, facts: &serde_json::Value, dir: &std::path::Path) -> Duration {
+    let targets: Vec<String> = facts["tls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| Some(format!("{}:{}{{{}}}", t["host"].as_str()?, t["port"].as_u64()?, t["address"].as_str()?)))
+        .collect();
+    let list = dir.join("sslyze-targets.txt");
+    std::fs::write(&list, targets.join("\n")).expect("write the targets");
+    let mut words = command.split_whitespace();
+    let mut sslyze = Command::new(words.next().expect("a command"));
+    sslyze.args(words).args(["--certinfo", "--quiet", "--targets_in"]).arg(&list);
+    let started = Instant::now();
+    let output = sslyze.output().expect("run sslyze");
+    assert!(output.status.success(), "sslyze failed: {}", String::from_utf8_lossy(&output.stderr));
+    started.elapsed()
 }
 
 /// The same network work as the scan, and nothing else.

@@ -354,7 +354,7 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
                     limits: engine::gather::Limits {
                         concurrency: args.concurrency,
                         qps: args.qps,
-                        per_address: args.max_per_address,
+                        per_address: Some(args.max_per_address),
                     },
                     identity,
                     own_sip_connection: args.sip_own_connection,

@@ -239,11 +239,12 @@ pub struct ScanArgs {
           value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(1..=100_000))]
     pub qps: Option<u32>,
 
-    /// At most this many connections at once to one address (an Edge that
-    /// hosts many domains), 1 to 4096. Default: --concurrency.
-    #[arg(long, value_name = "N",
+    /// At most this many endpoints probed at once on one address (an Edge
+    /// that hosts many domains), 1 to 4096; each probe holds up to four
+    /// connections (the handshake and three version hellos).
+    #[arg(long, value_name = "N", default_value_t = 16,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
-    pub max_per_address: Option<usize>,
+    pub max_per_address: usize,
 
     /// Send SIP OPTIONS on a connection of its own rather than on the TLS
     /// probe's (as scans did before they reused it): to compare the two.
