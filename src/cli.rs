@@ -19,8 +19,10 @@ use crate::rules::Profile;
                   federation DNS records, the Access Edge's TLS handshake and certificate, and its SIP \
                   answer, live; and the configuration exported from the Management Shell (Format-List or \
                   Format-Table text, or JSON), or a certificate file before it is installed. `diagnose` \
-                  explains a SIP trace or ms-diagnostics header.\n\n\
-                  Exit codes of `scan`: 0 no failure at or above --fail-on; 1 failures at or above --fail-on; \
+                  explains a SIP trace or ms-diagnostics header. Reports for people and CI (table, JSON, \
+                  NDJSON, SARIF, JUnit, Markdown, HTML, CSV), against a baseline and a suppressions file; \
+                  large batches sharded over machines and merged (`merge`).\n\n\
+                  Exit codes of `scan` and `merge`: 0 no failure at or above --fail-on; 1 failures at or above --fail-on; \
                   2 usage or input error; 3 no failure at the threshold but some checks could not be evaluated; \
                   130 interrupted."
 )]
