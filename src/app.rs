@@ -139,11 +139,16 @@ fn load(extra: &[PathBuf]) -> Result<RuleSet, u8> {
 }
 
 fn report_rule_problems(problems: &[crate::rules::Diagnostic]) -> u8 {
+    report_file_problems(problems, "the rule files")
+}
+
+/// Each problem drawn under its line, then how many, in `files`; exit 2.
+fn report_file_problems(problems: &[crate::rules::Diagnostic], files: &str) -> u8 {
     let styled = std::io::stderr().is_terminal();
     for problem in problems {
         err!("fedscan: error: {}", problem.render(styled));
     }
-    err!("fedscan: {} problem(s) in the rule files; nothing was scanned", problems.len());
+    err!("fedscan: {} problem(s) in {files}; nothing was scanned", problems.len());
     exit::INPUT
 }
 
@@ -379,7 +384,8 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
     };
     let suppressions = match ignore_file {
         Some(path) => {
-            let loaded = Suppressions::load(&path, &rules).map_err(|problems| report_rule_problems(&problems))?;
+            let loaded = Suppressions::load(&path, &rules)
+                .map_err(|problems| report_file_problems(&problems, "the suppressions file"))?;
             Some((path, loaded))
         }
         None => None,

@@ -71,7 +71,8 @@ impl Baseline {
                 Some("fail") => Status::Fail,
                 Some("error") => Status::Error,
                 Some("pass" | "skip") => continue,
-                other => return Err(format!("finding {index}: status {other:?} is not one fedscan writes")),
+                Some(other) => return Err(format!("finding {index}: status {other:?} is not one fedscan writes")),
+                None => return Err(format!("finding {index} has no status")),
             };
             let rule = text("rule").ok_or_else(|| format!("finding {index} has no rule"))?;
             let target = text("target").unwrap_or("");

@@ -536,6 +536,15 @@ fn a_suppression_hides_a_failure_until_it_expires_then_it_fails_again() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("bad.toml:2:") && stderr.contains("no rule TLS-NOPE-01"), "{stderr}");
     assert!(stderr.contains("bad.toml:6:") && stderr.contains("give a `reason`"), "{stderr}");
+    assert!(stderr.contains("2 problem(s) in the suppressions file; nothing was scanned"), "{stderr}");
+    // Bytes that are no text: named, exit 2, nothing scanned.
+    let garbage = dir.path().join("garbage.toml");
+    std::fs::write(&garbage, common::garbage(3000, 7)).unwrap();
+    for flag in ["--ignore-file", "--baseline"] {
+        let output = fedscan().args(["scan", "--offline", "-c"]).arg(&after).arg(flag).arg(&garbage).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flag}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("garbage.toml"), "{flag}");
+    }
 }
 
 #[test]
