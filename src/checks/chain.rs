@@ -5,7 +5,7 @@
 use ::time::OffsetDateTime;
 use rustls_pki_types::{CertificateDer, UnixTime};
 
-use crate::facts::certs::{MOZILLA, TrustStore};
+use crate::facts::certs::{TrustAnchors, TrustStore};
 use crate::facts::tls::decode_der;
 use crate::facts::x509::cert_info;
 
@@ -181,23 +181,25 @@ fn private_issuer(last: &crate::facts::x509::CertInfo) -> Option<String> {
 
 /// Validates a chain (leaf first) against each store in turn.
 pub fn validate(chain: &[Vec<u8>], stores: &[TrustStore], now: OffsetDateTime) -> ChainVerdict {
+    validate_with(chain, stores, &TrustAnchors::of(stores), now)
+}
+
+/// [`validate`] with the stores' anchors made ready once for many chains.
+pub fn validate_with(
+    chain: &[Vec<u8>],
+    stores: &[TrustStore],
+    prepared: &TrustAnchors,
+    now: OffsetDateTime,
+) -> ChainVerdict {
     let ders: Vec<CertificateDer> = chain.iter().map(|c| CertificateDer::from(c.as_slice())).collect();
     if ders.is_empty() {
         return ChainVerdict::Other { reason: "no certificate".into() };
     }
-    let anchors_of = |store: &TrustStore| -> Vec<CertificateDer<'static>> {
-        decode_der(&store.anchors).into_iter().map(CertificateDer::from).collect()
-    };
     let try_stores = |usage: &dyn Fn() -> webpki::KeyUsage| -> Result<String, webpki::Error> {
         let mut first_error = None;
-        for store in stores {
-            let owned = anchors_of(store);
-            let file_anchors: Vec<rustls_pki_types::TrustAnchor> =
-                owned.iter().filter_map(|c| webpki::anchor_from_trusted_cert(c).ok()).collect();
-            let anchors: &[rustls_pki_types::TrustAnchor] =
-                if store.name == MOZILLA { webpki_roots::TLS_SERVER_ROOTS } else { &file_anchors };
-            match verify(&ders, anchors, now, usage()) {
-                Ok(()) => return Ok(store.name.clone()),
+        for (name, own) in &prepared.stores {
+            match verify(&ders, prepared.anchors(name, own), now, usage()) {
+                Ok(()) => return Ok(name.clone()),
                 Err(error) => {
                     first_error.get_or_insert(error);
                 }

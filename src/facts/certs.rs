@@ -31,6 +31,47 @@ pub struct TrustStore {
 
 pub const MOZILLA: &str = "mozilla";
 
+/// The trust stores made ready for chain validation, once per evaluation:
+/// each store's anchors decoded and parsed (a system store holds a few
+/// hundred; decoding them for every certificate judged cost more than the
+/// judging). The built-in Mozilla store is webpki-roots' own.
+pub struct TrustAnchors {
+    pub stores: Vec<(String, Vec<rustls_pki_types::TrustAnchor<'static>>)>,
+}
+
+impl TrustAnchors {
+    pub fn of(stores: &[TrustStore]) -> TrustAnchors {
+        let stores = stores
+            .iter()
+            .map(|store| {
+                let anchors = if store.name == MOZILLA {
+                    Vec::new()
+                } else {
+                    super::tls::decode_der(&store.anchors)
+                        .iter()
+                        .filter_map(|der| {
+                            webpki::anchor_from_trusted_cert(&rustls_pki_types::CertificateDer::from(der.as_slice()))
+                                .ok()
+                                .map(|anchor| anchor.to_owned())
+                        })
+                        .collect()
+                };
+                (store.name.clone(), anchors)
+            })
+            .collect();
+        TrustAnchors { stores }
+    }
+
+    /// A store's anchors.
+    pub fn anchors<'s>(
+        &'s self,
+        name: &str,
+        own: &'s [rustls_pki_types::TrustAnchor<'static>],
+    ) -> &'s [rustls_pki_types::TrustAnchor<'static>] {
+        if name == MOZILLA { webpki_roots::TLS_SERVER_ROOTS } else { own }
+    }
+}
+
 /// Certificates from PEM text (any number of CERTIFICATE blocks) or one DER
 /// certificate.
 pub fn read_certificates(bytes: &[u8], path: &str) -> Result<Vec<Vec<u8>>, InputError> {

@@ -3,6 +3,7 @@
 
 use std::cell::OnceCell;
 
+use super::certs::TrustAnchors;
 use super::organizations::Organizations;
 
 use time::OffsetDateTime;
@@ -29,6 +30,7 @@ pub struct FactView<'a> {
     certificates: OnceCell<Certificates<'a>>,
     unprobed: OnceCell<Vec<Unprobed>>,
     organizations: OnceCell<Organizations>,
+    trust_anchors: OnceCell<TrustAnchors>,
 }
 
 impl<'a> FactView<'a> {
@@ -44,11 +46,17 @@ impl<'a> FactView<'a> {
             certificates: OnceCell::new(),
             unprobed: OnceCell::new(),
             organizations: OnceCell::new(),
+            trust_anchors: OnceCell::new(),
         }
     }
 
     /// The endpoints DNS led to that the scan did not probe (beyond the
     /// addresses it probes per name).
+    /// The trust stores made ready for chain validation (once).
+    pub fn trust_anchors(&self) -> &TrustAnchors {
+        self.trust_anchors.get_or_init(|| TrustAnchors::of(&self.facts.trust))
+    }
+
     /// Which scanned domains belong together (computed once, linear).
     pub fn organizations(&self) -> &Organizations {
         self.organizations.get_or_init(|| Organizations::new(self.facts, &self.dns))
