@@ -354,3 +354,30 @@ fn the_summary_counts_the_network_work_and_only_what_the_rules_read_is_done() {
         .unwrap();
     assert!(json_of(&replay)["summary"].get("work").is_none());
 }
+
+#[test]
+fn max_per_address_probes_one_address_at_most_so_many_at_a_time() {
+    // Four domains whose Edges share one address, on a server that takes
+    // 0.2 s to finish a handshake and 0.2 s to answer OPTIONS.
+    let pki = Pki::new("Shared");
+    let delay = std::time::Duration::from_millis(200);
+    let edge = peers::sip::SipServer::start(&pki.leaf(&LeafSpec::default()), peers::sip::Behaviour::Slow { delay });
+    let names: Vec<String> = (0..4).map(|i| format!("shared{i}.test")).collect();
+    let zones: Vec<(String, String)> =
+        names.iter().map(|d| (d.clone(), peers::dns::federation_zone(d, edge.addr.port()))).collect();
+    let pairs: Vec<(&str, &str)> = zones.iter().map(|(d, z)| (d.as_str(), z.as_str())).collect();
+    let dns = DnsServer::start(&pairs);
+    let started = std::time::Instant::now();
+    let output = fedscan()
+        .arg("scan")
+        .args(&names)
+        .args(["--only", "SIP-OPT-01", "--max-per-address", "1", "--timeout", "2", "--quiet", "--format", "json"])
+        .args(["--resolver", &dns.resolver_arg()])
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let report = json_of(&output);
+    assert_eq!(report["summary"]["by_status"]["pass"], 4, "{}", report["summary"]);
+    // One at a time: four probes of at least 0.4 s each, one after another.
+    assert!(elapsed >= delay * 8, "four probes of one address in {elapsed:?}: not one at a time");
+}
