@@ -145,3 +145,38 @@ fn a_stopped_kamailio_leaves_no_process_behind() {
     }
     assert_eq!(peers::group_members(group), Vec::<u32>::new(), "processes of the stopped peer remain");
 }
+
+/// OPTIONS on the TLS probe's own connection or on one of its own: Kamailio,
+/// with and without a required client certificate, on TLS 1.2 and 1.3, gives
+/// the same findings either way.
+#[test]
+fn the_same_findings_with_and_without_connection_reuse() {
+    let pki = Pki::new("Contoso");
+    let partners = Pki::new("Partner CA");
+    for (name, client_ca, method) in [
+        ("open", None, "TLSv1.2+"),
+        ("mutual TLS", Some(&partners), "TLSv1.2+"),
+        ("mutual TLS 1.2", Some(&partners), "TLSv1.2"),
+    ] {
+        let Some(deployment) = deploy_with_method(&pki, client_ca, method) else { return };
+        let brief = |report: &Value| -> Vec<(String, String, String, String)> {
+            let mut all: Vec<_> = report["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    let text = |k: &str| f[k].as_str().unwrap_or("").to_string();
+                    (text("rule"), text("target"), text("status"), text("message"))
+                })
+                .collect();
+            all.sort();
+            all
+        };
+        let (reused, _) = scan(&deployment, &[]);
+        let (own, _) = scan(&deployment, &["--sip-own-connection"]);
+        let (reused, own) = (brief(&reused), brief(&own));
+        assert!(reused.iter().any(|f| f.0 == "SIP-OPT-01" && f.2 == "pass"), "{name}: {reused:#?}");
+        let differ: Vec<_> = reused.iter().zip(&own).filter(|(a, b)| a != b).collect();
+        assert!(differ.is_empty() && reused.len() == own.len(), "{name}: {differ:#?}");
+    }
+}
