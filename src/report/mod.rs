@@ -224,26 +224,7 @@ impl Report {
     }
 }
 
-pub fn exit_code(findings: &[Finding], input_errors: &[InputError], policy: ExitPolicy) -> u8 {
-    if !input_errors.is_empty() {
-        exit::INPUT
-    } else if findings.iter().any(|f| policy.fails(f)) {
-        exit::FAILED
-    } else if findings.iter().any(|f| f.status == Status::Error && policy.counts(f)) {
-        exit::INCOMPLETE
-    } else {
-        exit::CLEAN
-    }
-}
 
-fn counts<T: Copy + PartialEq>(
-    items: impl Iterator<Item = T>,
-    keys: &[T],
-    name: impl Fn(T) -> &'static str,
-) -> Map<String, Value> {
-    let items: Vec<T> = items.collect();
-    keys.iter().map(|&k| (name(k).to_string(), Value::from(items.iter().filter(|&&i| i == k).count()))).collect()
-}
 
 pub fn summarize(
     findings: &[Finding],
@@ -251,29 +232,84 @@ pub fn summarize(
     policy: ExitPolicy,
     fixed: Option<usize>,
 ) -> Summary {
-    let run = || findings.iter().filter(|f| !is_not_run(f));
-    let baseline = fixed.map(|fixed| {
-        let state = |s: BaselineState| findings.iter().filter(|f| f.baseline == Some(s)).count();
-        BaselineCounts {
-            new: state(BaselineState::New),
-            unchanged: state(BaselineState::Unchanged),
-            updated: state(BaselineState::Updated),
-            fixed,
+    let mut tally = Tally::default();
+    for finding in findings {
+        tally.add(finding, policy);
+    }
+    tally.summary(input_errors, fixed)
+}
+
+/// The summary's counts, taken one finding at a time: a streamed report
+/// counts its findings as it writes them and keeps none.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    total: usize,
+    by_status: [usize; 4],
+    failed_by_severity: [usize; 5],
+    not_run: usize,
+    suppressed: usize,
+    baseline: [usize; 3],
+    fails: bool,
+    errors: bool,
+}
+
+impl Tally {
+    pub fn add(&mut self, finding: &Finding, policy: ExitPolicy) {
+        self.total += 1;
+        if is_not_run(finding) {
+            self.not_run += 1;
+        } else {
+            let status = Status::ALL.iter().position(|s| *s == finding.status).unwrap_or(0);
+            self.by_status[status] += 1;
+            if finding.status == Status::Fail {
+                let severity = Severity::ALL.iter().position(|s| *s == finding.severity).unwrap_or(0);
+                self.failed_by_severity[severity] += 1;
+            }
         }
-    });
-    Summary {
-        total: findings.len(),
-        by_status: counts(run().map(|f| f.status), &Status::ALL, Status::name),
-        by_severity: counts(
-            run().filter(|f| f.status == Status::Fail).map(|f| f.severity),
-            &Severity::ALL,
-            Severity::name,
-        ),
-        not_run: findings.iter().filter(|f| is_not_run(f)).count(),
-        suppressed: findings.iter().filter(|f| f.suppressed.is_some()).count(),
-        baseline,
-        work: None,
-        exit_code: exit_code(findings, input_errors, policy),
+        if finding.suppressed.is_some() {
+            self.suppressed += 1;
+        }
+        match finding.baseline {
+            Some(BaselineState::New) => self.baseline[0] += 1,
+            Some(BaselineState::Unchanged) => self.baseline[1] += 1,
+            Some(BaselineState::Updated) => self.baseline[2] += 1,
+            None => {}
+        }
+        self.fails |= policy.fails(finding);
+        self.errors |= finding.status == Status::Error && policy.counts(finding);
+    }
+
+    /// The summary; `fixed`: how many of the baseline's problems are gone.
+    pub fn summary(&self, input_errors: &[InputError], fixed: Option<usize>) -> Summary {
+        let named = |names: &[&'static str], counts: &[usize]| -> Map<String, Value> {
+            names.iter().zip(counts).map(|(n, c)| (n.to_string(), Value::from(*c))).collect()
+        };
+        let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.name()).collect();
+        let severities: Vec<&str> = Severity::ALL.iter().map(|s| s.name()).collect();
+        let exit_code = if !input_errors.is_empty() {
+            exit::INPUT
+        } else if self.fails {
+            exit::FAILED
+        } else if self.errors {
+            exit::INCOMPLETE
+        } else {
+            exit::CLEAN
+        };
+        Summary {
+            total: self.total,
+            by_status: named(&statuses, &self.by_status),
+            by_severity: named(&severities, &self.failed_by_severity),
+            not_run: self.not_run,
+            suppressed: self.suppressed,
+            baseline: fixed.map(|fixed| BaselineCounts {
+                new: self.baseline[0],
+                unchanged: self.baseline[1],
+                updated: self.baseline[2],
+                fixed,
+            }),
+            work: None,
+            exit_code,
+        }
     }
 }
 
