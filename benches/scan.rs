@@ -74,7 +74,19 @@ fn main() {
     replay.args(["scan", "--format", "json", "--facts"]).arg(&facts);
 
     println!("fedscan scan of {domains} domains (DNS + TLS + SIP per domain, loopback), best of {RUNS}:");
+    // Streamed first: the children's peak RSS read after it is its own.
+    let mut streamed = Command::new(binary);
+    streamed
+        .args(["scan", "--format", "ndjson", "--quiet", "--timeout", "5", "--domains-file"])
+        .arg(&list)
+        .args(["--resolver", &dns.resolver_arg(), "--trust"])
+        .arg(&root)
+        .arg("--output")
+        .arg(dir.path().join("streamed.ndjson"));
+    let streamed_took = best(&mut streamed);
+    let streamed_rss = children_peak_rss_mb();
     let concurrent = best(&mut live("32"));
+    let json_rss = children_peak_rss_mb();
     let sequential = best(&mut live("1"));
     let replayed = best(&mut replay);
     // The work the scan did, from its own report, and the same work bare.
@@ -86,6 +98,7 @@ fn main() {
     let floor_work = floor::Work::of(&work, &saved);
     let floor = (0..RUNS).map(|_| floor::run(&floor_work, dns.addr, &root, 32)).min().expect("a floor run");
     row("live, --concurrency 32 (default)", concurrent, domains);
+    row("live, NDJSON streamed chunk by chunk", streamed_took, domains);
     row("live, --concurrency 1", sequential, domains);
     row("replay of the saved facts (--facts)", replayed, domains);
     row("bare floor: the same network work", floor, domains);
@@ -97,6 +110,7 @@ fn main() {
             took.as_secs_f64() / concurrent.as_secs_f64()
         );
     }
+    println!("peak RSS: {streamed_rss:.0} MB streamed (NDJSON), {json_rss:.0} MB with the JSON report and --save-facts");
     let per = |key: &str| work[key].as_f64().unwrap_or(0.0) / domains as f64;
     println!(
         "work per domain: {:.1} DNS questions, {:.1} connections, {:.1} full TLS handshakes",
@@ -110,6 +124,14 @@ fn main() {
         concurrent.as_secs_f64() / replayed.as_secs_f64(),
         concurrent.as_secs_f64() / floor.as_secs_f64()
     );
+}
+
+/// The largest peak RSS of the children waited for so far, in MB.
+fn children_peak_rss_mb() -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct it is given.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss as f64 / 1024.0
 }
 
 /// sslyze's certificate scan of the endpoints the scan probed (no DNS, no

@@ -243,6 +243,9 @@ struct ScanJob {
     presentation: Presentation,
     /// `--quiet`: no progress on standard error.
     quiet: bool,
+    /// A batch streamed in chunks of this many domains (NDJSON, nothing kept).
+    streamed: Option<usize>,
+    /// `--expiry-warn-days` etc. are above; the scan's partners are in the source.
     baseline: Option<(PathBuf, Baseline)>,
     suppressions: Option<(PathBuf, Suppressions)>,
     /// The rule files, as the report names them.
@@ -390,6 +393,20 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         }
         None => None,
     };
+    // A live batch of domains written as NDJSON and nothing else is judged
+    // and written chunk by chunk (whole organizations at a time), keeping no
+    // finding: without the organization's own context every cross-domain
+    // rule compares domains within one organization.
+    let streamed = (live
+        && args.report.format == ReportFormat::Ndjson
+        && args.report.extra_reports.is_empty()
+        && args.save_facts.is_none()
+        && args.report.baseline.is_none()
+        && args.config.is_empty()
+        && args.edge.is_empty()
+        && args.cert_file.is_empty()
+        && args.partner.is_empty())
+    .then_some(args.chunk_domains);
     let mut outputs = vec![(args.report.format, args.report.output.clone())];
     outputs.extend(args.report.extra_reports.iter().map(|r| (r.format, Some(r.path.clone()))));
     let show = match (args.report.show.is_empty(), args.report.quiet) {
@@ -413,6 +430,7 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         outputs,
         presentation: Presentation { color: args.report.color, show, layout: args.report.layout },
         quiet: args.report.quiet,
+        streamed,
         baseline,
         suppressions,
         rule_inputs,
@@ -490,6 +508,9 @@ fn merge(args: MergeArgs) -> Result<u8, u8> {
 fn scan(args: ScanArgs) -> Result<u8, u8> {
     let job = check_scan_args(args)?;
     let started_at = OffsetDateTime::now_utc();
+    if let (Some(chunk_domains), Source::Gather(_)) = (job.streamed, &job.source) {
+        return scan_streamed(job, chunk_domains, started_at);
+    }
     let mut work = None;
     let (facts, replayed) = match job.source {
         Source::Replay { paths, partners, domains, trust } => {
@@ -615,6 +636,143 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         write_report(&report, &job.rules, *format, &job.presentation, output.as_deref())?;
     }
     Ok(code)
+}
+
+/// A batch judged and written chunk by chunk as NDJSON: each chunk's
+/// findings about its own domains and endpoints are written as soon as it is
+/// judged; the findings about the scan as a whole (the rules not run, what
+/// no chunk could check) are the same in every chunk that gives them, and
+/// are written once at the end when every chunk gave them — as one run
+/// over every domain would.
+fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime) -> Result<u8, u8> {
+    let Source::Gather(request) = job.source else { return Err(usage_error("a streamed scan is a live scan")) };
+    let now = job.now.unwrap_or(started_at);
+    let scope = Scope::new(job.selection.clone(), &job.profiles, now);
+    let progress = request.network.as_ref().map(|n| std::sync::Arc::clone(&n.progress));
+    let display = match &request.network {
+        Some(network) if !job.quiet => {
+            Some(crate::progress::Display::start(std::sync::Arc::clone(&network.progress), &network.external.servers))
+        }
+        _ => None,
+    };
+    let inputs = ReportInputs {
+        domains: request.inputs.domains.clone(),
+        partners: Vec::new(),
+        config: Vec::new(),
+        facts: None,
+        rules: job.rule_inputs.clone(),
+    };
+    let head = Report {
+        schema: report::REPORT_SCHEMA,
+        tool: Tool { name: "fedscan", version: env!("CARGO_PKG_VERSION") },
+        started_at: rfc3339(started_at),
+        finished_at: String::new(),
+        evaluated_at: rfc3339(now),
+        profiles: Profile::expand(&job.profiles),
+        fail_on: job.policy.fail_on,
+        fail_on_new: false,
+        inputs,
+        input_errors: Vec::new(),
+        notes: Vec::new(),
+        discovery: Vec::new(),
+        certificate_files: Vec::new(),
+        baseline: None,
+        suppressions: job.suppressions.as_ref().map(|(path, _)| path.display().to_string()),
+        summary: report::summarize(&[], &[], job.policy, None),
+        findings: Vec::new(),
+        domain_lines: Default::default(),
+    };
+    let policy = job.policy;
+    let run = |out: &mut dyn Write| -> std::io::Result<(u8, bool)> {
+        report::ndjson::write_head(&head, out)?;
+        let mut tally = report::Tally::default();
+        let mut chunks = 0usize;
+        // Scan-level findings: how many chunks gave each, in first-seen order.
+        let mut scan_level: Vec<(crate::findings::Finding, usize)> = Vec::new();
+        let mut written: std::io::Result<()> = Ok(());
+        let gathered = engine::gather_in_chunks(&job.rules, &scope, *request, now, chunk_domains, |part| {
+            chunks += 1;
+            let mut findings = evaluate(&job.rules, &scope, &part, now, job.expiry_warn_days);
+            if let Some((_, suppressions)) = &job.suppressions {
+                suppressions.apply(&mut findings, now);
+            }
+            for finding in findings {
+                let own = match &finding.target {
+                    Some(crate::findings::Target::Domain(domain)) => part.targets.domains.binary_search(domain).is_ok(),
+                    Some(crate::findings::Target::Endpoint { .. } | crate::findings::Target::Service { .. }) => true,
+                    _ => false,
+                };
+                if own {
+                    tally.add(&finding, policy);
+                    if written.is_ok() {
+                        written = report::ndjson::write_finding(&finding, out).and_then(|_| out.flush());
+                    }
+                } else {
+                    match scan_level.iter_mut().find(|(seen, _)| *seen == finding) {
+                        Some((_, count)) => *count += 1,
+                        None => scan_level.push((finding, 1)),
+                    }
+                }
+            }
+        });
+        written?;
+        let facts = gathered.map_err(std::io::Error::other)?;
+        for (finding, count) in scan_level {
+            if count == chunks {
+                tally.add(&finding, policy);
+                report::ndjson::write_finding(&finding, out)?;
+            }
+        }
+        let mut summary = tally.summary(&facts.input_errors, None);
+        summary.work = progress.as_ref().map(|p| {
+            let counts = p.counts();
+            let load = |c: &std::sync::atomic::AtomicUsize| c.load(std::sync::atomic::Ordering::Relaxed);
+            report::WorkDone {
+                domains: counts.domains,
+                dns_questions: counts.questions,
+                endpoints: counts.endpoints,
+                connections: load(&p.work.connections),
+                full_handshakes: load(&p.work.handshakes),
+            }
+        });
+        if facts.interrupted && summary.exit_code == exit::CLEAN {
+            summary.exit_code = exit::INCOMPLETE;
+        }
+        report::ndjson::write_tail(&summary, &rfc3339(OffsetDateTime::now_utc()), out)?;
+        Ok((summary.exit_code, facts.interrupted))
+    };
+    let outcome = match job.outputs.first().and_then(|(_, path)| path.clone()) {
+        Some(path) => {
+            let mut result = Ok((exit::CLEAN, false));
+            let written = write_atomically_with(&path, |out| {
+                result = run(out);
+                result.as_ref().map(|_| ()).map_err(|e| std::io::Error::other(e.to_string()))
+            });
+            written.map_err(|e| usage_error(format!("{}: {e}", escape_terminal(&path.display().to_string()))))?;
+            Some(result.map_err(usage_error)?)
+        }
+        None => {
+            let mut stdout = std::io::LineWriter::new(std::io::stdout().lock());
+            match run(&mut stdout) {
+                Ok(outcome) => Some(outcome),
+                // The reader went away (`| head`): nothing more to say.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => None,
+                Err(e) => return Err(usage_error(e)),
+            }
+        }
+    };
+    if let Some(display) = display {
+        display.finish();
+    }
+    match outcome {
+        Some((_, true)) => {
+            err!("fedscan: interrupted; the findings written so far are kept, the summary says so");
+            Ok(exit::INTERRUPTED)
+        }
+        Some((code, false)) => Ok(code),
+        // The reader went away (`| head`): nothing more to say.
+        None => Ok(exit::CLEAN),
+    }
 }
 
 /// What writes one report to its destination.

@@ -248,6 +248,12 @@ pub struct ScanArgs {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub max_per_address: usize,
 
+    /// Domains per chunk of a streamed batch (a live scan written as NDJSON
+    /// only): whole organizations are judged and written together.
+    #[arg(long, hide = true, default_value_t = 256, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub chunk_domains: usize,
+
     /// Send SIP OPTIONS on a connection of its own rather than on the TLS
     /// probe's (as scans did before they reused it): to compare the two.
     #[arg(long, hide = true)]

@@ -381,3 +381,99 @@ fn max_per_address_probes_one_address_at_most_so_many_at_a_time() {
     // One at a time: four probes of at least 0.4 s each, one after another.
     assert!(elapsed >= delay * 8, "four probes of one address in {elapsed:?}: not one at a time");
 }
+
+#[test]
+fn a_streamed_batch_writes_findings_before_the_scan_ends_and_equals_the_json_report() {
+    // 400 domains on one Edge, every fifth without a federation record.
+    let pki = Pki::new("Stream");
+    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let edge = peers::sip::SipServer::start(&pki.leaf(&LeafSpec::default()), peers::sip::Behaviour::Answer(answer));
+    let names: Vec<String> = (0..400).map(|i| format!("s{i}.test")).collect();
+    let zones: Vec<(String, String)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let text = if i % 5 == 4 {
+                zone(d, "www 300 IN A 127.0.0.1")
+            } else {
+                peers::dns::federation_zone(d, edge.addr.port())
+            };
+            (d.clone(), text)
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = zones.iter().map(|(d, z)| (d.as_str(), z.as_str())).collect();
+    let dns = DnsServer::start(&pairs);
+    let dir = tempfile::tempdir().unwrap();
+    let list = common::write(dir.path(), "domains.txt", &names.join("\n"));
+    let root = pki.write_root(dir.path());
+    let args = |format: &str| -> Vec<String> {
+        let mut args: Vec<String> =
+            ["scan", "--now", NOW, "--quiet", "--format", format, "--resolver"].map(String::from).to_vec();
+        args.push(dns.resolver_arg());
+        args.extend([
+            "--domains-file".to_string(),
+            list.display().to_string(),
+            "--trust".into(),
+            root.display().to_string(),
+        ]);
+        args
+    };
+
+    // Streamed, in chunks of 10 domains: the first finding is read while
+    // the scan is still running.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fedscan"))
+        .args(args("ndjson"))
+        .args(["--chunk-domains", "10"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut lines: Vec<Value> = Vec::new();
+    let mut running_at_first_finding = None;
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut reader, &mut line).unwrap() > 0 {
+        let record: Value = serde_json::from_str(&line).unwrap();
+        if record["record"] == "finding" && running_at_first_finding.is_none() {
+            running_at_first_finding = Some(child.try_wait().unwrap().is_none());
+        }
+        lines.push(record);
+        line.clear();
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(running_at_first_finding, Some(true), "the first finding came only after the scan ended");
+
+    // The same findings and summary as the JSON report of one run.
+    let json = fedscan().args(args("json")).output().unwrap();
+    let report = json_of(&json);
+    assert_eq!(status.code(), json.status.code());
+    let streamed = BTreeSet::from_iter(lines.iter().filter(|l| l["record"] == "finding").map(|f| {
+        let text = |k: &str| f[k].as_str().unwrap_or("").to_string();
+        (text("rule"), text("target"), text("status"), text("message"))
+    }));
+    let whole = findings_of(&report);
+    let whole_with_not_run: BTreeSet<_> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap_or("").to_string();
+            (text("rule"), text("target"), text("status"), text("message"))
+        })
+        .collect();
+    assert!(whole.is_subset(&whole_with_not_run));
+    let only_streamed: Vec<_> = streamed.difference(&whole_with_not_run).take(5).collect();
+    let only_whole: Vec<_> = whole_with_not_run.difference(&streamed).take(5).collect();
+    assert!(
+        only_streamed.is_empty() && only_whole.is_empty(),
+        "streamed only: {only_streamed:#?}\nreport only: {only_whole:#?}"
+    );
+    let count = lines.iter().filter(|l| l["record"] == "finding").count();
+    assert_eq!(count, report["findings"].as_array().unwrap().len(), "each finding once");
+    let mut tail = lines.last().unwrap().clone();
+    for key in ["record", "finished_at", "work"] {
+        tail.as_object_mut().unwrap().remove(key);
+    }
+    let mut summary = report["summary"].clone();
+    summary.as_object_mut().unwrap().remove("work");
+    assert_eq!(tail, summary);
+}

@@ -77,3 +77,71 @@ pub fn gather(rules: &RuleSet, scope: &Scope, request: ScanRequest, now: OffsetD
     }
     Ok(facts)
 }
+
+/// A batch gathered in chunks of whole organizations: the DNS of every
+/// domain first (the organizations are read from it), then, chunk by chunk,
+/// the TLS and SIP of the chunk's endpoints, each chunk's facts handed to
+/// `on_chunk` as soon as they are in and then dropped. For a batch without
+/// the organization's own context (no snapshot, Edge, certificate file or
+/// partner), where every cross-domain rule compares domains within one
+/// organization only.
+pub fn gather_in_chunks(
+    rules: &RuleSet,
+    scope: &Scope,
+    request: ScanRequest,
+    now: OffsetDateTime,
+    chunk_domains: usize,
+    mut on_chunk: impl FnMut(Facts),
+) -> Result<Facts, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let mut facts = runtime.block_on(gather::local(request.inputs, &request.config, &request.cert_files, now));
+    facts.trust = request.trust;
+    let targets = plan::targets(&facts, &request.aim);
+    let Some(settings) = request.network else {
+        return Err("a chunked scan is a live scan".into());
+    };
+    let plan = ScanPlan::new(rules, scope, targets, &request.aim.partners);
+    facts.targets = plan.targets.clone();
+    let network =
+        LiveNetwork::new(&settings.external, settings.internal.as_ref(), settings.timeout, settings.identity)?
+            .probing_versions(plan.probes_versions())
+            .own_sip_connection(settings.own_sip_connection);
+    let internal = network.has_internal();
+    let net = Arc::new(network);
+    let progress = &settings.progress;
+    progress::Progress::add(&progress.domains, facts.targets.domains.len());
+    runtime.block_on(async {
+        let stop = gather::Stop::on_ctrl_c();
+        facts.dns = gather::dns(&plan, &net, internal, &settings.limits, &stop, progress).await;
+        let groups =
+            crate::facts::organizations::Organizations::new(&facts, &crate::facts::dns::DnsIndex::new(&facts.dns))
+                .groups()
+                .to_vec();
+        let mut chunk: Vec<String> = Vec::new();
+        let mut groups = groups.into_iter().peekable();
+        while let Some(group) = groups.next() {
+            chunk.extend(group);
+            if chunk.len() < chunk_domains.max(1) && groups.peek().is_some() {
+                continue;
+            }
+            let mut domains = std::mem::take(&mut chunk);
+            domains.sort();
+            let mut part = facts.chunk(&domains);
+            if !stop.is_requested() {
+                let chunk_plan = ScanPlan::new(rules, scope, part.targets.clone(), &request.aim.partners);
+                let (tls, sip) = gather::endpoints(&chunk_plan, &part, &net, &settings.limits, &stop, progress).await;
+                part.tls = tls;
+                part.sip = sip;
+            }
+            part.interrupted = stop.is_requested();
+            on_chunk(part);
+        }
+        facts.interrupted = stop.is_requested();
+    });
+    // What is left is the scan's context: inputs, trust stores, input errors.
+    facts.dns.clear();
+    Ok(facts)
+}

@@ -216,6 +216,36 @@ impl Facts {
         self.interrupted |= other.interrupted;
     }
 
+    /// The facts of some of the scanned domains (a chunk of a batch): their
+    /// DNS answers — names in their zones, and the hosts their SRV records
+    /// name — and nothing probed yet.
+    pub fn chunk(&self, domains: &[String]) -> Facts {
+        let zone = |name: &str| {
+            let mut rest = name;
+            loop {
+                if domains.binary_search_by(|d| d.as_str().cmp(rest)).is_ok() {
+                    return true;
+                }
+                match rest.split_once('.') {
+                    Some((_, parent)) => rest = parent,
+                    None => return false,
+                }
+            }
+        };
+        let mut hosts: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for fact in self.dns.iter().filter(|f| f.rtype == dns::RecordKind::Srv && zone(&f.name)) {
+            for srv in fact.records().iter().filter_map(|r| srv::Srv::from_data(&r.data)) {
+                hosts.insert(srv.target.trim_end_matches('.').to_ascii_lowercase());
+            }
+        }
+        let mut part = Facts::new(self.inputs.clone(), self.gathered_at);
+        part.inputs.domains = domains.to_vec();
+        part.targets = Targets { domains: domains.to_vec(), ..self.targets.clone() };
+        part.dns = self.dns.iter().filter(|f| zone(&f.name) || hosts.contains(&f.name)).cloned().collect();
+        part.trust = self.trust.clone();
+        part
+    }
+
     pub fn load(path: &Path) -> Result<Facts, InputError> {
         let display = path.display().to_string();
         let text = crate::files::read_text_bounded(path, crate::files::MAX_FACTS_FILE)

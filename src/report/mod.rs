@@ -224,8 +224,6 @@ impl Report {
     }
 }
 
-
-
 pub fn summarize(
     findings: &[Finding],
     input_errors: &[InputError],

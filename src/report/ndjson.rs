@@ -34,11 +34,25 @@ fn line(out: &mut dyn Write, value: &Value) -> io::Result<()> {
 }
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    write_head(report, out)?;
+    for finding in &report.findings {
+        write_finding(finding, out)?;
+    }
+    if let Some(baseline) = &report.baseline {
+        for fixed in &baseline.fixed {
+            line(out, &record("fixed", fixed))?;
+        }
+    }
+    write_tail(&report.summary, &report.finished_at, out)
+}
+
+/// The `scan` record: what was scanned and how it is judged. Written first,
+/// before the findings are known (the summary record says when it ended).
+pub fn write_head(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut scan = json!({
         "schema": report.schema,
         "tool": report.tool,
         "started_at": report.started_at,
-        "finished_at": report.finished_at,
         "evaluated_at": report.evaluated_at,
         "profiles": report.profiles,
         "fail_on": report.fail_on,
@@ -50,15 +64,17 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if let Some(path) = &report.suppressions {
         scan["suppressions"] = Value::from(path.as_str());
     }
-    line(out, &record("scan", &scan))?;
-    for finding in &report.findings {
-        line(out, &record("finding", finding))?;
-    }
-    if let Some(baseline) = &report.baseline {
-        for fixed in &baseline.fixed {
-            line(out, &record("fixed", fixed))?;
-        }
-    }
-    line(out, &record("summary", &report.summary))?;
+    line(out, &record("scan", &scan))
+}
+
+pub fn write_finding(finding: &crate::findings::Finding, out: &mut dyn Write) -> io::Result<()> {
+    line(out, &record("finding", finding))
+}
+
+/// The `summary` record, last, with the time the scan ended.
+pub fn write_tail(summary: &super::Summary, finished_at: &str, out: &mut dyn Write) -> io::Result<()> {
+    let mut tail = record("summary", summary);
+    tail["finished_at"] = Value::from(finished_at);
+    line(out, &tail)?;
     out.flush()
 }

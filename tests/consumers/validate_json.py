@@ -33,7 +33,7 @@ with open(path, encoding="utf-8") as f:
             kind = record.get("record")
             if kind == "scan":
                 sub = dict(schema)
-                sub["required"] = [k for k in schema["required"] if k not in ("summary", "findings")]
+                sub["required"] = [k for k in schema["required"] if k not in ("summary", "findings", "finished_at")]
                 sub["properties"] = dict(schema["properties"], record={"const": "scan"})
             elif kind in kinds:
                 sub = {"$defs": schema["$defs"], "allOf": [{"$ref": f"#/$defs/{kinds[kind]}"}]}
