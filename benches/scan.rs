@@ -110,7 +110,9 @@ fn main() {
             took.as_secs_f64() / concurrent.as_secs_f64()
         );
     }
-    println!("peak RSS: {streamed_rss:.0} MB streamed (NDJSON), {json_rss:.0} MB with the JSON report and --save-facts");
+    println!(
+        "peak RSS: {streamed_rss:.0} MB streamed (NDJSON), {json_rss:.0} MB with the JSON report and --save-facts"
+    );
     let per = |key: &str| work[key].as_f64().unwrap_or(0.0) / domains as f64;
     println!(
         "work per domain: {:.1} DNS questions, {:.1} connections, {:.1} full TLS handshakes",
