@@ -120,16 +120,20 @@ pub fn gather_in_chunks(
             crate::facts::organizations::Organizations::new(&facts, &crate::facts::dns::DnsIndex::new(&facts.dns))
                 .groups()
                 .to_vec();
-        let mut chunk: Vec<String> = Vec::new();
-        let mut groups = groups.into_iter().peekable();
-        while let Some(group) = groups.next() {
-            chunk.extend(group);
-            if chunk.len() < chunk_domains.max(1) && groups.peek().is_some() {
-                continue;
+        // Whole organizations, at least `chunk_domains` domains a chunk.
+        let mut chunks: Vec<Vec<String>> = vec![Vec::new()];
+        for group in groups {
+            if chunks.last().is_some_and(|c| c.len() >= chunk_domains.max(1)) {
+                chunks.push(Vec::new());
             }
-            let mut domains = std::mem::take(&mut chunk);
-            domains.sort();
-            let mut part = facts.chunk(&domains);
+            chunks.last_mut().expect("one chunk at least").extend(group);
+        }
+        for chunk in &mut chunks {
+            chunk.sort();
+        }
+        let answers = facts.split_dns(&chunks);
+        for (domains, dns) in chunks.iter().zip(answers) {
+            let mut part = facts.chunk(domains, dns);
             if !stop.is_requested() {
                 let chunk_plan = ScanPlan::new(rules, scope, part.targets.clone(), &request.aim.partners);
                 let (tls, sip) = gather::endpoints(&chunk_plan, &part, &net, &settings.limits, &stop, progress).await;
@@ -142,6 +146,5 @@ pub fn gather_in_chunks(
         facts.interrupted = stop.is_requested();
     });
     // What is left is the scan's context: inputs, trust stores, input errors.
-    facts.dns.clear();
     Ok(facts)
 }

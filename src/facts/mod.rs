@@ -216,32 +216,47 @@ impl Facts {
         self.interrupted |= other.interrupted;
     }
 
-    /// The facts of some of the scanned domains (a chunk of a batch): their
-    /// DNS answers — names in their zones, and the hosts their SRV records
-    /// name — and nothing probed yet.
-    pub fn chunk(&self, domains: &[String]) -> Facts {
-        let zone = |name: &str| {
+    /// Splits the DNS facts between chunks of the scanned domains (a batch
+    /// judged a chunk at a time): to each chunk the answers about names in
+    /// its domains' zones and about the hosts their SRV records name, moved,
+    /// not copied. A host two chunks' records name would have made them one
+    /// organization, so each answer has one chunk.
+    pub fn split_dns(&mut self, chunks: &[Vec<String>]) -> Vec<Vec<dns::DnsFact>> {
+        let chunk_of: std::collections::HashMap<&str, usize> =
+            chunks.iter().enumerate().flat_map(|(i, c)| c.iter().map(move |d| (d.as_str(), i))).collect();
+        let zone = |name: &str| -> Option<usize> {
             let mut rest = name;
             loop {
-                if domains.binary_search_by(|d| d.as_str().cmp(rest)).is_ok() {
-                    return true;
+                if let Some(&i) = chunk_of.get(rest) {
+                    return Some(i);
                 }
-                match rest.split_once('.') {
-                    Some((_, parent)) => rest = parent,
-                    None => return false,
-                }
+                rest = rest.split_once('.')?.1;
             }
         };
-        let mut hosts: std::collections::HashSet<String> = std::collections::HashSet::new();
-        for fact in self.dns.iter().filter(|f| f.rtype == dns::RecordKind::Srv && zone(&f.name)) {
-            for srv in fact.records().iter().filter_map(|r| srv::Srv::from_data(&r.data)) {
-                hosts.insert(srv.target.trim_end_matches('.').to_ascii_lowercase());
+        let mut host_chunk: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for fact in self.dns.iter().filter(|f| f.rtype == dns::RecordKind::Srv) {
+            if let Some(i) = zone(&fact.name) {
+                for srv in fact.records().iter().filter_map(|r| srv::Srv::from_data(&r.data)) {
+                    host_chunk.entry(srv.target.trim_end_matches('.').to_ascii_lowercase()).or_insert(i);
+                }
             }
         }
+        let mut split: Vec<Vec<dns::DnsFact>> = vec![Vec::new(); chunks.len()];
+        for fact in std::mem::take(&mut self.dns) {
+            if let Some(i) = zone(&fact.name).or_else(|| host_chunk.get(&fact.name).copied()) {
+                split[i].push(fact);
+            }
+        }
+        split
+    }
+
+    /// The facts of one chunk of the scanned domains, with its DNS answers
+    /// (see [`Facts::split_dns`]) and nothing probed yet.
+    pub fn chunk(&self, domains: &[String], dns: Vec<dns::DnsFact>) -> Facts {
         let mut part = Facts::new(self.inputs.clone(), self.gathered_at);
         part.inputs.domains = domains.to_vec();
         part.targets = Targets { domains: domains.to_vec(), ..self.targets.clone() };
-        part.dns = self.dns.iter().filter(|f| zone(&f.name) || hosts.contains(&f.name)).cloned().collect();
+        part.dns = dns;
         part.trust = self.trust.clone();
         part
     }
