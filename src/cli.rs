@@ -250,7 +250,7 @@ pub struct ScanArgs {
 
     /// Domains per chunk of a streamed batch (a live scan written as NDJSON
     /// only): whole organizations are judged and written together.
-    #[arg(long, hide = true, default_value_t = 256, value_name = "N",
+    #[arg(long, hide = true, default_value_t = 64, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub chunk_domains: usize,
 
