@@ -514,11 +514,15 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     let mut work = None;
     let (facts, replayed) = match job.source {
         Source::Replay { paths, partners, domains, trust } => {
-            let mut loaded = paths.iter().map(|path| Facts::load(path).map_err(usage_error));
-            let mut facts = loaded.next().expect("a replay has a facts file")?;
-            for shard in loaded {
-                facts.merge(shard?);
+            let mut merged: Option<Facts> = None;
+            for path in &paths {
+                let shard = Facts::load(path).map_err(usage_error)?;
+                match &mut merged {
+                    Some(facts) => facts.merge(shard),
+                    None => merged = Some(shard),
+                }
             }
+            let Some(mut facts) = merged else { return Err(usage_error("--facts: no facts file given")) };
             if !partners.is_empty() {
                 facts.inputs.partners = partners;
             }
@@ -534,29 +538,13 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         Source::Gather(request) => {
             let now = job.now.unwrap_or(started_at);
             let scope = Scope::new(job.selection.clone(), &job.profiles, now);
-            let display = match &request.network {
-                Some(network) if !job.quiet => Some(crate::progress::Display::start(
-                    std::sync::Arc::clone(&network.progress),
-                    &network.external.servers,
-                )),
-                _ => None,
-            };
+            let display = progress_display(request.network.as_ref(), job.quiet);
             let progress = request.network.as_ref().map(|n| std::sync::Arc::clone(&n.progress));
             let facts = engine::gather(&job.rules, &scope, *request, now);
             if let Some(display) = display {
                 display.finish();
             }
-            work = progress.map(|p| {
-                let counts = p.counts();
-                let load = |c: &std::sync::atomic::AtomicUsize| c.load(std::sync::atomic::Ordering::Relaxed);
-                report::WorkDone {
-                    domains: counts.domains,
-                    dns_questions: counts.questions,
-                    endpoints: counts.endpoints,
-                    connections: load(&p.work.connections),
-                    full_handshakes: load(&p.work.handshakes),
-                }
-            });
+            work = progress.as_deref().map(work_done);
             (facts.map_err(usage_error)?, None)
         }
     };
@@ -638,6 +626,25 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     Ok(code)
 }
 
+/// The progress of a live scan on standard error, unless `--quiet`.
+fn progress_display(network: Option<&engine::NetworkSettings>, quiet: bool) -> Option<crate::progress::Display> {
+    let network = network.filter(|_| !quiet)?;
+    Some(crate::progress::Display::start(std::sync::Arc::clone(&network.progress), &network.external.servers))
+}
+
+/// The network work a live scan did, for its summary.
+fn work_done(progress: &engine::progress::Progress) -> report::WorkDone {
+    let counts = progress.counts();
+    let load = |c: &std::sync::atomic::AtomicUsize| c.load(std::sync::atomic::Ordering::Relaxed);
+    report::WorkDone {
+        domains: counts.domains,
+        dns_questions: counts.questions,
+        endpoints: counts.endpoints,
+        connections: load(&progress.work.connections),
+        full_handshakes: load(&progress.work.handshakes),
+    }
+}
+
 /// A batch judged and written chunk by chunk as NDJSON: each chunk's
 /// findings about its own domains and endpoints are written as soon as it is
 /// judged; the findings about the scan as a whole (the rules not run, what
@@ -649,12 +656,7 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
     let now = job.now.unwrap_or(started_at);
     let scope = Scope::new(job.selection.clone(), &job.profiles, now);
     let progress = request.network.as_ref().map(|n| std::sync::Arc::clone(&n.progress));
-    let display = match &request.network {
-        Some(network) if !job.quiet => {
-            Some(crate::progress::Display::start(std::sync::Arc::clone(&network.progress), &network.external.servers))
-        }
-        _ => None,
-    };
+    let display = progress_display(request.network.as_ref(), job.quiet);
     let inputs = ReportInputs {
         domains: request.inputs.domains.clone(),
         partners: Vec::new(),
@@ -724,17 +726,7 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
             }
         }
         let mut summary = tally.summary(&facts.input_errors, None);
-        summary.work = progress.as_ref().map(|p| {
-            let counts = p.counts();
-            let load = |c: &std::sync::atomic::AtomicUsize| c.load(std::sync::atomic::Ordering::Relaxed);
-            report::WorkDone {
-                domains: counts.domains,
-                dns_questions: counts.questions,
-                endpoints: counts.endpoints,
-                connections: load(&p.work.connections),
-                full_handshakes: load(&p.work.handshakes),
-            }
-        });
+        summary.work = progress.as_deref().map(work_done);
         if facts.interrupted && summary.exit_code == exit::CLEAN {
             summary.exit_code = exit::INCOMPLETE;
         }

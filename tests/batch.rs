@@ -13,16 +13,13 @@ use peers::tls::{LeafSpec, Pki, TlsServer};
 use serde_json::Value;
 
 /// (rule, target, status, message) of every finding of the rules that ran.
-fn findings_of(report: &Value) -> BTreeSet<(String, String, String, String)> {
+fn findings_of(report: &Value) -> BTreeSet<common::FindingKey> {
     report["findings"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|f| f.get("not_run").is_none())
-        .map(|f| {
-            let text = |k: &str| f[k].as_str().unwrap_or("").to_string();
-            (text("rule"), text("target"), text("status"), text("message"))
-        })
+        .map(|f| common::finding_key(f, &str::to_string))
         .collect()
 }
 
@@ -446,20 +443,11 @@ fn a_streamed_batch_writes_findings_before_the_scan_ends_and_equals_the_json_rep
     let json = fedscan().args(args("json")).output().unwrap();
     let report = json_of(&json);
     assert_eq!(status.code(), json.status.code());
-    let streamed = BTreeSet::from_iter(lines.iter().filter(|l| l["record"] == "finding").map(|f| {
-        let text = |k: &str| f[k].as_str().unwrap_or("").to_string();
-        (text("rule"), text("target"), text("status"), text("message"))
-    }));
+    let streamed = BTreeSet::from_iter(
+        lines.iter().filter(|l| l["record"] == "finding").map(|f| common::finding_key(f, &str::to_string)),
+    );
     let whole = findings_of(&report);
-    let whole_with_not_run: BTreeSet<_> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let text = |k: &str| f[k].as_str().unwrap_or("").to_string();
-            (text("rule"), text("target"), text("status"), text("message"))
-        })
-        .collect();
+    let whole_with_not_run = BTreeSet::from_iter(common::finding_keys(&report, &str::to_string));
     assert!(whole.is_subset(&whole_with_not_run));
     let only_streamed: Vec<_> = streamed.difference(&whole_with_not_run).take(5).collect();
     let only_whole: Vec<_> = whole_with_not_run.difference(&streamed).take(5).collect();
@@ -476,4 +464,21 @@ fn a_streamed_batch_writes_findings_before_the_scan_ends_and_equals_the_json_rep
     let mut summary = report["summary"].clone();
     summary.as_object_mut().unwrap().remove("work");
     assert_eq!(tail, summary);
+}
+
+#[test]
+fn bad_shards_and_damaged_shard_facts_are_input_errors() {
+    for shard in ["4/4", "1/0", "x", "1/two", "-1/4"] {
+        let output = fedscan().args(["scan", "contoso.test", &format!("--shard={shard}")]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "--shard {shard}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("K/N"), "--shard {shard}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let damaged = dir.path().join("shard-1.facts.json");
+    std::fs::write(&damaged, common::garbage(4000, 3)).unwrap();
+    let output =
+        fedscan().arg("merge").arg(common::root("fixtures/sample/contoso.facts.json")).arg(&damaged).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("shard-1.facts.json"));
+    common::assert_inert("stderr", &String::from_utf8_lossy(&output.stderr));
 }

@@ -475,18 +475,7 @@ fn the_same_findings_with_and_without_connection_reuse() {
             let (scan, server) = scan_server_with(|leaf| SipServer::start(leaf, behaviour()), extra);
             let port = server.addr.port().to_string();
             // The two runs have servers on different ports: compare without them.
-            let mut all: Vec<(String, String, String, String)> = scan.report["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| {
-                    let text =
-                        |k: &str| temporary.replace_all(f[k].as_str().unwrap_or(""), "/TMP").replace(&port, "PORT");
-                    (text("rule"), text("target"), text("status"), text("message"))
-                })
-                .collect();
-            all.sort();
-            all
+            common::finding_keys(&scan.report, &|text| temporary.replace_all(text, "/TMP").replace(&port, "PORT"))
         };
         let (reused, own) = (findings_of(&[]), findings_of(OWN_CONNECTION));
         let differ: Vec<_> = reused.iter().zip(&own).filter(|(a, b)| a != b).collect();

@@ -159,19 +159,7 @@ fn the_same_findings_with_and_without_connection_reuse() {
         ("mutual TLS 1.2", Some(&partners), "TLSv1.2"),
     ] {
         let Some(deployment) = deploy_with_method(&pki, client_ca, method) else { return };
-        let brief = |report: &Value| -> Vec<(String, String, String, String)> {
-            let mut all: Vec<_> = report["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| {
-                    let text = |k: &str| f[k].as_str().unwrap_or("").to_string();
-                    (text("rule"), text("target"), text("status"), text("message"))
-                })
-                .collect();
-            all.sort();
-            all
-        };
+        let brief = |report: &Value| common::finding_keys(report, &str::to_string);
         let (reused, _) = scan(&deployment, &[]);
         let (own, _) = scan(&deployment, &["--sip-own-connection"]);
         let (reused, own) = (brief(&reused), brief(&own));

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::facts::certs::TrustStore;
 use crate::facts::dns::ResolverSettings;
-use crate::facts::{Facts, Inputs};
+use crate::facts::{Facts, Inputs, Targets};
 use crate::rules::{RuleSet, Scope};
 use gather::LiveNetwork;
 use plan::{Aim, ScanPlan};
@@ -47,16 +47,31 @@ pub struct NetworkSettings {
     pub progress: Arc<progress::Progress>,
 }
 
-/// Gathers the facts of a scan: the local inputs, then, for a live scan,
-/// what the running rules need of the network.
-pub fn gather(rules: &RuleSet, scope: &Scope, request: ScanRequest, now: OffsetDateTime) -> Result<Facts, String> {
+/// What every scan starts with: a runtime, the local facts (snapshots,
+/// certificate files, trust stores) and the targets they and the command
+/// line give.
+fn local(request: &ScanRequest, now: OffsetDateTime) -> Result<(tokio::runtime::Runtime, Facts, Targets), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let mut facts = runtime.block_on(gather::local(request.inputs, &request.config, &request.cert_files, now));
-    facts.trust = request.trust;
+    let mut facts = runtime.block_on(gather::local(request.inputs.clone(), &request.config, &request.cert_files, now));
+    facts.trust = request.trust.clone();
     let targets = plan::targets(&facts, &request.aim);
+    Ok((runtime, facts, targets))
+}
+
+/// The network as the plan probes it.
+fn live_network(settings: &NetworkSettings, plan: &ScanPlan) -> Result<LiveNetwork, String> {
+    Ok(LiveNetwork::new(&settings.external, settings.internal.as_ref(), settings.timeout, settings.identity.clone())?
+        .probing_versions(plan.probes_versions())
+        .own_sip_connection(settings.own_sip_connection))
+}
+
+/// Gathers the facts of a scan: the local inputs, then, for a live scan,
+/// what the running rules need of the network.
+pub fn gather(rules: &RuleSet, scope: &Scope, request: ScanRequest, now: OffsetDateTime) -> Result<Facts, String> {
+    let (runtime, mut facts, targets) = local(&request, now)?;
     let Some(settings) = request.network else {
         facts.targets = targets;
         return Ok(facts);
@@ -64,10 +79,7 @@ pub fn gather(rules: &RuleSet, scope: &Scope, request: ScanRequest, now: OffsetD
     let plan = ScanPlan::new(rules, scope, targets, &request.aim.partners);
     facts.targets = plan.targets.clone();
     if !plan.is_empty() {
-        let network =
-            LiveNetwork::new(&settings.external, settings.internal.as_ref(), settings.timeout, settings.identity)?
-                .probing_versions(plan.probes_versions())
-                .own_sip_connection(settings.own_sip_connection);
+        let network = live_network(&settings, &plan)?;
         let internal = network.has_internal();
         runtime.block_on(async {
             let stop = gather::Stop::on_ctrl_c();
@@ -93,22 +105,13 @@ pub fn gather_in_chunks(
     chunk_domains: usize,
     mut on_chunk: impl FnMut(Facts),
 ) -> Result<Facts, String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let mut facts = runtime.block_on(gather::local(request.inputs, &request.config, &request.cert_files, now));
-    facts.trust = request.trust;
-    let targets = plan::targets(&facts, &request.aim);
+    let (runtime, mut facts, targets) = local(&request, now)?;
     let Some(settings) = request.network else {
         return Err("a chunked scan is a live scan".into());
     };
     let plan = ScanPlan::new(rules, scope, targets, &request.aim.partners);
     facts.targets = plan.targets.clone();
-    let network =
-        LiveNetwork::new(&settings.external, settings.internal.as_ref(), settings.timeout, settings.identity)?
-            .probing_versions(plan.probes_versions())
-            .own_sip_connection(settings.own_sip_connection);
+    let network = live_network(&settings, &plan)?;
     let internal = network.has_internal();
     let net = Arc::new(network);
     let progress = &settings.progress;
@@ -121,12 +124,18 @@ pub fn gather_in_chunks(
                 .groups()
                 .to_vec();
         // Whole organizations, at least `chunk_domains` domains a chunk.
-        let mut chunks: Vec<Vec<String>> = vec![Vec::new()];
+        let mut chunks: Vec<Vec<String>> = Vec::new();
+        let mut chunk: Vec<String> = Vec::new();
         for group in groups {
-            if chunks.last().is_some_and(|c| c.len() >= chunk_domains.max(1)) {
-                chunks.push(Vec::new());
+            chunk.extend(group);
+            if chunk.len() >= chunk_domains.max(1) {
+                chunks.push(std::mem::take(&mut chunk));
             }
-            chunks.last_mut().expect("one chunk at least").extend(group);
+        }
+        // The rest, or one empty chunk for a scan of no domain: its
+        // scan-level findings are still judged once.
+        if !chunk.is_empty() || chunks.is_empty() {
+            chunks.push(chunk);
         }
         for chunk in &mut chunks {
             chunk.sort();

@@ -47,18 +47,20 @@ pub fn ms_diagnostic(header: &str, value: &str) -> Option<MsDiagnostic> {
 
 /// Splits on `;` outside double quotes.
 fn split_parameters(value: &str) -> Vec<String> {
-    let mut parts = vec![String::new()];
+    let mut parts = Vec::new();
+    let mut current = String::new();
     let mut quoted = false;
     for c in value.chars() {
         match c {
+            ';' if !quoted => parts.push(std::mem::take(&mut current)),
             '"' => {
                 quoted = !quoted;
-                parts.last_mut().expect("one part").push(c);
+                current.push(c);
             }
-            ';' if !quoted => parts.push(String::new()),
-            _ => parts.last_mut().expect("one part").push(c),
+            _ => current.push(c),
         }
     }
+    parts.push(current);
     parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
 }
 

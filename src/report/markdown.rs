@@ -108,13 +108,13 @@ pub fn render(report: &Report) -> String {
             ));
         }
     }
-    let suppressed: Vec<&Finding> = run.iter().copied().filter(|f| f.suppressed.is_some()).collect();
+    let suppressed: Vec<(&Finding, &crate::findings::Suppressed)> =
+        run.iter().filter_map(|f| Some((*f, f.suppressed.as_ref()?))).collect();
     if !suppressed.is_empty() {
         out.push_str(
             "\n### Accepted (suppressed)\n\n| Status | Rule | Target | Reason | Until |\n|---|---|---|---|---|\n",
         );
-        for f in suppressed {
-            let s = f.suppressed.as_ref().expect("filtered on suppressed");
+        for (f, s) in suppressed {
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} |\n",
                 f.status.name(),

@@ -100,3 +100,20 @@ pub fn python_consumer(script: &str, args: &[&std::ffi::OsStr]) -> std::process:
         .output()
         .unwrap_or_else(|e| panic!("{script}: {e}"))
 }
+
+/// (rule, target, status, message) of a finding, each through `normalize`
+/// (to compare two runs that differ in ports or temporary paths).
+pub type FindingKey = (String, String, String, String);
+
+pub fn finding_key(finding: &Value, normalize: &dyn Fn(&str) -> String) -> FindingKey {
+    let text = |k: &str| normalize(finding[k].as_str().unwrap_or(""));
+    (text("rule"), text("target"), text("status"), text("message"))
+}
+
+/// The keys of every finding of a report (rules not run included), sorted.
+pub fn finding_keys(report: &Value, normalize: &dyn Fn(&str) -> String) -> Vec<FindingKey> {
+    let mut keys: Vec<FindingKey> =
+        report["findings"].as_array().unwrap().iter().map(|f| finding_key(f, normalize)).collect();
+    keys.sort();
+    keys
+}
