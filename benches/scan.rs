@@ -8,6 +8,7 @@
 //!   FEDSCAN_BENCH_DOMAINS=1000 cargo bench --bench scan
 //!   FEDSCAN_BENCH_FACTS=/tmp/bench.facts.json cargo bench --bench scan
 //!   FEDSCAN_BENCH_ONLY=SIP-OPT-01 cargo bench --bench scan   # --only for every scan
+//!   FEDSCAN_BENCH_SERVE=1 cargo bench --bench scan   # only the fleet, for a profiler
 //!   FEDSCAN_BENCH_SSLYZE="/path/to/venv/bin/python -m sslyze" cargo bench --bench scan
 //!       # also sslyze --certinfo on the same endpoints (pip install sslyze)
 //!
@@ -83,6 +84,12 @@ fn main() {
         .arg(&root)
         .arg("--output")
         .arg(dir.path().join("streamed.ndjson"));
+    if std::env::var_os("FEDSCAN_BENCH_SERVE").is_some() {
+        // The fleet stays up for a profiler until standard input closes.
+        println!("the fleet is up until standard input closes; the streamed scan is:\n{streamed:?}");
+        std::io::copy(&mut std::io::stdin(), &mut std::io::sink()).ok();
+        return;
+    }
     let streamed_took = best(&mut streamed);
     let streamed_rss = children_peak_rss_mb();
     let concurrent = best(&mut live("32"));
@@ -96,18 +103,18 @@ fn main() {
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&facts).expect("the saved facts")).expect("facts JSON");
     let floor_work = floor::Work::of(&work, &saved);
-    let floor = (0..RUNS).map(|_| floor::run(&floor_work, dns.addr, &root, 32)).min().expect("a floor run");
+    let floor = measure(|| floor::run(&floor_work, dns.addr, &root, 32));
     row("live, --concurrency 32 (default)", concurrent, domains);
     row("live, NDJSON streamed chunk by chunk", streamed_took, domains);
     row("live, --concurrency 1", sequential, domains);
     row("replay of the saved facts (--facts)", replayed, domains);
     row("bare floor: the same network work", floor, domains);
     if let Ok(sslyze) = std::env::var("FEDSCAN_BENCH_SSLYZE") {
-        let took = sslyze_certinfo(&sslyze, &saved, dir.path());
-        row("sslyze --certinfo, same endpoints (once)", took, domains);
+        let took = measure(|| sslyze_certinfo(&sslyze, &saved, dir.path()));
+        row("sslyze --certinfo, same endpoints", took, domains);
         println!(
             "  fedscan's whole scan (DNS, TLS, SIP, 84 rules) is {:.1}x sslyze's certificate scan",
-            took.as_secs_f64() / concurrent.as_secs_f64()
+            took.wall.as_secs_f64() / concurrent.wall.as_secs_f64()
         );
     }
     println!(
@@ -121,10 +128,12 @@ fn main() {
         per("full_handshakes")
     );
     println!(
-        "concurrency 32 is {:.1}x faster than 1; replay is {:.0}x faster than the live scan; the scan takes {:.2}x the floor",
-        sequential.as_secs_f64() / concurrent.as_secs_f64(),
-        concurrent.as_secs_f64() / replayed.as_secs_f64(),
-        concurrent.as_secs_f64() / floor.as_secs_f64()
+        "concurrency 32 is {:.1}x faster than 1; replay is {:.0}x faster than the live scan;\n\
+         against the floor: {:.2}x the JSON scan, {:.2}x the streamed scan",
+        sequential.wall.as_secs_f64() / concurrent.wall.as_secs_f64(),
+        concurrent.wall.as_secs_f64() / replayed.wall.as_secs_f64(),
+        concurrent.wall.as_secs_f64() / floor.wall.as_secs_f64(),
+        streamed_took.wall.as_secs_f64() / floor.wall.as_secs_f64()
     );
 }
 
@@ -327,29 +336,59 @@ mod floor {
     }
 }
 
-/// The shortest of `RUNS` runs; a run that fails to produce a report stops
-/// the benchmark.
-fn best(command: &mut Command) -> Duration {
-    (0..RUNS)
-        .map(|_| {
-            let started = Instant::now();
-            let output = command.output().expect("run fedscan");
-            let elapsed = started.elapsed();
-            assert!(
-                matches!(output.status.code(), Some(0 | 1 | 3)),
-                "fedscan failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            elapsed
-        })
-        .min()
-        .expect("at least one run")
+/// A measured way of running: the shortest wall time of its runs, and the
+/// CPU time per run of the scanner (the child) and of this process, where
+/// the DNS and TLS peers (and the floor) run.
+#[derive(Clone, Copy)]
+struct Measured {
+    wall: Duration,
+    scanner_cpu: f64,
+    peers_cpu: f64,
 }
 
-fn row(what: &str, took: Duration, domains: usize) {
+/// CPU time (user + system) used so far by `who` (RUSAGE_SELF or
+/// RUSAGE_CHILDREN, the latter counting children waited for), in s.
+fn cpu(who: libc::c_int) -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct it is given.
+    unsafe { libc::getrusage(who, &mut usage) };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// Runs `run` `RUNS` times, each returning its wall time.
+fn measure(mut run: impl FnMut() -> Duration) -> Measured {
+    let (scanner, peers) = (cpu(libc::RUSAGE_CHILDREN), cpu(libc::RUSAGE_SELF));
+    let wall = (0..RUNS).map(|_| run()).min().expect("at least one run");
+    Measured {
+        wall,
+        scanner_cpu: (cpu(libc::RUSAGE_CHILDREN) - scanner) / RUNS as f64,
+        peers_cpu: (cpu(libc::RUSAGE_SELF) - peers) / RUNS as f64,
+    }
+}
+
+/// The scanner run `RUNS` times; a run that fails to produce a report stops
+/// the benchmark.
+fn best(command: &mut Command) -> Measured {
+    measure(|| {
+        let started = Instant::now();
+        let output = command.output().expect("run fedscan");
+        let elapsed = started.elapsed();
+        assert!(
+            matches!(output.status.code(), Some(0 | 1 | 3)),
+            "fedscan failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        elapsed
+    })
+}
+
+fn row(what: &str, took: Measured, domains: usize) {
     println!(
-        "  {what:<40} {:>8.3} s  {:>8.2} ms per domain",
-        took.as_secs_f64(),
-        took.as_secs_f64() * 1000.0 / domains as f64
+        "  {what:<40} {:>8.3} s  {:>6.2} ms/domain  CPU {:>6.2} s scanner, {:>5.2} s peers (+ floor)",
+        took.wall.as_secs_f64(),
+        took.wall.as_secs_f64() * 1000.0 / domains as f64,
+        took.scanner_cpu,
+        took.peers_cpu
     );
 }

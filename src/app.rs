@@ -685,7 +685,7 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
         domain_lines: Default::default(),
     };
     let policy = job.policy;
-    let run = |out: &mut dyn Write| -> std::io::Result<(u8, bool)> {
+    let run = |out: &mut (dyn Write + Send)| -> std::io::Result<(u8, bool)> {
         report::ndjson::write_head(&head, out)?;
         let mut tally = report::Tally::default();
         let mut chunks = 0usize;
@@ -707,7 +707,7 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
                 if own {
                     tally.add(&finding, policy);
                     if written.is_ok() {
-                        written = report::ndjson::write_finding(&finding, out).and_then(|_| out.flush());
+                        written = report::ndjson::write_finding(&finding, out);
                     }
                 } else {
                     match scan_level.iter_mut().find(|(seen, _)| *seen == finding) {
@@ -715,6 +715,10 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
                         None => scan_level.push((finding, 1)),
                     }
                 }
+            }
+            // A chunk's domains are done: their findings go out together.
+            if written.is_ok() {
+                written = out.flush();
             }
         });
         written?;
@@ -744,8 +748,8 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
             Some(result.map_err(usage_error)?)
         }
         None => {
-            let mut stdout = std::io::LineWriter::new(std::io::stdout().lock());
-            match run(&mut stdout) {
+            let mut stdout = std::io::BufWriter::with_capacity(STDOUT_BUFFER, std::io::stdout());
+            match run(&mut stdout).and_then(|outcome| stdout.flush().map(|()| outcome)) {
                 Ok(outcome) => Some(outcome),
                 // The reader went away (`| head`): nothing more to say.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => None,
@@ -766,6 +770,9 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
         None => Ok(exit::CLEAN),
     }
 }
+
+/// How much of a report is written to standard output at once.
+const STDOUT_BUFFER: usize = 256 * 1024;
 
 /// What writes one report to its destination.
 type WriteOut<'a> = Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()> + 'a>;
@@ -805,14 +812,15 @@ fn write_report(
     };
     match output {
         Some(path) => {
-            write_atomically_with(path, write)
+            write_atomically_with(path, |out| write(out))
                 .map_err(|e| usage_error(format!("{}: {e}", escape_terminal(&path.display().to_string()))))?;
             let path = path.display().to_string();
             err!("fedscan: {}; report written to {}", report::summary_line(&report.summary), escape_terminal(&path));
         }
         None => {
-            // Line by line: a reader downstream (NDJSON into jq) starts at once.
-            let mut stdout = std::io::LineWriter::new(std::io::stdout().lock());
+            // The report is whole: written in large blocks, not line by line
+            // (a pretty-printed JSON report has a line per value).
+            let mut stdout = std::io::BufWriter::with_capacity(STDOUT_BUFFER, std::io::stdout());
             // A closed pipe (`| head`) is not an error worth reporting.
             let _ = write(&mut stdout).and_then(|_| stdout.flush());
         }

@@ -426,8 +426,16 @@ impl Serialize for Evidence {
 
 /// [`Finding::fingerprint`] from a rule ID and a target as the report writes it.
 pub fn fingerprint(rule: &str, target: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, format!("{rule}\n{target}").as_bytes());
-    digest.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+    for part in [rule.as_bytes(), b"\n", target.as_bytes()] {
+        digest.update(part);
+    }
+    let mut hex = String::with_capacity(32);
+    for byte in &digest.finish().as_ref()[..16] {
+        hex.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
+        hex.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
+    }
+    hex
 }
 
 impl Serialize for Finding {
@@ -437,7 +445,8 @@ impl Serialize for Finding {
         map.serialize_entry("title", &self.title)?;
         map.serialize_entry("severity", &self.severity)?;
         map.serialize_entry("status", &self.status)?;
-        map.serialize_entry("target", &self.target.as_ref().map(Target::to_string))?;
+        let target = self.target.as_ref().map(Target::to_string);
+        map.serialize_entry("target", &target)?;
         if let Some(target) = &self.target {
             map.serialize_entry("target_parts", &target.parts())?;
         }
@@ -448,7 +457,7 @@ impl Serialize for Finding {
         if let Some(not_run) = &self.not_run {
             map.serialize_entry("not_run", not_run)?;
         }
-        map.serialize_entry("fingerprint", &self.fingerprint())?;
+        map.serialize_entry("fingerprint", &fingerprint(&self.rule, target.as_deref().unwrap_or("")))?;
         if let Some(state) = &self.baseline {
             map.serialize_entry("baseline_state", state)?;
         }

@@ -75,7 +75,7 @@ pub fn certificate(data: &[u8]) {
     for der in &chain {
         let _ = crate::facts::x509::cert_info(der);
     }
-    let _ = crate::checks::chain::validate(&chain, &[], datetime!(2026-06-01 0:00 UTC));
+    let _ = crate::facts::chain::validate(&chain, &[], datetime!(2026-06-01 0:00 UTC));
 }
 
 /// The bytes a server sends to the legacy ClientHello, fed as they come and

@@ -96,9 +96,14 @@ pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn io::Write, value: &T) -> 
 /// [`to_json`] on one line, for NDJSON: the same escapes, no line breaks.
 pub fn to_json_line<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
     let mut bytes = Vec::new();
-    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, SafeFormatter(CompactFormatter));
-    value.serialize(&mut serializer)?;
+    write_json_line(&mut bytes, value).map_err(serde_json::Error::io)?;
     String::from_utf8(bytes).map_err(|e| serde_json::Error::io(io::Error::other(e)))
+}
+
+/// [`to_json_line`] written as it is produced (no line break after it).
+pub fn write_json_line<T: Serialize + ?Sized>(out: &mut (impl io::Write + ?Sized), value: &T) -> io::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(out, SafeFormatter(CompactFormatter));
+    value.serialize(&mut serializer).map_err(io::Error::other)
 }
 
 /// A serde_json formatter (pretty or compact), with the escapes of [`to_json`].
@@ -112,16 +117,22 @@ impl<F: Formatter> Formatter for SafeFormatter<F> {
     }
 
     fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
-        let mut start = 0;
-        for (at, c) in fragment.char_indices() {
+        let bytes = fragment.as_bytes();
+        let (mut start, mut at) = (0, 0);
+        // Only a control byte or a non-ASCII character can be unsafe: the
+        // printable ASCII between them is skipped a byte at a time.
+        while let Some(offset) = bytes[at..].iter().position(|&b| !(0x20..0x7f).contains(&b)) {
+            at += offset;
+            let Some(c) = fragment[at..].chars().next() else { break };
             if is_unsafe(c) {
-                writer.write_all(&fragment.as_bytes()[start..at])?;
+                writer.write_all(&bytes[start..at])?;
                 // Every unsafe character is in the Basic Multilingual Plane.
                 write!(writer, "\\u{:04x}", c as u32)?;
                 start = at + c.len_utf8();
             }
+            at += c.len_utf8();
         }
-        writer.write_all(&fragment.as_bytes()[start..])
+        writer.write_all(&bytes[start..])
     }
 
     fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
@@ -310,6 +321,16 @@ mod tests {
         assert!(text.contains("é€"), "{text}");
         let back: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back["cn"], "a\u{7f}b\u{9b}c\u{202e}d\u{2066}e\u{200b}f\u{1b}");
+    }
+
+    #[test]
+    fn json_lines_and_raw_json_get_the_same_escapes() {
+        let evidence = crate::findings::Evidence::of(&serde_json::json!({ "server": "中\u{85}x\u{2069}é\u{7f}" }));
+        let line = to_json_line(&serde_json::json!({ "evidence": evidence.get(), "cn": "€\u{202a}" })).unwrap();
+        assert!(line.contains(r"中\u0085x\u2069é\u007f"), "{line}");
+        assert!(line.contains(r#""€\u202a""#), "{line}");
+        let raw = to_json_line(&serde_json::value::RawValue::from_string(evidence.get().to_string()).unwrap()).unwrap();
+        assert_eq!(raw, r#"{"server":"中\u0085x\u2069é\u007f"}"#);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! judgement (`../shared/testdata/certs/`, see its README):
 //!
 //! - x509-limbo (the 88-case subset): chain and name validation with
-//!   `checks::chain::validate_for_name` (the `validate` of TLS-CHAIN-01, then
+//!   `facts::chain::validate_for_name` (the `validate` of TLS-CHAIN-01, then
 //!   webpki's match of the case's server name), at the case's time;
 //! - bettertls path building: the same, for `localhost`, at 2023-07-06T13:55:34Z;
 //! - zlint: the certificate rules (TLS-KEY-01, TLS-SIG-01, TLS-EKU-01, ...)
@@ -20,9 +20,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use fedscan::checks::chain::{ChainVerdict, validate, validate_for_name};
 use fedscan::engine::evaluate::evaluate;
 use fedscan::facts::certs::{TrustStore, load_trust, read_cert_file};
+use fedscan::facts::chain::{ChainVerdict, validate, validate_for_name};
 use fedscan::facts::x509::cert_info;
 use fedscan::facts::{Facts, Inputs, Targets};
 use fedscan::findings::Status;

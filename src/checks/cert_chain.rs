@@ -15,11 +15,11 @@
 
 use serde::Deserialize;
 
-use super::chain::{ChainVerdict, validate_with};
 use super::see;
 use super::tls::CertificateCheck;
 use super::Reference;
 use crate::findings::{Outcome, Placeholder, Severity};
+use crate::facts::chain::ChainVerdict;
 use crate::facts::view::FactView;
 use crate::facts::x509::SeenCertificate;
 
@@ -57,7 +57,7 @@ impl CertificateCheck for CertChain {
         let (from, until) = (cert.leaf.not_before, cert.leaf.not_after - time::Duration::SECOND);
         // (A certificate whose validity ends before it starts is judged now.)
         let at = if from <= until { ctx.now.clamp(from, until) } else { ctx.now };
-        let verdict = validate_with(&cert.chain, &ctx.facts.trust, ctx.trust_anchors(), at);
+        let verdict = ctx.chain_verdict(&cert.chain, at);
         let mut evidence = cert.evidence(ctx.now);
         evidence["trust_stores"] = stores.clone().into();
         let outcome = match &verdict {

@@ -3,7 +3,6 @@
 //! line in `check_kinds!` below. The other modules here are what several
 //! kinds share.
 
-pub mod chain;
 mod check;
 mod config;
 mod dns;

@@ -484,7 +484,7 @@ pub async fn network<N: Resolve + Probe>(
     facts.dns = dns(plan, &net, internal, limits, stop, progress).await;
     facts.targets = plan.targets.clone();
     if !stop.is_requested() {
-        let (tls, sip) = endpoints(plan, facts, &net, limits, stop, progress).await;
+        let (tls, sip) = endpoints(plan, facts, &net, &Gate::new(limits), stop, progress).await;
         facts.tls = tls;
         facts.sip = sip;
     }
@@ -561,22 +561,42 @@ async fn ask<N: Resolve>(
     facts
 }
 
-/// Probes every endpoint of the plan (TLS, then SIP OPTIONS over a new
-/// connection where TLS was spoken), at most `concurrency` endpoints at a
-/// time. OPTIONS to a partner come from the organization's first SIP domain.
+/// How many endpoints are probed at once: over the whole scan, and on one
+/// address (one Edge hosting many domains). One per scan, shared by every
+/// call to [`endpoints`], so that chunks probed side by side keep the limits.
+pub struct Gate {
+    all: Arc<Semaphore>,
+    per_address: usize,
+    /// A semaphore per address, made as addresses appear.
+    addresses: std::sync::Mutex<HashMap<std::net::IpAddr, Arc<Semaphore>>>,
+}
+
+impl Gate {
+    pub fn new(limits: &Limits) -> Gate {
+        Gate {
+            all: Arc::new(Semaphore::new(limits.concurrency.max(1))),
+            per_address: limits.per_address.unwrap_or(usize::MAX >> 4).max(1),
+            addresses: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn address(&self, address: std::net::IpAddr) -> Arc<Semaphore> {
+        let mut addresses = self.addresses.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(addresses.entry(address).or_insert_with(|| Arc::new(Semaphore::new(self.per_address))))
+    }
+}
+
+/// Probes every endpoint of the plan (TLS, with SIP OPTIONS on the same
+/// connection where TLS was spoken), as many at a time as the gate lets.
+/// OPTIONS to a partner come from the organization's first SIP domain.
 pub async fn endpoints<N: Probe>(
     plan: &ScanPlan,
     facts: &Facts,
     net: &Arc<N>,
-    limits: &Limits,
+    gate: &Gate,
     stop: &Stop,
     progress: &Arc<Progress>,
 ) -> (Vec<TlsFact>, Vec<SipFact>) {
-    let limit = Arc::new(Semaphore::new(limits.concurrency.max(1)));
-    // At most `per_address` probes at once to one address (one Edge hosting
-    // many domains): a semaphore per address, made as addresses appear.
-    let per_address = limits.per_address.unwrap_or(usize::MAX >> 4).max(1);
-    let mut address_limits: HashMap<std::net::IpAddr, Arc<Semaphore>> = HashMap::new();
     let own_domain = plan.targets.domains.first().cloned();
     let mut tasks = JoinSet::new();
     let mut probed = HashMap::new();
@@ -586,7 +606,7 @@ pub async fn endpoints<N: Probe>(
     for target in &targets {
         *remaining.entry(target.domain.clone()).or_default() += 1;
     }
-    let domains = progress.domains.load(std::sync::atomic::Ordering::Relaxed);
+    let domains = plan.targets.domains.len() + plan.targets.partners.len();
     Progress::add(&progress.domains_done, domains.saturating_sub(remaining.len()));
     let remaining = Arc::new(std::sync::Mutex::new(remaining));
     Progress::add(&progress.endpoints, targets.len());
@@ -594,11 +614,9 @@ pub async fn endpoints<N: Probe>(
         let sip = plan.sends_options(&target);
         let sender = if target.partner.is_some() { own_domain.clone() } else { None };
         let (net, limit, task_target, task_sender) =
-            (Arc::clone(net), Arc::clone(&limit), target.clone(), sender.clone());
+            (Arc::clone(net), Arc::clone(&gate.all), target.clone(), sender.clone());
         let (progress, remaining) = (Arc::clone(progress), Arc::clone(&remaining));
-        let address_limit = Arc::clone(
-            address_limits.entry(target.endpoint.address).or_insert_with(|| Arc::new(Semaphore::new(per_address))),
-        );
+        let address_limit = gate.address(target.endpoint.address);
         let work = Arc::clone(&progress.work);
         let handle = tasks.spawn(crate::facts::tls::WORK.scope(work, async move {
             let FederationEndpoint { endpoint, domain, partner } = task_target;

@@ -4,6 +4,7 @@
 
 pub mod cert_listing;
 pub mod certs;
+pub mod chain;
 pub mod config_view;
 pub mod dns;
 pub mod endpoints;

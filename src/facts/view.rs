@@ -1,9 +1,11 @@
 //! The facts as a check reads them: indexed once per evaluation, with the
 //! clock they are judged by. Checks read this and nothing else.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 
 use super::certs::TrustAnchors;
+use super::chain::{ChainVerdict, validate_with};
 use super::organizations::Organizations;
 
 use time::OffsetDateTime;
@@ -31,6 +33,9 @@ pub struct FactView<'a> {
     unprobed: OnceCell<Vec<Unprobed>>,
     organizations: OnceCell<Organizations>,
     trust_anchors: OnceCell<TrustAnchors>,
+    /// Verdicts by the chain's digest and the moment judged: many domains
+    /// share one Edge (a hosting service's), and so one chain.
+    chain_verdicts: RefCell<HashMap<([u8; 32], OffsetDateTime), ChainVerdict>>,
 }
 
 impl<'a> FactView<'a> {
@@ -47,14 +52,31 @@ impl<'a> FactView<'a> {
             unprobed: OnceCell::new(),
             organizations: OnceCell::new(),
             trust_anchors: OnceCell::new(),
+            chain_verdicts: RefCell::new(HashMap::new()),
         }
     }
 
-    /// The endpoints DNS led to that the scan did not probe (beyond the
-    /// addresses it probes per name).
     /// The trust stores made ready for chain validation (once).
     pub fn trust_anchors(&self) -> &TrustAnchors {
         self.trust_anchors.get_or_init(|| TrustAnchors::of(&self.facts.trust))
+    }
+
+    /// A chain (leaf first) judged against the trust stores at `at`; each
+    /// chain once per moment.
+    pub fn chain_verdict(&self, chain: &[Vec<u8>], at: OffsetDateTime) -> ChainVerdict {
+        let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+        for der in chain {
+            digest.update(&(der.len() as u64).to_be_bytes());
+            digest.update(der);
+        }
+        let mut key = [0u8; 32];
+        key.copy_from_slice(digest.finish().as_ref());
+        if let Some(verdict) = self.chain_verdicts.borrow().get(&(key, at)) {
+            return verdict.clone();
+        }
+        let verdict = validate_with(chain, &self.facts.trust, self.trust_anchors(), at);
+        self.chain_verdicts.borrow_mut().insert((key, at), verdict.clone());
+        verdict
     }
 
     /// Which scanned domains belong together (computed once, linear).
@@ -62,6 +84,8 @@ impl<'a> FactView<'a> {
         self.organizations.get_or_init(|| Organizations::new(self.facts, &self.dns))
     }
 
+    /// The endpoints DNS led to that the scan did not probe (beyond the
+    /// addresses it probes per name).
     pub fn unprobed(&self) -> &[Unprobed] {
         self.unprobed.get_or_init(|| federation_endpoints(self.facts).unprobed)
     }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::Report;
-use crate::text::to_json_line;
+use crate::text::write_json_line;
 
 /// `value`'s fields after `"record": kind`.
 fn record(kind: &str, value: &impl Serialize) -> Value {
@@ -27,10 +27,18 @@ fn record(kind: &str, value: &impl Serialize) -> Value {
     Value::Object(fields)
 }
 
-fn line(out: &mut dyn Write, value: &Value) -> io::Result<()> {
-    let text = to_json_line(value).map_err(io::Error::other)?;
-    out.write_all(text.as_bytes())?;
+fn line(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    write_json_line(out, value)?;
     out.write_all(b"\n")
+}
+
+/// `"record": kind`, then the fields of a value that serializes as a map,
+/// written straight out (a finding is not made a tree of values first).
+#[derive(Serialize)]
+struct Record<'a, T: Serialize> {
+    record: &'a str,
+    #[serde(flatten)]
+    fields: &'a T,
 }
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -68,7 +76,7 @@ pub fn write_head(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 }
 
 pub fn write_finding(finding: &crate::findings::Finding, out: &mut dyn Write) -> io::Result<()> {
-    line(out, &record("finding", finding))
+    line(out, &Record { record: "finding", fields: finding })
 }
 
 /// The `summary` record, last, with the time the scan ended.

@@ -1,13 +1,13 @@
-//! Chain validation for the certificate kinds (not a kind itself): a chain
-//! judged against the recorded trust stores at the evaluation time, as a TLS
-//! client would judge it.
+//! Chain validation: a chain judged against the recorded trust stores at the
+//! evaluation time, as a TLS client would judge it (TLS-CHAIN-01 reads it
+//! through [`super::view::FactView::chain_verdict`]).
 
 use ::time::OffsetDateTime;
 use rustls_pki_types::{CertificateDer, UnixTime};
 
-use crate::facts::certs::{TrustAnchors, TrustStore};
-use crate::facts::tls::decode_der;
-use crate::facts::x509::cert_info;
+use super::certs::{TrustAnchors, TrustStore};
+use super::tls::decode_der;
+use super::x509::cert_info;
 
 /// The verdict on a chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
