@@ -522,12 +522,46 @@ async fn ask<N: Resolve>(
 ) -> Vec<DnsFact> {
     let mut tasks = JoinSet::new();
     let mut asked = HashMap::new();
+    let mut facts = Vec::with_capacity(questions.len());
     Progress::add(&progress.questions, questions.len());
-    for question in questions {
-        let (net, limit, task_question) = (Arc::clone(net), Arc::clone(limit), question.clone());
+    let failed = |(view, name, rtype): Question, why: String| DnsFact {
+        view,
+        resolver: net.resolver(view),
+        name,
+        rtype,
+        outcome: DnsOutcome::Failed { message: why },
+    };
+    let mut settle = |joined: Result<DnsFact, JoinError>, asked: &mut HashMap<_, Question>| match joined {
+        Ok(fact) => facts.push(fact),
+        Err(error) => {
+            if let Some(question) = asked.remove(&error.id()) {
+                let why = format!("the DNS probe of {} {} {}", question.1, question.2.name(), crashed(error));
+                facts.push(failed(question, why));
+            }
+        }
+    };
+    let mut waiting = questions.into_iter();
+    let mut stopping = stop.clone();
+    // A question becomes a task when a place is free, so a batch holds the
+    // state of `concurrency` questions at a time, not of all of them.
+    while let Some(question) = waiting.next() {
+        let permit = tokio::select! {
+            permit = Arc::clone(limit).acquire_owned() => permit.expect("the semaphore is never closed"),
+            () = stopping.requested() => {
+                for question in std::iter::once(question).chain(waiting.by_ref()) {
+                    let why = format!("the DNS probe of {} {} was cancelled", question.1, question.2.name());
+                    settle(Ok(failed(question, why)), &mut asked);
+                }
+                break;
+            }
+        };
+        while let Some(joined) = tasks.try_join_next() {
+            settle(joined, &mut asked);
+        }
+        let (net, task_question) = (Arc::clone(net), question.clone());
         let (progress, pacer) = (Arc::clone(progress), Arc::clone(pacer));
         let handle = tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
+            let _permit = permit;
             pacer.wait().await;
             let fact = {
                 let _in_flight = InFlight::start(&progress.questions_in_flight);
@@ -541,22 +575,8 @@ async fn ask<N: Resolve>(
         });
         asked.insert(handle.id(), question);
     }
-    let mut facts = Vec::new();
     for joined in join_all(tasks, stop).await {
-        match joined {
-            Ok(fact) => facts.push(fact),
-            Err(error) => {
-                let Some((view, name, rtype)) = asked.remove(&error.id()) else { continue };
-                let message = format!("the DNS probe of {name} {} {}", rtype.name(), crashed(error));
-                facts.push(DnsFact {
-                    view,
-                    resolver: net.resolver(view),
-                    name,
-                    rtype,
-                    outcome: DnsOutcome::Failed { message },
-                });
-            }
-        }
+        settle(joined, &mut asked);
     }
     facts
 }
