@@ -75,7 +75,8 @@ fn main() {
     replay.args(["scan", "--format", "json", "--facts"]).arg(&facts);
 
     println!("fedscan scan of {domains} domains (DNS + TLS + SIP per domain, loopback), best of {RUNS}:");
-    // Streamed first: the children's peak RSS read after it is its own.
+    // Streamed first: the children's peak RSS read after it is its own (and
+    // after the run with facts, the larger of the two).
     let mut streamed = Command::new(binary);
     streamed
         .args(["scan", "--format", "ndjson", "--quiet", "--timeout", "5", "--domains-file"])
@@ -92,6 +93,10 @@ fn main() {
     }
     let streamed_took = best(&mut streamed);
     let streamed_rss = children_peak_rss_mb();
+    let mut streamed_with_facts = streamed;
+    streamed_with_facts.arg("--save-facts").arg(dir.path().join("streamed.facts.json"));
+    let streamed_facts_took = best(&mut streamed_with_facts);
+    let streamed_facts_rss = children_peak_rss_mb();
     let concurrent = best(&mut live("32"));
     let json_rss = children_peak_rss_mb();
     let sequential = best(&mut live("1"));
@@ -106,6 +111,7 @@ fn main() {
     let floor = measure(|| floor::run(&floor_work, dns.addr, &root, 32));
     row("live, --concurrency 32 (default)", concurrent, domains);
     row("live, NDJSON streamed chunk by chunk", streamed_took, domains);
+    row("live, streamed, with --save-facts", streamed_facts_took, domains);
     row("live, --concurrency 1", sequential, domains);
     row("replay of the saved facts (--facts)", replayed, domains);
     row("bare floor: the same network work", floor, domains);
@@ -118,7 +124,8 @@ fn main() {
         );
     }
     println!(
-        "peak RSS: {streamed_rss:.0} MB streamed (NDJSON), {json_rss:.0} MB with the JSON report and --save-facts"
+        "peak RSS: {streamed_rss:.0} MB streamed (NDJSON), {streamed_facts_rss:.0} MB streamed with --save-facts, \
+         {json_rss:.0} MB with the JSON report and --save-facts"
     );
     let per = |key: &str| work[key].as_f64().unwrap_or(0.0) / domains as f64;
     println!(

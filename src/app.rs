@@ -400,7 +400,6 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
     let streamed = (live
         && args.report.format == ReportFormat::Ndjson
         && args.report.extra_reports.is_empty()
-        && args.save_facts.is_none()
         && args.report.baseline.is_none()
         && args.config.is_empty()
         && args.edge.is_empty()
@@ -685,6 +684,15 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
         domain_lines: Default::default(),
     };
     let policy = job.policy;
+    // --save-facts: each chunk's facts are written out as it ends, as its
+    // findings are.
+    let mut facts_file =
+        match &job.save_facts {
+            Some(path) => Some(crate::facts::chunked_file::ChunkedFactsFile::create(path).map_err(|e| {
+                usage_error(format!("--save-facts {}: {e}", escape_terminal(&path.display().to_string())))
+            })?),
+            None => None,
+        };
     let run = |out: &mut (dyn Write + Send)| -> std::io::Result<(u8, bool)> {
         report::ndjson::write_head(&head, out)?;
         let mut tally = report::Tally::default();
@@ -692,8 +700,14 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
         // Scan-level findings: how many chunks gave each, in first-seen order.
         let mut scan_level: Vec<(crate::findings::Finding, usize)> = Vec::new();
         let mut written: std::io::Result<()> = Ok(());
+        let mut saved: std::io::Result<()> = Ok(());
         let gathered = engine::gather_in_chunks(&job.rules, &scope, *request, now, chunk_domains, |part| {
             chunks += 1;
+            if let Some(file) = facts_file.as_mut()
+                && saved.is_ok()
+            {
+                saved = file.add(&part);
+            }
             let mut findings = evaluate(&job.rules, &scope, &part, now, job.expiry_warn_days);
             if let Some((_, suppressions)) = &job.suppressions {
                 suppressions.apply(&mut findings, now);
@@ -721,8 +735,14 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
                 written = out.flush();
             }
         });
-        written?;
         let facts = gathered.map_err(std::io::Error::other)?;
+        // The facts are kept even when the reader of the findings went away.
+        if let (Some(file), Some(path)) = (facts_file.take(), &job.save_facts) {
+            saved.and_then(|()| file.finish(&facts)).map_err(|e| {
+                std::io::Error::other(format!("--save-facts {}: {e}", escape_terminal(&path.display().to_string())))
+            })?;
+        }
+        written?;
         for (finding, count) in scan_level {
             if count == chunks {
                 tally.add(&finding, policy);
@@ -762,7 +782,14 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
     }
     match outcome {
         Some((_, true)) => {
-            err!("fedscan: interrupted; the findings written so far are kept, the summary says so");
+            let facts = match &job.save_facts {
+                Some(path) => format!(
+                    "the facts gathered so far were saved to {}, marked incomplete; ",
+                    escape_terminal(&path.display().to_string())
+                ),
+                None => String::new(),
+            };
+            err!("fedscan: interrupted; {facts}the findings written so far are kept, the summary says so");
             Ok(exit::INTERRUPTED)
         }
         Some((code, false)) => Ok(code),

@@ -380,7 +380,7 @@ fn max_per_address_probes_one_address_at_most_so_many_at_a_time() {
 }
 
 #[test]
-fn a_streamed_batch_writes_findings_before_the_scan_ends_and_equals_the_json_report() {
+fn a_streamed_batch_writes_as_it_goes_and_equals_the_json_report_and_its_saved_facts() {
     // 400 domains on one Edge, every fifth without a federation record.
     let pki = Pki::new("Stream");
     let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
@@ -416,11 +416,13 @@ fn a_streamed_batch_writes_findings_before_the_scan_ends_and_equals_the_json_rep
         args
     };
 
-    // Streamed, in chunks of 10 domains: the first finding is read while
-    // the scan is still running.
+    // Streamed, in chunks of 10 domains, with its facts saved: the first
+    // finding is read while the scan is still running.
+    let streamed_facts = dir.path().join("streamed.facts.json");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fedscan"))
         .args(args("ndjson"))
-        .args(["--chunk-domains", "10"])
+        .args(["--chunk-domains", "10", "--save-facts"])
+        .arg(&streamed_facts)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -440,7 +442,8 @@ fn a_streamed_batch_writes_findings_before_the_scan_ends_and_equals_the_json_rep
     assert_eq!(running_at_first_finding, Some(true), "the first finding came only after the scan ended");
 
     // The same findings and summary as the JSON report of one run.
-    let json = fedscan().args(args("json")).output().unwrap();
+    let whole_facts = dir.path().join("whole.facts.json");
+    let json = fedscan().args(args("json")).arg("--save-facts").arg(&whole_facts).output().unwrap();
     let report = json_of(&json);
     assert_eq!(status.code(), json.status.code());
     let streamed = BTreeSet::from_iter(
@@ -464,6 +467,36 @@ fn a_streamed_batch_writes_findings_before_the_scan_ends_and_equals_the_json_rep
     let mut summary = report["summary"].clone();
     summary.as_object_mut().unwrap().remove("work");
     assert_eq!(tail, summary);
+
+    // The facts saved chunk by chunk hold what the whole scan's hold (the
+    // same answers, handshakes and exchanges, in chunk order), and judging
+    // them again gives the streamed findings.
+    let (streamed_saved, whole_saved) = (common::read_json(&streamed_facts), common::read_json(&whole_facts));
+    for list in ["dns", "tls", "sip"] {
+        let entries = |facts: &Value| -> BTreeSet<String> {
+            facts[list].as_array().unwrap().iter().map(|entry| entry.to_string()).collect()
+        };
+        assert_eq!(
+            streamed_saved[list].as_array().unwrap().len(),
+            whole_saved[list].as_array().unwrap().len(),
+            "{list}"
+        );
+        assert_eq!(entries(&streamed_saved), entries(&whole_saved), "{list}");
+    }
+    assert_eq!(streamed_saved["targets"], whole_saved["targets"]);
+    assert_eq!(streamed_saved["inputs"], whole_saved["inputs"]);
+    let replay =
+        fedscan().args(["scan", "--now", NOW, "--format", "json", "--facts"]).arg(&streamed_facts).output().unwrap();
+    assert_eq!(replay.status.code(), status.code());
+    let replayed = BTreeSet::from_iter(common::finding_keys(&json_of(&replay), &str::to_string));
+    let differ: Vec<_> = replayed.symmetric_difference(&streamed).take(5).collect();
+    assert!(differ.is_empty(), "{differ:#?}");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 #[test]

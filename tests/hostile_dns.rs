@@ -151,7 +151,7 @@ fn ctrl_c_during_a_scan_saves_what_was_gathered_marked_incomplete() {
     let dns = Responder::start(Behaviour::Silent);
     let dir = tempfile::tempdir().unwrap();
     let facts = dir.path().join("facts.json");
-    let saved = interrupt_a_scan(&dns, &["contoso.com"], &[], &facts);
+    let saved = interrupt_a_scan(&dns, &["contoso.com"], "json", &[], &facts);
     let replay = fedscan().args(["scan", "--format", "json", "--facts"]).arg(&facts).output().unwrap();
     assert_eq!(replay.status.code(), Some(3), "{}", String::from_utf8_lossy(&replay.stderr));
     let report = json_of(&replay);
@@ -169,7 +169,7 @@ fn ctrl_c_records_the_questions_that_never_had_a_place_as_cancelled() {
     let dir = tempfile::tempdir().unwrap();
     let facts = dir.path().join("facts.json");
     let domains = ["contoso.com", "fabrikam.com", "tailspin.com"];
-    let saved = interrupt_a_scan(&dns, &domains, &["--concurrency", "1"], &facts);
+    let saved = interrupt_a_scan(&dns, &domains, "json", &["--concurrency", "1"], &facts);
     for domain in domains {
         let name = format!("_sipfederationtls._tcp.{domain}");
         let fact = saved["dns"].as_array().unwrap().iter().find(|f| f["name"] == name.as_str());
@@ -178,14 +178,35 @@ fn ctrl_c_records_the_questions_that_never_had_a_place_as_cancelled() {
     }
 }
 
+/// A streamed batch (NDJSON) saves its facts chunk by chunk: Ctrl-C leaves
+/// them saved, marked incomplete, and no spill file behind.
+#[test]
+fn ctrl_c_during_a_streamed_batch_saves_its_facts_marked_incomplete() {
+    let dns = Responder::start(Behaviour::Silent);
+    let dir = tempfile::tempdir().unwrap();
+    let facts = dir.path().join("facts.json");
+    let saved = interrupt_a_scan(&dns, &["contoso.com", "fabrikam.com"], "ndjson", &[], &facts);
+    let domains = saved["targets"]["domains"].as_array().unwrap();
+    assert_eq!(domains.len(), 2, "{saved:#}");
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["facts.json"]);
+}
+
 /// Starts a scan of `domains` against a silent resolver, sends it SIGINT
 /// after 1.5 s, checks that it stopped at once with exit code 130 and saved
 /// facts marked interrupted, with at least one cancelled probe; the facts.
-fn interrupt_a_scan(dns: &Responder, domains: &[&str], extra: &[&str], facts: &std::path::Path) -> serde_json::Value {
+fn interrupt_a_scan(
+    dns: &Responder,
+    domains: &[&str],
+    format: &str,
+    extra: &[&str],
+    facts: &std::path::Path,
+) -> serde_json::Value {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_fedscan"))
         .arg("scan")
         .args(domains)
-        .args(["--format", "json", "--timeout", "20", "--dns-attempts", "1"])
+        .args(["--format", format, "--timeout", "20", "--dns-attempts", "1"])
         .args(["--resolver", &dns.addr.to_string(), "--skip", "TLS-*", "--save-facts"])
         .arg(facts)
         .args(extra)

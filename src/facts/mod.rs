@@ -5,6 +5,7 @@
 pub mod cert_listing;
 pub mod certs;
 pub mod chain;
+pub mod chunked_file;
 pub mod config_view;
 pub mod dns;
 pub mod endpoints;
@@ -221,7 +222,8 @@ impl Facts {
     /// judged a chunk at a time): to each chunk the answers about names in
     /// its domains' zones and about the hosts their SRV records name, moved,
     /// not copied. A host two chunks' records name would have made them one
-    /// organization, so each answer has one chunk.
+    /// organization, so each answer has one chunk; the answers no chunk
+    /// claims stay here.
     pub fn split_dns(&mut self, chunks: &[Vec<String>]) -> Vec<Vec<dns::DnsFact>> {
         let chunk_of: std::collections::HashMap<&str, usize> =
             chunks.iter().enumerate().flat_map(|(i, c)| c.iter().map(move |d| (d.as_str(), i))).collect();
@@ -243,11 +245,14 @@ impl Facts {
             }
         }
         let mut split: Vec<Vec<dns::DnsFact>> = vec![Vec::new(); chunks.len()];
+        let mut unclaimed = Vec::new();
         for fact in std::mem::take(&mut self.dns) {
-            if let Some(i) = zone(&fact.name).or_else(|| host_chunk.get(&fact.name).copied()) {
-                split[i].push(fact);
+            match zone(&fact.name).or_else(|| host_chunk.get(&fact.name).copied()) {
+                Some(i) => split[i].push(fact),
+                None => unclaimed.push(fact),
             }
         }
+        self.dns = unclaimed;
         split
     }
 
