@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::cli::{Cli, ColorChoice, Command, DiagnoseArgs, Format, MergeArgs, ReportFormat, RulesCommand, ScanArgs};
-use crate::engine::evaluate::{evaluate, evaluation_time};
+use crate::engine::evaluate::{ChunkedEvaluation, evaluate, evaluation_time, order};
 use crate::engine::plan::Aim;
 use crate::engine::{self, NetworkSettings, ScanRequest};
 use crate::facts::certs::{MOZILLA, TrustStore, load_trust};
@@ -243,8 +243,12 @@ struct ScanJob {
     presentation: Presentation,
     /// `--quiet`: no progress on standard error.
     quiet: bool,
-    /// A batch streamed in chunks of this many domains (NDJSON, nothing kept).
-    streamed: Option<usize>,
+    /// A live batch without the organization's own context, gathered and
+    /// judged in chunks of this many domains (whole organizations).
+    batch_chunks: Option<usize>,
+    /// Such a batch written as NDJSON and nothing else: each chunk's
+    /// findings written as it is judged, nothing kept.
+    streamed: bool,
     /// `--expiry-warn-days` etc. are above; the scan's partners are in the source.
     baseline: Option<(PathBuf, Baseline)>,
     suppressions: Option<(PathBuf, Suppressions)>,
@@ -393,19 +397,21 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         }
         None => None,
     };
-    // A live batch of domains written as NDJSON and nothing else is judged
-    // and written chunk by chunk (whole organizations at a time), keeping no
-    // finding: without the organization's own context every cross-domain
-    // rule compares domains within one organization.
-    let streamed = (live
-        && args.report.format == ReportFormat::Ndjson
-        && args.report.extra_reports.is_empty()
-        && args.report.baseline.is_none()
+    // A live batch of domains without the organization's own context is
+    // gathered and judged chunk by chunk (whole organizations at a time):
+    // every cross-domain rule then compares domains within one
+    // organization. Written as NDJSON and nothing else, each chunk's
+    // findings are written as it is judged and no finding is kept.
+    let batch_chunks = (live
         && args.config.is_empty()
         && args.edge.is_empty()
         && args.cert_file.is_empty()
         && args.partner.is_empty())
     .then_some(args.chunk_domains);
+    let streamed = batch_chunks.is_some()
+        && args.report.format == ReportFormat::Ndjson
+        && args.report.extra_reports.is_empty()
+        && args.report.baseline.is_none();
     let mut outputs = vec![(args.report.format, args.report.output.clone())];
     outputs.extend(args.report.extra_reports.iter().map(|r| (r.format, Some(r.path.clone()))));
     let show = match (args.report.show.is_empty(), args.report.quiet) {
@@ -429,6 +435,7 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         outputs,
         presentation: Presentation { color: args.report.color, show, layout: args.report.layout },
         quiet: args.report.quiet,
+        batch_chunks,
         streamed,
         baseline,
         suppressions,
@@ -507,10 +514,12 @@ fn merge(args: MergeArgs) -> Result<u8, u8> {
 fn scan(args: ScanArgs) -> Result<u8, u8> {
     let job = check_scan_args(args)?;
     let started_at = OffsetDateTime::now_utc();
-    if let (Some(chunk_domains), Source::Gather(_)) = (job.streamed, &job.source) {
+    if let (Some(chunk_domains), true, Source::Gather(_)) = (job.batch_chunks, job.streamed, &job.source) {
         return scan_streamed(job, chunk_domains, started_at);
     }
     let mut work = None;
+    // The findings of a batch judged chunk by chunk as it was gathered.
+    let mut judged = None;
     let (facts, replayed) = match job.source {
         Source::Replay { paths, partners, domains, trust } => {
             let mut merged: Option<Facts> = None;
@@ -539,7 +548,17 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             let scope = Scope::new(job.selection.clone(), &job.profiles, now);
             let display = progress_display(request.network.as_ref(), job.quiet);
             let progress = request.network.as_ref().map(|n| std::sync::Arc::clone(&n.progress));
-            let facts = engine::gather(&job.rules, &scope, *request, now);
+            let facts = match job.batch_chunks {
+                Some(chunk_domains) => {
+                    gather_and_judge(&job.rules, &scope, *request, now, chunk_domains, job.expiry_warn_days).map(
+                        |(facts, found)| {
+                            judged = Some(found);
+                            facts
+                        },
+                    )
+                }
+                None => engine::gather(&job.rules, &scope, *request, now),
+            };
             if let Some(display) = display {
                 display.finish();
             }
@@ -567,7 +586,10 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
 
     let evaluated_at = evaluation_time(job.now, &facts);
     let scope = Scope::new(job.selection, &job.profiles, evaluated_at);
-    let mut findings = evaluate(&job.rules, &scope, &facts, evaluated_at, job.expiry_warn_days);
+    let mut findings = match judged {
+        Some(findings) => findings,
+        None => evaluate(&job.rules, &scope, &facts, evaluated_at, job.expiry_warn_days),
+    };
     let mut notes = report::notes(&facts, replayed.as_deref());
     if let Some((_, suppressions)) = &job.suppressions {
         for expired in suppressions.apply(&mut findings, evaluated_at) {
@@ -623,6 +645,31 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         write_report(&report, &job.rules, *format, &job.presentation, output.as_deref())?;
     }
     Ok(code)
+}
+
+/// A batch gathered chunk by chunk, each chunk judged (on a thread of its
+/// own) while the next ones are probed: the facts of every chunk, put back
+/// together as one gathering would have them, and the findings, in the
+/// report's order.
+fn gather_and_judge(
+    rules: &RuleSet,
+    scope: &Scope,
+    request: ScanRequest,
+    now: OffsetDateTime,
+    chunk_domains: usize,
+    expiry_warn_days: Option<u32>,
+) -> Result<(Facts, Vec<crate::findings::Finding>), String> {
+    let mut judged = ChunkedEvaluation::default();
+    let mut findings = Vec::new();
+    let mut parts = Vec::new();
+    let mut facts = engine::gather_in_chunks(rules, scope, request, now, chunk_domains, |part| {
+        findings.extend(judged.evaluate(rules, scope, &part, now, expiry_warn_days));
+        parts.push(part);
+    })?;
+    findings.extend(judged.scan_level());
+    order(&mut findings);
+    facts.absorb(parts);
+    Ok((facts, findings))
 }
 
 /// The progress of a live scan on standard error, unless `--quiet`.
@@ -696,38 +743,23 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
     let run = |out: &mut (dyn Write + Send)| -> std::io::Result<(u8, bool)> {
         report::ndjson::write_head(&head, out)?;
         let mut tally = report::Tally::default();
-        let mut chunks = 0usize;
-        // Scan-level findings: how many chunks gave each, in first-seen order.
-        let mut scan_level: Vec<(crate::findings::Finding, usize)> = Vec::new();
+        let mut judged = ChunkedEvaluation::default();
         let mut written: std::io::Result<()> = Ok(());
         let mut saved: std::io::Result<()> = Ok(());
         let gathered = engine::gather_in_chunks(&job.rules, &scope, *request, now, chunk_domains, |part| {
-            chunks += 1;
             if let Some(file) = facts_file.as_mut()
                 && saved.is_ok()
             {
                 saved = file.add(&part);
             }
-            let mut findings = evaluate(&job.rules, &scope, &part, now, job.expiry_warn_days);
+            let mut findings = judged.evaluate(&job.rules, &scope, &part, now, job.expiry_warn_days);
             if let Some((_, suppressions)) = &job.suppressions {
                 suppressions.apply(&mut findings, now);
             }
             for finding in findings {
-                let own = match &finding.target {
-                    Some(crate::findings::Target::Domain(domain)) => part.targets.domains.binary_search(domain).is_ok(),
-                    Some(crate::findings::Target::Endpoint { .. } | crate::findings::Target::Service { .. }) => true,
-                    _ => false,
-                };
-                if own {
-                    tally.add(&finding, policy);
-                    if written.is_ok() {
-                        written = report::ndjson::write_finding(&finding, out);
-                    }
-                } else {
-                    match scan_level.iter_mut().find(|(seen, _)| *seen == finding) {
-                        Some((_, count)) => *count += 1,
-                        None => scan_level.push((finding, 1)),
-                    }
+                tally.add(&finding, policy);
+                if written.is_ok() {
+                    written = report::ndjson::write_finding(&finding, out);
                 }
             }
             // A chunk's domains are done: their findings go out together.
@@ -743,11 +775,13 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
             })?;
         }
         written?;
-        for (finding, count) in scan_level {
-            if count == chunks {
-                tally.add(&finding, policy);
-                report::ndjson::write_finding(&finding, out)?;
-            }
+        let mut scan_level = judged.scan_level();
+        if let Some((_, suppressions)) = &job.suppressions {
+            suppressions.apply(&mut scan_level, now);
+        }
+        for finding in scan_level {
+            tally.add(&finding, policy);
+            report::ndjson::write_finding(&finding, out)?;
         }
         let mut summary = tally.summary(&facts.input_errors, None);
         summary.work = progress.as_deref().map(work_done);

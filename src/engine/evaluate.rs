@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::facts::Facts;
 use crate::facts::view::FactView;
-use crate::findings::{Evidence, Finding, Placeholder, Status, Step};
+use crate::findings::{Evidence, Finding, Placeholder, Status, Step, Target};
 use crate::rules::{Rule, RuleSet, Scope};
 use crate::text::powershell_quote;
 
@@ -51,8 +51,64 @@ pub fn evaluate(
                 .collect()
         })
     };
-    findings.sort_by_cached_key(|f| (f.target.is_none(), f.target.as_ref().map(|t| t.to_string()), f.rule.clone()));
+    order(&mut findings);
     findings
+}
+
+/// The report's order: by target, then rule ID, findings without a target
+/// last.
+pub fn order(findings: &mut [Finding]) {
+    findings.sort_by_cached_key(|f| (f.target.is_none(), f.target.as_ref().map(|t| t.to_string()), f.rule.clone()));
+}
+
+/// A batch judged a chunk of whole organizations at a time. A chunk's
+/// findings about its own domains and endpoints are final when the chunk is
+/// judged; those about the scan as a whole (a rule not run, what no chunk
+/// could check) come out the same from every chunk that gives them, and are
+/// the scan's when every chunk gave them — as one run over every domain
+/// would give them.
+#[derive(Default)]
+pub struct ChunkedEvaluation {
+    chunks: usize,
+    /// Each scan-level finding, in first-seen order, and how many chunks gave it.
+    scan_level: Vec<(Finding, usize)>,
+}
+
+impl ChunkedEvaluation {
+    /// Judges one chunk: its own findings, in the report's order.
+    pub fn evaluate(
+        &mut self,
+        rules: &RuleSet,
+        scope: &Scope,
+        part: &Facts,
+        now: OffsetDateTime,
+        expiry_warn_days: Option<u32>,
+    ) -> Vec<Finding> {
+        self.chunks += 1;
+        let mut own = Vec::new();
+        for finding in evaluate(rules, scope, part, now, expiry_warn_days) {
+            let of_the_chunk = match &finding.target {
+                Some(Target::Domain(domain)) => part.targets.domains.binary_search(domain).is_ok(),
+                Some(Target::Endpoint { .. } | Target::Service { .. }) => true,
+                _ => false,
+            };
+            if of_the_chunk {
+                own.push(finding);
+            } else {
+                match self.scan_level.iter_mut().find(|(seen, _)| *seen == finding) {
+                    Some((_, count)) => *count += 1,
+                    None => self.scan_level.push((finding, 1)),
+                }
+            }
+        }
+        own
+    }
+
+    /// The scan-level findings every chunk gave.
+    pub fn scan_level(self) -> Vec<Finding> {
+        let chunks = self.chunks;
+        self.scan_level.into_iter().filter(|(_, count)| *count == chunks).map(|(finding, _)| finding).collect()
+    }
 }
 
 /// At most this many threads judge rules.

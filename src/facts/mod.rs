@@ -218,6 +218,20 @@ impl Facts {
         self.interrupted |= other.interrupted;
     }
 
+    /// Takes back the answers and probes of the chunks a batch was gathered
+    /// in (see [`Facts::chunk`]), in the order one gathering gives them.
+    pub fn absorb(&mut self, parts: Vec<Facts>) {
+        for part in parts {
+            self.dns.extend(part.dns);
+            self.tls.extend(part.tls);
+            self.sip.extend(part.sip);
+            self.interrupted |= part.interrupted;
+        }
+        self.dns.sort_by(|a, b| (a.view, &a.name, a.rtype).cmp(&(b.view, &b.name, b.rtype)));
+        self.tls.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+        self.sip.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+    }
+
     /// Splits the DNS facts between chunks of the scanned domains (a batch
     /// judged a chunk at a time): to each chunk the answers about names in
     /// its domains' zones and about the hosts their SRV records name, moved,
