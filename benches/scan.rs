@@ -37,7 +37,14 @@ use peers::tls::{LeafSpec, Pki};
 
 const RUNS: usize = 3;
 
+/// Set in the environment of this benchmark run again as a launcher of one
+/// scan (see [`launch_and_report`]): the file its peak RSS is written to.
+const MEASURE_ENV: &str = "FEDSCAN_BENCH_PEAK_RSS_TO";
+
 fn main() {
+    if let Some(report) = std::env::var_os(MEASURE_ENV) {
+        launch_and_report(report.into());
+    }
     let domains: usize = std::env::var("FEDSCAN_BENCH_DOMAINS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
     let pki = Pki::new("Bench");
     let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
@@ -91,16 +98,13 @@ fn main() {
         std::io::copy(&mut std::io::stdin(), &mut std::io::sink()).ok();
         return;
     }
-    let streamed_took = best(&mut streamed);
-    let streamed_rss = children_peak_rss_mb();
+    let streamed_took = best(&streamed);
     let mut streamed_with_facts = streamed;
     streamed_with_facts.arg("--save-facts").arg(dir.path().join("streamed.facts.json"));
-    let streamed_facts_took = best(&mut streamed_with_facts);
-    let streamed_facts_rss = children_peak_rss_mb();
-    let concurrent = best(&mut live("32"));
-    let json_rss = children_peak_rss_mb();
-    let sequential = best(&mut live("1"));
-    let replayed = best(&mut replay);
+    let streamed_facts_took = best(&streamed_with_facts);
+    let concurrent = best(&live("32"));
+    let sequential = best(&live("1"));
+    let replayed = best(&replay);
     // The work the scan did, from its own report, and the same work bare.
     let report: serde_json::Value =
         serde_json::from_slice(&live("32").output().expect("run fedscan").stdout).expect("a JSON report");
@@ -124,8 +128,9 @@ fn main() {
         );
     }
     println!(
-        "peak RSS: {streamed_rss:.0} MB streamed (NDJSON), {streamed_facts_rss:.0} MB streamed with --save-facts, \
-         {json_rss:.0} MB with the JSON report and --save-facts"
+        "peak RSS: {:.0} MB streamed (NDJSON), {:.0} MB streamed with --save-facts, \
+         {:.0} MB with the JSON report and --save-facts",
+        streamed_took.peak_rss_mb, streamed_facts_took.peak_rss_mb, concurrent.peak_rss_mb
     );
     let per = |key: &str| work[key].as_f64().unwrap_or(0.0) / domains as f64;
     println!(
@@ -144,12 +149,20 @@ fn main() {
     );
 }
 
-/// The largest peak RSS of the children waited for so far, in MB.
-fn children_peak_rss_mb() -> f64 {
+/// Run as a launcher (with [`MEASURE_ENV`] set): runs the command of its
+/// arguments, writes that child's peak RSS in KB to the file named, and
+/// exits with the child's code. A child of this benchmark itself would
+/// report the benchmark's own size as its peak (Linux counts the memory a
+/// process had before exec), and the fleet is large; the launcher is small.
+fn launch_and_report(report: std::path::PathBuf) -> ! {
+    let mut args = std::env::args_os().skip(1);
+    let program = args.next().expect("a command to run");
+    let status = Command::new(program).args(args).env_remove(MEASURE_ENV).status().expect("run the command");
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage writes into the struct it is given.
     unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    usage.ru_maxrss as f64 / 1024.0
+    std::fs::write(report, usage.ru_maxrss.to_string()).expect("write the peak RSS");
+    std::process::exit(status.code().unwrap_or(125))
 }
 
 /// sslyze's certificate scan of the endpoints the scan probed (no DNS, no
@@ -263,20 +276,25 @@ mod floor {
             let resolver = Arc::new(builder.build().expect("a resolver"));
             let limit = Arc::new(Semaphore::new(concurrency));
             let mut tasks = tokio::task::JoinSet::new();
+            // A task is made when a place is free, as the scan does.
             for (name, kind) in work.questions.clone() {
-                let (resolver, limit) = (Arc::clone(&resolver), Arc::clone(&limit));
+                let permit = Arc::clone(&limit).acquire_owned().await.expect("open");
+                while tasks.try_join_next().is_some() {}
+                let resolver = Arc::clone(&resolver);
                 tasks.spawn(async move {
-                    let _permit = limit.acquire_owned().await.expect("open");
+                    let _permit = permit;
                     let kind = kind.parse().unwrap_or(hickory_proto::rr::RecordType::A);
                     let _ = resolver.lookup(format!("{name}."), kind).await;
                 });
             }
             while tasks.join_next().await.is_some() {}
             for (host, address) in work.endpoints.clone() {
-                let (limit, config) = (Arc::clone(&limit), Arc::clone(&config));
+                let permit = Arc::clone(&limit).acquire_owned().await.expect("open");
+                while tasks.try_join_next().is_some() {}
+                let config = Arc::clone(&config);
                 let (handshakes, hellos, sip) = (work.handshakes, work.hellos, work.sip);
                 tasks.spawn(async move {
-                    let _permit = limit.acquire_owned().await.expect("open");
+                    let _permit = permit;
                     for i in 0..handshakes {
                         let options = sip && i == handshakes - 1;
                         let _ = handshake(&config, &host, address, options).await;
@@ -351,6 +369,8 @@ struct Measured {
     wall: Duration,
     scanner_cpu: f64,
     peers_cpu: f64,
+    /// The scanner's largest peak RSS over the runs, in MB (0 if not measured).
+    peak_rss_mb: f64,
 }
 
 /// CPU time (user + system) used so far by `who` (RUSAGE_SELF or
@@ -371,23 +391,32 @@ fn measure(mut run: impl FnMut() -> Duration) -> Measured {
         wall,
         scanner_cpu: (cpu(libc::RUSAGE_CHILDREN) - scanner) / RUNS as f64,
         peers_cpu: (cpu(libc::RUSAGE_SELF) - peers) / RUNS as f64,
+        peak_rss_mb: 0.0,
     }
 }
 
 /// The scanner run `RUNS` times; a run that fails to produce a report stops
 /// the benchmark.
-fn best(command: &mut Command) -> Measured {
-    measure(|| {
+fn best(command: &Command) -> Measured {
+    let report = tempfile::NamedTempFile::new().expect("a file for the peak RSS");
+    let mut peak_kb: u64 = 0;
+    let mut measured = measure(|| {
+        let mut launcher = Command::new(std::env::current_exe().expect("this benchmark"));
+        launcher.env(MEASURE_ENV, report.path()).arg(command.get_program()).args(command.get_args());
         let started = Instant::now();
-        let output = command.output().expect("run fedscan");
+        let output = launcher.output().expect("run fedscan");
         let elapsed = started.elapsed();
         assert!(
             matches!(output.status.code(), Some(0 | 1 | 3)),
             "fedscan failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
+        let kb = std::fs::read_to_string(report.path()).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0);
+        peak_kb = peak_kb.max(kb);
         elapsed
-    })
+    });
+    measured.peak_rss_mb = peak_kb as f64 / 1024.0;
+    measured
 }
 
 fn row(what: &str, took: Measured, domains: usize) {
