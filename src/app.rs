@@ -13,6 +13,7 @@ use crate::engine::evaluate::{ChunkedEvaluation, evaluate, evaluation_time, orde
 use crate::engine::plan::Aim;
 use crate::engine::{self, NetworkSettings, ScanRequest};
 use crate::facts::certs::{MOZILLA, TrustStore, load_trust};
+use crate::facts::chunked_file::ChunkedFactsFile;
 use crate::facts::dns::{ResolverSettings, parse_resolver};
 use crate::facts::names::{parse_fqdn, shard_of};
 use crate::facts::{Facts, Inputs};
@@ -549,14 +550,19 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             let display = progress_display(request.network.as_ref(), job.quiet);
             let progress = request.network.as_ref().map(|n| std::sync::Arc::clone(&n.progress));
             let facts = match job.batch_chunks {
-                Some(chunk_domains) => {
-                    gather_and_judge(&job.rules, &scope, *request, now, chunk_domains, job.expiry_warn_days).map(
-                        |(facts, found)| {
-                            judged = Some(found);
-                            facts
-                        },
-                    )
-                }
+                Some(chunk_domains) => gather_and_judge(
+                    &job.rules,
+                    &scope,
+                    *request,
+                    now,
+                    chunk_domains,
+                    job.expiry_warn_days,
+                    job.save_facts.as_deref(),
+                )
+                .map(|(facts, found)| {
+                    judged = Some(found);
+                    facts
+                }),
                 None => engine::gather(&job.rules, &scope, *request, now),
             };
             if let Some(display) = display {
@@ -569,8 +575,11 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     for error in &facts.input_errors {
         err!("fedscan: error: {}", escape_terminal(&error.to_string()));
     }
-    if let Some(path) = &job.save_facts {
-        facts.save(path).map_err(|e| usage_error(format!("--save-facts {}: {e}", path.display())))?;
+    // A batch judged chunk by chunk has saved its facts as it went.
+    if let Some(path) = job.save_facts.as_ref().filter(|_| judged.is_none()) {
+        facts
+            .save(path)
+            .map_err(|e| usage_error(format!("--save-facts {}: {e}", escape_terminal(&path.display().to_string()))))?;
     }
     if facts.interrupted && replayed.is_none() {
         let kept = match &job.save_facts {
@@ -648,9 +657,9 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
 }
 
 /// A batch gathered chunk by chunk, each chunk judged (on a thread of its
-/// own) while the next ones are probed: the facts of every chunk, put back
-/// together as one gathering would have them, and the findings, in the
-/// report's order.
+/// own) while the next ones are probed, and its facts written to
+/// `save_facts` as it ends: the facts of every chunk, put back together as
+/// one gathering would have them, and the findings, in the report's order.
 fn gather_and_judge(
     rules: &RuleSet,
     scope: &Scope,
@@ -658,14 +667,30 @@ fn gather_and_judge(
     now: OffsetDateTime,
     chunk_domains: usize,
     expiry_warn_days: Option<u32>,
+    save_facts: Option<&Path>,
 ) -> Result<(Facts, Vec<crate::findings::Finding>), String> {
+    let cannot_save =
+        |path: &Path, e: std::io::Error| format!("--save-facts {}: {e}", escape_terminal(&path.display().to_string()));
+    let mut facts_file = match save_facts {
+        Some(path) => Some(ChunkedFactsFile::create(path).map_err(|e| cannot_save(path, e))?),
+        None => None,
+    };
+    let mut saved = Ok(());
     let mut judged = ChunkedEvaluation::default();
     let mut findings = Vec::new();
     let mut parts = Vec::new();
     let mut facts = engine::gather_in_chunks(rules, scope, request, now, chunk_domains, |part| {
+        if let Some(file) = facts_file.as_mut()
+            && saved.is_ok()
+        {
+            saved = file.add(&part);
+        }
         findings.extend(judged.evaluate(rules, scope, &part, now, expiry_warn_days));
         parts.push(part);
     })?;
+    if let (Some(file), Some(path)) = (facts_file, save_facts) {
+        saved.and_then(|()| file.finish(&facts)).map_err(|e| cannot_save(path, e))?;
+    }
     findings.extend(judged.scan_level());
     order(&mut findings);
     facts.absorb(parts);
