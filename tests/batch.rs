@@ -381,11 +381,11 @@ fn max_per_address_probes_one_address_at_most_so_many_at_a_time() {
 
 #[test]
 fn a_streamed_batch_writes_as_it_goes_and_equals_the_json_report_and_its_saved_facts() {
-    // 400 domains on one Edge, every fifth without a federation record.
+    // 2,000 domains on one Edge, every fifth without a federation record.
     let pki = Pki::new("Stream");
     let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
     let edge = peers::sip::SipServer::start(&pki.leaf(&LeafSpec::default()), peers::sip::Behaviour::Answer(answer));
-    let names: Vec<String> = (0..400).map(|i| format!("s{i}.test")).collect();
+    let names: Vec<String> = (0..2000).map(|i| format!("s{i}.test")).collect();
     let zones: Vec<(String, String)> = names
         .iter()
         .enumerate()
@@ -446,7 +446,7 @@ fn a_streamed_batch_writes_as_it_goes_and_equals_the_json_report_and_its_saved_f
     let whole_facts = dir.path().join("whole.facts.json");
     let json = fedscan()
         .args(args("json"))
-        .args(["--chunk-domains", "1000", "--save-facts"])
+        .args(["--chunk-domains", "100000", "--save-facts"])
         .arg(&whole_facts)
         .output()
         .unwrap();
