@@ -123,7 +123,7 @@ fn main() {
         let took = measure(|| sslyze_certinfo(&sslyze, &saved, dir.path()));
         row("sslyze --certinfo, same endpoints", took, domains);
         println!(
-            "  fedscan's whole scan (DNS, TLS, SIP, 84 rules) is {:.1}x sslyze's certificate scan",
+            "  sslyze's certificate scan takes {:.1}x the time of fedscan's whole scan (DNS, TLS, SIP, every rule)",
             took.wall.as_secs_f64() / concurrent.wall.as_secs_f64()
         );
     }
