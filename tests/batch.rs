@@ -99,6 +99,66 @@ fn two_organizations_in_one_batch_get_the_findings_of_two_scans() {
     assert_eq!(status("DNS-IPV6-01", "fabrikam.test"), ["pass"], "Fabrikam is IPv4 only, consistently");
 }
 
+/// A customer's SRV record names its provider's Edge, sip.hoster.test, a
+/// name in the zone of another domain of the batch (the provider's own,
+/// which publishes no SRV record and so is an organization apart). Judged a
+/// domain at a time (chunks of one), each gets the findings of its own scan:
+/// the Edge's address answer serves both chunks.
+#[test]
+fn a_batch_in_chunks_gives_each_domain_the_answers_its_path_crosses() {
+    let pki = Pki::new("Hosted");
+    let leaf = pki.leaf(&LeafSpec {
+        common_name: "sip.hoster.test".into(),
+        sans: vec!["sip.hoster.test".into(), "sip.customer.test".into()],
+        ..LeafSpec::default()
+    });
+    let edge = TlsServer::start(&leaf, None);
+    let port = edge.addr.port();
+    let zones = [
+        ("hoster.test", zone("hoster.test", "sip 300 IN A 127.0.0.1")),
+        (
+            "customer.test",
+            zone("customer.test", &format!("_sipfederationtls._tcp 300 IN SRV 0 0 {port} sip.hoster.test.")),
+        ),
+    ];
+    let pairs: Vec<(&str, &str)> = zones.iter().map(|(name, text)| (*name, text.as_str())).collect();
+    let dns = DnsServer::start(&pairs);
+    let dir = tempfile::tempdir().unwrap();
+    let root = pki.write_root(dir.path());
+    let scan = |domains: &[&str], facts: &str| -> Value {
+        let output = fedscan()
+            .args(["scan", "--now", NOW, "--chunk-domains", "1", "--save-facts"])
+            .arg(dir.path().join(facts))
+            .args(domains)
+            .args(["--resolver", &dns.addr.to_string(), "--timeout", "2", "--format", "json", "--trust"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        json_of(&output)
+    };
+    // About a domain or an endpoint: what is said of the scan as a whole
+    // (no Edge reached, in the provider's lone scan) is the batch's to say.
+    let of_domains = |report: &Value| -> BTreeSet<common::FindingKey> {
+        findings_of(report).into_iter().filter(|f| f.1.contains(".test")).collect()
+    };
+    let batch = scan(&["hoster.test", "customer.test"], "batch.json");
+    let apart: BTreeSet<_> = of_domains(&scan(&["customer.test"], "customer.json"))
+        .union(&of_domains(&scan(&["hoster.test"], "hoster.json")))
+        .cloned()
+        .collect();
+    let together = of_domains(&batch);
+    let only_batch: Vec<_> = together.difference(&apart).collect();
+    let only_apart: Vec<_> = apart.difference(&together).collect();
+    assert!(only_batch.is_empty() && only_apart.is_empty(), "batch only: {only_batch:#?}\napart only: {only_apart:#?}");
+    let handshake = format!("sip.hoster.test:{port} (127.0.0.1)");
+    assert!(together.iter().any(|f| f.0 == "TLS-CON-01" && f.1 == handshake && f.2 == "pass"), "{together:#?}");
+    // The answer both chunks read is saved once.
+    let saved = common::read_json(dir.path().join("batch.json"));
+    let edge_answers =
+        saved["dns"].as_array().unwrap().iter().filter(|f| f["name"] == "sip.hoster.test" && f["type"] == "A");
+    assert_eq!(edge_answers.count(), 1, "{:#}", saved["dns"]);
+}
+
 /// A fleet of `count` domains, each with its own Edge name, all on one
 /// SIP-over-TLS responder; its DNS server, the domains file, the trust root.
 struct Fleet {

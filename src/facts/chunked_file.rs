@@ -53,7 +53,7 @@ impl ChunkedFactsFile {
 
     /// Appends a chunk's DNS answers, handshakes and exchanges.
     pub fn add(&mut self, part: &Facts) -> io::Result<()> {
-        append(&mut self.spills[0], &part.dns)?;
+        append(&mut self.spills[0], part.own_dns())?;
         append(&mut self.spills[1], &part.tls)?;
         append(&mut self.spills[2], &part.sip)
     }

@@ -145,6 +145,11 @@ pub struct Facts {
     /// probes it cancelled say so, the questions it never asked are absent.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// For a chunk of a batch: the last `shared_dns` answers of `dns` are
+    /// copies of answers another chunk holds (an Edge named in the zone of
+    /// a domain of another chunk): read here, saved and kept with the other.
+    #[serde(skip)]
+    pub shared_dns: usize,
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -167,6 +172,7 @@ impl Facts {
             trust: Vec::new(),
             input_errors: Vec::new(),
             interrupted: false,
+            shared_dns: 0,
         }
     }
 
@@ -221,7 +227,8 @@ impl Facts {
     /// Takes back the answers and probes of the chunks a batch was gathered
     /// in (see [`Facts::chunk`]), in the order one gathering gives them.
     pub fn absorb(&mut self, parts: Vec<Facts>) {
-        for part in parts {
+        for mut part in parts {
+            part.dns.truncate(part.own_dns().len());
             self.dns.extend(part.dns);
             self.tls.extend(part.tls);
             self.sip.extend(part.sip);
@@ -233,12 +240,15 @@ impl Facts {
     }
 
     /// Splits the DNS facts between chunks of the scanned domains (a batch
-    /// judged a chunk at a time): to each chunk the answers about names in
-    /// its domains' zones and about the hosts their SRV records name, moved,
-    /// not copied. A host two chunks' records name would have made them one
-    /// organization, so each answer has one chunk; the answers no chunk
-    /// claims stay here.
-    pub fn split_dns(&mut self, chunks: &[Vec<String>]) -> Vec<Vec<dns::DnsFact>> {
+    /// judged a chunk at a time), moved, not copied: to each chunk the
+    /// answers about names in its domains' zones and about the hosts their
+    /// SRV records name. A host two chunks' records name would have made
+    /// them one organization; but a host a chunk's records name can be in
+    /// the zone of another chunk's domain (a provider's Edge, the provider's
+    /// own domain scanned too): that answer goes to both, the copy last and
+    /// counted (see [`Facts::shared_dns`]). The answers no chunk claims stay
+    /// here.
+    pub fn split_dns(&mut self, chunks: &[Vec<String>]) -> Vec<(Vec<dns::DnsFact>, usize)> {
         let chunk_of: std::collections::HashMap<&str, usize> =
             chunks.iter().enumerate().flat_map(|(i, c)| c.iter().map(move |d| (d.as_str(), i))).collect();
         let zone = |name: &str| -> Option<usize> {
@@ -258,27 +268,47 @@ impl Facts {
                 }
             }
         }
-        let mut split: Vec<Vec<dns::DnsFact>> = vec![Vec::new(); chunks.len()];
+        let mut own: Vec<Vec<dns::DnsFact>> = vec![Vec::new(); chunks.len()];
+        let mut copies: Vec<Vec<dns::DnsFact>> = vec![Vec::new(); chunks.len()];
         let mut unclaimed = Vec::new();
         for fact in std::mem::take(&mut self.dns) {
-            match zone(&fact.name).or_else(|| host_chunk.get(&fact.name).copied()) {
-                Some(i) => split[i].push(fact),
-                None => unclaimed.push(fact),
+            match (zone(&fact.name), host_chunk.get(&fact.name).copied()) {
+                (Some(home), Some(crossing)) if home != crossing => {
+                    copies[crossing].push(fact.clone());
+                    own[home].push(fact);
+                }
+                (Some(i), _) | (None, Some(i)) => own[i].push(fact),
+                (None, None) => unclaimed.push(fact),
             }
         }
         self.dns = unclaimed;
-        split
+        own.into_iter()
+            .zip(copies)
+            .map(|(mut answers, copies)| {
+                let shared = copies.len();
+                answers.extend(copies);
+                (answers, shared)
+            })
+            .collect()
     }
 
     /// The facts of one chunk of the scanned domains, with its DNS answers
-    /// (see [`Facts::split_dns`]) and nothing probed yet.
-    pub fn chunk(&self, domains: &[String], dns: Vec<dns::DnsFact>) -> Facts {
+    /// and how many of them are copies (see [`Facts::split_dns`]), and
+    /// nothing probed yet.
+    pub fn chunk(&self, domains: &[String], (dns, shared_dns): (Vec<dns::DnsFact>, usize)) -> Facts {
         let mut part = Facts::new(self.inputs.clone(), self.gathered_at);
         part.inputs.domains = domains.to_vec();
         part.targets = Targets { domains: domains.to_vec(), ..self.targets.clone() };
         part.dns = dns;
+        part.shared_dns = shared_dns;
         part.trust = self.trust.clone();
         part
+    }
+
+    /// The DNS answers this chunk holds for itself (not the copies of
+    /// answers another chunk holds).
+    pub fn own_dns(&self) -> &[dns::DnsFact] {
+        &self.dns[..self.dns.len().saturating_sub(self.shared_dns)]
     }
 
     pub fn load(path: &Path) -> Result<Facts, InputError> {
