@@ -537,6 +537,18 @@ fn a_suppression_hides_a_failure_until_it_expires_then_it_fails_again() {
     assert!(stderr.contains("bad.toml:2:") && stderr.contains("no rule TLS-NOPE-01"), "{stderr}");
     assert!(stderr.contains("bad.toml:6:") && stderr.contains("give a `reason`"), "{stderr}");
     assert!(stderr.contains("2 problem(s) in the suppressions file; nothing was scanned"), "{stderr}");
+    // A target too long to match (400,000 wildcards): an error at its line,
+    // not a crash.
+    let huge = write(
+        dir.path(),
+        "huge.toml",
+        &format!("[[ignore]]\nrule = \"TLS-CON-01\"\nreason = \"x\"\ntarget = \"{}\"\n", "a?".repeat(400_000)),
+    );
+    let output =
+        fedscan().args(["scan", "--offline", "-c"]).arg(&after).arg("--ignore-file").arg(&huge).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("huge.toml:4:") && stderr.contains("this target cannot be matched"), "{stderr}");
     // Bytes that are no text: named, exit 2, nothing scanned.
     let garbage = dir.path().join("garbage.toml");
     std::fs::write(&garbage, common::garbage(3000, 7)).unwrap();
