@@ -546,6 +546,7 @@ async fn ask<N: Resolve>(
     // state of `concurrency` questions at a time, not of all of them.
     while let Some(question) = waiting.next() {
         let permit = tokio::select! {
+            // The scan's semaphores are never closed: acquiring cannot fail.
             permit = Arc::clone(limit).acquire_owned() => permit.expect("the semaphore is never closed"),
             () = stopping.requested() => {
                 for question in std::iter::once(question).chain(waiting.by_ref()) {
@@ -640,6 +641,7 @@ pub async fn endpoints<N: Probe>(
         let work = Arc::clone(&progress.work);
         let handle = tasks.spawn(crate::facts::tls::WORK.scope(work, async move {
             let FederationEndpoint { endpoint, domain, partner } = task_target;
+            // The gate's semaphores are never closed: acquiring cannot fail.
             let _address_permit = address_limit.acquire_owned().await.expect("the semaphore is never closed");
             let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
             let _in_flight = InFlight::start(&progress.handshakes_in_flight);

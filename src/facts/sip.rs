@@ -281,7 +281,7 @@ pub async fn probe(
         }
         Err(_) => return fact(SipOutcome::NoConnection { reason: "TLS handshake timed out".into() }),
         Ok(Err(e)) => {
-            let asked_for_certificate = recorded.lock().expect("not poisoned").client_certificate_requested();
+            let asked_for_certificate = super::tls::Recorded::of(&recorded).client_certificate_requested();
             return fact(match certificate_alert(&e) {
                 Some(alert) if asked_for_certificate && !offered => SipOutcome::ClientCertificateRequired { alert },
                 _ => SipOutcome::NoConnection { reason: e.to_string() },
@@ -290,7 +290,7 @@ pub async fn probe(
         Ok(Ok(tls)) => tls,
     };
     let local = tls.get_ref().0.local_addr().map_or_else(|_| "0.0.0.0:0".to_string(), |a| a.to_string());
-    let asked = || recorded.lock().expect("not poisoned").client_certificate_requested();
+    let asked = || super::tls::Recorded::of(&recorded).client_certificate_requested();
     let outcome = exchange(&mut tls, &local, domain, sender, &asked, offered, budget).await;
     fact(outcome)
 }

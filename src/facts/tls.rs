@@ -234,6 +234,12 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// The record, to read or fill. A panic elsewhere while it was held
+    /// leaves what was recorded so far, which is still what was seen.
+    pub fn of(recorded: &Mutex<Recorded>) -> std::sync::MutexGuard<'_, Recorded> {
+        recorded.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     pub fn client_certificate_requested(&self) -> bool {
         self.client_auth.is_some()
     }
@@ -257,7 +263,7 @@ impl ServerCertVerifier for RecordingVerifier {
         _ocsp: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let mut recorded = self.recorded.lock().expect("not poisoned");
+        let mut recorded = Recorded::of(&self.recorded);
         recorded.chain = std::iter::once(end_entity).chain(intermediates).map(|c| c.as_ref().to_vec()).collect();
         Ok(ServerCertVerified::assertion())
     }
@@ -311,7 +317,7 @@ impl ResolvesClientCert for ClientAuth {
                     }
             })
             .collect();
-        self.recorded.lock().expect("not poisoned").client_auth = Some(names);
+        Recorded::of(&self.recorded).client_auth = Some(names);
         self.identity.clone()
     }
 
@@ -508,7 +514,7 @@ async fn handshake(
             match tokio::time::timeout_at(budget.step_ends(), connector.connect(name, stream)).await {
                 Err(_) => TlsOutcome::Timeout,
                 Ok(Err(e)) => {
-                    let asked = recorded.lock().expect("not poisoned").client_auth.is_some();
+                    let asked = Recorded::of(&recorded).client_auth.is_some();
                     match certificate_alert(&e) {
                         Some(alert) if asked => TlsOutcome::ClientCertificateRequired { alert },
                         _ if too_large(&e) => TlsOutcome::Oversized { reason: e.to_string() },
@@ -530,7 +536,7 @@ async fn handshake(
             }
         }
     };
-    let recorded = std::mem::take(&mut *recorded.lock().expect("not poisoned"));
+    let recorded = std::mem::take(&mut *Recorded::of(&recorded));
     (outcome, recorded, kept)
 }
 
