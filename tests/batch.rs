@@ -584,3 +584,58 @@ fn bad_shards_and_damaged_shard_facts_are_input_errors() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("shard-1.facts.json"));
     common::assert_inert("stderr", &String::from_utf8_lossy(&output.stderr));
 }
+
+/// A hostile Edge in a streamed batch with its facts saved chunk by chunk:
+/// its answer's control characters, bidirectional overrides and escape
+/// sequences reach neither the NDJSON lines nor the facts file raw, and the
+/// facts file replays to the same findings.
+#[test]
+fn a_streamed_batch_keeps_a_hostile_answer_inert_in_its_lines_and_its_facts() {
+    let pki = Pki::new("Hostile stream");
+    let answer = "SIP/2.0 403 \u{1b}[31mForbidden\u{202e}\r\nServer: \u{7}RTC\u{200b}/6.0\u{85}\r\n\
+                  ms-diagnostics: 1034;reason=\"\u{1b}]0;owned\u{7}\"\r\nContent-Length: 0\r\n\r\n";
+    let edge = peers::sip::SipServer::start(
+        &pki.leaf(&LeafSpec::default()),
+        peers::sip::Behaviour::Answer(answer.as_bytes().to_vec()),
+    );
+    let names: Vec<String> = (0..5).map(|i| format!("h{i}.test")).collect();
+    let zones: Vec<(String, String)> =
+        names.iter().map(|d| (d.clone(), peers::dns::federation_zone(d, edge.addr.port()))).collect();
+    let pairs: Vec<(&str, &str)> = zones.iter().map(|(d, z)| (d.as_str(), z.as_str())).collect();
+    let dns = DnsServer::start(&pairs);
+    let dir = tempfile::tempdir().unwrap();
+    let root = pki.write_root(dir.path());
+    let (lines_path, facts_path) = (dir.path().join("out.ndjson"), dir.path().join("facts.json"));
+    let output = fedscan()
+        .args(["scan", "--now", NOW, "--quiet", "--format", "ndjson", "--chunk-domains", "2", "--resolver"])
+        .arg(dns.resolver_arg())
+        .args(&names)
+        .arg("--trust")
+        .arg(&root)
+        .arg("--output")
+        .arg(&lines_path)
+        .arg("--save-facts")
+        .arg(&facts_path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let lines = std::fs::read_to_string(&lines_path).unwrap();
+    let facts = std::fs::read_to_string(&facts_path).unwrap();
+    common::assert_inert("NDJSON", &lines);
+    common::assert_inert("facts", &facts);
+    assert!(lines.contains(r"\u202e") && facts.contains(r"\u202e"), "the override is kept, escaped");
+    let streamed: BTreeSet<common::FindingKey> = lines
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["record"] == "finding")
+        .map(|f| common::finding_key(&f, &str::to_string))
+        .collect();
+    // The answer is judged, its text carried (escaped on the line, whole
+    // once decoded).
+    assert!(streamed.iter().any(|f| f.0 == "SIP-OPT-01" && f.3.contains("Forbidden\u{202e}")), "{streamed:#?}");
+    let replay =
+        fedscan().args(["scan", "--now", NOW, "--format", "json", "--facts"]).arg(&facts_path).output().unwrap();
+    let replayed = BTreeSet::from_iter(common::finding_keys(&json_of(&replay), &str::to_string));
+    let differ: Vec<_> = replayed.symmetric_difference(&streamed).take(5).collect();
+    assert!(differ.is_empty(), "{differ:#?}");
+}
