@@ -577,9 +577,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     }
     // A batch judged chunk by chunk has saved its facts as it went.
     if let Some(path) = job.save_facts.as_ref().filter(|_| judged.is_none()) {
-        facts
-            .save(path)
-            .map_err(|e| usage_error(format!("--save-facts {}: {e}", escape_terminal(&path.display().to_string()))))?;
+        facts.save(path).map_err(|e| usage_error(cannot_save_facts(path, &e)))?;
     }
     if facts.interrupted && replayed.is_none() {
         let kept = match &job.save_facts {
@@ -669,10 +667,8 @@ fn gather_and_judge(
     expiry_warn_days: Option<u32>,
     save_facts: Option<&Path>,
 ) -> Result<(Facts, Vec<crate::findings::Finding>), String> {
-    let cannot_save =
-        |path: &Path, e: std::io::Error| format!("--save-facts {}: {e}", escape_terminal(&path.display().to_string()));
     let mut facts_file = match save_facts {
-        Some(path) => Some(ChunkedFactsFile::create(path).map_err(|e| cannot_save(path, e))?),
+        Some(path) => Some(ChunkedFactsFile::create(path).map_err(|e| cannot_save_facts(path, &e))?),
         None => None,
     };
     let mut saved = Ok(());
@@ -689,12 +685,38 @@ fn gather_and_judge(
         parts.push(part);
     })?;
     if let (Some(file), Some(path)) = (facts_file, save_facts) {
-        saved.and_then(|()| file.finish(&facts)).map_err(|e| cannot_save(path, e))?;
+        finish_facts_file(file, saved, &facts, path)?;
     }
     findings.extend(judged.scan_level());
     order(&mut findings);
     facts.absorb(parts);
     Ok((facts, findings))
+}
+
+/// Why `--save-facts` could not write its file.
+fn cannot_save_facts(path: &Path, error: &std::io::Error) -> String {
+    format!("--save-facts {}: {error}", escape_terminal(&path.display().to_string()))
+}
+
+/// Ends a facts file written chunk by chunk, and says when it came out
+/// larger than `--facts` and `merge` read back.
+fn finish_facts_file(
+    file: ChunkedFactsFile,
+    saved: std::io::Result<()>,
+    context: &Facts,
+    path: &Path,
+) -> Result<(), String> {
+    let bytes = saved.and_then(|()| file.finish(context)).map_err(|e| cannot_save_facts(path, &e))?;
+    if bytes > crate::files::MAX_FACTS_FILE {
+        err!(
+            "fedscan: warning: {} is {} MiB, more than the {} MiB that --facts and merge read; \
+             split such a batch with --shard K/N",
+            escape_terminal(&path.display().to_string()),
+            bytes >> 20,
+            crate::files::MAX_FACTS_FILE >> 20
+        );
+    }
+    Ok(())
 }
 
 /// The progress of a live scan on standard error, unless `--quiet`.
@@ -758,13 +780,10 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
     let policy = job.policy;
     // --save-facts: each chunk's facts are written out as it ends, as its
     // findings are.
-    let mut facts_file =
-        match &job.save_facts {
-            Some(path) => Some(crate::facts::chunked_file::ChunkedFactsFile::create(path).map_err(|e| {
-                usage_error(format!("--save-facts {}: {e}", escape_terminal(&path.display().to_string())))
-            })?),
-            None => None,
-        };
+    let mut facts_file = match &job.save_facts {
+        Some(path) => Some(ChunkedFactsFile::create(path).map_err(|e| usage_error(cannot_save_facts(path, &e)))?),
+        None => None,
+    };
     let run = |out: &mut (dyn Write + Send)| -> std::io::Result<(u8, bool)> {
         report::ndjson::write_head(&head, out)?;
         let mut tally = report::Tally::default();
@@ -795,9 +814,7 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
         let facts = gathered.map_err(std::io::Error::other)?;
         // The facts are kept even when the reader of the findings went away.
         if let (Some(file), Some(path)) = (facts_file.take(), &job.save_facts) {
-            saved.and_then(|()| file.finish(&facts)).map_err(|e| {
-                std::io::Error::other(format!("--save-facts {}: {e}", escape_terminal(&path.display().to_string())))
-            })?;
+            finish_facts_file(file, saved, &facts, path).map_err(std::io::Error::other)?;
         }
         written?;
         let mut scan_level = judged.scan_level();

@@ -60,8 +60,8 @@ impl ChunkedFactsFile {
 
     /// Writes the document: the scan's `context` (inputs, targets, trust
     /// stores, input errors, whether it was interrupted) with the lists
-    /// gathered chunk by chunk, its own entries last.
-    pub fn finish(mut self, context: &Facts) -> io::Result<()> {
+    /// gathered chunk by chunk, its own entries last. Its size in bytes.
+    pub fn finish(mut self, context: &Facts) -> io::Result<u64> {
         self.add(context)?;
         for spill in &mut self.spills {
             spill.out.flush()?;
@@ -90,7 +90,8 @@ impl ChunkedFactsFile {
                 }
             }
             out.write_all(b"\n}\n")
-        })
+        })?;
+        Ok(std::fs::metadata(&self.path)?.len())
     }
 }
 
