@@ -671,21 +671,18 @@ fn gather_and_judge(
         Some(path) => Some(ChunkedFactsFile::create(path).map_err(|e| cannot_save_facts(path, &e))?),
         None => None,
     };
-    let mut saved = Ok(());
     let mut judged = ChunkedEvaluation::default();
     let mut findings = Vec::new();
     let mut parts = Vec::new();
     let mut facts = engine::gather_in_chunks(rules, scope, request, now, chunk_domains, |part| {
-        if let Some(file) = facts_file.as_mut()
-            && saved.is_ok()
-        {
-            saved = file.add(&part);
+        if let Some(file) = facts_file.as_mut() {
+            file.add(&part);
         }
         findings.extend(judged.evaluate(rules, scope, &part, now, expiry_warn_days));
         parts.push(part);
     })?;
     if let (Some(file), Some(path)) = (facts_file, save_facts) {
-        finish_facts_file(file, saved, &facts, path)?;
+        finish_facts_file(file, &facts, path)?;
     }
     findings.extend(judged.scan_level());
     order(&mut findings);
@@ -700,13 +697,8 @@ fn cannot_save_facts(path: &Path, error: &std::io::Error) -> String {
 
 /// Ends a facts file written chunk by chunk, and says when it came out
 /// larger than `--facts` and `merge` read back.
-fn finish_facts_file(
-    file: ChunkedFactsFile,
-    saved: std::io::Result<()>,
-    context: &Facts,
-    path: &Path,
-) -> Result<(), String> {
-    let bytes = saved.and_then(|()| file.finish(context)).map_err(|e| cannot_save_facts(path, &e))?;
+fn finish_facts_file(file: ChunkedFactsFile, context: &Facts, path: &Path) -> Result<(), String> {
+    let bytes = file.finish(context).map_err(|e| cannot_save_facts(path, &e))?;
     if bytes > crate::files::MAX_FACTS_FILE {
         err!(
             "fedscan: warning: {} is {} MiB, more than the {} MiB that --facts and merge read; \
@@ -789,12 +781,9 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
         let mut tally = report::Tally::default();
         let mut judged = ChunkedEvaluation::default();
         let mut written: std::io::Result<()> = Ok(());
-        let mut saved: std::io::Result<()> = Ok(());
         let gathered = engine::gather_in_chunks(&job.rules, &scope, *request, now, chunk_domains, |part| {
-            if let Some(file) = facts_file.as_mut()
-                && saved.is_ok()
-            {
-                saved = file.add(&part);
+            if let Some(file) = facts_file.as_mut() {
+                file.add(&part);
             }
             let mut findings = judged.evaluate(&job.rules, &scope, &part, now, job.expiry_warn_days);
             if let Some((_, suppressions)) = &job.suppressions {
@@ -814,7 +803,7 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
         let facts = gathered.map_err(std::io::Error::other)?;
         // The facts are kept even when the reader of the findings went away.
         if let (Some(file), Some(path)) = (facts_file.take(), &job.save_facts) {
-            finish_facts_file(file, saved, &facts, path).map_err(std::io::Error::other)?;
+            finish_facts_file(file, &facts, path).map_err(std::io::Error::other)?;
         }
         written?;
         let mut scan_level = judged.scan_level();

@@ -94,12 +94,7 @@ fn run_multitool(sarif: &Path, dir: &Path) -> Vec<Value> {
         .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "the validator failed to run: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::assert_ran(&output, "the SARIF validator");
     let validation = read_json(&log);
     validation["runs"][0]["results"].as_array().cloned().unwrap_or_default()
 }
@@ -277,12 +272,7 @@ fn json_and_ndjson_reports_validate_against_the_published_schema() {
                 args.push(OsStr::new("--ndjson"));
             }
             let checked = python_consumer("validate_json.py", &args);
-            assert!(
-                checked.status.success(),
-                "{format} with {extra:?}: {}{}",
-                String::from_utf8_lossy(&checked.stdout),
-                String::from_utf8_lossy(&checked.stderr)
-            );
+            common::assert_ran(&checked, &format!("the schema check of {format} with {extra:?}"));
         }
     }
     // The NDJSON report has the JSON report's findings, one per line.

@@ -23,6 +23,9 @@ const LISTS: [&str; 3] = ["dns", "tls", "sip"];
 pub struct ChunkedFactsFile {
     path: PathBuf,
     spills: Vec<Spill>,
+    /// The first write that failed: nothing more is written, and
+    /// [`ChunkedFactsFile::finish`] returns it (the scan goes on).
+    failed: Option<io::Error>,
 }
 
 /// One list's entries so far, comma-separated, one a line.
@@ -41,7 +44,7 @@ impl ChunkedFactsFile {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let mut file = ChunkedFactsFile { path: path.to_path_buf(), spills: Vec::new() };
+        let mut file = ChunkedFactsFile { path: path.to_path_buf(), spills: Vec::new(), failed: None };
         for list in LISTS {
             let spill = directory.join(format!(".{name}.fedscan-{}.{list}.tmp", std::process::id()));
             let out = BufWriter::new(std::fs::OpenOptions::new().write(true).create_new(true).open(&spill)?);
@@ -51,18 +54,26 @@ impl ChunkedFactsFile {
         Ok(file)
     }
 
-    /// Appends a chunk's DNS answers, handshakes and exchanges.
-    pub fn add(&mut self, part: &Facts) -> io::Result<()> {
-        append(&mut self.spills[0], part.own_dns())?;
-        append(&mut self.spills[1], &part.tls)?;
-        append(&mut self.spills[2], &part.sip)
+    /// Appends a chunk's DNS answers, handshakes and exchanges; a failure
+    /// is kept for [`ChunkedFactsFile::finish`].
+    pub fn add(&mut self, part: &Facts) {
+        if self.failed.is_some() {
+            return;
+        }
+        let appended = append(&mut self.spills[0], part.own_dns())
+            .and_then(|()| append(&mut self.spills[1], &part.tls))
+            .and_then(|()| append(&mut self.spills[2], &part.sip));
+        self.failed = appended.err();
     }
 
     /// Writes the document: the scan's `context` (inputs, targets, trust
     /// stores, input errors, whether it was interrupted) with the lists
     /// gathered chunk by chunk, its own entries last. Its size in bytes.
     pub fn finish(mut self, context: &Facts) -> io::Result<u64> {
-        self.add(context)?;
+        self.add(context);
+        if let Some(failed) = self.failed.take() {
+            return Err(failed);
+        }
         for spill in &mut self.spills {
             spill.out.flush()?;
         }

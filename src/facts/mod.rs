@@ -203,13 +203,11 @@ impl Facts {
         self.targets.xmpp |= other.targets.xmpp;
         self.targets.edge_port = self.targets.edge_port.or(other.targets.edge_port);
         self.dns.extend(other.dns);
-        self.dns.sort_by(|a, b| (a.view, &a.name, a.rtype).cmp(&(b.view, &b.name, b.rtype)));
-        self.dns.dedup_by(|a, b| (a.view, &a.name, a.rtype) == (b.view, &b.name, b.rtype));
         self.tls.extend(other.tls);
-        self.tls.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
-        self.tls.dedup_by(|a, b| a.endpoint == b.endpoint && a.partner == b.partner);
         self.sip.extend(other.sip);
-        self.sip.sort_by(|a, b| (&a.endpoint, &a.domain).cmp(&(&b.endpoint, &b.domain)));
+        self.sort_lists();
+        self.dns.dedup_by(|a, b| (a.view, &a.name, a.rtype) == (b.view, &b.name, b.rtype));
+        self.tls.dedup_by(|a, b| a.endpoint == b.endpoint && a.partner == b.partner);
         self.sip.dedup_by(|a, b| a.endpoint == b.endpoint);
         for file in other.cert_files {
             if !self.cert_files.contains(&file) {
@@ -234,9 +232,14 @@ impl Facts {
             self.sip.extend(part.sip);
             self.interrupted |= part.interrupted;
         }
+        self.sort_lists();
+    }
+
+    /// The order one gathering gives the answers and probes.
+    fn sort_lists(&mut self) {
         self.dns.sort_by(|a, b| (a.view, &a.name, a.rtype).cmp(&(b.view, &b.name, b.rtype)));
         self.tls.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
-        self.sip.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
+        self.sip.sort_by(|a, b| (&a.endpoint, &a.domain).cmp(&(&b.endpoint, &b.domain)));
     }
 
     /// Splits the DNS facts between chunks of the scanned domains (a batch

@@ -68,6 +68,17 @@ pub fn assert_inert(what: &str, text: &str) {
     assert!(raw.is_empty(), "{what}: raw control characters {raw:?} in\n{text}");
 }
 
+/// Asserts that a tool (a consumer, a validator) ran and succeeded; its
+/// output in the message when not.
+pub fn assert_ran(output: &std::process::Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// Bytes that are no text, the same on every run (xorshift from `seed`).
 pub fn garbage(len: usize, seed: u32) -> Vec<u8> {
     let mut state = seed.max(1);
