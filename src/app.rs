@@ -18,8 +18,8 @@ use crate::facts::dns::{ResolverSettings, parse_resolver};
 use crate::facts::names::{parse_fqdn, shard_of};
 use crate::facts::{Facts, Inputs};
 use crate::files::{
-    MAX_CERTIFICATE_FILE, MAX_LIST_FILE, check_writable, read_bounded, read_text_bounded, same_file, write_atomically,
-    write_atomically_with,
+    Destination, MAX_CERTIFICATE_FILE, MAX_LIST_FILE, check_writable, read_bounded, read_text_bounded, same_file,
+    write_output_with,
 };
 use crate::findings::Status;
 use crate::report::{self, BaselineReport, ExitPolicy, InputNote, Report, ReportInputs, Tool, exit, table};
@@ -28,15 +28,7 @@ use crate::text::{escape_terminal, escape_terminal_lines, to_json};
 use crate::triage::{Baseline, DEFAULT_IGNORE_FILE, Suppressions};
 use clap::{Args, FromArgMatches};
 
-/// Standard output and error as a Unix tool writes them: when the reader
-/// has gone (`| head -1`) or the stream is closed, the text is dropped
-/// quietly; the print macros would panic.
-macro_rules! out {
-    ($($arg:tt)*) => {{
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
-    }};
-}
-
+/// Standard error: a message that cannot be written has nowhere else to go.
 macro_rules! err {
     ($($arg:tt)*) => {{
         let _ = writeln!(std::io::stderr().lock(), $($arg)*);
@@ -50,24 +42,74 @@ pub fn run(cli: Cli) -> u8 {
         Command::Diagnose(args) => diagnose(args),
         Command::Merge(args) => merge(args),
         Command::Completions { shell } => {
+            // Generated whole first: clap_complete panics on a failed write.
             let mut command = <Cli as clap::CommandFactory>::command();
-            let mut stdout = std::io::stdout().lock();
-            clap_complete::generate(shell, &mut command, "fedscan", &mut stdout);
-            Ok(exit::CLEAN)
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "fedscan", &mut script);
+            print(&script).map(|()| exit::CLEAN)
         }
         Command::Man => {
             let command = <Cli as clap::CommandFactory>::command();
             let mut page = Vec::new();
             match clap_mangen::Man::new(command).render(&mut page) {
-                Ok(()) => {
-                    let _ = std::io::stdout().lock().write_all(&page);
-                    Ok(exit::CLEAN)
-                }
+                Ok(()) => print(&page).map(|()| exit::CLEAN),
                 Err(e) => Err(usage_error(format!("the manual page could not be written: {e}"))),
             }
         }
     };
     result.unwrap_or_else(|code| code)
+}
+
+/// What the argument parser stopped at: `--help` and `--version` printed as
+/// any output is (a closed pipe is quiet, a full disk exit 2); a usage error
+/// on standard error with the arguments it quotes escaped, exit 2.
+pub fn argument_error(error: &clap::Error) -> u8 {
+    if error.use_stderr() {
+        err!("{}", escape_terminal_lines(error.render().to_string().trim_end()));
+        return u8::try_from(error.exit_code()).unwrap_or(exit::INPUT);
+    }
+    // The help text is our own: styled on a terminal that wants colour.
+    let styled = color_wanted(std::io::stdout().is_terminal(), |name| std::env::var_os(name));
+    let rendered = error.render();
+    let text = if styled { rendered.ansi().to_string() } else { rendered.to_string() };
+    print(text.as_bytes()).map_or_else(|code| code, |()| exit::CLEAN)
+}
+
+/// Writes one output: to standard output when `path` is none or `-`, else
+/// to what the path leads to ([`Destination`]). A reader that went away
+/// (`| head`) ends the output quietly, as it does for any Unix tool; any
+/// other failure to write (a full disk) is exit 2, with the reason.
+fn write_output(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
+) -> Result<(), u8> {
+    let written = match path {
+        Some(path) => write_output_with(path, write),
+        None => Destination::Stdout.write_with(write),
+    };
+    match written {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(usage_error(format!("{}: {e}", output_name(path)))),
+    }
+}
+
+/// Writes `bytes` to standard output (see [`write_output`]).
+fn print(bytes: &[u8]) -> Result<(), u8> {
+    write_output(None, |out| out.write_all(bytes))
+}
+
+/// Whether an output goes to standard output.
+fn to_stdout(path: Option<&Path>) -> bool {
+    path.is_none_or(crate::files::is_stdin)
+}
+
+/// How messages name an output.
+fn output_name(path: Option<&Path>) -> String {
+    match path.filter(|p| !crate::files::is_stdin(p)) {
+        Some(path) => escape_terminal(&path.display().to_string()).into_owned(),
+        None => "standard output".to_string(),
+    }
 }
 
 /// `fedscan diagnose`: reads the trace once, streaming, and reports each
@@ -80,7 +122,7 @@ fn diagnose(args: DiagnoseArgs) -> Result<u8, u8> {
         .collect::<Result<Vec<_>, _>>()?;
     let from_stdin = crate::files::is_stdin(&args.input);
     let display = if from_stdin { "<stdin>".to_string() } else { args.input.display().to_string() };
-    if let Some(output) = &args.output {
+    if let Some(output) = args.output.as_deref().filter(|o| !to_stdout(Some(o))) {
         if !from_stdin && same_file(output, &args.input) {
             return Err(usage_error(format!(
                 "--output {}: that is the trace being read; give another path",
@@ -105,20 +147,10 @@ fn diagnose(args: DiagnoseArgs) -> Result<u8, u8> {
         Format::Json => report::diagnosis::json(&diagnosis),
         Format::Table => report::diagnosis::text(&diagnosis),
     };
-    match &args.output {
-        Some(path) => {
-            write_atomically(path, text.as_bytes())
-                .map_err(|e| usage_error(format!("--output {}: {e}", path.display())))?;
-            err!(
-                "fedscan: {}; diagnosis written to {}",
-                report::diagnosis::summary(&diagnosis),
-                escape_terminal(&path.display().to_string())
-            );
-        }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush());
-        }
+    let output = args.output.as_deref();
+    write_output(output, |out| out.write_all(text.as_bytes()))?;
+    if !to_stdout(output) {
+        err!("fedscan: {}; diagnosis written to {}", report::diagnosis::summary(&diagnosis), output_name(output));
     }
     Ok(if diagnosis.has_failures() { exit::FAILED } else { exit::CLEAN })
 }
@@ -454,6 +486,20 @@ fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), u8> {
         .filter_map(|(flag, path)| path.as_deref().map(|p| (flag, p)))
         .collect();
     outputs.extend(args.report.extra_reports.iter().map(|r| ("--report", r.path.as_path())));
+    // Standard output takes one output: the report unless --output sends it
+    // elsewhere, or one path given as `-`.
+    let mut to_standard_output: Vec<&str> =
+        outputs.iter().filter(|(_, p)| to_stdout(Some(p))).map(|(f, _)| *f).collect();
+    if args.report.output.is_none() {
+        to_standard_output.insert(0, "the report (no --output)");
+    }
+    if to_standard_output.len() > 1 {
+        return Err(usage_error(format!(
+            "{} both write to standard output; give one of them a file",
+            to_standard_output[..2].join(" and ")
+        )));
+    }
+    outputs.retain(|(_, p)| !to_stdout(Some(p)));
     if outputs.is_empty() {
         return Ok(());
     }
@@ -478,6 +524,11 @@ fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), u8> {
         inputs.extend(files.into_iter().map(|p| ("--rules", p)));
     }
     for (i, (first, a)) in outputs.iter().enumerate() {
+        // A character device (`/dev/null`) takes any number of outputs; a
+        // file or a FIFO only one.
+        if matches!(Destination::of(a), Ok(Destination::Stream(ref d)) if is_char_device(d)) {
+            continue;
+        }
         if let Some((second, b)) = outputs[i + 1..].iter().find(|(_, b)| same_file(a, b)) {
             return Err(usage_error(format!(
                 "{first} and {second} name the same file ({}); give each output its own path",
@@ -497,6 +548,11 @@ fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), u8> {
             .map_err(|e| usage_error(format!("{flag} {}: cannot write there: {e}", output.display())))?;
     }
     Ok(())
+}
+
+fn is_char_device(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_char_device())
 }
 
 /// `fedscan merge`: the shards' facts, merged and judged as one scan's.
@@ -617,6 +673,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     let fixed = baseline.as_ref().map(|b| b.fixed.len());
     let mut summary = report::summarize(&findings, &facts.input_errors, job.policy, fixed);
     summary.work = work;
+    summary.interrupted = facts.interrupted;
     // Replayed facts of an interrupted scan cannot give a clean bill.
     if facts.interrupted && summary.exit_code == exit::CLEAN {
         summary.exit_code = exit::INCOMPLETE;
@@ -649,7 +706,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         domain_lines: job.domain_lines,
     };
     for (format, output) in &job.outputs {
-        write_report(&report, &job.rules, *format, &job.presentation, output.as_deref())?;
+        write_report(&report, &job.rules, *format, &job.presentation, output.as_deref(), job.quiet)?;
     }
     Ok(code)
 }
@@ -776,11 +833,18 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
         Some(path) => Some(ChunkedFactsFile::create(path).map_err(|e| usage_error(cannot_save_facts(path, &e)))?),
         None => None,
     };
-    let run = |out: &mut (dyn Write + Send)| -> std::io::Result<(u8, bool)> {
-        report::ndjson::write_head(&head, out)?;
+    // What ends the scan that is not a failed write of the findings (a
+    // gathering or facts file that failed): said as such, not as the
+    // output's failure.
+    let mut failure = None;
+    let mut outcome = None;
+    let run = |out: &mut (dyn Write + Send)| -> std::io::Result<()> {
+        // A failed write of the findings stops the writing, not the scan:
+        // the facts are still saved, and every finding is counted for the
+        // exit code.
+        let mut written = report::ndjson::write_head(&head, out);
         let mut tally = report::Tally::default();
         let mut judged = ChunkedEvaluation::default();
-        let mut written: std::io::Result<()> = Ok(());
         let gathered = engine::gather_in_chunks(&job.rules, &scope, *request, now, chunk_domains, |part| {
             if let Some(file) = facts_file.as_mut() {
                 file.add(&part);
@@ -800,51 +864,48 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
                 written = out.flush();
             }
         });
-        let facts = gathered.map_err(std::io::Error::other)?;
-        // The facts are kept even when the reader of the findings went away.
-        if let (Some(file), Some(path)) = (facts_file.take(), &job.save_facts) {
-            finish_facts_file(file, &facts, path).map_err(std::io::Error::other)?;
+        let facts = match gathered {
+            Ok(facts) => facts,
+            Err(e) => {
+                failure = Some(e);
+                return Ok(());
+            }
+        };
+        if let (Some(file), Some(path)) = (facts_file.take(), &job.save_facts)
+            && let Err(e) = finish_facts_file(file, &facts, path)
+        {
+            failure = Some(e);
+            return Ok(());
         }
-        written?;
         let mut scan_level = judged.scan_level();
         if let Some((_, suppressions)) = &job.suppressions {
             suppressions.apply(&mut scan_level, now);
         }
         for finding in scan_level {
             tally.add(&finding, policy);
-            report::ndjson::write_finding(&finding, out)?;
+            if written.is_ok() {
+                written = report::ndjson::write_finding(&finding, out);
+            }
         }
         let mut summary = tally.summary(&facts.input_errors, None);
         summary.work = progress.as_deref().map(work_done);
+        summary.interrupted = facts.interrupted;
         if facts.interrupted && summary.exit_code == exit::CLEAN {
             summary.exit_code = exit::INCOMPLETE;
         }
-        report::ndjson::write_tail(&summary, &rfc3339(OffsetDateTime::now_utc()), out)?;
-        Ok((summary.exit_code, facts.interrupted))
+        outcome = Some((summary.exit_code, facts.interrupted));
+        written?;
+        report::ndjson::write_tail(&summary, &rfc3339(OffsetDateTime::now_utc()), out)
     };
-    let outcome = match job.outputs.first().and_then(|(_, path)| path.clone()) {
-        Some(path) => {
-            let mut result = Ok((exit::CLEAN, false));
-            let written = write_atomically_with(&path, |out| {
-                result = run(out);
-                result.as_ref().map(|_| ()).map_err(|e| std::io::Error::other(e.to_string()))
-            });
-            written.map_err(|e| usage_error(format!("{}: {e}", escape_terminal(&path.display().to_string()))))?;
-            Some(result.map_err(usage_error)?)
-        }
-        None => {
-            let mut stdout = std::io::BufWriter::with_capacity(STDOUT_BUFFER, std::io::stdout());
-            match run(&mut stdout).and_then(|outcome| stdout.flush().map(|()| outcome)) {
-                Ok(outcome) => Some(outcome),
-                // The reader went away (`| head`): nothing more to say.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => None,
-                Err(e) => return Err(usage_error(e)),
-            }
-        }
-    };
+    let output = job.outputs.first().and_then(|(_, path)| path.clone());
+    let written = write_output(output.as_deref(), run);
     if let Some(display) = display {
         display.finish();
     }
+    if let Some(failure) = failure {
+        return Err(usage_error(failure));
+    }
+    written?;
     match outcome {
         Some((_, true)) => {
             let facts = match &job.save_facts {
@@ -858,16 +919,12 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
             Ok(exit::INTERRUPTED)
         }
         Some((code, false)) => Ok(code),
-        // The reader went away (`| head`): nothing more to say.
-        None => Ok(exit::CLEAN),
+        None => Err(usage_error("the scan ended before its summary")),
     }
 }
 
-/// How much of a report is written to standard output at once.
-const STDOUT_BUFFER: usize = 256 * 1024;
-
 /// What writes one report to its destination.
-type WriteOut<'a> = Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()> + 'a>;
+type WriteOut<'a> = Box<dyn FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()> + 'a>;
 
 /// Renders the report in one format and writes it to its file or to
 /// standard output.
@@ -877,50 +934,65 @@ fn write_report(
     format: ReportFormat,
     presentation: &Presentation,
     output: Option<&Path>,
+    quiet: bool,
 ) -> Result<(), u8> {
-    let to_terminal = output.is_none() && std::io::stdout().is_terminal();
-    let text = |text: String| move |out: &mut dyn Write| out.write_all(text.as_bytes());
+    let to_terminal = to_stdout(output) && std::io::stdout().is_terminal();
+    let text = |text: String| move |out: &mut (dyn Write + Send)| out.write_all(text.as_bytes());
     // The machine formats of large batches are written as they are
     // produced, never held whole; the others are rendered, then written.
     let write: WriteOut = match format {
-        ReportFormat::Json => Box::new(|out: &mut dyn Write| report::json::write(report, out)),
-        ReportFormat::Ndjson => Box::new(|out: &mut dyn Write| report::ndjson::write(report, out)),
+        ReportFormat::Json => Box::new(|out: &mut (dyn Write + Send)| report::json::write(report, out)),
+        ReportFormat::Ndjson => Box::new(|out: &mut (dyn Write + Send)| report::ndjson::write(report, out)),
         ReportFormat::Sarif => Box::new(text(report::sarif::render(report, rules))),
         ReportFormat::Junit => Box::new(text(report::junit::render(report))),
         ReportFormat::Markdown => Box::new(text(report::markdown::render(report))),
         ReportFormat::Html => Box::new(text(report::html::render(report))),
         ReportFormat::Csv => Box::new(text(report::csv::render(report))),
         ReportFormat::Table => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
             let color = match presentation.color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
-                ColorChoice::Auto => to_terminal && !no_color,
+                ColorChoice::Auto => color_wanted(to_terminal, |name| std::env::var_os(name)),
             };
             let width = if to_terminal { comfy_table::Table::new().width() } else { None };
             let style = table::Style { color, width, show: presentation.show.clone(), layout: presentation.layout };
             Box::new(text(table::render(report, &style)))
         }
     };
-    match output {
-        Some(path) => {
-            write_atomically_with(path, |out| write(out))
-                .map_err(|e| usage_error(format!("{}: {e}", escape_terminal(&path.display().to_string()))))?;
-            let path = path.display().to_string();
-            err!("fedscan: {}; report written to {}", report::summary_line(&report.summary), escape_terminal(&path));
-        }
-        None => {
-            // The report is whole: written in large blocks, not line by line
-            // (a pretty-printed JSON report has a line per value).
-            let mut stdout = std::io::BufWriter::with_capacity(STDOUT_BUFFER, std::io::stdout());
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = write(&mut stdout).and_then(|_| stdout.flush());
-        }
+    write_output(output, write)?;
+    if !to_stdout(output) && !quiet {
+        err!("fedscan: {}; report written to {}", report::summary_line(&report.summary), output_name(output));
     }
     Ok(())
 }
 
+/// `--color auto`, as the conventions of terminal tools have it: `NO_COLOR`
+/// (set and not empty) turns colour off; `CLICOLOR_FORCE` (set and not `0`)
+/// turns it on where it is not a terminal; `CLICOLOR=0` and `TERM=dumb`
+/// turn it off; otherwise colour on a terminal only.
+fn color_wanted(to_terminal: bool, var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    let set = |name: &str| var(name).filter(|v| !v.is_empty());
+    if set("NO_COLOR").is_some() {
+        return false;
+    }
+    if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    if set("CLICOLOR").is_some_and(|v| v == "0") || set("TERM").is_some_and(|v| v == "dumb") {
+        return false;
+    }
+    to_terminal
+}
+
 fn rules(command: RulesCommand) -> Result<u8, u8> {
+    use std::fmt::Write as _;
+    // What the command prints, written at once at the end (see `print`).
+    let mut printed = String::new();
+    macro_rules! out {
+        ($($arg:tt)*) => {{
+            let _ = writeln!(printed, $($arg)*);
+        }};
+    }
     match command {
         RulesCommand::List { profile, format, rules } => {
             let set = load(&rules)?;
@@ -959,7 +1031,6 @@ fn rules(command: RulesCommand) -> Result<u8, u8> {
                 }
             };
             out!("{}", text.trim_end_matches('\n'));
-            Ok(exit::CLEAN)
         }
         RulesCommand::Explain { id, rules } => {
             let set = load(&rules)?;
@@ -984,7 +1055,6 @@ fn rules(command: RulesCommand) -> Result<u8, u8> {
             }
             let origin = escape_terminal(&rule.origin.to_string()).into_owned();
             out!("\nDefinition ({origin})\n{}", escape_terminal_lines(&rule.source_text));
-            Ok(exit::CLEAN)
         }
         RulesCommand::Validate { paths } => {
             let given = sources_from_paths(&paths).map_err(|p| report_rule_problems(&p))?;
@@ -998,7 +1068,7 @@ fn rules(command: RulesCommand) -> Result<u8, u8> {
             let checked =
                 set.rules.iter().filter(|r| sources[..builtin_count].iter().all(|b| b.name != r.origin.file)).count();
             out!("fedscan: {} file(s), {checked} rule(s): no problems", given.len());
-            Ok(exit::CLEAN)
         }
     }
+    print(printed.as_bytes()).map(|()| exit::CLEAN)
 }

@@ -17,8 +17,10 @@ const PURGE_DELAY_MS: std::ffi::c_long = 10;
 
 fn main() -> ExitCode {
     return_freed_memory_soon();
-    let cli = fedscan::cli::Cli::parse();
-    ExitCode::from(fedscan::app::run(cli))
+    match fedscan::cli::Cli::try_parse() {
+        Ok(cli) => ExitCode::from(fedscan::app::run(cli)),
+        Err(error) => ExitCode::from(fedscan::app::argument_error(&error)),
+    }
 }
 
 /// Memory freed is given back to the system after 10 ms, not a second or

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{fedscan, json_of, read_json, root, write};
+use common::{fedscan, json_of, make_char_device, make_fifo, node_kind, read_json, root, write};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -529,17 +529,10 @@ fn numeric_flags_outside_their_range_are_usage_errors() {
 fn closed_pipes_end_the_output_quietly() {
     use std::process::{Command, Stdio};
     let binary = env!("CARGO_BIN_EXE_fedscan");
-    let commands: [(&[&str], i32); 5] = [
-        (&["rules", "explain", "DNS-FED-01"], 0),
-        (&["rules", "list"], 0),
-        (&["rules", "validate", "rules"], 0),
-        (&["scan", "--facts", "fixtures/sample/contoso.facts.json"], 1),
-        (&["scan", "--facts", "no-such.facts.json"], 2),
-    ];
-    for (args, code) in commands {
+    for (args, code) in every_command() {
         for closed in ["stdout", "stderr"] {
             let mut command = Command::new(binary);
-            command.args(args).current_dir(root("")).stdin(Stdio::null());
+            command.args(&args).current_dir(root("")).stdin(Stdio::null());
             let (out, err) =
                 if closed == "stdout" { (Stdio::piped(), Stdio::piped()) } else { (Stdio::null(), Stdio::piped()) };
             let mut child = command.stdout(out).stderr(err).spawn().unwrap();
@@ -556,4 +549,211 @@ fn closed_pipes_end_the_output_quietly() {
             assert!(!kept.contains("panicked"), "{kept}");
         }
     }
+}
+
+/// One run of every command that writes to standard output, with its exit
+/// code when the output is written whole.
+fn every_command() -> Vec<(Vec<&'static str>, i32)> {
+    let mut commands: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["rules", "explain", "DNS-FED-01"], 0),
+        (vec!["rules", "list"], 0),
+        (vec!["rules", "list", "--format", "json"], 0),
+        (vec!["rules", "validate", "rules"], 0),
+        (vec!["scan", "--facts", "fixtures/sample/contoso.facts.json"], 1),
+        (vec!["scan", "--facts", "no-such.facts.json"], 2),
+        (vec!["diagnose", "fixtures/traces/sfb-edge.log"], 1),
+        (vec!["diagnose", "--format", "json", "fixtures/traces/sfb-edge.log"], 1),
+        (vec!["man"], 0),
+        (vec!["--help"], 0),
+        (vec!["scan", "--help"], 0),
+        (vec!["--version"], 0),
+    ];
+    for format in ["json", "ndjson", "sarif", "junit", "markdown", "html", "csv"] {
+        commands.push((vec!["scan", "--facts", "fixtures/sample/contoso.facts.json", "--format", format], 1));
+    }
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        commands.push((vec!["completions", shell], 0));
+    }
+    commands
+}
+
+/// Standard output on a full device (a look-alike of `/dev/full`, made in
+/// the test's directory): every command that prints says it could not
+/// write and why, exit 2, never a clean or failed exit with part of the
+/// output missing.
+#[test]
+fn a_full_standard_output_is_exit_2_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    make_char_device(&full, 1, 7);
+    for (args, code) in every_command() {
+        let out = std::fs::OpenOptions::new().write(true).open(&full).unwrap();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_fedscan"))
+            .args(&args)
+            .current_dir(root(""))
+            .stdout(out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // An input error is said before anything is written.
+        let expected = if code == 2 { "no-such.facts.json" } else { "standard output: No space left on device" };
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    // The same through --output and the other output flags.
+    let facts = root("fixtures/sample/contoso.facts.json");
+    for flags in [vec!["-o"], vec!["--report", "json="], vec!["--save-facts"]] {
+        let (flag, path) = match flags.as_slice() {
+            [flag] => (flag.to_string(), full.display().to_string()),
+            [flag, prefix] => (flag.to_string(), format!("{prefix}{}", full.display())),
+            _ => unreachable!(),
+        };
+        let output =
+            fedscan().args(["scan", "--format", "csv", "--facts"]).arg(&facts).arg(&flag).arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(stderr.contains("No space left on device"), "{flag}: {stderr}");
+        assert_eq!(node_kind(&full), "char device");
+    }
+}
+
+/// The arguments that send one output to a path.
+type OutputArgs = fn(&str) -> Vec<String>;
+
+/// Each output flag writes into what its path leads to and replaces only a
+/// regular file: a device stays a device, a FIFO's reader gets the whole
+/// output, a symbolic link keeps pointing where it did and the file it names
+/// (made when missing) holds the output, and `-` is standard output.
+#[test]
+fn outputs_write_into_devices_fifos_and_links_without_replacing_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    make_char_device(&d.join("null"), 1, 3);
+    std::os::unix::fs::symlink("null", d.join("link-to-device")).unwrap();
+    let facts = root("fixtures/sample/contoso.facts.json");
+    let trace = root("fixtures/traces/sfb-edge.log");
+    // How each output flag is given a path; each writes JSON there.
+    let flags: [(&str, OutputArgs); 4] = [
+        ("--output", |p| vec!["--format".into(), "json".into(), "--output".into(), p.into()]),
+        ("--report", |p| vec!["--format".into(), "csv".into(), "--report".into(), format!("json={p}")]),
+        ("--save-facts", |p| vec!["--format".into(), "csv".into(), "--save-facts".into(), p.into()]),
+        ("diagnose --output", |p| vec!["--format".into(), "json".into(), "--output".into(), p.into()]),
+    ];
+    for (index, (flag, args)) in flags.into_iter().enumerate() {
+        let run = |path: &std::path::Path| {
+            let mut command = fedscan();
+            match flag {
+                "diagnose --output" => command.arg("diagnose").arg(&trace),
+                _ => command.args(["scan", "--facts"]).arg(&facts),
+            };
+            command.args(args(&path.display().to_string())).current_dir(d).output().unwrap()
+        };
+        // A character device: written, still a device.
+        for device in ["null", "link-to-device"] {
+            let output = run(&d.join(device));
+            assert!(
+                matches!(output.status.code(), Some(0 | 1)),
+                "{flag} {device}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        assert_eq!(node_kind(&d.join("null")), "char device", "{flag}");
+        assert_eq!(node_kind(&d.join("link-to-device")), "symlink", "{flag}");
+
+        // A symbolic link to a file, and one to nothing yet.
+        let target = d.join(format!("target-{index}"));
+        std::fs::write(&target, "old").unwrap();
+        std::os::unix::fs::symlink(target.file_name().unwrap(), d.join(format!("link-{index}"))).unwrap();
+        std::os::unix::fs::symlink(format!("made-{index}"), d.join(format!("dangling-{index}"))).unwrap();
+        for link in [format!("link-{index}"), format!("dangling-{index}")] {
+            let output = run(&d.join(&link));
+            assert!(
+                matches!(output.status.code(), Some(0 | 1)),
+                "{flag} {link}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert_eq!(node_kind(&d.join(&link)), "symlink", "{flag} {link}");
+            let written = std::fs::read_to_string(d.join(&link)).unwrap();
+            serde_json::from_str::<Value>(&written).unwrap_or_else(|e| panic!("{flag} {link}: not JSON ({e})"));
+        }
+        assert_eq!(node_kind(&d.join(format!("made-{index}"))), "file");
+
+        // A FIFO: its reader gets the whole output; it stays a FIFO.
+        let fifo = d.join(format!("fifo-{index}"));
+        make_fifo(&fifo);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        let output = run(&fifo);
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{flag} fifo: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let read = reader.join().unwrap();
+        serde_json::from_str::<Value>(&read).unwrap_or_else(|e| panic!("{flag} fifo: not whole JSON ({e})"));
+        assert_eq!(node_kind(&fifo), "fifo", "{flag}");
+
+        // `-`: standard output (the report goes to a file then), and no
+        // file named `-`.
+        let mut command = fedscan();
+        match flag {
+            "diagnose --output" => command.arg("diagnose").arg(&trace),
+            "--output" => command.args(["scan", "--facts"]).arg(&facts),
+            _ => command.args(["scan", "--facts"]).arg(&facts).arg("-o").arg(d.join("report.csv")),
+        };
+        let output = command.args(args("-")).current_dir(d).output().unwrap();
+        serde_json::from_slice::<Value>(&output.stdout).unwrap_or_else(|e| panic!("{flag} -: not JSON ({e})"));
+        assert!(!d.join("-").exists(), "{flag} - made a file named -");
+    }
+    // Two outputs on standard output are a usage error; any number on a
+    // device is fine; two on one FIFO are not.
+    let output = fedscan().args(["scan", "--facts"]).arg(&facts).args(["--report", "json=-"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("both write to standard output"));
+    let null = d.join("null").display().to_string();
+    let output = fedscan()
+        .args(["scan", "--facts"])
+        .arg(&facts)
+        .args(["-o", &null, "--report", &format!("sarif={null}"), "--save-facts", &null])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(node_kind(&d.join("null")), "char device");
+}
+
+/// `--quiet` says nothing on standard error about reports written to files.
+#[test]
+fn quiet_writes_reports_without_a_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = fedscan()
+        .args(["scan", "--quiet", "--facts", "fixtures/sample/contoso.facts.json", "-o"])
+        .arg(dir.path().join("report.txt"))
+        .arg("--report")
+        .arg(format!("json={}", dir.path().join("report.json").display()))
+        .current_dir(root(""))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    assert!(dir.path().join("report.json").exists() && dir.path().join("report.txt").exists());
+}
+
+/// `--color auto` follows the ecosystem's variables: `CLICOLOR_FORCE`
+/// colours a report that is not on a terminal, `NO_COLOR` wins over it.
+#[test]
+fn colour_follows_no_color_and_clicolor_force() {
+    let run = |vars: &[(&str, &str)]| {
+        let mut command = fedscan();
+        command.args(["scan", "--facts", "fixtures/sample/contoso.facts.json"]).current_dir(root(""));
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        String::from_utf8_lossy(&command.output().unwrap().stdout).contains("\x1b[")
+    };
+    assert!(!run(&[]));
+    assert!(run(&[("CLICOLOR_FORCE", "1")]));
+    assert!(!run(&[("CLICOLOR_FORCE", "0")]));
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
 }

@@ -14,14 +14,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Facts;
-use crate::files::write_atomically_with;
+use crate::files::Destination;
 use crate::text::write_json_line;
 
 /// The lists of a facts file that grow with the chunks, in their order.
 const LISTS: [&str; 3] = ["dns", "tls", "sip"];
 
 pub struct ChunkedFactsFile {
-    path: PathBuf,
+    destination: Destination,
     spills: Vec<Spill>,
     /// The first write that failed: nothing more is written, and
     /// [`ChunkedFactsFile::finish`] returns it (the scan goes on).
@@ -36,15 +36,14 @@ struct Spill {
 }
 
 impl ChunkedFactsFile {
-    /// Starts a facts file at `path`; nothing is at `path` until
-    /// [`ChunkedFactsFile::finish`].
+    /// Starts a facts file at `path`; nothing is written there until
+    /// [`ChunkedFactsFile::finish`]. The spill files are beside it, or in
+    /// the temporary directory when it is a device, a FIFO or a socket.
     pub fn create(path: &Path) -> io::Result<ChunkedFactsFile> {
-        let name = path.file_name().ok_or_else(|| io::Error::other("not a file name"))?.to_string_lossy();
-        let directory = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let mut file = ChunkedFactsFile { path: path.to_path_buf(), spills: Vec::new(), failed: None };
+        let name = path.file_name().map_or_else(|| "facts".into(), |n| n.to_string_lossy());
+        let destination = Destination::of(path)?;
+        let directory = destination.scratch_directory();
+        let mut file = ChunkedFactsFile { destination, spills: Vec::new(), failed: None };
         for list in LISTS {
             let spill = directory.join(format!(".{name}.fedscan-{}.{list}.tmp", std::process::id()));
             let out = BufWriter::new(std::fs::OpenOptions::new().write(true).create_new(true).open(&spill)?);
@@ -85,7 +84,7 @@ impl ChunkedFactsFile {
         for list in LISTS {
             fields.insert(list.to_string(), Value::Null);
         }
-        write_atomically_with(&self.path, |out| {
+        self.destination.write_with(|out| {
             out.write_all(b"{\n")?;
             for (index, (key, value)) in fields.iter().enumerate() {
                 out.write_all(if index == 0 { b"  " } else { b",\n  " })?;
@@ -101,8 +100,7 @@ impl ChunkedFactsFile {
                 }
             }
             out.write_all(b"\n}\n")
-        })?;
-        Ok(std::fs::metadata(&self.path)?.len())
+        })
     }
 }
 

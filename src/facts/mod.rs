@@ -364,9 +364,10 @@ impl Facts {
     }
 
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        crate::files::write_atomically_with(path, |out| {
+        crate::files::write_output_with(path, |out| {
             crate::text::write_json(out, self)?;
             out.write_all(b"\n")
         })
+        .map(drop)
     }
 }

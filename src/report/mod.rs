@@ -129,6 +129,10 @@ pub struct Summary {
     /// The network work of a live scan (not of a replay).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub work: Option<WorkDone>,
+    /// The scan was stopped (Ctrl-C) before it ended: what it judged is a
+    /// part, and no clean bill. Absent when it ran to its end.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     pub exit_code: u8,
 }
 
@@ -306,6 +310,7 @@ impl Tally {
                 fixed,
             }),
             work: None,
+            interrupted: false,
             exit_code,
         }
     }

@@ -128,3 +128,35 @@ pub fn finding_keys(report: &Value, normalize: &dyn Fn(&str) -> String) -> Vec<F
     keys.sort();
     keys
 }
+
+/// Makes a character device node at `path` (a look-alike of `/dev/null`
+/// is 1:3, of `/dev/full` 1:7) in a test's own directory: the tests never
+/// write to the machine's own devices. Needs root (CAP_MKNOD), as CI has.
+pub fn make_char_device(path: &Path, major: u32, minor: u32) {
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path in the test's directory.
+    let made = unsafe { libc::mknod(name.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(major, minor)) };
+    assert_eq!(made, 0, "mknod {}: {} (the test needs root)", path.display(), std::io::Error::last_os_error());
+}
+
+/// Makes a FIFO at `path`.
+pub fn make_fifo(path: &Path) {
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path in the test's directory.
+    let made = unsafe { libc::mkfifo(name.as_ptr(), 0o600) };
+    assert_eq!(made, 0, "mkfifo {}: {}", path.display(), std::io::Error::last_os_error());
+}
+
+/// What kind of node is at `path` (not followed if a link).
+pub fn node_kind(path: &Path) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::symlink_metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).file_type();
+    match () {
+        _ if kind.is_symlink() => "symlink",
+        _ if kind.is_char_device() => "char device",
+        _ if kind.is_fifo() => "fifo",
+        _ if kind.is_socket() => "socket",
+        _ if kind.is_dir() => "directory",
+        _ => "file",
+    }
+}
