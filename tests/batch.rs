@@ -637,3 +637,45 @@ fn a_streamed_batch_keeps_a_hostile_answer_inert_in_its_lines_and_its_facts() {
     let differ: Vec<_> = replayed.symmetric_difference(&streamed).take(5).collect();
     assert!(differ.is_empty(), "{differ:#?}");
 }
+
+/// A streamed batch whose reader goes away after the first line (`| head
+/// -1`) ends quietly with the scan's own exit code, and still saves its
+/// facts whole.
+#[test]
+fn a_streamed_batch_into_a_closed_pipe_ends_quietly_and_keeps_its_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = fleet(40, dir.path());
+    let facts = dir.path().join("facts.json");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fedscan"))
+        .args(["scan", "--now", NOW, "--quiet", "--format", "ndjson", "--chunk-domains", "4", "--resolver"])
+        .arg(fleet.dns.resolver_arg())
+        .arg("--domains-file")
+        .arg(&fleet.list)
+        .arg("--trust")
+        .arg(&fleet.root)
+        .arg("--save-facts")
+        .arg(&facts)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut first).unwrap();
+    assert!(first.contains("\"record\":\"scan\""), "{first}");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr, "", "a closed pipe is not worth a word");
+    // The exit code is the scan's own, as a run read to its end gives.
+    let whole = fedscan()
+        .args(["scan", "--now", NOW, "--quiet", "--format", "ndjson", "--resolver"])
+        .arg(fleet.dns.resolver_arg())
+        .arg("--domains-file")
+        .arg(&fleet.list)
+        .arg("--trust")
+        .arg(&fleet.root)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), whole.status.code());
+    let saved = common::read_json(&facts);
+    assert_eq!(saved["targets"]["domains"].as_array().unwrap().len(), fleet.names.len());
+}

@@ -51,6 +51,29 @@ fn scan(resolver: &str, only: &str) -> Scan {
     Scan { report: json_of(&output), facts: read_json(&facts), code: output.status.code(), stderr }
 }
 
+/// A response whose code is NXDOMAIN says the name does not exist, whatever
+/// its answer section holds: the federation record fails as missing (never a
+/// pass on the records beside it), and the facts say the message
+/// contradicted itself.
+#[test]
+fn an_nxdomain_that_carries_an_answer_is_nxdomain() {
+    let edge = edge();
+    let dns = Responder::start(Behaviour::NxDomainWithAnswer { port: edge.addr.port() });
+    let scan = scan(&dns.addr.to_string(), "DNS-FED-01");
+    assert_eq!(statuses(&scan.report, "DNS-FED-01", "contoso.com"), ["fail"], "{:#}", scan.report);
+    assert_eq!(scan.code, Some(1), "{}", scan.stderr);
+    let srv = scan.facts["dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "_sipfederationtls._tcp.contoso.com")
+        .unwrap_or_else(|| panic!("{:#}", scan.facts));
+    assert_eq!(srv["outcome"], "nx_domain", "{srv:#}");
+    assert_eq!(srv["ignored_answers"], 1, "{srv:#}");
+    let message = common::findings(&scan.report, "DNS-FED-01")[0]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("NXDOMAIN") && message.contains("contradicts itself"), "{message}");
+}
+
 /// Records of other names in an answer are not the name's: a stray AAAA does
 /// not make the Edge dual-stacked (DNS-IPV6-01), a stray A is not one of its
 /// addresses (no TLS endpoint is made of it), and a stray SRV record is not
@@ -151,7 +174,7 @@ fn ctrl_c_during_a_scan_saves_what_was_gathered_marked_incomplete() {
     let dns = Responder::start(Behaviour::Silent);
     let dir = tempfile::tempdir().unwrap();
     let facts = dir.path().join("facts.json");
-    let saved = interrupt_a_scan(&dns, &["contoso.com"], "json", &[], &facts);
+    let (saved, _) = interrupt_a_scan(&dns, &["contoso.com"], "json", &[], &facts);
     let replay = fedscan().args(["scan", "--format", "json", "--facts"]).arg(&facts).output().unwrap();
     assert_eq!(replay.status.code(), Some(3), "{}", String::from_utf8_lossy(&replay.stderr));
     let report = json_of(&replay);
@@ -169,7 +192,7 @@ fn ctrl_c_records_the_questions_that_never_had_a_place_as_cancelled() {
     let dir = tempfile::tempdir().unwrap();
     let facts = dir.path().join("facts.json");
     let domains = ["contoso.com", "fabrikam.com", "tailspin.com"];
-    let saved = interrupt_a_scan(&dns, &domains, "json", &["--concurrency", "1"], &facts);
+    let (saved, _) = interrupt_a_scan(&dns, &domains, "json", &["--concurrency", "1"], &facts);
     for domain in domains {
         let name = format!("_sipfederationtls._tcp.{domain}");
         let fact = saved["dns"].as_array().unwrap().iter().find(|f| f["name"] == name.as_str());
@@ -179,13 +202,17 @@ fn ctrl_c_records_the_questions_that_never_had_a_place_as_cancelled() {
 }
 
 /// A streamed batch (NDJSON) saves its facts chunk by chunk: Ctrl-C leaves
-/// them saved, marked incomplete, and no spill file behind.
+/// them saved, marked incomplete, and no spill file behind; its summary
+/// record, the last line, says it was interrupted.
 #[test]
 fn ctrl_c_during_a_streamed_batch_saves_its_facts_marked_incomplete() {
     let dns = Responder::start(Behaviour::Silent);
     let dir = tempfile::tempdir().unwrap();
     let facts = dir.path().join("facts.json");
-    let saved = interrupt_a_scan(&dns, &["contoso.com", "fabrikam.com"], "ndjson", &[], &facts);
+    let (saved, stdout) = interrupt_a_scan(&dns, &["contoso.com", "fabrikam.com"], "ndjson", &[], &facts);
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["record"], "summary", "{stdout}");
+    assert_eq!(summary["interrupted"], true, "{summary:#}");
     let domains = saved["targets"]["domains"].as_array().unwrap();
     assert_eq!(domains.len(), 2, "{saved:#}");
     let names: Vec<String> =
@@ -195,14 +222,15 @@ fn ctrl_c_during_a_streamed_batch_saves_its_facts_marked_incomplete() {
 
 /// Starts a scan of `domains` against a silent resolver, sends it SIGINT
 /// after 1.5 s, checks that it stopped at once with exit code 130 and saved
-/// facts marked interrupted, with at least one cancelled probe; the facts.
+/// facts marked interrupted, with at least one cancelled probe; the facts
+/// and what it wrote on standard output.
 fn interrupt_a_scan(
     dns: &Responder,
     domains: &[&str],
     format: &str,
     extra: &[&str],
     facts: &std::path::Path,
-) -> serde_json::Value {
+) -> (serde_json::Value, String) {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_fedscan"))
         .arg("scan")
         .args(domains)
@@ -232,5 +260,5 @@ fn interrupt_a_scan(
         .iter()
         .filter(|f| f["message"].as_str().is_some_and(|m| m.contains("was cancelled")));
     assert!(cancelled.count() > 0, "{saved:#}");
-    saved
+    (saved, String::from_utf8_lossy(&output.stdout).into_owned())
 }

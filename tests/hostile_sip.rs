@@ -165,7 +165,7 @@ fn a_504_with_ms_diagnostics_proves_the_listener_is_alive() {
 fn folded_and_compact_headers_are_read() {
     let answer = b"SIP/2.0 200 OK\r\n\
         v: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bKtest\r\n\
-        i: 4f1e@contoso\r\n\
+        i: {call-id}\r\n\
         k: ms-diagnostics,\r\n \
         ms-dialog-route-set-update\r\n\
         Allow: INVITE, OPTIONS\r\n\
@@ -183,11 +183,14 @@ fn folded_and_compact_headers_are_read() {
     assert_eq!(exchange["response"]["reason"], "OK");
     let headers: Vec<(String, String)> = serde_json::from_value(exchange["response"]["headers"].clone()).unwrap();
     let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    // The responder echoed the request's Call-ID, as `i:`.
+    let requests = server.requests();
+    let call_id = requests[0].lines().find_map(|l| l.strip_prefix("Call-ID: ")).unwrap();
     assert_eq!(
         pairs,
         [
             ("Via", "SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bKtest"),
-            ("Call-ID", "4f1e@contoso"),
+            ("Call-ID", call_id),
             ("Supported", "ms-diagnostics, ms-dialog-route-set-update"),
             ("Allow", "INVITE, OPTIONS"),
             ("Allow", "MESSAGE"),
@@ -481,4 +484,89 @@ fn the_same_findings_with_and_without_connection_reuse() {
         let differ: Vec<_> = reused.iter().zip(&own).filter(|(a, b)| a != b).collect();
         assert!(differ.is_empty() && reused.len() == own.len(), "{name}: {differ:#?}");
     }
+}
+
+/// A status code is exactly three digits (RFC 3261 §7.2): a 33-digit number
+/// that parses to 200 is not a SIP response, never `SIP/2.0 200 OK`.
+#[test]
+fn a_status_code_of_more_than_three_digits_is_not_sip() {
+    let answer = b"SIP/2.0 000000000000000000000000000000200 OK\r\nCall-ID: {call-id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    let (scan, server) = scan_responder(Behaviour::Answer(answer.to_vec()));
+    assert_options_received(&server);
+    let (status, message) = status_and_message(finding(&scan.report, "SIP-OPT-01", &endpoint(&server)));
+    assert_eq!(status, "fail", "{message}");
+    assert!(message.starts_with("not a SIP response: status \"000000000000000000000000000000200\""), "{message}");
+    assert_eq!(sip_fact(&scan.facts, &server)["outcome"], "malformed");
+}
+
+/// A final response that names another request (another Call-ID, or
+/// another CSeq) is not the answer to our OPTIONS: it is dropped, as a
+/// partner's Edge drops it, and the wait for ours goes on to the timeout.
+#[test]
+fn a_response_to_another_request_is_not_our_answer() {
+    for (named, answer) in [
+        (
+            "Call-ID someone-else@elsewhere",
+            "SIP/2.0 200 OK\r\nCall-ID: someone-else@elsewhere\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+        ),
+        ("CSeq 7 INVITE", "SIP/2.0 200 OK\r\nCall-ID: {call-id}\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n"),
+    ] {
+        let (scan, server) = scan_responder(Behaviour::Answer(answer.as_bytes().to_vec()));
+        assert_options_received(&server);
+        let (status, message) = status_and_message(finding(&scan.report, "SIP-OPT-01", &endpoint(&server)));
+        assert_eq!(status, "fail", "{named}: {message}");
+        assert!(message.contains("only a response to another request") && message.contains(named), "{message}");
+        assert_eq!(sip_fact(&scan.facts, &server)["outcome"], "not_ours");
+        assert!(scan.elapsed >= Duration::from_secs(TIMEOUT), "it waited for ours: {:?}", scan.elapsed);
+        assert_eq!(scan.code, Some(1));
+    }
+}
+
+/// `100 Trying`, then nothing: the request arrived, its answer never came.
+/// Whether the service answers was not seen: `error` (exit 3 when the SIP
+/// rule is the one asked for), never a pass on the provisional response,
+/// nor a failure as if it were silent.
+#[test]
+fn a_provisional_response_then_silence_is_an_error() {
+    let answer = b"SIP/2.0 100 Trying\r\nCall-ID: {call-id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let (scan, server) =
+        scan_server_with(|leaf| SipServer::start(leaf, Behaviour::Answer(answer)), &["--only", "SIP-OPT-01"]);
+    let (status, message) = status_and_message(finding(&scan.report, "SIP-OPT-01", &endpoint(&server)));
+    assert_eq!(status, "error", "{message}");
+    assert_eq!(message, "only a provisional response (SIP/2.0 100 Trying), no final one within the timeout");
+    assert_eq!(sip_fact(&scan.facts, &server)["outcome"], "no_final_response");
+    let failed: Vec<&Value> =
+        scan.report["findings"].as_array().unwrap().iter().filter(|f| f["status"] == "fail").collect();
+    assert_eq!(scan.code, Some(3), "{failed:#?}");
+}
+
+/// A provisional response, another request's response with a body, then
+/// ours, all in one write: ours is found past the others and their bodies.
+#[test]
+fn our_final_response_is_read_past_provisional_and_foreign_ones() {
+    let answer = "SIP/2.0 100 Trying\r\nCall-ID: {call-id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n\
+                  SIP/2.0 486 Busy Here\r\nCall-ID: other@x\r\nCSeq: 2 INVITE\r\nContent-Length: 30\r\n\r\n\
+                  SIP/2.0 999 not a head in here\
+                  SIP/2.0 200 OK\r\nCall-ID: {call-id}\r\nCSeq: 1 OPTIONS\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n";
+    let (scan, server) = scan_responder(Behaviour::Answer(answer.as_bytes().to_vec()));
+    let (status, message) = status_and_message(finding(&scan.report, "SIP-OPT-01", &endpoint(&server)));
+    assert_eq!((status, message), ("pass", "SIP/2.0 200 OK from RTC/6.0"));
+}
+
+/// An Edge that asks for a client certificate but goes on without one: it
+/// asks (TLS-MTLS-01 passes: a partner that has one is authenticated), and
+/// the OPTIONS sent without a certificate is answered (SIP-OPT-01 passes on
+/// that answer).
+#[test]
+fn an_edge_that_asks_for_a_client_certificate_without_requiring_one_is_judged_on_its_answer() {
+    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let partners = Pki::new("Partners");
+    let (scan, server) =
+        scan_server(|leaf| SipServer::start_asking_for_client_certificate(leaf, &partners, Behaviour::Answer(answer)));
+    let (status, message) = status_and_message(finding(&scan.report, "TLS-MTLS-01", &endpoint(&server)));
+    assert_eq!(status, "pass", "{message}");
+    assert!(message.starts_with("asks for a client certificate"), "{message}");
+    let (status, message) = status_and_message(finding(&scan.report, "SIP-OPT-01", &endpoint(&server)));
+    assert_eq!((status, message), ("pass", "SIP/2.0 200 OK from RTC/6.0"));
+    assert_eq!(sip_fact(&scan.facts, &server)["client_certificate"], false);
 }

@@ -178,7 +178,7 @@ fn dns_facts(case: &Value, facts: &mut Facts) {
                     .collect(),
             },
             // `_throws: "... DNS name does not exist"`
-            _ => DnsOutcome::NxDomain { negative_ttl: None },
+            _ => DnsOutcome::NxDomain { negative_ttl: None, ignored_answers: None },
         };
         facts.dns.push(DnsFact { view: DnsView::External, name, rtype: kind, resolver: "mock".into(), outcome });
     }

@@ -254,7 +254,7 @@ mod zone {
                         current = data[0].trim_end_matches('.').to_ascii_lowercase();
                     }
                     _ if zone.exists(&current) => return DnsOutcome::NoData { negative_ttl: Some(300) },
-                    _ => return DnsOutcome::NxDomain { negative_ttl: Some(300) },
+                    _ => return DnsOutcome::NxDomain { negative_ttl: Some(300), ignored_answers: None },
                 }
             }
             DnsOutcome::Failed { message: "CNAME chain too long".into() }

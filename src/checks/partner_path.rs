@@ -115,8 +115,12 @@ impl Check for PartnerPath {
                         SipOutcome::Response { .. } | SipOutcome::ClientCertificateRequired { .. }
                     );
                     // The handshake worked above: an exchange that could not
-                    // connect says nothing of the SIP service.
-                    if let SipOutcome::Unobserved { .. } | SipOutcome::NoConnection { .. } = fact.outcome {
+                    // connect, or that got only `100 Trying`, says nothing of
+                    // whether the SIP service answers.
+                    if let SipOutcome::Unobserved { .. }
+                    | SipOutcome::NoConnection { .. }
+                    | SipOutcome::NoFinalResponse { .. } = fact.outcome
+                    {
                         unobserved.get_or_insert(format!("{path}; SIP: {message}"));
                         continue;
                     }

@@ -87,6 +87,9 @@ impl Check for SipOptions {
                     ),
                     SipOutcome::NoConnection { .. } => Outcome::skip(label, format!("{message}{}", see::after(connection))),
                     SipOutcome::Unobserved { .. } => Outcome::error(label, message),
+                    // The request arrived and is being handled: whether the
+                    // service answers it was not seen.
+                    SipOutcome::NoFinalResponse { .. } => Outcome::error(label, message),
                     _ => Outcome::fail(label, message),
                 };
                 outcome.evidence(evidence)

@@ -99,6 +99,11 @@ pub enum DnsOutcome {
     /// The name does not exist.
     NxDomain {
         negative_ttl: Option<u32>,
+        /// Records the same response carried in its answer section anyway:
+        /// NXDOMAIN says the name does not exist, whatever else the message
+        /// holds (a partner's resolver takes it so), and they are not kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ignored_answers: Option<usize>,
     },
     /// The name exists but has no record of this type.
     NoData {
@@ -128,7 +133,15 @@ impl DnsOutcome {
         let negative = |ttl: &Option<u32>| ttl.map(|t| format!(" (negative TTL {t} s)")).unwrap_or_default();
         match self {
             DnsOutcome::Answer { records } => format!("{} record(s)", records.len()),
-            DnsOutcome::NxDomain { negative_ttl } => format!("NXDOMAIN{}", negative(negative_ttl)),
+            DnsOutcome::NxDomain { negative_ttl, ignored_answers } => format!(
+                "NXDOMAIN{}{}",
+                negative(negative_ttl),
+                ignored_answers
+                    .map(|n| format!(
+                        " (the response also carried {n} answer record(s), ignored: it contradicts itself)"
+                    ))
+                    .unwrap_or_default()
+            ),
             DnsOutcome::NoData { negative_ttl } => format!("no record of this type (NODATA){}", negative(negative_ttl)),
             DnsOutcome::ServerFailure => "SERVFAIL".into(),
             DnsOutcome::Refused => "REFUSED".into(),
@@ -274,7 +287,11 @@ impl DnsProbe {
         let lookup = self.resolver.lookup(fqdn, rtype.record_type());
         let outcome = match tokio::time::timeout(self.deadline, lookup).await {
             Err(_) => DnsOutcome::Timeout,
-            Ok(Ok(answer)) => answer_of(name, answer.answers()),
+            Ok(Ok(answer)) => match answer.message().metadata.response_code {
+                ResponseCode::NoError => answer_of(name, answer.answers()),
+                // Records beside an error code are not an answer.
+                code => refusal(code, None, Some(answer.answers().len())),
+            },
             Ok(Err(error)) => classify(error),
         };
         fact(outcome)
@@ -283,18 +300,24 @@ impl DnsProbe {
 
 fn classify(error: NetError) -> DnsOutcome {
     match error {
-        NetError::Dns(DnsError::NoRecordsFound(none)) => match none.response_code {
-            ResponseCode::NXDomain => DnsOutcome::NxDomain { negative_ttl: none.negative_ttl },
-            ResponseCode::NoError => DnsOutcome::NoData { negative_ttl: none.negative_ttl },
-            ResponseCode::ServFail => DnsOutcome::ServerFailure,
-            ResponseCode::Refused => DnsOutcome::Refused,
-            other => DnsOutcome::OtherResponse { rcode: other.to_string() },
-        },
+        NetError::Dns(DnsError::NoRecordsFound(none)) => refusal(none.response_code, none.negative_ttl, None),
         NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail)) => DnsOutcome::ServerFailure,
         NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused)) => DnsOutcome::Refused,
         NetError::Dns(DnsError::ResponseCode(code)) => DnsOutcome::OtherResponse { rcode: code.to_string() },
         NetError::Timeout => DnsOutcome::Timeout,
         other => DnsOutcome::Failed { message: other.to_string() },
+    }
+}
+
+/// A response without an answer: what its code says, with the records it
+/// carried anyway (`ignored`) when it carried some.
+fn refusal(code: ResponseCode, negative_ttl: Option<u32>, ignored: Option<usize>) -> DnsOutcome {
+    match code {
+        ResponseCode::NXDomain => DnsOutcome::NxDomain { negative_ttl, ignored_answers: ignored.filter(|&n| n > 0) },
+        ResponseCode::NoError => DnsOutcome::NoData { negative_ttl },
+        ResponseCode::ServFail => DnsOutcome::ServerFailure,
+        ResponseCode::Refused => DnsOutcome::Refused,
+        other => DnsOutcome::OtherResponse { rcode: other.to_string() },
     }
 }
 

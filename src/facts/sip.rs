@@ -34,6 +34,39 @@ impl SipResponse {
     pub fn values(&self, name: &str) -> Vec<&str> {
         self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
     }
+
+    /// The status line, as messages show it.
+    pub fn status_line(&self) -> String {
+        format!("SIP/2.0 {} {}", self.status, self.reason)
+    }
+
+    /// What in this response names another request than ours (Call-ID
+    /// `call_id`, CSeq `1 OPTIONS`), if anything: a client drops such a
+    /// response (RFC 3261 §17.1.3). A response that names no Call-ID or CSeq
+    /// is taken as the answer to the one request on the connection.
+    fn names_another_request(&self, call_id: &str) -> Option<String> {
+        if let Some(other) = self.values("Call-ID").into_iter().find(|v| *v != call_id) {
+            return Some(format!("Call-ID {other}"));
+        }
+        let ours = |cseq: &str| {
+            let mut parts = cseq.split_whitespace();
+            (parts.next(), parts.next(), parts.next()) == (Some("1"), Some("OPTIONS"), None)
+        };
+        self.values("CSeq").into_iter().find(|v| !ours(v)).map(|other| format!("CSeq {other}"))
+    }
+
+    /// The length of the body that follows the head (`Content-Length`; none
+    /// means no body), or why it cannot be read.
+    fn body_length(&self) -> Result<usize, String> {
+        match self.values("Content-Length").first() {
+            None => Ok(0),
+            Some(value) => value
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= MAX_RESPONSE)
+                .ok_or_else(|| format!("Content-Length {:?} is not a length of at most {MAX_RESPONSE}", value)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +94,20 @@ pub enum SipOutcome {
     Timeout {
         bytes: usize,
     },
+    /// Only provisional responses (`100 Trying`) before the timeout or the
+    /// end of the connection: the request arrived, its answer never came.
+    NoFinalResponse {
+        provisional: String,
+        bytes: usize,
+    },
+    /// Only responses to another request (another Call-ID or CSeq than our
+    /// OPTIONS) before the timeout or the end of the connection: a client
+    /// drops them, as a partner's Edge would.
+    NotOurs {
+        response: String,
+        named: String,
+        bytes: usize,
+    },
     /// Bytes that are not a SIP response.
     Malformed {
         detail: String,
@@ -79,7 +126,7 @@ pub enum SipOutcome {
 impl SipOutcome {
     pub fn describe(&self) -> String {
         match self {
-            SipOutcome::Response { response } => format!("SIP/2.0 {} {}", response.status, response.reason),
+            SipOutcome::Response { response } => response.status_line(),
             SipOutcome::ClientCertificateRequired { alert } => format!("a client certificate is required ({alert})"),
             SipOutcome::Closed { bytes: 0 } => "the connection closed without a response".into(),
             SipOutcome::Closed { bytes } => {
@@ -90,6 +137,12 @@ impl SipOutcome {
             ),
             SipOutcome::Timeout { bytes: 0 } => "no response within the timeout".into(),
             SipOutcome::Timeout { bytes } => format!("no complete response within the timeout ({bytes} bytes)"),
+            SipOutcome::NoFinalResponse { provisional, .. } => {
+                format!("only a provisional response ({provisional}), no final one within the timeout")
+            }
+            SipOutcome::NotOurs { response, named, .. } => format!(
+                "only a response to another request ({response}, {named}): not an answer to this OPTIONS, which got none"
+            ),
             SipOutcome::Malformed { detail } => format!("not a SIP response: {detail}"),
             SipOutcome::NoConnection { reason } => format!("no TLS connection: {reason}"),
             SipOutcome::Unobserved { reason } => format!("not observed: {reason}"),
@@ -177,11 +230,12 @@ pub fn parse_response(head: &[u8]) -> Result<SipResponse, String> {
         let shown: String = status_line.chars().take(40).collect();
         return Err(format!("the status line is {shown:?}, not SIP/2.0"));
     }
-    let status: u16 = code
-        .parse()
-        .ok()
-        .filter(|c| (100..700).contains(c))
-        .ok_or_else(|| format!("status {code:?} is not a SIP status code"))?;
+    // Exactly three digits, the first 1 to 6 (RFC 3261 §7.2): a longer
+    // number that parses to 200 is no status code.
+    let status: u16 = Some(code)
+        .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_digit()) && (b'1'..=b'6').contains(&c.as_bytes()[0]))
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("status {:?} is not a SIP status code", code.chars().take(40).collect::<String>()))?;
     let mut headers: Vec<(String, String)> = Vec::new();
     for line in lines {
         if line.is_empty() {
@@ -216,10 +270,11 @@ fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The OPTIONS request, minimal and well formed (RFC 3261 §11).
-pub fn options_request(domain: &str, sender: &str, local: &str) -> String {
+/// The OPTIONS request, minimal and well formed (RFC 3261 §11), and its
+/// Call-ID.
+pub fn options_request(domain: &str, sender: &str, local: &str) -> (String, String) {
     let token = random_token();
-    format!(
+    let request = format!(
         "OPTIONS sip:{domain} SIP/2.0\r\n\
          Via: SIP/2.0/TLS {local};branch=z9hG4bK{token};rport\r\n\
          Max-Forwards: 70\r\n\
@@ -231,7 +286,8 @@ pub fn options_request(domain: &str, sender: &str, local: &str) -> String {
          Accept: application/sdp\r\n\
          Content-Length: 0\r\n\r\n",
         version = env!("CARGO_PKG_VERSION"),
-    )
+    );
+    (request, format!("{token}@fedscan"))
 }
 
 /// Where the head of a response ends (after the blank line), if it has.
@@ -314,13 +370,35 @@ where
     // Outside the exchange, so that what arrived before a timeout or an
     // error is still counted.
     let mut received: Vec<u8> = Vec::new();
+    // Responses that did not end the exchange: the last provisional one to
+    // our request, the last one to another request.
+    let mut provisional: Option<String> = None;
+    let mut not_ours: Option<(String, String)> = None;
+    let (request, call_id) = options_request(domain, sender.unwrap_or(domain), local);
     let exchange = async {
-        tls.write_all(options_request(domain, sender.unwrap_or(domain), local).as_bytes()).await?;
+        tls.write_all(request.as_bytes()).await?;
         tls.flush().await?;
         let mut chunk = [0u8; 8192];
+        // Where the message being read starts.
+        let mut start = 0;
         loop {
-            if let Some(end) = head_end(&received) {
-                return Ok::<_, std::io::Error>(Ok(end));
+            if let Some(end) = received.get(start..).and_then(head_end) {
+                let response = match parse_response(&received[start..start + end]) {
+                    Ok(response) => response,
+                    Err(detail) => return Ok(Err(SipOutcome::Malformed { detail })),
+                };
+                let body = match response.body_length() {
+                    Ok(body) => body,
+                    Err(detail) => return Ok(Err(SipOutcome::Malformed { detail })),
+                };
+                match response.names_another_request(&call_id) {
+                    None if response.status >= 200 => return Ok::<_, std::io::Error>(Ok(response)),
+                    None => provisional = Some(response.status_line()),
+                    Some(named) => not_ours = Some((response.status_line(), named)),
+                }
+                // The next message starts after this one's body.
+                start += end + body;
+                continue;
             }
             if received.len() >= MAX_RESPONSE {
                 return Ok(Err(SipOutcome::Malformed {
@@ -336,9 +414,9 @@ where
     };
     let started = tokio::time::Instant::now();
     let ended = tokio::time::timeout_at(budget.step_ends(), exchange).await;
-    match ended {
+    let outcome = match ended {
         Err(_) if budget.cut_short(started) => {
-            SipOutcome::Unobserved { reason: budget.cut_short_reason("the OPTIONS exchange") }
+            return SipOutcome::Unobserved { reason: budget.cut_short_reason("the OPTIONS exchange") };
         }
         Err(_) => SipOutcome::Timeout { bytes: received.len() },
         Ok(Err(e)) => {
@@ -354,10 +432,19 @@ where
             }
         }
         Ok(Ok(Err(outcome))) => outcome,
-        Ok(Ok(Ok(end))) => match parse_response(&received[..end]) {
-            Ok(response) => SipOutcome::Response { response },
-            Err(detail) => SipOutcome::Malformed { detail },
-        },
+        Ok(Ok(Ok(response))) => return SipOutcome::Response { response },
+    };
+    // No final answer to our request: what came instead says more than the
+    // silence or the closing that ended the wait.
+    let bytes = received.len();
+    match (outcome, provisional, not_ours) {
+        (SipOutcome::Timeout { .. } | SipOutcome::Closed { .. }, Some(provisional), _) => {
+            SipOutcome::NoFinalResponse { provisional, bytes }
+        }
+        (SipOutcome::Timeout { .. } | SipOutcome::Closed { .. }, None, Some((response, named))) => {
+            SipOutcome::NotOurs { response, named, bytes }
+        }
+        (outcome, ..) => outcome,
     }
 }
 
@@ -383,13 +470,18 @@ mod tests {
     fn refuses_what_is_not_sip() {
         assert!(parse_response(b"HTTP/1.1 400 Bad Request\r\n\r\n").is_err());
         assert!(parse_response(b"SIP/2.0 999 Nope\r\n\r\n").is_err());
+        assert!(parse_response(b"SIP/2.0 000000000000000000000000000000200 OK\r\n\r\n").is_err());
+        assert!(parse_response(b"SIP/2.0 0200 OK\r\n\r\n").is_err());
+        assert!(parse_response(b"SIP/2.0 +20 OK\r\n\r\n").is_err());
+        assert!(parse_response(b"SIP/2.0 200 OK\r\n\r\n").is_ok());
         assert!(parse_response(b"SIP/2.0 200 OK\r\nno colon here\r\n\r\n").is_err());
         assert!(parse_response(&[0xff, 0xfe, 0x00]).is_err());
     }
 
     #[test]
     fn request_is_well_formed() {
-        let request = options_request("fabrikam.com", "contoso.com", "127.0.0.1:40000");
+        let (request, call_id) = options_request("fabrikam.com", "contoso.com", "127.0.0.1:40000");
+        assert!(request.contains(&format!("Call-ID: {call_id}\r\n")));
         assert!(request.starts_with("OPTIONS sip:fabrikam.com SIP/2.0\r\n"));
         for header in [
             "Via: SIP/2.0/TLS 127.0.0.1:40000;branch=z9hG4bK",

@@ -120,6 +120,12 @@ pub enum Behaviour {
         port: u16,
         delay_ms: u64,
     },
+    /// Every response says NXDOMAIN yet carries the federation zone's answer
+    /// (the SRV record to `sip.<domain>` on `port`, `sip.<domain>` on
+    /// 127.0.0.1): a message that contradicts itself.
+    NxDomainWithAnswer {
+        port: u16,
+    },
 }
 
 pub struct Responder {
@@ -178,6 +184,20 @@ fn reply(query: &Message, behaviour: Behaviour, over_tcp: bool) -> Option<Messag
             response.add_answer(Record::from_rdata(ghost, 300, RData::AAAA(AAAA::new(0, 0, 0, 0, 0, 0, 0, 1))));
             let unrelated = Name::from_str("unrelated.example.").unwrap();
             response.add_answer(Record::from_rdata(unrelated, 300, RData::A(A::new(127, 0, 0, 77))));
+        }
+        Behaviour::NxDomainWithAnswer { port } => {
+            response.metadata.response_code = ResponseCode::NXDomain;
+            match question.query_type() {
+                RecordType::SRV => {
+                    let domain = name.trim_to(name.num_labels() as usize - 2);
+                    let target = Name::from_str("sip").unwrap().append_domain(&domain).unwrap();
+                    response.add_answer(Record::from_rdata(name, 300, RData::SRV(SRV::new(0, 0, port, target))));
+                }
+                RecordType::A if name.to_ascii().starts_with("sip.") => {
+                    response.add_answer(Record::from_rdata(name, 300, RData::A(A::new(127, 0, 0, 1))));
+                }
+                _ => {}
+            }
         }
         Behaviour::Delayed { port, .. } => match question.query_type() {
             RecordType::SRV => {

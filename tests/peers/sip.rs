@@ -25,7 +25,8 @@ const SEND_BUFFER: u32 = 64 * 1024;
 /// How a responder behaves once a TLS handshake is done.
 #[derive(Clone, Debug)]
 pub enum Behaviour {
-    /// Reads each request and answers it with these bytes, as they are.
+    /// Reads each request and answers it with these bytes, as they are but
+    /// for `{call-id}`, replaced by the request's Call-ID.
     Answer(Vec<u8>),
     /// Reads every request and never answers; holds the connection until
     /// the client closes it.
@@ -86,6 +87,22 @@ fn content_length(head: &str) -> usize {
         .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length") || name.trim().eq_ignore_ascii_case("l"))
         .and_then(|(_, value)| value.trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// `answer` with each `{call-id}` replaced by the Call-ID of `request`.
+fn with_call_id(answer: &[u8], request: &str) -> Vec<u8> {
+    const PLACE: &[u8] = b"{call-id}";
+    let call_id =
+        request.lines().find_map(|l| l.strip_prefix("Call-ID:")).map(str::trim).unwrap_or_default().as_bytes();
+    let mut out = Vec::with_capacity(answer.len());
+    let mut rest = answer;
+    while let Some(at) = rest.windows(PLACE.len()).position(|w| w == PLACE) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(call_id);
+        rest = &rest[at + PLACE.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// Reads the next request (its head and body); `None` when the client closed
@@ -151,18 +168,32 @@ fn flood_chunk(size: usize) -> Vec<u8> {
 
 impl SipServer {
     pub fn start(leaf: &Leaf, behaviour: Behaviour) -> SipServer {
-        Self::start_with(leaf, behaviour, &[&rustls::version::TLS13, &rustls::version::TLS12])
+        Self::start_with(leaf, behaviour, &[&rustls::version::TLS13, &rustls::version::TLS12], None)
     }
 
     /// A responder that speaks TLS 1.2 only.
     pub fn start_tls12(leaf: &Leaf, behaviour: Behaviour) -> SipServer {
-        Self::start_with(leaf, behaviour, &[&rustls::version::TLS12])
+        Self::start_with(leaf, behaviour, &[&rustls::version::TLS12], None)
+    }
+
+    /// A responder that asks for a client certificate from `ca`'s root but
+    /// goes on without one.
+    pub fn start_asking_for_client_certificate(leaf: &Leaf, ca: &super::tls::Pki, behaviour: Behaviour) -> SipServer {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.root.der().clone()).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+            .allow_unauthenticated()
+            .build()
+            .unwrap();
+        Self::start_with(leaf, behaviour, &[&rustls::version::TLS13, &rustls::version::TLS12], Some(verifier))
     }
 
     fn start_with(
         leaf: &Leaf,
         behaviour: Behaviour,
         versions: &[&'static rustls::SupportedProtocolVersion],
+        client_verifier: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
     ) -> SipServer {
         let mut provider = rustls::crypto::ring::default_provider();
         if let Behaviour::AlertAfterRequest { .. } = behaviour {
@@ -177,12 +208,14 @@ impl SipServer {
                 )
             });
         }
-        let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
-            .with_protocol_versions(versions)
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(leaf.chain.clone(), PrivateKeyDer::Pkcs8(leaf.key.clone_key()))
-            .unwrap();
+        let builder =
+            rustls::ServerConfig::builder_with_provider(Arc::new(provider)).with_protocol_versions(versions).unwrap();
+        let builder = match client_verifier {
+            Some(verifier) => builder.with_client_cert_verifier(verifier),
+            None => builder.with_no_client_auth(),
+        };
+        let mut config =
+            builder.with_single_cert(leaf.chain.clone(), PrivateKeyDer::Pkcs8(leaf.key.clone_key())).unwrap();
         config.enable_secret_extraction = true;
         config.send_tls13_tickets = 0;
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
@@ -247,8 +280,9 @@ impl SipServer {
                             }
                             Behaviour::Answer(bytes) => {
                                 while let Some(request) = read_request(&mut tls, &mut pending).await {
+                                    let answer = with_call_id(&bytes, &request);
                                     seen.requests.lock().unwrap().push(request);
-                                    if tls.write_all(&bytes).await.is_err() || tls.flush().await.is_err() {
+                                    if tls.write_all(&answer).await.is_err() || tls.flush().await.is_err() {
                                         return;
                                     }
                                 }
