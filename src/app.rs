@@ -397,7 +397,7 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
                     internal: (!internal_resolvers.is_empty()).then(|| resolver(internal_resolvers)),
                     timeout,
                     limits: engine::gather::Limits {
-                        concurrency: args.concurrency,
+                        concurrency: concurrency_within_open_files(args.concurrency, args.report.quiet),
                         qps: args.qps,
                         per_address: Some(args.max_per_address),
                     },
@@ -475,6 +475,23 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         rule_inputs,
         domain_lines,
     })
+}
+
+/// `--concurrency`, lowered (and said so) when the sockets it needs would
+/// not fit within the open-file limit, raised first to its hard limit.
+fn concurrency_within_open_files(requested: usize, quiet: bool) -> usize {
+    let Some(open_files) = engine::gather::raise_open_file_limit() else { return requested };
+    let fitting = engine::gather::Limits::fitting(open_files);
+    if requested <= fitting {
+        return requested;
+    }
+    if !quiet {
+        err!(
+            "fedscan: warning: --concurrency {requested} needs more sockets than the open-file limit ({open_files}) \
+             allows; scanning {fitting} at a time (raise the limit with `ulimit -n` for more)"
+        );
+    }
+    fitting
 }
 
 /// Refuses, before anything is scanned, an output path that names an input
@@ -655,15 +672,8 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     };
     let mut notes = report::notes(&facts, replayed.as_deref());
     if let Some((_, suppressions)) = &job.suppressions {
-        for expired in suppressions.apply(&mut findings, evaluated_at) {
-            notes.push(InputNote {
-                path: expired.file,
-                line: Some(expired.line),
-                message: format!(
-                    "the suppression of {} expired on {}: what it covered counts again",
-                    expired.rule, expired.expired
-                ),
-            });
+        for unaccepted in suppressions.apply(&mut findings, evaluated_at) {
+            notes.push(InputNote { message: unaccepted.message(), path: unaccepted.file, line: Some(unaccepted.line) });
         }
     }
     let baseline = job.baseline.as_ref().map(|(path, baseline)| BaselineReport {

@@ -117,6 +117,10 @@ struct Suppression {
     target: Option<Regex>,
     reason: String,
     expires: Option<time::Date>,
+    /// `accept_errors = true`: the entry also accepts findings that could
+    /// not be checked. Without it an `error` it covers still counts: a
+    /// suppression accepts a known failure, not what was never seen.
+    accept_errors: bool,
     line: usize,
 }
 
@@ -141,15 +145,43 @@ struct EntryFile {
     target: Option<Spanned<String>>,
     reason: Option<Spanned<String>>,
     expires: Option<Spanned<toml::value::Datetime>>,
+    #[serde(default)]
+    accept_errors: bool,
 }
 
-/// A suppression that has expired, for the report's notes.
+/// An entry that covered a problem and did not accept it, for the report's
+/// notes: it has expired, or the problem is an `error` and the entry does
+/// not accept errors.
 #[derive(Debug, Clone)]
-pub struct Expired {
+pub struct NotAccepted {
     pub file: String,
     pub line: usize,
     pub rule: String,
-    pub expired: String,
+    pub why: Unaccepted,
+}
+
+#[derive(Debug, Clone)]
+pub enum Unaccepted {
+    /// It expired on this date.
+    Expired(String),
+    /// It covers this many errors and has no `accept_errors = true`.
+    Errors(usize),
+}
+
+impl NotAccepted {
+    /// What the report's note says.
+    pub fn message(&self) -> String {
+        match &self.why {
+            Unaccepted::Expired(date) => {
+                format!("the suppression of {} expired on {date}: what it covered counts again", self.rule)
+            }
+            Unaccepted::Errors(count) => format!(
+                "the suppression of {} covers {count} finding(s) that could not be checked (error): they still count, \
+                 as a suppression accepts known failures; add `accept_errors = true` to the entry to accept them too",
+                self.rule
+            ),
+        }
+    }
 }
 
 impl Suppressions {
@@ -192,30 +224,38 @@ impl Suppressions {
                 }
                 None => None,
             };
-            entries.push(Suppression { rule, target, reason, expires, line });
+            entries.push(Suppression { rule, target, reason, expires, accept_errors: entry.accept_errors, line });
         }
         if errors.is_empty() { Ok(Suppressions { file: name, entries }) } else { Err(errors) }
     }
 
     /// Marks the findings that an entry in force covers; returns the entries
-    /// that have expired and covered a problem, so that the report says why it
-    /// counts again.
-    pub fn apply(&self, findings: &mut [Finding], now: OffsetDateTime) -> Vec<Expired> {
+    /// that covered a problem without accepting it (expired, or an error
+    /// without `accept_errors`), so that the report says why it counts.
+    pub fn apply(&self, findings: &mut [Finding], now: OffsetDateTime) -> Vec<NotAccepted> {
         let today = now.date();
-        let mut expired = Vec::new();
+        let mut unaccepted: Vec<NotAccepted> = Vec::new();
+        let mut note = |entry: &Suppression, why: Unaccepted| match unaccepted.iter_mut().find(|n| n.line == entry.line)
+        {
+            Some(NotAccepted { why: Unaccepted::Errors(count), .. }) if matches!(why, Unaccepted::Errors(_)) => {
+                *count += 1
+            }
+            Some(_) => {}
+            None => unaccepted.push(NotAccepted {
+                file: self.file.clone(),
+                line: entry.line,
+                rule: entry.rule.clone(),
+                why,
+            }),
+        };
         for finding in findings.iter_mut().filter(|f| f.is_problem()) {
             let target = finding.target.as_ref().map(|t| t.to_string()).unwrap_or_default();
             for entry in self.entries.iter().filter(|e| e.covers(&finding.rule, &target)) {
                 match entry.expires {
-                    Some(date) if date < today => {
-                        if !expired.iter().any(|e: &Expired| e.line == entry.line) {
-                            expired.push(Expired {
-                                file: self.file.clone(),
-                                line: entry.line,
-                                rule: entry.rule.clone(),
-                                expired: date.to_string(),
-                            });
-                        }
+                    Some(date) if date < today => note(entry, Unaccepted::Expired(date.to_string())),
+                    _ if finding.status == Status::Error && !entry.accept_errors => {
+                        note(entry, Unaccepted::Errors(1));
+                        break;
                     }
                     _ => {
                         finding.suppressed = Some(Suppressed {
@@ -229,7 +269,7 @@ impl Suppressions {
                 }
             }
         }
-        expired
+        unaccepted
     }
 }
 

@@ -679,3 +679,44 @@ fn a_streamed_batch_into_a_closed_pipe_ends_quietly_and_keeps_its_facts() {
     let saved = common::read_json(&facts);
     assert_eq!(saved["targets"]["domains"].as_array().unwrap().len(), fleet.names.len());
 }
+
+/// Under a low open-file limit, `--concurrency 4096` is lowered to what the
+/// limit allows (and said so), and running out of descriptors is never
+/// judged as the peers' failure: the findings are those of a run without
+/// the limit.
+#[test]
+fn a_low_open_file_limit_lowers_the_concurrency_and_never_fails_the_peers() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = fleet(200, dir.path());
+    let run = |limit: Option<u64>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fedscan"));
+        command
+            .args(["scan", "--now", NOW, "--format", "json", "--concurrency", "4096", "--resolver"])
+            .arg(fleet.dns.resolver_arg())
+            .arg("--domains-file")
+            .arg(&fleet.list)
+            .arg("--trust")
+            .arg(&fleet.root);
+        if let Some(limit) = limit {
+            // SAFETY: setrlimit in the child before exec, nothing else.
+            unsafe {
+                command.pre_exec(move || {
+                    let low = libc::rlimit { rlim_cur: limit, rlim_max: limit };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &low) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        command.output().unwrap()
+    };
+    let limited = run(Some(64));
+    let stderr = String::from_utf8_lossy(&limited.stderr);
+    assert!(stderr.contains("open-file limit (64)") && stderr.contains("scanning 6 at a time"), "{stderr}");
+    let unlimited = run(None);
+    assert_eq!(limited.status.code(), unlimited.status.code(), "{stderr}");
+    assert_eq!(findings_of(&json_of(&limited)), findings_of(&json_of(&unlimited)));
+}

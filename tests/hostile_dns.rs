@@ -262,3 +262,89 @@ fn interrupt_a_scan(
     assert!(cancelled.count() > 0, "{saved:#}");
     (saved, String::from_utf8_lossy(&output.stdout).into_owned())
 }
+
+/// Runs a JSON scan with `args` through `resolver`; the report and exit code.
+fn scan_args(resolver: &str, args: &[&str]) -> (serde_json::Value, Option<i32>, String) {
+    let output = fedscan()
+        .args(["scan", "--format", "json", "--timeout", &TIMEOUT.to_string(), "--dns-attempts", "1"])
+        .args(["--resolver", resolver])
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (json_of(&output), output.status.code(), stderr)
+}
+
+/// An Edge the user named is a target: when its name does not exist, the
+/// connection rule fails on it with the DNS answer (never 62 skips and a
+/// clean exit), and the other TLS rules say why they have nothing to judge.
+#[test]
+fn a_named_edge_that_does_not_resolve_fails_the_connection_rule() {
+    let dns = peers::dns::DnsServer::start(&[("contoso.com", &peers::dns::zone("contoso.com", ""))]);
+    let (report, code, stderr) = scan_args(&dns.resolver_arg(), &["--edge", "nosuch.contoso.com"]);
+    let target = "nosuch.contoso.com:5061";
+    assert_eq!(statuses(&report, "TLS-CON-01", target), ["fail"], "{report:#}");
+    let message = common::findings(&report, "TLS-CON-01")[0]["message"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("nosuch.contoso.com has no address (A NXDOMAIN") && message.contains("AAAA NXDOMAIN"),
+        "{message}"
+    );
+    assert_eq!(statuses(&report, "TLS-MTLS-01", target), ["skip"]);
+    assert_eq!(code, Some(1), "{stderr}");
+}
+
+/// When the named Edge's questions go unanswered, whether it can be reached
+/// is unknown: the TLS, certificate and SIP rules are errors about it, and
+/// a scan that judged nothing exits 3, never 0.
+#[test]
+fn a_named_edge_whose_dns_goes_unanswered_is_an_error_and_no_clean_exit() {
+    let dns = Responder::start(Behaviour::Silent);
+    let (report, code, stderr) = scan_args(&dns.addr.to_string(), &["--edge", "sip.contoso.com"]);
+    let target = "sip.contoso.com:5061";
+    for rule in ["TLS-CON-01", "TLS-MTLS-01", "TLS-NAME-01", "SIP-OPT-01"] {
+        assert_eq!(statuses(&report, rule, target), ["error"], "{rule}: {:#}", common::findings(&report, rule)[0]);
+    }
+    assert_eq!(report["summary"]["by_status"]["pass"], 0);
+    assert_eq!(report["summary"]["by_status"]["fail"], 0);
+    assert_eq!(code, Some(3), "{stderr}");
+}
+
+/// A suppression accepts a known failure, not what was never seen: errors
+/// under `DNS-*`, `TLS-*` and `SIP-*` entries still make the exit code 3,
+/// and the report's notes say which entries covered them. An entry with
+/// `accept_errors = true` accepts them.
+#[test]
+fn suppressions_do_not_accept_errors_unless_they_say_so() {
+    let dns = Responder::start(Behaviour::Silent);
+    let dir = tempfile::tempdir().unwrap();
+    let entries = |extra: &str| {
+        ["DNS-*", "TLS-*", "SIP-*"]
+            .map(|rule| format!("[[ignore]]\nrule = \"{rule}\"\nreason = \"known outage\"\n{extra}\n"))
+            .join("\n")
+    };
+    let plain = common::write(dir.path(), "plain.toml", &entries(""));
+    let (report, code, stderr) =
+        scan_args(&dns.addr.to_string(), &["contoso.com", "--ignore-file", plain.to_str().unwrap()]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert_eq!(report["summary"]["suppressed"], 0, "{:#}", report["summary"]);
+    let notes: Vec<&str> = report["notes"].as_array().unwrap().iter().filter_map(|n| n["message"].as_str()).collect();
+    assert!(notes.iter().any(|n| n.contains("could not be checked (error): they still count")), "{notes:#?}");
+
+    // Accepted, yet nothing passed or failed: still no clean bill.
+    let accepting = common::write(dir.path(), "accepting.toml", &entries("accept_errors = true"));
+    let (report, code, stderr) =
+        scan_args(&dns.addr.to_string(), &["contoso.com", "--ignore-file", accepting.to_str().unwrap()]);
+    assert!(report["summary"]["suppressed"].as_u64().unwrap() > 0, "{:#}", report["summary"]);
+    assert_eq!(code, Some(3), "{stderr}");
+
+    // With a snapshot, the configuration rules are judged (their failures
+    // not counted under --fail-on none): the DNS, TLS and SIP errors decide.
+    let snapshot = common::root("fixtures/sample/contoso-lync2013.txt");
+    for (file, expected) in [(&plain, 3), (&accepting, 0)] {
+        let (report, code, stderr) = scan_args(
+            &dns.addr.to_string(),
+            &["--config", snapshot.to_str().unwrap(), "--fail-on", "none", "--ignore-file", file.to_str().unwrap()],
+        );
+        assert_eq!(code, Some(expected), "{}: {:#}\n{stderr}", file.display(), report["summary"]);
+    }
+}

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::tls::per_endpoint;
+use super::tls::{NoAddress, per_endpoint};
 use super::{Check, Reference, see};
 use crate::facts::Targets;
 use crate::facts::tls::TlsOutcome;
@@ -43,7 +43,7 @@ impl Check for CertPool {
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         if ctx.facts.tls.iter().all(|f| f.partner.is_some()) {
-            return per_endpoint(ctx, &self.discovery_rules, |_| Vec::new());
+            return per_endpoint(ctx, &self.discovery_rules, NoAddress::Skips, |_| Vec::new());
         }
         // (host, port) → (address, certificate fingerprint prefix) per member.
         let mut pools: BTreeMap<(String, u16), Vec<(String, String)>> = BTreeMap::new();

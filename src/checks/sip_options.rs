@@ -12,7 +12,7 @@
 use serde::Deserialize;
 
 use super::sip::exchange;
-use super::tls::unprobed_errors;
+use super::tls::{NoAddress, unprobed_errors, unresolved_edge_outcomes};
 use super::{Check, Reference, see};
 use crate::facts::Targets;
 use crate::facts::need::Need;
@@ -59,6 +59,12 @@ impl Check for SipOptions {
             .filter(|s| !ctx.targets.is_partner_domain(&s.domain))
             .collect();
         if own.is_empty() {
+            // A named Edge without an address: said of it, an error when
+            // its DNS questions went unanswered.
+            let unresolved = unresolved_edge_outcomes(ctx, connection, NoAddress::Skips);
+            if !unresolved.is_empty() {
+                return unresolved;
+            }
             let why = if !ctx.dns.gathered {
                 "no SIP probe: this was an offline audit".to_string()
             } else if ctx.facts.tls.iter().any(|t| t.partner.is_none()) {

@@ -81,6 +81,19 @@ pub fn per_certificate(
         .iter()
         .filter(|f| f.partner.is_none() && matches!(f.outcome, TlsOutcome::Unobserved { .. }))
         .map(|f| Outcome::error(&f.endpoint, format!("its certificate is unknown: {}", f.outcome.describe())))
+        .chain(ctx.unresolved_edges().iter().filter_map(|edge| {
+            let fact = edge.unanswered()?;
+            Some(Outcome::error(
+                Target::Service { host: edge.host.clone(), port: edge.port },
+                format!(
+                    "its certificate is unknown: the addresses of {} are unknown ({} {} from {})",
+                    edge.host,
+                    fact.rtype.name(),
+                    fact.outcome.describe(),
+                    fact.resolver
+                ),
+            ))
+        }))
         .collect();
     let from_listing_count = from_listing.as_ref().map_or(0, Vec::len);
     if certificates.seen.is_empty() && certificates.unreadable.is_empty() && unobserved.is_empty() {
@@ -210,15 +223,30 @@ impl<T: NamesCheck> CertificateCheck for T {
     }
 }
 
-/// Runs `judge` for every TLS endpoint probed, or says there is none;
-/// `discovery_rules` report why DNS led to no endpoint.
+/// What a TLS kind says of an Access Edge named to the scan that DNS gave no
+/// address.
+#[derive(Clone, Copy)]
+pub enum NoAddress {
+    /// The connection kind: a name without an address cannot be connected
+    /// to, a failure of the Edge the user named.
+    Fails,
+    /// The others: there is nothing to judge there.
+    Skips,
+}
+
+/// Runs `judge` for every TLS endpoint probed, and judges each named Access
+/// Edge that DNS gave no address (`no_address`; an error when its DNS
+/// questions went unanswered), or says there is none; `discovery_rules`
+/// report why DNS led to no endpoint.
 pub fn per_endpoint(
     ctx: &FactView,
     discovery_rules: &[String],
+    no_address: NoAddress,
     judge: impl Fn(&TlsFact) -> Vec<Outcome>,
 ) -> Vec<Outcome> {
     let own: Vec<&TlsFact> = ctx.facts.tls.iter().filter(|f| f.partner.is_none()).collect();
-    if own.is_empty() {
+    let unresolved = unresolved_edge_outcomes(ctx, discovery_rules, no_address);
+    if own.is_empty() && unresolved.is_empty() {
         let why = if !own_endpoints(ctx.facts).is_empty() {
             "TLS was not probed in this scan (its TLS rules were deselected, or the facts were recorded without them)"
                 .to_string()
@@ -233,8 +261,44 @@ pub fn per_endpoint(
         return vec![Outcome::skip(Target::area("TLS"), why)];
     }
     let mut outcomes: Vec<Outcome> = own.into_iter().flat_map(judge).collect();
+    outcomes.extend(unresolved);
     outcomes.extend(unprobed_errors(ctx));
     outcomes
+}
+
+/// The outcome for each named Access Edge without an address: `error` when
+/// its DNS questions went unanswered (whether it has one is unknown), else
+/// as `no_address` says.
+pub fn unresolved_edge_outcomes(ctx: &FactView, discovery_rules: &[String], no_address: NoAddress) -> Vec<Outcome> {
+    ctx.unresolved_edges()
+        .iter()
+        .map(|edge| {
+            let target = Target::Service { host: edge.host.clone(), port: edge.port };
+            let evidence =
+                json!({ "queries": edge.answers.iter().map(|f| super::dns::evidence(f)).collect::<Vec<_>>() });
+            let outcome = match (edge.unanswered(), no_address) {
+                (Some(fact), _) => Outcome::error(
+                    target,
+                    format!(
+                        "the addresses of {} are unknown: {} {} from {}",
+                        edge.host,
+                        fact.rtype.name(),
+                        fact.outcome.describe(),
+                        fact.resolver
+                    ),
+                ),
+                (None, NoAddress::Fails) => Outcome::fail(
+                    target,
+                    format!("{}: there is nothing to connect to, and partners cannot reach this Edge", edge.describe()),
+                ),
+                (None, NoAddress::Skips) => Outcome::skip(
+                    target,
+                    format!("{}: no handshake to judge{}", edge.describe(), see::in_parentheses(discovery_rules)),
+                ),
+            };
+            outcome.evidence(evidence)
+        })
+        .collect()
 }
 
 /// An error for each of the organization's names whose addresses the scan

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::tls::{handshake_evidence, per_endpoint};
+use super::tls::{NoAddress, handshake_evidence, per_endpoint};
 use super::{Check, Reference, see};
 use crate::facts::tls::TlsOutcome;
 use crate::facts::Targets;
@@ -39,7 +39,7 @@ impl Check for TlsClientAuth {
     }
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_endpoint(ctx, &self.discovery_rules, |fact| {
+        per_endpoint(ctx, &self.discovery_rules, NoAddress::Skips, |fact| {
             let label = &fact.endpoint;
             let outcome = match (&fact.client_auth, &fact.outcome) {
                 (Some(request), _) if request.ca_names.is_empty() => {

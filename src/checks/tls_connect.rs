@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::tls::{handshake_evidence, per_endpoint};
+use super::tls::{NoAddress, handshake_evidence, per_endpoint};
 use super::{Check, Reference};
 use crate::facts::tls::{ChainSource, TlsOutcome};
 use crate::facts::Targets;
@@ -34,7 +34,7 @@ impl Check for TlsConnect {
     }
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_endpoint(ctx, &self.discovery_rules, |fact| {
+        per_endpoint(ctx, &self.discovery_rules, NoAddress::Fails, |fact| {
             let label = &fact.endpoint;
             let outcome = match &fact.outcome {
                 TlsOutcome::Established { version, cipher } => Outcome::pass(label, format!("{version}, {cipher}")),

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::tls::{handshake_evidence, per_endpoint, unreached};
+use super::tls::{NoAddress, handshake_evidence, per_endpoint, unreached};
 use super::{Check, Reference, see};
 use crate::facts::tls::{TlsOutcome, TlsVersion};
 use crate::facts::Targets;
@@ -38,7 +38,7 @@ impl Check for TlsVersions {
     }
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_endpoint(ctx, &self.discovery_rules, |fact| {
+        per_endpoint(ctx, &self.discovery_rules, NoAddress::Skips, |fact| {
             let label = &fact.endpoint;
             if let TlsOutcome::Unobserved { .. } = fact.outcome {
                 return vec![Outcome::error(label, fact.outcome.describe())];

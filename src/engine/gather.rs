@@ -398,6 +398,46 @@ impl Limits {
     pub fn concurrency(concurrency: usize) -> Limits {
         Limits { concurrency, qps: None, per_address: None }
     }
+
+    /// The largest concurrency whose sockets fit within `open_files`
+    /// descriptors: an endpoint in flight holds up to
+    /// [`FILES_PER_PROBE`] sockets at once, and [`FILES_KEPT`] are the
+    /// process's own. Run out of descriptors, the scan would fail its own
+    /// connections and learn nothing of the peers.
+    pub fn fitting(open_files: u64) -> usize {
+        (open_files.saturating_sub(FILES_KEPT) / FILES_PER_PROBE).max(1) as usize
+    }
+}
+
+/// The sockets one endpoint in flight may hold at once: its handshake's
+/// connection (kept for OPTIONS) and the first flights of the TLS 1.0, 1.1,
+/// 1.2 and 1.3 probes beside it.
+pub const FILES_PER_PROBE: u64 = 5;
+
+/// Descriptors left for the process itself: standard streams, the runtime,
+/// the files it reads and writes.
+pub const FILES_KEPT: u64 = 32;
+
+/// Raises the soft limit on open files to the hard limit (a batch needs a
+/// socket per question and probe in flight; the soft limit is often 1,024
+/// while the hard one is far higher); the soft limit now in force, if known.
+pub fn raise_open_file_limit() -> Option<u64> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return None;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    // rlim_t is narrower than u64 on some targets.
+    #[allow(clippy::unnecessary_cast)]
+    Some(limit.rlim_cur as u64)
 }
 
 /// Spaces DNS questions evenly at a rate: each takes the next free slot, so

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::Facts;
-use super::dns::{DnsIndex, DnsView, RecordKind, srv_name};
+use super::dns::{DnsFact, DnsIndex, DnsOutcome, DnsView, RecordKind, srv_name};
 use super::srv::{Srv, followed_targets};
 use super::tls::Endpoint;
 
@@ -106,4 +106,62 @@ pub fn federation_endpoints(facts: &Facts) -> FederationEndpoints {
 /// The organization's own federation endpoints.
 pub fn own_endpoints(facts: &Facts) -> Vec<Endpoint> {
     federation_endpoints(facts).endpoints.into_iter().filter(|e| e.partner.is_none()).map(|e| e.endpoint).collect()
+}
+
+/// An Access Edge named to the scan (`--edge`, the snapshot's Edge
+/// services) that DNS gave no address to probe: a target the user asked
+/// about, so judged (it cannot be connected to, or whether it can is
+/// unknown), never passed over.
+#[derive(Debug)]
+pub struct UnresolvedEdge<'a> {
+    pub host: String,
+    pub port: u16,
+    /// Its A and AAAA answers.
+    pub answers: Vec<&'a DnsFact>,
+}
+
+impl UnresolvedEdge<'_> {
+    /// A question that got no usable answer (a timeout, SERVFAIL, …):
+    /// whether the name has an address is then unknown.
+    pub fn unanswered(&self) -> Option<&DnsFact> {
+        self.answers.iter().copied().find(|f| {
+            !matches!(f.outcome, DnsOutcome::Answer { .. } | DnsOutcome::NxDomain { .. } | DnsOutcome::NoData { .. })
+        })
+    }
+
+    /// The answers, as messages show them: `A NXDOMAIN; AAAA NXDOMAIN`.
+    pub fn describe(&self) -> String {
+        let answers: Vec<String> = self
+            .answers
+            .iter()
+            .map(|f| match &f.outcome {
+                DnsOutcome::Answer { .. } => format!("{} no address", f.rtype.name()),
+                outcome => format!("{} {}", f.rtype.name(), outcome.describe()),
+            })
+            .collect();
+        format!("{} has no address ({})", self.host, answers.join("; "))
+    }
+}
+
+/// The organization's named Access Edges that DNS gave no address, each
+/// with the port it would be probed on; none when DNS was not gathered or
+/// their addresses were not asked.
+pub fn unresolved_edges<'a>(facts: &'a Facts, dns: &DnsIndex<'a>) -> Vec<UnresolvedEdge<'a>> {
+    if !dns.gathered {
+        return Vec::new();
+    }
+    let port = facts.targets.edge_port.unwrap_or(FEDERATION_PORT);
+    facts
+        .targets
+        .edges
+        .iter()
+        .filter_map(|edge| {
+            let found = dns.host(DnsView::External, edge);
+            (found.all().next().is_none() && !found.facts.is_empty()).then(|| UnresolvedEdge {
+                host: edge.clone(),
+                port,
+                answers: found.facts,
+            })
+        })
+        .collect()
 }

@@ -324,6 +324,7 @@ pub async fn probe(
         Err(ConnectFailure::TimedOut) if budget.cut_short(started) => {
             return fact(SipOutcome::Unobserved { reason: budget.cut_short_reason("the connection") });
         }
+        Err(failure @ ConnectFailure::Local(_)) => return fact(SipOutcome::Unobserved { reason: failure.to_string() }),
         Err(failure) => return fact(SipOutcome::NoConnection { reason: failure.to_string() }),
     };
     let Ok(name) = ServerName::try_from(endpoint.host.clone()) else {

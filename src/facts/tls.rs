@@ -404,13 +404,40 @@ pub enum ConnectFailure {
     Refused(std::io::Error),
     /// No answer within the timeout.
     TimedOut,
+    /// This machine could not make the connection (out of file
+    /// descriptors, ports or memory; no route from here; forbidden
+    /// locally): nothing was learnt of the peer.
+    Local(std::io::Error),
     Other(std::io::Error),
+}
+
+impl ConnectFailure {
+    /// Whether a failed connect is this machine's own: the errors a peer
+    /// cannot cause.
+    fn of(error: std::io::Error) -> ConnectFailure {
+        let local = [
+            libc::EMFILE,
+            libc::ENFILE,
+            libc::ENOBUFS,
+            libc::ENOMEM,
+            libc::EADDRNOTAVAIL,
+            libc::ENETUNREACH,
+            libc::EACCES,
+            libc::EPERM,
+        ];
+        match error.raw_os_error() {
+            _ if error.kind() == std::io::ErrorKind::ConnectionRefused => ConnectFailure::Refused(error),
+            Some(code) if local.contains(&code) => ConnectFailure::Local(error),
+            _ => ConnectFailure::Other(error),
+        }
+    }
 }
 
 impl std::fmt::Display for ConnectFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ConnectFailure::Refused(e) | ConnectFailure::Other(e) => write!(f, "{e}"),
+            ConnectFailure::Local(e) => write!(f, "this machine could not open the connection ({e})"),
             ConnectFailure::TimedOut => f.write_str("connect timed out"),
         }
     }
@@ -422,6 +449,7 @@ impl From<ConnectFailure> for TlsOutcome {
             ConnectFailure::Refused(_) => TlsOutcome::Refused,
             ConnectFailure::TimedOut => TlsOutcome::Timeout,
             ConnectFailure::Other(e) => TlsOutcome::Failed { message: e.to_string() },
+            local @ ConnectFailure::Local(_) => TlsOutcome::Unobserved { reason: local.to_string() },
         }
     }
 }
@@ -455,8 +483,7 @@ pub async fn connect(endpoint: &Endpoint, budget: Budget) -> Result<TcpStream, C
     let addr = SocketAddr::new(endpoint.address, endpoint.port);
     match tokio::time::timeout_at(budget.step_ends(), TcpStream::connect(addr)).await {
         Err(_) => Err(ConnectFailure::TimedOut),
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Err(ConnectFailure::Refused(e)),
-        Ok(Err(e)) => Err(ConnectFailure::Other(e)),
+        Ok(Err(e)) => Err(ConnectFailure::of(e)),
         Ok(Ok(stream)) => {
             // Each probe writes a request and waits for the answer: with
             // Nagle's algorithm, a request written in two segments waits for
@@ -851,5 +878,23 @@ pub mod legacy {
             assert_eq!(hello[5], 1);
             assert_eq!(&hello[9..11], &[0x03, 0x01]);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connect that failed for this machine's own reasons is no verdict on
+    /// the peer: an error, never a refused or failed Edge.
+    #[test]
+    fn local_connect_failures_are_not_the_peers() {
+        let failure = |code| ConnectFailure::of(std::io::Error::from_raw_os_error(code));
+        for local in [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::EADDRNOTAVAIL, libc::ENETUNREACH] {
+            let outcome = TlsOutcome::from(failure(local));
+            assert!(matches!(outcome, TlsOutcome::Unobserved { .. }), "{local}: {outcome:?}");
+        }
+        assert_eq!(TlsOutcome::from(failure(libc::ECONNREFUSED)), TlsOutcome::Refused);
+        assert!(matches!(TlsOutcome::from(failure(libc::ECONNRESET)), TlsOutcome::Failed { .. }));
     }
 }

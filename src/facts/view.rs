@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use super::config_view::ConfigView;
 use super::dns::DnsIndex;
-use super::endpoints::{Unprobed, federation_endpoints};
+use super::endpoints::{Unprobed, UnresolvedEdge, federation_endpoints, unresolved_edges};
 use super::x509::Certificates;
 use super::{Facts, Targets};
 
@@ -88,6 +88,11 @@ impl<'a> FactView<'a> {
     /// addresses it probes per name).
     pub fn unprobed(&self) -> &[Unprobed] {
         self.unprobed.get_or_init(|| federation_endpoints(self.facts).unprobed)
+    }
+
+    /// The Access Edges named to the scan that DNS gave no address.
+    pub fn unresolved_edges(&self) -> Vec<UnresolvedEdge<'a>> {
+        unresolved_edges(self.facts, &self.dns)
     }
 
     /// The organization's certificates, presented and from files.

@@ -281,6 +281,12 @@ impl Tally {
         self.errors |= finding.status == Status::Error && policy.counts(finding);
     }
 
+    /// Whether no rule passed or failed: everything selected was skipped,
+    /// could not be checked, or did not run.
+    fn nothing_judged(&self) -> bool {
+        self.by_status[0] + self.by_status[1] == 0
+    }
+
     /// The summary; `fixed`: how many of the baseline's problems are gone.
     pub fn summary(&self, input_errors: &[InputError], fixed: Option<usize>) -> Summary {
         let named = |names: &[&'static str], counts: &[usize]| -> Map<String, Value> {
@@ -292,7 +298,9 @@ impl Tally {
             exit::INPUT
         } else if self.fails {
             exit::FAILED
-        } else if self.errors {
+        } else if self.errors || self.nothing_judged() {
+            // Nothing passed or failed: whatever the reasons, nothing was
+            // verified, and that is no clean bill.
             exit::INCOMPLETE
         } else {
             exit::CLEAN
@@ -362,6 +370,9 @@ pub fn summary_line(summary: &Summary) -> String {
             "; against the baseline: {} new, {} unchanged, {} changed status, {} fixed",
             b.new, b.unchanged, b.updated, b.fixed
         ));
+    }
+    if count(&summary.by_status, "pass") + count(&summary.by_status, "fail") == 0 {
+        line.push_str("; nothing was judged: no rule could pass or fail, so this is no clean bill (exit 3)");
     }
     line
 }
