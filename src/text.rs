@@ -49,10 +49,21 @@ pub fn escape_terminal_lines(text: &str) -> String {
     text.lines().map(escape_terminal).collect::<Vec<_>>().join("\n")
 }
 
-/// Control characters (C0, DEL, C1), zero-width characters and
-/// bidirectional overrides and isolates.
+/// Control characters (C0, DEL, C1), zero-width characters, bidirectional
+/// overrides and isolates, and the noncharacters of the Basic Multilingual
+/// Plane (U+FDD0 to U+FDEF, U+FFFE, U+FFFF: XML 1.0 forbids the last two,
+/// so a JUnit report holding them is not well formed).
 pub fn is_unsafe(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{fdd0}'..='\u{fdef}'
+                | '\u{fffe}'
+                | '\u{ffff}'
+        )
 }
 
 /// A file's text with each unsafe character but its line feeds and tabs

@@ -287,3 +287,55 @@ fn twenty_thousand_snapshot_files_are_read_in_linear_time() {
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(common::findings(&report, "CFG-AEC-01").len(), 20_000);
 }
+
+/// A baseline is a file from elsewhere: a hostile rule, target or message
+/// in one of its problems that is fixed now is shown inert in the table.
+#[test]
+fn a_hostile_baseline_problem_is_shown_inert_when_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = root("fixtures/sample/contoso.facts.json");
+    let output = fedscan().args(["scan", "--format", "json", "--facts"]).arg(&facts).output().unwrap();
+    let mut report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let hostile = "\x1b[2J\x1b]0;owned\x07\u{9b}31m\u{202e}\u{fffe}";
+    let failure = report["findings"].as_array_mut().unwrap().iter_mut().find(|f| f["status"] == "fail").unwrap();
+    failure["rule"] = Value::from(format!("DNS-FED-01{hostile}"));
+    failure["target"] = Value::from(format!("gone{hostile}"));
+    failure["message"] = Value::from(hostile);
+    let baseline = dir.path().join("baseline.json");
+    std::fs::write(&baseline, serde_json::to_string(&report).unwrap()).unwrap();
+    for format in ["table", "markdown", "html", "junit", "csv", "sarif", "ndjson"] {
+        let output = fedscan()
+            .args(["scan", "--color", "never", "--format", format, "--baseline"])
+            .arg(&baseline)
+            .arg("--facts")
+            .arg(&facts)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(1), "{format}: {}", String::from_utf8_lossy(&output.stderr));
+        // CSV ends its records with CR LF, its own.
+        assert_inert(format, &stdout.replace("\r\n", "\n"));
+        assert_inert("stderr", &String::from_utf8_lossy(&output.stderr));
+        if format == "table" {
+            assert!(stdout.contains("gone\\u{1b}"), "the fixed problem is listed: {stdout}");
+        }
+    }
+}
+
+/// Usage errors from the argument parser quote the argument inert.
+#[test]
+fn the_argument_parser_quotes_arguments_inert() {
+    let hostile = "\x1b[2J\x1b]0;owned\x07\u{9b}31m\u{202e}x";
+    for args in [
+        vec!["scan", "--format", hostile, "contoso.com"],
+        vec!["scan", "--timeout", hostile, "contoso.com"],
+        vec!["scan", hostile],
+        vec![hostile],
+    ] {
+        let output = fedscan().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.is_empty());
+        assert_inert("a usage error", &stderr);
+    }
+}

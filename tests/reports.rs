@@ -37,9 +37,10 @@ fn sample_reports(dir: &Path, format: &str) -> (PathBuf, Value) {
 }
 
 /// A payload for every output kind: HTML and script, a Markdown link and
-/// mention, a formula, terminal escapes and a bidirectional override.
+/// mention, a formula, terminal escapes, a bidirectional override, and the
+/// noncharacters XML 1.0 forbids.
 const HOSTILE: &str = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">\
-                       [click](https://evil.example) @admins =cmd|'/c calc'!A1 \u{1b}[31mred\u{1b}[0m \u{202e}txt";
+                       [click](https://evil.example) @admins =cmd|'/c calc'!A1 \u{1b}[31mred\u{1b}[0m \u{202e}txt\u{fffe}\u{ffff}";
 
 /// Saved facts whose Edge refuses OPTIONS with [`HOSTILE`] in the reason
 /// phrase, the Server header and an ms-diagnostics reason, as a hostile peer
@@ -242,6 +243,22 @@ fn junit_report_is_read_by_a_junit_parser_with_the_reports_counts() {
     // One suite per scanned domain, one test case per rule and target.
     let suite = counts["suites"].as_array().unwrap().iter().find(|s| s["name"] == "contoso.com").unwrap();
     assert!(suite["case_names"].as_array().unwrap().contains(&Value::from("TLS-EXP-01 sip.contoso.com:5061")));
+}
+
+/// The JUnit report of a hostile peer's answer is well-formed XML that a
+/// strict parser reads (no raw U+FFFE or U+FFFF, which XML 1.0 forbids),
+/// and a failure's text keeps its own line break before the fix, never a
+/// literal `\u{a}`.
+#[test]
+fn junit_with_hostile_text_is_well_formed_and_keeps_its_line_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = hostile_report(dir.path(), "junit");
+    let parsed = python_consumer("junit_counts.py", &[junit.as_os_str()]);
+    assert!(parsed.status.success(), "{}", String::from_utf8_lossy(&parsed.stderr));
+    let text = std::fs::read_to_string(&junit).unwrap();
+    assert_inert("the JUnit report", &text);
+    assert!(!text.contains("\\u{a}"), "a literal \\u{{a}} where a line break belongs");
+    assert!(text.contains("\nFix: "), "the fix on a line of its own");
 }
 
 #[test]

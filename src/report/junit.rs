@@ -19,12 +19,14 @@ fn case(finding: &Finding) -> TestCase {
         Some(target) => format!("{} {}", finding.rule, escape_xml(target)),
         None => finding.rule.clone(),
     };
+    // The line break before the fix is the report's own; the values are
+    // escaped apart, so that one of theirs cannot start a line.
     let details = |with_fix: bool| {
-        let mut text = format!("{}: {}", finding.title, finding.message);
+        let mut text = format!("{}: {}", escape_xml(&finding.title), escape_xml(&finding.message));
         if with_fix {
-            text.push_str(&format!("\nFix: {}", finding.remediation));
+            text.push_str(&format!("\nFix: {}", escape_xml(&finding.remediation)));
         }
-        escape_xml(&text).into_owned()
+        text
     };
     let status = if let Some(suppressed) = &finding.suppressed {
         let mut status = TestCaseStatus::skipped();

@@ -412,7 +412,7 @@ pub fn render(report: &Report, style: &Style) -> String {
     {
         out.push_str(&format!("\nFixed since the baseline ({}):\n", shown(&baseline.path)));
         for fixed in &baseline.fixed {
-            out.push_str(&format!("  {} {}: {}\n", fixed.rule, shown(&fixed.target), shown(&fixed.message)));
+            out.push_str(&format!("  {} {}: {}\n", shown(&fixed.rule), shown(&fixed.target), shown(&fixed.message)));
         }
     }
     let counted: Vec<&Finding> = run.iter().copied().filter(|f| f.suppressed.is_none()).collect();

@@ -55,14 +55,23 @@ pub fn statuses(report: &Value, rule: &str, target: &str) -> Vec<String> {
 }
 
 /// Asserts that a report carries no raw control character, C1 control,
-/// zero-width or bidirectional override: text from peers and files must be
+/// noncharacter (U+FFFE, U+FFFF, U+FDD0 to U+FDEF), zero-width or
+/// bidirectional override: text from peers and files must be
 /// escaped in every output kind. Line feeds and tabs are the report's own.
 pub fn assert_inert(what: &str, text: &str) {
     let raw: Vec<(usize, char)> = text
         .char_indices()
         .filter(|(_, c)| {
             (c.is_control() && *c != '\n' && *c != '\t')
-                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+                || matches!(
+                    c,
+                    '\u{200b}'..='\u{200f}'
+                        | '\u{202a}'..='\u{202e}'
+                        | '\u{2066}'..='\u{2069}'
+                        | '\u{fdd0}'..='\u{fdef}'
+                        | '\u{fffe}'
+                        | '\u{ffff}'
+                )
         })
         .collect();
     assert!(raw.is_empty(), "{what}: raw control characters {raw:?} in\n{text}");
