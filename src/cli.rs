@@ -53,8 +53,16 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff): `fedscan man > fedscan.1`.
-    Man,
+    /// Print the manual page (roff): `fedscan man > fedscan.1`; or write one
+    /// page per command, every flag in it (`fedscan.1`, `fedscan-scan.1`,
+    /// `fedscan-rules-list.1`, …), into a directory, made if missing:
+    /// `fedscan man --dir ~/.local/share/man/man1`.
+    Man {
+        /// Write every page into this directory instead of printing the
+        /// top-level one.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
     /// Merge the facts of shards (`scan --shard K/N --save-facts`) and report
     /// them as one scan: the same findings and exit code as one run over
     /// every domain.

@@ -5,12 +5,14 @@
 //! `baselineState` and the fixed problems as `absent` results.
 //!
 //! Locations: every result has a logical location on the partner's path —
-//! domain → SRV target → host:port — from `run.logicalLocations`; a
-//! configuration finding has its snapshot file and line as the physical
-//! location, a certificate file its path, and a domain read from
-//! `--domains-file` that file's line (code scanning needs a file to show an
-//! alert on). `partialFingerprints` is the finding's fingerprint: the same rule
-//! and target give the same value on every run.
+//! domain → SRV target → host:port — from `run.logicalLocations`, and a
+//! physical one, which code scanning requires of every result: a
+//! configuration finding's snapshot file and line, a certificate file, the
+//! `--domains-file` line of a domain, and otherwise the rule's own definition
+//! (its file and line). Relative paths are relative to `%SRCROOT%` (where
+//! fedscan ran); the built-in rules' files to `FEDSCAN_RULES` (the rule pack
+//! compiled into fedscan). `partialFingerprints` is the finding's
+//! fingerprint: the same rule and target give the same value on every run.
 //!
 //! The types are `serde-sarif`'s, generated from the official schema; the
 //! text is written by [`to_json`], so values from the network stay escaped.
@@ -21,16 +23,20 @@ use serde_json::Value;
 use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
     PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult,
-    ResultBaselineState, ResultKind, ResultLevel, Run, Sarif, Suppression, Tool, ToolComponent,
+    ResultBaselineState, ResultKind, ResultLevel, Run, RunAutomationDetails, Sarif, Suppression, Tool, ToolComponent,
 };
 
 use super::Report;
 use super::discovery::DomainIndex;
 use crate::findings::{BaselineState, Finding, Severity, Status, Target};
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, builtin_sources};
 use crate::text::to_json;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// Where relative paths start: the directory fedscan ran in.
+const SRCROOT: &str = "%SRCROOT%";
+/// Where the built-in rules' files are: the rule pack compiled into fedscan.
+const BUILTIN_RULES: &str = "FEDSCAN_RULES";
 /// The key of our fingerprint in `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "fedscanFinding/v1";
 
@@ -87,12 +93,35 @@ pub fn path_uri(path: &str) -> String {
     if path.starts_with('/') { format!("file://{out}") } else { out }
 }
 
+/// A file and line: an absolute path as a `file://` URI, a relative one
+/// relative to `%SRCROOT%`.
 fn physical(uri_path: &str, line: Option<usize>) -> PhysicalLocation {
+    let uri = path_uri(uri_path);
+    let base = (!uri.starts_with("file://")).then(|| SRCROOT.to_string());
+    located(ArtifactLocation { uri: Some(uri), uri_base_id: base, ..Default::default() }, line)
+}
+
+fn located(artifact: ArtifactLocation, line: Option<usize>) -> PhysicalLocation {
     PhysicalLocation {
-        artifact_location: Some(ArtifactLocation { uri: Some(path_uri(uri_path)), ..Default::default() }),
+        artifact_location: Some(artifact),
         region: line.map(|line| Region { start_line: Some(line as i64), ..Default::default() }),
         ..Default::default()
     }
+}
+
+/// Where a rule is defined: a built-in rule in the rule pack, a user's in
+/// their file; `None` for a rule the run does not know.
+fn rule_definition(rules: &RuleSet, builtin: &[String], id: &str) -> Option<PhysicalLocation> {
+    let origin = &rules.get(id)?.origin;
+    if builtin.contains(&origin.file) {
+        let artifact = ArtifactLocation {
+            uri: Some(path_uri(&origin.file)),
+            uri_base_id: Some(BUILTIN_RULES.to_string()),
+            ..Default::default()
+        };
+        return Some(located(artifact, Some(origin.line)));
+    }
+    Some(physical(&origin.file, Some(origin.line)))
 }
 
 /// `run.logicalLocations`, built as findings ask for them: each node once,
@@ -217,9 +246,17 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
     let descriptors: Vec<ReportingDescriptor> = ran.iter().filter_map(|id| rules.get(id)).map(descriptor).collect();
     let rule_index: HashMap<&str, usize> = descriptors.iter().enumerate().map(|(i, d)| (d.id.as_str(), i)).collect();
 
+    let builtin: Vec<String> = builtin_sources().into_iter().map(|s| s.name).collect();
+    let definition = |id: &str| rule_definition(rules, &builtin, id);
     let mut results: Vec<SarifResult> = Vec::new();
     for finding in report.findings.iter().filter(|f| f.is_problem()) {
-        results.push(result(report, finding, &index, &mut tree, &rule_index));
+        let mut result = result(report, finding, &index, &mut tree, &rule_index);
+        for location in result.locations.iter_mut().flatten() {
+            if location.physical_location.is_none() {
+                location.physical_location = definition(&finding.rule);
+            }
+        }
+        results.push(result);
     }
     if let Some(baseline) = &report.baseline {
         for fixed in &baseline.fixed {
@@ -236,6 +273,7 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
                 baseline_state: Some(enum_value(ResultBaselineState::Absent)),
                 partial_fingerprints: Some(fingerprints),
                 locations: Some(vec![Location {
+                    physical_location: definition(&fixed.rule),
                     logical_locations: Some(vec![LogicalLocation {
                         index: Some(i as i64),
                         fully_qualified_name: Some(qualified),
@@ -269,6 +307,7 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
         version: Some(report.tool.version.to_string()),
         semantic_version: Some(report.tool.version.to_string()),
         full_name: Some(format!("fedscan {}", report.tool.version)),
+        information_uri: Some(env!("CARGO_PKG_HOMEPAGE").to_string()),
         rules: Some(descriptors),
         ..ToolComponent::builder().name("fedscan").build()
     };
@@ -281,6 +320,32 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
             ..Invocation::builder().execution_successful(report.input_errors.is_empty()).build()
         }]),
         logical_locations: (!tree.nodes.is_empty()).then_some(tree.nodes),
+        // Code scanning keeps one analysis per category: the part before
+        // the last `/`, here the profiles audited.
+        automation_details: Some(RunAutomationDetails {
+            id: Some(format!("fedscan/{}/{}", profile_names(report), report.started_at)),
+            ..Default::default()
+        }),
+        original_uri_base_ids: Some(BTreeMap::from([
+            (
+                SRCROOT.to_string(),
+                ArtifactLocation {
+                    description: Some(text(
+                        "The directory fedscan ran in: snapshots, certificate files, domain lists and rule files given by a relative path are relative to it.",
+                    )),
+                    ..Default::default()
+                },
+            ),
+            (
+                BUILTIN_RULES.to_string(),
+                ArtifactLocation {
+                    description: Some(text(
+                        "fedscan's built-in rule pack (the rules/ directory of its source), compiled into the binary.",
+                    )),
+                    ..Default::default()
+                },
+            ),
+        ])),
         results: Some(results),
         properties: Some(properties(
             [("summary", serde_json::to_value(&report.summary).unwrap_or(Value::Null))],
@@ -296,6 +361,12 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
     let mut out = to_json(&sarif).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     out.push('\n');
     out
+}
+
+/// The profiles audited, as a category name: `federation+skype`.
+fn profile_names(report: &Report) -> String {
+    let names: Vec<&str> = report.profiles.iter().map(|p| p.name()).collect();
+    names.join("+")
 }
 
 /// Text ending as a sentence does, so that two can follow each other.
