@@ -199,7 +199,7 @@ fn microsoft_365_domains_of_a_real_zone_pass_the_online_profile() {
     // ministryofjustice/dns-iac's records. Route53 takes record values as
     // absolute names, so targets written without a trailing dot are served
     // as the absolute names they are.
-    let text = std::fs::read_to_string(common::root("../shared/testdata/dns/moj_dns-iac_sfb_records.zone")).unwrap();
+    let text = std::fs::read_to_string(common::root("tests/data/dns-iac/moj_dns-iac_sfb_records.zone")).unwrap();
     let mut zones: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
         if let Some(name) = line.strip_prefix("; ---- zone ") {

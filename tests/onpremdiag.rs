@@ -1,5 +1,5 @@
 //! The 109 cases of Microsoft's On Premise Diagnostic (onpremdiag) rules for
-//! Skype for Business Server, from `../shared/testdata/config/`, run against
+//! Skype for Business Server, from `tests/data/onpremdiag/`, run against
 //! our rules. Each onpremdiag rule is mapped to the fedscan rules that judge
 //! the same thing, with the profile they belong to; our verdict must equal the
 //! expected one. Configuration mocks are read as a JSON snapshot, and
@@ -17,7 +17,7 @@ use fedscan::rules::{Profile, RuleSet, Scope, Selection, builtin_sources, load_r
 use serde_json::Value;
 use time::macros::datetime;
 
-const SUITE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/config/onpremdiag_derived_fixtures.json");
+const SUITE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/onpremdiag/onpremdiag_derived_fixtures.json");
 
 struct Mapping {
     rules: &'static [&'static str],
@@ -200,7 +200,7 @@ fn evaluate(rules: &RuleSet, case: &Value, mapping: &Mapping) -> Status {
 
 #[test]
 fn onpremdiag_cases_agree_or_are_explained() {
-    let text = std::fs::read_to_string(SUITE).expect("the shared test data is beside the project");
+    let text = std::fs::read_to_string(SUITE).expect("tests/data/onpremdiag holds the suite");
     let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
     assert_eq!(cases.len(), 109);
     let rules = load_rules(&builtin_sources()).unwrap();

@@ -1,4 +1,4 @@
-//! RFC 2782 ordering against `../shared/testdata/dns/srv_vectors.json`:
+//! RFC 2782 ordering against `tests/data/srv/srv_vectors.json`:
 //! the vectors other projects test their SRV code with. Statistical vectors
 //! run enough trials that the stated tolerance holds for any seed.
 
@@ -11,7 +11,7 @@ use hickory_proto::serialize::txt::Parser;
 use serde_json::Value;
 
 fn vectors() -> BTreeMap<String, Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/dns/srv_vectors.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/srv/srv_vectors.json");
     let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     file["vectors"].as_array().unwrap().iter().map(|v| (v["id"].as_str().unwrap().to_string(), v.clone())).collect()
 }
@@ -51,7 +51,7 @@ fn the_rfc_2782_example_zone() {
     let vectors = vectors();
     let vector = &vectors["rfc2782-example-zone"];
     let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/dns/rfc2782_example.zone"))
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/srv/rfc2782_example.zone"))
             .unwrap();
     // The RFC's zone sets no TTL, which the parser requires; it changes no record.
     let text = format!("$TTL 3600\n{text}");

@@ -1,5 +1,5 @@
 //! Third-party certificate test suites run through fedscan's own certificate
-//! judgement (`../shared/testdata/certs/`, see its README):
+//! judgement (`tests/data/`, see its README):
 //!
 //! - x509-limbo (the 88-case subset): chain and name validation with
 //!   `facts::chain::validate_for_name` (the `validate` of TLS-CHAIN-01, then
@@ -34,7 +34,7 @@ use time::format_description::well_known::Rfc3339;
 const POLICY: &str = "public-CA policy of rustls-webpki (CA/Browser Forum-like), not plain RFC 5280";
 
 fn suites() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/certs")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
 
 fn b64(der: &[u8]) -> String {
@@ -556,7 +556,7 @@ const ZLINT_DIFFERENCES: &[Differs] = &[
 #[test]
 fn zlint_subset() {
     let rules = rules();
-    let root = suites().join("zlint_subset");
+    let root = suites().join("zlint");
     let triples: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(root.join("expected.json")).unwrap()).unwrap();
     assert_eq!(triples.len(), 139);
