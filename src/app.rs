@@ -16,7 +16,7 @@ use crate::facts::certs::{MOZILLA, TrustStore, load_trust};
 use crate::facts::chunked_file::ChunkedFactsFile;
 use crate::facts::dns::{ResolverSettings, parse_resolver};
 use crate::facts::names::{parse_fqdn, shard_of};
-use crate::facts::{Facts, Inputs};
+use crate::facts::{Facts, Inputs, ShardOf, shard_set_problem};
 use crate::files::{
     Destination, MAX_CERTIFICATE_FILE, MAX_LIST_FILE, check_writable, read_bounded, read_text_bounded, same_file,
     write_output_with,
@@ -281,7 +281,15 @@ enum Source {
     Gather(Box<ScanRequest>),
     /// Replayed from facts files (merged when several), with what the
     /// command line overrides.
-    Replay { paths: Vec<PathBuf>, partners: Vec<String>, domains: Vec<String>, trust: Option<Vec<TrustStore>> },
+    Replay {
+        paths: Vec<PathBuf>,
+        partners: Vec<String>,
+        domains: Vec<String>,
+        trust: Option<Vec<TrustStore>>,
+        /// `--allow-partial`: a set of shards that is not whole is judged,
+        /// marked partial, instead of refused.
+        allow_partial: bool,
+    },
 }
 
 /// `fedscan scan`'s arguments, checked: everything a scan needs, and
@@ -375,8 +383,10 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
         }));
     }
     refuse_to_overwrite_inputs(&args)?;
-    // A shard keeps its part of the domain list; an empty part is a shard
-    // with nothing to scan, not an error.
+    // A shard keeps its part of the domain list (an empty part is a shard
+    // with nothing to scan, not an error) and records which part of which
+    // list it is, for the merge.
+    let this_shard = args.shard.map(|shard| ShardOf::new(shard.index, shard.count, &domains));
     if let Some(shard) = args.shard {
         if !args.facts.is_empty() {
             return Err(usage_error("--shard splits a live scan's domains; merge saved shards with `fedscan merge`"));
@@ -398,6 +408,7 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
             domains: domains.clone(),
             // A replay keeps the trust stores it recorded unless --trust says otherwise.
             trust: (!args.trust.is_empty()).then_some(trust),
+            allow_partial: args.allow_partial,
         },
         true => {
             let timeout = std::time::Duration::from_secs_f64(args.timeout);
@@ -412,6 +423,7 @@ fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
                     partners: partners.clone(),
                     config: args.config.iter().map(|p| p.display().to_string()).collect(),
                     edges: args.edge.clone(),
+                    shard: this_shard,
                 },
                 aim: Aim { domains, edges, edge_port: edge_ports.first().copied(), partners },
                 config: args.config.clone(),
@@ -606,6 +618,7 @@ fn merge(args: MergeArgs) -> Result<u8, u8> {
     scan_args.report = args.report;
     scan_args.save_facts = args.save_facts;
     scan_args.now = args.now;
+    scan_args.allow_partial = args.allow_partial;
     scan_args.rule_args = args.rule_args;
     scan(scan_args)
 }
@@ -619,11 +632,24 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     let mut work = None;
     // The findings of a batch judged chunk by chunk as it was gathered.
     let mut judged = None;
+    // What a set of shards that is not whole lacks (--allow-partial).
+    let mut partial = None;
     let (facts, replayed) = match job.source {
-        Source::Replay { paths, partners, domains, trust } => {
+        Source::Replay { paths, partners, domains, trust, allow_partial } => {
+            let loaded =
+                paths.iter().map(|path| Facts::load(path).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
+            let set: Vec<(String, Option<&ShardOf>)> =
+                paths.iter().zip(&loaded).map(|(p, f)| (p.display().to_string(), f.inputs.shard.as_ref())).collect();
+            if let Some(problem) = shard_set_problem(&set) {
+                if !allow_partial {
+                    return Err(usage_error(format!(
+                        "{problem}; give every shard of one scan, or --allow-partial to report this part as partial"
+                    )));
+                }
+                partial = Some(problem);
+            }
             let mut merged: Option<Facts> = None;
-            for path in &paths {
-                let shard = Facts::load(path).map_err(usage_error)?;
+            for shard in loaded {
                 match &mut merged {
                     Some(facts) => facts.merge(shard),
                     None => merged = Some(shard),
@@ -696,6 +722,13 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         None => evaluate(&job.rules, &scope, &facts, evaluated_at, job.expiry_warn_days),
     };
     let mut notes = report::notes(&facts, replayed.as_deref());
+    if let Some(partial) = &partial {
+        notes.push(InputNote {
+            path: replayed.clone().unwrap_or_default(),
+            line: None,
+            message: format!("a partial set of shards was judged (--allow-partial): {partial}"),
+        });
+    }
     if let Some((_, suppressions)) = &job.suppressions {
         for unaccepted in suppressions.apply(&mut findings, evaluated_at) {
             notes.push(InputNote { message: unaccepted.message(), path: unaccepted.file, line: Some(unaccepted.line) });
@@ -709,8 +742,10 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     let mut summary = report::summarize(&findings, &facts.input_errors, job.policy, fixed);
     summary.work = work;
     summary.interrupted = facts.interrupted;
-    // Replayed facts of an interrupted scan cannot give a clean bill.
-    if facts.interrupted && summary.exit_code == exit::CLEAN {
+    summary.partial = partial;
+    // Replayed facts of an interrupted scan, or a part of a batch, cannot
+    // give a clean bill.
+    if (facts.interrupted || summary.partial.is_some()) && summary.exit_code == exit::CLEAN {
         summary.exit_code = exit::INCOMPLETE;
     }
     let code = summary.exit_code;

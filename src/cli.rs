@@ -217,6 +217,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
 
+    /// With --facts from shards: report a set that is not whole instead of
+    /// refusing it, marked partial (see `fedscan merge --allow-partial`).
+    #[arg(long, requires = "facts")]
+    pub allow_partial: bool,
+
     /// Save the gathered facts, to replay them later with --facts.
     #[arg(long, value_name = "FILE")]
     pub save_facts: Option<PathBuf>,
@@ -401,6 +406,12 @@ pub struct MergeArgs {
     /// facts were gathered.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
+
+    /// Report a set of shards that is not whole (a shard missing or given
+    /// twice, shards of different scans) instead of refusing it; the report
+    /// says it is partial, in every format, and exits 3 at best.
+    #[arg(long)]
+    pub allow_partial: bool,
 
     #[command(flatten)]
     pub rule_args: RuleArgs,

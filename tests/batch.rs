@@ -285,9 +285,7 @@ fn the_kubernetes_indexed_job_is_valid_and_its_command_runs_a_shard() {
     common::assert_ran(&checked, "kubernetes-validate");
     let text = std::fs::read_to_string(&manifest).unwrap();
     assert!(text.contains("completionMode: Indexed"));
-    let command = common::python_consumer("job_command.py", &[manifest.as_os_str()]);
-    assert!(command.status.success(), "{}", String::from_utf8_lossy(&command.stderr));
-    let command = String::from_utf8(command.stdout).unwrap();
+    let command = job_part(&manifest, "fedscan-shards", "main");
     assert!(command.contains("--shard \"${JOB_COMPLETION_INDEX}/4\""), "{command}");
 
     // The pod's command, as the cluster runs it for index 2, with the
@@ -324,6 +322,83 @@ fn the_kubernetes_indexed_job_is_valid_and_its_command_runs_a_shard() {
     let expected: Vec<&String> = fleet.names.iter().filter(|d| fedscan::facts::names::shard_of(d, 4) == 2).collect();
     assert_eq!(facts["inputs"]["domains"].as_array().unwrap().len(), expected.len());
     assert!(results.join("shard-2.ndjson").exists());
+}
+
+/// A part of a Job in the manifest, as `job_command.py` prints it.
+fn job_part(manifest: &std::path::Path, job: &str, part: &str) -> String {
+    let printed = common::python_consumer("job_command.py", &[manifest.as_os_str(), job.as_ref(), part.as_ref()]);
+    assert!(printed.status.success(), "{}", String::from_utf8_lossy(&printed.stderr));
+    String::from_utf8(printed.stdout).unwrap()
+}
+
+/// Runs a Job's container command with a stand-in `fedscan` that exits with
+/// `code`; the pod's exit code.
+fn pod_exit_with_fedscan_exiting(command: &str, code: i32, dir: &std::path::Path) -> Option<i32> {
+    let bin = dir.join(format!("stand-in-{code}"));
+    std::fs::create_dir_all(&bin).unwrap();
+    let fedscan = common::write(&bin, "fedscan", &format!("#!/bin/sh\nexit {code}\n"));
+    std::fs::set_permissions(&fedscan, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let pod = std::process::Command::new("/bin/sh")
+        .args(["-c", command])
+        .env("JOB_COMPLETION_INDEX", "1")
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    pod.status.code()
+}
+
+/// A cluster run fails on what retrying cannot fix: in both Jobs an input
+/// error (exit 2) or a crash fails the pod, and the pod failure policy
+/// fails the index (the merge Job) at once; findings (1) and errors (3)
+/// are the report's business and the pod succeeds. The merge waits for
+/// every shard's facts, and merges the four.
+#[test]
+fn the_kubernetes_jobs_fail_on_input_errors_and_merge_after_every_shard() {
+    let manifest = common::root("deploy/kubernetes/fedscan-shards.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    for job in ["fedscan-shards", "fedscan-merge"] {
+        let command = job_part(&manifest, job, "main");
+        for (fedscan_exit, pod_exit) in [(0, 0), (1, 0), (3, 0), (2, 2), (101, 101), (130, 130)] {
+            assert_eq!(
+                pod_exit_with_fedscan_exiting(&command, fedscan_exit, dir.path()),
+                Some(pod_exit),
+                "{job}: fedscan exits {fedscan_exit}"
+            );
+        }
+        let policy: Value = serde_json::from_str(&job_part(&manifest, job, "--policy")).unwrap();
+        let rules = policy["podFailurePolicy"]["rules"].as_array().unwrap();
+        let on_2 = rules.iter().find(|r| r["onExitCodes"]["values"] == serde_json::json!([2])).unwrap();
+        assert_eq!(on_2["onExitCodes"]["containerName"], "fedscan");
+        assert_eq!(on_2["onExitCodes"]["operator"], "In");
+        let expected = if job == "fedscan-shards" { "FailIndex" } else { "FailJob" };
+        assert_eq!(on_2["action"], expected, "{job}");
+        if job == "fedscan-shards" {
+            assert_eq!(policy["maxFailedIndexes"], 0, "a failed index fails the Job");
+        }
+    }
+    let merge = job_part(&manifest, "fedscan-merge", "main");
+    for k in 0..4 {
+        assert!(merge.contains(&format!("/results/shard-{k}.facts.json")), "{merge}");
+    }
+    // The wait ends when the four facts files are there, not before.
+    let wait = job_part(&manifest, "fedscan-merge", "init");
+    let results = dir.path().join("results");
+    std::fs::create_dir_all(&results).unwrap();
+    let wait = wait.replace("/results/", &format!("{}/", results.display()));
+    let waiting = std::process::Command::new("/bin/sh").args(["-c", &wait]).spawn().unwrap();
+    for k in 0..3 {
+        std::fs::write(results.join(format!("shard-{k}.facts.json")), "{}").unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut waiting = waiting;
+    assert!(waiting.try_wait().unwrap().is_none(), "the merge started with a shard missing");
+    std::fs::write(results.join("shard-3.facts.json"), "{}").unwrap();
+    let ended = std::time::Instant::now();
+    while waiting.try_wait().unwrap().is_none() {
+        assert!(ended.elapsed() < std::time::Duration::from_secs(30), "the wait did not end");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 #[test]
@@ -719,4 +794,119 @@ fn a_low_open_file_limit_lowers_the_concurrency_and_never_fails_the_peers() {
     let unlimited = run(None);
     assert_eq!(limited.status.code(), unlimited.status.code(), "{stderr}");
     assert_eq!(findings_of(&json_of(&limited)), findings_of(&json_of(&unlimited)));
+}
+
+/// A merge judges one whole scan or refuses: each shard records which part
+/// of which domain list it is; a set with a shard missing, a shard twice,
+/// shards split differently or of another list, or facts saved without
+/// --shard among them is an input error naming what is wrong. With
+/// --allow-partial the part is judged and every format says it is partial.
+#[test]
+fn merge_refuses_incomplete_and_mixed_sets_of_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = fleet(24, dir.path());
+    let other_list = common::write(dir.path(), "other.txt", &fleet.names[..12].join("\n"));
+    let shard = |list: &std::path::Path, shard: &str, name: &str| {
+        let facts = dir.path().join(name);
+        let output = fedscan()
+            .args(["scan", "--now", NOW, "--quiet", "--format", "json", "--shard", shard, "--resolver"])
+            .arg(fleet.dns.resolver_arg())
+            .arg("--domains-file")
+            .arg(list)
+            .arg("--trust")
+            .arg(&fleet.root)
+            .arg("--save-facts")
+            .arg(&facts)
+            .output()
+            .unwrap();
+        assert!(matches!(output.status.code(), Some(0 | 1 | 3)), "{}", String::from_utf8_lossy(&output.stderr));
+        facts
+    };
+    let quarters: Vec<std::path::PathBuf> =
+        (0..4).map(|k| shard(&fleet.list, &format!("{k}/4"), &format!("q{k}.json"))).collect();
+    let half = shard(&fleet.list, "0/2", "h0.json");
+    let other = shard(&other_list, "3/4", "other3.json");
+    let unsharded = common::root("fixtures/sample/contoso.facts.json");
+    let merge = |files: &[&std::path::Path], extra: &[&str]| {
+        fedscan().args(["merge", "--now", NOW]).args(files).args(extra).output().unwrap()
+    };
+    let q: Vec<&std::path::Path> = quarters.iter().map(|p| p.as_path()).collect();
+    for (files, said) in [
+        (vec![q[0], q[1], q[2]], "shard(s) 3 of 4 missing"),
+        (vec![q[0], half.as_path()], "split differently"),
+        (vec![q[0], q[1], q[2], other.as_path()], "different domain lists"),
+        (vec![q[0], q[1], q[2], q[3], q[1]], "shard 1/4 is given twice"),
+        (vec![q[0], q[1], q[2], q[3], unsharded.as_path()], "saved without --shard"),
+        (vec![q[2]], "shard(s) 0, 1, 3 of 4 missing"),
+    ] {
+        let output = merge(&files, &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{said}: {stderr}");
+        assert!(stderr.contains(said) && stderr.contains("--allow-partial"), "{said}: {stderr}");
+        assert!(output.stdout.is_empty(), "nothing is judged");
+    }
+    // The whole set is judged as one scan.
+    let whole = merge(&q, &["--format", "json"]);
+    assert!(matches!(whole.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&whole.stderr));
+    assert!(json_of(&whole)["summary"].get("partial").is_none());
+
+    // Partial, on request: marked so in every format, and no clean bill.
+    let part = [q[0], q[1], q[2]];
+    let json = json_of(&merge(&part, &["--allow-partial", "--format", "json"]));
+    assert!(json["summary"]["partial"].as_str().unwrap().contains("shard(s) 3 of 4 missing"), "{:#}", json["summary"]);
+    assert!(json["summary"]["exit_code"].as_u64().unwrap() >= 1);
+    for (format, mark) in [
+        ("table", "PARTIAL: shard(s) 3 of 4 missing"),
+        ("markdown", "PARTIAL\\: shard(s) 3 of 4 missing"),
+        ("html", "PARTIAL: shard(s) 3 of 4 missing"),
+        ("ndjson", "\"partial\":\"shard(s) 3 of 4 missing"),
+        ("sarif", "a partial set of shards was judged"),
+        ("junit", "only part of the batch was judged"),
+        ("csv", "only part of the batch was judged"),
+    ] {
+        let output = merge(&part, &["--allow-partial", "--color", "never", "--format", format]);
+        assert_ne!(output.status.code(), Some(0), "{format}");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains(mark), "{format} does not say it is partial:\n{text}");
+    }
+}
+
+/// The container build: the Containerfile passes hadolint, and the context
+/// that .dockerignore lets through (everything excluded, then what the
+/// build reads let back in) holds what `cargo` needs to build the binary and
+/// nothing of target/ or .git.
+#[test]
+fn the_container_build_is_lint_clean_and_its_context_builds() {
+    let linted = std::process::Command::new(common::test_tool("venv/bin/hadolint"))
+        .arg(common::root("deploy/Containerfile"))
+        .output()
+        .unwrap();
+    common::assert_ran(&linted, "hadolint");
+
+    let ignore = std::fs::read_to_string(common::root(".dockerignore")).unwrap();
+    let patterns: Vec<&str> = ignore.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    assert_eq!(patterns.first(), Some(&"*"), "everything is excluded first");
+    let kept: Vec<&str> = patterns[1..]
+        .iter()
+        .map(|p| p.strip_prefix('!').unwrap_or_else(|| panic!("{p}: only exceptions follow `*`")).trim_end_matches('/'))
+        .collect();
+    assert!(!kept.iter().any(|k| k.starts_with("target") || k.starts_with(".git")), "{kept:?}");
+    let context = tempfile::tempdir().unwrap();
+    for entry in &kept {
+        let copied = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(common::root(entry))
+            .arg(context.path().join(entry))
+            .output()
+            .unwrap();
+        common::assert_ran(&copied, "cp");
+    }
+    let checked = std::process::Command::new(env!("CARGO"))
+        .args(["check", "--locked", "--offline", "--quiet", "--bin", "fedscan"])
+        .current_dir(context.path())
+        // The project's own target directory: the dependencies are checked already.
+        .env("CARGO_TARGET_DIR", common::root("target"))
+        .output()
+        .unwrap();
+    common::assert_ran(&checked, "cargo check in the build context");
 }

@@ -51,8 +51,7 @@ fn the_rfc_2782_example_zone() {
     let vectors = vectors();
     let vector = &vectors["rfc2782-example-zone"];
     let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/srv/rfc2782_example.zone"))
-            .unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/srv/rfc2782_example.zone")).unwrap();
     // The RFC's zone sets no TTL, which the parser requires; it changes no record.
     let text = format!("$TTL 3600\n{text}");
     let (_, records) = Parser::new(&text, None, Some(Name::from_str("example.com.").unwrap())).parse().unwrap();

@@ -75,6 +75,76 @@ pub struct Inputs {
     /// `--edge` arguments, as given.
     #[serde(default)]
     pub edges: Vec<String>,
+    /// The part of a sharded batch these facts are (`--shard K/N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardOf>,
+}
+
+/// Which part of a batch split with `--shard K/N` a scan was: what a merge
+/// checks so that it judges a whole set of shards of one scan, never a part
+/// as if it were the whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardOf {
+    pub index: u32,
+    pub count: u32,
+    /// SHA-256 (hex) of the whole domain list before it was split: the
+    /// domains normalized, sorted and deduplicated, one per line.
+    pub domains_digest: String,
+}
+
+impl ShardOf {
+    pub fn new(index: u32, count: u32, domains: &[String]) -> ShardOf {
+        let mut sorted: Vec<&str> = domains.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let digest = ring::digest::digest(&ring::digest::SHA256, sorted.join("\n").as_bytes());
+        let domains_digest = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        ShardOf { index, count, domains_digest }
+    }
+}
+
+/// What is wrong with a set of facts files as one scan's, if anything: a
+/// shard missing or given twice, or shards of different scans (another N,
+/// another domain list, or facts saved without --shard among them).
+pub fn shard_set_problem(set: &[(String, Option<&ShardOf>)]) -> Option<String> {
+    let sharded: Vec<(&String, &ShardOf)> = set.iter().filter_map(|(path, shard)| Some((path, (*shard)?))).collect();
+    let Some(&(first_path, first)) = sharded.first() else { return None };
+    if let Some((path, _)) = set.iter().find(|(_, shard)| shard.is_none()) {
+        return Some(format!(
+            "{path} was saved without --shard, {first_path} as shard {}/{}: the set mixes scans",
+            first.index, first.count
+        ));
+    }
+    if let Some((path, other)) = sharded.iter().find(|(_, s)| s.count != first.count) {
+        return Some(format!(
+            "{first_path} is shard {}/{} and {path} shard {}/{}: the set mixes scans split differently",
+            first.index, first.count, other.index, other.count
+        ));
+    }
+    if let Some((path, _)) = sharded.iter().find(|(_, s)| s.domains_digest != first.domains_digest) {
+        return Some(format!("{first_path} and {path} are shards of different domain lists: the set mixes scans"));
+    }
+    let mut seen: Vec<Vec<&String>> = vec![Vec::new(); first.count as usize];
+    for (path, shard) in &sharded {
+        if let Some(paths) = seen.get_mut(shard.index as usize) {
+            paths.push(path);
+        }
+    }
+    if let Some((index, paths)) = seen.iter().enumerate().find(|(_, paths)| paths.len() > 1) {
+        let paths: Vec<&str> = paths.iter().map(|p| p.as_str()).collect();
+        return Some(format!("shard {index}/{} is given twice ({})", first.count, paths.join(", ")));
+    }
+    let missing: Vec<String> =
+        seen.iter().enumerate().filter(|(_, paths)| paths.is_empty()).map(|(i, _)| i.to_string()).collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "shard(s) {} of {} missing: only {} of the batch's {} shards were given",
+            missing.join(", "),
+            first.count,
+            first.count as usize - missing.len(),
+            first.count
+        )
+    })
 }
 
 /// What the live probes were pointed at: the user's domains and Edges with

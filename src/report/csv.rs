@@ -49,6 +49,15 @@ pub fn render(report: &Report) -> String {
     for finding in &report.findings {
         let _ = writer.write_record(row(finding).iter().map(|cell| escape_csv(cell)));
     }
+    // A part of a batch judged as such says so in a row of its own, where a
+    // spreadsheet shows it beside the findings.
+    if let Some(partial) = &report.summary.partial {
+        let mut cells: [String; 12] = Default::default();
+        cells[0] = "error".into();
+        cells[3] = "Partial report".into();
+        cells[5] = format!("only part of the batch was judged: {partial}");
+        let _ = writer.write_record(cells.iter().map(|cell| escape_csv(cell)));
+    }
     let bytes = writer.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
 }

@@ -75,6 +75,14 @@ pub fn render(report: &Report) -> String {
             None => rest.add_test_case(case(finding)),
         };
     }
+    // A part of a batch judged as such fails the report in a case of its own.
+    if let Some(partial) = &report.summary.partial {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message(escape_xml(&format!("only part of the batch was judged: {partial}"))).set_type("partial");
+        let mut case = TestCase::new("partial report", status);
+        case.set_classname("fedscan.merge");
+        rest.add_test_case(case);
+    }
     let mut junit = JunitReport::new("fedscan");
     junit.add_test_suites(suites.into_iter().filter(|s| !s.test_cases.is_empty()));
     if !rest.test_cases.is_empty() {

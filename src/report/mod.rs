@@ -133,6 +133,10 @@ pub struct Summary {
     /// part, and no clean bill. Absent when it ran to its end.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// What a merged set of shards lacks, when it was judged anyway
+    /// (`--allow-partial`): the findings are a part of the batch's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<String>,
     pub exit_code: u8,
 }
 
@@ -319,6 +323,7 @@ impl Tally {
             }),
             work: None,
             interrupted: false,
+            partial: None,
             exit_code,
         }
     }
@@ -370,6 +375,9 @@ pub fn summary_line(summary: &Summary) -> String {
             "; against the baseline: {} new, {} unchanged, {} changed status, {} fixed",
             b.new, b.unchanged, b.updated, b.fixed
         ));
+    }
+    if let Some(partial) = &summary.partial {
+        line.push_str(&format!("; PARTIAL: {partial}"));
     }
     if count(&summary.by_status, "pass") + count(&summary.by_status, "fail") == 0 {
         line.push_str("; nothing was judged: no rule could pass or fail, so this is no clean bill (exit 3)");
