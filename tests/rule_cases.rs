@@ -91,6 +91,7 @@ fn statuses(rules: &RuleSet, case: &Case) -> Vec<Status> {
         partners: case.partners.clone(),
         config: vec!["case".into()],
         edges: case.edges.clone(),
+        shard: None,
     };
     let mut facts = Facts::new(inputs, now);
     if !case.snapshot.trim().is_empty() {

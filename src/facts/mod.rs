@@ -108,7 +108,7 @@ impl ShardOf {
 /// another domain list, or facts saved without --shard among them).
 pub fn shard_set_problem(set: &[(String, Option<&ShardOf>)]) -> Option<String> {
     let sharded: Vec<(&String, &ShardOf)> = set.iter().filter_map(|(path, shard)| Some((path, (*shard)?))).collect();
-    let Some(&(first_path, first)) = sharded.first() else { return None };
+    let &(first_path, first) = sharded.first()?;
     if let Some((path, _)) = set.iter().find(|(_, shard)| shard.is_none()) {
         return Some(format!(
             "{path} was saved without --shard, {first_path} as shard {}/{}: the set mixes scans",
