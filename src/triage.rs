@@ -7,9 +7,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use regex::Regex;
 use serde::Deserialize;
-use serde_json::Value;
 use time::OffsetDateTime;
 use toml::Spanned;
 
@@ -36,54 +34,100 @@ pub struct BaselineProblem {
     pub message: String,
 }
 
+/// The fields of a report's finding that a baseline keeps; the rest of a
+/// finding (its evidence, references, fix) is skipped as it is read.
+#[derive(Deserialize)]
+struct BaselineRecord {
+    #[serde(default)]
+    record: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    rule: Option<String>,
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    severity: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// A JSON report as a baseline reads it: its schema and its findings.
+#[derive(Deserialize)]
+struct BaselineReport {
+    #[serde(default)]
+    schema: Option<String>,
+    #[serde(default)]
+    findings: Vec<BaselineRecord>,
+}
+
 impl Baseline {
     /// Reads a previous report: the JSON report (`--format json`) or the
-    /// NDJSON one, as fedscan wrote it.
+    /// NDJSON one, as fedscan wrote it. Only what comparison needs is kept
+    /// (a problem's rule, target, severity, status and message, by
+    /// fingerprint), read straight from the file: a report of 100,000
+    /// findings is not held as a document.
     pub fn load(path: &Path) -> Result<Baseline, String> {
-        let text = read_text_bounded(path, MAX_FACTS_FILE)?;
-        let findings: Vec<Value> = match serde_json::from_str::<Value>(&text) {
-            Ok(report) => {
-                if report.get("schema").and_then(Value::as_str) != Some(crate::report::REPORT_SCHEMA) {
-                    return Err(format!(
-                        "not a fedscan report (no \"schema\": \"{}\"): give the JSON or NDJSON report of an earlier scan",
-                        crate::report::REPORT_SCHEMA
-                    ));
-                }
-                report.get("findings").and_then(Value::as_array).cloned().unwrap_or_default()
-            }
-            Err(_) => {
-                let mut findings = Vec::new();
-                for (index, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                    let record: Value = serde_json::from_str(line).map_err(|e| {
-                        format!("line {}: neither a JSON report nor NDJSON report lines ({e})", index + 1)
-                    })?;
-                    if record.get("record").and_then(Value::as_str) == Some("finding") {
-                        findings.push(record);
-                    }
-                }
-                findings
-            }
+        use std::io::{BufRead, Read};
+        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+        if !meta.is_file() {
+            return Err("not a regular file (a directory, a device or a pipe cannot be read as one)".into());
+        }
+        if meta.len() > MAX_FACTS_FILE {
+            return Err(format!("the file is {} bytes; at most {MAX_FACTS_FILE} are read from it", meta.len()));
+        }
+        let open = || -> Result<_, String> {
+            let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+            Ok(std::io::BufReader::with_capacity(256 * 1024, file.take(MAX_FACTS_FILE)))
         };
+        // NDJSON starts with a whole record on its first line; a JSON report
+        // (pretty-printed) does not.
+        let mut first = String::new();
+        open()?.read_line(&mut first).map_err(|e| format!("cannot read: {e}"))?;
+        let ndjson = serde_json::from_str::<BaselineRecord>(first.trim()).is_ok_and(|r| r.record.is_some());
         let mut problems = HashMap::new();
-        for (index, finding) in findings.iter().enumerate() {
-            let text = |key: &str| finding.get(key).and_then(Value::as_str);
-            let status = match text("status") {
+        let mut keep = |index: usize, record: BaselineRecord| -> Result<(), String> {
+            let status = match record.status.as_deref() {
                 Some("fail") => Status::Fail,
                 Some("error") => Status::Error,
-                Some("pass" | "skip") => continue,
+                Some("pass" | "skip") => return Ok(()),
                 Some(other) => return Err(format!("finding {index}: status {other:?} is not one fedscan writes")),
                 None => return Err(format!("finding {index} has no status")),
             };
-            let rule = text("rule").ok_or_else(|| format!("finding {index} has no rule"))?;
-            let target = text("target").unwrap_or("");
-            let problem = BaselineProblem {
-                rule: rule.to_string(),
-                target: target.to_string(),
-                severity: text("severity").unwrap_or("").to_string(),
-                status,
-                message: text("message").unwrap_or("").to_string(),
-            };
-            problems.insert(fingerprint(rule, target), problem);
+            let rule = record.rule.ok_or_else(|| format!("finding {index} has no rule"))?;
+            let target = record.target.unwrap_or_default();
+            let key = fingerprint(&rule, &target);
+            let severity = record.severity.unwrap_or_default();
+            let message = record.message.unwrap_or_default();
+            problems.insert(key, BaselineProblem { rule, target, severity, status, message });
+            Ok(())
+        };
+        if ndjson {
+            let mut index = 0;
+            for (number, line) in open()?.lines().enumerate() {
+                let line = line.map_err(|e| format!("line {}: {e}", number + 1))?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let record: BaselineRecord = serde_json::from_str(&line)
+                    .map_err(|e| format!("line {}: neither a JSON report nor NDJSON report lines ({e})", number + 1))?;
+                if record.record.as_deref() == Some("finding") {
+                    keep(index, record)?;
+                    index += 1;
+                }
+            }
+        } else {
+            let report: BaselineReport = serde_json::from_reader(open()?)
+                .map_err(|e| format!("line {}: neither a JSON report nor NDJSON report lines ({e})", e.line()))?;
+            if report.schema.as_deref() != Some(crate::report::REPORT_SCHEMA) {
+                return Err(format!(
+                    "not a fedscan report (no \"schema\": \"{}\"): give the JSON or NDJSON report of an earlier scan",
+                    crate::report::REPORT_SCHEMA
+                ));
+            }
+            for (index, record) in report.findings.into_iter().enumerate() {
+                keep(index, record)?;
+            }
         }
         Ok(Baseline { problems })
     }
@@ -114,7 +158,7 @@ struct Suppression {
     /// A rule ID, or a prefix ending in `*`.
     rule: String,
     /// The targets it covers (`*` and `?` wildcards, any case); all when absent.
-    target: Option<Regex>,
+    target: Option<Wildcard>,
     reason: String,
     expires: Option<time::Date>,
     /// `accept_errors = true`: the entry also accepts findings that could
@@ -124,11 +168,50 @@ struct Suppression {
     line: usize,
 }
 
-/// The accepted findings of a suppressions file.
+/// The accepted findings of a suppressions file, with the entries indexed
+/// for matching: by exact rule ID (or rule prefix), then by exact target,
+/// so that thousands of entries cost a hash look-up per finding, not a
+/// compiled pattern each and a match against every one.
 #[derive(Debug, Default)]
 pub struct Suppressions {
     file: String,
     entries: Vec<Suppression>,
+    by_rule: HashMap<String, EntryIndex>,
+    by_prefix: Vec<(String, EntryIndex)>,
+}
+
+/// Entries of one rule (or prefix), by what their target is.
+#[derive(Debug, Default)]
+struct EntryIndex {
+    /// A target without wildcards, lowercased.
+    exact: HashMap<String, Vec<usize>>,
+    /// No target, or one with wildcards: matched one by one.
+    others: Vec<usize>,
+}
+
+impl EntryIndex {
+    fn add(&mut self, index: usize, entry: &Suppression) {
+        match entry.target.as_ref().and_then(Wildcard::literal) {
+            Some(literal) => self.exact.entry(literal).or_default().push(index),
+            None => self.others.push(index),
+        }
+    }
+
+    /// The entries that cover `target` (lowercased, as characters).
+    fn covering<'a>(
+        &'a self,
+        entries: &'a [Suppression],
+        lower: &'a str,
+        chars: &'a [char],
+    ) -> impl Iterator<Item = usize> + 'a {
+        let exact = self.exact.get(lower).into_iter().flatten().copied();
+        let others = self
+            .others
+            .iter()
+            .copied()
+            .filter(move |&i| entries[i].target.as_ref().is_none_or(|pattern| pattern.matches(chars)));
+        exact.chain(others)
+    }
 }
 
 #[derive(Deserialize)]
@@ -216,7 +299,7 @@ impl Suppressions {
                 );
             }
             let expires = plain_date(&entry.expires, "expires", &map, &mut errors);
-            let target = match entry.target.as_ref().map(|t| (t, wildcard(t.get_ref()))) {
+            let target = match entry.target.as_ref().map(|t| (t, Wildcard::new(t.get_ref()))) {
                 Some((_, Ok(pattern))) => Some(pattern),
                 Some((written, Err(e))) => {
                     errors.push(map.diagnostic(written.span(), format!("this target cannot be matched: {e}")));
@@ -226,7 +309,25 @@ impl Suppressions {
             };
             entries.push(Suppression { rule, target, reason, expires, accept_errors: entry.accept_errors, line });
         }
-        if errors.is_empty() { Ok(Suppressions { file: name, entries }) } else { Err(errors) }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut suppressions = Suppressions { file: name, ..Suppressions::default() };
+        for (index, entry) in entries.iter().enumerate() {
+            match entry.rule.strip_suffix('*') {
+                Some(prefix) => match suppressions.by_prefix.iter_mut().find(|(p, _)| p == prefix) {
+                    Some((_, entries)) => entries.add(index, entry),
+                    None => {
+                        let mut entries = EntryIndex::default();
+                        entries.add(index, entry);
+                        suppressions.by_prefix.push((prefix.to_string(), entries));
+                    }
+                },
+                None => suppressions.by_rule.entry(entry.rule.clone()).or_default().add(index, entry),
+            }
+        }
+        suppressions.entries = entries;
+        Ok(suppressions)
     }
 
     /// Marks the findings that an entry in force covers; returns the entries
@@ -249,8 +350,18 @@ impl Suppressions {
             }),
         };
         for finding in findings.iter_mut().filter(|f| f.is_problem()) {
-            let target = finding.target.as_ref().map(|t| t.to_string()).unwrap_or_default();
-            for entry in self.entries.iter().filter(|e| e.covers(&finding.rule, &target)) {
+            let lower = finding.target.as_ref().map(|t| t.to_string()).unwrap_or_default().to_lowercase();
+            let chars: Vec<char> = lower.chars().collect();
+            // The entries that cover it, in the file's order.
+            let mut covering: Vec<usize> = self
+                .by_rule
+                .get(&finding.rule)
+                .into_iter()
+                .chain(self.by_prefix.iter().filter(|(p, _)| finding.rule.starts_with(p.as_str())).map(|(_, e)| e))
+                .flat_map(|index| index.covering(&self.entries, &lower, &chars))
+                .collect();
+            covering.sort_unstable();
+            for entry in covering.into_iter().map(|i| &self.entries[i]) {
                 match entry.expires {
                     Some(date) if date < today => note(entry, Unaccepted::Expired(date.to_string())),
                     _ if finding.status == Status::Error && !entry.accept_errors => {
@@ -273,42 +384,83 @@ impl Suppressions {
     }
 }
 
-impl Suppression {
-    fn covers(&self, rule: &str, target: &str) -> bool {
-        let rule_matches = match self.rule.strip_suffix('*') {
-            Some(prefix) => rule.starts_with(prefix),
-            None => rule == self.rule,
-        };
-        rule_matches && self.target.as_ref().is_none_or(|pattern| pattern.is_match(target))
-    }
+/// A whole-target pattern: `*` any run of characters, `?` one, everything
+/// else literal, without regard to case. Matched directly (no compiled
+/// expression), in time proportional to the target times the pattern at
+/// worst.
+#[derive(Debug)]
+struct Wildcard {
+    /// Lowercased.
+    pattern: Vec<char>,
 }
 
-/// A whole-target pattern from `*` (any run of characters) and `?` (one),
-/// matched without regard to case; everything else is literal.
-/// Too long a pattern (millions of wildcards) is an error, not a panic.
-fn wildcard(pattern: &str) -> Result<Regex, regex::Error> {
-    let mut expression = String::from("(?i)^");
-    for c in pattern.chars() {
-        match c {
-            '*' => expression.push_str(".*"),
-            '?' => expression.push('.'),
-            c => expression.push_str(&regex::escape(&c.to_string())),
+/// The longest target pattern: far past any target's length (a DNS name
+/// is at most 253 characters), short of a pattern meant to exhaust memory.
+const MAX_PATTERN: usize = 4096;
+
+impl Wildcard {
+    fn new(pattern: &str) -> Result<Wildcard, String> {
+        let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
+        if pattern.len() > MAX_PATTERN {
+            return Err(format!("it has {} characters; a target pattern has at most {MAX_PATTERN}", pattern.len()));
         }
+        Ok(Wildcard { pattern })
     }
-    expression.push('$');
-    Regex::new(&expression)
+
+    /// The pattern as a plain (lowercased) target, when it has no wildcard.
+    fn literal(&self) -> Option<String> {
+        (!self.pattern.iter().any(|c| matches!(c, '*' | '?'))).then(|| self.pattern.iter().collect())
+    }
+
+    /// Whether the whole of `target` (lowercased characters) matches: each
+    /// `*` absorbs as little as it can, and more only when what follows fails.
+    fn matches(&self, target: &[char]) -> bool {
+        let (pattern, mut p, mut t) = (&self.pattern, 0, 0);
+        let mut star: Option<(usize, usize)> = None;
+        while t < target.len() {
+            match pattern.get(p) {
+                Some('*') => {
+                    star = Some((p, t));
+                    p += 1;
+                }
+                Some(&c) if c == '?' || c == target[t] => {
+                    p += 1;
+                    t += 1;
+                }
+                _ => match star {
+                    Some((star_p, star_t)) => {
+                        p = star_p + 1;
+                        t = star_t + 1;
+                        star = Some((star_p, star_t + 1));
+                    }
+                    None => return false,
+                },
+            }
+        }
+        pattern[p..].iter().all(|c| *c == '*')
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn matches(pattern: &str, target: &str) -> bool {
+        Wildcard::new(pattern).unwrap().matches(&target.to_lowercase().chars().collect::<Vec<_>>())
+    }
+
     #[test]
     fn wildcards_match_whole_targets_in_any_case() {
-        let pattern = wildcard("sip.*.com:5061*").unwrap();
-        assert!(pattern.is_match("SIP.contoso.com:5061 (192.0.2.1)"));
-        assert!(!pattern.is_match("x.sip.contoso.com:5061"));
-        assert!(wildcard("a?c").unwrap().is_match("abc"));
-        assert!(!wildcard("a.c").unwrap().is_match("abc"), "a dot is literal");
+        assert!(matches("sip.*.com:5061*", "SIP.contoso.com:5061 (192.0.2.1)"));
+        assert!(!matches("sip.*.com:5061*", "x.sip.contoso.com:5061"));
+        assert!(matches("a?c", "abc"));
+        assert!(!matches("a.c", "abc"), "a dot is literal");
+        assert!(!matches("a?c", "ac") && !matches("abc", "abcd") && !matches("abcd", "abc"));
+        assert!(matches("*", "") && matches("**", "x") && matches("*a*b*", "xxaxxbxx") && !matches("*a*b", "ba"));
+        assert!(matches("a*b*c", "aXbYbZc") && !matches("a*b*c", "aXbYbZ"));
+        assert!(matches("[x]{y}\\(z)+", "[X]{Y}\\(Z)+"), "nothing but * and ? is special");
+        assert_eq!(Wildcard::new("Sip.Contoso.com:5061").unwrap().literal().as_deref(), Some("sip.contoso.com:5061"));
+        assert!(Wildcard::new("a*").unwrap().literal().is_none());
+        assert!(Wildcard::new(&"a?".repeat(4000)).is_err());
     }
 }
