@@ -262,6 +262,10 @@ impl Facts {
         union(&mut self.inputs.partners, other.inputs.partners);
         union(&mut self.inputs.config, other.inputs.config);
         union(&mut self.inputs.edges, other.inputs.edges);
+        // Shards merged are no longer one shard.
+        if self.inputs.shard != other.inputs.shard {
+            self.inputs.shard = None;
+        }
         for snapshot in other.snapshots {
             if !self.snapshots.iter().any(|s| s.path == snapshot.path) {
                 self.snapshots.push(snapshot);
