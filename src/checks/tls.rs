@@ -82,17 +82,8 @@ pub fn per_certificate(
         .filter(|f| f.partner.is_none() && matches!(f.outcome, TlsOutcome::Unobserved { .. }))
         .map(|f| Outcome::error(&f.endpoint, format!("its certificate is unknown: {}", f.outcome.describe())))
         .chain(ctx.unresolved_edges().iter().filter_map(|edge| {
-            let fact = edge.unanswered()?;
-            Some(Outcome::error(
-                Target::Service { host: edge.host.clone(), port: edge.port },
-                format!(
-                    "its certificate is unknown: the addresses of {} are unknown ({} {} from {})",
-                    edge.host,
-                    fact.rtype.name(),
-                    fact.outcome.describe(),
-                    fact.resolver
-                ),
-            ))
+            let target = Target::Service { host: edge.host.clone(), port: edge.port };
+            Some(Outcome::error(target, format!("its certificate is unknown: {}", edge.unknown()?)))
         }))
         .collect();
     let from_listing_count = from_listing.as_ref().map_or(0, Vec::len);
@@ -276,17 +267,8 @@ pub fn unresolved_edge_outcomes(ctx: &FactView, discovery_rules: &[String], no_a
             let target = Target::Service { host: edge.host.clone(), port: edge.port };
             let evidence =
                 json!({ "queries": edge.answers.iter().map(|f| super::dns::evidence(f)).collect::<Vec<_>>() });
-            let outcome = match (edge.unanswered(), no_address) {
-                (Some(fact), _) => Outcome::error(
-                    target,
-                    format!(
-                        "the addresses of {} are unknown: {} {} from {}",
-                        edge.host,
-                        fact.rtype.name(),
-                        fact.outcome.describe(),
-                        fact.resolver
-                    ),
-                ),
+            let outcome = match (edge.unknown(), no_address) {
+                (Some(unknown), _) => Outcome::error(target, unknown),
                 (None, NoAddress::Fails) => Outcome::fail(
                     target,
                     format!("{}: there is nothing to connect to, and partners cannot reach this Edge", edge.describe()),

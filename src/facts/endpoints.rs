@@ -121,12 +121,20 @@ pub struct UnresolvedEdge<'a> {
 }
 
 impl UnresolvedEdge<'_> {
-    /// A question that got no usable answer (a timeout, SERVFAIL, …):
-    /// whether the name has an address is then unknown.
-    pub fn unanswered(&self) -> Option<&DnsFact> {
-        self.answers.iter().copied().find(|f| {
+    /// Why its addresses are unknown, when a question got no usable answer
+    /// (a timeout, SERVFAIL, …): `the addresses of X are unknown (A no
+    /// answer (timeout) from 192.0.2.53)`.
+    pub fn unknown(&self) -> Option<String> {
+        let fact = self.answers.iter().find(|f| {
             !matches!(f.outcome, DnsOutcome::Answer { .. } | DnsOutcome::NxDomain { .. } | DnsOutcome::NoData { .. })
-        })
+        })?;
+        Some(format!(
+            "the addresses of {} are unknown ({} {} from {})",
+            self.host,
+            fact.rtype.name(),
+            fact.outcome.describe(),
+            fact.resolver
+        ))
     }
 
     /// The answers, as messages show them: `A NXDOMAIN; AAAA NXDOMAIN`.

@@ -58,6 +58,8 @@ pub fn statuses(report: &Value, rule: &str, target: &str) -> Vec<String> {
 /// noncharacter (U+FFFE, U+FFFF, U+FDD0 to U+FDEF), zero-width or
 /// bidirectional override: text from peers and files must be
 /// escaped in every output kind. Line feeds and tabs are the report's own.
+/// (A list of its own, not the library's `is_unsafe`: the tests' oracle
+/// does not lean on the code it checks.)
 pub fn assert_inert(what: &str, text: &str) {
     let raw: Vec<(usize, char)> = text
         .char_indices()
