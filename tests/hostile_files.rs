@@ -149,16 +149,19 @@ fn args(
 }
 
 /// A device or a named pipe given as any file input is refused at once with
-/// the flag and the path named: `/dev/zero` would be read until memory runs
-/// out, a FIFO would block forever.
+/// the flag and the path named: a zero device (a look-alike of `/dev/zero`,
+/// made in the test's directory) would be read until memory runs out, a
+/// FIFO would block forever.
 #[test]
 fn devices_and_pipes_are_refused_as_files() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("pipe.pem");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    common::make_fifo(&fifo);
+    let zero = dir.path().join("zero");
+    common::make_char_device(&zero, 1, 5);
     let key = dir.path().join("key.pem");
     std::fs::write(&key, "not a key").unwrap();
-    for special in [std::path::Path::new("/dev/zero"), fifo.as_path()] {
+    for special in [zero.as_path(), fifo.as_path()] {
         let special = special.to_str().unwrap();
         for arguments in [
             vec!["--offline", "--cert-file", special],

@@ -771,7 +771,8 @@ fn progress_shows_on_a_terminal_and_nowhere_else() {
     // `script` runs the command on a pseudo-terminal and copies what it
     // writes there.
     let on_terminal = |command: String| -> String {
-        let output = Command::new("script").args(["-qfec", &command, "/dev/null"]).output().unwrap();
+        let typescript = dir.path().join("typescript");
+        let output = Command::new("script").args(["-qfec", &command]).arg(&typescript).output().unwrap();
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
     let shown = on_terminal(scan(""));
