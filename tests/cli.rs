@@ -707,6 +707,21 @@ fn outputs_write_into_devices_fifos_and_links_without_replacing_them() {
         serde_json::from_slice::<Value>(&output.stdout).unwrap_or_else(|e| panic!("{flag} -: not JSON ({e})"));
         assert!(!d.join("-").exists(), "{flag} - made a file named -");
     }
+    // A Unix socket: connected to and written; it stays a socket.
+    let socket = d.join("report.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let reader = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut text).unwrap();
+        text
+    });
+    let output =
+        fedscan().args(["scan", "--format", "json", "--facts"]).arg(&facts).arg("-o").arg(&socket).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_str::<Value>(&reader.join().unwrap()).expect("the whole report through the socket");
+    assert_eq!(node_kind(&socket), "socket");
+
     // Two outputs on standard output are a usage error; any number on a
     // device is fine; two on one FIFO are not.
     let output = fedscan().args(["scan", "--facts"]).arg(&facts).args(["--report", "json=-"]).output().unwrap();
