@@ -83,7 +83,7 @@ fn an_html_escaped_ticket_paste_keeps_each_command_apart() {
     assert_eq!(statuses(&report, "CFG-EAP-01"), ["pass"], "{}", message(&report, "CFG-EAP-01"));
     assert!(
         message(&report, "CFG-EAP-01")
-            .contains("ExternalAccessPolicy[Tag:Sales & Marketing] (granted to 1 of the 2 users listed)")
+            .contains("ExternalAccessPolicy[Tag:Sales & Marketing] (granted to 1 enabled user(s) of the 2 listed)")
     );
     assert_eq!(statuses(&report, "CFG-EAP-04"), ["pass"]);
     assert_eq!(statuses(&report, "CFG-EAP-03"), ["pass"]);

@@ -61,16 +61,19 @@ fn held_by_someone(ctx: &FactView, located: &Located, measured: &mut Measured) {
         return;
     }
     let (status, how) = match ctx.config.policy_holders("ExternalAccessPolicy", &identity) {
-        Holders::Counted { holders, users } if holders > 0 => {
-            (Status::Pass, format!("granted to {holders} of the {users} users listed"))
+        Holders::Counted { holders, users, .. } if holders > 0 => {
+            (Status::Pass, format!("granted to {holders} enabled user(s) of the {users} listed"))
         }
-        Holders::Counted { users, .. } => (
+        Holders::Counted { users, disabled, .. } => (
             Status::Fail,
-            format!("but it is a per-user policy granted to none of the {users} users listed, so it reaches nobody"),
+            format!(
+                "but it is a per-user policy granted to none of the {users} users listed{}, so it reaches nobody",
+                Holders::only_disabled(disabled)
+            ),
         ),
         Holders::NoUsers => (
             Status::Error,
-            "but it is a per-user policy, and without `Get-CsUser | Select-Object SipAddress,ExternalAccessPolicy` output nobody is known to hold it".to_string(),
+            "but it is a per-user policy, and without `Get-CsUser | Select-Object SipAddress,Enabled,ExternalAccessPolicy` output nobody is known to hold it".to_string(),
         ),
         Holders::Unknown(why) => (Status::Error, format!("but it is a per-user policy, and who holds it cannot be told: {why}")),
     };
@@ -374,7 +377,7 @@ mod tests {
         let users = |policy: &str| {
             format!(
                 r#"{{"Get-CsExternalAccessPolicy":[{{"Identity":"Global","EnablePublicCloudAccess":false}},{{"Identity":"Tag:PIC","EnablePublicCloudAccess":true}}],
-                "Get-CsUser":[{{"SipAddress":"sip:a@contoso.com","ExternalAccessPolicy":{policy}}}]}}"#
+                "Get-CsUser":[{{"SipAddress":"sip:a@contoso.com","Enabled":true,"ExternalAccessPolicy":{policy}}}]}}"#
             )
         };
         assert_eq!(statuses(&run(&granted, &users(r#""PIC""#), &[])), [Status::Pass]);

@@ -1,6 +1,7 @@
 //! `policy_granted`: per-user (`Tag:`) external access policies that enable
 //! something are granted to at least one user; an ungranted policy changes
-//! nothing. Needs `Get-CsUser | Select-Object SipAddress,ExternalAccessPolicy`.
+//! nothing. Needs `Get-CsUser | Select-Object SipAddress,Enabled,ExternalAccessPolicy`:
+//! a holder counts only when shown enabled.
 //!
 //! ```toml
 //! kind = "policy_granted"
@@ -46,22 +47,22 @@ impl Check for PolicyGranted {
                 let tag = identity[4..].trim().to_string();
                 let holders = ctx.config.policy_holders("ExternalAccessPolicy", &identity);
                 let outcome = match &holders {
-                    Holders::Counted { holders, users } if *holders > 0 => {
-                        Outcome::pass(policy, format!("granted to {holders} of {users} users listed"))
+                    Holders::Counted { holders, users, .. } if *holders > 0 => {
+                        Outcome::pass(policy, format!("granted to {holders} enabled user(s) of the {users} listed"))
                     }
-                    Holders::Counted { users, .. } => {
-                        Outcome::fail(policy, format!("granted to none of the {users} users listed"))
+                    Holders::Counted { users, disabled, .. } => {
+                        Outcome::fail(policy, format!("granted to none of the {users} users listed{}", Holders::only_disabled(*disabled)))
                     }
                     Holders::NoUsers => Outcome::skip(
                         policy,
-                        "needs `Get-CsUser | Select-Object SipAddress,ExternalAccessPolicy` output to see who holds the per-user policies",
+                        "needs `Get-CsUser | Select-Object SipAddress,Enabled,ExternalAccessPolicy` output to see who holds the per-user policies",
                     ),
                     Holders::Unknown(why) => Outcome::error(policy, format!("cannot tell who holds it: {why}")),
                 };
                 let evidence = match holders {
-                    Holders::Counted { holders, users } => {
-                        json!({ "source": policy.location(None), "users_checked": users, "holders": holders })
-                    }
+                    Holders::Counted { holders, users, disabled } => json!({
+                        "source": policy.location(None), "users_checked": users, "holders": holders, "disabled_holders": disabled
+                    }),
                     _ => json!({ "source": policy.location(None) }),
                 };
                 outcome.evidence(evidence).var(Placeholder::Identity, tag)
@@ -82,13 +83,21 @@ mod tests {
     #[test]
     fn tag_policy_holders() {
         let check: PolicyGranted = parse(r#"enabling = ["EnablePublicCloudAccess"]"#);
-        let snap = |user_policy: &str| {
+        let snap = |user_policy: &str, enabled: &str| {
             format!(
                 r#"{{"Get-CsExternalAccessPolicy":[{{"Identity":"Tag:PIC","EnablePublicCloudAccess":true}}],
-                "Get-CsUser":[{{"SipAddress":"sip:a@contoso.com","ExternalAccessPolicy":"{user_policy}"}}]}}"#
+                "Get-CsUser":[{{"SipAddress":"sip:a@contoso.com","ExternalAccessPolicy":"{user_policy}"{enabled}}}]}}"#
             )
         };
-        assert_eq!(statuses(&run(&check, &snap("PIC"), &[])), [Status::Pass]);
-        assert_eq!(statuses(&run(&check, &snap("Other"), &[])), [Status::Fail]);
+        assert_eq!(statuses(&run(&check, &snap("PIC", r#","Enabled":true"#), &[])), [Status::Pass]);
+        assert_eq!(statuses(&run(&check, &snap("Other", r#","Enabled":true"#), &[])), [Status::Fail]);
+        // A disabled holder reaches no one; one whose Enabled is not shown
+        // may be disabled: never a pass.
+        let disabled = run(&check, &snap("PIC", r#","Enabled":false"#), &[]);
+        assert_eq!(statuses(&disabled), [Status::Fail]);
+        assert!(disabled[0].message.contains("but 1 disabled user(s)"), "{}", disabled[0].message);
+        let unshown = run(&check, &snap("PIC", ""), &[]);
+        assert_eq!(statuses(&unshown), [Status::Error]);
+        assert!(unshown[0].message.contains("SipAddress,Enabled,ExternalAccessPolicy"), "{}", unshown[0].message);
     }
 }

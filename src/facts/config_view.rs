@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use super::Facts;
 use super::names::canonical;
 use super::snapshot::{ConfigObject, ObjectKind};
+use super::values::as_bool;
 
 /// An object together with the file it came from.
 #[derive(Debug, Clone, Copy)]
@@ -73,13 +74,21 @@ pub struct SipDomains {
 /// Who holds a per-user (`Tag:`) policy, as far as the snapshot shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Holders {
-    /// `holders` of the `users` listed hold it.
-    Counted { holders: usize, users: usize },
+    /// `holders` of the `users` listed hold it and are enabled; `disabled`
+    /// more hold it but are disabled, and reach no one.
+    Counted { holders: usize, users: usize, disabled: usize },
     /// The snapshot has no `Get-CsUser` output.
     NoUsers,
     /// The user listing cannot tell: it failed, is a subset, or leaves the
     /// policy out.
     Unknown(String),
+}
+
+impl Holders {
+    /// What a message adds when a policy's only holders are disabled users.
+    pub fn only_disabled(disabled: usize) -> String {
+        if disabled == 0 { String::new() } else { format!(" but {disabled} disabled user(s), who cannot sign in") }
+    }
 }
 
 /// A product family and release, told from the snapshot.
@@ -152,7 +161,9 @@ impl<'a> ConfigView<'a> {
     /// Who holds the per-user policy `identity` (`Tag:PIC`) of the user
     /// property `assignment` (`ExternalAccessPolicy`): `Get-CsUser` prints
     /// the policy's name without `Tag:`, and nothing for a user under the
-    /// global or site policy.
+    /// global or site policy. A holder counts only when the listing shows
+    /// it enabled: a disabled user cannot sign in, and one whose `Enabled`
+    /// is not shown may be disabled.
     pub fn policy_holders(&self, assignment: &str, identity: &str) -> Holders {
         let tag = identity.trim();
         let tag = tag.get(..4).filter(|p| p.eq_ignore_ascii_case("tag:")).map_or(tag, |_| tag[4..].trim());
@@ -169,12 +180,28 @@ impl<'a> ConfigView<'a> {
                 policy.get(..4).filter(|p| p.eq_ignore_ascii_case("tag:")).map_or(policy, |_| policy[4..].trim());
             policy.eq_ignore_ascii_case(tag)
         };
-        let mut holders = 0;
+        let (mut holders, mut disabled) = (0, 0);
         let mut unknown = None;
         for user in listing.iter() {
             match (user.object.get(assignment), user.object.doubt(assignment)) {
                 (_, Some(why)) => unknown = unknown.or(Some(format!("{}: {why}", user.location(Some(assignment))))),
-                (Some((_, value)), None) => holders += usize::from(value.as_str().is_some_and(holds)),
+                (Some((_, value)), None) if value.as_str().is_some_and(holds) => {
+                    let enabled = match (user.object.get("Enabled"), user.object.doubt("Enabled")) {
+                        (Some((_, value)), None) => as_bool(value),
+                        _ => None,
+                    };
+                    match enabled {
+                        Some(true) => holders += 1,
+                        Some(false) => disabled += 1,
+                        None => {
+                            unknown = unknown.or(Some(format!(
+                                "{} holds it, but whether the user is enabled is not shown (a disabled user cannot sign in); export `Get-CsUser | Select-Object SipAddress,Enabled,{assignment}`",
+                                user.location(Some("Enabled"))
+                            )))
+                        }
+                    }
+                }
+                (Some(_), None) => {}
                 (None, None) => {
                     unknown = unknown.or(Some(format!(
                         "{}: the user listing leaves out {assignment}; export `Get-CsUser | Select-Object SipAddress,{assignment}`",
@@ -185,7 +212,7 @@ impl<'a> ConfigView<'a> {
         }
         match (holders, unknown.or_else(|| listing.lacks_proof(None))) {
             (0, Some(why)) => Holders::Unknown(why),
-            (holders, _) => Holders::Counted { holders, users: listing.len() },
+            (holders, _) => Holders::Counted { holders, users: listing.len(), disabled },
         }
     }
 
