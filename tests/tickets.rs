@@ -198,3 +198,22 @@ fn partner_domains_are_normalized_like_domain_arguments() {
     assert_eq!(blocked[0]["target"], "it.litwareinc.com");
     assert_eq!(blocked[0]["status"], "fail");
 }
+
+/// A `Format-Table -AutoSize` listing with the console's warning straight
+/// under its rows (no blank line): the warning is no row (no phantom
+/// provider), and the columns it removed are unknown, not absent — the
+/// critical PROV-PIC-02 is `error`, never `skip`, and the run is no clean
+/// bill. A `Get-CsCertificate` table pasted with every line break doubled
+/// (a blank line between header, rule and rows) is read whole.
+#[test]
+fn removed_columns_are_unknown_and_double_spaced_tables_are_read() {
+    let (code, report) = scan("autosize-warning-and-spaced-rows.txt", BEFORE_RETIREMENT);
+    assert_eq!(statuses(&report, "PROV-PIC-02"), ["error"], "{}", message(&report, "PROV-PIC-02"));
+    assert!(message(&report, "PROV-PIC-02").contains("Enabled is not shown: Format-Table left columns out"));
+    assert!(message(&report, "PROV-PIC-01").contains("1 PublicProvider object"), "{}", message(&report, "PROV-PIC-01"));
+    assert_eq!(statuses(&report, "PROV-PIC-05"), ["error"]);
+    assert_eq!(statuses(&report, "TLS-USE-01"), ["pass"], "{}", message(&report, "TLS-USE-01"));
+    assert_eq!(statuses(&report, "TLS-EXP-01"), ["pass", "fail", "pass"], "{}", message(&report, "TLS-EXP-01"));
+    assert_eq!(findings(&report, "TLS-EXP-01")[1]["target"], "Certificate[ExternalAccess]");
+    assert_eq!(code, Some(3));
+}

@@ -21,6 +21,9 @@ use super::{Capture, ConfigObject, Note, ObjectKind, ParseError, Parsed, excerpt
 
 static PROPERTY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(?:[ \t]+(.*))?$").unwrap());
+/// A `Format-List` line as the shell pads it: `Identity    : Global`.
+static LIST_PROPERTY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*[ \t]+:(?:[ \t]|$)").unwrap());
 static PROMPT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^PS(?:[ \t][^>]*)?>[ \t]*(.*)$").unwrap());
 /// A command typed without a prompt (a commands file, a trimmed paste).
 static BARE_COMMAND: LazyLock<Regex> =
@@ -136,6 +139,14 @@ fn decode_entity(name: &str) -> Option<String> {
 }
 
 /// What a line that starts a command says the command prints.
+/// A line that cannot be a row of a `Format-Table` listing: a prompt or a
+/// command, a message the shell printed, a `Format-List` property (its name
+/// padded before the colon).
+fn is_no_row(text: &str) -> bool {
+    let body = text.trim();
+    command_of(body).is_some() || STREAM_MESSAGE.is_match(body) || LIST_PROPERTY.is_match(body)
+}
+
 fn command_of(body: &str) -> Option<String> {
     PROMPT
         .captures(body)
@@ -183,10 +194,20 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
         }
         let body = line.text.trim();
         let deeper = section.objects.last().is_some_and(|o| o.open && line.indent > o.key_indent);
-        if !deeper && lines.get(index).is_some_and(|next| format_table::is_rule(next.text)) {
-            let rest: Vec<(usize, &str)> = lines[index - 1..].iter().map(|l| (l.number, l.text)).collect();
-            let table = format_table::read(&rest);
-            index += table.consumed - 1;
+        // A table's header: its rule under it, or under a blank line (a
+        // paste that doubled every line break).
+        let is_rule_at = |i: usize| lines.get(i).is_some_and(|next| format_table::is_rule(next.text));
+        let rule_at = if is_rule_at(index) {
+            Some(index)
+        } else {
+            (lines.get(index).is_some_and(|next| next.text.trim().is_empty()) && is_rule_at(index + 1))
+                .then_some(index + 1)
+        };
+        if !deeper && let Some(rule_at) = rule_at {
+            let rest: Vec<(usize, &str)> =
+                std::iter::once(line).chain(&lines[rule_at..]).map(|l| (l.number, l.text)).collect();
+            let table = format_table::read(&rest, &is_no_row);
+            index = rule_at + table.consumed - 1;
             saw_property = true;
             for row in table.rows {
                 let mut object = Builder { line: row.first().map_or(line.number, |c| c.2), ..Builder::default() };

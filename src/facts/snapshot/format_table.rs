@@ -9,7 +9,10 @@
 //! - `-Wrap` continues a cell on the next lines with the first column blank:
 //!   joined back;
 //! - columns that did not fit the console are dropped with a warning, so a
-//!   property missing from the table is not known to be absent.
+//!   property missing from the table is not known to be absent;
+//! - a table ends at a line that is not a row (a prompt, a `WARNING:` the
+//!   shell printed, a `Format-List` property), and at a blank line unless a
+//!   row follows it (a paste that put a blank line between rows).
 
 /// One table, read: each row's cells as (column name, text, line).
 pub(super) struct Table {
@@ -28,16 +31,35 @@ pub(super) fn is_rule(line: &str) -> bool {
 }
 
 /// Reads the table whose header is `lines[0]` and rule `lines[1]`; the
-/// table ends at a blank line or the end of `lines`. Lines are (number, text).
-pub(super) fn read(lines: &[(usize, &str)]) -> Table {
+/// table ends where `ends` says a line is no row, at a blank line that no
+/// row follows, or at the end of `lines`. Lines are (number, text).
+pub(super) fn read(lines: &[(usize, &str)], ends: &dyn Fn(&str) -> bool) -> Table {
     let header: Vec<char> = lines[0].1.chars().collect();
     let rule: Vec<char> = lines[1].1.chars().collect();
     let spans = dash_spans(&rule);
-    let body: Vec<(usize, Vec<char>)> = lines[2..]
-        .iter()
-        .take_while(|(_, text)| !text.trim().is_empty())
-        .map(|(n, text)| (*n, text.chars().collect()))
-        .collect();
+    // Another table's header: a line with a rule under it.
+    let starts_table = |i: usize| lines.get(i + 1).is_some_and(|(_, next)| is_rule(next));
+    let mut body: Vec<(usize, Vec<char>)> = Vec::new();
+    let mut consumed = 2;
+    let mut i = 2;
+    while let Some((number, text)) = lines.get(i) {
+        if text.trim().is_empty() {
+            let next = (i + 1..lines.len()).find(|&k| !lines[k].1.trim().is_empty());
+            match next {
+                Some(k) if !ends(lines[k].1) && !starts_table(k) => {
+                    i = k;
+                    continue;
+                }
+                _ => break,
+            }
+        }
+        if ends(text) || starts_table(i) {
+            break;
+        }
+        body.push((*number, text.chars().collect()));
+        i += 1;
+        consumed = i;
+    }
     let starts = column_starts(&spans, &header, &body);
     let cut = |chars: &[char], j: usize| -> String {
         let from = starts[j].min(chars.len());
@@ -80,7 +102,7 @@ pub(super) fn read(lines: &[(usize, &str)]) -> Table {
                 .collect(),
         );
     }
-    Table { rows, incomplete, consumed: 2 + body.len() }
+    Table { rows, incomplete, consumed }
 }
 
 /// Character ranges of the runs of dashes.
@@ -125,7 +147,7 @@ mod tests {
 
     fn table(text: &str) -> Table {
         let lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect();
-        read(&lines)
+        read(&lines, &|line| line.starts_with("PS ") || line.starts_with("WARNING:"))
     }
 
     fn cells(t: &Table, row: usize) -> Vec<(&str, &str)> {
@@ -174,6 +196,14 @@ mod tests {
         let t = table("Name\n----\ncontoso.com\n\nPS C:\\> next\n");
         assert_eq!(t.rows.len(), 1);
         assert_eq!(t.consumed, 3);
+        // A blank line between rows does not end it; a line that is no row
+        // does, blank line or not.
+        let t = table("Name\n----\ncontoso.com\n\nfabrikam.com\n\n\nlitware.com\nWARNING: 2 columns do not fit\n");
+        let names: Vec<&str> = t.rows.iter().map(|r| r[0].1.as_str()).collect();
+        assert_eq!(names, ["contoso.com", "fabrikam.com", "litware.com"]);
+        assert_eq!(t.consumed, 8);
+        let t = table("Name\n----\ncontoso.com\n\nOther\n-----\nx\n");
+        assert_eq!(t.rows.len(), 1, "another table's header ends it");
         assert!(is_rule("-------- ----  ---"));
         assert!(!is_rule("- item"));
         assert!(!is_rule("----abc"));
