@@ -217,3 +217,25 @@ fn removed_columns_are_unknown_and_double_spaced_tables_are_read() {
     assert_eq!(findings(&report, "TLS-EXP-01")[1]["target"], "Certificate[ExternalAccess]");
     assert_eq!(code, Some(3));
 }
+
+/// A `Format-Table` whose runs of spaces a chat or web page collapsed: its
+/// cells cross the columns the dashes mark. Cut at the dashes it gave the
+/// SIP domains `om co` and `com f`, and CFG-TOP-03 failed on them. Read by
+/// words when every line has one word per column (said in a note); else
+/// every value is doubtful and nothing of it becomes a SIP domain.
+#[test]
+fn a_collapsed_format_table_is_read_by_words_or_doubted_never_cut_into_phantoms() {
+    let (code, report) = scan("collapsed-table-one-word-cells.txt", &[]);
+    assert_eq!(statuses(&report, "CFG-TOP-03"), ["pass"], "{}", message(&report, "CFG-TOP-03"));
+    assert!(message(&report, "CFG-TOP-03").contains("inside SIP domain contoso.com"));
+    let notes: Vec<&str> = report["notes"].as_array().unwrap().iter().map(|n| n["message"].as_str().unwrap()).collect();
+    assert!(notes.iter().any(|n| n.contains("crosses its own columns")), "{notes:#?}");
+    assert_eq!(code, Some(0));
+
+    let (code, report) = scan("collapsed-table-spaced-cells.txt", &[]);
+    assert_eq!(statuses(&report, "CFG-TOP-03"), ["error"], "{}", message(&report, "CFG-TOP-03"));
+    assert!(message(&report, "CFG-TOP-03").contains("spacing was collapsed"), "{}", message(&report, "CFG-TOP-03"));
+    let text = report.to_string();
+    assert!(!text.contains("com f") && !text.contains("om co"), "a phantom domain: {text}");
+    assert_eq!(code, Some(3));
+}

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::Facts;
-use super::names::canonical;
+use super::names::{canonical, parse_fqdn};
 use super::snapshot::{ConfigObject, ObjectKind};
 use super::values::as_bool;
 
@@ -229,8 +229,18 @@ impl<'a> ConfigView<'a> {
                     continue;
                 }
                 let name = located.object.get(property).and_then(|(_, v)| v.as_str());
-                if let Some(name) = name.filter(|n| !n.trim().is_empty()) {
-                    domains.names.insert(canonical(name));
+                let Some(name) = name.filter(|n| !n.trim().is_empty()) else { continue };
+                // What is no domain name never becomes a SIP domain (a cell
+                // cut out of a mangled table, a value of another column).
+                match parse_fqdn(name) {
+                    Ok(domain) => {
+                        domains.names.insert(domain);
+                    }
+                    Err(why) => {
+                        domains.incomplete = domains
+                            .incomplete
+                            .or(Some(format!("{}: {why}, so it is no SIP domain", located.location(Some(property)))))
+                    }
                 }
             }
         }

@@ -13,8 +13,6 @@ pub fn canonical(name: &str) -> String {
     idna::domain_to_ascii(trimmed).unwrap_or_else(|_| trimmed.to_lowercase())
 }
 
-/// A fully qualified domain name as the user typed it, made canonical, or
-/// why it is not one.
 /// The shard (0 to `count` - 1) a domain belongs to: FNV-1a (64 bits) of its
 /// canonical name, modulo `count`. Fixed, so that a domain always lands in
 /// the same shard, on every machine and every release.
@@ -27,6 +25,8 @@ pub fn shard_of(domain: &str, count: u32) -> u32 {
     (hash % u64::from(count.max(1))) as u32
 }
 
+/// A fully qualified domain name as the user typed it, made canonical, or
+/// why it is not one.
 pub fn parse_fqdn(input: &str) -> Result<String, String> {
     let trimmed = input.trim().trim_end_matches('.');
     if trimmed.is_empty() {

@@ -78,6 +78,8 @@ struct Builder {
     conflicts: Vec<(String, usize)>,
     /// Why properties missing from the object are not known to be absent.
     incomplete: Option<String>,
+    /// Why none of its values can be trusted, when none can.
+    doubtful: Option<String>,
 }
 
 struct Section {
@@ -209,9 +211,13 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
             let table = format_table::read(&rest, &is_no_row);
             index = rule_at + table.consumed - 1;
             saw_property = true;
+            if let Some(repaired) = table.repaired {
+                parsed.notes.push(Note { line: Some(line.number), message: repaired });
+            }
             for row in table.rows {
                 let mut object = Builder { line: row.first().map_or(line.number, |c| c.2), ..Builder::default() };
                 object.incomplete = table.incomplete.clone();
+                object.doubtful = table.doubtful.clone();
                 object.props = row;
                 section.objects.push(object);
             }
@@ -396,6 +402,12 @@ fn finish_section(section: Section, hint: Option<ObjectKind>, parsed: &mut Parse
             });
         }
         if let Some(why) = builder.incomplete {
+            object.doubts.insert(super::ABSENT.into(), why);
+        }
+        if let Some(why) = builder.doubtful {
+            for name in object.properties.keys() {
+                object.doubts.insert(name.clone(), why.clone());
+            }
             object.doubts.insert(super::ABSENT.into(), why);
         }
         object.kind = match kind {

@@ -10,6 +10,11 @@
 //!   joined back;
 //! - columns that did not fit the console are dropped with a warning, so a
 //!   property missing from the table is not known to be absent;
+//! - a table whose spacing was collapsed (a chat or web page made runs of
+//!   spaces one) has cells that cross the columns the dashes mark: it is
+//!   read by whitespace when every line splits into exactly as many words
+//!   as there are columns, and is otherwise doubtful (every value in it
+//!   unknown), never cut at the dashes into values no one printed;
 //! - a table ends at a line that is not a row (a prompt, a `WARNING:` the
 //!   shell printed, a `Format-List` property), and at a blank line unless a
 //!   row follows it (a paste that put a blank line between rows).
@@ -22,6 +27,10 @@ pub(super) struct Table {
     pub incomplete: Option<String>,
     /// Lines read, from the header on.
     pub consumed: usize,
+    /// How the table was read other than by its columns, for a note.
+    pub repaired: Option<String>,
+    /// Why no value of the table can be trusted, when none can.
+    pub doubtful: Option<String>,
 }
 
 /// A line of dashes under column names: `--------  ---- ---------`.
@@ -60,7 +69,10 @@ pub(super) fn read(lines: &[(usize, &str)], ends: &dyn Fn(&str) -> bool) -> Tabl
         i += 1;
         consumed = i;
     }
-    let starts = column_starts(&spans, &header, &body);
+    if column_starts(&spans, &header, &body).is_none() {
+        return by_words(lines[0], &body, spans.len(), consumed);
+    }
+    let starts = column_starts(&spans, &header, &body).unwrap_or_default();
     let cut = |chars: &[char], j: usize| -> String {
         let from = starts[j].min(chars.len());
         let to = starts.get(j + 1).copied().unwrap_or(chars.len()).clamp(from, chars.len());
@@ -102,7 +114,7 @@ pub(super) fn read(lines: &[(usize, &str)], ends: &dyn Fn(&str) -> bool) -> Tabl
                 .collect(),
         );
     }
-    Table { rows, incomplete, consumed }
+    Table { rows, incomplete, consumed, repaired: None, doubtful: None }
 }
 
 /// Character ranges of the runs of dashes.
@@ -125,8 +137,9 @@ fn dash_spans(rule: &[char]) -> Vec<(usize, usize)> {
 
 /// Where each column starts: the first column at 0; each later one just
 /// after the last position, before its dashes start (or at their start), that
-/// is blank in the header and in every row.
-fn column_starts(spans: &[(usize, usize)], header: &[char], body: &[(usize, Vec<char>)]) -> Vec<usize> {
+/// is blank in the header and in every row. `None` when for some column no
+/// such position exists: a cell crosses into the next column.
+fn column_starts(spans: &[(usize, usize)], header: &[char], body: &[(usize, Vec<char>)]) -> Option<Vec<usize>> {
     let blank = |i: usize| {
         header.get(i).is_none_or(|c| c.is_whitespace())
             && body.iter().all(|(_, r)| r.get(i).is_none_or(|c| c.is_whitespace()))
@@ -135,10 +148,51 @@ fn column_starts(spans: &[(usize, usize)], header: &[char], body: &[(usize, Vec<
     for j in 1..spans.len() {
         let lowest = spans[j - 1].1;
         let highest = spans[j].0;
-        let separator = (lowest..highest).rev().find(|&i| blank(i)).unwrap_or(highest.saturating_sub(1));
+        let separator = (lowest..highest).rev().find(|&i| blank(i))?;
         starts.push(separator + 1);
     }
-    starts
+    Some(starts)
+}
+
+/// A table whose cells cross its columns, read by words: when the header
+/// and every row have exactly `columns` words, each word is a cell; else
+/// every value is doubtful.
+fn by_words(header: (usize, &str), body: &[(usize, Vec<char>)], columns: usize, consumed: usize) -> Table {
+    let names: Vec<&str> = header.1.split_whitespace().collect();
+    let rows: Vec<(usize, String)> = body.iter().map(|(n, chars)| (*n, chars.iter().collect())).collect();
+    let fits = names.len() == columns
+        && rows.iter().all(|(_, text)| !text.starts_with([' ', '\t']) && text.split_whitespace().count() == columns);
+    let read = |with_names: &[&str]| -> Vec<Vec<(String, String, usize)>> {
+        rows.iter()
+            .map(|(n, text)| {
+                with_names
+                    .iter()
+                    .zip(text.split_whitespace())
+                    .map(|(name, cell)| (name.to_string(), cell.to_string(), *n))
+                    .collect()
+            })
+            .collect()
+    };
+    if fits {
+        return Table {
+            rows: read(&names),
+            incomplete: None,
+            consumed,
+            repaired: Some(format!(
+                "the table at line {} crosses its own columns (its spacing was collapsed); each line had one word per column, and was read so",
+                header.0
+            )),
+            doubtful: None,
+        };
+    }
+    let why = "the table's spacing was collapsed, so its cells cannot be told apart (a value with a space in it spans columns); export with `| Format-List *` or as JSON";
+    // Each row is kept so that what it stood for is known to be there, with
+    // every value doubtful.
+    let rows = rows
+        .iter()
+        .map(|(n, text)| names.iter().map(|name| (name.to_string(), text.trim().to_string(), *n)).collect())
+        .collect();
+    Table { rows, incomplete: None, consumed, repaired: None, doubtful: Some(why.to_string()) }
 }
 
 #[cfg(test)]
@@ -189,6 +243,21 @@ mod tests {
         assert_eq!(t.rows.len(), 2);
         assert_eq!(cells(&t, 0)[2].1, "{sip.contoso.com, webcon.contoso.com, sip.fabrikam.com}");
         assert_eq!(cells(&t, 1)[0].1, "Internal");
+    }
+
+    #[test]
+    fn collapsed_spacing_is_read_by_words_or_doubted() {
+        let t = table(
+            "Identity Name IsDefault\n-------- ---- ---------\ncontoso.com contoso.com True\nfabrikam.com fabrikam.com False\n",
+        );
+        assert_eq!(cells(&t, 1), [("Identity", "fabrikam.com"), ("Name", "fabrikam.com"), ("IsDefault", "False")]);
+        assert!(t.repaired.is_some() && t.doubtful.is_none());
+        let t = table("Identity Name Description\n-------- ---- -----------\ncontoso.com contoso.com Main domain\n");
+        assert!(t.doubtful.is_some() && t.repaired.is_none());
+        assert_eq!(t.rows.len(), 1, "the row is kept, every value doubtful");
+        // A table whose columns hold: read by its columns, nothing said.
+        let t = table("Name         IsDefault\n----         ---------\ncontoso.com       True\n");
+        assert!(t.repaired.is_none() && t.doubtful.is_none());
     }
 
     #[test]
