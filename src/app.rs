@@ -177,7 +177,13 @@ fn diagnose(args: DiagnoseArgs) -> Result<u8, u8> {
     if !to_stdout(output) {
         err!("fedscan: {}; diagnosis written to {}", report::diagnosis::summary(&diagnosis), output_name(output));
     }
-    Ok(if diagnosis.has_failures() { exit::FAILED } else { exit::CLEAN })
+    Ok(if diagnosis.has_failures() {
+        exit::FAILED
+    } else if diagnosis.inconclusive().is_some() {
+        exit::INCOMPLETE
+    } else {
+        exit::CLEAN
+    })
 }
 
 /// Prints an error (which may quote an argument or a file) and gives exit 2.

@@ -223,3 +223,100 @@ fn a_fifty_megabyte_trace_is_read_in_bounded_memory() {
     let peak_mib = children_peak_kib() / 1024;
     assert!(peak_mib < 200, "diagnosing a 50 MB trace peaked at {peak_mib} MiB");
 }
+
+/// What a diagnosis says of each failure, without where in the file it
+/// stands (a paste moves lines): per transaction its Call-ID, method, sides
+/// and each failure's status, codes, reasons, HRESULTs and producers.
+fn verdicts(diagnosis: &Value) -> Value {
+    let mut transactions = diagnosis["transactions"].clone();
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.retain(|k, _| !matches!(k.as_str(), "line" | "first_line"));
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut transactions);
+    transactions
+}
+
+/// A trace that went through a ticketing system (HTML-escaped, `<br>` for
+/// line breaks, even every line run into one) reads as the clean trace: the
+/// same Call-IDs, statuses, reasons, codes and producers, and a note that
+/// says it was read as an HTML-escaped paste.
+#[test]
+fn an_html_escaped_trace_reads_as_the_clean_one() {
+    let clean = std::fs::read_to_string(root("fixtures/traces/sfb-edge.log")).unwrap();
+    let escaped = clean.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;");
+    let dir = tempfile::tempdir().unwrap();
+    let expected = json_of(&run(&["fixtures/traces/sfb-edge.log", "--format", "json", "--domain", "contoso.com"]));
+    for (name, text) in [
+        ("lines.txt", escaped.replace('\n', "<br>\n")),
+        ("one-line.txt", format!("<p>{}</p>\n", escaped.replace('\n', "<br/>"))),
+    ] {
+        let path = common::write(dir.path(), name, &text);
+        let output = run(&[path.to_str().unwrap(), "--format", "json", "--domain", "contoso.com"]);
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        let diagnosis = json_of(&output);
+        assert_eq!(verdicts(&diagnosis), verdicts(&expected), "{name}");
+        let notes = diagnosis["notes"].to_string();
+        assert!(notes.contains("read as an HTML-escaped paste"), "{name}: {notes}");
+    }
+}
+
+/// Two error records copied from a web page, each `Result-Code:` joined onto
+/// the `Text:` line and the closing `$$end_record` cut short: both failures
+/// are found (the lines are split again, and the note says where), never
+/// "no failure".
+#[test]
+fn joined_record_lines_are_split_and_both_failures_found() {
+    let text = "TL_ERROR(TF_DIAG) [0]0B84.1A2C::11/20/2026-09:31:40.121.0002F1B9 (SIPStack,SIPAdminLog::WriteDiagnosticEvent:SIPAdminLog.cpp(802))[2981725362] $$begin_record\n\
+                Severity: error\n\
+                Text: Message was not routed because the allowed domain has no DNS SRV record that matches it Result-Code: 0xc3e93d6f SIPPROXY_E_EPROUTING_MSG_ALLOWED_DOMAIN_NO_SRV_MATCH\n\
+                SIP-Start-Line: INVITE sip:bob@fabrikam.com SIP/2.0\n\
+                SIP-Call-ID: 7d9e41f2c03b4a6f8a1e2d3c4b5a6978\n\
+                $$end_rec\n\
+                TL_ERROR(TF_DIAG) [0]0B84.1A2C::11/20/2026-09:35:40.121.0002F1C9 (SIPStack,SIPAdminLog::WriteDiagnosticEvent:SIPAdminLog.cpp(802))[2981725399] $$begin_record\n\
+                Severity: error\n\
+                Text: The peer is not allowed Result-Code: 0xc3e93d67 SIPPROXY_E_EPROUTING_MSG_DOMAIN_NOT_ALLOWED SIP-Start-Line: MESSAGE sip:bob@fabrikam.com SIP/2.0 SIP-Call-ID: 8d9e41f2c03b4a6f8a1e2d3c4b5a6978\n\
+                $$end_rec\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::write(dir.path(), "joined.log", text);
+    let output = run(&[path.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
+    let diagnosis = json_of(&output);
+    let errors: Vec<&str> = diagnosis["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["failures"][0]["errors"][0]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(errors, ["0xc3e93d6f", "0xc3e93d67"]);
+    assert_eq!(diagnosis["transactions"][1]["method"], "MESSAGE");
+    assert!(diagnosis["notes"].to_string().contains("before `Result-Code:` at line 3"), "{}", diagnosis["notes"]);
+}
+
+/// "No failure" needs evidence: a trace with no final response, or with an
+/// error record whose result cannot be read, exits 3 and says why; one
+/// whose requests all ended in successes exits 0.
+#[test]
+fn no_failure_is_said_only_with_final_responses_and_nothing_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let request = "INVITE sip:bob@fabrikam.com SIP/2.0\nCall-ID: a1\nCSeq: 1 INVITE\n\nSIP/2.0 100 Trying\nCall-ID: a1\nCSeq: 1 INVITE\n\n";
+    let unread = "TL_ERROR(TF_DIAG) [0]0B84.1A2C::11/20/2026-09:31:40.121 $$begin_record\nSeverity: error\nText: something went wrong\n$$end_record\n\nSIP/2.0 200 OK\nCall-ID: b2\nCSeq: 1 OPTIONS\n\n";
+    let success = "SIP/2.0 200 OK\nCall-ID: c3\nCSeq: 1 OPTIONS\n\n";
+    for (name, text, code, said) in [
+        ("provisional.log", request, 3, "no final response"),
+        ("unread.log", unread, 3, "1 error record(s) could not be read (line 1)"),
+        ("success.log", success, 0, "No failed request in this trace: its 1 final response(s) are successes"),
+    ] {
+        let path = common::write(dir.path(), name, text);
+        let output = run(&[path.to_str().unwrap()]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(code), "{name}: {stdout}");
+        assert!(stdout.contains(said), "{name}: {stdout}");
+    }
+}

@@ -42,6 +42,13 @@ pub struct Diagnosis {
     pub shapes: Vec<Shape>,
     pub lines: usize,
     pub messages: usize,
+    /// Final responses (2xx to 6xx) seen: the evidence that requests got
+    /// an answer, without which "no failure" cannot be said.
+    pub final_responses: usize,
+    /// Lines of error records whose result could not be read: something
+    /// failed there, what is unknown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread_errors: Vec<usize>,
     pub transactions: Vec<Transaction>,
     /// Failed transactions beyond [`MAX_TRANSACTIONS`], counted only.
     pub transactions_not_kept: usize,
@@ -57,6 +64,10 @@ pub struct Transaction {
     pub to: Option<String>,
     pub first_line: usize,
     pub failures: Vec<Failure>,
+    /// Its place among the transactions as they appeared, for those that
+    /// share a line (a paste that ran the trace into one).
+    #[serde(skip)]
+    appeared: usize,
 }
 
 /// One failure: a response with its diagnostics, or a trace's error record.
@@ -132,6 +143,7 @@ pub fn diagnose(mut input: impl BufRead, display: &str, ours: &[String]) -> Resu
     let mut items = Vec::new();
     let mut lines = 0usize;
     let mut cut_lines = 0usize;
+    let mut repairs = Repairs::default();
     let mut on_line = |number: usize, text: &str, gathered: &mut Gathered, items: &mut Vec<Item>| {
         let text = if text.len() > trace::MAX_LINE {
             cut_lines += 1;
@@ -143,7 +155,9 @@ pub fn diagnose(mut input: impl BufRead, display: &str, ours: &[String]) -> Resu
         } else {
             text
         };
-        reader.line(number, text, items);
+        for piece in repairs.pieces(number, text) {
+            reader.line(number, &piece, items);
+        }
         for item in items.drain(..) {
             gathered.add(item, &ours);
         }
@@ -168,6 +182,7 @@ pub fn diagnose(mut input: impl BufRead, display: &str, ours: &[String]) -> Resu
     if cut_lines > 0 {
         notes.push(format!("{cut_lines} lines longer than {} characters were cut", trace::MAX_LINE));
     }
+    notes.extend(repairs.notes());
     if shapes.is_empty() {
         return Err(DiagnoseError(
             "no SIP message and no ms-diagnostics header found: expected a Lync/Skype for Business Server trace (Snooper, CLS or OCSLogger text), a Cisco Expressway log, SIP messages, or an ms-diagnostics header".into(),
@@ -180,10 +195,12 @@ pub fn diagnose(mut input: impl BufRead, display: &str, ours: &[String]) -> Resu
         shapes,
         lines,
         messages: gathered.messages,
+        final_responses: gathered.final_responses,
+        unread_errors: gathered.unread_errors,
         transactions: {
             // In the order the trace shows them.
             let mut transactions: Vec<Transaction> = gathered.transactions.into_values().collect();
-            transactions.sort_by_key(|t| t.first_line);
+            transactions.sort_by_key(|t| (t.first_line, t.appeared));
             transactions
         },
         transactions_not_kept,
@@ -333,6 +350,8 @@ fn read_line_bounded(input: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::R
 #[derive(Default)]
 struct Gathered {
     messages: usize,
+    final_responses: usize,
+    unread_errors: Vec<usize>,
     transactions: BTreeMap<String, Transaction>,
     not_kept: usize,
     /// Hashes of the Call-IDs not kept, so that each is counted once (at
@@ -340,6 +359,8 @@ struct Gathered {
     dropped: std::collections::HashSet<u64>,
     /// Transactions keyed in order of appearance, for lone headers.
     lone: usize,
+    /// How many transactions were opened so far.
+    appeared: usize,
 }
 
 static HRESULT: LazyLock<Regex> =
@@ -398,6 +419,7 @@ impl Gathered {
                 let method = event.start_line.as_deref().and_then(|s| s.split(' ').next()).map(str::to_string);
                 self.record(key, event.call_id, method, None, None, event.line, failure);
             }
+            Item::Unread(line) => self.unread_errors.push(line),
             Item::LoneHeader(line, name, value) => {
                 let Some(diagnostic) = ms_diagnostic(&name, &value) else { return };
                 self.lone += 1;
@@ -419,6 +441,9 @@ impl Gathered {
 
     fn add_message(&mut self, message: Message, ours: &[String]) {
         let Some((status, reason)) = message.status() else { return };
+        if status >= 200 {
+            self.final_responses += 1;
+        }
         if status < 300 {
             return;
         }
@@ -476,7 +501,9 @@ impl Gathered {
             to: None,
             first_line: line,
             failures: Vec::new(),
+            appeared: self.appeared,
         });
+        self.appeared += 1;
         transaction.method = transaction.method.take().or(method);
         transaction.from = transaction.from.take().or(from);
         transaction.to = transaction.to.take().or(to);
@@ -579,6 +606,99 @@ impl Diagnosis {
     /// Whether the trace shows any failure.
     pub fn has_failures(&self) -> bool {
         !self.transactions.is_empty() || self.transactions_not_kept > 0
+    }
+
+    /// Why "no failure" cannot be said of a trace without a failure found:
+    /// no request got a final answer in it, or error records could not be
+    /// read. `None` when it can.
+    pub fn inconclusive(&self) -> Option<String> {
+        if self.has_failures() {
+            return None;
+        }
+        if !self.unread_errors.is_empty() {
+            let lines: Vec<String> = self.unread_errors.iter().take(5).map(|l| l.to_string()).collect();
+            return Some(format!(
+                "{} error record(s) could not be read (line {}): something failed there",
+                self.unread_errors.len(),
+                lines.join(", ")
+            ));
+        }
+        (self.final_responses == 0)
+            .then(|| "no final response (2xx to 6xx) in this trace: nothing shows how its requests ended".to_string())
+    }
+}
+
+/// The lines a web page, mail client or ticket joined or marked up, taken
+/// apart again before the trace reader sees them; what was done, for the
+/// report's notes.
+#[derive(Default)]
+struct Repairs {
+    unmarked: usize,
+    split: Vec<(usize, String)>,
+    splits: usize,
+}
+
+/// What starts a line of its own in a trace: a record's end mark and
+/// fields, and the SIP headers a diagnosis reads (a record's begin mark
+/// ends its first line, so it is no join). A web page that joined lines
+/// leaves them after a space inside another line.
+const TRACE_FIELDS: [&str; 10] = [
+    "$$end_record",
+    "Result-Code:",
+    "SIP-Start-Line:",
+    "SIP-Call-ID:",
+    "SIP-CSeq:",
+    "Start-Line:",
+    "ms-diagnostics:",
+    "ms-diagnostics-public:",
+    "Call-ID:",
+    "CSeq:",
+];
+
+impl Repairs {
+    fn pieces(&mut self, number: usize, text: &str) -> Vec<String> {
+        let lines = if crate::facts::paste::may_be_marked_up(text) {
+            let unmarked = crate::facts::paste::unmark_lines(text);
+            if unmarked.len() != 1 || unmarked[0] != text.trim_end_matches(['\r', ' ', '\t']) {
+                self.unmarked += 1;
+            }
+            unmarked
+        } else {
+            vec![text.to_string()]
+        };
+        let mut pieces = Vec::with_capacity(lines.len());
+        for line in &lines {
+            let (parts, fields) = crate::facts::paste::split_joined(line, &TRACE_FIELDS);
+            for field in fields {
+                self.splits += 1;
+                if self.split.len() < 5 {
+                    self.split.push((number, field));
+                }
+            }
+            pieces.extend(parts.into_iter().map(str::to_string));
+        }
+        pieces
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.unmarked > 0 {
+            notes.push(format!(
+                "read as an HTML-escaped paste: markup and escaping undone on {} line(s)",
+                self.unmarked
+            ));
+        }
+        if self.splits > 0 {
+            let first: Vec<String> =
+                self.split.iter().map(|(line, field)| format!("before `{field}` at line {line}")).collect();
+            let more = if self.splits > first.len() {
+                format!(" and {} more", self.splits - first.len())
+            } else {
+                String::new()
+            };
+            notes.push(format!("split joined lines: {}{more}", first.join(", ")));
+        }
+        notes
     }
 }
 

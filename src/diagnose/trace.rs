@@ -72,6 +72,9 @@ pub enum Item {
     Event(Event),
     /// An `ms-diagnostics` header outside any message: (line, header name, value).
     LoneHeader(usize, String, String),
+    /// An error record (`TL_ERROR`, `Severity: error`) whose result code
+    /// could not be read: something failed there, what is unknown.
+    Unread(usize),
 }
 
 /// The shapes a trace can have, for the report.
@@ -159,6 +162,8 @@ pub struct Reader {
     record_peer: Option<String>,
     record_direction: Option<String>,
     event: Option<Event>,
+    /// Whether the record open is an error record, and where it began.
+    record_error: Option<usize>,
     /// Whether the message was opened by an Expressway `|` mark.
     piped: bool,
     pub shapes: Vec<Shape>,
@@ -180,8 +185,11 @@ impl Reader {
 
     fn finish_record(&mut self, out: &mut Vec<Item>) {
         self.finish_message(out);
-        if let Some(event) = self.event.take().filter(|e| !e.result_code.is_empty()) {
-            out.push(Item::Event(event));
+        let event = self.event.take();
+        match (event, self.record_error.take()) {
+            (Some(event), _) if !event.result_code.is_empty() => out.push(Item::Event(event)),
+            (_, Some(line)) => out.push(Item::Unread(line)),
+            _ => {}
         }
         self.in_record = false;
         self.record_peer = None;
@@ -194,14 +202,16 @@ impl Reader {
         if line.contains("$$begin_record") {
             self.finish_record(out);
             self.in_record = true;
+            self.record_error = line.trim_start().starts_with("TL_ERROR").then_some(number);
             self.saw(Shape::LyncServerTrace);
             return;
         }
-        if line.contains("$$end_record") {
+        let trimmed = line.trim();
+        // `$$end_record`, also cut short by a copy (`$$end_rec`).
+        if trimmed.starts_with("$$end") || line.contains("$$end_record") {
             self.finish_record(out);
             return;
         }
-        let trimmed = line.trim();
         // Expressway: `|` opens and closes a message.
         if let Some(rest) = trimmed.strip_prefix('|') {
             if rest.trim().is_empty() {
@@ -256,6 +266,9 @@ impl Reader {
         {
             let value = value.to_string();
             let event = self.event.get_or_insert_with(|| Event { line: number, ..Event::default() });
+            if name.eq_ignore_ascii_case("severity") && value.trim().eq_ignore_ascii_case("error") {
+                self.record_error = self.record_error.or(Some(number));
+            }
             match name.to_ascii_lowercase().as_str() {
                 "peer" => self.record_peer = Some(value.clone()),
                 "direction" => self.record_direction = Some(value.clone()),

@@ -13,6 +13,7 @@ pub mod ms_diagnostics;
 pub mod names;
 pub mod need;
 pub mod organizations;
+pub mod paste;
 pub mod sip;
 pub mod snapshot;
 pub mod srv;

@@ -38,8 +38,13 @@ pub fn text(diagnosis: &Diagnosis) -> String {
     for note in &diagnosis.notes {
         out.push_str(&format!("note: {}\n", shown(note)));
     }
-    if diagnosis.transactions.is_empty() {
-        out.push_str("\nNo failed request in this trace: every response is a success or a provisional one.\n");
+    match diagnosis.inconclusive() {
+        Some(why) => out.push_str(&format!("\nNo failure found, and none can be ruled out: {}.\n", shown(&why))),
+        None if !diagnosis.has_failures() => out.push_str(&format!(
+            "\nNo failed request in this trace: its {} final response(s) are successes.\n",
+            diagnosis.final_responses
+        )),
+        None => {}
     }
     for transaction in &diagnosis.transactions {
         out.push('\n');
@@ -67,6 +72,7 @@ pub fn summary(diagnosis: &Diagnosis) -> String {
         .collect();
     let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
     match failed {
+        0 if diagnosis.inconclusive().is_some() => "exit 3: no failure found, and nothing to conclude from".to_string(),
         0 => "exit 0: no failure in the trace".to_string(),
         n if codes.is_empty() => format!("exit 1: {n} failed transaction(s)"),
         n => format!("exit 1: {n} failed transaction(s); ms-diagnostics codes {}", codes.join(", ")),

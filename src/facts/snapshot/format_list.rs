@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::classify::{CommandOutput, infer_kind, is_edge_service, read_command};
 use super::{Capture, ConfigObject, Note, ObjectKind, ParseError, Parsed, excerpt, format_table};
+use crate::facts::paste::unmark;
 
 static PROPERTY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(?:[ \t]+(.*))?$").unwrap());
@@ -40,12 +41,6 @@ static COLUMNS_REMOVED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)columns? .*(does|do) not fit into the display and (was|were) removed").unwrap());
 /// `Start-Transcript` frames its header and footer with lines of asterisks.
 static TRANSCRIPT_BANNER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\*{10,}$").unwrap());
-static LINE_BREAK_TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)(<br\s*/?>\s*)+$").unwrap());
-/// Markup a ticket or wiki wraps pasted text in.
-static MARKUP_TAG: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)</?(p|div|pre|code|span|tt|br|font|blockquote)(\s[^>]*)?/?>").unwrap());
-static ENTITY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,6});").unwrap());
 
 /// At most this many "ignored line" notes per file; the rest are counted.
 const MAX_IGNORED_NOTES: usize = 10;
@@ -96,50 +91,6 @@ impl Section {
     }
 }
 
-/// A pasted line as the shell printed it: without the line-end debris and
-/// HTML escaping that tickets and wikis add.
-fn clean(raw: &str) -> String {
-    let trimmed = raw.trim_end_matches(['\r', ' ', '\t']);
-    let untagged = LINE_BREAK_TAG.replace(trimmed, "");
-    let untagged =
-        if untagged.contains('<') { MARKUP_TAG.replace_all(&untagged, "").into_owned() } else { untagged.into_owned() };
-    let mut text = untagged;
-    // Tickets escape what they store, sometimes twice (`&amp;gt;`).
-    for _ in 0..3 {
-        if !text.contains('&') {
-            break;
-        }
-        let decoded = ENTITY.replace_all(&text, |caps: &regex::Captures| {
-            decode_entity(&caps[1]).unwrap_or_else(|| caps[0].to_string())
-        });
-        if decoded == text {
-            break;
-        }
-        text = decoded.into_owned();
-    }
-    text.trim_end().to_string()
-}
-
-fn decode_entity(name: &str) -> Option<String> {
-    let c = match name {
-        "lt" => '<',
-        "gt" => '>',
-        "amp" => '&',
-        "quot" => '"',
-        "apos" => '\'',
-        "nbsp" => ' ',
-        _ => {
-            let code = match name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
-                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                None => name.strip_prefix('#')?.parse().ok()?,
-            };
-            // A control character written as an entity is still one.
-            char::from_u32(code).filter(|c| !c.is_control() || *c == '\t')?
-        }
-    };
-    Some(c.to_string())
-}
-
 /// What a line that starts a command says the command prints.
 /// A line that cannot be a row of a `Format-Table` listing: a prompt or a
 /// command, a message the shell printed, a `Format-List` property (its name
@@ -157,7 +108,7 @@ fn command_of(body: &str) -> Option<String> {
 }
 
 pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, ParseError> {
-    let cleaned: Vec<String> = text.split('\n').map(clean).collect();
+    let cleaned: Vec<String> = text.split('\n').map(unmark).collect();
     let lines: Vec<Line> = cleaned
         .iter()
         .enumerate()
@@ -538,7 +489,6 @@ mod tests {
         let kinds: Vec<ObjectKind> = parsed.objects.iter().map(|o| o.kind).collect();
         assert_eq!(kinds, [ObjectKind::ExternalAccessPolicy, ObjectKind::User]);
         assert_eq!(parsed.objects[1].get("ExternalAccessPolicy").unwrap().1, "PIC & federation");
-        assert_eq!(clean("a &#60;b&#x3E; &#0; &bogus;"), "a <b> &#0; &bogus;");
     }
 
     #[test]

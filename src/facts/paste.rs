@@ -1,0 +1,139 @@
+//! What transport does to pasted text, undone: the markup and escaping a
+//! ticketing system or wiki adds (`<br>`, `<p>`, `&quot;`, `&amp;gt;`), and
+//! lines a web page or mail client joined into one. Shared by the snapshot
+//! reader and `fedscan diagnose`, so that both read a paste the same way.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Line breaks as markup, at the end of a line.
+static TRAILING_BREAKS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)(<br\s*/?>\s*)+$").unwrap());
+/// Markup that stands for a line break inside a line.
+static BREAKS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)<br\s*/?>|</?(p|div|pre)(\s[^>]*)?>").unwrap());
+/// Line-break markup at the very start or end of a line.
+static EDGE_BREAKS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(\s*(<br\s*/?>|</?(p|div|pre)(\s[^>]*)?>))+|((<br\s*/?>|</?(p|div|pre)(\s[^>]*)?>)\s*)+$")
+        .unwrap()
+});
+/// Markup a ticket or wiki wraps pasted text in.
+static MARKUP_TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)</?(p|div|pre|code|span|tt|br|font|blockquote)(\s[^>]*)?/?>").unwrap());
+static ENTITY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,6});").unwrap());
+
+/// Whether a line may carry markup or escaping to undo.
+pub fn may_be_marked_up(line: &str) -> bool {
+    line.contains('<') || line.contains('&')
+}
+
+/// A pasted line as the program printed it: without the line-end debris,
+/// the markup and the HTML escaping that tickets and wikis add (decoded up
+/// to three times: tickets escape what they store, sometimes twice).
+pub fn unmark(raw: &str) -> String {
+    let trimmed = raw.trim_end_matches(['\r', ' ', '\t']);
+    let untagged = TRAILING_BREAKS.replace(trimmed, "");
+    let untagged =
+        if untagged.contains('<') { MARKUP_TAG.replace_all(&untagged, "").into_owned() } else { untagged.into_owned() };
+    let mut text = untagged;
+    for _ in 0..3 {
+        if !text.contains('&') {
+            break;
+        }
+        let decoded = ENTITY.replace_all(&text, |caps: &regex::Captures| {
+            decode_entity(&caps[1]).unwrap_or_else(|| caps[0].to_string())
+        });
+        if decoded == text {
+            break;
+        }
+        text = decoded.into_owned();
+    }
+    text.trim_end().to_string()
+}
+
+/// The lines a marked-up line stands for: split where `<br>` or a
+/// paragraph tag stood inside it, each [`unmark`]ed. A break at its end or
+/// start is the line's own end or start, not an empty line.
+pub fn unmark_lines(raw: &str) -> Vec<String> {
+    let inner = EDGE_BREAKS.replace_all(raw.trim_end_matches(['\r', ' ', '\t']), "");
+    BREAKS.split(&inner).map(unmark).collect()
+}
+
+fn decode_entity(name: &str) -> Option<String> {
+    let c = match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        _ => {
+            let code = match name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => name.strip_prefix('#')?.parse().ok()?,
+            };
+            // A control character written as an entity is still one.
+            char::from_u32(code).filter(|c| !c.is_control() || *c == '\t')?
+        }
+    };
+    Some(c.to_string())
+}
+
+/// A line split where one of `fields` (a `Name:` that starts a line of its
+/// own in this kind of text) stands after a space inside it: what a web page
+/// or mail client joined. The pieces, and the fields it split before.
+pub fn split_joined<'a>(line: &'a str, fields: &[&str]) -> (Vec<&'a str>, Vec<String>) {
+    let lower = line.to_ascii_lowercase();
+    let mut cuts: Vec<(usize, &str)> = Vec::new();
+    for field in fields {
+        let wanted = field.to_ascii_lowercase();
+        let mut from = 1;
+        while let Some(found) = lower.get(from..).and_then(|rest| rest.find(&wanted)) {
+            let at = from + found;
+            if lower.as_bytes()[at - 1].is_ascii_whitespace() {
+                cuts.push((at, field));
+            }
+            from = at + wanted.len();
+        }
+    }
+    cuts.sort_unstable();
+    cuts.dedup_by_key(|(at, _)| *at);
+    let mut pieces = Vec::with_capacity(cuts.len() + 1);
+    let mut start = 0;
+    for (at, _) in &cuts {
+        pieces.push(line[start..*at].trim_end());
+        start = *at;
+    }
+    pieces.push(&line[start..]);
+    (pieces, cuts.into_iter().map(|(_, field)| field.to_string()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_and_escaping_are_undone() {
+        assert_eq!(unmark("PS C:\\&amp;gt; Get-CsUser<br/>"), "PS C:\\> Get-CsUser");
+        assert_eq!(unmark("a &#60;b&#x3E; &#0; &bogus;"), "a <b> &#0; &bogus;");
+        assert_eq!(
+            unmark_lines("<p>reason=&quot;x&quot;<br>Server: RTC/6.0</p><p>CSeq: 1 INVITE<br/>"),
+            ["reason=\"x\"", "Server: RTC/6.0", "", "CSeq: 1 INVITE"]
+        );
+        assert_eq!(unmark_lines("From: &lt;sip:a@contoso.com&gt;<br>"), ["From: <sip:a@contoso.com>"]);
+    }
+
+    #[test]
+    fn joined_lines_are_split_before_known_fields_only() {
+        let (pieces, fields) = split_joined(
+            "Text: no SRV match Result-Code: 0xc3e93d6f NAME SIP-Call-ID: abc",
+            &["Result-Code:", "SIP-Call-ID:", "Call-ID:"],
+        );
+        assert_eq!(pieces, ["Text: no SRV match", "Result-Code: 0xc3e93d6f NAME", "SIP-Call-ID: abc"]);
+        assert_eq!(fields, ["Result-Code:", "SIP-Call-ID:"]);
+        let (pieces, _) = split_joined("Result-Code: 0x1", &["Result-Code:"]);
+        assert_eq!(pieces, ["Result-Code: 0x1"], "a field at the start is no join");
+        let (pieces, _) = split_joined("Text: x-Result-Code: y", &["Result-Code:"]);
+        assert_eq!(pieces.len(), 1, "inside a word is no join");
+    }
+}
