@@ -320,3 +320,25 @@ fn no_failure_is_said_only_with_final_responses_and_nothing_unread() {
         assert!(stdout.contains(said), "{name}: {stdout}");
     }
 }
+
+/// A code is explained by its code: 1047 as a client's log shows it (mutual
+/// TLS with the partner failed), and 1009 worded as real servers word it
+/// rather than as the specification does — the server's words kept, the
+/// meaning, rules and fixes given.
+#[test]
+fn codes_are_explained_whatever_their_wording() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "ms-diagnostics: 1047;reason=\"Failed to complete TLS negotiation with a federated peer server\";WinsockFailureCode=\"10054(WSAECONNRESET)\";WinsockFailureDescription=\"The peer forced closure of the connection\"\n\
+                ms-diagnostics: 1009;reason=\"No match for domain in DNS SRV results\";domain=\"fabrikam.com\";source=\"sip.contoso.com\"\n";
+    let path = common::write(dir.path(), "headers.txt", text);
+    let diagnosis = json_of(&run(&[path.to_str().unwrap(), "--format", "json"]));
+    let diagnostics: Vec<&Value> =
+        diagnosis["transactions"].as_array().unwrap().iter().map(|t| &t["failures"][0]["diagnostics"][0]).collect();
+    assert_eq!(diagnostics[0]["code"], 1047);
+    assert!(diagnostics[0]["meaning"].as_str().unwrap().contains("does not trust the CA"), "{}", diagnostics[0]);
+    assert!(diagnostics[0]["rules"].as_array().unwrap().contains(&Value::from("TLS-CHAIN-01")));
+    assert_eq!(diagnostics[1]["reason"], "No match for domain in DNS SRV results");
+    assert!(diagnostics[1]["meaning"].as_str().unwrap().contains("points at a host outside the domain"));
+    assert!(diagnostics[1]["rules"].as_array().unwrap().contains(&Value::from("DNS-FED-04")));
+    assert!(diagnostics[1]["producing_side_fix"].as_str().unwrap().contains("New-CsAllowedDomain"));
+}

@@ -587,7 +587,6 @@ fn explain(diagnostic: MsDiagnostic, from: Option<&str>, to: Option<&str>, ours:
             (!entry.producing_side_fix.is_empty()).then(|| fill(&entry.producing_side_fix)),
             Some(entry.reference.clone()),
         ),
-        Explanation::OtherReason(entry) => (None, None, Some(entry.reference.clone())),
         Explanation::InRange(range) => (None, None, Some(range.reference.clone())),
         Explanation::Unknown => (None, None, None),
     };

@@ -171,22 +171,21 @@ pub fn status(code: u16) -> Option<&'static StatusCode> {
 /// What a diagnostic means, as far as the table can tell.
 #[derive(Debug, Clone)]
 pub enum Explanation {
-    /// A documented code, with the reason the table knows it by (or none).
+    /// A documented code. The code names the condition, whatever words the
+    /// server sent with it (real servers word some codes otherwise than the
+    /// specification: 1009 as "No match for domain in DNS SRV results"); the
+    /// report keeps the server's words beside the meaning.
     Documented(&'static DiagnosticCode),
-    /// A documented code, sent with another reason: the server uses it for
-    /// something the table does not describe, so its own reason stands.
-    OtherReason(&'static DiagnosticCode),
     /// A code the table does not list, by the component its range names.
     InRange(&'static CodeRange),
     Unknown,
 }
 
-/// Explains a diagnostic from its code and the reason it was sent with.
+/// Explains a diagnostic by its code.
 pub fn explain(diagnostic: &MsDiagnostic) -> Explanation {
-    match (code(diagnostic.code), &diagnostic.reason) {
-        (Some(entry), Some(written)) if !reason_matches(&entry.reason, written) => Explanation::OtherReason(entry),
-        (Some(entry), _) => Explanation::Documented(entry),
-        (None, _) => range(diagnostic.code).map_or(Explanation::Unknown, Explanation::InRange),
+    match code(diagnostic.code) {
+        Some(entry) => Explanation::Documented(entry),
+        None => range(diagnostic.code).map_or(Explanation::Unknown, Explanation::InRange),
     }
 }
 
@@ -196,11 +195,6 @@ impl Explanation {
     pub fn sentence(&self) -> Option<String> {
         match self {
             Explanation::Documented(entry) => Some(entry.meaning.clone()),
-            Explanation::OtherReason(entry) => Some(format!(
-                "the documented reason for {} is \"{}\"; this server wrote another, so its own reason stands",
-                entry.code,
-                entry.reason.trim_end_matches('.')
-            )),
             Explanation::InRange(range) => {
                 Some(format!("a code of {}; fedscan's table does not describe it further", range.component))
             }
@@ -215,18 +209,6 @@ impl Explanation {
             _ => &[],
         }
     }
-}
-
-/// Whether the reason a server wrote is the documented one for its code
-/// (the same words, whatever the punctuation and case): a server that writes
-/// another reason uses the code for something the table does not describe.
-pub fn reason_matches(documented: &str, written: &str) -> bool {
-    let words = |s: &str| -> Vec<String> {
-        s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_ascii_lowercase).collect()
-    };
-    let (documented, written) = (words(documented), words(written));
-    let shared = written.iter().filter(|w| documented.contains(w)).count();
-    !written.is_empty() && shared * 2 >= written.len().max(documented.len())
 }
 
 #[cfg(test)]
@@ -261,12 +243,12 @@ mod tests {
         assert_eq!(d.code, 1010);
         assert_eq!(d.parameter("TLS-Target"), Some("sip.fabrikam.com"));
         assert_eq!(d.parameter("hresult"), Some("0x80090325(SEC_E_UNTRUSTED_ROOT)"));
-        assert!(reason_matches(&code(1010).unwrap().reason, d.reason.as_deref().unwrap()));
-        assert!(!reason_matches(&code(1010).unwrap().reason, "Some other failure"));
         let presence = ms_diagnostic("ms-diagnostics", "2999;reason=\"x\"").unwrap();
         assert!(explain(&presence).sentence().unwrap().contains("user services"));
-        let other = ms_diagnostic("ms-diagnostics", "1009;reason=\"Unable to find a DNS SRV record\"").unwrap();
-        assert!(matches!(explain(&other), Explanation::OtherReason(_)));
-        assert!(explain(&other).rules().is_empty());
+        // Worded otherwise than the specification, as real servers word it:
+        // the code names the condition.
+        let other = ms_diagnostic("ms-diagnostics", "1009;reason=\"No match for domain in DNS SRV results\"").unwrap();
+        assert!(matches!(explain(&other), Explanation::Documented(_)));
+        assert!(explain(&other).rules().contains(&"DNS-FED-04".to_string()));
     }
 }
