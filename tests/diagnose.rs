@@ -342,3 +342,25 @@ fn codes_are_explained_whatever_their_wording() {
     assert!(diagnostics[1]["rules"].as_array().unwrap().contains(&Value::from("DNS-FED-04")));
     assert!(diagnostics[1]["producing_side_fix"].as_str().unwrap().contains("New-CsAllowedDomain"));
 }
+
+/// Which side produced a diagnostic is said from evidence only: with no
+/// `--domain` and no From or To, 1001 is the sender's side by what the code
+/// means (it comes from the sender's own pool), never "a server of neither
+/// domain"; a code the table does not know is of a side unknown.
+#[test]
+fn sides_are_said_from_evidence_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "ms-diagnostics: 1001;reason=\"From URI not authorized to communicate with public IM providers\";source=\"pool01.contoso.com\"\n\
+                ms-diagnostics: 1999;reason=\"Something else\";source=\"edge.example.net\"\n";
+    let path = common::write(dir.path(), "headers.txt", text);
+    let diagnosis = json_of(&run(&[path.to_str().unwrap(), "--format", "json"]));
+    let producers: Vec<&str> = diagnosis["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["failures"][0]["diagnostics"][0]["produced_by"].as_str().unwrap())
+        .collect();
+    assert!(producers[0].starts_with("pool01.contoso.com, the sender's side by what the code means"), "{producers:?}");
+    assert!(producers[1].starts_with("edge.example.net, a side unknown"), "{producers:?}");
+    assert!(!diagnosis.to_string().contains("neither domain (a gateway"), "{producers:?}");
+}

@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Serialize;
 
-use crate::facts::ms_diagnostics::{self, Explanation, MsDiagnostic, ms_diagnostic};
+use crate::facts::ms_diagnostics::{self, Explanation, MsDiagnostic, ProducedBy, ms_diagnostic};
 use crate::facts::names::{canonical, is_within};
 use trace::{Item, Message, Reader, Shape};
 
@@ -530,9 +530,11 @@ fn explained_errors(explained: &Explained) -> Vec<HresultSeen> {
         .collect()
 }
 
-/// Which side a server is on: ours (`--domain`), the sender's, the
-/// receiver's, or neither as far as the names show.
-fn side_of(host: &str, from: Option<&str>, to: Option<&str>, ours: &[String]) -> String {
+/// Which side a server is on, as far as the evidence shows: ours
+/// (`--domain`), the sender's or the receiver's (the request's From and
+/// To), a server of neither of the domains those name; without them, what
+/// the code's own definition says of who produces it; else unknown.
+fn side_of(host: &str, from: Option<&str>, to: Option<&str>, ours: &[String], code: Option<ProducedBy>) -> String {
     let host = canonical(host.split(':').next().unwrap_or(host));
     let within = |domain: &str| is_within(&host, domain);
     if let Some(domain) = ours.iter().find(|d| within(d)) {
@@ -544,7 +546,16 @@ fn side_of(host: &str, from: Option<&str>, to: Option<&str>, ours: &[String]) ->
     match (from.filter(|d| within(d)), to.filter(|d| within(d))) {
         (Some(domain), _) => format!("the sender's side ({domain})"),
         (_, Some(domain)) => format!("the receiving side ({domain})"),
-        _ => "a server of neither domain (a gateway or a hosting provider)".to_string(),
+        _ if from.is_some() || to.is_some() => {
+            "a server of neither domain the request names (a gateway or a hosting provider)".to_string()
+        }
+        _ => match code {
+            Some(producer) => format!(
+                "{} by what the code means (give --domain, or the request's From and To, to be sure)",
+                producer.side()
+            ),
+            None => "a side unknown: no --domain, and the trace names neither domain".to_string(),
+        },
     }
 }
 
@@ -554,9 +565,13 @@ fn explain(diagnostic: MsDiagnostic, from: Option<&str>, to: Option<&str>, ours:
     let source = diagnostic.parameter("source").map(str::to_string);
     let produced_by = match (&source, &explanation) {
         (Some(source), Explanation::Documented(entry)) => {
-            format!("{source}, {}: {}", side_of(source, from, to, ours), entry.produced_by.describe())
+            format!(
+                "{source}, {}: {}",
+                side_of(source, from, to, ours, Some(entry.produced_by)),
+                entry.produced_by.describe()
+            )
         }
-        (Some(source), _) => format!("{source}, {}", side_of(source, from, to, ours)),
+        (Some(source), _) => format!("{source}, {}", side_of(source, from, to, ours, None)),
         (None, Explanation::Documented(entry)) => entry.produced_by.describe().to_string(),
         (None, _) => "not said (no source parameter)".to_string(),
     };

@@ -79,6 +79,16 @@ pub enum ProducedBy {
 }
 
 impl ProducedBy {
+    /// The side it is on, as a diagnosis says it.
+    pub fn side(self) -> &'static str {
+        match self {
+            ProducedBy::Sender => "the sender's side",
+            ProducedBy::Routing => "the side whose Edge routed the request",
+            ProducedBy::Receiver => "the receiving side",
+            ProducedBy::Relay => "an Edge on the path",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             ProducedBy::Sender => "the sender's own deployment (its policy)",
