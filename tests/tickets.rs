@@ -239,3 +239,17 @@ fn a_collapsed_format_table_is_read_by_words_or_doubted_never_cut_into_phantoms(
     assert!(!text.contains("com f") && !text.contains("om co"), "a phantom domain: {text}");
     assert_eq!(code, Some(3));
 }
+
+/// One export has one culture: in an en-GB `Get-CsCertificate` listing,
+/// `23/04/2018` can only be day first, so `10/06/2016` is 10 June too, and
+/// the expired Edge certificate fails (critical) instead of being left
+/// undecided (`error`).
+#[test]
+fn a_listing_dates_its_ambiguous_dates_by_its_unambiguous_ones() {
+    let (code, report) = scan("en-gb-certificate-dates.txt", &["--now", "2016-09-01T00:00:00Z"]);
+    let expiry = findings(&report, "TLS-EXP-01");
+    assert_eq!(expiry[0]["target"], "Certificate[AccessEdgeExternal]");
+    assert_eq!(expiry[0]["status"], "fail", "{}", message(&report, "TLS-EXP-01"));
+    assert!(expiry[0]["message"].as_str().unwrap().contains("expired on 2016-06-10"), "{}", expiry[0]);
+    assert_eq!(code, Some(1));
+}

@@ -151,7 +151,53 @@ pub fn listed_certificates<'a>(config: &ConfigView<'a>) -> Vec<ListedCertificate
             not_after: date("NotAfter"),
         });
     }
+    // One export has one culture: a date of the same file that can only be
+    // read one way (23/04/2018) tells how to read those that could be
+    // either (10/06/2016).
+    for certificate in &mut out {
+        let path = certificate.objects[0].path;
+        let order = date_order(listing.iter().filter(|l| l.path == path).flat_map(|l| {
+            ["NotBefore", "NotAfter"].into_iter().filter_map(|name| l.object.get(name).and_then(|(_, v)| v.as_str()))
+        }));
+        if let Some(order) = order {
+            for date in [&mut certificate.not_before, &mut certificate.not_after] {
+                if let Ok(Some(Moment::EitherOf(month_first, day_first))) = *date {
+                    *date = Ok(Some(Moment::Exact(if order == DateOrder::DayFirst { day_first } else { month_first })));
+                }
+            }
+        }
+    }
     out
+}
+
+/// How a file writes its numeric dates, when some date shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DateOrder {
+    MonthFirst,
+    DayFirst,
+}
+
+/// The order of day and month the dates `texts` share, when one of them
+/// can only be read one way and none contradicts it.
+fn date_order<'t>(texts: impl Iterator<Item = &'t str>) -> Option<DateOrder> {
+    let mut seen = None;
+    for text in texts {
+        let Some(caps) = NUMERIC_DATE.captures(text.trim()) else { continue };
+        if &caps[2] != "/" {
+            continue;
+        }
+        let (first, second) = (caps[1].parse::<u32>().ok()?, caps[3].parse::<u32>().ok()?);
+        let order = match (first > 12, second > 12, caps.get(8).is_some()) {
+            (true, false, _) => DateOrder::DayFirst,
+            (false, true, _) | (false, false, true) => DateOrder::MonthFirst,
+            _ => continue,
+        };
+        match seen {
+            Some(before) if before != order => return None,
+            _ => seen = Some(order),
+        }
+    }
+    seen
 }
 
 /// The CN of a subject as Windows prints it: `CN=sip.contoso.com, OU=IT, O=Contoso`.
@@ -241,6 +287,16 @@ mod tests {
         assert_eq!(parse_moment("12/1/2019 12:00:00 AM"), Some(Moment::Exact(datetime!(2019-12-01 0:00 UTC))));
         assert_eq!(parse_moment("31/31/2027"), None);
         assert_eq!(parse_moment("next Tuesday"), None);
+    }
+
+    #[test]
+    fn a_files_dates_share_one_order() {
+        let order = |dates: &[&str]| date_order(dates.iter().copied());
+        assert_eq!(order(&["10/06/2016 23:59:59", "23/04/2018 10:12:44"]), Some(DateOrder::DayFirst));
+        assert_eq!(order(&["10/06/2016", "4/23/2018"]), Some(DateOrder::MonthFirst));
+        assert_eq!(order(&["6/30/2019 4:59:59 PM"]), Some(DateOrder::MonthFirst), "AM/PM is en-US");
+        assert_eq!(order(&["10/06/2016", "11/06/2014"]), None, "nothing tells");
+        assert_eq!(order(&["23/04/2018", "4/23/2018"]), None, "a contradiction tells nothing");
     }
 
     #[test]
