@@ -77,15 +77,17 @@ impl CertificateCheck for CertChain {
             ChainVerdict::Incomplete { .. } => {
                 Outcome::fail(&cert.origin, verdict.describe()).severity(Some(self.incomplete_severity))
             }
-            // The signature and key rules report the algorithm; trust
-            // cannot be decided with it.
-            ChainVerdict::UnsupportedAlgorithm => Outcome::skip(
+            // Trust is judged with the path built allowing the weak
+            // algorithms; the signature and key rules judge those.
+            ChainVerdict::TrustedWithWeakAlgorithms { .. } => Outcome::pass(
                 &cert.origin,
-                format!(
-                    "{}; trust cannot be checked with it{}",
-                    verdict.describe(),
-                    see::in_parentheses(&self.algorithm_rules)
-                ),
+                format!("{}{}", verdict.describe(), see::in_parentheses(&self.algorithm_rules)),
+            ),
+            // Not even a path can be built: trust is unknown, not
+            // inapplicable.
+            ChainVerdict::UnsupportedAlgorithm => Outcome::error(
+                &cert.origin,
+                format!("{}; trust cannot be checked{}", verdict.describe(), see::in_parentheses(&self.algorithm_rules)),
             ),
             _ => {
                 Outcome::fail(&cert.origin, format!("{} (trust stores: {})", verdict.describe(), stores.join(", ")))

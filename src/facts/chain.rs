@@ -3,7 +3,9 @@
 //! through [`super::view::FactView::chain_verdict`]).
 
 use ::time::OffsetDateTime;
-use rustls_pki_types::{CertificateDer, UnixTime};
+use rustls_pki_types::{
+    AlgorithmIdentifier, CertificateDer, InvalidSignature, SignatureVerificationAlgorithm, UnixTime, alg_id,
+};
 
 use super::certs::{TrustAnchors, TrustStore};
 use super::tls::decode_der;
@@ -43,7 +45,14 @@ pub enum ChainVerdict {
     NotYetValid {
         not_before: String,
     },
-    /// webpki refuses the algorithms (SHA-1, RSA < 2048, ...).
+    /// The chain is trusted when its path is built allowing the algorithms
+    /// modern validators refuse (SHA-1, RSA keys from 1,024 bits): trust is
+    /// judged, the algorithms are the signature and key rules' to judge.
+    TrustedWithWeakAlgorithms {
+        store: String,
+    },
+    /// The algorithms are refused even so (MD5, RSA under 1,024 bits, DSA,
+    /// ...): trust cannot be judged.
     UnsupportedAlgorithm,
     BadSignature,
     /// Valid, but not for the name the client connected to.
@@ -79,8 +88,11 @@ impl ChainVerdict {
             ChainVerdict::NotYetValid { not_before } => {
                 format!("a certificate of the chain is not valid before {not_before}")
             }
+            ChainVerdict::TrustedWithWeakAlgorithms { store } => format!(
+                "chains to a root of the {store} trust store when its path is built allowing SHA-1 and RSA keys from 1,024 bits, which modern validators refuse"
+            ),
             ChainVerdict::UnsupportedAlgorithm => {
-                "the chain uses an algorithm modern validators refuse (SHA-1 or a short RSA key)".into()
+                "the chain uses an algorithm no validator here accepts, even for building its path (MD5, an RSA key under 1,024 bits, DSA)".into()
             }
             ChainVerdict::BadSignature => "a signature in the chain does not verify".into(),
             ChainVerdict::NameMismatch { name, presented } => {
@@ -100,10 +112,62 @@ fn verify(
     anchors: &[rustls_pki_types::TrustAnchor<'_>],
     now: OffsetDateTime,
     usage: webpki::KeyUsage,
+    algorithms: &[&dyn SignatureVerificationAlgorithm],
 ) -> Result<(), webpki::Error> {
     let leaf = webpki::EndEntityCert::try_from(&chain[0])?;
-    let algorithms = crate::facts::tls::provider().signature_verification_algorithms.all;
     leaf.verify_for_usage(algorithms, anchors, &chain[1..], unix(now), usage, None, None).map(|_| ())
+}
+
+/// An RSA PKCS#1 signature algorithm that modern validators refuse, for
+/// building a chain's path only: what its certificates are signed with is
+/// judged by the signature and key rules, not by whether a path exists.
+#[derive(Debug)]
+struct LegacyRsa {
+    signature_alg_id: AlgorithmIdentifier,
+    verification: &'static ring::signature::RsaParameters,
+}
+
+impl SignatureVerificationAlgorithm for LegacyRsa {
+    fn verify_signature(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
+        ring::signature::UnparsedPublicKey::new(self.verification, public_key)
+            .verify(message, signature)
+            .map_err(|_| InvalidSignature)
+    }
+
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        alg_id::RSA_ENCRYPTION
+    }
+
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        self.signature_alg_id
+    }
+}
+
+/// `sha1WithRSAEncryption` (1.2.840.113549.1.1.5) with NULL parameters, as
+/// the other identifiers are written: the contents of the SEQUENCE.
+const RSA_PKCS1_SHA1: AlgorithmIdentifier =
+    AlgorithmIdentifier::from_slice(&[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05, 0x05, 0x00]);
+
+static LEGACY_SHA1: LegacyRsa = LegacyRsa {
+    signature_alg_id: RSA_PKCS1_SHA1,
+    verification: &ring::signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+};
+static LEGACY_SHA256: LegacyRsa = LegacyRsa {
+    signature_alg_id: alg_id::RSA_PKCS1_SHA256,
+    verification: &ring::signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+};
+static LEGACY_SHA512: LegacyRsa = LegacyRsa {
+    signature_alg_id: alg_id::RSA_PKCS1_SHA512,
+    verification: &ring::signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
+};
+
+/// The legacy algorithms, then the modern ones: the first algorithm with a
+/// signature's identifier decides it, and a legacy one also takes the
+/// 1,024-bit keys the modern one of the same identifier refuses.
+fn with_legacy_algorithms() -> Vec<&'static dyn SignatureVerificationAlgorithm> {
+    let mut all: Vec<&'static dyn SignatureVerificationAlgorithm> = vec![&LEGACY_SHA1, &LEGACY_SHA256, &LEGACY_SHA512];
+    all.extend_from_slice(crate::facts::tls::provider().signature_verification_algorithms.all);
+    all
 }
 
 /// Usages to judge trust with when the certificate is not for server
@@ -184,12 +248,36 @@ pub fn validate(chain: &[Vec<u8>], stores: &[TrustStore], now: OffsetDateTime) -
     validate_with(chain, stores, &TrustAnchors::of(stores), now)
 }
 
-/// [`validate`] with the stores' anchors made ready once for many chains.
+/// [`validate`] with the stores' anchors made ready once for many chains. A
+/// chain refused for its algorithms is judged again with its path built
+/// allowing SHA-1 and RSA keys from 1,024 bits: whether it leads to a
+/// trusted root is still known, and said so.
 pub fn validate_with(
     chain: &[Vec<u8>],
     stores: &[TrustStore],
     prepared: &TrustAnchors,
     now: OffsetDateTime,
+) -> ChainVerdict {
+    let modern = crate::facts::tls::provider().signature_verification_algorithms.all;
+    match validate_using(chain, stores, prepared, now, modern) {
+        ChainVerdict::UnsupportedAlgorithm => {
+            match validate_using(chain, stores, prepared, now, &with_legacy_algorithms()) {
+                ChainVerdict::Trusted { store } | ChainVerdict::TrustedNotForServers { store } => {
+                    ChainVerdict::TrustedWithWeakAlgorithms { store }
+                }
+                other => other,
+            }
+        }
+        verdict => verdict,
+    }
+}
+
+fn validate_using(
+    chain: &[Vec<u8>],
+    stores: &[TrustStore],
+    prepared: &TrustAnchors,
+    now: OffsetDateTime,
+    algorithms: &[&dyn SignatureVerificationAlgorithm],
 ) -> ChainVerdict {
     let ders: Vec<CertificateDer> = chain.iter().map(|c| CertificateDer::from(c.as_slice())).collect();
     if ders.is_empty() {
@@ -198,7 +286,7 @@ pub fn validate_with(
     let try_stores = |usage: &dyn Fn() -> webpki::KeyUsage| -> Result<String, webpki::Error> {
         let mut first_error = None;
         for (name, own) in &prepared.stores {
-            match verify(&ders, prepared.anchors(name, own), now, usage()) {
+            match verify(&ders, prepared.anchors(name, own), now, usage(), algorithms) {
                 Ok(()) => return Ok(name.clone()),
                 Err(error) => {
                     first_error.get_or_insert(error);
