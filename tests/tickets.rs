@@ -6,6 +6,8 @@
 mod common;
 
 use common::{fedscan, json_of, root};
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 /// The report of an offline scan of one ticket file.
@@ -252,4 +254,270 @@ fn a_listing_dates_its_ambiguous_dates_by_its_unambiguous_ones() {
     assert_eq!(expiry[0]["status"], "fail", "{}", message(&report, "TLS-EXP-01"));
     assert!(expiry[0]["message"].as_str().unwrap().contains("expired on 2016-06-10"), "{}", expiry[0]);
     assert_eq!(code, Some(1));
+}
+
+// ------------------------------------------------------------ metamorphic
+
+/// What a paste goes through on its way to support, as a transformation of
+/// its text into the bytes that arrive.
+type Transport = (&'static str, fn(&str) -> Vec<u8>);
+
+fn lines_mapped(text: &str, f: impl Fn(&str) -> String) -> String {
+    text.split_inclusive('\n')
+        .map(|l| {
+            let (body, end) = l.strip_suffix('\n').map_or((l, ""), |b| (b, "\n"));
+            format!("{}{end}", f(body.strip_suffix('\r').unwrap_or(body)))
+        })
+        .collect()
+}
+
+fn html(text: &str) -> Vec<u8> {
+    let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    lines_mapped(&escaped, |l| format!("{l}<br>")).into_bytes()
+}
+fn quoted(text: &str) -> Vec<u8> {
+    lines_mapped(text, |l| format!("> {l}")).into_bytes()
+}
+fn crlf(text: &str) -> Vec<u8> {
+    lines_mapped(text, |l| format!("{l}\r")).into_bytes()
+}
+fn cp1252(text: &str) -> Vec<u8> {
+    encoding_rs::WINDOWS_1252.encode(text).0.into_owned()
+}
+fn utf16(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    bytes
+}
+fn collapsed(text: &str) -> Vec<u8> {
+    lines_mapped(text, |l| l.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")).into_bytes()
+}
+/// Lines a web page ran together: a record field or header joined onto
+/// the line before it.
+fn joined(text: &str) -> Vec<u8> {
+    const FIELDS: [&str; 5] = ["Result-Code:", "SIP-Call-ID:", "ms-diagnostics:", "Call-ID:", "CSeq:"];
+    let mut out = String::new();
+    for line in text.split('\n') {
+        if FIELDS.iter().any(|f| line.starts_with(f)) && !out.is_empty() {
+            out.pop();
+            out.push(' ');
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.pop();
+    out.into_bytes()
+}
+fn prefixed(text: &str) -> Vec<u8> {
+    lines_mapped(text, |l| format!("12/01/2026|09:31:40.118 1A2C INFO  :: {l}")).into_bytes()
+}
+
+const TRANSPORTS: [Transport; 8] = [
+    ("html", html),
+    ("quoted", quoted),
+    ("crlf", crlf),
+    ("cp1252", cp1252),
+    ("utf16", utf16),
+    ("collapsed", collapsed),
+    ("joined", joined),
+    ("log-prefix", prefixed),
+];
+
+/// The findings of an offline scan of `bytes` as a snapshot, by rule and
+/// target (the rules not run left out); `None` when it was refused.
+fn snapshot_verdicts(dir: &std::path::Path, name: &str, bytes: &[u8]) -> Option<BTreeMap<(String, String), String>> {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let output = fedscan()
+        .args(["scan", "--offline", "--format", "json", "--now", "2025-01-15T00:00:00Z", "--config"])
+        .arg(&path)
+        .args(["--partner", "it.litwareinc.com"])
+        .output()
+        .unwrap();
+    if output.status.code() == Some(2) && output.stdout.is_empty() {
+        return None;
+    }
+    let report = json_of(&output);
+    Some(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f.get("not_run").is_none())
+            .map(|f| {
+                let target = f["target"].as_str().unwrap_or("").to_string();
+                ((f["rule"].as_str().unwrap().to_string(), target), f["status"].as_str().unwrap().to_string())
+            })
+            .collect(),
+    )
+}
+
+/// How a transformed paste's verdicts compare with the clean paste's.
+#[derive(Default, Debug)]
+struct Comparison {
+    identical: usize,
+    /// Differences that are `error` (not judged) or a refused input.
+    undecided: usize,
+    /// Verdicts given that the clean paste does not give: the defects.
+    wrong: Vec<String>,
+}
+
+impl Comparison {
+    fn add(
+        &mut self,
+        what: &str,
+        clean: &BTreeMap<(String, String), String>,
+        seen: Option<BTreeMap<(String, String), String>>,
+    ) {
+        let Some(seen) = seen else {
+            self.undecided += 1;
+            return;
+        };
+        if &seen == clean {
+            self.identical += 1;
+            return;
+        }
+        let mut wrong = Vec::new();
+        for (key, status) in &seen {
+            let before = clean.get(key);
+            let judged = status == "pass" || status == "fail";
+            match before {
+                Some(b) if b == status => {}
+                // Not judged, or judged as before: never a verdict of its own.
+                _ if status == "error" => {}
+                Some(b) if judged || b == "pass" || b == "fail" => {
+                    wrong.push(format!("{} {}: {b} → {status}", key.0, key.1))
+                }
+                None if judged => wrong.push(format!("{} {}: (none) → {status} (a phantom target)", key.0, key.1)),
+                _ => {}
+            }
+        }
+        // A verdict gone from its target is not lost when the rule says it
+        // could not judge (the object's name itself may be what was mangled).
+        let unjudged = |rule: &str| seen.iter().any(|((r, _), s)| r == rule && s == "error");
+        for (key, before) in clean {
+            if (before == "pass" || before == "fail") && !seen.contains_key(key) && !unjudged(&key.0) {
+                wrong.push(format!("{} {}: {before} → (gone)", key.0, key.1));
+            }
+        }
+        if wrong.is_empty() {
+            self.undecided += 1;
+        } else {
+            self.wrong.extend(wrong.into_iter().map(|w| format!("{what}: {w}")));
+        }
+    }
+}
+
+/// Every snapshot fixture through every transport a paste meets, alone and
+/// in pairs: each gives the clean paste's verdicts, or `error` where it
+/// could not be read, or is refused — never a flipped pass/fail, a verdict
+/// the clean paste does not give, or a phantom object.
+#[test]
+fn mangled_snapshot_pastes_keep_their_verdicts_or_give_none() {
+    let fixtures: Vec<std::path::PathBuf> = ["fixtures/tickets", "fixtures/snapshots"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root(d)).unwrap().map(|e| e.unwrap().path()))
+        .chain([root("fixtures/sample/contoso-lync2013.txt")])
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .filter(|p| std::str::from_utf8(&std::fs::read(p).unwrap()).is_ok())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut comparison = Comparison::default();
+    for fixture in &fixtures {
+        let text = std::fs::read_to_string(fixture).unwrap();
+        let name = fixture.file_name().unwrap().to_string_lossy().to_string();
+        let Some(clean) = snapshot_verdicts(dir.path(), &format!("clean-{name}"), text.as_bytes()) else { continue };
+        let mut runs: Vec<(String, Vec<u8>)> = Vec::new();
+        // A snapshot is pasted, not logged: no log prefix.
+        let transports: Vec<&Transport> = TRANSPORTS.iter().filter(|(t, _)| *t != "log-prefix").collect();
+        for (i, (a, ta)) in transports.iter().enumerate() {
+            runs.push((a.to_string(), ta(&text)));
+            for (b, tb) in transports[i + 1..].iter().filter(|(b, _)| !matches!(*b, "cp1252" | "utf16")) {
+                // The encodings are last: what a mail client saves.
+                if matches!(*a, "cp1252" | "utf16") {
+                    continue;
+                }
+                runs.push((format!("{a}+{b}"), tb(&String::from_utf8(ta(&text)).unwrap())));
+            }
+        }
+        for (transport, bytes) in runs {
+            let seen = snapshot_verdicts(dir.path(), &format!("{transport}-{name}"), &bytes);
+            comparison.add(&format!("{name} [{transport}]"), &clean, seen);
+        }
+    }
+    let total = comparison.identical + comparison.undecided + comparison.wrong.len();
+    eprintln!(
+        "snapshot pastes: {} fixtures × transports: {} identical, {} with errors or refused, {} with a wrong verdict (of {total} runs)",
+        fixtures.len(),
+        comparison.identical,
+        comparison.undecided,
+        comparison.wrong.len()
+    );
+    assert!(comparison.wrong.is_empty(), "{:#?}", comparison.wrong);
+}
+
+/// A trace's diagnosis, without where in the file things stand (a paste
+/// moves lines) and without the notes on what was repaired; its exit code.
+fn trace_verdicts(dir: &std::path::Path, name: &str, bytes: &[u8]) -> (Option<i32>, Value) {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let output =
+        fedscan().args(["diagnose", "--format", "json", "--domain", "contoso.com"]).arg(&path).output().unwrap();
+    if output.stdout.is_empty() {
+        return (output.status.code(), Value::Null);
+    }
+    let mut transactions = json_of(&output)["transactions"].clone();
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.retain(|k, _| !matches!(k.as_str(), "line" | "first_line"));
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut transactions);
+    (output.status.code(), transactions)
+}
+
+/// Every trace fixture through every transport, alone and in pairs: the
+/// clean trace's diagnosis, or a refusal or "nothing to conclude" (exit 2
+/// or 3) — never "no failure" where the clean trace shows one, nor other
+/// failures than it shows.
+#[test]
+fn mangled_traces_keep_their_diagnosis_or_give_none() {
+    let fixtures: Vec<std::path::PathBuf> =
+        std::fs::read_dir(root("fixtures/traces")).unwrap().map(|e| e.unwrap().path()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut identical, mut undecided, mut wrong) = (0, 0, Vec::new());
+    for fixture in &fixtures {
+        let text = std::fs::read_to_string(fixture).unwrap();
+        let name = fixture.file_name().unwrap().to_string_lossy().to_string();
+        let clean = trace_verdicts(dir.path(), &format!("clean-{name}"), text.as_bytes());
+        let mut runs: Vec<(String, Vec<u8>)> = Vec::new();
+        for (i, (a, ta)) in TRANSPORTS.iter().enumerate() {
+            runs.push((a.to_string(), ta(&text)));
+            if matches!(*a, "cp1252" | "utf16") {
+                continue;
+            }
+            for (b, tb) in TRANSPORTS[i + 1..].iter().filter(|(b, _)| !matches!(*b, "cp1252" | "utf16")) {
+                runs.push((format!("{a}+{b}"), tb(&String::from_utf8(ta(&text)).unwrap())));
+            }
+        }
+        for (transport, bytes) in runs {
+            let seen = trace_verdicts(dir.path(), &format!("{transport}-{name}"), &bytes);
+            match seen.0 {
+                _ if seen == clean => identical += 1,
+                Some(2 | 3) => undecided += 1,
+                _ => wrong.push(format!("{name} [{transport}]: exit {:?} (clean {:?})", seen.0, clean.0)),
+            }
+        }
+    }
+    eprintln!(
+        "traces: {} fixtures × transports: {identical} identical, {undecided} refused or inconclusive, {} wrong",
+        fixtures.len(),
+        wrong.len()
+    );
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }

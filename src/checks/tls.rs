@@ -205,6 +205,11 @@ impl<T: NamesCheck> CertificateCheck for T {
     }
 
     fn judge_listed(&self, ctx: &FactView, cert: &ListedCertificate) -> Option<Vec<Outcome>> {
+        // Whether partners see it is unknown when its roles are.
+        if let Some(why) = &cert.uses_doubt {
+            let outcome = Outcome::error(Target::from(cert), format!("the roles it is assigned to are unknown: {why}"));
+            return Some(vec![outcome.evidence(cert.evidence())]);
+        }
         Some(
             CertNames::of_listed(ctx, cert)
                 .map(|names| self.judge_names(ctx, &names).evidence(names.evidence.clone()))

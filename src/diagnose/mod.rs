@@ -648,8 +648,13 @@ impl Diagnosis {
 #[derive(Default)]
 struct Repairs {
     unmarked: usize,
+    unquoted: usize,
     split: Vec<(usize, String)>,
     splits: usize,
+}
+
+fn starts_with_ignoring_case(text: &str, prefix: &str) -> bool {
+    text.get(..prefix.len()).is_some_and(|start| start.eq_ignore_ascii_case(prefix))
 }
 
 /// What starts a line of its own in a trace: a record's end mark and
@@ -681,7 +686,19 @@ impl Repairs {
             vec![text.to_string()]
         };
         let mut pieces = Vec::with_capacity(lines.len());
-        for line in &lines {
+        for (index, line) in lines.iter().enumerate() {
+            let line = self.unquoted(line);
+            // A log's own prefix (`… INFO  :: `) is no joined line; quoting
+            // may stand on either side of it.
+            let stripped = trace::strip_prefix(line);
+            let line: String =
+                if stripped.len() < line.len() { self.unquoted(&stripped).to_string() } else { line.to_string() };
+            // What followed a `<br>` a page joined up: the break was the
+            // line's end, the space after it is the page's.
+            let line = match line.trim_start() {
+                rest if index > 0 && TRACE_FIELDS.iter().any(|f| starts_with_ignoring_case(rest, f)) => rest,
+                _ => line.as_str(),
+            };
             let (parts, fields) = crate::facts::paste::split_joined(line, &TRACE_FIELDS);
             for field in fields {
                 self.splits += 1;
@@ -694,6 +711,17 @@ impl Repairs {
         pieces
     }
 
+    /// `line` without e-mail quoting, counted.
+    fn unquoted<'l>(&mut self, line: &'l str) -> &'l str {
+        match crate::facts::paste::unquote_line(line) {
+            Some(unquoted) => {
+                self.unquoted += 1;
+                unquoted
+            }
+            None => line,
+        }
+    }
+
     fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
         if self.unmarked > 0 {
@@ -701,6 +729,9 @@ impl Repairs {
                 "read as an HTML-escaped paste: markup and escaping undone on {} line(s)",
                 self.unmarked
             ));
+        }
+        if self.unquoted > 0 {
+            notes.push(format!("read as text quoted in an e-mail reply: `>` removed from {} line(s)", self.unquoted));
         }
         if self.splits > 0 {
             let first: Vec<String> =

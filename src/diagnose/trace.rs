@@ -105,8 +105,14 @@ static LONE_DIAGNOSTIC: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(ms-diagnostics(?:-public)?)[ \t]*:[ \t]*(\d{1,6}\b.*)$").unwrap());
 /// What some logs put before each line of a message: a client log's
 /// `INFO  :: `, a time stamp and a tab.
-static LINE_PREFIX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:[A-Z]+ +:: ?|\d{2}:\d{2}:\d{2}\.\d+\s+)").unwrap());
+static LINE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    // A client (UCCAPI) log's `12/01/2026|09:31:40.118 1A2C INFO  :: `,
+    // a level's `INFO :: `, a time's `09:31:40.118 `.
+    Regex::new(
+            r"^(?:\d{1,2}/\d{1,2}/\d{4}\|\d{1,2}:\d{2}:\d{2}\.\d+\s+[0-9A-Fa-f]+\s+[A-Z]+\s+:: ?|[A-Z]+ +:: ?|\d{2}:\d{2}:\d{2}\.\d+\s+)",
+        )
+        .unwrap()
+});
 
 /// `Name: value`, a header or a trace record's field.
 fn header(line: &str) -> Option<(&str, &str)> {
@@ -129,7 +135,7 @@ fn is_start_line(text: &str) -> bool {
 }
 
 /// A line without what some logs put before it.
-fn strip_prefix(line: &str) -> std::borrow::Cow<'_, str> {
+pub(super) fn strip_prefix(line: &str) -> std::borrow::Cow<'_, str> {
     if line.contains("::") || line.starts_with(|c: char| c.is_ascii_digit()) {
         LINE_PREFIX.replace(line, "")
     } else {

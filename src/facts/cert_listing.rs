@@ -46,6 +46,9 @@ impl Moment {
 pub struct ListedCertificate<'a> {
     pub objects: Vec<Located<'a>>,
     pub uses: Vec<String>,
+    /// Why the roles it is assigned to are not known, if they are not (a
+    /// mangled listing).
+    pub uses_doubt: Option<String>,
     pub thumbprint: Option<String>,
     pub subject: Option<String>,
     pub common_name: Option<String>,
@@ -141,6 +144,7 @@ pub fn listed_certificates<'a>(config: &ConfigView<'a>) -> Vec<ListedCertificate
         };
         out.push(ListedCertificate {
             objects: vec![located],
+            uses_doubt: object.doubt("Use").map(|why| format!("{}: {why}", located.location(Some("Use")))),
             uses,
             thumbprint,
             common_name: subject.as_deref().and_then(common_name),

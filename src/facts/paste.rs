@@ -31,11 +31,13 @@ pub fn may_be_marked_up(line: &str) -> bool {
 /// the markup and the HTML escaping that tickets and wikis add (decoded up
 /// to three times: tickets escape what they store, sometimes twice).
 pub fn unmark(raw: &str) -> String {
-    let trimmed = raw.trim_end_matches(['\r', ' ', '\t']);
-    let untagged = TRAILING_BREAKS.replace(trimmed, "");
-    let untagged =
-        if untagged.contains('<') { MARKUP_TAG.replace_all(&untagged, "").into_owned() } else { untagged.into_owned() };
-    let mut text = untagged;
+    let untag = |text: &str| {
+        let text = TRAILING_BREAKS.replace(text.trim_end_matches(['\r', ' ', '\t']), "");
+        if text.contains('<') { MARKUP_TAG.replace_all(&text, "").into_owned() } else { text.into_owned() }
+    };
+    let mut text = untag(raw);
+    // Markup escaped along with the text (a ticket that stored `<br>` as
+    // `&lt;br&gt;`) is markup again once decoded.
     for _ in 0..3 {
         if !text.contains('&') {
             break;
@@ -46,7 +48,7 @@ pub fn unmark(raw: &str) -> String {
         if decoded == text {
             break;
         }
-        text = decoded.into_owned();
+        text = untag(&decoded);
     }
     text.trim_end().to_string()
 }
@@ -77,6 +79,41 @@ fn decode_entity(name: &str) -> Option<String> {
         }
     };
     Some(c.to_string())
+}
+
+/// The lines of a text quoted in an e-mail reply (every line that is not
+/// blank starts with `>`), with the quoting removed, level by level; `None`
+/// when the text is not quoted so. A `>>` that only some lines start with is
+/// PowerShell's continuation prompt, not quoting.
+pub fn unquote(lines: &[String]) -> Option<Vec<String>> {
+    let quoted = |lines: &[String]| {
+        let mut text = lines.iter().filter(|l| !l.trim().is_empty()).peekable();
+        text.peek().is_some() && text.all(|l| l.trim_start().starts_with('>'))
+    };
+    if !quoted(lines) {
+        return None;
+    }
+    let mut lines = lines.to_vec();
+    while quoted(&lines) {
+        lines = lines
+            .iter()
+            .map(|l| {
+                let rest = l.trim_start().strip_prefix('>').unwrap_or(l.trim_start());
+                rest.strip_prefix(' ').unwrap_or(rest).to_string()
+            })
+            .collect();
+    }
+    Some(lines)
+}
+
+/// A line without the e-mail quoting before it (`> `, `> > `, `>> `): for a
+/// SIP trace, where no line of its own starts with `>`.
+pub fn unquote_line(line: &str) -> Option<&str> {
+    let trimmed = line.trim_start();
+    if !trimmed.starts_with('>') {
+        return None;
+    }
+    Some(trimmed.trim_start_matches(['>', ' ']))
 }
 
 /// A line split where one of `fields` (a `Name:` that starts a line of its
@@ -121,6 +158,17 @@ mod tests {
             ["reason=\"x\"", "Server: RTC/6.0", "", "CSeq: 1 INVITE"]
         );
         assert_eq!(unmark_lines("From: &lt;sip:a@contoso.com&gt;<br>"), ["From: <sip:a@contoso.com>"]);
+    }
+
+    #[test]
+    fn e_mail_quoting_is_removed_but_continuation_prompts_are_kept() {
+        let lines: Vec<String> = ["> > Identity : Global", ">", "> > Enabled  : True"].map(String::from).to_vec();
+        assert_eq!(unquote(&lines).unwrap(), ["Identity : Global", "", "Enabled  : True"]);
+        let transcript: Vec<String> =
+            ["PS C:\\> Get-CsUser |", ">> Where-Object {$_.Enabled}"].map(String::from).to_vec();
+        assert_eq!(unquote(&transcript), None);
+        assert_eq!(unquote_line("> > SIP/2.0 403 Forbidden"), Some("SIP/2.0 403 Forbidden"));
+        assert_eq!(unquote_line("SIP/2.0 403 Forbidden"), None);
     }
 
     #[test]

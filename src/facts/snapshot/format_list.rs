@@ -109,6 +109,9 @@ fn command_of(body: &str) -> Option<String> {
 
 pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, ParseError> {
     let cleaned: Vec<String> = text.split('\n').map(unmark).collect();
+    // A paste quoted in an e-mail reply: every line starts with `>`.
+    let unquoted = crate::facts::paste::unquote(&cleaned);
+    let cleaned = unquoted.clone().unwrap_or(cleaned);
     let lines: Vec<Line> = cleaned
         .iter()
         .enumerate()
@@ -121,6 +124,12 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
     let width = lines.iter().map(|l| l.text.chars().count()).max().unwrap_or(0);
 
     let mut parsed = Parsed::default();
+    if unquoted.is_some() {
+        parsed.notes.push(Note {
+            line: None,
+            message: "read as text quoted in an e-mail reply: `>` removed from every line".into(),
+        });
+    }
     let mut sections = vec![Section::new(CommandOutput::Unknown, None)];
     let mut ignored = 0usize;
     let mut saw_property = false;
