@@ -308,11 +308,29 @@ fn joined(text: &str) -> Vec<u8> {
     out.pop();
     out.into_bytes()
 }
+/// A mail client's wrapping: a line longer than 76 characters broken at
+/// its last space before the 76th, the rest on a line of its own.
+fn wrapped(text: &str) -> Vec<u8> {
+    lines_mapped(text, |l| {
+        let mut out = String::new();
+        let mut rest = l;
+        while rest.chars().count() > 76 {
+            let cut: usize = rest.char_indices().nth(76).map_or(rest.len(), |(i, _)| i);
+            let Some(space) = rest[..cut].rfind(' ').filter(|&i| i > 0) else { break };
+            out.push_str(&rest[..space]);
+            out.push('\n');
+            rest = &rest[space + 1..];
+        }
+        out.push_str(rest);
+        out
+    })
+    .into_bytes()
+}
 fn prefixed(text: &str) -> Vec<u8> {
     lines_mapped(text, |l| format!("12/01/2026|09:31:40.118 1A2C INFO  :: {l}")).into_bytes()
 }
 
-const TRANSPORTS: [Transport; 8] = [
+const TRANSPORTS: [Transport; 9] = [
     ("html", html),
     ("quoted", quoted),
     ("crlf", crlf),
@@ -320,6 +338,7 @@ const TRANSPORTS: [Transport; 8] = [
     ("utf16", utf16),
     ("collapsed", collapsed),
     ("joined", joined),
+    ("wrapped", wrapped),
     ("log-prefix", prefixed),
 ];
 

@@ -114,6 +114,12 @@ static LINE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
         .unwrap()
 });
 
+/// Whether a header value leaves a quoted string open: the line it stood on
+/// was wrapped inside it.
+fn unbalanced(value: &str) -> bool {
+    value.bytes().filter(|&b| b == b'"').count() % 2 == 1
+}
+
 /// `Name: value`, a header or a trace record's field.
 fn header(line: &str) -> Option<(&str, &str)> {
     let (name, value) = line.split_once(':')?;
@@ -170,6 +176,12 @@ pub struct Reader {
     event: Option<Event>,
     /// Whether the record open is an error record, and where it began.
     record_error: Option<usize>,
+    /// The record's field read last (lower case), which a wrapped line
+    /// goes on.
+    record_field: Option<String>,
+    /// A lone `ms-diagnostics` header whose quoted value a mail client
+    /// wrapped onto the next line: (line, name, value so far).
+    open_lone: Option<(usize, String, String)>,
     /// Whether the message was opened by an Expressway `|` mark.
     piped: bool,
     pub shapes: Vec<Shape>,
@@ -198,6 +210,7 @@ impl Reader {
             _ => {}
         }
         self.in_record = false;
+        self.record_field = None;
         self.record_peer = None;
         self.record_direction = None;
     }
@@ -205,6 +218,18 @@ impl Reader {
     /// Reads one line (without its line break); items it completes go to `out`.
     pub fn line(&mut self, number: usize, raw: &str, out: &mut Vec<Item>) {
         let line = raw.trim_end_matches(['\r', '\n']);
+        // The rest of a lone header's quoted value, wrapped by a mail client.
+        if let Some((start, name, mut value)) = self.open_lone.take() {
+            let rest = strip_prefix(line.trim());
+            value.push(' ');
+            value.push_str(rest.trim());
+            if unbalanced(&value) && !rest.trim().is_empty() && value.len() < MAX_LINE {
+                self.open_lone = Some((start, name, value));
+            } else {
+                out.push(Item::LoneHeader(start, name, value));
+            }
+            return;
+        }
         if line.contains("$$begin_record") {
             self.finish_record(out);
             self.in_record = true;
@@ -264,6 +289,18 @@ impl Reader {
                 }
                 return;
             }
+            // A header whose quoted value a mail client wrapped at a space
+            // goes on on the next line, at its start; so does any header of
+            // a message that only its frame ends (Expressway's closing `|`, a
+            // Lync record's `Message-Body:`).
+            let framed = self.piped || self.in_record;
+            if let Some((_, value)) = message.headers.last_mut().filter(|(_, v)| framed || unbalanced(v)) {
+                if !value.is_empty() {
+                    value.push(' ');
+                }
+                value.push_str(content);
+                return;
+            }
             // A line that is no header ends the message.
             self.finish_message(out);
         }
@@ -275,6 +312,7 @@ impl Reader {
             if name.eq_ignore_ascii_case("severity") && value.trim().eq_ignore_ascii_case("error") {
                 self.record_error = self.record_error.or(Some(number));
             }
+            self.record_field = Some(name.to_ascii_lowercase());
             match name.to_ascii_lowercase().as_str() {
                 "peer" => self.record_peer = Some(value.clone()),
                 "direction" => self.record_direction = Some(value.clone()),
@@ -289,11 +327,34 @@ impl Reader {
             }
             return;
         }
+        // A record's field a mail client wrapped: the rest of its value.
+        if self.in_record
+            && !content.is_empty()
+            && let (Some(event), Some(field)) = (self.event.as_mut(), self.record_field.as_deref())
+        {
+            let value = match field {
+                "text" => event.text.get_or_insert_with(String::new),
+                "result-code" => &mut event.result_code,
+                "sip-call-id" => event.call_id.get_or_insert_with(String::new),
+                "sip-start-line" => event.start_line.get_or_insert_with(String::new),
+                _ => return,
+            };
+            if !value.is_empty() {
+                value.push(' ');
+            }
+            value.push_str(content);
+            return;
+        }
         if contains_ignoring_case(content, "ms-diagnostics")
             && let Some(caps) = LONE_DIAGNOSTIC.captures(content)
         {
             self.saw(Shape::HeadersOnly);
-            out.push(Item::LoneHeader(number, caps[1].to_string(), caps[2].trim().to_string()));
+            let value = caps[2].trim().to_string();
+            if unbalanced(&value) {
+                self.open_lone = Some((number, caps[1].to_string(), value));
+            } else {
+                out.push(Item::LoneHeader(number, caps[1].to_string(), value));
+            }
         }
     }
 
@@ -309,6 +370,9 @@ impl Reader {
 
     /// Ends the input: what is still open is complete.
     pub fn end(&mut self, out: &mut Vec<Item>) {
+        if let Some((line, name, value)) = self.open_lone.take() {
+            out.push(Item::LoneHeader(line, name, value));
+        }
         self.finish_record(out);
     }
 }

@@ -81,27 +81,44 @@ fn decode_entity(name: &str) -> Option<String> {
     Some(c.to_string())
 }
 
-/// The lines of a text quoted in an e-mail reply (every line that is not
-/// blank starts with `>`), with the quoting removed, level by level; `None`
-/// when the text is not quoted so. A `>>` that only some lines start with is
-/// PowerShell's continuation prompt, not quoting.
+/// The lines of a text quoted in an e-mail reply, with the quoting removed
+/// level by level; `None` when the text is not quoted so. A text is quoted
+/// when its first line that is not blank starts with `>` and so do at least
+/// two thirds of them: a line without `>` right after a quoted one is the
+/// rest of that line, wrapped by the mail client, and is joined back to it.
+/// A `>>` that only some lines start with is PowerShell's continuation
+/// prompt, not quoting.
 pub fn unquote(lines: &[String]) -> Option<Vec<String>> {
+    let is_quoted = |l: &String| l.trim_start().starts_with('>');
     let quoted = |lines: &[String]| {
-        let mut text = lines.iter().filter(|l| !l.trim().is_empty()).peekable();
-        text.peek().is_some() && text.all(|l| l.trim_start().starts_with('>'))
+        let text: Vec<&String> = lines.iter().filter(|l| !l.trim().is_empty()).collect();
+        let marked = text.iter().filter(|l| is_quoted(l)).count();
+        text.first().is_some_and(|l| is_quoted(l)) && marked * 3 >= text.len() * 2
     };
     if !quoted(lines) {
         return None;
     }
     let mut lines = lines.to_vec();
     while quoted(&lines) {
-        lines = lines
-            .iter()
-            .map(|l| {
-                let rest = l.trim_start().strip_prefix('>').unwrap_or(l.trim_start());
-                rest.strip_prefix(' ').unwrap_or(rest).to_string()
-            })
-            .collect();
+        let mut next: Vec<String> = Vec::with_capacity(lines.len());
+        let mut previous_quoted = false;
+        for line in &lines {
+            if is_quoted(line) {
+                let rest = line.trim_start().strip_prefix('>').unwrap_or(line.trim_start());
+                next.push(rest.strip_prefix(' ').unwrap_or(rest).to_string());
+                previous_quoted = true;
+            } else if previous_quoted && !line.trim().is_empty() {
+                // Wrapped by the mail client: the rest of the line before.
+                if let Some(last) = next.last_mut() {
+                    last.push(' ');
+                    last.push_str(line.trim());
+                }
+            } else {
+                next.push(line.clone());
+                previous_quoted = false;
+            }
+        }
+        lines = next;
     }
     Some(lines)
 }
@@ -167,6 +184,14 @@ mod tests {
         let transcript: Vec<String> =
             ["PS C:\\> Get-CsUser |", ">> Where-Object {$_.Enabled}"].map(String::from).to_vec();
         assert_eq!(unquote(&transcript), None);
+        let wrapped: Vec<String> =
+            ["> Description : Sales staff who talk to", "customers on Skype", "> Enabled : True"]
+                .map(String::from)
+                .to_vec();
+        assert_eq!(
+            unquote(&wrapped).unwrap(),
+            ["Description : Sales staff who talk to customers on Skype", "Enabled : True"]
+        );
         assert_eq!(unquote_line("> > SIP/2.0 403 Forbidden"), Some("SIP/2.0 403 Forbidden"));
         assert_eq!(unquote_line("SIP/2.0 403 Forbidden"), None);
     }
