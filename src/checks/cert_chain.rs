@@ -15,13 +15,13 @@
 
 use serde::Deserialize;
 
+use super::Reference;
 use super::see;
 use super::tls::CertificateCheck;
-use super::Reference;
-use crate::findings::{Outcome, Placeholder, Severity};
 use crate::facts::chain::ChainVerdict;
 use crate::facts::view::FactView;
 use crate::facts::x509::SeenCertificate;
+use crate::findings::{Outcome, Placeholder, Severity};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,10 +62,9 @@ impl CertificateCheck for CertChain {
         evidence["trust_stores"] = stores.clone().into();
         let outcome = match &verdict {
             ChainVerdict::Trusted { .. } => Outcome::pass(&cert.origin, verdict.describe()),
-            ChainVerdict::TrustedNotForServers { .. } => Outcome::pass(
-                &cert.origin,
-                format!("{}{}", verdict.describe(), see::in_parentheses(&self.usage_rules)),
-            ),
+            ChainVerdict::TrustedNotForServers { .. } => {
+                Outcome::pass(&cert.origin, format!("{}{}", verdict.describe(), see::in_parentheses(&self.usage_rules)))
+            }
             ChainVerdict::UsageRefused => Outcome::skip(
                 &cert.origin,
                 format!(
@@ -87,11 +86,13 @@ impl CertificateCheck for CertChain {
             // inapplicable.
             ChainVerdict::UnsupportedAlgorithm => Outcome::error(
                 &cert.origin,
-                format!("{}; trust cannot be checked{}", verdict.describe(), see::in_parentheses(&self.algorithm_rules)),
+                format!(
+                    "{}; trust cannot be checked{}",
+                    verdict.describe(),
+                    see::in_parentheses(&self.algorithm_rules)
+                ),
             ),
-            _ => {
-                Outcome::fail(&cert.origin, format!("{} (trust stores: {})", verdict.describe(), stores.join(", ")))
-            }
+            _ => Outcome::fail(&cert.origin, format!("{} (trust stores: {})", verdict.describe(), stores.join(", "))),
         };
         let outcome = outcome.evidence(evidence);
         vec![match cert.host() {

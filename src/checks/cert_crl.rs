@@ -27,10 +27,7 @@ impl CertificateCheck for CertCrl {
         let outcome = if !http.is_empty() {
             Outcome::pass(
                 &cert.origin,
-                format!(
-                    "CRL distribution point {}",
-                    http.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(", ")
-                ),
+                format!("CRL distribution point {}", http.iter().map(|u| u.as_str()).collect::<Vec<_>>().join(", ")),
             )
         } else if urls.is_empty() {
             Outcome::fail(&cert.origin, "no CRL distribution point")

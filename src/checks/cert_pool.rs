@@ -10,8 +10,8 @@ use serde_json::json;
 use super::tls::{NoAddress, per_endpoint};
 use super::{Check, Reference, see};
 use crate::facts::Targets;
-use crate::facts::tls::TlsOutcome;
 use crate::facts::need::Need;
+use crate::facts::tls::TlsOutcome;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Step, Target};
 
@@ -52,7 +52,9 @@ impl Check for CertPool {
         for fact in ctx.facts.tls.iter().filter(|f| f.partner.is_none()) {
             if let TlsOutcome::Unobserved { .. } = fact.outcome {
                 let key = (fact.endpoint.host.clone(), fact.endpoint.port);
-                unobserved.entry(key).or_insert_with(|| format!("{}: {}", fact.endpoint.address, fact.outcome.describe()));
+                unobserved
+                    .entry(key)
+                    .or_insert_with(|| format!("{}: {}", fact.endpoint.address, fact.outcome.describe()));
             } else if let Some(leaf) = fact.chain_der().first() {
                 let digest = ring::digest::digest(&ring::digest::SHA256, leaf);
                 let short: String = digest.as_ref().iter().take(8).map(|b| format!("{b:02x}")).collect();
@@ -72,7 +74,10 @@ impl Check for CertPool {
             return vec![Outcome::skip(Target::area("TLS"), why)];
         }
         let undecided = unobserved.iter().map(|((host, port), why)| {
-            Outcome::error(Target::Service { host: host.clone(), port: *port }, format!("a member of the pool was not observed ({why})"))
+            Outcome::error(
+                Target::Service { host: host.clone(), port: *port },
+                format!("a member of the pool was not observed ({why})"),
+            )
         });
         let decided = pools.into_iter().filter(|(key, _)| !unobserved.contains_key(key));
         undecided.chain(decided

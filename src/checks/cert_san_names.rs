@@ -98,4 +98,3 @@ impl NamesCheck for CertSanNames {
         }
     }
 }
-

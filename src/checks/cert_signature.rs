@@ -10,9 +10,9 @@
 use serde::Deserialize;
 
 use super::tls::CertificateCheck;
-use crate::findings::{Outcome, Severity};
 use crate::facts::view::FactView;
 use crate::facts::x509::SeenCertificate;
+use crate::findings::{Outcome, Severity};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

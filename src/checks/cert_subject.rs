@@ -73,4 +73,3 @@ impl NamesCheck for CertSubject {
         }
     }
 }
-

@@ -67,12 +67,8 @@ impl Check for CertUses {
         let missing: Vec<&str> = self.required.iter().map(String::as_str).filter(|r| has(r).is_none()).collect();
         let outcome = match (missing.first(), incomplete) {
             (None, _) => {
-                let shown: Vec<String> = self
-                    .required
-                    .iter()
-                    .filter_map(|r| has(r))
-                    .map(|(r, t, _)| format!("{r} ({t})"))
-                    .collect();
+                let shown: Vec<String> =
+                    self.required.iter().filter_map(|r| has(r)).map(|(r, t, _)| format!("{r} ({t})")).collect();
                 Outcome::pass(&target, format!("certificates are assigned to {}", shown.join(", ")))
             }
             (Some(_), Some(why)) => {

@@ -30,7 +30,13 @@ pub struct CertValidity {
 }
 
 impl CertValidity {
-    fn verdict(&self, ctx: &FactView, target: &Target, not_before: Option<OffsetDateTime>, not_after: OffsetDateTime) -> Outcome {
+    fn verdict(
+        &self,
+        ctx: &FactView,
+        target: &Target,
+        not_before: Option<OffsetDateTime>,
+        not_after: OffsetDateTime,
+    ) -> Outcome {
         let warn_days = ctx.expiry_warn_days.unwrap_or(self.warn_days);
         let left = (not_after - ctx.now).whole_days();
         let until = not_after.date();
@@ -66,7 +72,10 @@ impl CertificateCheck for CertValidity {
         let target = Target::from(cert);
         let outcome = match (&cert.not_before, &cert.not_after) {
             (_, Err(why)) | (Err(why), _) => Outcome::error(&target, why.clone()),
-            (_, Ok(None)) => Outcome::error(&target, "the listing leaves out NotAfter, so the expiry is unknown; export with `Format-List *`"),
+            (_, Ok(None)) => Outcome::error(
+                &target,
+                "the listing leaves out NotAfter, so the expiry is unknown; export with `Format-List *`",
+            ),
             (Ok(not_before), Ok(Some(not_after))) => {
                 // A date read two ways settles the verdict only if both
                 // readings give the same one.
@@ -80,7 +89,9 @@ impl CertificateCheck for CertValidity {
                 if verdicts.iter().all(|v| v.status == first.status && v.severity == first.severity) {
                     let mut outcome = first.clone();
                     if verdicts.len() > 1 {
-                        outcome.message.push_str(" (the listing's dates read day-first or month-first; both give this verdict)");
+                        outcome
+                            .message
+                            .push_str(" (the listing's dates read day-first or month-first; both give this verdict)");
                     }
                     outcome
                 } else {
@@ -97,4 +108,3 @@ impl CertificateCheck for CertValidity {
         Some(vec![outcome.evidence(cert.evidence())])
     }
 }
-

@@ -14,12 +14,12 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::config::{captured, describe, select, unproven};
 use super::matcher::Matcher;
 use super::{Check, Problem};
-use super::config::{captured, describe, select, unproven};
 use crate::facts::snapshot::ObjectKind;
-use crate::findings::{Outcome, Placeholder, Severity, Target};
 use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Severity, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -16,12 +16,12 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::matcher::{Matcher, Verdict};
-use crate::facts::values::{read_property, show};
-use super::{Check, Problem};
 use super::config::{captured, describe, select, unproven};
+use super::matcher::{Matcher, Verdict};
+use super::{Check, Problem};
 use crate::facts::config_view::{Holders, Located};
 use crate::facts::snapshot::ObjectKind;
+use crate::facts::values::{read_property, show};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Status, Target};
 
@@ -222,8 +222,7 @@ impl Check for ConfigField {
         match self.quantifier {
             Quantifier::All => undecided
                 .into_iter()
-                .chain(measured.into_iter()
-                .map(|(located, m)| {
+                .chain(measured.into_iter().map(|(located, m)| {
                     let mut outcome = Outcome::new(m.status, &located, m.message).evidence(json!({
                         "source": located.location(self.expect.keys().next().map(String::as_str)),
                         "observed": m.observed,
@@ -304,7 +303,8 @@ impl Check for ConfigField {
         if self.object == ObjectKind::Other {
             problems.push(Problem::at("object", "`object` must name a configuration object kind, not Other"));
         }
-        if self.granted_only && (self.quantifier != Quantifier::Any || self.object != ObjectKind::ExternalAccessPolicy) {
+        if self.granted_only && (self.quantifier != Quantifier::Any || self.object != ObjectKind::ExternalAccessPolicy)
+        {
             problems.push(Problem::at(
                 "granted_only",
                 "`granted_only` applies to `quantifier = \"any\"` over ExternalAccessPolicy objects",

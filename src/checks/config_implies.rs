@@ -15,11 +15,11 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::matcher::{Matcher, Verdict};
-use crate::facts::values::{read_property, show};
-use super::{Check, Problem};
 use super::config::{SHOWN, captured, describe, some_of, unproven};
+use super::matcher::{Matcher, Verdict};
+use super::{Check, Problem};
 use crate::facts::snapshot::ObjectKind;
+use crate::facts::values::{read_property, show};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Target};
 
@@ -120,10 +120,7 @@ impl Check for ConfigImplies {
                 } else if !missing.is_empty() {
                     Outcome::skip(&label, format!("{} not in the export", missing.join(", ")))
                 } else {
-                    Outcome::pass(
-                        &label,
-                        format!("{enabling} enable(s) access and {} allows it", gate.object.label()),
-                    )
+                    Outcome::pass(&label, format!("{enabling} enable(s) access and {} allows it", gate.object.label()))
                 };
                 outcome.evidence(evidence)
             })

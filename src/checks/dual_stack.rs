@@ -10,12 +10,12 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{SrvSet, addresses, followed, srv_set};
 use super::Check;
+use super::dns::{SrvSet, addresses, followed, srv_set};
 use crate::facts::Targets;
+use crate::facts::dns::DnsView;
 use crate::facts::dns::srv_name;
 use crate::facts::need::Need;
-use crate::facts::dns::DnsView;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Status, Step, Target};
 
@@ -40,7 +40,8 @@ impl Check for DualStack {
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         if !ctx.dns.gathered {
-            return vec![Outcome::skip(Target::area("DNS"),
+            return vec![Outcome::skip(
+                Target::area("DNS"),
                 "no DNS facts: this was an offline audit (scan the domains live to check DNS)",
             )];
         }
@@ -50,7 +51,9 @@ impl Check for DualStack {
         let edges = if organizations.whole_scan { ctx.targets.edges.as_slice() } else { &[] };
         match organizations.groups() {
             [] => vec![judge(ctx, &[], &ctx.targets.edges, Target::area("DNS"))],
-            groups => groups.iter().map(|domains| judge(ctx, domains, edges, Target::domain(domains[0].clone()))).collect(),
+            groups => {
+                groups.iter().map(|domains| judge(ctx, domains, edges, Target::domain(domains[0].clone()))).collect()
+            }
         }
     }
 }
@@ -106,7 +109,10 @@ fn judge(ctx: &FactView, domains: &[String], edges: &[String], target: Target) -
         if !v6_only.is_empty() {
             parts.push(format!("no A: {}", v6_only.join(", ")));
         }
-        Outcome::fail(target.clone(), format!("IPv6 is published for some federation hosts only ({})", parts.join("; ")))
+        Outcome::fail(
+            target.clone(),
+            format!("IPv6 is published for some federation hosts only ({})", parts.join("; ")),
+        )
     };
     outcome.evidence(evidence)
 }

@@ -10,12 +10,12 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{addresses, or_outcome, per_domain, queries};
 use super::Check;
-use crate::facts::names::canonical;
+use super::dns::{addresses, or_outcome, per_domain, queries};
 use crate::facts::Targets;
-use crate::facts::need::Need;
 use crate::facts::dns::DnsView;
+use crate::facts::names::canonical;
+use crate::facts::need::Need;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Step, Target};
 
@@ -43,7 +43,10 @@ impl Check for HostAlias {
             let outcome = if found.aliases.contains(&target) {
                 Outcome::pass(Target::domain(domain), format!("{name} is an alias of {target}"))
             } else if found.aliases.is_empty() && found.all().next().is_none() {
-                Outcome::fail(Target::domain(domain), format!("{name} does not exist; it should be an alias of {target}"))
+                Outcome::fail(
+                    Target::domain(domain),
+                    format!("{name} does not exist; it should be an alias of {target}"),
+                )
             } else if found.aliases.is_empty() {
                 let listed: Vec<String> = found.all().map(|a| a.to_string()).collect();
                 Outcome::fail(
@@ -51,9 +54,17 @@ impl Check for HostAlias {
                     format!("{name} has its own addresses ({}), not an alias of {target}", listed.join(", ")),
                 )
             } else {
-                Outcome::fail(Target::domain(domain), format!("{name} is an alias of {}, not of {target}", found.aliases.join(" → ")))
+                Outcome::fail(
+                    Target::domain(domain),
+                    format!("{name} is an alias of {}, not of {target}", found.aliases.join(" → ")),
+                )
             };
-            vec![outcome.evidence(json!({ "queries": queries(&found) })).var(Placeholder::Domain, domain).var(Placeholder::Fqdn, name)]
+            vec![
+                outcome
+                    .evidence(json!({ "queries": queries(&found) }))
+                    .var(Placeholder::Domain, domain)
+                    .var(Placeholder::Fqdn, name),
+            ]
         })
     }
 }

@@ -9,11 +9,11 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{addresses, or_outcome, per_domain, queries};
 use super::Check;
+use super::dns::{addresses, or_outcome, per_domain, queries};
 use crate::facts::Targets;
-use crate::facts::need::Need;
 use crate::facts::dns::DnsView;
+use crate::facts::need::Need;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Step, Target};
 
@@ -47,7 +47,12 @@ impl Check for HostResolves {
             } else {
                 Outcome::pass(Target::domain(domain), format!("{name}{via} → {}", listed.join(", ")))
             };
-            vec![outcome.evidence(json!({ "queries": queries(&found) })).var(Placeholder::Domain, domain).var(Placeholder::Fqdn, name)]
+            vec![
+                outcome
+                    .evidence(json!({ "queries": queries(&found) }))
+                    .var(Placeholder::Domain, domain)
+                    .var(Placeholder::Fqdn, name),
+            ]
         })
     }
 }

@@ -11,10 +11,10 @@ use serde::Deserialize;
 
 use serde_json::json;
 
-use super::dns::{answer, evidence, per_domain_internal};
 use super::Check;
-use crate::facts::dns::{DnsView, RecordKind};
+use super::dns::{answer, evidence, per_domain_internal};
 use crate::facts::Targets;
+use crate::facts::dns::{DnsView, RecordKind};
 use crate::facts::need::Need;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Status, Step, Target};
@@ -49,10 +49,16 @@ impl Check for InternalAbsent {
                 seen.push(evidence(fact));
             }
             if seen.is_empty() {
-                return vec![Outcome::skip(Target::domain(domain), format!("{name} was not asked of the internal resolver"))];
+                return vec![Outcome::skip(
+                    Target::domain(domain),
+                    format!("{name} was not asked of the internal resolver"),
+                )];
             }
             let outcome = if present > 0 {
-                Outcome::fail(Target::domain(domain), format!("{name} has {present} record(s) in the internal DNS view"))
+                Outcome::fail(
+                    Target::domain(domain),
+                    format!("{name} has {present} record(s) in the internal DNS view"),
+                )
             } else {
                 Outcome::pass(Target::domain(domain), format!("{name} is not in the internal DNS view"))
             };

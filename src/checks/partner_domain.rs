@@ -12,9 +12,9 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::facts::values::as_bool;
-use super::{Check, Problem};
 use super::config::{DOMAIN_NAME, captured, domain_names, unproven};
+use super::{Check, Problem};
+use crate::facts::values::as_bool;
 use std::collections::HashMap;
 
 use crate::facts::names::canonical;
@@ -72,13 +72,15 @@ impl Check for PartnerDomain {
             let discovery = edge[0].object.get("EnablePartnerDiscovery").and_then(|(_, v)| as_bool(v));
             match discovery {
                 None => {
-                    return vec![Outcome::skip(Target::area("partners"),
+                    return vec![Outcome::skip(
+                        Target::area("partners"),
                         "EnablePartnerDiscovery is not in the Access Edge export (it exists only with DNS SRV routing)",
                     )];
                 }
                 Some(on) if on != wanted => {
                     let state = if on { "on" } else { "off" };
-                    return vec![Outcome::skip(Target::area("partners"),
+                    return vec![Outcome::skip(
+                        Target::area("partners"),
                         format!("partner discovery is {state}, so this does not apply"),
                     )];
                 }

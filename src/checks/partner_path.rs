@@ -6,15 +6,15 @@
 use serde::Deserialize;
 use serde_json::json;
 
+use super::Check;
 use super::dns::{SrvSet, addresses, show_srv, srv_set};
 use super::sip::exchange;
-use super::Check;
-use crate::facts::endpoints::FEDERATION_SERVICE;
-use crate::facts::srv::display_order;
-use crate::facts::sip::SipOutcome;
-use crate::facts::tls::TlsOutcome;
 use crate::facts::Targets;
+use crate::facts::endpoints::FEDERATION_SERVICE;
 use crate::facts::need::Need;
+use crate::facts::sip::SipOutcome;
+use crate::facts::srv::display_order;
+use crate::facts::tls::TlsOutcome;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Status, Step, Target};
 
@@ -36,7 +36,8 @@ impl Check for PartnerPath {
             return vec![Outcome::skip(Target::area("partners"), "no partner domains were given (--partner DOMAIN)")];
         }
         if !ctx.dns.gathered || ctx.targets.partners.is_empty() {
-            return vec![Outcome::skip(Target::area("partners"),
+            return vec![Outcome::skip(
+                Target::area("partners"),
                 "partner domains were not probed (an offline audit, or replayed facts without them)",
             )];
         }
@@ -45,7 +46,8 @@ impl Check for PartnerPath {
             .iter()
             .map(|partner| {
                 let step = |status: Status, message: String| {
-                    Outcome::new(status, Target::domain(partner.clone()), message).var(Placeholder::Domain, partner.clone())
+                    Outcome::new(status, Target::domain(partner.clone()), message)
+                        .var(Placeholder::Domain, partner.clone())
                 };
                 let records = match srv_set(ctx, partner, FEDERATION_SERVICE) {
                     Err(outcome) => return outcome.target_to(Target::domain(partner.clone())),
@@ -86,7 +88,9 @@ impl Check for PartnerPath {
                 let mut unobserved = None;
                 for tls in &handshakes {
                     if let TlsOutcome::Unobserved { .. } = tls.outcome {
-                        unobserved.get_or_insert_with(|| format!("TLS: {}: {}", tls.endpoint.label(), tls.outcome.describe()));
+                        unobserved.get_or_insert_with(|| {
+                            format!("TLS: {}: {}", tls.endpoint.label(), tls.outcome.describe())
+                        });
                         continue;
                     }
                     if !matches!(

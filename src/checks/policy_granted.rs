@@ -11,12 +11,12 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::facts::values::as_bool;
-use super::{Check, Problem};
 use super::config::captured;
-use crate::facts::snapshot::ObjectKind;
-use crate::facts::view::FactView;
+use super::{Check, Problem};
 use crate::facts::config_view::Holders;
+use crate::facts::snapshot::ObjectKind;
+use crate::facts::values::as_bool;
+use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Target};
 
 #[derive(Debug, Deserialize)]
@@ -38,7 +38,10 @@ impl Check for PolicyGranted {
             .filter(|l| self.enabling.iter().any(|p| l.object.get(p).and_then(|(_, v)| as_bool(v)) == Some(true)))
             .collect();
         if tagged.is_empty() {
-            return vec![Outcome::skip(Target::config("ExternalAccessPolicy"), "no per-user (Tag:) policy enables external access")];
+            return vec![Outcome::skip(
+                Target::config("ExternalAccessPolicy"),
+                "no per-user (Tag:) policy enables external access",
+            )];
         }
         tagged
             .iter()
@@ -71,7 +74,11 @@ impl Check for PolicyGranted {
     }
 
     fn validate(&self) -> Vec<Problem> {
-        if self.enabling.is_empty() { vec![Problem::at("enabling", "`enabling` names no property")] } else { Vec::new() }
+        if self.enabling.is_empty() {
+            vec![Problem::at("enabling", "`enabling` names no property")]
+        } else {
+            Vec::new()
+        }
     }
 }
 

@@ -13,8 +13,8 @@ use serde_json::json;
 use time::Date;
 use time::macros::format_description;
 
-use super::{Check, Problem};
 use super::config::product;
+use super::{Check, Problem};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Target};
 

@@ -52,12 +52,7 @@ impl Check for SipOptions {
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         let connection = self.connection_rule.as_slice();
-        let own: Vec<&SipFact> = ctx
-            .facts
-            .sip
-            .iter()
-            .filter(|s| !ctx.targets.is_partner_domain(&s.domain))
-            .collect();
+        let own: Vec<&SipFact> = ctx.facts.sip.iter().filter(|s| !ctx.targets.is_partner_domain(&s.domain)).collect();
         if own.is_empty() {
             // A named Edge without an address: said of it, an error when
             // its DNS questions went unanswered.

@@ -12,11 +12,11 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{answer, evidence, or_outcome, per_domain_internal, srv_need};
-use crate::facts::dns::srv_name;
 use super::Check;
-use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
+use super::dns::{answer, evidence, or_outcome, per_domain_internal, srv_need};
 use crate::facts::Targets;
+use crate::facts::dns::srv_name;
+use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordData, RecordKind};
 use crate::facts::need::Need;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Step, Target};
@@ -70,9 +70,10 @@ impl Check for SplitBrain {
                         internal.outcome.describe()
                     ),
                 ),
-                (Some(outside), Some(inside)) if outside == inside => {
-                    Outcome::pass(Target::domain(domain), format!("{name}: internal and external DNS agree ({})", show(&inside)))
-                }
+                (Some(outside), Some(inside)) if outside == inside => Outcome::pass(
+                    Target::domain(domain),
+                    format!("{name}: internal and external DNS agree ({})", show(&inside)),
+                ),
                 (Some(outside), Some(inside)) => Outcome::fail(
                     Target::domain(domain),
                     format!("{name}: internal DNS answers {} but external DNS {}", show(&inside), show(&outside)),

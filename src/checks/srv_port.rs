@@ -14,13 +14,13 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use super::dns::{evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_records};
-use crate::facts::dns::srv_name;
 use super::Check;
-use crate::facts::config_view::Objects;
-use crate::facts::snapshot::ObjectKind;
+use super::dns::{evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_records};
 use crate::facts::Targets;
+use crate::facts::config_view::Objects;
+use crate::facts::dns::srv_name;
 use crate::facts::need::Need;
+use crate::facts::snapshot::ObjectKind;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Step, Target};
 

@@ -10,10 +10,10 @@
 
 use serde::Deserialize;
 
-use super::dns::{SrvSet, evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_set};
-use crate::facts::dns::srv_name;
 use super::Check;
+use super::dns::{SrvSet, evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_set};
 use crate::facts::Targets;
+use crate::facts::dns::srv_name;
 use crate::facts::need::Need;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Step, Target};
@@ -45,7 +45,8 @@ impl Check for SrvPresent {
             let name = srv_name(&self.service, domain);
             let outcome = match or_outcome!(srv_set(ctx, domain, &self.service)) {
                 SrvSet::Absent(fact) => {
-                    Outcome::fail(Target::domain(domain), format!("{name}: {}", fact.outcome.describe())).evidence(evidence(fact))
+                    Outcome::fail(Target::domain(domain), format!("{name}: {}", fact.outcome.describe()))
+                        .evidence(evidence(fact))
                 }
                 SrvSet::NotOffered(fact) => Outcome::fail(
                     Target::domain(domain),

@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::dns::{evidence, or_outcome, per_domain, service_step, srv_need, srv_records};
-use crate::facts::dns::srv_name;
 use super::Check;
+use super::dns::{evidence, or_outcome, per_domain, service_step, srv_need, srv_records};
 use crate::facts::Targets;
+use crate::facts::dns::srv_name;
 use crate::facts::need::Need;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Step, Target};
@@ -56,7 +56,10 @@ impl Check for SrvPriorities {
             let outcome = if records.len() == 1 {
                 Outcome::pass(Target::domain(domain), format!("{name} has a single record"))
             } else if tied.is_empty() {
-                Outcome::pass(Target::domain(domain), format!("{name}: {} records with distinct priority or weight", records.len()))
+                Outcome::pass(
+                    Target::domain(domain),
+                    format!("{name}: {} records with distinct priority or weight", records.len()),
+                )
             } else {
                 Outcome::fail(
                     Target::domain(domain),

@@ -11,11 +11,13 @@
 
 use serde::Deserialize;
 
-use super::dns::{SrvSet, describe_set, evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_records, srv_set};
-use crate::facts::dns::srv_name;
+use super::dns::{
+    SrvSet, describe_set, evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_records, srv_set,
+};
 use super::{Check, Problem};
-use crate::facts::names::canonical;
 use crate::facts::Targets;
+use crate::facts::dns::srv_name;
+use crate::facts::names::canonical;
 use crate::facts::need::Need;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Step, Target};
@@ -75,16 +77,25 @@ impl Check for SrvTarget {
                     None => host.clone(),
                 };
                 if wrong.is_empty() {
-                    Outcome::pass(Target::domain(domain), format!("{name} SRV {} points at {expected}", shown.join("; ")))
+                    Outcome::pass(
+                        Target::domain(domain),
+                        format!("{name} SRV {} points at {expected}", shown.join("; ")),
+                    )
                 } else {
-                    Outcome::fail(Target::domain(domain), format!("{name} SRV {}: expected {expected}", wrong.join("; ")))
+                    Outcome::fail(
+                        Target::domain(domain),
+                        format!("{name} SRV {}: expected {expected}", wrong.join("; ")),
+                    )
                 }
             } else {
                 let host = self.not_equals.clone().unwrap_or_default();
                 let wrong: Vec<String> =
                     records.iter().filter(|r| matches(&r.target, &self.not_equals)).map(show_srv).collect();
                 if wrong.is_empty() {
-                    Outcome::pass(Target::domain(domain), format!("{name} SRV {} does not point at {host}", shown.join("; ")))
+                    Outcome::pass(
+                        Target::domain(domain),
+                        format!("{name} SRV {} does not point at {host}", shown.join("; ")),
+                    )
                 } else {
                     Outcome::fail(Target::domain(domain), format!("{name} SRV {} points at {host}", wrong.join("; ")))
                 }

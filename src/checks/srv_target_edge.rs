@@ -9,10 +9,10 @@
 
 use serde::Deserialize;
 
-use super::dns::{evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_records};
-use crate::facts::dns::srv_name;
 use super::Check;
+use super::dns::{evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_records};
 use crate::facts::Targets;
+use crate::facts::dns::srv_name;
 use crate::facts::need::Need;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Step, Target};
@@ -35,7 +35,8 @@ impl Check for SrvTargetEdge {
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         if ctx.dns.gathered && ctx.targets.edges.is_empty() {
-            return vec![Outcome::skip(Target::area("DNS"),
+            return vec![Outcome::skip(
+                Target::area("DNS"),
                 "the Access Edge FQDN is not known: give --edge FQDN or a snapshot with `Get-CsService -EdgeServer`",
             )];
         }
@@ -48,9 +49,17 @@ impl Check for SrvTargetEdge {
             let outcome = if elsewhere.is_empty() {
                 Outcome::pass(Target::domain(domain), format!("{name} points at the Access Edge ({edges})"))
             } else {
-                Outcome::fail(Target::domain(domain), format!("{name} SRV {} is not the Access Edge ({edges})", elsewhere.join("; ")))
+                Outcome::fail(
+                    Target::domain(domain),
+                    format!("{name} SRV {} is not the Access Edge ({edges})", elsewhere.join("; ")),
+                )
             };
-            vec![outcome.evidence(evidence(fact)).var(Placeholder::Domain, domain).var(Placeholder::Fqdn, ctx.targets.edges[0].clone())]
+            vec![
+                outcome
+                    .evidence(evidence(fact))
+                    .var(Placeholder::Domain, domain)
+                    .var(Placeholder::Fqdn, ctx.targets.edges[0].clone()),
+            ]
         })
     }
 }

@@ -11,11 +11,11 @@
 
 use serde::Deserialize;
 
-use super::dns::{evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_records};
-use crate::facts::dns::srv_name;
 use super::Check;
-use crate::facts::names::{is_direct_child, is_within};
+use super::dns::{evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_records};
 use crate::facts::Targets;
+use crate::facts::dns::srv_name;
+use crate::facts::names::{is_direct_child, is_within};
 use crate::facts::need::Need;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Step, Target};
@@ -46,8 +46,11 @@ impl Check for SrvTargetInDomain {
             let own: Vec<_> = records.iter().filter(|r| !is_within(&r.target, MICROSOFT_365)).collect();
             if own.is_empty() {
                 return vec![
-                    Outcome::skip(Target::domain(domain), format!("{name} points at Microsoft 365; the online rules judge it"))
-                        .evidence(evidence(fact)),
+                    Outcome::skip(
+                        Target::domain(domain),
+                        format!("{name} points at Microsoft 365; the online rules judge it"),
+                    )
+                    .evidence(evidence(fact)),
                 ];
             }
             let outside: Vec<String> =

@@ -11,8 +11,8 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{addresses, followed, is_public, or_outcome, per_domain, queries, service_step, srv_records};
 use super::Check;
+use super::dns::{addresses, followed, is_public, or_outcome, per_domain, queries, service_step, srv_records};
 use crate::facts::Targets;
 use crate::facts::dns::srv_name;
 use crate::facts::need::Need;

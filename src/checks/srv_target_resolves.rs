@@ -12,13 +12,13 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{addresses, followed, or_outcome, per_domain, queries, service_step, srv_records};
-use crate::facts::dns::srv_name;
 use super::Check;
-use crate::findings::{Outcome, Placeholder, Severity, Step, Target};
+use super::dns::{addresses, followed, or_outcome, per_domain, queries, service_step, srv_records};
 use crate::facts::Targets;
+use crate::facts::dns::srv_name;
 use crate::facts::need::Need;
 use crate::facts::view::FactView;
+use crate::findings::{Outcome, Placeholder, Severity, Step, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

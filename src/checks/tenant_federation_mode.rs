@@ -6,11 +6,11 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::facts::values::{TenantList, tenant_list_of};
-use crate::facts::values::{as_bool, show};
 use super::Check;
 use super::config::captured;
 use crate::facts::snapshot::ObjectKind;
+use crate::facts::values::{TenantList, tenant_list_of};
+use crate::facts::values::{as_bool, show};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Target};
 

@@ -10,8 +10,8 @@ use serde_json::json;
 use super::Check;
 use super::config::{DOMAIN_NAME, captured, domain_names, unproven};
 use crate::facts::config_view::Objects;
-use crate::facts::values::{TenantList, tenant_list_of};
 use crate::facts::snapshot::ObjectKind;
+use crate::facts::values::{TenantList, tenant_list_of};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Target};
 
@@ -126,9 +126,16 @@ impl Check for TenantListParity {
             "tenant_blocked": show_list(&tenant_blocked),
         });
         let outcome = if compared.is_empty() {
-            Outcome::skip(&target, "the tenant allows all known domains and the snapshot has no blocked list to compare")
+            Outcome::skip(
+                &target,
+                "the tenant allows all known domains and the snapshot has no blocked list to compare",
+            )
         } else if !problems.is_empty() {
-            let also = if doubts.is_empty() { String::new() } else { format!(" (and more may differ: {})", doubts.join("; ")) };
+            let also = if doubts.is_empty() {
+                String::new()
+            } else {
+                format!(" (and more may differ: {})", doubts.join("; "))
+            };
             Outcome::fail(&target, format!("{}{also}", problems.join("; ")))
         } else if !doubts.is_empty() {
             unproven(&target, &format!("the {} lists match the tenant's", compared.join(" and ")), doubts.join("; "))

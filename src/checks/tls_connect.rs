@@ -6,9 +6,9 @@ use serde::Deserialize;
 
 use super::tls::{NoAddress, handshake_evidence, per_endpoint};
 use super::{Check, Reference};
-use crate::facts::tls::{ChainSource, TlsOutcome};
 use crate::facts::Targets;
 use crate::facts::need::Need;
+use crate::facts::tls::{ChainSource, TlsOutcome};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Step};
 

@@ -5,9 +5,9 @@ use serde::Deserialize;
 
 use super::tls::{NoAddress, handshake_evidence, per_endpoint, unreached};
 use super::{Check, Reference, see};
-use crate::facts::tls::{TlsOutcome, TlsVersion};
 use crate::facts::Targets;
 use crate::facts::need::Need;
+use crate::facts::tls::{TlsOutcome, TlsVersion};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Step};
 
