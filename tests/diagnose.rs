@@ -225,22 +225,10 @@ fn a_fifty_megabyte_trace_is_read_in_bounded_memory() {
 }
 
 /// What a diagnosis says of each failure, without where in the file it
-/// stands (a paste moves lines): per transaction its Call-ID, method, sides
-/// and each failure's status, codes, reasons, HRESULTs and producers.
+/// stands: per transaction its Call-ID, method, sides and each failure's
+/// status, codes, reasons, HRESULTs and producers.
 fn verdicts(diagnosis: &Value) -> Value {
-    let mut transactions = diagnosis["transactions"].clone();
-    fn strip(value: &mut Value) {
-        match value {
-            Value::Object(map) => {
-                map.retain(|k, _| !matches!(k.as_str(), "line" | "first_line"));
-                map.values_mut().for_each(strip);
-            }
-            Value::Array(items) => items.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    strip(&mut transactions);
-    transactions
+    common::without_lines(&diagnosis["transactions"])
 }
 
 /// A trace that went through a ticketing system (HTML-escaped, `<br>` for

@@ -485,19 +485,7 @@ fn trace_verdicts(dir: &std::path::Path, name: &str, bytes: &[u8]) -> (Option<i3
     if output.stdout.is_empty() {
         return (output.status.code(), Value::Null);
     }
-    let mut transactions = json_of(&output)["transactions"].clone();
-    fn strip(value: &mut Value) {
-        match value {
-            Value::Object(map) => {
-                map.retain(|k, _| !matches!(k.as_str(), "line" | "first_line"));
-                map.values_mut().for_each(strip);
-            }
-            Value::Array(items) => items.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    strip(&mut transactions);
-    (output.status.code(), transactions)
+    (output.status.code(), common::without_lines(&json_of(&output)["transactions"]))
 }
 
 /// Every trace fixture through every transport, alone and in pairs: the

@@ -171,3 +171,21 @@ pub fn node_kind(path: &Path) -> &'static str {
         _ => "file",
     }
 }
+
+/// A diagnosis's transactions without where in the file things stand
+/// (`line`, `first_line`): a paste moves lines, the verdicts stay.
+pub fn without_lines(value: &Value) -> Value {
+    let mut value = value.clone();
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.retain(|k, _| !matches!(k.as_str(), "line" | "first_line"));
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut value);
+    value
+}
