@@ -352,3 +352,36 @@ fn sides_are_said_from_evidence_only() {
     assert!(producers[1].starts_with("edge.example.net, a side unknown"), "{producers:?}");
     assert!(!diagnosis.to_string().contains("neither domain (a gateway"), "{producers:?}");
 }
+
+/// Hostile text through the paste repairs: entities that decode to a
+/// bidirectional override or an escape, quoting and a log prefix around
+/// them, stay inert in the text and JSON diagnosis; a frame that never
+/// closes, or a record field followed by thousands of lines that are no
+/// field, grows no value past the line bound.
+#[test]
+fn hostile_pastes_stay_inert_and_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = "&gt; 12/01/2026|09:31:40.118 1A2C INFO  :: ms-diagnostics: 1034;reason=&quot;x&#x202e;&#x1b;[2J&#27;]0;t&#7;&quot;;source=&quot;sip.contoso.com&quot;<br>\n";
+    let path = common::write(dir.path(), "hostile.txt", hostile);
+    for format in ["table", "json"] {
+        let output = run(&[path.to_str().unwrap(), "--format", format]);
+        assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+        assert_inert(format, &String::from_utf8_lossy(&output.stdout));
+    }
+
+    let mut endless = String::from(" |SIP/2.0 404 Not Found\nVia: SIP/2.0/TLS 192.0.2.10:5061\n");
+    let mut record = String::from(
+        "TL_ERROR(TF_DIAG) [0]0B84.1A2C::11/20/2026-09:31:40.121 $$begin_record\nSeverity: error\nResult-Code: 0xc3e93d6f\nText: start\n",
+    );
+    for i in 0..20_000 {
+        endless.push_str(&format!("no header here, line {i} of a frame that never closes\n"));
+        record.push_str(&format!("more text {i}\n"));
+    }
+    for (name, text, field) in [("endless.log", endless, "Via"), ("record.log", record, "text")] {
+        let path = common::write(dir.path(), name, &text);
+        let diagnosis = json_of(&run(&[path.to_str().unwrap(), "--format", "json"]));
+        let longest = diagnosis.to_string().len();
+        // Bounded by the line limit (16 KiB) per value, not by the input.
+        assert!(longest < 64 * 1024, "{name}: a {longest}-byte diagnosis for the {field} value");
+    }
+}

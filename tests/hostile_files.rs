@@ -342,3 +342,21 @@ fn the_argument_parser_quotes_arguments_inert() {
         assert_inert("a usage error", &stderr);
     }
 }
+
+/// A snapshot of thousands of lines, each of thousands of `>`: e-mail
+/// quoting is undone a bounded number of levels, the rest read as what it
+/// is (nothing), and the scan ends with an answer, never a hang or a panic.
+#[test]
+fn a_paste_of_endless_quoting_is_undone_a_bounded_number_of_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = ">".repeat(4_000);
+    let text = format!("{line} Identity : Global\n").repeat(2_000);
+    let path = dir.path().join("quoted.txt");
+    std::fs::write(&path, text).unwrap();
+    let started = std::time::Instant::now();
+    let output = fedscan().args(["scan", "--offline", "--format", "json", "--config"]).arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(matches!(output.status.code(), Some(2 | 3)), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
+}

@@ -107,7 +107,8 @@ static LONE_DIAGNOSTIC: LazyLock<Regex> =
 /// `INFO  :: `, a time stamp and a tab.
 static LINE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     // A client (UCCAPI) log's `12/01/2026|09:31:40.118 1A2C INFO  :: `,
-    // a level's `INFO :: `, a time's `09:31:40.118 `.
+    // a level's `INFO :: `, a time's `09:31:40.118 `. A constant pattern,
+    // used by the tests: compiling it cannot fail.
     Regex::new(
             r"^(?:\d{1,2}/\d{1,2}/\d{4}\|\d{1,2}:\d{2}:\d{2}\.\d+\s+[0-9A-Fa-f]+\s+[A-Z]+\s+:: ?|[A-Z]+ +:: ?|\d{2}:\d{2}:\d{2}\.\d+\s+)",
         )
@@ -294,7 +295,11 @@ impl Reader {
             // a message that only its frame ends (Expressway's closing `|`, a
             // Lync record's `Message-Body:`).
             let framed = self.piped || self.in_record;
-            if let Some((_, value)) = message.headers.last_mut().filter(|(_, v)| framed || unbalanced(v)) {
+            // (No further than a line's bound: a frame that never closes
+            // must not grow one value without end.)
+            if let Some((_, value)) =
+                message.headers.last_mut().filter(|(_, v)| (framed || unbalanced(v)) && v.len() < MAX_LINE)
+            {
                 if !value.is_empty() {
                     value.push(' ');
                 }
@@ -339,6 +344,10 @@ impl Reader {
                 "sip-start-line" => event.start_line.get_or_insert_with(String::new),
                 _ => return,
             };
+            // A record that never ends must not grow one field without end.
+            if value.len() >= MAX_LINE {
+                return;
+            }
             if !value.is_empty() {
                 value.push(' ');
             }

@@ -7,6 +7,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+// The patterns below are constants, each used by the unit tests at the end
+// of this file: compiling them cannot fail at run time.
+
 /// Line breaks as markup, at the end of a line.
 static TRAILING_BREAKS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)(<br\s*/?>\s*)+$").unwrap());
 /// Markup that stands for a line break inside a line.
@@ -99,7 +102,12 @@ pub fn unquote(lines: &[String]) -> Option<Vec<String>> {
         return None;
     }
     let mut lines = lines.to_vec();
-    while quoted(&lines) {
+    // Level by level, so that a quoted transcript's own `>>` prompts stay;
+    // no reply chain is deeper than this, a hostile paste may be.
+    for _ in 0..MAX_QUOTE_DEPTH {
+        if !quoted(&lines) {
+            break;
+        }
         let mut next: Vec<String> = Vec::with_capacity(lines.len());
         let mut previous_quoted = false;
         for line in &lines {
@@ -122,6 +130,9 @@ pub fn unquote(lines: &[String]) -> Option<Vec<String>> {
     }
     Some(lines)
 }
+
+/// The most levels of e-mail quoting undone.
+const MAX_QUOTE_DEPTH: usize = 16;
 
 /// A line without the e-mail quoting before it (`> `, `> > `, `>> `): for a
 /// SIP trace, where no line of its own starts with `>`.

@@ -22,7 +22,8 @@ use crate::facts::paste::unmark;
 
 static PROPERTY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(?:[ \t]+(.*))?$").unwrap());
-/// A `Format-List` line as the shell pads it: `Identity    : Global`.
+/// A `Format-List` line as the shell pads it: `Identity    : Global`. (A
+/// constant pattern, as the others here: compiling it cannot fail.)
 static LIST_PROPERTY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*[ \t]+:(?:[ \t]|$)").unwrap());
 static PROMPT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^PS(?:[ \t][^>]*)?>[ \t]*(.*)$").unwrap());
