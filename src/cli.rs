@@ -44,8 +44,15 @@ pub enum Command {
     /// ms-diagnostics codes, what they mean, which side produced them, the
     /// rules that check the cause and the fix on each side.
     ///
-    /// Exit codes: 0 the trace shows no failure; 1 it shows failures (each
-    /// diagnosed); 2 usage or input error (not a trace, unreadable).
+    /// Reads Lync/Skype for Business Server traces (Snooper, CLS,
+    /// OCSLogger), Expressway logs, SIP messages, ms-diagnostics headers,
+    /// Test-Cs* cmdlet output and error codes named in text, also as pasted
+    /// through a ticket, an e-mail or a web page (each repair is noted).
+    ///
+    /// Exit codes: 0 the trace shows requests answered and no failure; 1 it
+    /// shows failures (each diagnosed); 2 usage or input error (not a trace,
+    /// unreadable); 3 nothing to conclude (no final response, or error
+    /// records that could not be read).
     Diagnose(DiagnoseArgs),
     /// Print a shell completion script: `fedscan completions bash >
     /// /etc/bash_completion.d/fedscan`.

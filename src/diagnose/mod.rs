@@ -14,6 +14,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Serialize;
 
+use crate::facts::encoding::Encoding;
 use crate::facts::ms_diagnostics::{self, Explanation, MsDiagnostic, ProducedBy, ms_diagnostic};
 use crate::facts::names::{canonical, is_within};
 use trace::{Item, Message, Reader, Shape};
@@ -109,7 +110,9 @@ pub struct Explained {
 /// An HRESULT a trace printed, with its name as printed and its meaning.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct HresultSeen {
-    pub code: String,
+    /// The code as printed; `None` for a text that names the error only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,15 +120,6 @@ pub struct HresultSeen {
     pub rules: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
-}
-
-/// What the log was read as, before any line of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
-    Utf8,
-    Windows1252,
-    Utf16Le,
-    Utf16Be,
 }
 
 /// Why a log cannot be diagnosed.
@@ -155,7 +149,7 @@ pub fn diagnose(mut input: impl BufRead, display: &str, ours: &[String]) -> Resu
         } else {
             text
         };
-        for piece in repairs.pieces(number, text) {
+        for piece in repairs.pieces(number, text, reader.in_message()) {
             reader.line(number, &piece, items);
         }
         for item in items.drain(..) {
@@ -183,6 +177,16 @@ pub fn diagnose(mut input: impl BufRead, display: &str, ours: &[String]) -> Resu
         notes.push(format!("{cut_lines} lines longer than {} characters were cut", trace::MAX_LINE));
     }
     notes.extend(repairs.notes());
+    if reader.proxy_fqdn_test_failed {
+        notes.push(
+            "Test-CsFederatedPartner ran with -ProxyFqdn, which sends its OPTIONS with an ms-edge-route Route header that an Edge older than the Front Ends (Office Communications Server 2007 R2) refuses (0xC3E93C5E SIPPROXY_E_ROUTING in the Edge's log): run it again without -ProxyFqdn before taking the failure for the partner's".to_string(),
+        );
+    }
+    if shapes.is_empty() && reader.saw_http_diagnostics {
+        return Err(DiagnoseError(
+            "no SIP message and no SIP ms-diagnostics header found, only x-ms-diagnostics: an HTTP header of Microsoft's web services (Exchange, Microsoft 365 sign-in, UCWA), whose codes are not SIP's; this is no SIP trace".into(),
+        ));
+    }
     if shapes.is_empty() {
         return Err(DiagnoseError(
             "no SIP message and no ms-diagnostics header found: expected a Lync/Skype for Business Server trace (Snooper, CLS or OCSLogger text), a Cisco Expressway log, SIP messages, or an ms-diagnostics header".into(),
@@ -208,46 +212,15 @@ pub fn diagnose(mut input: impl BufRead, display: &str, ours: &[String]) -> Resu
     })
 }
 
-/// Refuses what is not text, and tells the encoding.
+/// Refuses what is not text, and tells the encoding (the detector the
+/// snapshot reader uses too).
 fn sniff(head: &[u8]) -> Result<Encoding, DiagnoseError> {
-    if head.starts_with(&[0xFF, 0xFE]) {
-        return Ok(Encoding::Utf16Le);
-    }
-    if head.starts_with(&[0xFE, 0xFF]) {
-        return Ok(Encoding::Utf16Be);
-    }
-    let sample = &head[..head.len().min(64 * 1024)];
-    if sample.is_empty() {
+    if head.is_empty() {
         return Err(DiagnoseError("the log is empty".into()));
     }
-    // UTF-16 without a mark: text with a NUL in every other byte.
-    let pairs = sample.len() / 2;
-    if pairs >= 4 {
-        let odd = sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
-        let even = sample.iter().step_by(2).filter(|&&b| b == 0).count();
-        if odd * 10 >= pairs * 9 && even == 0 {
-            return Ok(Encoding::Utf16Le);
-        }
-        if even * 10 >= pairs * 9 && odd == 0 {
-            return Ok(Encoding::Utf16Be);
-        }
-    }
-    let controls =
-        sample.iter().filter(|&&b| b == 0 || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))).count();
-    // Text holds a stray control character or two (a bell, an escape
-    // sequence); binary data holds them everywhere.
-    if (controls > 4 && controls * 20 > sample.len()) || sample.contains(&0) {
-        return Err(DiagnoseError(format!(
-            "binary data ({controls} control bytes in the first {} bytes): expected a text log",
-            sample.len()
-        )));
-    }
-    // A cut multi-byte character at the end of the sample is still UTF-8.
-    let valid = match std::str::from_utf8(sample) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none(),
-    };
-    Ok(if valid { Encoding::Utf8 } else { Encoding::Windows1252 })
+    crate::facts::encoding::sniff(head)
+        .map(|sniffed| sniffed.encoding)
+        .map_err(|why| DiagnoseError(format!("{why}: expected a text log")))
 }
 
 /// Calls `line` for each line of the input, decoded; at most
@@ -261,7 +234,7 @@ fn read_lines(
     let mut number = 0usize;
     let mut total: u64 = 0;
     match encoding {
-        Encoding::Utf8 | Encoding::Windows1252 => {
+        Encoding::Utf8 | Encoding::Utf8Bom | Encoding::Windows1252 => {
             let mut bytes = Vec::new();
             loop {
                 bytes.clear();
@@ -283,8 +256,8 @@ fn read_lines(
                 }
             }
         }
-        Encoding::Utf16Le | Encoding::Utf16Be => {
-            let codec = if encoding == Encoding::Utf16Le { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+        Encoding::Utf16le | Encoding::Utf16be => {
+            let codec = if encoding == Encoding::Utf16le { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
             let mut decoder = codec.new_decoder();
             let mut pending = String::new();
             loop {
@@ -368,20 +341,37 @@ static HRESULT: LazyLock<Regex> =
 
 /// The HRESULTs a text names, with the names printed beside them.
 fn hresults_in(text: &str, note: Option<&str>) -> Vec<HresultSeen> {
-    HRESULT
+    let mut seen: Vec<HresultSeen> = HRESULT
         .captures_iter(text)
         .map(|caps| {
             let code = u32::from_str_radix(&caps[1], 16).unwrap_or_default();
             let known = ms_diagnostics::hresult(code);
             HresultSeen {
-                code: format!("0x{code:08x}"),
+                code: Some(format!("0x{code:08x}")),
                 name: caps.get(2).map(|m| m.as_str().to_string()).or_else(|| known.map(|k| k.name.clone())),
                 meaning: known.map(|k| k.meaning.clone()),
                 rules: known.map(|k| k.rules.clone()).unwrap_or_default(),
                 text: note.map(str::to_string),
             }
         })
-        .collect()
+        .collect();
+    if seen.is_empty() {
+        // A text that names the error without its code.
+        seen = trace::ERROR_NAME
+            .find_iter(text)
+            .map(|name| {
+                let known = ms_diagnostics::hresult_named(name.as_str());
+                HresultSeen {
+                    code: known.and_then(|k| k.code).map(|code| format!("0x{code:08x}")),
+                    name: Some(name.as_str().to_string()),
+                    meaning: known.map(|k| k.meaning.clone()),
+                    rules: known.map(|k| k.rules.clone()).unwrap_or_default(),
+                    text: note.map(str::to_string),
+                }
+            })
+            .collect();
+    }
+    seen
 }
 
 /// The domain of a From or To header: `"Ann" <sip:ann@contoso.com>;tag=1`.
@@ -546,9 +536,16 @@ fn side_of(host: &str, from: Option<&str>, to: Option<&str>, ours: &[String], co
     match (from.filter(|d| within(d)), to.filter(|d| within(d))) {
         (Some(domain), _) => format!("the sender's side ({domain})"),
         (_, Some(domain)) => format!("the receiving side ({domain})"),
-        _ if from.is_some() || to.is_some() => {
-            "a server of neither domain the request names (a gateway or a hosting provider)".to_string()
-        }
+        // A deployment's servers often carry names of another domain than
+        // its SIP domains (`pool01.corp.local` for `contoso.com`): a name
+        // in neither domain tells no side.
+        _ if from.is_some() || to.is_some() => match code {
+            Some(producer) => format!(
+                "{} by what the code means (its name is in neither domain the request names; give --domain to be sure)",
+                producer.side()
+            ),
+            None => "a side its name does not tell (in neither domain the request names; give --domain)".to_string(),
+        },
         _ => match code {
             Some(producer) => format!(
                 "{} by what the code means (give --domain, or the request's From and To, to be sure)",
@@ -585,7 +582,7 @@ fn explain(diagnostic: MsDiagnostic, from: Option<&str>, to: Option<&str>, ours:
     let partner_edge = ["PeerServer", "tls-target", "fqdn1", "fqdn"]
         .iter()
         .find_map(|p| diagnostic.parameter(p))
-        .map(|v| v.split(':').next().unwrap_or(v).to_string());
+        .map(|v| v.split(':').next().unwrap_or(v).trim().to_string());
     let fill = |text: &str| {
         let mut text = text.to_string();
         if let Some(domain) = &partner_domain {
@@ -651,6 +648,8 @@ struct Repairs {
     unquoted: usize,
     split: Vec<(usize, String)>,
     splits: usize,
+    straightened: usize,
+    backslashes: usize,
 }
 
 fn starts_with_ignoring_case(text: &str, prefix: &str) -> bool {
@@ -674,11 +673,18 @@ const TRACE_FIELDS: [&str; 10] = [
     "CSeq:",
 ];
 
+/// What starts a line of its own in a SIP message: the trace's fields and
+/// the usual headers.
+static MESSAGE_FIELDS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| TRACE_FIELDS.iter().chain(trace::SIP_HEADERS.iter()).copied().collect());
+
 impl Repairs {
-    fn pieces(&mut self, number: usize, text: &str) -> Vec<String> {
+    /// The lines one physical line stands for; `in_message` when it comes
+    /// inside a SIP message's headers.
+    fn pieces(&mut self, number: usize, text: &str, in_message: bool) -> Vec<String> {
         let lines = if crate::facts::paste::may_be_marked_up(text) {
             let unmarked = crate::facts::paste::unmark_lines(text);
-            if unmarked.len() != 1 || unmarked[0] != text.trim_end_matches(['\r', ' ', '\t']) {
+            if unmarked.len() != 1 || unmarked[0] != text.trim_end() {
                 self.unmarked += 1;
             }
             unmarked
@@ -693,13 +699,33 @@ impl Repairs {
             let stripped = trace::strip_prefix(line);
             let line: String =
                 if stripped.len() < line.len() { self.unquoted(&stripped).to_string() } else { line.to_string() };
+            // What a word processor, blog or Markdown conversion did to the
+            // text, once its markup is gone.
+            let line = match crate::facts::paste::straighten_quotes(&line) {
+                Some(straight) => {
+                    self.straightened += 1;
+                    straight
+                }
+                None => line,
+            };
+            let line = match crate::facts::paste::without_markdown_break(&line) {
+                Some(rest) => {
+                    self.backslashes += 1;
+                    rest.to_string()
+                }
+                None => line,
+            };
             // What followed a `<br>` a page joined up: the break was the
             // line's end, the space after it is the page's.
             let line = match line.trim_start() {
                 rest if index > 0 && TRACE_FIELDS.iter().any(|f| starts_with_ignoring_case(rest, f)) => rest,
                 _ => line.as_str(),
             };
-            let (parts, fields) = crate::facts::paste::split_joined(line, &TRACE_FIELDS);
+            let (parts, fields) = if in_message || trace::is_message_line(line) {
+                crate::facts::paste::split_joined(line, &MESSAGE_FIELDS)
+            } else {
+                crate::facts::paste::split_joined(line, &TRACE_FIELDS)
+            };
             for field in fields {
                 self.splits += 1;
                 if self.split.len() < 5 {
@@ -728,6 +754,18 @@ impl Repairs {
             notes.push(format!(
                 "read as an HTML-escaped paste: markup and escaping undone on {} line(s)",
                 self.unmarked
+            ));
+        }
+        if self.straightened > 0 {
+            notes.push(format!(
+                "read typographic quotes (“ ”) as straight ones on {} line(s), as a word processor or blog rewrites them",
+                self.straightened
+            ));
+        }
+        if self.backslashes > 0 {
+            notes.push(format!(
+                "removed the backslash a Markdown copy leaves at the end of {} line(s)",
+                self.backslashes
             ));
         }
         if self.unquoted > 0 {

@@ -85,6 +85,12 @@ pub enum Shape {
     Expressway,
     SipMessages,
     HeadersOnly,
+    /// What a `Test-Cs*` cmdlet prints: `Error : 504, Server time-out` and
+    /// `Diagnosis : ErrorCode=1008,Source=…,Reason=…`.
+    TestCmdlet,
+    /// Error codes (HRESULTs) named in other text: an event log entry, a
+    /// line of a server's log.
+    ErrorCodes,
 }
 
 impl Shape {
@@ -94,6 +100,8 @@ impl Shape {
             Shape::Expressway => "Cisco Expressway / VCS log",
             Shape::SipMessages => "SIP messages",
             Shape::HeadersOnly => "ms-diagnostics headers",
+            Shape::TestCmdlet => "Test-Cs* cmdlet output",
+            Shape::ErrorCodes => "error codes in text",
         }
     }
 }
@@ -101,8 +109,12 @@ impl Shape {
 static START_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(SIP/2\.0 [1-6]\d\d(?: .*)?|[A-Z][A-Z_-]{1,19} (?:sips?|tel|urn):\S+ SIP/2\.0)$").unwrap()
 });
-static LONE_DIAGNOSTIC: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(ms-diagnostics(?:-public)?)[ \t]*:[ \t]*(\d{1,6}\b.*)$").unwrap());
+/// A SIP `ms-diagnostics` header wherever it stands; not the HTTP
+/// `x-ms-diagnostics` of Microsoft's web services (Exchange, Microsoft 365
+/// sign-in, UCWA), whose codes mean other things.
+static LONE_DIAGNOSTIC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:^|[^a-z0-9-])(ms-diagnostics(?:-public)?)[ \t]*:[ \t]*(\d{1,6}\b.*)$").unwrap()
+});
 /// What some logs put before each line of a message: a client log's
 /// `INFO  :: `, a time stamp and a tab.
 static LINE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
@@ -114,6 +126,128 @@ static LINE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
         )
         .unwrap()
 });
+
+/// The SIP headers a pasted message commonly shows, each of which starts a
+/// line of its own: a page or mail client that joined a message's lines
+/// leaves them after a space inside another, and a paste that indented the
+/// message puts blanks before them.
+pub const SIP_HEADERS: [&str; 27] = [
+    "Via:",
+    "From:",
+    "To:",
+    "Call-ID:",
+    "CSeq:",
+    "Contact:",
+    "Route:",
+    "Record-Route:",
+    "Max-Forwards:",
+    "Authentication-Info:",
+    "Proxy-Authorization:",
+    "WWW-Authenticate:",
+    "Proxy-Authenticate:",
+    "P-Asserted-Identity:",
+    "User-Agent:",
+    "Server:",
+    "Supported:",
+    "Require:",
+    "Allow:",
+    "Event:",
+    "Subscription-State:",
+    "Content-Type:",
+    "Content-Length:",
+    "ms-diagnostics:",
+    "ms-diagnostics-public:",
+    "ms-telemetry-id:",
+    "ms-user-logon-data:",
+];
+
+/// Whether `name` is one of [`SIP_HEADERS`].
+fn is_sip_header(name: &str) -> bool {
+    SIP_HEADERS.iter().any(|h| h.len() == name.len() + 1 && h[..name.len()].eq_ignore_ascii_case(name))
+}
+
+/// Whether a line belongs to a SIP message: its start line (framed by an
+/// Expressway `|` or not) or one of its usual headers.
+pub fn is_message_line(line: &str) -> bool {
+    let text = line.trim_start().trim_start_matches('|');
+    text.starts_with("SIP/2.0 ")
+        || text.split_once(' ').is_some_and(|(method, rest)| {
+            method.bytes().all(|b| b.is_ascii_uppercase()) && (rest.starts_with("sip:") || rest.starts_with("sips:"))
+        })
+        || header(text).is_some_and(|(name, _)| is_sip_header(name))
+}
+
+/// The trace line a Lync/SfB server logs before a record's fields:
+/// `TL_ERROR(TF_COMPONENT) [0]0860.0CDC::01/18/2012-05:07:42.622…`.
+static TRACE_RECORD_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^TL_[A-Z]+\(TF_[A-Z_]+\)\s+\[").unwrap());
+/// A property a `Test-Cs*` cmdlet prints for its result.
+static CMDLET_PROPERTY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^(TargetFqdn|TargetUri|Result|Latency|Error|Diagnosis)\s*:\s*(.*)$").unwrap());
+/// A `Test-Cs*` cmdlet's `Error` value: `504, Server time-out`.
+static CMDLET_ERROR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^([1-6]\d\d)\s*,\s*(.*)$").unwrap());
+/// A `Test-Cs*` cmdlet's `Diagnosis` value, its lines joined.
+static CMDLET_DIAGNOSIS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^ErrorCode\s*=\s*(\d{1,6})\s*,\s*Source\s*=\s*([^,]*?)\s*,\s*Reason\s*=\s*(.*)$").unwrap()
+});
+/// What a `Test-Cs*` cmdlet's error record says of a SIP failure.
+static CMDLET_FAILURE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bA ([1-6]\d\d) \(([^)]{1,80})\) response was received").unwrap());
+/// An HRESULT named as an error beside its code, or an error name alone
+/// (`0xC3E93C2F(SIPPROXY_E_UNKNOWN_USER_OR_EPID)`, `SEC_E_UNTRUSTED_ROOT`):
+/// found wherever it stands in a line.
+static NAMED_ERROR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"0x[0-9A-Fa-f]{8}\s*[(:=-]?\s*[A-Z][A-Z0-9]*_E_[A-Z0-9_]+|\b(?:SIPPROXY|SEC|CERT|CRYPT)_E_[A-Z0-9_]{3,}\b",
+    )
+    .unwrap()
+});
+/// An error's name alone.
+pub static ERROR_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:SIPPROXY|SEC|CERT|CRYPT)_E_[A-Z0-9_]{3,}\b").unwrap());
+
+/// A `Test-Cs*` cmdlet's diagnosis as the `ms-diagnostics` value it
+/// stands for.
+fn cmdlet_diagnostic(caps: &regex::Captures) -> String {
+    let quoted = |text: &str| text.trim().replace('"', "'");
+    format!("{};reason=\"{}\";source=\"{}\"", &caps[1], quoted(&caps[3]), quoted(&caps[2]))
+}
+
+/// A `Test-Cs*` cmdlet's result being read: the failure it reports and the
+/// diagnosis, whose value may go on over the next lines.
+#[derive(Debug, Default)]
+struct CmdletResult {
+    line: usize,
+    status: Option<(u16, String)>,
+    diagnosis: Option<String>,
+    succeeded: bool,
+    /// Whether the `Diagnosis` value may go on on the next line.
+    open: bool,
+    /// Whether the diagnosis was quoted without the cmdlet's other
+    /// properties: a diagnostic without its response.
+    alone: bool,
+}
+
+impl CmdletResult {
+    /// The result as the SIP response the cmdlet received.
+    fn into_message(self) -> Option<Message> {
+        let (status, phrase) = match (self.status, self.succeeded) {
+            (Some(status), _) => status,
+            (None, true) => (200, "OK".to_string()),
+            (None, false) => return None,
+        };
+        let mut headers = Vec::new();
+        if let Some(caps) = self.diagnosis.as_deref().and_then(|d| CMDLET_DIAGNOSIS.captures(d)) {
+            headers.push(("ms-diagnostics".to_string(), cmdlet_diagnostic(&caps)));
+        }
+        Some(Message {
+            line: self.line,
+            start_line: format!("SIP/2.0 {status} {phrase}"),
+            headers,
+            peer: None,
+            direction: None,
+        })
+    }
+}
 
 /// Whether a header value leaves a quoted string open: the line it stood on
 /// was wrapped inside it.
@@ -185,6 +319,14 @@ pub struct Reader {
     open_lone: Option<(usize, String, String)>,
     /// Whether the message was opened by an Expressway `|` mark.
     piped: bool,
+    /// A `Test-Cs*` cmdlet's result being read.
+    cmdlet: Option<CmdletResult>,
+    /// Whether an HTTP `x-ms-diagnostics` header was seen: the text may be
+    /// a web service's trace instead of a SIP one.
+    pub saw_http_diagnostics: bool,
+    /// Whether a `Test-CsFederatedPartner` run with `-ProxyFqdn` failed:
+    /// its failure may be the test's own route, not the partner.
+    pub proxy_fqdn_test_failed: bool,
     pub shapes: Vec<Shape>,
 }
 
@@ -202,7 +344,111 @@ impl Reader {
         self.piped = false;
     }
 
+    fn finish_cmdlet(&mut self, out: &mut Vec<Item>) {
+        match self.cmdlet.take() {
+            Some(result) if result.alone => {
+                if let Some(caps) = result.diagnosis.as_deref().and_then(|d| CMDLET_DIAGNOSIS.captures(d)) {
+                    out.push(Item::LoneHeader(result.line, "ms-diagnostics".to_string(), cmdlet_diagnostic(&caps)));
+                }
+            }
+            Some(result) => {
+                if let Some(message) = result.into_message() {
+                    out.push(Item::Message(message));
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Reads a line of a `Test-Cs*` cmdlet's output; whether it was one.
+    fn cmdlet_line(&mut self, number: usize, content: &str, out: &mut Vec<Item>) -> bool {
+        if let Some(caps) = CMDLET_FAILURE.captures(content) {
+            self.proxy_fqdn_test_failed |= contains_ignoring_case(content, "test-csfederatedpartner")
+                && contains_ignoring_case(content, "-proxyfqdn");
+            self.finish_cmdlet(out);
+            self.saw(Shape::TestCmdlet);
+            let status = caps[1].parse().unwrap_or(500);
+            self.cmdlet = Some(CmdletResult {
+                line: number,
+                status: Some((status, caps[2].trim().to_string())),
+                ..CmdletResult::default()
+            });
+            self.finish_cmdlet(out);
+            return true;
+        }
+        if let Some(caps) = CMDLET_PROPERTY.captures(content) {
+            let value = caps[2].trim();
+            let property = caps[1].to_ascii_lowercase();
+            if self.cmdlet.is_none() && !matches!(property.as_str(), "targetfqdn" | "targeturi") {
+                // Without the target the cmdlet prints first, only a
+                // diagnosis in the cmdlet's form is its output.
+                if !(property == "diagnosis" && value.to_ascii_lowercase().starts_with("errorcode")) {
+                    return false;
+                }
+            }
+            if matches!(property.as_str(), "targetfqdn" | "targeturi") {
+                self.finish_cmdlet(out);
+            }
+            let result = self.cmdlet.get_or_insert_with(|| CmdletResult { line: number, ..CmdletResult::default() });
+            result.open = false;
+            match property.as_str() {
+                "result" => result.succeeded = value.eq_ignore_ascii_case("success"),
+                "error" => {
+                    if let Some(caps) = CMDLET_ERROR.captures(value) {
+                        result.status = caps[1].parse().ok().map(|code| (code, caps[2].trim().to_string()));
+                        result.line = number;
+                    }
+                }
+                "diagnosis" if !value.is_empty() => {
+                    result.diagnosis = Some(value.to_string());
+                    result.open = true;
+                    self.saw(Shape::TestCmdlet);
+                }
+                _ => {}
+            }
+            return true;
+        }
+        // A diagnosis quoted on its own, as documentation and tickets do;
+        // it may go on on the next lines.
+        if self.cmdlet.is_none() && CMDLET_DIAGNOSIS.is_match(content) {
+            self.saw(Shape::TestCmdlet);
+            self.cmdlet = Some(CmdletResult {
+                line: number,
+                diagnosis: Some(content.to_string()),
+                open: true,
+                alone: true,
+                ..CmdletResult::default()
+            });
+            return true;
+        }
+        let Some(result) = self.cmdlet.as_mut() else { return false };
+        if content.is_empty() {
+            // A page that rendered the output puts a blank line after each
+            // of its lines: the diagnosis may still go on.
+            return true;
+        }
+        if result.open {
+            let diagnosis = result.diagnosis.get_or_insert_with(String::new);
+            if content.starts_with("Microsoft.Rtc.") {
+                // The header class the cmdlet names after the diagnosis.
+                result.open = false;
+                return true;
+            }
+            // The diagnosis goes on, wrapped by the console, until its
+            // reason ends a sentence; a long line is text after it.
+            let other = is_trace_line(content) || header(content).is_some() || NAMED_ERROR.is_match(content);
+            if !other && !diagnosis.trim_end().ends_with('.') && content.len() <= 100 && diagnosis.len() < MAX_LINE {
+                diagnosis.push(' ');
+                diagnosis.push_str(content);
+                return true;
+            }
+            result.open = false;
+        }
+        false
+    }
+
     fn finish_record(&mut self, out: &mut Vec<Item>) {
+        self.finish_cmdlet(out);
         self.finish_message(out);
         let event = self.event.take();
         match (event, self.record_error.take()) {
@@ -231,11 +477,18 @@ impl Reader {
             }
             return;
         }
-        if line.contains("$$begin_record") {
+        // A record opens with its trace line; a copy may have lost the
+        // `$$begin_record` at its end (a component's trace line that a
+        // record's fields follow).
+        if line.contains("$$begin_record") || TRACE_RECORD_LINE.is_match(line.trim_start()) {
             self.finish_record(out);
             self.in_record = true;
             self.record_error = line.trim_start().starts_with("TL_ERROR").then_some(number);
             self.saw(Shape::LyncServerTrace);
+            // The trace line itself may name the result.
+            if let Some(named) = NAMED_ERROR.find(line) {
+                self.event = Some(Event { line: number, result_code: named.as_str().to_string(), ..Event::default() });
+            }
             return;
         }
         let trimmed = line.trim();
@@ -260,8 +513,12 @@ impl Reader {
         }
         let content = strip_prefix(trimmed);
         let content = content.trim();
+        if self.message.is_none() && !self.in_record && self.cmdlet_line(number, content, out) {
+            return;
+        }
         let start = content.strip_prefix("Start-Line:").map(str::trim).unwrap_or(content);
         if is_start_line(start) {
+            self.finish_cmdlet(out);
             self.finish_message(out);
             if !self.in_record {
                 self.saw(Shape::SipMessages);
@@ -275,11 +532,26 @@ impl Reader {
                 self.finish_message(out);
                 return;
             }
+            // A folded header goes on on a line that starts with a blank;
+            // a usual header there is a line of a message the paste indented.
             if (line.starts_with(' ') || line.starts_with('\t'))
                 && !self.piped
+                && !header(content).is_some_and(|(name, _)| is_sip_header(name))
                 && let Some((_, value)) = message.headers.last_mut()
             {
                 value.push(' ');
+                value.push_str(content);
+                return;
+            }
+            // Inside a quoted string a mail client broke, `x: y` is text of
+            // the value, unless it is a usual header.
+            let usual_header = header(content).is_some_and(|(name, _)| is_sip_header(name));
+            if let Some((_, value)) =
+                message.headers.last_mut().filter(|(_, v)| unbalanced(v) && !usual_header && v.len() < MAX_LINE)
+            {
+                if !value.is_empty() {
+                    value.push(' ');
+                }
                 value.push_str(content);
                 return;
             }
@@ -299,6 +571,20 @@ impl Reader {
             // must not grow one value without end.)
             if let Some((_, value)) =
                 message.headers.last_mut().filter(|(_, v)| (framed || unbalanced(v)) && v.len() < MAX_LINE)
+            {
+                if !value.is_empty() {
+                    value.push(' ');
+                }
+                value.push_str(content);
+                return;
+            }
+            // A line of a header's value that a mail client wrapped at a
+            // space: parameters, addresses, quoted text or one token, never
+            // a sentence.
+            let wrapped_value = content.contains(['=', ';', '<', '"']) || !content.contains(' ');
+            if wrapped_value
+                && !is_trace_line(content)
+                && let Some((_, value)) = message.headers.last_mut().filter(|(_, v)| v.len() < MAX_LINE)
             {
                 if !value.is_empty() {
                     value.push(' ');
@@ -354,6 +640,9 @@ impl Reader {
             value.push_str(content);
             return;
         }
+        if contains_ignoring_case(content, "x-ms-diagnostics") {
+            self.saw_http_diagnostics = true;
+        }
         if contains_ignoring_case(content, "ms-diagnostics")
             && let Some(caps) = LONE_DIAGNOSTIC.captures(content)
         {
@@ -364,7 +653,23 @@ impl Reader {
             } else {
                 out.push(Item::LoneHeader(number, caps[1].to_string(), value));
             }
+            return;
         }
+        // An error named in any other line: an event log entry, a server
+        // log's line.
+        if !self.in_record
+            && self.message.is_none()
+            && let Some(named) = NAMED_ERROR.find(content)
+        {
+            self.saw(Shape::ErrorCodes);
+            out.push(Item::Event(Event { line: number, result_code: named.as_str().to_string(), ..Event::default() }));
+        }
+    }
+
+    /// Whether a message's headers are being read: a line joined into
+    /// one of them may hold further headers.
+    pub fn in_message(&self) -> bool {
+        self.message.is_some()
     }
 
     fn new_message(&self, number: usize, start_line: &str) -> Message {
@@ -422,6 +727,53 @@ mod tests {
         let Item::Message(message) = &items[0] else { panic!("{items:?}") };
         assert_eq!(message.status(), Some((403, "Forbidden")));
         assert_eq!(message.headers_named("ms-diagnostics").count(), 1);
+    }
+
+    #[test]
+    fn cmdlet_output_as_printed_and_as_a_page_renders_it() {
+        let (items, shapes) = read(
+            "TargetFqdn : atl-cs-001.litwareinc.com\n\nResult : Failure\n\nError : 404, Not Found\n\nDiagnosis : ErrorCode=4005,Source=atl-cs-001.litwareinc.com,\n\nReason=Destination URI either not enabled for SIP or does not\n\nexist.\n\nMicrosoft.Rtc.Signaling.DiagnosticHeader\n",
+        );
+        assert_eq!(shapes, [Shape::TestCmdlet]);
+        let [Item::Message(message)] = &items[..] else { panic!("{items:?}") };
+        assert_eq!(message.status(), Some((404, "Not Found")));
+        assert_eq!(
+            message.header("ms-diagnostics"),
+            Some(
+                "4005;reason=\"Destination URI either not enabled for SIP or does not exist.\";source=\"atl-cs-001.litwareinc.com\""
+            )
+        );
+        // A diagnosis quoted alone goes on on a wrapped line, never into
+        // the text or the message after it.
+        let (items, _) = read(
+            "ErrorCode=1008,Source=ap.litwareinc.com,Reason=Unable to resolve DNS\nSRV record\nSIP/2.0 504 Server time-out\nCall-ID: c1\n\n",
+        );
+        let [Item::LoneHeader(1, _, value), Item::Message(message)] = &items[..] else { panic!("{items:?}") };
+        assert_eq!(value, "1008;reason=\"Unable to resolve DNS SRV record\";source=\"ap.litwareinc.com\"");
+        assert_eq!(message.status(), Some((504, "Server time-out")));
+        let (items, _) = read("Result : Success\nTargetFqdn : a.b\n");
+        assert!(items.is_empty(), "a property without its target is no result: {items:?}");
+    }
+
+    #[test]
+    fn errors_named_anywhere_and_records_that_lost_their_mark() {
+        let (items, shapes) =
+            read("Event ID: 32263\nError code: 0xC3E93C2F(SIPPROXY_E_UNKNOWN_USER_OR_EPID), Error identifier: x\n");
+        assert_eq!(shapes, [Shape::ErrorCodes]);
+        assert!(matches!(&items[..], [Item::Event(e)] if e.result_code.starts_with("0xC3E93C2F")), "{items:?}");
+        let (items, _) = read(
+            "TL_ERROR(TF_COMPONENT) [0]0860.0CDC::01/18/2012-05:07:42.622 (SIPStack) Exit. Result 0xC3E93C5E(SIPPROXY_E_ROUTING)\nSeverity: warning\nResult-Code: 0xc3e93c5e SIPPROXY_E_ROUTING\nSIP-Call-ID: c9\n$$end_record\n",
+        );
+        assert!(matches!(&items[..], [Item::Event(e)] if e.call_id.as_deref() == Some("c9")), "{items:?}");
+        // The HTTP header of Microsoft's web services is no SIP diagnostic.
+        let mut reader = Reader::default();
+        let mut out = Vec::new();
+        reader.line(
+            1,
+            "X-Ms-diagnostics: 28020;source=\"s.contoso.com\";reason=\"No valid security token.\"",
+            &mut out,
+        );
+        assert!(out.is_empty() && reader.saw_http_diagnostics, "{out:?}");
     }
 
     #[test]

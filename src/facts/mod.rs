@@ -8,6 +8,7 @@ pub mod chain;
 pub mod chunked_file;
 pub mod config_view;
 pub mod dns;
+pub mod encoding;
 pub mod endpoints;
 pub mod ms_diagnostics;
 pub mod names;

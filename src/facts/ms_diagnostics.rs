@@ -37,7 +37,10 @@ pub fn ms_diagnostic(header: &str, value: &str) -> Option<MsDiagnostic> {
     let mut parameters = BTreeMap::new();
     for part in parts {
         let (name, value) = part.split_once('=').unwrap_or((part.as_str(), ""));
-        let value = value.trim().trim_matches('"').to_string();
+        // A page that rendered the header may leave spaces around `=` and
+        // inside the quotes (`domain =" fabrikam.com "`); they are not the
+        // value's.
+        let value = value.trim().trim_matches('"').trim().to_string();
         parameters.insert(name.trim().to_string(), value);
     }
     let reason_key = parameters.keys().find(|k| k.eq_ignore_ascii_case("reason")).cloned();
@@ -131,7 +134,9 @@ pub struct CodeRange {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HresultCode {
-    pub code: u32,
+    /// The code; `None` for an error known only by the name logs print.
+    #[serde(default)]
+    pub code: Option<u32>,
     pub name: String,
     pub meaning: String,
     pub rules: Vec<String>,
@@ -171,7 +176,13 @@ pub fn range(code: u32) -> Option<&'static CodeRange> {
 }
 
 pub fn hresult(code: u32) -> Option<&'static HresultCode> {
-    TABLE.hresult.iter().find(|h| h.code == code)
+    TABLE.hresult.iter().find(|h| h.code == Some(code))
+}
+
+/// An HRESULT by the name traces print for it (`SIPPROXY_E_ROUTING`), for
+/// a text that names it without its code.
+pub fn hresult_named(name: &str) -> Option<&'static HresultCode> {
+    TABLE.hresult.iter().find(|h| h.name.eq_ignore_ascii_case(name))
 }
 
 pub fn status(code: u16) -> Option<&'static StatusCode> {
@@ -236,7 +247,7 @@ mod tests {
             assert!(range(entry.code).is_some(), "{} is in no range", entry.code);
         }
         for entry in &TABLE.hresult {
-            assert!(entry.rules.iter().all(known), "{:#x}: {:?}", entry.code, entry.rules);
+            assert!(entry.rules.iter().all(known), "{}: {:?}", entry.name, entry.rules);
         }
         let mut codes: Vec<u32> = TABLE.code.iter().map(|c| c.code).collect();
         codes.dedup();

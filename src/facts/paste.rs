@@ -145,20 +145,44 @@ pub fn unquote_line(line: &str) -> Option<&str> {
 }
 
 /// A line split where one of `fields` (a `Name:` that starts a line of its
-/// own in this kind of text) stands after a space inside it: what a web page
-/// or mail client joined. The pieces, and the fields it split before.
+/// own in this kind of text; blanks may stand before its colon, as in
+/// `From :`) stands after a space inside it, outside a quoted string: what a
+/// web page or mail client joined. The pieces, and the fields it split
+/// before.
 pub fn split_joined<'a>(line: &'a str, fields: &[&str]) -> (Vec<&'a str>, Vec<String>) {
     let lower = line.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
     let mut cuts: Vec<(usize, &str)> = Vec::new();
     for field in fields {
         let wanted = field.to_ascii_lowercase();
+        let (name, colon) = match wanted.strip_suffix(':') {
+            Some(name) => (name, true),
+            None => (wanted.as_str(), false),
+        };
         let mut from = 1;
-        while let Some(found) = lower.get(from..).and_then(|rest| rest.find(&wanted)) {
+        while let Some(found) = lower.get(from..).and_then(|rest| rest.find(name)) {
             let at = from + found;
-            if lower.as_bytes()[at - 1].is_ascii_whitespace() {
-                cuts.push((at, field));
+            from = at + name.len();
+            // After a space, and not at the line's start: an indented line
+            // is no join.
+            if !bytes[at - 1].is_ascii_whitespace() || line[..at].trim_start_matches([' ', '\t', '|']).is_empty() {
+                continue;
             }
-            from = at + wanted.len();
+            if colon {
+                let after = lower[from..].trim_start_matches([' ', '\t']);
+                if !after.starts_with(':') {
+                    continue;
+                }
+            }
+            // Inside a quoted value (`reason="… To: …"`) a name is text: an
+            // odd number of quotes on both sides of it. (A line that starts
+            // inside a quoted string a mail client broke has an odd number
+            // before a name outside it, and an even number after.)
+            let quotes = |part: &[u8]| part.iter().filter(|&&b| b == b'"').count();
+            if quotes(&bytes[..at]) % 2 == 1 && quotes(&bytes[at..]) % 2 == 1 {
+                continue;
+            }
+            cuts.push((at, field));
         }
     }
     cuts.sort_unstable();
@@ -171,6 +195,24 @@ pub fn split_joined<'a>(line: &'a str, fields: &[&str]) -> (Vec<&'a str>, Vec<St
     }
     pieces.push(&line[start..]);
     (pieces, cuts.into_iter().map(|(_, field)| field.to_string()).collect())
+}
+
+/// The quotation marks a word processor or blog puts for straight ones.
+const TYPOGRAPHIC_QUOTES: [char; 6] = ['\u{201C}', '\u{201D}', '\u{201E}', '\u{201F}', '\u{2033}', '\u{00AB}'];
+
+/// A line with typographic double quotes (`reason=”…”`) made straight, as
+/// the program printed them; `None` when it has none.
+pub fn straighten_quotes(line: &str) -> Option<String> {
+    line.contains(TYPOGRAPHIC_QUOTES).then(|| {
+        line.chars().map(|c| if TYPOGRAPHIC_QUOTES.contains(&c) || c == '\u{00BB}' { '"' } else { c }).collect()
+    })
+}
+
+/// A line without the backslash a Markdown conversion puts at its end for a
+/// hard line break; `None` when it has none.
+pub fn without_markdown_break(line: &str) -> Option<&str> {
+    let trimmed = line.trim_end();
+    trimmed.strip_suffix('\\').filter(|rest| !rest.ends_with('\\') && !rest.trim().is_empty())
 }
 
 #[cfg(test)]
@@ -219,5 +261,22 @@ mod tests {
         assert_eq!(pieces, ["Result-Code: 0x1"], "a field at the start is no join");
         let (pieces, _) = split_joined("Text: x-Result-Code: y", &["Result-Code:"]);
         assert_eq!(pieces.len(), 1, "inside a word is no join");
+        let (pieces, _) = split_joined(" Via: SIP/2.0/TLS 10.0.0.1", &["Via:"]);
+        assert_eq!(pieces, [" Via: SIP/2.0/TLS 10.0.0.1"], "an indented line is no join");
+        let (pieces, _) = split_joined("CSeq: 1 INVITE From : \"A\" <sip:a@b.c>", &["From:"]);
+        assert_eq!(pieces, ["CSeq: 1 INVITE", "From : \"A\" <sip:a@b.c>"], "blanks before the colon");
+        let (pieces, _) = split_joined("ms-diagnostics: 1;reason=\"sent To: x\" Server: RTC", &["To:", "Server:"]);
+        assert_eq!(pieces, ["ms-diagnostics: 1;reason=\"sent To: x\"", "Server: RTC"], "not inside quotes");
+        let (pieces, _) = split_joined("5\"<sip:u@contoso.com>;tag=6 To: <sip:v@contoso.com>", &["To:"]);
+        assert_eq!(pieces, ["5\"<sip:u@contoso.com>;tag=6", "To: <sip:v@contoso.com>"], "after a quote closed");
+    }
+
+    #[test]
+    fn typographic_quotes_and_markdown_breaks() {
+        assert_eq!(straighten_quotes("reason=\u{201D}x\u{201D}").as_deref(), Some("reason=\"x\""));
+        assert_eq!(straighten_quotes("reason=\"x\""), None);
+        assert_eq!(without_markdown_break("Server: RTC/4.0\\"), Some("Server: RTC/4.0"));
+        assert_eq!(without_markdown_break("C:\\Tracing\\\\"), None, "an escaped backslash is text");
+        assert_eq!(without_markdown_break("Server: RTC/4.0"), None);
     }
 }

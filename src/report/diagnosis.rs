@@ -161,7 +161,8 @@ fn diagnostic_text(explained: &Explained, out: &mut String) {
 
 fn error_text(error: &HresultSeen, out: &mut String) {
     let name = error.name.as_deref().map(|n| format!(" {}", shown(n))).unwrap_or_default();
-    out.push_str(&format!("    error {}{name}\n", error.code));
+    let code = error.code.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
+    out.push_str(&format!("    error{code}{name}\n"));
     if let Some(text) = &error.text {
         out.push_str(&format!("      logged as: {}\n", shown(text)));
     }

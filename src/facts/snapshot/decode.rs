@@ -2,22 +2,10 @@
 //! with a BOM when output is redirected with `>`, PowerShell 7 writes UTF-8,
 //! and pastes arrive in whatever the editor saved.
 
-use serde::{Deserialize, Serialize};
+pub use crate::facts::encoding::Encoding;
+use crate::facts::encoding::sniff;
 
 use super::ParseError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Encoding {
-    Utf8,
-    Utf8Bom,
-    Utf16le,
-    Utf16be,
-    /// Not valid UTF-8: read as Windows-1252, what Notepad and Windows
-    /// PowerShell's `Out-File -Encoding Default` write on Western systems.
-    #[serde(rename = "windows-1252", alias = "latin1")]
-    Windows1252,
-}
 
 #[derive(Debug)]
 pub(super) struct Decoded {
@@ -27,49 +15,32 @@ pub(super) struct Decoded {
 }
 
 pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, ParseError> {
-    let plain = |text: String, encoding| Decoded { text, encoding, note: None };
-    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return utf8(rest).map(|t| plain(t, Encoding::Utf8Bom));
-    }
-    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        return utf16(rest, u16::from_le_bytes).map(|t| plain(t, Encoding::Utf16le));
-    }
-    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        return utf16(rest, u16::from_be_bytes).map(|t| plain(t, Encoding::Utf16be));
-    }
-    // UTF-16 without a BOM (some tools drop it): ASCII text then has a NUL in
-    // every second byte.
-    if looks_like_bomless_utf16(bytes) {
-        let le = bytes.len() >= 2 && bytes[1] == 0;
-        let text = if le { utf16(bytes, u16::from_le_bytes)? } else { utf16(bytes, u16::from_be_bytes)? };
-        return Ok(Decoded {
-            text,
-            encoding: if le { Encoding::Utf16le } else { Encoding::Utf16be },
-            note: Some("UTF-16 without a byte-order mark; read as UTF-16".into()),
-        });
-    }
-    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
-        return Err(binary(offset));
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(text) => {
-            check_text(text)?;
-            Ok(plain(text.to_string(), Encoding::Utf8))
-        }
-        Err(_) => {
+    let sniffed = sniff(bytes).map_err(|why| ParseError {
+        line: None,
+        column: None,
+        message: format!("{why}; expected Format-List text or JSON"),
+    })?;
+    let body = &bytes[sniffed.mark..];
+    let unmarked = sniffed.unmarked_utf16.then(|| "UTF-16 without a byte-order mark; read as UTF-16".to_string());
+    let (text, encoding, note) = match sniffed.encoding {
+        Encoding::Utf8Bom => (utf8(body)?, Encoding::Utf8Bom, None),
+        Encoding::Utf16le => (utf16(body, u16::from_le_bytes)?, Encoding::Utf16le, unmarked),
+        Encoding::Utf16be => (utf16(body, u16::from_be_bytes)?, Encoding::Utf16be, unmarked),
+        // The start told UTF-8 or not; the whole file decides.
+        Encoding::Utf8 | Encoding::Windows1252 => match std::str::from_utf8(bytes) {
+            Ok(text) => (text.to_string(), Encoding::Utf8, None),
             // Windows-1252 decodes every byte, and puts its smart quotes,
             // dashes and euro sign where Latin-1 would put control characters
             // that make the text look binary.
-            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
-            let text = text.into_owned();
-            check_text(&text)?;
-            Ok(Decoded {
-                text,
-                encoding: Encoding::Windows1252,
-                note: Some("not valid UTF-8; read as Windows-1252".into()),
-            })
-        }
-    }
+            Err(_) => (
+                encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),
+                Encoding::Windows1252,
+                Some("not valid UTF-8; read as Windows-1252".to_string()),
+            ),
+        },
+    };
+    check_text(&text)?;
+    Ok(Decoded { text, encoding, note })
 }
 
 fn utf8(bytes: &[u8]) -> Result<String, ParseError> {
@@ -77,7 +48,6 @@ fn utf8(bytes: &[u8]) -> Result<String, ParseError> {
         let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
         ParseError::at_line(line, "the file starts with a UTF-8 byte-order mark but is not valid UTF-8")
     })?;
-    check_text(text)?;
     Ok(text.to_string())
 }
 
@@ -95,19 +65,7 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, ParseError> {
         column: None,
         message: "invalid UTF-16 (unpaired surrogate): the file is damaged or not UTF-16".into(),
     })?;
-    check_text(&text)?;
     Ok(text)
-}
-
-fn looks_like_bomless_utf16(bytes: &[u8]) -> bool {
-    let sample = &bytes[..bytes.len().min(256) & !1];
-    if sample.len() < 8 {
-        return false;
-    }
-    let pairs = sample.len() / 2;
-    let zero_odd = sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
-    let zero_even = sample.iter().step_by(2).filter(|&&b| b == 0).count();
-    (zero_odd * 10 >= pairs * 9 && zero_even == 0) || (zero_even * 10 >= pairs * 9 && zero_odd == 0)
 }
 
 /// Rejects binary data: text exports hold no control characters beyond tab,
