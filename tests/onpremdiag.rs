@@ -6,6 +6,8 @@
 //! Resolve-DnsName mocks become DNS facts. Cases we judge differently on
 //! purpose, and cases fedscan's facts cannot answer, are listed with the reason.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use fedscan::engine::evaluate::evaluate as evaluate_rules;
@@ -187,15 +189,21 @@ fn dns_facts(case: &Value, facts: &mut Facts) {
 
 fn evaluate(rules: &RuleSet, case: &Value, mapping: &Mapping) -> Status {
     let snapshot = serde_json::to_vec(&case["mocked_cmdlet_outputs"]).unwrap();
+    evaluate_snapshot(rules, case, mapping, &snapshot).expect("mock outputs parse")
+}
+
+/// The combined verdict of the mapped rules on `snapshot` (the case's mock
+/// outputs as some bytes), or the reader's refusal.
+fn evaluate_snapshot(rules: &RuleSet, case: &Value, mapping: &Mapping, snapshot: &[u8]) -> Result<Status, String> {
     let now = datetime!(2026-06-01 0:00 UTC);
     let inputs = Inputs { partners: mapping.partners.iter().map(|s| s.to_string()).collect(), ..Inputs::default() };
     let mut facts = Facts::new(inputs, now);
-    facts.snapshots.push(parse_snapshot_bytes(&snapshot, "onpremdiag.json").expect("mock outputs parse"));
+    facts.snapshots.push(parse_snapshot_bytes(snapshot, "onpremdiag.json").map_err(|e| format!("{e:?}"))?);
     dns_facts(case, &mut facts);
     let only: Vec<String> = mapping.rules.iter().map(|s| s.to_string()).collect();
     let selection = Selection::new(&only, &[], rules).unwrap();
     let findings = evaluate_rules(rules, &Scope::new(selection, &[mapping.profile], now), &facts, now, None);
-    combined(&findings.iter().map(|f| f.status).collect::<Vec<_>>())
+    Ok(combined(&findings.iter().map(|f| f.status).collect::<Vec<_>>()))
 }
 
 #[test]
@@ -243,4 +251,32 @@ fn onpremdiag_cases_agree_or_are_explained() {
     eprintln!("onpremdiag suite: {tally:?}");
     assert!(wrong.is_empty(), "verdicts that differ without an explanation:\n{}", wrong.join("\n"));
     assert!(tally["agree"] >= 65, "{tally:?}");
+}
+
+/// Each case's mock outputs as `ConvertTo-Json` prints them, through every
+/// transport a paste meets: the clean verdict, or `error`, or refused —
+/// never another pass or fail.
+#[test]
+fn mangled_onpremdiag_snapshots_keep_their_verdicts_or_give_none() {
+    let text = std::fs::read_to_string(SUITE).unwrap();
+    let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let rules = load_rules(&builtin_sources()).unwrap();
+    let (mut identical, mut undecided, mut wrong) = (0, 0, Vec::new());
+    for (index, case) in cases.iter().enumerate() {
+        let Ok(mapping) = mapping(case["rule"].as_str().unwrap()) else { continue };
+        let json = serde_json::to_string_pretty(&case["mocked_cmdlet_outputs"]).unwrap();
+        let clean = evaluate_snapshot(&rules, case, &mapping, json.as_bytes()).unwrap();
+        for (transport, apply) in common::transports::TRANSPORTS.iter().filter(|(t, _)| *t != "log-prefix") {
+            match evaluate_snapshot(&rules, case, &mapping, &apply(&json)) {
+                Ok(seen) if seen == clean => identical += 1,
+                Ok(Status::Error) | Err(_) => undecided += 1,
+                Ok(seen) => wrong.push(format!("case {index} [{transport}]: {seen:?}, clean {clean:?}")),
+            }
+        }
+    }
+    eprintln!(
+        "onpremdiag snapshots × transports: {identical} identical, {undecided} error or refused, {} wrong",
+        wrong.len()
+    );
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::transports::{TRANSPORTS, Transport};
 use common::{fedscan, json_of, root};
 use std::collections::BTreeMap;
 
@@ -260,88 +261,6 @@ fn a_listing_dates_its_ambiguous_dates_by_its_unambiguous_ones() {
 
 /// What a paste goes through on its way to support, as a transformation of
 /// its text into the bytes that arrive.
-type Transport = (&'static str, fn(&str) -> Vec<u8>);
-
-fn lines_mapped(text: &str, f: impl Fn(&str) -> String) -> String {
-    text.split_inclusive('\n')
-        .map(|l| {
-            let (body, end) = l.strip_suffix('\n').map_or((l, ""), |b| (b, "\n"));
-            format!("{}{end}", f(body.strip_suffix('\r').unwrap_or(body)))
-        })
-        .collect()
-}
-
-fn html(text: &str) -> Vec<u8> {
-    let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    lines_mapped(&escaped, |l| format!("{l}<br>")).into_bytes()
-}
-fn quoted(text: &str) -> Vec<u8> {
-    lines_mapped(text, |l| format!("> {l}")).into_bytes()
-}
-fn crlf(text: &str) -> Vec<u8> {
-    lines_mapped(text, |l| format!("{l}\r")).into_bytes()
-}
-fn cp1252(text: &str) -> Vec<u8> {
-    encoding_rs::WINDOWS_1252.encode(text).0.into_owned()
-}
-fn utf16(text: &str) -> Vec<u8> {
-    let mut bytes = vec![0xFF, 0xFE];
-    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
-    bytes
-}
-fn collapsed(text: &str) -> Vec<u8> {
-    lines_mapped(text, |l| l.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")).into_bytes()
-}
-/// Lines a web page ran together: a record field or header joined onto
-/// the line before it.
-fn joined(text: &str) -> Vec<u8> {
-    const FIELDS: [&str; 5] = ["Result-Code:", "SIP-Call-ID:", "ms-diagnostics:", "Call-ID:", "CSeq:"];
-    let mut out = String::new();
-    for line in text.split('\n') {
-        if FIELDS.iter().any(|f| line.starts_with(f)) && !out.is_empty() {
-            out.pop();
-            out.push(' ');
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out.pop();
-    out.into_bytes()
-}
-/// A mail client's wrapping: a line longer than 76 characters broken at
-/// its last space before the 76th, the rest on a line of its own.
-fn wrapped(text: &str) -> Vec<u8> {
-    lines_mapped(text, |l| {
-        let mut out = String::new();
-        let mut rest = l;
-        while rest.chars().count() > 76 {
-            let cut: usize = rest.char_indices().nth(76).map_or(rest.len(), |(i, _)| i);
-            let Some(space) = rest[..cut].rfind(' ').filter(|&i| i > 0) else { break };
-            out.push_str(&rest[..space]);
-            out.push('\n');
-            rest = &rest[space + 1..];
-        }
-        out.push_str(rest);
-        out
-    })
-    .into_bytes()
-}
-fn prefixed(text: &str) -> Vec<u8> {
-    lines_mapped(text, |l| format!("12/01/2026|09:31:40.118 1A2C INFO  :: {l}")).into_bytes()
-}
-
-const TRANSPORTS: [Transport; 9] = [
-    ("html", html),
-    ("quoted", quoted),
-    ("crlf", crlf),
-    ("cp1252", cp1252),
-    ("utf16", utf16),
-    ("collapsed", collapsed),
-    ("joined", joined),
-    ("wrapped", wrapped),
-    ("log-prefix", prefixed),
-];
-
 /// The findings of an offline scan of `bytes` as a snapshot, by rule and
 /// target (the rules not run left out); `None` when it was refused.
 fn snapshot_verdicts(dir: &std::path::Path, name: &str, bytes: &[u8]) -> Option<BTreeMap<(String, String), String>> {
@@ -437,7 +356,7 @@ fn mangled_snapshot_pastes_keep_their_verdicts_or_give_none() {
         .iter()
         .flat_map(|d| std::fs::read_dir(root(d)).unwrap().map(|e| e.unwrap().path()))
         .chain([root("fixtures/sample/contoso-lync2013.txt")])
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .filter(|p| p.extension().is_some_and(|e| e == "txt" || e == "json"))
         .filter(|p| std::str::from_utf8(&std::fs::read(p).unwrap()).is_ok())
         .collect();
     let dir = tempfile::tempdir().unwrap();

@@ -197,6 +197,37 @@ pub fn split_joined<'a>(line: &'a str, fields: &[&str]) -> (Vec<&'a str>, Vec<St
     (pieces, cuts.into_iter().map(|(_, field)| field.to_string()).collect())
 }
 
+/// JSON whose strings a mail client broke at a space: each line break
+/// inside a string read as that space (a line break is never part of a JSON
+/// string). `None` when no string was broken.
+pub fn rejoin_json_strings(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped, mut changed) = (false, false, false);
+    for c in text.chars() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                '\n' => {
+                    out.push(' ');
+                    changed = true;
+                    continue;
+                }
+                '\r' => {
+                    changed = true;
+                    continue;
+                }
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+        }
+        out.push(c);
+    }
+    changed.then_some(out)
+}
+
 /// The quotation marks a word processor or blog puts for straight ones.
 const TYPOGRAPHIC_QUOTES: [char; 6] = ['\u{201C}', '\u{201D}', '\u{201E}', '\u{201F}', '\u{2033}', '\u{00AB}'];
 
@@ -269,6 +300,15 @@ mod tests {
         assert_eq!(pieces, ["ms-diagnostics: 1;reason=\"sent To: x\"", "Server: RTC"], "not inside quotes");
         let (pieces, _) = split_joined("5\"<sip:u@contoso.com>;tag=6 To: <sip:v@contoso.com>", &["To:"]);
         assert_eq!(pieces, ["5\"<sip:u@contoso.com>;tag=6", "To: <sip:v@contoso.com>"], "after a quote closed");
+    }
+
+    #[test]
+    fn json_strings_a_mail_client_wrapped_are_rejoined() {
+        assert_eq!(
+            rejoin_json_strings("{\"Description\": \"Sales staff\nwho talk\",\n\"Enabled\": true}").as_deref(),
+            Some("{\"Description\": \"Sales staff who talk\",\n\"Enabled\": true}")
+        );
+        assert_eq!(rejoin_json_strings("{\"a\": \"x\\\"\",\n\"b\": 1}"), None, "an escaped quote ends no string");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses some of these
 
+pub mod transports;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

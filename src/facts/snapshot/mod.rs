@@ -332,8 +332,21 @@ fn parse_snapshot(bytes: &[u8], display: &str) -> Result<SnapshotFact, ParseErro
     }
     let (format, mut parsed) = match first {
         None => return Err(ParseError::at_line(1, "file is empty")),
-        Some('{') | Some('[') => (SnapshotFormat::Json, json::parse(text, hint)?),
-        Some(_) => (SnapshotFormat::FormatList, format_list::parse(text, hint)?),
+        Some('{') | Some('[') => match json::parse(text, hint) {
+            Ok(parsed) => (SnapshotFormat::Json, parsed),
+            // What a paste did to it, undone; if that does not read either,
+            // the error is the file's own.
+            Err(error) => match json_pasted(text)
+                .and_then(|(repaired, notes)| json::parse(&repaired, hint).ok().map(|parsed| with_notes(parsed, notes)))
+            {
+                Some(parsed) => (SnapshotFormat::Json, parsed),
+                None => return Err(error),
+            },
+        },
+        Some(_) => match json_pasted(text) {
+            Some((repaired, notes)) => (SnapshotFormat::Json, with_notes(json::parse(&repaired, hint)?, notes)),
+            None => (SnapshotFormat::FormatList, format_list::parse(text, hint)?),
+        },
     };
     if let Some(note) = decoded.note {
         parsed.notes.insert(0, Note { line: None, message: note });
@@ -346,6 +359,41 @@ fn parse_snapshot(bytes: &[u8], display: &str) -> Result<SnapshotFact, ParseErro
         objects: parsed.objects,
         notes: parsed.notes,
     })
+}
+
+/// A `ConvertTo-Json` export as a ticket, an e-mail reply or a mail
+/// client left it (HTML-escaped, quoted with `>`, its strings wrapped), with
+/// what was undone; `None` when undoing that leaves no JSON.
+fn json_pasted(text: &str) -> Option<(String, Vec<String>)> {
+    use crate::facts::paste;
+    let mut notes = Vec::new();
+    let lines: Vec<String> = text.split('\n').map(paste::unmark).collect();
+    if lines.iter().zip(text.split('\n')).any(|(clean, raw)| clean != raw.trim_end()) {
+        notes.push("read as an HTML-escaped paste: markup and escaping undone".to_string());
+    }
+    let lines = match paste::unquote(&lines) {
+        Some(unquoted) => {
+            notes.push("read as text quoted in an e-mail reply: `>` removed".to_string());
+            unquoted
+        }
+        None => lines,
+    };
+    let mut repaired = lines.join("\n");
+    if !repaired.trim_start().starts_with(['{', '[']) {
+        return None;
+    }
+    if let Some(rejoined) = paste::rejoin_json_strings(&repaired) {
+        notes.push("line breaks inside JSON strings read as the spaces a mail client wrapped at".to_string());
+        repaired = rejoined;
+    }
+    (!notes.is_empty()).then_some((repaired, notes))
+}
+
+fn with_notes(mut parsed: Parsed, notes: Vec<String>) -> Parsed {
+    for (i, message) in notes.into_iter().enumerate() {
+        parsed.notes.insert(i, Note { line: None, message });
+    }
+    parsed
 }
 
 /// The first line that shows the text is a SIP trace rather than cmdlet
