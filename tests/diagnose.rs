@@ -186,7 +186,26 @@ fn what_is_not_a_trace_is_refused_with_the_reason() {
         .unwrap();
     let output = fedscan().args(["diagnose"]).arg(&prose).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("no SIP message and no ms-diagnostics header"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no SIP message and no ms-diagnostics header"), "{stderr}");
+    assert!(
+        stderr.contains("2 lines of other text, beginning \"Federation with Fabrikam"),
+        "says what it saw: {stderr}"
+    );
+
+    // A configuration listing given to diagnose is pointed at scan, with
+    // the hostile text of its first line inert.
+    let listing = dir.path().join("listing.txt");
+    std::fs::write(&listing, "Identity : Global\x1b[2J\nAllowFederatedUsers : True\nEnablePartnerDiscovery : False\n")
+        .unwrap();
+    let output = fedscan().args(["diagnose"]).arg(&listing).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("a configuration listing, 3 `Name : Value` lines: give it to `fedscan scan --config FILE`"),
+        "{stderr}"
+    );
+    assert_inert("stderr", &stderr);
 
     // Hostile text from a trace reaches the terminal inert.
     let hostile = dir.path().join("hostile.log");

@@ -122,6 +122,55 @@ pub struct HresultSeen {
     pub text: Option<String>,
 }
 
+/// What a text that is no trace looks like, to say so when it is refused.
+#[derive(Default)]
+struct Looks {
+    nonblank: usize,
+    /// Format-List `Name : Value` lines.
+    listing: usize,
+    /// Lines with HTML page markup.
+    markup: usize,
+    /// The first line that is not blank, cut short.
+    first: Option<String>,
+}
+
+impl Looks {
+    fn line(&mut self, text: &str) {
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        self.nonblank += 1;
+        if self.first.is_none() {
+            self.first = Some(text.chars().take(60).collect());
+        }
+        let name_end = text.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(0);
+        if name_end > 0 && text[name_end..].starts_with([' ', '\t']) && text[name_end..].trim_start().starts_with(':') {
+            self.listing += 1;
+        }
+        let lower = text.get(..text.len().min(200)).unwrap_or(text).to_ascii_lowercase();
+        if ["<html", "<body", "<div", "<table", "<td", "<!doctype"].iter().any(|tag| lower.contains(tag)) {
+            self.markup += 1;
+        }
+    }
+
+    fn describe(&self) -> String {
+        let first = self.first.as_deref().unwrap_or_default();
+        if self.listing >= 3 && self.listing * 2 >= self.nonblank {
+            format!(
+                "it looks like a configuration listing, {} `Name : Value` lines: give it to `fedscan scan --config FILE`",
+                self.listing
+            )
+        } else if first.starts_with(['{', '[']) {
+            "it looks like JSON: a configuration export goes to `fedscan scan --config FILE`".to_string()
+        } else if self.markup >= 2 {
+            "it looks like an HTML page".to_string()
+        } else {
+            format!("{} lines of other text, beginning {first:?}", self.nonblank)
+        }
+    }
+}
+
 /// Why a log cannot be diagnosed.
 #[derive(Debug)]
 pub struct DiagnoseError(pub String);
@@ -156,8 +205,10 @@ pub fn diagnose(mut input: impl BufRead, display: &str, ours: &[String]) -> Resu
             gathered.add(item, &ours);
         }
     };
+    let mut looks = Looks::default();
     let read_all = read_lines(&mut input, encoding, |number, text| {
         lines = number;
+        looks.line(text);
         on_line(number, text, &mut gathered, &mut items);
     })?;
     let mut notes = Vec::new();
@@ -188,9 +239,10 @@ pub fn diagnose(mut input: impl BufRead, display: &str, ours: &[String]) -> Resu
         ));
     }
     if shapes.is_empty() {
-        return Err(DiagnoseError(
-            "no SIP message and no ms-diagnostics header found: expected a Lync/Skype for Business Server trace (Snooper, CLS or OCSLogger text), a Cisco Expressway log, SIP messages, or an ms-diagnostics header".into(),
-        ));
+        return Err(DiagnoseError(format!(
+            "no SIP message and no ms-diagnostics header found ({}): expected a Lync/Skype for Business Server trace (Snooper, CLS or OCSLogger text), a Cisco Expressway log, SIP messages, an ms-diagnostics header or Test-Cs* output",
+            looks.describe()
+        )));
     }
     let transactions_not_kept = gathered.not_kept;
     Ok(Diagnosis {

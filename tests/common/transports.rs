@@ -35,18 +35,33 @@ pub fn utf16(text: &str) -> Vec<u8> {
 pub fn collapsed(text: &str) -> Vec<u8> {
     lines_mapped(text, |l| l.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")).into_bytes()
 }
-/// Lines a web page ran together: a record field or header joined onto
-/// the line before it.
+/// Lines a web page or chat ran together: a record field or header joined
+/// onto the line before it, and each Format-List property line onto the
+/// property line before it.
 pub fn joined(text: &str) -> Vec<u8> {
     const FIELDS: [&str; 5] = ["Result-Code:", "SIP-Call-ID:", "ms-diagnostics:", "Call-ID:", "CSeq:"];
+    let property = |line: &str| {
+        let name_end = line.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(line.len());
+        name_end > 0
+            && line.as_bytes()[0].is_ascii_alphabetic()
+            && line[name_end..].starts_with([' ', '\t'])
+            && line[name_end..].trim_start().starts_with(':')
+    };
     let mut out = String::new();
+    let mut previous_property = false;
     for line in text.split('\n') {
-        if FIELDS.iter().any(|f| line.starts_with(f)) && !out.is_empty() {
+        let body = line.trim_end_matches('\r');
+        let is_property = property(body);
+        if (FIELDS.iter().any(|f| line.starts_with(f)) || (is_property && previous_property)) && !out.is_empty() {
             out.pop();
+            if out.ends_with('\r') {
+                out.pop();
+            }
             out.push(' ');
         }
         out.push_str(line);
         out.push('\n');
+        previous_property = is_property;
     }
     out.pop();
     out.into_bytes()

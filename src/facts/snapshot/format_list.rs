@@ -26,6 +26,10 @@ static PROPERTY: LazyLock<Regex> =
 /// constant pattern, as the others here: compiling it cannot fail.)
 static LIST_PROPERTY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*[ \t]+:(?:[ \t]|$)").unwrap());
+/// A property name after a blank inside a property line, with a blank
+/// before its colon: where a page or chat joined Format-List lines.
+static JOINED_PROPERTY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[ \t]([A-Za-z_][A-Za-z0-9_]*)[ \t]+:").unwrap());
 static PROMPT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^PS(?:[ \t][^>]*)?>[ \t]*(.*)$").unwrap());
 /// A command typed without a prompt (a commands file, a trimmed paste).
 static BARE_COMMAND: LazyLock<Regex> =
@@ -99,6 +103,36 @@ impl Section {
 fn is_no_row(text: &str) -> bool {
     let body = text.trim();
     command_of(body).is_some() || STREAM_MESSAGE.is_match(body) || LIST_PROPERTY.is_match(body)
+}
+
+/// A property's value split where a page or chat joined the next property
+/// lines onto it (`Global AllowFederatedUsers : True`, also over lines a
+/// mail client then wrapped): the property and those after it.
+fn split_joined_value(name: String, value: String, line: usize) -> Vec<(String, String, usize)> {
+    // A value that is only the next property (`ProxyFqdn : Comment : x`, an
+    // empty value joined) starts with its name: a blank before it, as
+    // before the others.
+    let value = format!(" {value}");
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(m) = JOINED_PROPERTY.find_at(&value, from) {
+        from = m.end();
+        // The colon ends a name: a blank or the value's end after it (an
+        // empty value joined onto the next property).
+        if value[m.end()..].is_empty() || value[m.end()..].starts_with([' ', '\t']) {
+            found.push(m.start());
+        }
+    }
+    if found.is_empty() {
+        return vec![(name, value[1..].to_string(), line)];
+    }
+    let mut out = vec![(name, value[..found[0]].trim().to_string(), line)];
+    for (i, &at) in found.iter().enumerate() {
+        let piece = &value[at..found.get(i + 1).copied().unwrap_or(value.len())];
+        let (joined, rest) = piece.split_once(':').unwrap_or((piece, ""));
+        out.push((joined.trim().to_string(), rest.trim().to_string(), line));
+    }
+    out
 }
 
 fn command_of(body: &str) -> Option<String> {
@@ -256,7 +290,13 @@ pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, Pars
         match section.objects.last_mut().filter(|o| o.open) {
             Some(object) => {
                 let (_, value, _) = object.props.last_mut().expect("open objects have a property");
-                let hard_wrap = width >= 60 && object.last_len + 1 >= width && !value.ends_with(',');
+                // A console breaks a long value at the window's width, in
+                // the middle of a word; a line that starts with the colon of
+                // a `Name : Value` was broken before ` :`, a space.
+                let hard_wrap = width >= 60
+                    && object.last_len + 1 >= width
+                    && !value.ends_with([',', ':'])
+                    && !body.starts_with(':');
                 if !hard_wrap && !value.is_empty() {
                     value.push(' ');
                 }
@@ -344,11 +384,32 @@ fn finish_section(section: Section, hint: Option<ObjectKind>, parsed: &mut Parse
             });
         }
     }
+    let (mut joins, mut joins_total) = (Vec::new(), 0usize);
     for builder in section.objects {
         let mut object = ConfigObject::new(ObjectKind::Other);
         object.line = Some(builder.line);
         object.cmdlet = cmdlet.clone();
+        let mut props = Vec::with_capacity(builder.props.len());
         for (name, raw, line) in builder.props {
+            let pieces = split_joined_value(name, raw, line);
+            for (joined, _, line) in pieces.iter().skip(1) {
+                if joins.len() < 5 {
+                    joins.push(format!("before `{joined} :` at line {line}"));
+                }
+                joins_total += 1;
+            }
+            props.extend(pieces);
+        }
+        for (name, raw, line) in props {
+            if let Some(first) = object.properties.get(&name) {
+                // Split off a joined line, a name the object already has.
+                if first != &property_value(&raw).0 {
+                    object.doubts.entry(name.clone()).or_insert_with(|| {
+                        format!("{name} is printed twice with different values (line {line}), so which one holds is unknown; export again")
+                    });
+                }
+                continue;
+            }
             let (value, truncated) = property_value(&raw);
             if truncated {
                 object.truncated.push(name.clone());
@@ -393,6 +454,11 @@ fn finish_section(section: Section, hint: Option<ObjectKind>, parsed: &mut Parse
             },
         };
         parsed.objects.push(object);
+    }
+    if joins_total > 0 {
+        let more =
+            if joins_total > joins.len() { format!(" and {} more", joins_total - joins.len()) } else { String::new() };
+        parsed.notes.push(Note { line: None, message: format!("split joined lines: {}{more}", joins.join(", ")) });
     }
 }
 
@@ -440,6 +506,20 @@ mod tests {
         let obj = &objects(text)[0];
         assert_eq!(obj.kind, ObjectKind::EdgeService);
         assert_eq!(obj.get("DependentServiceList").unwrap().1.as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn joined_property_lines_are_split_again() {
+        let text = "Identity : fabrikam.com Domain : fabrikam.com ProxyFqdn : Comment : MarkForMonitoring : False\n";
+        let obj = &objects(text)[0];
+        assert_eq!(obj.identity().as_deref(), Some("fabrikam.com"));
+        assert_eq!(obj.get("ProxyFqdn").unwrap().1, &Value::String(String::new()), "an empty value joined");
+        assert_eq!(obj.get("MarkForMonitoring").unwrap().1, &Value::String("False".into()));
+        // Names inside a value are no join: no blank before their colon.
+        let obj = &objects("Identity : EdgeServer:edge.contoso.com Note: kept\n")[0];
+        assert_eq!(obj.identity().as_deref(), Some("EdgeServer:edge.contoso.com Note: kept"));
+        let notes = parse(text, None).unwrap().notes;
+        assert!(notes.iter().any(|n| n.message.contains("before `Domain :` at line 1")), "{notes:?}");
     }
 
     #[test]
