@@ -144,8 +144,7 @@ impl Looks {
         if self.first.is_none() {
             self.first = Some(text.chars().take(60).collect());
         }
-        let name_end = text.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(0);
-        if name_end > 0 && text[name_end..].starts_with([' ', '\t']) && text[name_end..].trim_start().starts_with(':') {
+        if crate::facts::snapshot::is_list_property(text) {
             self.listing += 1;
         }
         let lower = text.get(..text.len().min(200)).unwrap_or(text).to_ascii_lowercase();

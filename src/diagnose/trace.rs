@@ -106,6 +106,9 @@ impl Shape {
     }
 }
 
+// The patterns below are constants, each exercised by this file's tests:
+// compiling them cannot fail at run time.
+
 static START_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(SIP/2\.0 [1-6]\d\d(?: .*)?|[A-Z][A-Z_-]{1,19} (?:sips?|tel|urn):\S+ SIP/2\.0)$").unwrap()
 });

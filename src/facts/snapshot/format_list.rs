@@ -96,13 +96,12 @@ impl Section {
     }
 }
 
-/// What a line that starts a command says the command prints.
 /// A line that cannot be a row of a `Format-Table` listing: a prompt or a
 /// command, a message the shell printed, a `Format-List` property (its name
 /// padded before the colon).
 fn is_no_row(text: &str) -> bool {
     let body = text.trim();
-    command_of(body).is_some() || STREAM_MESSAGE.is_match(body) || LIST_PROPERTY.is_match(body)
+    command_of(body).is_some() || STREAM_MESSAGE.is_match(body) || is_list_property(body)
 }
 
 /// A property's value split where a page or chat joined the next property
@@ -135,6 +134,13 @@ fn split_joined_value(name: String, value: String, line: usize) -> Vec<(String, 
     out
 }
 
+/// Whether a line is a `Format-List` property line, its name padded
+/// before the colon.
+pub fn is_list_property(text: &str) -> bool {
+    LIST_PROPERTY.is_match(text.trim())
+}
+
+/// The command a prompt line, or a bare `Get-Cs…` line, runs.
 fn command_of(body: &str) -> Option<String> {
     PROMPT
         .captures(body)

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 pub use classify::{cmdlet_kind, kind_from_file_name};
 pub use decode::Encoding;
+pub use format_list::is_list_property;
 
 use crate::facts::InputError;
 
