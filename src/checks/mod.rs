@@ -1,5 +1,6 @@
 //! Check kinds: the code that rules instantiate, one file per kind (its
-//! parameters, the facts it reads, its verdicts; no I/O), registered by one
+//! parameters, the facts it reads, its verdicts; no I/O), declared by a
+//! plain `mod` line (so that `cargo fmt` reaches it) and registered by one
 //! line in `check_kinds!` below. The other modules here are what several
 //! kinds share.
 
@@ -13,6 +14,49 @@ mod sip;
 mod testing;
 mod tls;
 
+// The kinds, one file each; `check_kinds!` below registers each by one line.
+mod cert_chain;
+mod cert_crl;
+mod cert_eku;
+mod cert_key;
+mod cert_no_wildcard;
+mod cert_pool;
+mod cert_san_names;
+mod cert_signature;
+mod cert_subject;
+mod cert_uses;
+mod cert_validity;
+mod config_count;
+mod config_field;
+mod config_implies;
+mod domain_lists_disjoint;
+mod dual_stack;
+mod edge_fqdn_in_sip_domain;
+mod host_alias;
+mod host_resolves;
+mod internal_absent;
+mod partner_domain;
+mod partner_path;
+mod policy_granted;
+mod product_level;
+mod product_lifecycle;
+mod provider_unique;
+mod sip_options;
+mod split_brain;
+mod srv_port;
+mod srv_present;
+mod srv_priorities;
+mod srv_target;
+mod srv_target_edge;
+mod srv_target_in_domain;
+mod srv_target_public;
+mod srv_target_resolves;
+mod tenant_federation_mode;
+mod tenant_list_parity;
+mod tls_client_auth;
+mod tls_connect;
+mod tls_versions;
+
 pub use check::{Check, Problem, Reference};
 
 use crate::facts::Targets;
@@ -22,8 +66,6 @@ use crate::findings::{Outcome, Step};
 
 macro_rules! check_kinds {
     ($($module:ident :: $kind:ident),+ $(,)?) => {
-        $(mod $module;)+
-
         /// A rule's `[rule.check]` table: `kind` names the check kind, the
         /// other keys are its typed parameters.
         #[derive(Debug)]
