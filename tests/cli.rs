@@ -504,6 +504,82 @@ connection_rule = "TLS-CON-99"
     assert!(stderr.contains("4 | severity = \"serious\""), "{stderr}");
 }
 
+/// Every parameter that names a rule is checked, whatever the kind: a rule
+/// file naming rules that do not exist is refused at each one's place.
+#[test]
+fn rule_references_are_checked_for_every_kind() {
+    let file = r#"[[rule]]
+id = "ORG-DNS-01"
+title = "Federation SRV targets are public"
+severity = "high"
+profiles = ["federation"]
+rationale = "Partners resolve the target from the Internet."
+remediation = "Publish the target's A record."
+references = ["https://intranet.example/policy/uc-9"]
+[rule.check]
+kind = "srv_target_public"
+service = "_sipfederationtls._tcp"
+existence_rule = "DNS-FED-99"
+resolution_rule = "NO-SUCH-RULE"
+
+[[rule]]
+id = "ORG-TLS-02"
+title = "The Edge chain is trusted"
+severity = "high"
+profiles = ["federation"]
+rationale = "Partners check the chain."
+remediation = "Send the intermediates."
+references = ["https://intranet.example/policy/uc-10"]
+[rule.check]
+kind = "cert_chain"
+algorithm_rules = ["TLS-SIG-01", "TLS-SIG-99"]
+incomplete_severity = "medium"
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "refs.toml", file);
+    let output = fedscan().args(["rules", "validate"]).arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let name = path.display().to_string();
+    for (place, says) in [
+        ("12:18", "check: `existence_rule` names rule DNS-FED-99, which is not defined"),
+        ("13:19", "check: `resolution_rule` names rule NO-SUCH-RULE, which is not defined"),
+        ("25:34", "check: `algorithm_rules` names rule TLS-SIG-99, which is not defined"),
+    ] {
+        let headline = format!("fedscan: error: {name}:{place}: {says}");
+        assert!(stderr.contains(&headline), "no {headline:?} in\n{stderr}");
+    }
+    assert_eq!(stderr.matches("fedscan: error: ").count(), 3, "{stderr}");
+}
+
+/// The convention the reference check relies on: in the built-in rules,
+/// every check parameter whose value is a rule ID is named `*_rule` or
+/// `*_rules`.
+#[test]
+fn built_in_rules_name_rules_only_in_rule_parameters() {
+    let id = regex::Regex::new(r"^[A-Z]{2,6}-[A-Z0-9]{2,8}-\d{2}$").unwrap();
+    for entry in std::fs::read_dir(root("rules")).unwrap() {
+        let path = entry.unwrap().path();
+        let file: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for rule in file["rule"].as_array().unwrap() {
+            let check = rule["check"].as_table().unwrap();
+            for (param, value) in check {
+                let values: Vec<&toml::Value> = match value {
+                    toml::Value::Array(items) => items.iter().collect(),
+                    other => vec![other],
+                };
+                let names_rule = values.iter().any(|v| v.as_str().is_some_and(|s| id.is_match(s)));
+                assert!(
+                    !names_rule || param.ends_with("_rule") || param.ends_with("_rules"),
+                    "{} {}: `{param}` names a rule but does not end in _rule(s)",
+                    path.display(),
+                    rule["id"]
+                );
+            }
+        }
+    }
+}
+
 /// Numeric flags are bounded: a value past the bound is a usage error that
 /// says the range, not a scan that never ends or a panic in the runtime.
 #[test]

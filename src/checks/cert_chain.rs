@@ -15,7 +15,6 @@
 
 use serde::Deserialize;
 
-use super::Reference;
 use super::see;
 use super::tls::CertificateCheck;
 use crate::facts::chain::ChainVerdict;
@@ -42,12 +41,6 @@ pub struct CertChain {
 impl CertificateCheck for CertChain {
     fn connection_rule(&self) -> &Option<String> {
         &self.connection_rule
-    }
-
-    fn other_references(&self) -> Vec<Reference<'_>> {
-        let mut references = Reference::all("algorithm_rules", &self.algorithm_rules);
-        references.extend(Reference::all("usage_rules", &self.usage_rules));
-        references
     }
 
     fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::tls::{NoAddress, per_endpoint};
-use super::{Check, Reference, see};
+use super::{Check, see};
 use crate::facts::Targets;
 use crate::facts::need::Need;
 use crate::facts::tls::TlsOutcome;
@@ -33,12 +33,6 @@ impl Check for CertPool {
 
     fn step(&self) -> Step {
         Step::Certificate
-    }
-
-    fn references(&self) -> Vec<Reference<'_>> {
-        let mut references = Reference::all("connection_rule", &self.connection_rule);
-        references.extend(Reference::all("discovery_rules", &self.discovery_rules));
-        references
     }
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {

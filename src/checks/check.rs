@@ -27,12 +27,6 @@ pub trait Check: Send + Sync {
     fn validate(&self) -> Vec<Problem> {
         Vec::new()
     }
-
-    /// The rules this check's messages point to, by the parameter that names
-    /// them; each must exist when the rules are loaded.
-    fn references(&self) -> Vec<Reference<'_>> {
-        Vec::new()
-    }
 }
 
 /// A problem with a check's parameters, and the parameter it is about.
@@ -49,19 +43,5 @@ impl Problem {
 
     pub fn general(message: impl Into<String>) -> Self {
         Problem { param: None, message: message.into() }
-    }
-}
-
-/// A rule ID a check's parameter names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reference<'a> {
-    pub param: &'static str,
-    pub rule: &'a str,
-}
-
-impl<'a> Reference<'a> {
-    /// One reference per rule a parameter names.
-    pub fn all(param: &'static str, rules: impl IntoIterator<Item = &'a String>) -> Vec<Reference<'a>> {
-        rules.into_iter().map(|rule| Reference { param, rule }).collect()
     }
 }

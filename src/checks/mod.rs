@@ -57,7 +57,7 @@ mod tls_client_auth;
 mod tls_connect;
 mod tls_versions;
 
-pub use check::{Check, Problem, Reference};
+pub use check::{Check, Problem};
 
 use crate::facts::Targets;
 use crate::facts::need::Need;
@@ -163,9 +163,5 @@ impl CheckSpec {
 
     pub fn validate(&self) -> Vec<Problem> {
         self.check().validate()
-    }
-
-    pub fn references(&self) -> Vec<Reference<'_>> {
-        self.check().references()
     }
 }

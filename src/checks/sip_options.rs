@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::sip::exchange;
 use super::tls::{NoAddress, unprobed_errors, unresolved_edge_outcomes};
-use super::{Check, Reference, see};
+use super::{Check, see};
 use crate::facts::Targets;
 use crate::facts::need::Need;
 use crate::facts::sip::{SipFact, SipOutcome};
@@ -44,10 +44,6 @@ impl Check for SipOptions {
 
     fn step(&self) -> Step {
         Step::Sip
-    }
-
-    fn references(&self) -> Vec<Reference<'_>> {
-        Reference::all("connection_rule", &self.connection_rule)
     }
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {

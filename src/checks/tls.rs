@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde_json::{Value, json};
 
-use super::{Check, Reference, see};
+use super::{Check, see};
 use crate::facts::Targets;
 use crate::facts::cert_listing::{ACCESS_EDGE_EXTERNAL, ListedCertificate};
 use crate::facts::endpoints::{MAX_ADDRESSES_PER_HOST, own_endpoints};
@@ -25,11 +25,6 @@ pub trait CertificateCheck: Send + Sync {
 
     /// The `connection_rule` parameter.
     fn connection_rule(&self) -> &Option<String>;
-
-    /// The other rules the kind's messages name, by parameter.
-    fn other_references(&self) -> Vec<Reference<'_>> {
-        Vec::new()
-    }
 
     /// Judges a certificate as `Get-CsCertificate` lists it (names, dates
     /// and roles only), or `None` when the kind needs the certificate itself.
@@ -55,12 +50,6 @@ impl<T: CertificateCheck> Check for T {
 
     fn step(&self) -> Step {
         Step::Certificate
-    }
-
-    fn references(&self) -> Vec<Reference<'_>> {
-        let mut references = Reference::all("connection_rule", self.connection_rule());
-        references.extend(self.other_references());
-        references
     }
 }
 

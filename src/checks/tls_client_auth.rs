@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::tls::{NoAddress, handshake_evidence, per_endpoint};
-use super::{Check, Reference, see};
+use super::{Check, see};
 use crate::facts::Targets;
 use crate::facts::need::Need;
 use crate::facts::tls::TlsOutcome;
@@ -30,12 +30,6 @@ impl Check for TlsClientAuth {
 
     fn step(&self) -> Step {
         Step::Protocol
-    }
-
-    fn references(&self) -> Vec<Reference<'_>> {
-        let mut references = Reference::all("connection_rule", &self.connection_rule);
-        references.extend(Reference::all("discovery_rules", &self.discovery_rules));
-        references
     }
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {

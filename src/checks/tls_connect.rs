@@ -4,8 +4,8 @@
 
 use serde::Deserialize;
 
+use super::Check;
 use super::tls::{NoAddress, handshake_evidence, per_endpoint};
-use super::{Check, Reference};
 use crate::facts::Targets;
 use crate::facts::need::Need;
 use crate::facts::tls::{ChainSource, TlsOutcome};
@@ -27,10 +27,6 @@ impl Check for TlsConnect {
 
     fn step(&self) -> Step {
         Step::Connection
-    }
-
-    fn references(&self) -> Vec<Reference<'_>> {
-        Reference::all("discovery_rules", &self.discovery_rules)
     }
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::tls::{NoAddress, handshake_evidence, per_endpoint, unreached};
-use super::{Check, Reference, see};
+use super::{Check, see};
 use crate::facts::Targets;
 use crate::facts::need::Need;
 use crate::facts::tls::{TlsOutcome, TlsVersion};
@@ -29,12 +29,6 @@ impl Check for TlsVersions {
 
     fn step(&self) -> Step {
         Step::Protocol
-    }
-
-    fn references(&self) -> Vec<Reference<'_>> {
-        let mut references = Reference::all("connection_rule", &self.connection_rule);
-        references.extend(Reference::all("discovery_rules", &self.discovery_rules));
-        references
     }
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {

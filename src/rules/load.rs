@@ -233,7 +233,7 @@ pub fn sources_from_paths(paths: &[PathBuf]) -> Result<Vec<RuleSource>, Vec<Diag
 struct Catalog {
     rules: Vec<Rule>,
     ids: Vec<Place<(String, Origin)>>,
-    references: Vec<Place<(&'static str, String)>>,
+    references: Vec<Place<(String, String)>>,
     errors: Vec<Diagnostic>,
 }
 
@@ -462,10 +462,9 @@ fn read_rule(map: &Arc<SourceMap>, table: &DeTable, span: Range<usize>, catalog:
         catalog.ids.push(Place { what, map: Arc::clone(map), span: id.span() });
     }
     if let Some(check) = &check {
-        for reference in check.spec.references() {
-            let span = check.param_spans.get(reference.param).cloned().unwrap_or_else(|| check.span.clone());
-            let what = (reference.param, reference.rule.to_string());
-            catalog.references.push(Place { what, map: Arc::clone(map), span });
+        for (param, rule, span) in &check.references {
+            let what = (param.clone(), rule.clone());
+            catalog.references.push(Place { what, map: Arc::clone(map), span: span.clone() });
         }
     }
     catalog.errors.append(&mut errors);
@@ -507,7 +506,28 @@ fn read_rule(map: &Arc<SourceMap>, table: &DeTable, span: Range<usize>, catalog:
 struct ReadCheck {
     spec: CheckSpec,
     span: Range<usize>,
-    param_spans: HashMap<String, Range<usize>>,
+    /// The rules its parameters name: (parameter, rule ID, where).
+    references: Vec<(String, String, Range<usize>)>,
+}
+
+/// The rules a check table names, by the convention every kind follows: a
+/// parameter that names a rule ends in `_rule` (one ID) or `_rules` (a list
+/// of IDs). Collected from the table itself, so that no kind can forget to
+/// declare them and each must exist when the rules are loaded.
+fn rule_references(table: &DeTable) -> Vec<(String, String, Range<usize>)> {
+    let mut references = Vec::new();
+    for (key, value) in table {
+        let param = key.get_ref();
+        let ids: Vec<(&str, Range<usize>)> = match value.get_ref() {
+            DeValue::String(id) if param.ends_with("_rule") => vec![(id.as_ref(), value.span())],
+            DeValue::Array(items) if param.ends_with("_rules") => {
+                items.iter().filter_map(|item| item.get_ref().as_str().map(|id| (id, item.span()))).collect()
+            }
+            _ => Vec::new(),
+        };
+        references.extend(ids.into_iter().map(|(id, span)| (param.to_string(), id.trim().to_string(), span)));
+    }
+    references
 }
 
 /// Reads `[rule.check]`: its `kind`, then the other keys as that kind's
@@ -573,7 +593,7 @@ fn read_check(map: &SourceMap, value: Spanned<DeValue>, errors: &mut Vec<Diagnos
         errors.push(map.diagnostic(at, format!("check: {}", problem.message)));
         valid = false;
     }
-    valid.then_some(ReadCheck { spec, span, param_spans })
+    valid.then_some(ReadCheck { spec, span, references: rule_references(table) })
 }
 
 /// "`a`, `b`, `c`"
