@@ -736,9 +736,9 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         });
     }
     if let Some((_, suppressions)) = &job.suppressions {
-        for unaccepted in suppressions.apply(&mut findings, evaluated_at) {
-            notes.push(InputNote { message: unaccepted.message(), path: unaccepted.file, line: Some(unaccepted.line) });
-        }
+        notes.extend(
+            suppressions.apply(&mut findings, evaluated_at).into_iter().map(crate::triage::NotAccepted::into_note),
+        );
     }
     let baseline = job.baseline.as_ref().map(|(path, baseline)| BaselineReport {
         path: path.display().to_string(),
@@ -921,13 +921,16 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
         let mut written = report::ndjson::write_head(&head, out);
         let mut tally = report::Tally::default();
         let mut judged = ChunkedEvaluation::default();
+        // Suppressions that covered a problem without accepting it, over
+        // every chunk: the JSON report's notes, at the end of the stream.
+        let mut unaccepted: Vec<crate::triage::NotAccepted> = Vec::new();
         let gathered = engine::gather_in_chunks(&job.rules, &scope, *request, now, chunk_domains, |part| {
             if let Some(file) = facts_file.as_mut() {
                 file.add(&part);
             }
             let mut findings = judged.evaluate(&job.rules, &scope, &part, now, job.expiry_warn_days);
             if let Some((_, suppressions)) = &job.suppressions {
-                suppressions.apply(&mut findings, now);
+                crate::triage::merge_unaccepted(&mut unaccepted, suppressions.apply(&mut findings, now));
             }
             for finding in findings {
                 tally.add(&finding, policy);
@@ -955,12 +958,17 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
         }
         let mut scan_level = judged.scan_level();
         if let Some((_, suppressions)) = &job.suppressions {
-            suppressions.apply(&mut scan_level, now);
+            crate::triage::merge_unaccepted(&mut unaccepted, suppressions.apply(&mut scan_level, now));
         }
         for finding in scan_level {
             tally.add(&finding, policy);
             if written.is_ok() {
                 written = report::ndjson::write_finding(&finding, out);
+            }
+        }
+        for note in unaccepted.into_iter().map(crate::triage::NotAccepted::into_note) {
+            if written.is_ok() {
+                written = report::ndjson::write_note(&note, out);
             }
         }
         let mut summary = tally.summary(&facts.input_errors, None);

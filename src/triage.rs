@@ -251,7 +251,28 @@ pub enum Unaccepted {
     Errors(usize),
 }
 
+/// Adds the entries one part of a batch did not accept to those of the
+/// parts before: one note per entry, its errors counted over all parts.
+pub fn merge_unaccepted(all: &mut Vec<NotAccepted>, more: Vec<NotAccepted>) {
+    for entry in more {
+        match all.iter_mut().find(|e| e.file == entry.file && e.line == entry.line) {
+            Some(NotAccepted { why: Unaccepted::Errors(count), .. }) => {
+                if let Unaccepted::Errors(more) = entry.why {
+                    *count += more;
+                }
+            }
+            Some(_) => {}
+            None => all.push(entry),
+        }
+    }
+}
+
 impl NotAccepted {
+    /// The report's note.
+    pub fn into_note(self) -> crate::report::InputNote {
+        crate::report::InputNote { message: self.message(), path: self.file, line: Some(self.line) }
+    }
+
     /// What the report's note says.
     pub fn message(&self) -> String {
         match &self.why {

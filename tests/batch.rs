@@ -910,3 +910,71 @@ fn the_container_build_is_lint_clean_and_its_context_builds() {
         .unwrap();
     common::assert_ran(&checked, "cargo check in the build context");
 }
+
+/// A streamed batch carries the notes the buffered report of the same scan
+/// gives: a suppression that expired, over findings of several chunks, is
+/// one `note` record before the summary, as it is one of the JSON report's
+/// notes.
+#[test]
+fn a_streamed_batch_says_which_suppression_expired_as_the_report_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = fleet(6, dir.path());
+    let scan = |format: &str, extra: &[&std::ffi::OsStr]| {
+        fedscan()
+            .args(["scan", "--now", NOW, "--quiet", "--format", format, "--chunk-domains", "2", "--resolver"])
+            .arg(fleet.dns.resolver_arg())
+            .arg("--domains-file")
+            .arg(&fleet.list)
+            .arg("--trust")
+            .arg(&fleet.root)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // A rule with problems in this fleet, suppressed until a day passed.
+    let report = json_of(&scan("json", &[]));
+    let problem = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["status"] == "fail" || f["status"] == "error")
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .expect("the fleet has a problem to suppress");
+    let ignore = common::write(
+        dir.path(),
+        "ignore.toml",
+        &format!("[[ignore]]\nrule = \"{problem}\"\nreason = \"accepted until the migration\"\nexpires = 2026-01-31\n"),
+    );
+    let ignore_args = [std::ffi::OsStr::new("--ignore-file"), ignore.as_os_str()];
+    let buffered = json_of(&scan("json", &ignore_args));
+    let expected: Vec<&Value> = buffered["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["message"].as_str().unwrap().contains("expired on 2026-01-31"))
+        .collect();
+    assert_eq!(expected.len(), 1, "{}", buffered["notes"]);
+    let streamed = scan("ndjson", &ignore_args);
+    let records: Vec<Value> =
+        String::from_utf8_lossy(&streamed.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let notes: Vec<Value> = records
+        .iter()
+        .filter(|r| r["record"] == "note")
+        .map(|r| {
+            let mut note = r.clone();
+            note.as_object_mut().unwrap().remove("record");
+            note
+        })
+        .collect();
+    assert_eq!(notes.iter().collect::<Vec<_>>(), expected, "the streamed notes are the report's");
+    assert_eq!(records.last().unwrap()["record"], "summary");
+    assert_eq!(streamed.status.code(), Some(1), "what it covered counts again");
+    // Every record, the note included, is valid against the report schema.
+    let lines = common::write(dir.path(), "streamed.ndjson", &String::from_utf8_lossy(&streamed.stdout));
+    let schema = common::root("schemas/report.schema.json");
+    let checked = common::python_consumer(
+        "validate_json.py",
+        &[schema.as_os_str(), lines.as_os_str(), std::ffi::OsStr::new("--ndjson")],
+    );
+    common::assert_ran(&checked, "the schema check of the streamed NDJSON");
+}

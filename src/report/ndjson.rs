@@ -1,6 +1,6 @@
 //! NDJSON (`--format ndjson`): one JSON object per line — a `scan` record,
-//! then each finding as it is written, the baseline's fixed problems, and the
-//! `summary` last — for batches too large to read as one document, and for
+//! then each finding as it is written, the baseline's fixed problems, in a
+//! streamed batch the `note`s known only at its end, and the `summary` last — for batches too large to read as one document, and for
 //! `jq` and log pipelines. The same escapes as the JSON report.
 
 use std::io::{self, Write};
@@ -73,6 +73,13 @@ pub fn write_head(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         scan["suppressions"] = Value::from(path.as_str());
     }
     line(out, &record("scan", &scan))
+}
+
+/// A `note` record: a note known only once the findings were judged (a
+/// suppression that expired, or that covers errors without accepting them),
+/// which a streamed report cannot put in its `scan` record.
+pub fn write_note(note: &super::InputNote, out: &mut dyn Write) -> io::Result<()> {
+    line(out, &Record { record: "note", fields: note })
 }
 
 pub fn write_finding(finding: &crate::findings::Finding, out: &mut dyn Write) -> io::Result<()> {

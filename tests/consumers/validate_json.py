@@ -27,7 +27,7 @@ with open(path, encoding="utf-8") as f:
     else:
         # Each record against the definition of its kind; the `scan` record
         # against the report's own fields.
-        kinds = {"finding": "finding", "fixed": "fixed", "summary": "summary"}
+        kinds = {"finding": "finding", "fixed": "fixed", "note": "note", "summary": "summary"}
         for number, line in enumerate(f, 1):
             record = json.loads(line)
             kind = record.get("record")
@@ -37,7 +37,7 @@ with open(path, encoding="utf-8") as f:
                 sub["properties"] = dict(schema["properties"], record={"const": "scan"})
             elif kind in kinds:
                 sub = {"$defs": schema["$defs"], "allOf": [{"$ref": f"#/$defs/{kinds[kind]}"}]}
-                if kind == "finding":
+                if kind in ("finding", "note"):
                     # A finding's fields are the JSON report's, after `record`.
                     record = {k: v for k, v in record.items() if k != "record"}
             else:
