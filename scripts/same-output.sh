@@ -2,8 +2,9 @@
 # Runs two fedscan binaries over the same offline inputs and shows where their
 # outputs differ: the check for a change meant to keep behaviour (a refactor).
 #   scripts/same-output.sh [--ignore-field NAME ...] OLD_BINARY NEW_BINARY
-# Each case runs offline (replayed facts, snapshots, rule commands), so the
-# outputs are deterministic; the report's start and end times are masked.
+# Each case runs offline (replayed facts, snapshots, traces, rule commands, a
+# baseline, an ignore file with an expired entry, every report format), so
+# the outputs are deterministic; the run's own times are masked.
 # --ignore-field drops a JSON field the new binary adds on purpose (needs jq).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,23 @@ for format in table json; do
     add rules list --format $format
 done
 add rules validate rules
+# Every report format, and what a report is judged against.
+for format in table json ndjson sarif junit markdown html csv; do
+    add scan --facts $sample --format $format --color never
+    add scan --offline --now 2026-06-01T00:00:00Z --config fixtures/sample/contoso-lync2013.txt --partner it.litwareinc.com --format $format --color never
+done
+"$old" scan --facts $sample --only 'DNS-*' --format json -o "$work/baseline.json" >/dev/null 2>&1 || true
+printf '[[ignore]]\nrule = "TLS-*"\nreason = "replaced next year"\nexpires = 2020-01-31\n\n[[ignore]]\nrule = "DNS-FED-05"\nreason = "known"\n\n[[ignore]]\nrule = "CFG-*"\nreason = "errors too"\naccept_errors = true\n' >"$work/ignore.toml"
+for format in table json ndjson sarif; do
+    add scan --facts $sample --baseline "$work/baseline.json" --format $format --color never
+    add scan --facts $sample --baseline "$work/baseline.json" --fail-on-new --format $format --color never
+    add scan --facts $sample --ignore-file "$work/ignore.toml" --format $format --color never
+done
+# Every trace fixture, the public corpus included, through diagnose.
+for trace in fixtures/traces/*.log fixtures/traces/*.txt fixtures/traces/public/*.txt fixtures/traces/public/*.log; do
+    add diagnose "$trace" --format json
+    add diagnose "$trace" --domain contoso.com
+done
 for id in $("$old" rules list --format json | grep '"id"' | sed 's/.*"id": "\(.*\)".*/\1/'); do
     add rules explain "$id"
 done
@@ -54,7 +72,9 @@ for index in "${!cases[@]}"; do
         "$binary" "${argv[@]}" >"$work/$side.out" 2>"$work/$side.err"
         echo "exit $?" >>"$work/$side.err"
         set -e
-        sed -i -E 's/"(started_at|finished_at)": "[^"]*"/"\1": "-"/' "$work/$side.out"
+        # Times of the run itself: the JSON report's, the NDJSON records',
+        # SARIF's automation id.
+        sed -i -E 's/"(started_at|finished_at|startTimeUtc|endTimeUtc)": ?"[^"]*"/"\1": "-"/g; s#("id": "fedscan/[^/]*/)[^"]*"#\1-"#' "$work/$side.out"
         for field in "${ignored[@]}"; do
             if jq -e . "$work/$side.out" >/dev/null 2>&1; then
                 jq --arg f "$field" 'del(.. | objects | select(has($f)) | .[$f])' "$work/$side.out" >"$work/$side.tmp"
