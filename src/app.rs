@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::cli::{Cli, ColorChoice, Command, DiagnoseArgs, Format, MergeArgs, ReportFormat, RulesCommand, ScanArgs};
-use crate::engine::evaluate::{ChunkedEvaluation, evaluate, evaluation_time, order};
+use crate::engine::evaluate::order;
 use crate::engine::plan::Aim;
 use crate::engine::{self, NetworkSettings, ScanRequest};
 use crate::facts::certs::{MOZILLA, TrustStore, load_trust};
@@ -23,7 +23,7 @@ use crate::files::{
 };
 use crate::findings::Status;
 use crate::report::{self, BaselineReport, ExitPolicy, InputNote, Report, ReportInputs, Tool, exit, table};
-use crate::rules::{Profile, RuleSet, RuleSource, Scope, Selection, builtin_sources, load_rules, sources_from_paths};
+use crate::rules::{Profile, RuleSet, RuleSource, Selection, builtin_sources, load_rules, sources_from_paths};
 use crate::text::{escape_terminal, escape_terminal_lines, to_json};
 use crate::triage::{Baseline, DEFAULT_IGNORE_FILE, Suppressions};
 use clap::{Args, FromArgMatches};
@@ -635,12 +635,9 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     if let (Some(chunk_domains), true, Source::Gather(_)) = (job.batch_chunks, job.streamed, &job.source) {
         return scan_streamed(job, chunk_domains, started_at);
     }
-    let mut work = None;
-    // The findings of a batch judged chunk by chunk as it was gathered.
-    let mut judged = None;
     // What a set of shards that is not whole lacks (--allow-partial).
     let mut partial = None;
-    let (facts, replayed) = match job.source {
+    let (source, replayed, network) = match job.source {
         Source::Replay { paths, partners, domains, trust, allow_partial } => {
             let loaded =
                 paths.iter().map(|path| Facts::load(path).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
@@ -672,41 +669,51 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
                 facts.trust = trust;
             }
             let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            (facts, Some(names.join(", ")))
+            (engine::scan::Source::Replay(Box::new(facts)), Some(names.join(", ")), None)
         }
         Source::Gather(request) => {
-            let now = job.now.unwrap_or(started_at);
-            let scope = Scope::new(job.selection.clone(), &job.profiles, now);
             let display = progress_display(request.network.as_ref(), job.quiet);
             let progress = request.network.as_ref().map(|n| std::sync::Arc::clone(&n.progress));
-            let facts = match job.batch_chunks {
-                Some(chunk_domains) => gather_and_judge(
-                    &job.rules,
-                    &scope,
-                    *request,
-                    now,
-                    chunk_domains,
-                    job.expiry_warn_days,
-                    job.save_facts.as_deref(),
-                )
-                .map(|(facts, found)| {
-                    judged = Some(found);
-                    facts
-                }),
-                None => engine::gather(&job.rules, &scope, *request, now),
-            };
-            if let Some(display) = display {
-                display.finish();
-            }
-            work = progress.as_deref().map(work_done);
-            (facts.map_err(usage_error)?, None)
+            (engine::scan::Source::Gather { request, in_chunks: job.batch_chunks }, None, Some((display, progress)))
         }
     };
+    // A batch judged chunk by chunk saves its facts as it goes.
+    let in_chunks = matches!(source, engine::scan::Source::Gather { in_chunks: Some(_), .. });
+    let facts_file = match job.save_facts.as_deref().filter(|_| in_chunks) {
+        Some(path) => Some(ChunkedFactsFile::create(path).map_err(|e| usage_error(cannot_save_facts(path, &e)))?),
+        None => None,
+    };
+    let mut sink = Collect { findings: Vec::new(), parts: Vec::new(), facts_file };
+    let judging = engine::scan::Judging {
+        rules: &job.rules,
+        selection: &job.selection,
+        profiles: &job.profiles,
+        now: job.now,
+        expiry_warn_days: job.expiry_warn_days,
+        suppressions: job.suppressions.as_ref().map(|(_, s)| s),
+    };
+    let ended = engine::scan::run(&judging, source, started_at, &mut sink);
+    let mut work = None;
+    if let Some((display, progress)) = network {
+        if let Some(display) = display {
+            display.finish();
+        }
+        work = progress.as_deref().map(work_done);
+    }
+    let ended = ended.map_err(usage_error)?;
+    let mut facts = ended.facts;
+    if let (Some(file), Some(path)) = (sink.facts_file.take(), &job.save_facts) {
+        finish_facts_file(file, &facts, path).map_err(usage_error)?;
+    }
+    let mut findings = sink.findings;
+    if in_chunks {
+        order(&mut findings);
+        facts.absorb(sink.parts);
+    }
     for error in &facts.input_errors {
         err!("fedscan: error: {}", escape_terminal(&error.to_string()));
     }
-    // A batch judged chunk by chunk has saved its facts as it went.
-    if let Some(path) = job.save_facts.as_ref().filter(|_| judged.is_none()) {
+    if let Some(path) = job.save_facts.as_ref().filter(|_| !in_chunks) {
         facts.save(path).map_err(|e| usage_error(cannot_save_facts(path, &e)))?;
     }
     if facts.interrupted && replayed.is_none() {
@@ -721,12 +728,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
         return Ok(exit::INTERRUPTED);
     }
 
-    let evaluated_at = evaluation_time(job.now, &facts);
-    let scope = Scope::new(job.selection, &job.profiles, evaluated_at);
-    let mut findings = match judged {
-        Some(findings) => findings,
-        None => evaluate(&job.rules, &scope, &facts, evaluated_at, job.expiry_warn_days),
-    };
+    let evaluated_at = ended.evaluated_at;
     let mut notes = report::notes(&facts, replayed.as_deref());
     if let Some(partial) = &partial {
         notes.push(InputNote {
@@ -735,11 +737,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             message: format!("a partial set of shards was judged (--allow-partial): {partial}"),
         });
     }
-    if let Some((_, suppressions)) = &job.suppressions {
-        notes.extend(
-            suppressions.apply(&mut findings, evaluated_at).into_iter().map(crate::triage::NotAccepted::into_note),
-        );
-    }
+    notes.extend(ended.unaccepted.into_iter().map(crate::triage::NotAccepted::into_note));
     let baseline = job.baseline.as_ref().map(|(path, baseline)| BaselineReport {
         path: path.display().to_string(),
         fixed: baseline.compare(&mut findings).into_iter().map(Into::into).collect(),
@@ -787,40 +785,26 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
     Ok(code)
 }
 
-/// A batch gathered chunk by chunk, each chunk judged (on a thread of its
-/// own) while the next ones are probed, and its facts written to
-/// `save_facts` as it ends: the facts of every chunk, put back together as
-/// one gathering would have them, and the findings, in the report's order.
-fn gather_and_judge(
-    rules: &RuleSet,
-    scope: &Scope,
-    request: ScanRequest,
-    now: OffsetDateTime,
-    chunk_domains: usize,
-    expiry_warn_days: Option<u32>,
-    save_facts: Option<&Path>,
-) -> Result<(Facts, Vec<crate::findings::Finding>), String> {
-    let mut facts_file = match save_facts {
-        Some(path) => Some(ChunkedFactsFile::create(path).map_err(|e| cannot_save_facts(path, &e))?),
-        None => None,
-    };
-    let mut judged = ChunkedEvaluation::default();
-    let mut findings = Vec::new();
-    let mut parts = Vec::new();
-    let mut facts = engine::gather_in_chunks(rules, scope, request, now, chunk_domains, |part| {
-        if let Some(file) = facts_file.as_mut() {
+/// The buffered report's sink: every finding, and a batch's chunks of facts
+/// (written to `--save-facts` as they come, and kept to be put back
+/// together as one gathering would have them).
+struct Collect {
+    findings: Vec<crate::findings::Finding>,
+    parts: Vec<Facts>,
+    facts_file: Option<ChunkedFactsFile>,
+}
+
+impl engine::scan::Sink for Collect {
+    fn part(&mut self, part: Facts) {
+        if let Some(file) = self.facts_file.as_mut() {
             file.add(&part);
         }
-        findings.extend(judged.evaluate(rules, scope, &part, now, expiry_warn_days));
-        parts.push(part);
-    })?;
-    if let (Some(file), Some(path)) = (facts_file, save_facts) {
-        finish_facts_file(file, &facts, path)?;
+        self.parts.push(part);
     }
-    findings.extend(judged.scan_level());
-    order(&mut findings);
-    facts.absorb(parts);
-    Ok((facts, findings))
+
+    fn findings(&mut self, findings: Vec<crate::findings::Finding>) {
+        self.findings.extend(findings);
+    }
 }
 
 /// Why `--save-facts` could not write its file.
@@ -872,7 +856,6 @@ fn work_done(progress: &engine::progress::Progress) -> report::WorkDone {
 fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime) -> Result<u8, u8> {
     let Source::Gather(request) = job.source else { return Err(usage_error("a streamed scan is a live scan")) };
     let now = job.now.unwrap_or(started_at);
-    let scope = Scope::new(job.selection.clone(), &job.profiles, now);
     let progress = request.network.as_ref().map(|n| std::sync::Arc::clone(&n.progress));
     let display = progress_display(request.network.as_ref(), job.quiet);
     let inputs = ReportInputs {
@@ -918,55 +901,36 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
         // A failed write of the findings stops the writing, not the scan:
         // the facts are still saved, and every finding is counted for the
         // exit code.
-        let mut written = report::ndjson::write_head(&head, out);
-        let mut tally = report::Tally::default();
-        let mut judged = ChunkedEvaluation::default();
-        // Suppressions that covered a problem without accepting it, over
-        // every chunk: the JSON report's notes, at the end of the stream.
-        let mut unaccepted: Vec<crate::triage::NotAccepted> = Vec::new();
-        let gathered = engine::gather_in_chunks(&job.rules, &scope, *request, now, chunk_domains, |part| {
-            if let Some(file) = facts_file.as_mut() {
-                file.add(&part);
-            }
-            let mut findings = judged.evaluate(&job.rules, &scope, &part, now, job.expiry_warn_days);
-            if let Some((_, suppressions)) = &job.suppressions {
-                crate::triage::merge_unaccepted(&mut unaccepted, suppressions.apply(&mut findings, now));
-            }
-            for finding in findings {
-                tally.add(&finding, policy);
-                if written.is_ok() {
-                    written = report::ndjson::write_finding(&finding, out);
-                }
-            }
-            // A chunk's domains are done: their findings go out together.
-            if written.is_ok() {
-                written = out.flush();
-            }
-        });
-        let facts = match gathered {
-            Ok(facts) => facts,
+        let written = report::ndjson::write_head(&head, out);
+        let mut sink = Stream { out, written, tally: report::Tally::default(), policy, facts_file: facts_file.take() };
+        let judging = engine::scan::Judging {
+            rules: &job.rules,
+            selection: &job.selection,
+            profiles: &job.profiles,
+            now: job.now,
+            expiry_warn_days: job.expiry_warn_days,
+            suppressions: job.suppressions.as_ref().map(|(_, s)| s),
+        };
+        let source = engine::scan::Source::Gather { request, in_chunks: Some(chunk_domains) };
+        let ended = engine::scan::run(&judging, source, started_at, &mut sink);
+        let Stream { out, mut written, tally, facts_file, .. } = sink;
+        let ended = match ended {
+            Ok(ended) => ended,
             Err(e) => {
                 failure = Some(e);
                 return Ok(());
             }
         };
-        if let (Some(file), Some(path)) = (facts_file.take(), &job.save_facts)
+        let facts = ended.facts;
+        if let (Some(file), Some(path)) = (facts_file, &job.save_facts)
             && let Err(e) = finish_facts_file(file, &facts, path)
         {
             failure = Some(e);
             return Ok(());
         }
-        let mut scan_level = judged.scan_level();
-        if let Some((_, suppressions)) = &job.suppressions {
-            crate::triage::merge_unaccepted(&mut unaccepted, suppressions.apply(&mut scan_level, now));
-        }
-        for finding in scan_level {
-            tally.add(&finding, policy);
-            if written.is_ok() {
-                written = report::ndjson::write_finding(&finding, out);
-            }
-        }
-        for note in unaccepted.into_iter().map(crate::triage::NotAccepted::into_note) {
+        // Suppressions that covered a problem without accepting it, over
+        // every chunk: the JSON report's notes, at the end of the stream.
+        for note in ended.unaccepted.into_iter().map(crate::triage::NotAccepted::into_note) {
             if written.is_ok() {
                 written = report::ndjson::write_note(&note, out);
             }
@@ -1004,6 +968,39 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
         }
         Some((code, false)) => Ok(code),
         None => Err(usage_error("the scan ended before its summary")),
+    }
+}
+
+/// The streamed NDJSON sink: each finding written and counted as it is
+/// judged, a chunk's together; each chunk's facts written to `--save-facts`
+/// and then dropped.
+struct Stream<'o> {
+    out: &'o mut (dyn Write + Send),
+    /// A failed write stops the writing, not the scan.
+    written: std::io::Result<()>,
+    tally: report::Tally,
+    policy: ExitPolicy,
+    facts_file: Option<ChunkedFactsFile>,
+}
+
+impl engine::scan::Sink for Stream<'_> {
+    fn part(&mut self, part: Facts) {
+        if let Some(file) = self.facts_file.as_mut() {
+            file.add(&part);
+        }
+    }
+
+    fn findings(&mut self, findings: Vec<crate::findings::Finding>) {
+        for finding in findings {
+            self.tally.add(&finding, self.policy);
+            if self.written.is_ok() {
+                self.written = report::ndjson::write_finding(&finding, self.out);
+            }
+        }
+        // A chunk's domains are done: their findings go out together.
+        if self.written.is_ok() {
+            self.written = self.out.flush();
+        }
     }
 }
 

@@ -5,6 +5,7 @@ pub mod evaluate;
 pub mod gather;
 pub mod plan;
 pub mod progress;
+pub mod scan;
 
 use std::path::PathBuf;
 use std::sync::Arc;
