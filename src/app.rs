@@ -737,7 +737,7 @@ fn scan(args: ScanArgs) -> Result<u8, u8> {
             message: format!("a partial set of shards was judged (--allow-partial): {partial}"),
         });
     }
-    notes.extend(ended.unaccepted.into_iter().map(crate::triage::NotAccepted::into_note));
+    notes.extend(ended.unaccepted.into_iter().map(InputNote::from));
     let baseline = job.baseline.as_ref().map(|(path, baseline)| BaselineReport {
         path: path.display().to_string(),
         fixed: baseline.compare(&mut findings).into_iter().map(Into::into).collect(),
@@ -930,7 +930,7 @@ fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime)
         }
         // Suppressions that covered a problem without accepting it, over
         // every chunk: the JSON report's notes, at the end of the stream.
-        for note in ended.unaccepted.into_iter().map(crate::triage::NotAccepted::into_note) {
+        for note in ended.unaccepted.into_iter().map(InputNote::from) {
             if written.is_ok() {
                 written = report::ndjson::write_note(&note, out);
             }

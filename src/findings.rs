@@ -14,6 +14,9 @@ use crate::facts::config_view::Located;
 use crate::facts::tls::Endpoint;
 use crate::facts::x509::CertOrigin;
 
+/// The report's schema name, which a baseline (a report) must carry.
+pub const REPORT_SCHEMA: &str = "fedscan.report/1";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

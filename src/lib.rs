@@ -20,3 +20,6 @@ pub mod report;
 pub mod rules;
 pub mod text;
 pub mod triage;
+
+#[cfg(test)]
+mod layering;

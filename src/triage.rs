@@ -119,10 +119,10 @@ impl Baseline {
         } else {
             let report: BaselineReport = serde_json::from_reader(open()?)
                 .map_err(|e| format!("line {}: neither a JSON report nor NDJSON report lines ({e})", e.line()))?;
-            if report.schema.as_deref() != Some(crate::report::REPORT_SCHEMA) {
+            if report.schema.as_deref() != Some(crate::findings::REPORT_SCHEMA) {
                 return Err(format!(
                     "not a fedscan report (no \"schema\": \"{}\"): give the JSON or NDJSON report of an earlier scan",
-                    crate::report::REPORT_SCHEMA
+                    crate::findings::REPORT_SCHEMA
                 ));
             }
             for (index, record) in report.findings.into_iter().enumerate() {
@@ -268,11 +268,6 @@ pub fn merge_unaccepted(all: &mut Vec<NotAccepted>, more: Vec<NotAccepted>) {
 }
 
 impl NotAccepted {
-    /// The report's note.
-    pub fn into_note(self) -> crate::report::InputNote {
-        crate::report::InputNote { message: self.message(), path: self.file, line: Some(self.line) }
-    }
-
     /// What the report's note says.
     pub fn message(&self) -> String {
         match &self.why {

@@ -13,6 +13,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+pub(super) use crate::facts::sip_text::strip_prefix;
+use crate::facts::sip_text::{LONE_DIAGNOSTIC, contains_ignoring_case, is_start_line, is_trace_line};
+
 /// A SIP message as a trace shows it (a request without its headers: only
 /// responses are diagnosed).
 #[derive(Debug, Clone, Default)]
@@ -108,27 +111,6 @@ impl Shape {
 
 // The patterns below are constants, each exercised by this file's tests:
 // compiling them cannot fail at run time.
-
-static START_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(SIP/2\.0 [1-6]\d\d(?: .*)?|[A-Z][A-Z_-]{1,19} (?:sips?|tel|urn):\S+ SIP/2\.0)$").unwrap()
-});
-/// A SIP `ms-diagnostics` header wherever it stands; not the HTTP
-/// `x-ms-diagnostics` of Microsoft's web services (Exchange, Microsoft 365
-/// sign-in, UCWA), whose codes mean other things.
-static LONE_DIAGNOSTIC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:^|[^a-z0-9-])(ms-diagnostics(?:-public)?)[ \t]*:[ \t]*(\d{1,6}\b.*)$").unwrap()
-});
-/// What some logs put before each line of a message: a client log's
-/// `INFO  :: `, a time stamp and a tab.
-static LINE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    // A client (UCCAPI) log's `12/01/2026|09:31:40.118 1A2C INFO  :: `,
-    // a level's `INFO :: `, a time's `09:31:40.118 `. A constant pattern,
-    // used by the tests: compiling it cannot fail.
-    Regex::new(
-            r"^(?:\d{1,2}/\d{1,2}/\d{4}\|\d{1,2}:\d{2}:\d{2}\.\d+\s+[0-9A-Fa-f]+\s+[A-Z]+\s+:: ?|[A-Z]+ +:: ?|\d{2}:\d{2}:\d{2}\.\d+\s+)",
-        )
-        .unwrap()
-});
 
 /// The SIP headers a pasted message commonly shows, each of which starts a
 /// line of its own: a page or mail client that joined a message's lines
@@ -266,36 +248,6 @@ fn header(line: &str) -> Option<(&str, &str)> {
     let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     valid.then(|| (name, value.trim()))
-}
-
-/// Whether `haystack` contains `needle` (ASCII, lower case), whatever the case.
-fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
-    haystack.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-}
-
-/// A SIP start line: cheap tests first, the pattern only on candidates.
-fn is_start_line(text: &str) -> bool {
-    text.contains("SIP/2.0") && START_LINE.is_match(text)
-}
-
-/// A line without what some logs put before it.
-pub(super) fn strip_prefix(line: &str) -> std::borrow::Cow<'_, str> {
-    if line.contains("::") || line.starts_with(|c: char| c.is_ascii_digit()) {
-        LINE_PREFIX.replace(line, "")
-    } else {
-        std::borrow::Cow::Borrowed(line)
-    }
-}
-
-/// Whether a line is one only a SIP trace has: a SIP start line, a trace
-/// record mark, or an `ms-diagnostics` header.
-pub fn is_trace_line(line: &str) -> bool {
-    let trimmed = line.trim();
-    let content = strip_prefix(trimmed.trim_start_matches('|'));
-    let content = content.trim();
-    trimmed.contains("$$begin_record")
-        || is_start_line(content.strip_prefix("Start-Line:").map(str::trim).unwrap_or(content))
-        || (contains_ignoring_case(content, "ms-diagnostics") && LONE_DIAGNOSTIC.is_match(content))
 }
 
 /// The longest line kept; longer lines are cut (a trace line is short, a

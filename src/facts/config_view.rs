@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::Facts;
 use super::names::{canonical, parse_fqdn};
-use super::snapshot::{ConfigObject, ObjectKind};
+use super::snapshot::{ConfigObject, ObjectKind, product_from_version_text};
 use super::values::as_bool;
 
 /// An object together with the file it came from.
@@ -287,38 +287,5 @@ impl<'a> ConfigView<'a> {
             }
         }
         None
-    }
-}
-
-/// Product name from `Get-CsServerVersion` text, e.g. "Skype for Business
-/// Server 2019 (7.0.2046.0): Volume license key installed."
-pub fn product_from_version_text(text: &str) -> Option<&'static str> {
-    let lower = text.to_ascii_lowercase();
-    [
-        ("subscription edition", "Skype for Business Server Subscription Edition"),
-        ("skype for business server 2019", "Skype for Business Server 2019"),
-        ("skype for business server 2015", "Skype for Business Server 2015"),
-        ("lync server 2013", "Lync Server 2013"),
-        ("lync server 2010", "Lync Server 2010"),
-    ]
-    .iter()
-    .find(|(needle, _)| lower.contains(needle))
-    .map(|(_, name)| *name)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn version_text() {
-        assert_eq!(
-            product_from_version_text("Skype for Business Server 2019 (7.0.2046.0): Volume license key installed."),
-            Some("Skype for Business Server 2019")
-        );
-        assert_eq!(
-            product_from_version_text("Lync Server 2013 (5.0.8308.0): Volume license key installed."),
-            Some("Lync Server 2013")
-        );
     }
 }

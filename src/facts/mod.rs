@@ -16,6 +16,7 @@ pub mod need;
 pub mod organizations;
 pub mod paste;
 pub mod sip;
+pub mod sip_text;
 pub mod snapshot;
 pub mod srv;
 pub mod tls;

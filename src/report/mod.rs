@@ -20,7 +20,7 @@ use crate::findings::{BaselineState, Finding, Severity, Status};
 use crate::rules::Profile;
 use crate::triage::BaselineProblem;
 
-pub const REPORT_SCHEMA: &str = "fedscan.report/1";
+pub use crate::findings::REPORT_SCHEMA;
 
 /// Exit codes of `fedscan scan`.
 pub mod exit {
@@ -107,6 +107,14 @@ pub struct InputNote {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
     pub message: String,
+}
+
+/// A suppression that covered a problem without accepting it, as the
+/// report's note.
+impl From<crate::triage::NotAccepted> for InputNote {
+    fn from(entry: crate::triage::NotAccepted) -> Self {
+        InputNote { message: entry.message(), path: entry.file, line: Some(entry.line) }
+    }
 }
 
 /// The counts the table's summary line and the JSON report share.

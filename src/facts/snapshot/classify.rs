@@ -335,9 +335,37 @@ pub fn is_edge_service(props: &Map<String, Value>) -> bool {
         || has(props, "AccessEdgeExternalFqdn")
 }
 
+/// Product name from `Get-CsServerVersion` text, e.g. "Skype for Business
+/// Server 2019 (7.0.2046.0): Volume license key installed."
+pub fn product_from_version_text(text: &str) -> Option<&'static str> {
+    let lower = text.to_ascii_lowercase();
+    [
+        ("subscription edition", "Skype for Business Server Subscription Edition"),
+        ("skype for business server 2019", "Skype for Business Server 2019"),
+        ("skype for business server 2015", "Skype for Business Server 2015"),
+        ("lync server 2013", "Lync Server 2013"),
+        ("lync server 2010", "Lync Server 2010"),
+    ]
+    .iter()
+    .find(|(needle, _)| lower.contains(needle))
+    .map(|(_, name)| *name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_text() {
+        assert_eq!(
+            product_from_version_text("Skype for Business Server 2019 (7.0.2046.0): Volume license key installed."),
+            Some("Skype for Business Server 2019")
+        );
+        assert_eq!(
+            product_from_version_text("Lync Server 2013 (5.0.8308.0): Volume license key installed."),
+            Some("Lync Server 2013")
+        );
+    }
     use serde_json::json;
 
     fn kind(v: Value) -> Option<ObjectKind> {

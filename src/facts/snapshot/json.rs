@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
+use super::classify::product_from_version_text;
 use super::classify::{cmdlet_kind, infer_kind, is_edge_service};
 use super::{Capture, ConfigObject, Note, ObjectKind, ParseError, Parsed};
-use crate::facts::config_view::product_from_version_text;
 
 pub(super) fn parse(text: &str, hint: Option<ObjectKind>) -> Result<Parsed, ParseError> {
     let root: Value = serde_json::from_str(text).map_err(|e| {

@@ -14,7 +14,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use classify::{cmdlet_kind, kind_from_file_name};
+pub use classify::{cmdlet_kind, kind_from_file_name, product_from_version_text};
 pub use decode::Encoding;
 pub use format_list::is_list_property;
 
@@ -406,7 +406,7 @@ fn sip_trace_line(text: &str) -> Option<(usize, &str)> {
         if line.trim_start().to_ascii_lowercase().contains("get-cs") {
             return None;
         }
-        if found.is_none() && crate::diagnose::trace::is_trace_line(line) {
+        if found.is_none() && crate::facts::sip_text::is_trace_line(line) {
             found = Some((index + 1, line));
         }
     }
