@@ -1,0 +1,152 @@
+//! What each command does, from parsed arguments to an exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::cli::{Cli, ColorChoice, Command, DiagnoseArgs, Format, MergeArgs, ReportFormat, RulesCommand, ScanArgs};
+use crate::engine::evaluate::order;
+use crate::engine::plan::Aim;
+use crate::engine::{self, NetworkSettings, ScanRequest};
+use crate::facts::certs::{MOZILLA, TrustStore, load_trust};
+use crate::facts::chunked_file::ChunkedFactsFile;
+use crate::facts::dns::{ResolverSettings, parse_resolver};
+use crate::facts::names::{parse_fqdn, shard_of};
+use crate::facts::{Facts, Inputs, ShardOf, shard_set_problem};
+use crate::files::{
+    Destination, MAX_CERTIFICATE_FILE, MAX_LIST_FILE, check_writable, read_bounded, read_text_bounded, same_file,
+    write_output_with,
+};
+use crate::findings::Status;
+use crate::report::{self, BaselineReport, ExitPolicy, InputNote, Report, ReportInputs, Tool, exit, table};
+use crate::rules::{Profile, RuleSet, RuleSource, Selection, builtin_sources, load_rules, sources_from_paths};
+use crate::text::{escape_terminal, escape_terminal_lines, to_json};
+use crate::triage::{Baseline, DEFAULT_IGNORE_FILE, Suppressions};
+use clap::{Args, FromArgMatches};
+
+/// Standard error: a message that cannot be written has nowhere else to go.
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
+mod diagnose;
+mod job;
+mod manual;
+mod rules;
+mod scan;
+
+use diagnose::diagnose;
+use job::*;
+use manual::manual;
+use rules::rules;
+use scan::*;
+
+pub fn run(cli: Cli) -> u8 {
+    let result = match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Rules(command) => rules(command),
+        Command::Diagnose(args) => diagnose(args),
+        Command::Merge(args) => merge(args),
+        Command::Completions { shell } => {
+            // Generated whole first: clap_complete panics on a failed write.
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "fedscan", &mut script);
+            print(&script).map(|()| exit::CLEAN)
+        }
+        Command::Man { dir } => manual(dir.as_deref()),
+    };
+    result.unwrap_or_else(|code| code)
+}
+
+/// What the argument parser stopped at: `--help` and `--version` printed as
+/// any output is (a closed pipe is quiet, a full disk exit 2); a usage error
+/// on standard error with the arguments it quotes escaped, exit 2.
+pub fn argument_error(error: &clap::Error) -> u8 {
+    if error.use_stderr() {
+        err!("{}", escape_terminal_lines(error.render().to_string().trim_end()));
+        return u8::try_from(error.exit_code()).unwrap_or(exit::INPUT);
+    }
+    // The help text is our own: styled on a terminal that wants colour.
+    let styled = color_wanted(std::io::stdout().is_terminal(), |name| std::env::var_os(name));
+    let rendered = error.render();
+    let text = if styled { rendered.ansi().to_string() } else { rendered.to_string() };
+    print(text.as_bytes()).map_or_else(|code| code, |()| exit::CLEAN)
+}
+
+/// Writes one output: to standard output when `path` is none or `-`, else
+/// to what the path leads to ([`Destination`]). A reader that went away
+/// (`| head`) ends the output quietly, as it does for any Unix tool; any
+/// other failure to write (a full disk) is exit 2, with the reason.
+fn write_output(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
+) -> Result<(), u8> {
+    let written = match path {
+        Some(path) => write_output_with(path, write),
+        None => Destination::Stdout.write_with(write),
+    };
+    match written {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(usage_error(format!("{}: {e}", output_name(path)))),
+    }
+}
+
+/// Writes `bytes` to standard output (see [`write_output`]).
+fn print(bytes: &[u8]) -> Result<(), u8> {
+    write_output(None, |out| out.write_all(bytes))
+}
+
+/// Whether an output goes to standard output.
+fn to_stdout(path: Option<&Path>) -> bool {
+    path.is_none_or(crate::files::is_stdin)
+}
+
+/// How messages name an output.
+fn output_name(path: Option<&Path>) -> String {
+    match path.filter(|p| !crate::files::is_stdin(p)) {
+        Some(path) => escape_terminal(&path.display().to_string()).into_owned(),
+        None => "standard output".to_string(),
+    }
+}
+
+/// Prints an error (which may quote an argument or a file) and gives exit 2.
+fn usage_error(message: impl std::fmt::Display) -> u8 {
+    err!("fedscan: error: {}", escape_terminal(&message.to_string()));
+    exit::INPUT
+}
+
+/// Built-in rules plus the user's, or the diagnostics (printed) and exit 2.
+fn load(extra: &[PathBuf]) -> Result<RuleSet, u8> {
+    let mut sources = builtin_sources();
+    match sources_from_paths(extra) {
+        Ok(user) => sources.extend(user),
+        Err(problems) => return Err(report_rule_problems(&problems)),
+    }
+    load_rules(&sources).map_err(|problems| report_rule_problems(&problems))
+}
+
+fn report_rule_problems(problems: &[crate::rules::Diagnostic]) -> u8 {
+    report_file_problems(problems, "the rule files")
+}
+
+/// Each problem drawn under its line, then how many, in `files`; exit 2.
+fn report_file_problems(problems: &[crate::rules::Diagnostic], files: &str) -> u8 {
+    let styled = std::io::stderr().is_terminal();
+    for problem in problems {
+        err!("fedscan: error: {}", problem.render(styled));
+    }
+    err!("fedscan: {} problem(s) in {files}; nothing was scanned", problems.len());
+    exit::INPUT
+}
+
+fn rfc3339(time: OffsetDateTime) -> String {
+    time.format(&Rfc3339).unwrap_or_else(|_| time.to_string())
+}

@@ -1,0 +1,459 @@
+//! `fedscan scan` and `fedscan merge`: the checked job run through the one
+//! scan sequence ([`engine::scan::run`]) into its sink — the buffered
+//! report, written in every requested format, or the NDJSON stream of a
+//! batch.
+
+use super::*;
+
+/// `fedscan merge`: the shards' facts, merged and judged as one scan's.
+pub(super) fn merge(args: MergeArgs) -> Result<u8, u8> {
+    // The scan command's own defaults, then what merge was given.
+    let defaults = ScanArgs::augment_args(clap::Command::new("scan")).get_matches_from(["scan"]);
+    let mut scan_args = ScanArgs::from_arg_matches(&defaults).map_err(|e| usage_error(e.to_string()))?;
+    scan_args.facts = args.files;
+    scan_args.report = args.report;
+    scan_args.save_facts = args.save_facts;
+    scan_args.now = args.now;
+    scan_args.allow_partial = args.allow_partial;
+    scan_args.rule_args = args.rule_args;
+    scan(scan_args)
+}
+
+pub(super) fn scan(args: ScanArgs) -> Result<u8, u8> {
+    let job = check_scan_args(args)?;
+    let started_at = OffsetDateTime::now_utc();
+    if let (Some(chunk_domains), true, Source::Gather(_)) = (job.batch_chunks, job.streamed, &job.source) {
+        return scan_streamed(job, chunk_domains, started_at);
+    }
+    // What a set of shards that is not whole lacks (--allow-partial).
+    let mut partial = None;
+    let (source, replayed, network) = match job.source {
+        Source::Replay { paths, partners, domains, trust, allow_partial } => {
+            let loaded =
+                paths.iter().map(|path| Facts::load(path).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
+            let set: Vec<(String, Option<&ShardOf>)> =
+                paths.iter().zip(&loaded).map(|(p, f)| (p.display().to_string(), f.inputs.shard.as_ref())).collect();
+            if let Some(problem) = shard_set_problem(&set) {
+                if !allow_partial {
+                    return Err(usage_error(format!(
+                        "{problem}; give every shard of one scan, or --allow-partial to report this part as partial"
+                    )));
+                }
+                partial = Some(problem);
+            }
+            let mut merged: Option<Facts> = None;
+            for shard in loaded {
+                match &mut merged {
+                    Some(facts) => facts.merge(shard),
+                    None => merged = Some(shard),
+                }
+            }
+            let Some(mut facts) = merged else { return Err(usage_error("--facts: no facts file given")) };
+            if !partners.is_empty() {
+                facts.inputs.partners = partners;
+            }
+            if !domains.is_empty() {
+                facts.inputs.domains = domains;
+            }
+            if let Some(trust) = trust {
+                facts.trust = trust;
+            }
+            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            (engine::scan::Source::Replay(Box::new(facts)), Some(names.join(", ")), None)
+        }
+        Source::Gather(request) => {
+            let display = progress_display(request.network.as_ref(), job.quiet);
+            let progress = request.network.as_ref().map(|n| std::sync::Arc::clone(&n.progress));
+            (engine::scan::Source::Gather { request, in_chunks: job.batch_chunks }, None, Some((display, progress)))
+        }
+    };
+    // A batch judged chunk by chunk saves its facts as it goes.
+    let in_chunks = matches!(source, engine::scan::Source::Gather { in_chunks: Some(_), .. });
+    let facts_file = match job.save_facts.as_deref().filter(|_| in_chunks) {
+        Some(path) => Some(ChunkedFactsFile::create(path).map_err(|e| usage_error(cannot_save_facts(path, &e)))?),
+        None => None,
+    };
+    let mut sink = Collect { findings: Vec::new(), parts: Vec::new(), facts_file };
+    let judging = engine::scan::Judging {
+        rules: &job.rules,
+        selection: &job.selection,
+        profiles: &job.profiles,
+        now: job.now,
+        expiry_warn_days: job.expiry_warn_days,
+        suppressions: job.suppressions.as_ref().map(|(_, s)| s),
+    };
+    let ended = engine::scan::run(&judging, source, started_at, &mut sink);
+    let mut work = None;
+    if let Some((display, progress)) = network {
+        if let Some(display) = display {
+            display.finish();
+        }
+        work = progress.as_deref().map(work_done);
+    }
+    let ended = ended.map_err(usage_error)?;
+    let mut facts = ended.facts;
+    if let (Some(file), Some(path)) = (sink.facts_file.take(), &job.save_facts) {
+        finish_facts_file(file, &facts, path).map_err(usage_error)?;
+    }
+    let mut findings = sink.findings;
+    if in_chunks {
+        order(&mut findings);
+        facts.absorb(sink.parts);
+    }
+    for error in &facts.input_errors {
+        err!("fedscan: error: {}", escape_terminal(&error.to_string()));
+    }
+    if let Some(path) = job.save_facts.as_ref().filter(|_| !in_chunks) {
+        facts.save(path).map_err(|e| usage_error(cannot_save_facts(path, &e)))?;
+    }
+    if facts.interrupted && replayed.is_none() {
+        let kept = match &job.save_facts {
+            Some(path) => format!(
+                "the facts gathered so far were saved to {}, marked incomplete",
+                escape_terminal(&path.display().to_string())
+            ),
+            None => "nothing was saved (--save-facts FILE keeps what was gathered)".to_string(),
+        };
+        err!("fedscan: interrupted; {kept}");
+        return Ok(exit::INTERRUPTED);
+    }
+
+    let evaluated_at = ended.evaluated_at;
+    let mut notes = report::notes(&facts, replayed.as_deref());
+    if let Some(partial) = &partial {
+        notes.push(InputNote {
+            path: replayed.clone().unwrap_or_default(),
+            line: None,
+            message: format!("a partial set of shards was judged (--allow-partial): {partial}"),
+        });
+    }
+    notes.extend(ended.unaccepted.into_iter().map(InputNote::from));
+    let baseline = job.baseline.as_ref().map(|(path, baseline)| BaselineReport {
+        path: path.display().to_string(),
+        fixed: baseline.compare(&mut findings).into_iter().map(Into::into).collect(),
+    });
+    let fixed = baseline.as_ref().map(|b| b.fixed.len());
+    let mut summary = report::summarize(&findings, &facts.input_errors, job.policy, fixed);
+    summary.work = work;
+    summary.interrupted = facts.interrupted;
+    summary.partial = partial;
+    // Replayed facts of an interrupted scan, or a part of a batch, cannot
+    // give a clean bill.
+    if (facts.interrupted || summary.partial.is_some()) && summary.exit_code == exit::CLEAN {
+        summary.exit_code = exit::INCOMPLETE;
+    }
+    let code = summary.exit_code;
+    let report = Report {
+        schema: report::REPORT_SCHEMA,
+        tool: Tool { name: "fedscan", version: env!("CARGO_PKG_VERSION") },
+        started_at: rfc3339(started_at),
+        finished_at: rfc3339(OffsetDateTime::now_utc()),
+        evaluated_at: rfc3339(evaluated_at),
+        profiles: Profile::expand(&job.profiles),
+        fail_on: job.policy.fail_on,
+        fail_on_new: job.policy.only_new,
+        inputs: ReportInputs {
+            domains: facts.inputs.domains.clone(),
+            partners: facts.inputs.partners.clone(),
+            config: facts.inputs.config.clone(),
+            facts: replayed.clone(),
+            rules: job.rule_inputs,
+        },
+        input_errors: facts.input_errors.clone(),
+        notes,
+        discovery: report::discovery::discovery(&facts, evaluated_at),
+        certificate_files: report::discovery::certificate_files(&facts, evaluated_at),
+        baseline,
+        suppressions: job.suppressions.as_ref().map(|(path, _)| path.display().to_string()),
+        summary,
+        findings,
+        domain_lines: job.domain_lines,
+    };
+    for (format, output) in &job.outputs {
+        write_report(&report, &job.rules, *format, &job.presentation, output.as_deref(), job.quiet)?;
+    }
+    Ok(code)
+}
+
+/// The buffered report's sink: every finding, and a batch's chunks of facts
+/// (written to `--save-facts` as they come, and kept to be put back
+/// together as one gathering would have them).
+pub(super) struct Collect {
+    pub(super) findings: Vec<crate::findings::Finding>,
+    pub(super) parts: Vec<Facts>,
+    pub(super) facts_file: Option<ChunkedFactsFile>,
+}
+
+impl engine::scan::Sink for Collect {
+    fn part(&mut self, part: Facts) {
+        if let Some(file) = self.facts_file.as_mut() {
+            file.add(&part);
+        }
+        self.parts.push(part);
+    }
+
+    fn findings(&mut self, findings: Vec<crate::findings::Finding>) {
+        self.findings.extend(findings);
+    }
+}
+
+/// Why `--save-facts` could not write its file.
+pub(super) fn cannot_save_facts(path: &Path, error: &std::io::Error) -> String {
+    format!("--save-facts {}: {error}", escape_terminal(&path.display().to_string()))
+}
+
+/// Ends a facts file written chunk by chunk, and says when it came out
+/// larger than `--facts` and `merge` read back.
+pub(super) fn finish_facts_file(file: ChunkedFactsFile, context: &Facts, path: &Path) -> Result<(), String> {
+    let bytes = file.finish(context).map_err(|e| cannot_save_facts(path, &e))?;
+    if bytes > crate::files::MAX_FACTS_FILE {
+        err!(
+            "fedscan: warning: {} is {} MiB, more than the {} MiB that --facts and merge read; \
+             split such a batch with --shard K/N",
+            escape_terminal(&path.display().to_string()),
+            bytes >> 20,
+            crate::files::MAX_FACTS_FILE >> 20
+        );
+    }
+    Ok(())
+}
+
+/// The progress of a live scan on standard error, unless `--quiet`.
+pub(super) fn progress_display(
+    network: Option<&engine::NetworkSettings>,
+    quiet: bool,
+) -> Option<crate::progress::Display> {
+    let network = network.filter(|_| !quiet)?;
+    Some(crate::progress::Display::start(std::sync::Arc::clone(&network.progress), &network.external.servers))
+}
+
+/// The network work a live scan did, for its summary.
+pub(super) fn work_done(progress: &engine::progress::Progress) -> report::WorkDone {
+    let counts = progress.counts();
+    let load = |c: &std::sync::atomic::AtomicUsize| c.load(std::sync::atomic::Ordering::Relaxed);
+    report::WorkDone {
+        domains: counts.domains,
+        dns_questions: counts.questions,
+        endpoints: counts.endpoints,
+        connections: load(&progress.work.connections),
+        full_handshakes: load(&progress.work.handshakes),
+    }
+}
+
+/// A batch judged and written chunk by chunk as NDJSON: each chunk's
+/// findings about its own domains and endpoints are written as soon as it is
+/// judged; the findings about the scan as a whole (the rules not run, what
+/// no chunk could check) are the same in every chunk that gives them, and
+/// are written once at the end when every chunk gave them — as one run
+/// over every domain would.
+pub(super) fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime) -> Result<u8, u8> {
+    let Source::Gather(request) = job.source else { return Err(usage_error("a streamed scan is a live scan")) };
+    let now = job.now.unwrap_or(started_at);
+    let progress = request.network.as_ref().map(|n| std::sync::Arc::clone(&n.progress));
+    let display = progress_display(request.network.as_ref(), job.quiet);
+    let inputs = ReportInputs {
+        domains: request.inputs.domains.clone(),
+        partners: Vec::new(),
+        config: Vec::new(),
+        facts: None,
+        rules: job.rule_inputs.clone(),
+    };
+    let head = Report {
+        schema: report::REPORT_SCHEMA,
+        tool: Tool { name: "fedscan", version: env!("CARGO_PKG_VERSION") },
+        started_at: rfc3339(started_at),
+        finished_at: String::new(),
+        evaluated_at: rfc3339(now),
+        profiles: Profile::expand(&job.profiles),
+        fail_on: job.policy.fail_on,
+        fail_on_new: false,
+        inputs,
+        input_errors: Vec::new(),
+        notes: Vec::new(),
+        discovery: Vec::new(),
+        certificate_files: Vec::new(),
+        baseline: None,
+        suppressions: job.suppressions.as_ref().map(|(path, _)| path.display().to_string()),
+        summary: report::summarize(&[], &[], job.policy, None),
+        findings: Vec::new(),
+        domain_lines: Default::default(),
+    };
+    let policy = job.policy;
+    // --save-facts: each chunk's facts are written out as it ends, as its
+    // findings are.
+    let mut facts_file = match &job.save_facts {
+        Some(path) => Some(ChunkedFactsFile::create(path).map_err(|e| usage_error(cannot_save_facts(path, &e)))?),
+        None => None,
+    };
+    // What ends the scan that is not a failed write of the findings (a
+    // gathering or facts file that failed): said as such, not as the
+    // output's failure.
+    let mut failure = None;
+    let mut outcome = None;
+    let run = |out: &mut (dyn Write + Send)| -> std::io::Result<()> {
+        // A failed write of the findings stops the writing, not the scan:
+        // the facts are still saved, and every finding is counted for the
+        // exit code.
+        let written = report::ndjson::write_head(&head, out);
+        let mut sink = Stream { out, written, tally: report::Tally::default(), policy, facts_file: facts_file.take() };
+        let judging = engine::scan::Judging {
+            rules: &job.rules,
+            selection: &job.selection,
+            profiles: &job.profiles,
+            now: job.now,
+            expiry_warn_days: job.expiry_warn_days,
+            suppressions: job.suppressions.as_ref().map(|(_, s)| s),
+        };
+        let source = engine::scan::Source::Gather { request, in_chunks: Some(chunk_domains) };
+        let ended = engine::scan::run(&judging, source, started_at, &mut sink);
+        let Stream { out, mut written, tally, facts_file, .. } = sink;
+        let ended = match ended {
+            Ok(ended) => ended,
+            Err(e) => {
+                failure = Some(e);
+                return Ok(());
+            }
+        };
+        let facts = ended.facts;
+        if let (Some(file), Some(path)) = (facts_file, &job.save_facts)
+            && let Err(e) = finish_facts_file(file, &facts, path)
+        {
+            failure = Some(e);
+            return Ok(());
+        }
+        // Suppressions that covered a problem without accepting it, over
+        // every chunk: the JSON report's notes, at the end of the stream.
+        for note in ended.unaccepted.into_iter().map(InputNote::from) {
+            if written.is_ok() {
+                written = report::ndjson::write_note(&note, out);
+            }
+        }
+        let mut summary = tally.summary(&facts.input_errors, None);
+        summary.work = progress.as_deref().map(work_done);
+        summary.interrupted = facts.interrupted;
+        if facts.interrupted && summary.exit_code == exit::CLEAN {
+            summary.exit_code = exit::INCOMPLETE;
+        }
+        outcome = Some((summary.exit_code, facts.interrupted));
+        written?;
+        report::ndjson::write_tail(&summary, &rfc3339(OffsetDateTime::now_utc()), out)
+    };
+    let output = job.outputs.first().and_then(|(_, path)| path.clone());
+    let written = write_output(output.as_deref(), run);
+    if let Some(display) = display {
+        display.finish();
+    }
+    if let Some(failure) = failure {
+        return Err(usage_error(failure));
+    }
+    written?;
+    match outcome {
+        Some((_, true)) => {
+            let facts = match &job.save_facts {
+                Some(path) => format!(
+                    "the facts gathered so far were saved to {}, marked incomplete; ",
+                    escape_terminal(&path.display().to_string())
+                ),
+                None => String::new(),
+            };
+            err!("fedscan: interrupted; {facts}the findings written so far are kept, the summary says so");
+            Ok(exit::INTERRUPTED)
+        }
+        Some((code, false)) => Ok(code),
+        None => Err(usage_error("the scan ended before its summary")),
+    }
+}
+
+/// The streamed NDJSON sink: each finding written and counted as it is
+/// judged, a chunk's together; each chunk's facts written to `--save-facts`
+/// and then dropped.
+pub(super) struct Stream<'o> {
+    pub(super) out: &'o mut (dyn Write + Send),
+    /// A failed write stops the writing, not the scan.
+    pub(super) written: std::io::Result<()>,
+    pub(super) tally: report::Tally,
+    pub(super) policy: ExitPolicy,
+    pub(super) facts_file: Option<ChunkedFactsFile>,
+}
+
+impl engine::scan::Sink for Stream<'_> {
+    fn part(&mut self, part: Facts) {
+        if let Some(file) = self.facts_file.as_mut() {
+            file.add(&part);
+        }
+    }
+
+    fn findings(&mut self, findings: Vec<crate::findings::Finding>) {
+        for finding in findings {
+            self.tally.add(&finding, self.policy);
+            if self.written.is_ok() {
+                self.written = report::ndjson::write_finding(&finding, self.out);
+            }
+        }
+        // A chunk's domains are done: their findings go out together.
+        if self.written.is_ok() {
+            self.written = self.out.flush();
+        }
+    }
+}
+
+/// What writes one report to its destination.
+pub(super) type WriteOut<'a> = Box<dyn FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()> + 'a>;
+
+/// Renders the report in one format and writes it to its file or to
+/// standard output.
+pub(super) fn write_report(
+    report: &Report,
+    rules: &RuleSet,
+    format: ReportFormat,
+    presentation: &Presentation,
+    output: Option<&Path>,
+    quiet: bool,
+) -> Result<(), u8> {
+    let to_terminal = to_stdout(output) && std::io::stdout().is_terminal();
+    let text = |text: String| move |out: &mut (dyn Write + Send)| out.write_all(text.as_bytes());
+    // The machine formats of large batches are written as they are
+    // produced, never held whole; the others are rendered, then written.
+    let write: WriteOut = match format {
+        ReportFormat::Json => Box::new(|out: &mut (dyn Write + Send)| report::json::write(report, out)),
+        ReportFormat::Ndjson => Box::new(|out: &mut (dyn Write + Send)| report::ndjson::write(report, out)),
+        ReportFormat::Sarif => Box::new(text(report::sarif::render(report, rules))),
+        ReportFormat::Junit => Box::new(text(report::junit::render(report))),
+        ReportFormat::Markdown => Box::new(text(report::markdown::render(report))),
+        ReportFormat::Html => Box::new(text(report::html::render(report))),
+        ReportFormat::Csv => Box::new(text(report::csv::render(report))),
+        ReportFormat::Table => {
+            let color = match presentation.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => color_wanted(to_terminal, |name| std::env::var_os(name)),
+            };
+            let width = if to_terminal { comfy_table::Table::new().width() } else { None };
+            let style = table::Style { color, width, show: presentation.show.clone(), layout: presentation.layout };
+            Box::new(text(table::render(report, &style)))
+        }
+    };
+    write_output(output, write)?;
+    if !to_stdout(output) && !quiet {
+        err!("fedscan: {}; report written to {}", report::summary_line(&report.summary), output_name(output));
+    }
+    Ok(())
+}
+
+/// `--color auto`, as the conventions of terminal tools have it: `NO_COLOR`
+/// (set and not empty) turns colour off; `CLICOLOR_FORCE` (set and not `0`)
+/// turns it on where it is not a terminal; `CLICOLOR=0` and `TERM=dumb`
+/// turn it off; otherwise colour on a terminal only.
+pub(super) fn color_wanted(to_terminal: bool, var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    let set = |name: &str| var(name).filter(|v| !v.is_empty());
+    if set("NO_COLOR").is_some() {
+        return false;
+    }
+    if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    if set("CLICOLOR").is_some_and(|v| v == "0") || set("TERM").is_some_and(|v| v == "dumb") {
+        return false;
+    }
+    to_terminal
+}
