@@ -6,7 +6,7 @@
 mod common;
 
 use common::transports::{TRANSPORTS, Transport};
-use common::{fedscan, json_of, root};
+use common::{fedscan, findings, json_of, root};
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -25,10 +25,6 @@ fn scan(file: &str, args: &[&str]) -> (Option<i32>, Value) {
 /// The statuses of a rule's findings, in report order.
 fn statuses(report: &Value, rule: &str) -> Vec<String> {
     findings(report, rule).iter().map(|f| f["status"].as_str().unwrap().to_string()).collect()
-}
-
-fn findings<'a>(report: &'a Value, rule: &str) -> Vec<&'a Value> {
-    report["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == rule).collect()
 }
 
 fn message(report: &Value, rule: &str) -> String {
