@@ -4,7 +4,7 @@ use super::*;
 
 /// `fedscan diagnose`: reads the trace once, streaming, and reports each
 /// failed transaction.
-pub(super) fn diagnose(args: DiagnoseArgs) -> Result<u8, u8> {
+pub(super) fn diagnose(args: DiagnoseArgs) -> Result<u8, Failure> {
     let ours = args
         .domain
         .iter()

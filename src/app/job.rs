@@ -28,7 +28,7 @@ pub(super) fn load_identity(
     Ok(std::sync::Arc::new(rustls::sign::CertifiedKey::new(chain, signer)))
 }
 
-pub(super) fn parse_resolvers(flag: &str, values: &[String]) -> Result<Vec<std::net::SocketAddr>, u8> {
+pub(super) fn parse_resolvers(flag: &str, values: &[String]) -> Result<Vec<std::net::SocketAddr>, Failure> {
     values.iter().map(|v| parse_resolver(v).map_err(|e| usage_error(format!("{flag}: {e}")))).collect()
 }
 
@@ -45,7 +45,7 @@ pub(super) fn parse_edge(text: &str) -> Result<(String, Option<u16>), String> {
 
 /// One domain per line; `#` starts a comment; blank lines are ignored.
 /// Each domain with its line.
-pub(super) fn read_domains_file(path: &std::path::Path) -> Result<Vec<(String, usize)>, u8> {
+pub(super) fn read_domains_file(path: &std::path::Path) -> Result<Vec<(String, usize)>, Failure> {
     let text = read_text_bounded(path, MAX_LIST_FILE)
         .map_err(|e| usage_error(format!("--domains-file {}: {e}", path.display())))?;
     let mut domains = Vec::new();
@@ -60,7 +60,7 @@ pub(super) fn read_domains_file(path: &std::path::Path) -> Result<Vec<(String, u
     Ok(domains)
 }
 
-pub(super) fn parse_time(text: &str) -> Result<OffsetDateTime, u8> {
+pub(super) fn parse_time(text: &str) -> Result<OffsetDateTime, Failure> {
     OffsetDateTime::parse(text, &Rfc3339)
         .map_err(|e| usage_error(format!("--now {text:?}: not an RFC 3339 time such as 2026-01-31T00:00:00Z ({e})")))
 }
@@ -123,7 +123,7 @@ pub(super) struct Presentation {
 
 /// Turns the flags into a [`ScanJob`], or a usage error (exit 2) before
 /// anything is scanned.
-pub(super) fn check_scan_args(args: ScanArgs) -> Result<ScanJob, u8> {
+pub(super) fn check_scan_args(args: ScanArgs) -> Result<ScanJob, Failure> {
     let rules = load(&args.rule_args.rules)?;
     let selection = Selection::new(&args.rule_args.only, &args.rule_args.skip, &rules).map_err(usage_error)?;
     let live = !args.offline && args.facts.is_empty();
@@ -324,7 +324,7 @@ pub(super) fn concurrency_within_open_files(requested: usize, quiet: bool) -> us
 /// Refuses, before anything is scanned, an output path that names an input
 /// or the other output, or that cannot be written: nothing given to fedscan
 /// is ever overwritten, and no report is lost at the end of a scan.
-pub(super) fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), u8> {
+pub(super) fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), Failure> {
     let mut outputs: Vec<(&str, &Path)> = [("--output", &args.report.output), ("--save-facts", &args.save_facts)]
         .into_iter()
         .filter_map(|(flag, path)| path.as_deref().map(|p| (flag, p)))

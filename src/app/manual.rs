@@ -5,7 +5,7 @@ use super::*;
 /// `fedscan man`: the top-level page on standard output, or with `--dir`
 /// one page per command (as `clap_mangen::generate_to` names them), each
 /// written as every output is (a link followed, a device never replaced).
-pub(super) fn manual(dir: Option<&Path>) -> Result<u8, u8> {
+pub(super) fn manual(dir: Option<&Path>) -> Result<u8, Failure> {
     let mut command = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
     command.build();
     let render = |command: clap::Command| {

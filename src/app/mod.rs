@@ -62,7 +62,7 @@ pub fn run(cli: Cli) -> u8 {
         }
         Command::Man { dir } => manual(dir.as_deref()),
     };
-    result.unwrap_or_else(|code| code)
+    result.unwrap_or_else(Failure::report)
 }
 
 /// What the argument parser stopped at: `--help` and `--version` printed as
@@ -77,7 +77,7 @@ pub fn argument_error(error: &clap::Error) -> u8 {
     let styled = color_wanted(std::io::stdout().is_terminal(), |name| std::env::var_os(name));
     let rendered = error.render();
     let text = if styled { rendered.ansi().to_string() } else { rendered.to_string() };
-    print(text.as_bytes()).map_or_else(|code| code, |()| exit::CLEAN)
+    print(text.as_bytes()).map_or_else(Failure::report, |()| exit::CLEAN)
 }
 
 /// Writes one output: to standard output when `path` is none or `-`, else
@@ -87,7 +87,7 @@ pub fn argument_error(error: &clap::Error) -> u8 {
 fn write_output(
     path: Option<&Path>,
     write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
-) -> Result<(), u8> {
+) -> Result<(), Failure> {
     let written = match path {
         Some(path) => write_output_with(path, write),
         None => Destination::Stdout.write_with(write),
@@ -100,7 +100,7 @@ fn write_output(
 }
 
 /// Writes `bytes` to standard output (see [`write_output`]).
-fn print(bytes: &[u8]) -> Result<(), u8> {
+fn print(bytes: &[u8]) -> Result<(), Failure> {
     write_output(None, |out| out.write_all(bytes))
 }
 
@@ -117,14 +117,41 @@ fn output_name(path: Option<&Path>) -> String {
     }
 }
 
-/// Prints an error (which may quote an argument or a file) and gives exit 2.
-fn usage_error(message: impl std::fmt::Display) -> u8 {
-    err!("fedscan: error: {}", escape_terminal(&message.to_string()));
-    exit::INPUT
+/// Why a command ends without its result; said once, where every command
+/// ends ([`run`]), and mapped to its exit code there.
+enum Failure {
+    /// A usage or input error (which may quote an argument or a file): exit 2.
+    Usage(String),
+    /// Problems in files (rule files, a suppressions file), each at its
+    /// line: exit 2.
+    Problems { problems: Vec<crate::rules::Diagnostic>, files: &'static str },
+}
+
+impl Failure {
+    /// Says it on standard error; its exit code.
+    fn report(self) -> u8 {
+        match self {
+            Failure::Usage(message) => err!("fedscan: error: {}", escape_terminal(&message)),
+            Failure::Problems { problems, files } => {
+                // Each problem drawn under its line, then how many.
+                let styled = std::io::stderr().is_terminal();
+                for problem in &problems {
+                    err!("fedscan: error: {}", problem.render(styled));
+                }
+                err!("fedscan: {} problem(s) in {files}; nothing was scanned", problems.len());
+            }
+        }
+        exit::INPUT
+    }
+}
+
+/// A usage or input error, to be said where the command ends.
+fn usage_error(message: impl std::fmt::Display) -> Failure {
+    Failure::Usage(message.to_string())
 }
 
 /// Built-in rules plus the user's, or the diagnostics (printed) and exit 2.
-fn load(extra: &[PathBuf]) -> Result<RuleSet, u8> {
+fn load(extra: &[PathBuf]) -> Result<RuleSet, Failure> {
     let mut sources = builtin_sources();
     match sources_from_paths(extra) {
         Ok(user) => sources.extend(user),
@@ -133,18 +160,13 @@ fn load(extra: &[PathBuf]) -> Result<RuleSet, u8> {
     load_rules(&sources).map_err(|problems| report_rule_problems(&problems))
 }
 
-fn report_rule_problems(problems: &[crate::rules::Diagnostic]) -> u8 {
+fn report_rule_problems(problems: &[crate::rules::Diagnostic]) -> Failure {
     report_file_problems(problems, "the rule files")
 }
 
-/// Each problem drawn under its line, then how many, in `files`; exit 2.
-fn report_file_problems(problems: &[crate::rules::Diagnostic], files: &str) -> u8 {
-    let styled = std::io::stderr().is_terminal();
-    for problem in problems {
-        err!("fedscan: error: {}", problem.render(styled));
-    }
-    err!("fedscan: {} problem(s) in {files}; nothing was scanned", problems.len());
-    exit::INPUT
+/// Problems in `files`, each at its line: exit 2.
+fn report_file_problems(problems: &[crate::rules::Diagnostic], files: &'static str) -> Failure {
+    Failure::Problems { problems: problems.to_vec(), files }
 }
 
 fn rfc3339(time: OffsetDateTime) -> String {

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) fn rules(command: RulesCommand) -> Result<u8, u8> {
+pub(super) fn rules(command: RulesCommand) -> Result<u8, Failure> {
     use std::fmt::Write as _;
     // What the command prints, written at once at the end (see `print`).
     let mut printed = String::new();

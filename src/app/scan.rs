@@ -6,7 +6,7 @@
 use super::*;
 
 /// `fedscan merge`: the shards' facts, merged and judged as one scan's.
-pub(super) fn merge(args: MergeArgs) -> Result<u8, u8> {
+pub(super) fn merge(args: MergeArgs) -> Result<u8, Failure> {
     // The scan command's own defaults, then what merge was given.
     let defaults = ScanArgs::augment_args(clap::Command::new("scan")).get_matches_from(["scan"]);
     let mut scan_args = ScanArgs::from_arg_matches(&defaults).map_err(|e| usage_error(e.to_string()))?;
@@ -19,7 +19,7 @@ pub(super) fn merge(args: MergeArgs) -> Result<u8, u8> {
     scan(scan_args)
 }
 
-pub(super) fn scan(args: ScanArgs) -> Result<u8, u8> {
+pub(super) fn scan(args: ScanArgs) -> Result<u8, Failure> {
     let job = check_scan_args(args)?;
     let started_at = OffsetDateTime::now_utc();
     if let (Some(chunk_domains), true, Source::Gather(_)) = (job.batch_chunks, job.streamed, &job.source) {
@@ -246,7 +246,7 @@ pub(super) fn work_done(progress: &engine::progress::Progress) -> report::WorkDo
 /// no chunk could check) are the same in every chunk that gives them, and
 /// are written once at the end when every chunk gave them — as one run
 /// over every domain would.
-pub(super) fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime) -> Result<u8, u8> {
+pub(super) fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime) -> Result<u8, Failure> {
     let Source::Gather(request) = job.source else { return Err(usage_error("a streamed scan is a live scan")) };
     let now = job.now.unwrap_or(started_at);
     let progress = request.network.as_ref().map(|n| std::sync::Arc::clone(&n.progress));
@@ -409,7 +409,7 @@ pub(super) fn write_report(
     presentation: &Presentation,
     output: Option<&Path>,
     quiet: bool,
-) -> Result<(), u8> {
+) -> Result<(), Failure> {
     let to_terminal = to_stdout(output) && std::io::stdout().is_terminal();
     let text = |text: String| move |out: &mut (dyn Write + Send)| out.write_all(text.as_bytes());
     // The machine formats of large batches are written as they are
