@@ -5,7 +5,7 @@
 //!   cargo bench --bench diagnose        # a 50 MB trace
 //!   FEDSCAN_BENCH_TRACE_MB=200 cargo bench --bench diagnose
 
-#[path = "../tests/common/traces.rs"]
+#[path = "../tests/all/common/traces.rs"]
 mod traces;
 
 use std::io::{BufRead, BufReader};

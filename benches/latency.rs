@@ -15,7 +15,7 @@
 //! known only from the SRV answer), the TLS 1.3 handshake (one round trip)
 //! and the OPTIONS exchange (one) — four round trips.
 
-#[path = "../tests/peers/mod.rs"]
+#[path = "../tests/all/peers/mod.rs"]
 mod peers;
 
 use std::net::SocketAddr;

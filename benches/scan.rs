@@ -25,7 +25,7 @@
 //! report. The ratio scan ÷ floor is what fedscan costs above the network
 //! work itself; the work per domain says whether that work is the least.
 
-#[path = "../tests/peers/mod.rs"]
+#[path = "../tests/all/peers/mod.rs"]
 mod peers;
 
 use std::process::Command;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Records the bundled sample's table and JSON report into
-# fixtures/sample/expected/ (what tests/cli.rs compares byte for byte).
+# fixtures/sample/expected/ (what tests/all/cli.rs compares byte for byte).
 # Run after a deliberate change to findings; review the diff before committing.
 set -eu
 cd "$(dirname "$0")/.."

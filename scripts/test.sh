@@ -38,7 +38,7 @@ fi
 if ! command -v groff >/dev/null; then
     packages+=(groff-base)
 fi
-# GNU parallel runs the shards of a batch in tests/batch.rs.
+# GNU parallel runs the shards of a batch in tests/all/batch.rs.
 if ! command -v parallel >/dev/null; then
     packages+=(parallel)
 fi

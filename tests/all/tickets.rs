@@ -3,8 +3,7 @@
 //! bears on. Each case is a defect found from the outside: a false pass, a
 //! false fail, or output lost.
 
-mod common;
-
+use crate::common;
 use common::transports::{TRANSPORTS, Transport};
 use common::{fedscan, findings, json_of, root};
 use std::collections::BTreeMap;

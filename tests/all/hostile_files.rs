@@ -2,8 +2,7 @@
 //! message that names it and what is wrong, nothing is judged from a part of
 //! it as if it were whole, and nothing panics.
 
-mod common;
-
+use crate::common;
 use common::{assert_inert, fedscan, root};
 use serde_json::Value;
 

@@ -5,8 +5,7 @@
 //! SIP peers on loopback) but panics on one domain's DNS question and on one
 //! Edge's TLS probe.
 
-mod peers;
-
+use crate::peers;
 use std::sync::Arc;
 use std::time::Duration;
 

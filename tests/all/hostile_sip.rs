@@ -7,9 +7,8 @@
 //! and sip.contoso.com is 127.0.0.1. Every scan runs the real binary and
 //! must end in a time bounded by its timeout, without panicking.
 
-mod common;
-mod peers;
-
+use crate::common;
+use crate::peers;
 use std::time::{Duration, Instant};
 
 use common::{assert_inert, fedscan, findings, json_of, read_json};

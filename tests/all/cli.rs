@@ -1,8 +1,7 @@
 //! The real binary, as a user or a CI job runs it: each exit code, each
 //! format, broken rule files, record and replay.
 
-mod common;
-
+use crate::common;
 use common::{fedscan, json_of, make_char_device, make_fifo, node_kind, read_json, root, write};
 use predicates::prelude::*;
 use serde_json::Value;

@@ -6,8 +6,7 @@
 //! Resolve-DnsName mocks become DNS facts. Cases we judge differently on
 //! purpose, and cases fedscan's facts cannot answer, are listed with the reason.
 
-mod common;
-
+use crate::common;
 use std::collections::BTreeMap;
 
 use fedscan::engine::evaluate::evaluate as evaluate_rules;

@@ -7,9 +7,8 @@
 //! fail TLS-CON-01 for the right reason, list the versions accepted, and
 //! judge the certificate.
 
-mod common;
-mod peers;
-
+use crate::common;
+use crate::peers;
 use common::{fedscan, findings, json_of, root};
 use peers::dns::{DnsServer, federation_zone};
 use peers::openssl::OpensslServer;

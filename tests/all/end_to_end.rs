@@ -4,9 +4,8 @@
 //! partner whose Edge does not answer, audited by the real binary in one
 //! command. The facts it saves then replay to the same findings.
 
-mod common;
-mod peers;
-
+use crate::common;
+use crate::peers;
 use std::collections::BTreeSet;
 use std::net::TcpListener;
 

@@ -2,8 +2,7 @@
 //! and encoding a support engineer receives, and hostile files that must give
 //! a clear error naming the place, never a panic.
 
-mod common;
-
+use crate::common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

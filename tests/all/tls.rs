@@ -4,9 +4,8 @@
 //! an in-process DNS server) points at sip.contoso.com on the server's port,
 //! and sip.contoso.com is 127.0.0.1.
 
-mod common;
-mod peers;
-
+use crate::common;
+use crate::peers;
 use common::{fedscan, findings, json_of, statuses};
 use peers::dns::{DnsServer, federation_zone};
 use peers::tls::{LeafSpec, Pki, TlsServer, pem};

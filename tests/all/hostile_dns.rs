@@ -2,9 +2,8 @@
 //! runs the real binary against a purpose-built responder on loopback and
 //! must keep its verdicts, its time bound and its output inert.
 
-mod common;
-mod peers;
-
+use crate::common;
+use crate::peers;
 use std::time::{Duration, Instant};
 
 use common::{assert_inert, fedscan, json_of, read_json, statuses};

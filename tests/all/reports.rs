@@ -5,9 +5,8 @@
 //! they lead to, several reports from one run, progress on a terminal, shell
 //! completions and the manual page.
 
-mod common;
-mod peers;
-
+use crate::common;
+use crate::peers;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;

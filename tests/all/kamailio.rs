@@ -2,9 +2,8 @@
 //! loopback, found through the federation SRV record of an in-process DNS
 //! server, with and without a required client certificate.
 
-mod common;
-mod peers;
-
+use crate::common;
+use crate::peers;
 use common::{fedscan, findings, json_of, read_json};
 use peers::dns::{DnsServer, federation_zone};
 use peers::kamailio::Kamailio;

@@ -3,9 +3,8 @@
 //! the same scenario from an independent implementation, and purpose-built
 //! hostile responders.
 
-mod common;
-mod peers;
-
+use crate::common;
+use crate::peers;
 use std::time::{Duration, Instant};
 
 use common::{fedscan, findings, json_of, read_json, statuses};

@@ -2,9 +2,8 @@
 //! loopback and scanned by the real binary, which must say what happened,
 //! keep its time bound and keep its output inert.
 
-mod common;
-mod peers;
-
+use crate::common;
+use crate::peers;
 use std::time::{Duration, Instant};
 
 use common::{assert_inert, fedscan, findings, json_of, read_json};

@@ -86,7 +86,7 @@ impl OpensslServer {
             .args(args)
             // No distribution defaults (MinProtocol, CipherString): the
             // arguments alone say what the server does.
-            .env("OPENSSL_CONF", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/openssl-empty.cnf"))
+            .env("OPENSSL_CONF", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/all/peers/openssl-empty.cnf"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

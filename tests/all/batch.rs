@@ -2,9 +2,8 @@
 //! each organization (the domains that share an Edge) apart, so a batch gives
 //! the findings that separate scans give.
 
-mod common;
-mod peers;
-
+use crate::common;
+use crate::peers;
 use std::collections::BTreeSet;
 
 use common::{fedscan, json_of};
