@@ -83,14 +83,14 @@ pub(super) enum Source {
 }
 
 /// `fedscan scan`'s arguments, checked: everything a scan needs, and
-/// nothing left to parse.
+/// nothing left to parse (where its facts come from is the [`Source`] given
+/// beside it).
 pub(super) struct ScanJob {
     pub(super) rules: RuleSet,
     pub(super) selection: Selection,
     pub(super) profiles: Vec<Profile>,
     /// `--now`.
     pub(super) now: Option<OffsetDateTime>,
-    pub(super) source: Source,
     pub(super) save_facts: Option<PathBuf>,
     pub(super) expiry_warn_days: Option<u32>,
     pub(super) policy: ExitPolicy,
@@ -114,6 +114,20 @@ pub(super) struct ScanJob {
     pub(super) domain_lines: std::collections::HashMap<String, (String, usize)>,
 }
 
+impl ScanJob {
+    /// How the scan's facts are judged, for [`engine::scan::run`].
+    pub(super) fn judging(&self) -> engine::scan::Judging<'_> {
+        engine::scan::Judging {
+            rules: &self.rules,
+            selection: &self.selection,
+            profiles: &self.profiles,
+            now: self.now,
+            expiry_warn_days: self.expiry_warn_days,
+            suppressions: self.suppressions.as_ref().map(|(_, s)| s),
+        }
+    }
+}
+
 /// How the terminal report is drawn.
 pub(super) struct Presentation {
     pub(super) color: ColorChoice,
@@ -123,7 +137,7 @@ pub(super) struct Presentation {
 
 /// Turns the flags into a [`ScanJob`], or a usage error (exit 2) before
 /// anything is scanned.
-pub(super) fn check_scan_args(args: ScanArgs) -> Result<ScanJob, Failure> {
+pub(super) fn check_scan_args(args: ScanArgs) -> Result<(ScanJob, Source), Failure> {
     let rules = load(&args.rule_args.rules)?;
     let selection = Selection::new(&args.rule_args.only, &args.rule_args.skip, &rules).map_err(usage_error)?;
     let live = !args.offline && args.facts.is_empty();
@@ -279,7 +293,7 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<ScanJob, Failure> {
         (true, true) => vec![Status::Fail, Status::Error],
         (true, false) => Status::ALL.to_vec(),
     };
-    Ok(ScanJob {
+    let job = ScanJob {
         rules,
         selection,
         profiles: if args.rule_args.profile.is_empty() {
@@ -288,7 +302,6 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<ScanJob, Failure> {
             args.rule_args.profile.clone()
         },
         now: args.now.as_deref().map(parse_time).transpose()?,
-        source,
         save_facts: args.save_facts,
         expiry_warn_days: args.expiry_warn_days,
         policy: ExitPolicy { fail_on: args.report.fail_on, only_new: args.report.fail_on_new },
@@ -301,7 +314,8 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<ScanJob, Failure> {
         suppressions,
         rule_inputs,
         domain_lines,
-    })
+    };
+    Ok((job, source))
 }
 
 /// `--concurrency`, lowered (and said so) when the sockets it needs would

@@ -20,14 +20,20 @@ pub(super) fn merge(args: MergeArgs) -> Result<u8, Failure> {
 }
 
 pub(super) fn scan(args: ScanArgs) -> Result<u8, Failure> {
-    let job = check_scan_args(args)?;
+    let (job, source) = check_scan_args(args)?;
     let started_at = OffsetDateTime::now_utc();
-    if let (Some(chunk_domains), true, Source::Gather(_)) = (job.batch_chunks, job.streamed, &job.source) {
-        return scan_streamed(job, chunk_domains, started_at);
+    match (job.batch_chunks, job.streamed, source) {
+        (Some(chunk_domains), true, Source::Gather(request)) => scan_streamed(job, request, chunk_domains, started_at),
+        (_, _, source) => scan_buffered(job, source, started_at),
     }
+}
+
+/// A scan whose report is written whole at the end, in each requested
+/// format: the findings collected, the baseline compared.
+fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Result<u8, Failure> {
     // What a set of shards that is not whole lacks (--allow-partial).
     let mut partial = None;
-    let (source, replayed, network) = match job.source {
+    let (source, replayed, network) = match source {
         Source::Replay { paths, partners, domains, trust, allow_partial } => {
             let loaded =
                 paths.iter().map(|path| Facts::load(path).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
@@ -74,15 +80,7 @@ pub(super) fn scan(args: ScanArgs) -> Result<u8, Failure> {
         None => None,
     };
     let mut sink = Collect { findings: Vec::new(), parts: Vec::new(), facts_file };
-    let judging = engine::scan::Judging {
-        rules: &job.rules,
-        selection: &job.selection,
-        profiles: &job.profiles,
-        now: job.now,
-        expiry_warn_days: job.expiry_warn_days,
-        suppressions: job.suppressions.as_ref().map(|(_, s)| s),
-    };
-    let ended = engine::scan::run(&judging, source, started_at, &mut sink);
+    let ended = engine::scan::run(&job.judging(), source, started_at, &mut sink);
     let mut work = None;
     if let Some((display, progress)) = network {
         if let Some(display) = display {
@@ -143,36 +141,60 @@ pub(super) fn scan(args: ScanArgs) -> Result<u8, Failure> {
         summary.exit_code = exit::INCOMPLETE;
     }
     let code = summary.exit_code;
+    let inputs = ReportInputs {
+        domains: facts.inputs.domains.clone(),
+        partners: facts.inputs.partners.clone(),
+        config: facts.inputs.config.clone(),
+        facts: replayed.clone(),
+        rules: job.rule_inputs.clone(),
+    };
     let report = Report {
-        schema: report::REPORT_SCHEMA,
-        tool: Tool { name: "fedscan", version: env!("CARGO_PKG_VERSION") },
-        started_at: rfc3339(started_at),
         finished_at: rfc3339(OffsetDateTime::now_utc()),
-        evaluated_at: rfc3339(evaluated_at),
-        profiles: Profile::expand(&job.profiles),
-        fail_on: job.policy.fail_on,
-        fail_on_new: job.policy.only_new,
-        inputs: ReportInputs {
-            domains: facts.inputs.domains.clone(),
-            partners: facts.inputs.partners.clone(),
-            config: facts.inputs.config.clone(),
-            facts: replayed.clone(),
-            rules: job.rule_inputs,
-        },
         input_errors: facts.input_errors.clone(),
         notes,
         discovery: report::discovery::discovery(&facts, evaluated_at),
         certificate_files: report::discovery::certificate_files(&facts, evaluated_at),
         baseline,
-        suppressions: job.suppressions.as_ref().map(|(path, _)| path.display().to_string()),
         summary,
         findings,
-        domain_lines: job.domain_lines,
+        domain_lines: job.domain_lines.clone(),
+        ..report_head(&job, started_at, evaluated_at, inputs)
     };
     for (format, output) in &job.outputs {
         write_report(&report, &job.rules, *format, &job.presentation, output.as_deref(), job.quiet)?;
     }
     Ok(code)
+}
+
+/// What the report says before its findings: what was scanned, as of
+/// when, how it is judged. The streamed report's `scan` record; the
+/// buffered report's start.
+fn report_head(
+    job: &ScanJob,
+    started_at: OffsetDateTime,
+    evaluated_at: OffsetDateTime,
+    inputs: ReportInputs,
+) -> Report {
+    Report {
+        schema: report::REPORT_SCHEMA,
+        tool: Tool { name: "fedscan", version: env!("CARGO_PKG_VERSION") },
+        started_at: rfc3339(started_at),
+        finished_at: String::new(),
+        evaluated_at: rfc3339(evaluated_at),
+        profiles: Profile::expand(&job.profiles),
+        fail_on: job.policy.fail_on,
+        fail_on_new: job.policy.only_new,
+        inputs,
+        input_errors: Vec::new(),
+        notes: Vec::new(),
+        discovery: Vec::new(),
+        certificate_files: Vec::new(),
+        baseline: None,
+        suppressions: job.suppressions.as_ref().map(|(path, _)| path.display().to_string()),
+        summary: report::summarize(&[], &[], job.policy, None),
+        findings: Vec::new(),
+        domain_lines: Default::default(),
+    }
 }
 
 /// The buffered report's sink: every finding, and a batch's chunks of facts
@@ -246,8 +268,12 @@ pub(super) fn work_done(progress: &engine::progress::Progress) -> report::WorkDo
 /// no chunk could check) are the same in every chunk that gives them, and
 /// are written once at the end when every chunk gave them — as one run
 /// over every domain would.
-pub(super) fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: OffsetDateTime) -> Result<u8, Failure> {
-    let Source::Gather(request) = job.source else { return Err(usage_error("a streamed scan is a live scan")) };
+pub(super) fn scan_streamed(
+    job: ScanJob,
+    request: Box<ScanRequest>,
+    chunk_domains: usize,
+    started_at: OffsetDateTime,
+) -> Result<u8, Failure> {
     let now = job.now.unwrap_or(started_at);
     let progress = request.network.as_ref().map(|n| std::sync::Arc::clone(&n.progress));
     let display = progress_display(request.network.as_ref(), job.quiet);
@@ -258,26 +284,7 @@ pub(super) fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: Offs
         facts: None,
         rules: job.rule_inputs.clone(),
     };
-    let head = Report {
-        schema: report::REPORT_SCHEMA,
-        tool: Tool { name: "fedscan", version: env!("CARGO_PKG_VERSION") },
-        started_at: rfc3339(started_at),
-        finished_at: String::new(),
-        evaluated_at: rfc3339(now),
-        profiles: Profile::expand(&job.profiles),
-        fail_on: job.policy.fail_on,
-        fail_on_new: false,
-        inputs,
-        input_errors: Vec::new(),
-        notes: Vec::new(),
-        discovery: Vec::new(),
-        certificate_files: Vec::new(),
-        baseline: None,
-        suppressions: job.suppressions.as_ref().map(|(path, _)| path.display().to_string()),
-        summary: report::summarize(&[], &[], job.policy, None),
-        findings: Vec::new(),
-        domain_lines: Default::default(),
-    };
+    let head = report_head(&job, started_at, now, inputs);
     let policy = job.policy;
     // --save-facts: each chunk's facts are written out as it ends, as its
     // findings are.
@@ -296,16 +303,8 @@ pub(super) fn scan_streamed(job: ScanJob, chunk_domains: usize, started_at: Offs
         // exit code.
         let written = report::ndjson::write_head(&head, out);
         let mut sink = Stream { out, written, tally: report::Tally::default(), policy, facts_file: facts_file.take() };
-        let judging = engine::scan::Judging {
-            rules: &job.rules,
-            selection: &job.selection,
-            profiles: &job.profiles,
-            now: job.now,
-            expiry_warn_days: job.expiry_warn_days,
-            suppressions: job.suppressions.as_ref().map(|(_, s)| s),
-        };
         let source = engine::scan::Source::Gather { request, in_chunks: Some(chunk_domains) };
-        let ended = engine::scan::run(&judging, source, started_at, &mut sink);
+        let ended = engine::scan::run(&job.judging(), source, started_at, &mut sink);
         let Stream { out, mut written, tally, facts_file, .. } = sink;
         let ended = match ended {
             Ok(ended) => ended,
