@@ -1,6 +1,13 @@
 //! `fedscan diagnose`.
 
-use super::*;
+use super::{Failure, output_name, to_stdout, usage_error, write_output};
+use crate::cli::DiagnoseArgs;
+use crate::cli::Format;
+use crate::facts::names::parse_fqdn;
+use crate::files::check_writable;
+use crate::files::same_file;
+use crate::report;
+use crate::report::exit;
 
 /// `fedscan diagnose`: reads the trace once, streaming, and reports each
 /// failed transaction.

@@ -2,7 +2,43 @@
 //! [`ScanJob`]: everything a scan needs, nothing left to parse; a usage
 //! error (exit 2) before anything is scanned.
 
-use super::*;
+use super::{Failure, load, report_file_problems, to_stdout, usage_error};
+use crate::cli::ColorChoice;
+use crate::cli::ReportFormat;
+use crate::cli::ScanArgs;
+use crate::engine;
+use crate::engine::NetworkSettings;
+use crate::engine::ScanRequest;
+use crate::engine::plan::Aim;
+use crate::facts::Inputs;
+use crate::facts::ShardOf;
+use crate::facts::certs::MOZILLA;
+use crate::facts::certs::TrustStore;
+use crate::facts::certs::load_trust;
+use crate::facts::dns::ResolverSettings;
+use crate::facts::dns::parse_resolver;
+use crate::facts::names::parse_fqdn;
+use crate::facts::names::shard_of;
+use crate::files::Destination;
+use crate::files::MAX_CERTIFICATE_FILE;
+use crate::files::MAX_LIST_FILE;
+use crate::files::check_writable;
+use crate::files::read_bounded;
+use crate::files::read_text_bounded;
+use crate::files::same_file;
+use crate::findings::Status;
+use crate::report::ExitPolicy;
+use crate::report::table;
+use crate::rules::Profile;
+use crate::rules::RuleSet;
+use crate::rules::Selection;
+use crate::triage::Baseline;
+use crate::triage::DEFAULT_IGNORE_FILE;
+use crate::triage::Suppressions;
+use std::path::Path;
+use std::path::PathBuf;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// The client certificate and key of --client-cert/--client-key.
 pub(super) fn load_identity(

@@ -1,6 +1,10 @@
 //! `fedscan man`: the manual pages.
 
-use super::*;
+use super::{Failure, print, usage_error, write_output};
+use crate::cli::Cli;
+use crate::report::exit;
+use crate::text::escape_terminal;
+use std::path::Path;
 
 /// `fedscan man`: the top-level page on standard output, or with `--dir`
 /// one page per command (as `clap_mangen::generate_to` names them), each

@@ -3,34 +3,19 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use comfy_table::{ContentArrangement, Table, presets};
-use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::cli::{Cli, ColorChoice, Command, DiagnoseArgs, Format, MergeArgs, ReportFormat, RulesCommand, ScanArgs};
-use crate::engine::evaluate::order;
-use crate::engine::plan::Aim;
-use crate::engine::{self, NetworkSettings, ScanRequest};
-use crate::facts::certs::{MOZILLA, TrustStore, load_trust};
-use crate::facts::chunked_file::ChunkedFactsFile;
-use crate::facts::dns::{ResolverSettings, parse_resolver};
-use crate::facts::names::{parse_fqdn, shard_of};
-use crate::facts::{Facts, Inputs, ShardOf, shard_set_problem};
-use crate::files::{
-    Destination, MAX_CERTIFICATE_FILE, MAX_LIST_FILE, check_writable, read_bounded, read_text_bounded, same_file,
-    write_output_with,
-};
-use crate::findings::Status;
-use crate::report::{self, BaselineReport, ExitPolicy, InputNote, Report, ReportInputs, Tool, exit, table};
-use crate::rules::{Profile, RuleSet, RuleSource, Selection, builtin_sources, load_rules, sources_from_paths};
-use crate::text::{escape_terminal, escape_terminal_lines, to_json};
-use crate::triage::{Baseline, DEFAULT_IGNORE_FILE, Suppressions};
-use clap::{Args, FromArgMatches};
+use crate::cli::{Cli, Command};
+use crate::files::{Destination, write_output_with};
+use crate::report::exit;
+use crate::rules::{RuleSet, builtin_sources, load_rules, sources_from_paths};
+use crate::text::{escape_terminal, escape_terminal_lines};
 
 /// Standard error: a message that cannot be written has nowhere else to go.
 macro_rules! err {
     ($($arg:tt)*) => {{
+        use std::io::Write as _;
         let _ = writeln!(std::io::stderr().lock(), $($arg)*);
     }};
 }

@@ -1,6 +1,21 @@
 //! `fedscan rules`: list, explain and validate rules.
 
-use super::*;
+use super::{Failure, load, print, report_rule_problems, usage_error};
+use crate::cli::Format;
+use crate::cli::RulesCommand;
+use crate::report::exit;
+use crate::rules::RuleSource;
+use crate::rules::builtin_sources;
+use crate::rules::load_rules;
+use crate::rules::sources_from_paths;
+use crate::text::escape_terminal;
+use crate::text::escape_terminal_lines;
+use crate::text::to_json;
+use comfy_table::ContentArrangement;
+use comfy_table::Table;
+use comfy_table::presets;
+use serde_json::json;
+use std::io::IsTerminal;
 
 pub(super) fn rules(command: RulesCommand) -> Result<u8, Failure> {
     use std::fmt::Write as _;

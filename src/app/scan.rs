@@ -3,7 +3,37 @@
 //! report, written in every requested format, or the NDJSON stream of a
 //! batch.
 
-use super::*;
+use super::{
+    Failure, Presentation, ScanJob, Source, check_scan_args, output_name, rfc3339, to_stdout, usage_error, write_output,
+};
+use crate::cli::ColorChoice;
+use crate::cli::MergeArgs;
+use crate::cli::ReportFormat;
+use crate::cli::ScanArgs;
+use crate::engine;
+use crate::engine::ScanRequest;
+use crate::engine::evaluate::order;
+use crate::facts::Facts;
+use crate::facts::ShardOf;
+use crate::facts::chunked_file::ChunkedFactsFile;
+use crate::facts::shard_set_problem;
+use crate::report;
+use crate::report::BaselineReport;
+use crate::report::ExitPolicy;
+use crate::report::InputNote;
+use crate::report::Report;
+use crate::report::ReportInputs;
+use crate::report::Tool;
+use crate::report::exit;
+use crate::report::table;
+use crate::rules::Profile;
+use crate::rules::RuleSet;
+use crate::text::escape_terminal;
+use clap::{Args, FromArgMatches};
+use std::io::IsTerminal;
+use std::io::Write;
+use std::path::Path;
+use time::OffsetDateTime;
 
 /// `fedscan merge`: the shards' facts, merged and judged as one scan's.
 pub(super) fn merge(args: MergeArgs) -> Result<u8, Failure> {
