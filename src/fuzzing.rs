@@ -9,8 +9,9 @@ use time::macros::datetime;
 
 use crate::engine::evaluate::evaluate;
 use crate::facts::Facts;
-use crate::facts::dns::{DnsFact, DnsIndex, DnsView, RecordKind, answer_of};
+use crate::facts::dns::{DnsFact, DnsIndex, DnsView, RecordKind};
 use crate::facts::srv::{Srv, followed_targets};
+use crate::probe::dns::answer_of;
 use crate::rules::{Profile, RuleSet, RuleSource, Scope, Selection, builtin_sources, load_rules};
 
 /// A fuzz target: any bytes in, nothing out, no panic.
@@ -82,7 +83,7 @@ pub fn certificate(data: &[u8]) {
 /// in small pieces.
 pub fn legacy_tls(data: &[u8]) {
     for piece in [data.len().max(1), 7] {
-        let mut reader = crate::facts::tls::legacy::Reader::default();
+        let mut reader = crate::probe::tls::legacy::Reader::default();
         let mut buffer = Vec::new();
         for chunk in data.chunks(piece) {
             buffer.extend_from_slice(chunk);

@@ -1,6 +1,6 @@
-//! The layers, checked: data flows one way (inputs → facts → rules and
-//! checks → findings → reports), so no module imports one above it and no
-//! import circle forms. Read from the sources, the test modules left out.
+//! The layers, checked: data flows one way (inputs and probes → facts →
+//! rules and checks → findings → reports), so no module imports one above it
+//! and no import circle forms. Read from the sources, the test modules left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -54,8 +54,15 @@ fn no_module_imports_a_layer_above_it_and_no_circle_forms() {
     // The facts are the bottom: documents, readers and views.
     let facts = uses("facts");
     assert!(facts.is_subset(&BTreeSet::from(["files".to_string(), "text".to_string()])), "facts uses {facts:?}");
+    // Probes only observe: they build facts and know nothing of what judges them.
+    let probe = uses("probe");
+    assert!(probe.is_subset(&BTreeSet::from(["facts".to_string()])), "probe uses {probe:?}");
     for module in ["engine", "report"] {
         assert!(!uses(module).contains("checks"), "{module} imports checks: {:?}", uses(module));
+    }
+    // Checks and reports never do I/O; the engine alone drives the probes.
+    for module in ["checks", "rules", "report", "findings", "diagnose"] {
+        assert!(!uses(module).contains("probe"), "{module} imports probe: {:?}", uses(module));
     }
     assert!(uses("diagnose").iter().all(|m| m == "facts"), "diagnose uses {:?}", uses("diagnose"));
     // No circle: every module can be put after all it imports.

@@ -15,6 +15,7 @@ pub mod files;
 pub mod findings;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod probe;
 pub mod progress;
 pub mod report;
 pub mod rules;

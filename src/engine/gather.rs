@@ -20,15 +20,17 @@ use super::progress::{InFlight, Progress};
 
 use super::plan::{Question, ScanPlan};
 use crate::facts::certs::read_cert_file;
-use crate::facts::dns::{DnsFact, DnsOutcome, DnsProbe, DnsView, ResolverSettings};
+use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, ResolverSettings};
 use crate::facts::endpoints::FederationEndpoint;
 use crate::facts::sip::{SipFact, SipOutcome};
 use crate::facts::snapshot::{MAX_SNAPSHOT_BYTES, parse_snapshot_bytes, read_snapshot};
+use crate::probe::dns::DnsProbe;
 
 /// How a snapshot read from standard input (`--config -`) is named.
 const STDIN_NAME: &str = "<stdin>";
-use crate::facts::tls::{Budget, Endpoint, TlsFact, TlsOutcome};
+use crate::facts::tls::{Endpoint, TlsFact, TlsOutcome};
 use crate::facts::{Facts, InputError, Inputs};
+use crate::probe::tls::Budget;
 
 /// The DNS as a scan asks it: one question at a time. [`LiveNetwork`] asks
 /// the real resolvers; the rule cases answer from a zone written in the case.
@@ -158,11 +160,11 @@ impl Probe for LiveNetwork {
     }
 
     async fn tls(&self, endpoint: &Endpoint, budget: Budget) -> TlsFact {
-        crate::facts::tls::probe(endpoint.clone(), budget, self.versions).await
+        crate::probe::tls::probe(endpoint.clone(), budget, self.versions).await
     }
 
     async fn sip(&self, endpoint: &Endpoint, domain: &str, sender: Option<&str>, budget: Budget) -> SipFact {
-        crate::facts::sip::probe(endpoint, domain, sender, self.identity.clone(), budget).await
+        crate::probe::sip::probe(endpoint, domain, sender, self.identity.clone(), budget).await
     }
 
     /// OPTIONS on the TLS probe's own connection, alongside its version
@@ -182,7 +184,7 @@ impl Probe for LiveNetwork {
                 if spoke_tls(&fact.outcome) { Some(self.sip(endpoint, domain, sender, budget).await) } else { None };
             return (fact, exchange);
         }
-        let (fact, exchanged) = crate::facts::tls::probe_then(
+        let (fact, exchanged) = crate::probe::tls::probe_then(
             endpoint.clone(),
             budget,
             self.versions,
@@ -190,7 +192,7 @@ impl Probe for LiveNetwork {
                 let mut stream = established?;
                 let local = stream.get_ref().0.local_addr().map_or_else(|_| "0.0.0.0:0".to_string(), |a| a.to_string());
                 let asked = move || client_auth.is_some();
-                Some(crate::facts::sip::exchange(&mut stream, &local, domain, sender, &asked, false, budget).await)
+                Some(crate::probe::sip::exchange(&mut stream, &local, domain, sender, &asked, false, budget).await)
             },
         )
         .await;
@@ -679,7 +681,7 @@ pub async fn endpoints<N: Probe>(
         let (progress, remaining) = (Arc::clone(progress), Arc::clone(&remaining));
         let address_limit = gate.address(target.endpoint.address);
         let work = Arc::clone(&progress.work);
-        let handle = tasks.spawn(crate::facts::tls::WORK.scope(work, async move {
+        let handle = tasks.spawn(crate::probe::tls::WORK.scope(work, async move {
             let FederationEndpoint { endpoint, domain, partner } = task_target;
             // The gate's semaphores are never closed: acquiring cannot fail.
             let _address_permit = address_limit.acquire_owned().await.expect("the semaphore is never closed");

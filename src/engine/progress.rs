@@ -24,7 +24,7 @@ pub struct Progress {
     pub endpoints_done: AtomicUsize,
     pub handshakes_in_flight: AtomicUsize,
     /// Connections and full handshakes, counted by the probes themselves.
-    pub work: std::sync::Arc<crate::facts::tls::Work>,
+    pub work: std::sync::Arc<crate::probe::tls::Work>,
 }
 
 /// A snapshot of the counters.

@@ -1,4 +1,4 @@
-//! DNS facts and the probe that gathers them. A fact is what one resolver
+//! DNS facts (gathered by `probe::dns`). A fact is what one resolver
 //! answered to one (name, type) question: the records with their TTLs as
 //! served, or NXDOMAIN / NODATA with the negative TTL, or the failure. Only
 //! "no answer at all" (timeout, unreachable resolver) means it could not be
@@ -8,12 +8,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use hickory_proto::op::ResponseCode;
-use hickory_proto::rr::{Name, RData, RecordType};
-use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
-use hickory_resolver::net::{DnsError, NetError};
-use hickory_resolver::{Resolver, TokioResolver};
+use hickory_proto::rr::RecordType;
 use serde::{Deserialize, Serialize};
 
 /// Which side of a split-brain DNS answered.
@@ -36,7 +31,7 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
-    fn record_type(self) -> RecordType {
+    pub(crate) fn record_type(self) -> RecordType {
         match self {
             RecordKind::Srv => RecordType::SRV,
             RecordKind::A => RecordType::A,
@@ -181,7 +176,7 @@ impl DnsFact {
 }
 
 /// The records of `answer` whose owner is `name` or on its CNAME chain.
-fn belonging<'r>(name: &str, answer: &'r [DnsRecord]) -> impl Iterator<Item = &'r DnsRecord> {
+pub(crate) fn belonging<'r>(name: &str, answer: &'r [DnsRecord]) -> impl Iterator<Item = &'r DnsRecord> {
     let mut chain = vec![name.to_ascii_lowercase()];
     // Follow the chain whatever the order of the records; each name once.
     let mut grew = true;
@@ -200,25 +195,6 @@ fn belonging<'r>(name: &str, answer: &'r [DnsRecord]) -> impl Iterator<Item = &'
     answer.iter().filter(move |r| chain.iter().any(|n| n.eq_ignore_ascii_case(&r.name)))
 }
 
-/// Resolver settings from the command line.
-#[derive(Debug, Clone)]
-pub struct ResolverSettings {
-    /// Empty: the system's resolver configuration.
-    pub servers: Vec<SocketAddr>,
-    /// Per attempt.
-    pub timeout: Duration,
-    /// Tries in all (at least 1).
-    pub attempts: usize,
-}
-
-pub struct DnsProbe {
-    resolver: TokioResolver,
-    view: DnsView,
-    label: String,
-    /// The most one query may take, whatever the resolver library does.
-    deadline: Duration,
-}
-
 /// Parses `IP` or `IP:PORT` (`[v6]:PORT` for IPv6); port 53 by default.
 pub fn parse_resolver(text: &str) -> Result<SocketAddr, String> {
     let text = text.trim();
@@ -232,123 +208,16 @@ pub fn parse_resolver(text: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("{text:?} is not an IP address or IP:PORT"))
 }
 
-impl DnsProbe {
-    pub fn new(view: DnsView, settings: &ResolverSettings) -> Result<DnsProbe, String> {
-        let mut builder = if settings.servers.is_empty() {
-            Resolver::builder_tokio().map_err(|e| format!("cannot read the system resolver configuration: {e}"))?
-        } else {
-            let servers = settings
-                .servers
-                .iter()
-                .map(|addr| {
-                    let mut ns = NameServerConfig::udp_and_tcp(addr.ip());
-                    for connection in &mut ns.connections {
-                        connection.port = addr.port();
-                    }
-                    ns
-                })
-                .collect();
-            Resolver::builder_with_config(
-                ResolverConfig::from_parts(None, vec![], servers),
-                TokioRuntimeProvider::default(),
-            )
-        };
-        let options = builder.options_mut();
-        options.timeout = settings.timeout;
-        // hickory counts retries: attempts = 1 means two tries.
-        options.attempts = settings.attempts.saturating_sub(1);
-        // The facts are the cache: TTLs are reported as served.
-        options.cache_size = 0;
-        options.use_hosts_file = ResolveHosts::Never;
-        options.ndots = 0;
-        let resolver = builder.build().map_err(|e| format!("cannot set up the resolver: {e}"))?;
-        let label = if settings.servers.is_empty() {
-            "system".to_string()
-        } else {
-            settings.servers.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
-        };
-        let servers = settings.servers.len().max(1) as u32;
-        let deadline = settings.timeout * (settings.attempts.max(1) as u32) * servers + Duration::from_millis(500);
-        Ok(DnsProbe { resolver, view, label, deadline })
-    }
-
-    /// The resolver asked, as the facts name it: `system`, or its addresses.
-    pub fn label(&self) -> &str {
-        &self.label
-    }
-
-    pub async fn query(&self, name: &str, rtype: RecordKind) -> DnsFact {
-        let fact =
-            |outcome| DnsFact { view: self.view, name: name.to_string(), rtype, resolver: self.label.clone(), outcome };
-        let fqdn = match Name::from_ascii(format!("{name}.")) {
-            Ok(fqdn) => fqdn,
-            Err(e) => return fact(DnsOutcome::Failed { message: format!("not a DNS name: {e}") }),
-        };
-        let lookup = self.resolver.lookup(fqdn, rtype.record_type());
-        let outcome = match tokio::time::timeout(self.deadline, lookup).await {
-            Err(_) => DnsOutcome::Timeout,
-            Ok(Ok(answer)) => match answer.message().metadata.response_code {
-                ResponseCode::NoError => answer_of(name, answer.answers()),
-                // Records beside an error code are not an answer.
-                code => refusal(code, None, Some(answer.answers().len())),
-            },
-            Ok(Err(error)) => classify(error),
-        };
-        fact(outcome)
-    }
+/// Resolver settings from the command line.
+#[derive(Debug, Clone)]
+pub struct ResolverSettings {
+    /// Empty: the system's resolver configuration.
+    pub servers: Vec<SocketAddr>,
+    /// Per attempt.
+    pub timeout: Duration,
+    /// Tries in all (at least 1).
+    pub attempts: usize,
 }
-
-fn classify(error: NetError) -> DnsOutcome {
-    match error {
-        NetError::Dns(DnsError::NoRecordsFound(none)) => refusal(none.response_code, none.negative_ttl, None),
-        NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail)) => DnsOutcome::ServerFailure,
-        NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused)) => DnsOutcome::Refused,
-        NetError::Dns(DnsError::ResponseCode(code)) => DnsOutcome::OtherResponse { rcode: code.to_string() },
-        NetError::Timeout => DnsOutcome::Timeout,
-        other => DnsOutcome::Failed { message: other.to_string() },
-    }
-}
-
-/// A response without an answer: what its code says, with the records it
-/// carried anyway (`ignored`) when it carried some.
-fn refusal(code: ResponseCode, negative_ttl: Option<u32>, ignored: Option<usize>) -> DnsOutcome {
-    match code {
-        ResponseCode::NXDomain => DnsOutcome::NxDomain { negative_ttl, ignored_answers: ignored.filter(|&n| n > 0) },
-        ResponseCode::NoError => DnsOutcome::NoData { negative_ttl },
-        ResponseCode::ServFail => DnsOutcome::ServerFailure,
-        ResponseCode::Refused => DnsOutcome::Refused,
-        other => DnsOutcome::OtherResponse { rcode: other.to_string() },
-    }
-}
-
-/// The answer to a question about `name`, from the records a resolver
-/// returned: only those of the name and its CNAME chain are kept.
-pub fn answer_of(name: &str, records: &[hickory_proto::rr::Record]) -> DnsOutcome {
-    let all: Vec<DnsRecord> = records.iter().map(record).collect();
-    DnsOutcome::Answer { records: belonging(name, &all).cloned().collect() }
-}
-
-fn host(name: &Name) -> String {
-    let text = name.to_ascii().to_ascii_lowercase();
-    match text.strip_suffix('.') {
-        Some(stripped) if !stripped.is_empty() => stripped.to_string(),
-        _ => text,
-    }
-}
-
-fn record(r: &hickory_proto::rr::Record) -> DnsRecord {
-    let data = match &r.data {
-        RData::SRV(srv) => {
-            RecordData::Srv { priority: srv.priority, weight: srv.weight, port: srv.port, target: host(&srv.target) }
-        }
-        RData::A(a) => RecordData::A { address: a.0 },
-        RData::AAAA(aaaa) => RecordData::Aaaa { address: aaaa.0 },
-        RData::CNAME(cname) => RecordData::Cname { target: host(&cname.0) },
-        other => RecordData::Other { rtype: other.record_type().to_string(), data: other.to_string() },
-    };
-    DnsRecord { name: host(&r.name), ttl: r.ttl, data }
-}
-
 /// The DNS facts, indexed by question: what checks, the engine and reports
 /// read them through.
 pub struct DnsIndex<'a> {
