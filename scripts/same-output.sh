@@ -2,9 +2,10 @@
 # Runs two fedscan binaries over the same offline inputs and shows where their
 # outputs differ: the check for a change meant to keep behaviour (a refactor).
 #   scripts/same-output.sh [--ignore-field NAME ...] OLD_BINARY NEW_BINARY
-# Each case runs offline (replayed facts, snapshots, traces, rule commands, a
-# baseline, an ignore file with an expired entry, every report format), so
-# the outputs are deterministic; the run's own times are masked.
+# The cases: replayed facts, snapshots, traces, rule commands, a baseline, an
+# ignore file with an expired entry, every report format, and a live batch
+# against a fleet of peers on loopback that both binaries share; the run's
+# own times are masked.
 # --ignore-field drops a JSON field the new binary adds on purpose (needs jq).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +62,30 @@ for trace in fixtures/traces/*.log fixtures/traces/*.txt fixtures/traces/public/
 done
 for id in $("$old" rules list --format json | grep '"id"' | sed 's/.*"id": "\(.*\)".*/\1/'); do
     add rules explain "$id"
+done
+
+# A live batch against real peers on loopback (examples/peer_fleet.rs: an
+# organization of two domains on one Edge, Edges that answer, refuse, close
+# or present another name, a closed port, missing records), gathered whole,
+# in chunks of one domain and in one chunk; NDJSON in chunks is streamed.
+# The fleet stays up until the script ends and closes its standard input.
+mkfifo "$work/fleet.in"
+cargo run --quiet --locked --example peer_fleet -- "$work" <"$work/fleet.in" >"$work/fleet.out" &
+exec 3>"$work/fleet.in"
+trap 'exec 3>&-; wait; rm -rf "$work"' EXIT
+for _ in $(seq 600); do
+    grep -q '^resolver=' "$work/fleet.out" 2>/dev/null && break
+    sleep 0.5
+done
+resolver=$(sed -n 's/^resolver=//p' "$work/fleet.out")
+[ -n "$resolver" ] || { echo "the peer fleet did not start" >&2; exit 2; }
+live="scan --quiet --now 2026-11-20T00:00:00Z --resolver $resolver --trust $work/root.pem --domains-file $work/domains.txt --color never"
+for chunks in "" "--chunk-domains 1" "--chunk-domains 1000"; do
+    for format in table json ndjson sarif; do
+        add $live $chunks --format $format
+    done
+    add $live $chunks --only 'DNS-*' --format json
+    add $live $chunks --skip 'TLS-*' --format ndjson
 done
 
 differ=0
