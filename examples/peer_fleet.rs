@@ -4,8 +4,8 @@
 //!
 //!   cargo run --example peer_fleet -- DIR
 //!
-//! Writes `DIR/domains.txt` and `DIR/root.pem`, then prints one line,
-//! `resolver=ADDRESS`. The domains cover the paths a live batch takes: an
+//! Writes `DIR/domains.txt` and `DIR/root.pem`, then prints two lines,
+//! `resolver=ADDRESS` and `edge=HOST:PORT` (hoster.test's Edge). The domains cover the paths a live batch takes: an
 //! organization whose second domain federates through the first one's Edge
 //! (grouped into one chunk), Edges answering OPTIONS with 200 and with a
 //! refusal carrying ms-diagnostics, one whose certificate names another
@@ -67,6 +67,7 @@ fn main() {
     std::fs::write(dir.join("domains.txt"), domains.join("\n") + "\n").unwrap();
     pki.write_root(&dir);
     println!("resolver={}", dns.resolver_arg());
+    println!("edge=sip.hoster.test:{}", hoster.addr.port());
     // Up until the script is done with them; dropping them stops them.
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
 }

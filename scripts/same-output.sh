@@ -74,18 +74,24 @@ cargo run --quiet --locked --example peer_fleet -- "$work" <"$work/fleet.in" >"$
 exec 3>"$work/fleet.in"
 trap 'exec 3>&-; wait; rm -rf "$work"' EXIT
 for _ in $(seq 600); do
-    grep -q '^resolver=' "$work/fleet.out" 2>/dev/null && break
+    grep -q '^edge=' "$work/fleet.out" 2>/dev/null && break
     sleep 0.5
 done
 resolver=$(sed -n 's/^resolver=//p' "$work/fleet.out")
-[ -n "$resolver" ] || { echo "the peer fleet did not start" >&2; exit 2; }
-live="scan --quiet --now 2026-11-20T00:00:00Z --resolver $resolver --trust $work/root.pem --domains-file $work/domains.txt --color never"
+edge=$(sed -n 's/^edge=//p' "$work/fleet.out")
+[ -n "$edge" ] || { echo "the peer fleet did not start" >&2; exit 2; }
+network="scan --quiet --now 2026-11-20T00:00:00Z --resolver $resolver --trust $work/root.pem --color never"
 for chunks in "" "--chunk-domains 1" "--chunk-domains 1000"; do
     for format in table json ndjson sarif; do
-        add $live $chunks --format $format
+        add $network --domains-file "$work/domains.txt" $chunks --format $format
     done
-    add $live $chunks --only 'DNS-*' --format json
-    add $live $chunks --skip 'TLS-*' --format ndjson
+    add $network --domains-file "$work/domains.txt" $chunks --only 'DNS-*' --format json
+    add $network --domains-file "$work/domains.txt" $chunks --skip 'TLS-*' --format ndjson
+done
+# Scans with the organization's own context are gathered whole.
+for format in table json ndjson; do
+    add $network hoster.test --edge "$edge" --partner refuses.test --partner closes.test --format $format
+    add $network --config fixtures/sample/contoso-lync2013.txt --partner ok0.test --partner misnamed.test --format $format
 done
 
 differ=0
