@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::{JoinError, JoinSet};
 
 use super::progress::{InFlight, Progress};
@@ -31,6 +31,7 @@ const STDIN_NAME: &str = "<stdin>";
 use crate::facts::tls::{Endpoint, TlsFact, TlsOutcome};
 use crate::facts::{Facts, InputError, Inputs};
 use crate::probe::tls::Budget;
+use crate::rules::{RuleSet, Scope};
 
 /// The DNS as a scan asks it: one question at a time. [`LiveNetwork`] asks
 /// the real resolvers; the rule cases answer from a zone written in the case.
@@ -510,8 +511,28 @@ async fn join_all<T: 'static>(mut tasks: JoinSet<T>, stop: &Stop) -> Vec<Result<
     }
 }
 
-/// Carries out the plan's network part: DNS, then TLS and SIP; what a stop
-/// leaves undone is not started, and the facts say they are incomplete.
+/// A batch taken in chunks of whole organizations: at least `domains`
+/// domains a chunk, each chunk's facts sent to `ready` once its endpoints
+/// are probed, then dropped here.
+pub struct Chunks<'a> {
+    pub domains: usize,
+    /// What a chunk's own plan is made of.
+    pub rules: &'a RuleSet,
+    pub scope: &'a Scope,
+    pub partners: &'a [String],
+    pub ready: mpsc::Sender<Facts>,
+}
+
+/// Chunks probed side by side: while the last endpoints of one chunk are
+/// still in flight, the next chunk's fill the free places.
+const CHUNKS_IN_FLIGHT: usize = 2;
+
+/// Carries out the plan's network part, the one sequence of every live
+/// scan: the DNS of every domain, then TLS and SIP — of the whole scan, or
+/// chunk by chunk (the organizations read from the DNS answers); what a
+/// stop leaves undone is not started, and the facts say they are
+/// incomplete.
+#[allow(clippy::too_many_arguments)]
 pub async fn network<N: Resolve + Probe>(
     plan: &ScanPlan,
     facts: &mut Facts,
@@ -520,17 +541,88 @@ pub async fn network<N: Resolve + Probe>(
     limits: &Limits,
     stop: &Stop,
     progress: &Arc<Progress>,
+    chunks: Option<Chunks<'_>>,
 ) {
     let domains = plan.targets.domains.len() + plan.targets.partners.len();
     Progress::add(&progress.domains, domains);
     facts.dns = dns(plan, &net, internal, limits, stop, progress).await;
     facts.targets = plan.targets.clone();
-    if !stop.is_requested() {
-        let (tls, sip) = endpoints(plan, facts, &net, &Gate::new(limits), stop, progress).await;
-        facts.tls = tls;
-        facts.sip = sip;
+    let gate = Gate::new(limits);
+    match chunks {
+        Some(chunks) => in_chunks(facts, &net, chunks, &gate, stop, progress).await,
+        None if !stop.is_requested() => {
+            let (tls, sip) = endpoints(plan, facts, &net, &gate, stop, progress).await;
+            facts.tls = tls;
+            facts.sip = sip;
+        }
+        None => {}
     }
     facts.interrupted = stop.is_requested();
+}
+
+/// Probes a batch's endpoints chunk by chunk, `CHUNKS_IN_FLIGHT` at a
+/// time, and sends each chunk's facts on as soon as they are in; what is
+/// left in `facts` is the scan's context (inputs, trust, the answers no
+/// chunk claims).
+async fn in_chunks<N: Probe>(
+    facts: &mut Facts,
+    net: &Arc<N>,
+    chunks: Chunks<'_>,
+    gate: &Gate,
+    stop: &Stop,
+    progress: &Arc<Progress>,
+) {
+    use futures_util::StreamExt;
+
+    let groups = chunks_of(facts, chunks.domains);
+    let answers = facts.split_dns(&groups);
+    let facts = &*facts;
+    let chunks = &chunks;
+    let mut parts = futures_util::stream::iter(groups.iter().zip(answers))
+        .map(|(domains, dns)| async move {
+            let mut part = facts.chunk(domains, dns);
+            if !stop.is_requested() {
+                let plan = ScanPlan::new(chunks.rules, chunks.scope, part.targets.clone(), chunks.partners);
+                let (tls, sip) = endpoints(&plan, &part, net, gate, stop, progress).await;
+                part.tls = tls;
+                part.sip = sip;
+            }
+            part.interrupted = stop.is_requested();
+            part
+        })
+        .buffered(CHUNKS_IN_FLIGHT);
+    while let Some(part) = parts.next().await {
+        if chunks.ready.send(part).await.is_err() {
+            // The judging thread has ended (it panicked): its caller
+            // raises that panic.
+            break;
+        }
+    }
+}
+
+/// The batch's domains in chunks of whole organizations, at least
+/// `chunk_domains` domains a chunk (but the last), each sorted.
+fn chunks_of(facts: &Facts, chunk_domains: usize) -> Vec<Vec<String>> {
+    let groups = crate::facts::organizations::Organizations::new(facts, &crate::facts::dns::DnsIndex::new(&facts.dns))
+        .groups()
+        .to_vec();
+    let mut chunks: Vec<Vec<String>> = Vec::new();
+    let mut chunk: Vec<String> = Vec::new();
+    for group in groups {
+        chunk.extend(group);
+        if chunk.len() >= chunk_domains.max(1) {
+            chunks.push(std::mem::take(&mut chunk));
+        }
+    }
+    // The rest, or one empty chunk for a scan of no domain: its scan-level
+    // findings are still judged once.
+    if !chunk.is_empty() || chunks.is_empty() {
+        chunks.push(chunk);
+    }
+    for chunk in &mut chunks {
+        chunk.sort();
+    }
+    chunks
 }
 
 /// Asks the plan's questions: the first round, then the targets the answers

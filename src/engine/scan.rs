@@ -7,7 +7,7 @@
 use time::OffsetDateTime;
 
 use super::evaluate::{ChunkedEvaluation, evaluate, evaluation_time};
-use super::{ScanRequest, gather, gather_in_chunks};
+use super::{ScanRequest, gather};
 use crate::facts::Facts;
 use crate::findings::Finding;
 use crate::rules::{Profile, RuleSet, Scope, Selection};
@@ -72,7 +72,7 @@ pub fn run(
             let now = judging.now.unwrap_or(started_at);
             let scope = Scope::new(judging.selection.clone(), judging.profiles, now);
             let mut judged = ChunkedEvaluation::default();
-            let facts = gather_in_chunks(judging.rules, &scope, *request, now, chunk_domains, |part| {
+            let facts = gather(judging.rules, &scope, *request, now, Some(chunk_domains), |part| {
                 let mut findings = judged.evaluate(judging.rules, &scope, &part, now, judging.expiry_warn_days);
                 accept(&mut findings, &mut unaccepted, now);
                 sink.findings(findings);
@@ -85,7 +85,14 @@ pub fn run(
         }
         Source::Gather { request, in_chunks: None } => {
             let now = judging.now.unwrap_or(started_at);
-            gather(judging.rules, &Scope::new(judging.selection.clone(), judging.profiles, now), *request, now)?
+            gather(
+                judging.rules,
+                &Scope::new(judging.selection.clone(), judging.profiles, now),
+                *request,
+                now,
+                None,
+                |_| {},
+            )?
         }
         Source::Replay(facts) => *facts,
     };

@@ -99,6 +99,7 @@ fn a_crashed_probe_is_an_error_naming_the_probe_and_the_rest_is_judged() {
         &gather::Limits::concurrency(8),
         &gather::Stop::never(),
         &progress,
+        None,
     ));
     let findings = evaluate(&rules, &scope, &facts, now, None);
 
