@@ -88,6 +88,19 @@ for chunks in "" "--chunk-domains 1" "--chunk-domains 1000"; do
     add $network --domains-file "$work/domains.txt" $chunks --only 'DNS-*' --format json
     add $network --domains-file "$work/domains.txt" $chunks --skip 'TLS-*' --format ndjson
 done
+# Shards of the batch, saved once (by the old build) and read by both:
+# merged whole, merged partial, refused, replayed.
+for k in 0 1 2; do
+    "$old" $network --domains-file "$work/domains.txt" --shard $k/3 --save-facts "$work/shard$k.json" --format json >/dev/null 2>&1 || true
+done
+for format in table json ndjson sarif; do
+    add merge "$work/shard0.json" "$work/shard1.json" "$work/shard2.json" --format $format --color never
+done
+add merge "$work/shard0.json" "$work/shard2.json" --format json
+add merge "$work/shard0.json" "$work/shard2.json" --allow-partial --format json
+add merge "$work/shard0.json" "$work/shard0.json" "$work/shard1.json" --allow-partial --format table --color never
+add scan --facts "$work/shard0.json" --facts "$work/shard1.json" --facts "$work/shard2.json" --format json
+add scan --facts "$work/shard1.json" --allow-partial --format ndjson
 # Scans with the organization's own context are gathered whole.
 for format in table json ndjson; do
     add $network hoster.test --edge "$edge" --partner refuses.test --partner closes.test --format $format

@@ -19,12 +19,12 @@ use crate::facts::chunked_file::ChunkedFactsFile;
 use crate::facts::shard_set_problem;
 use crate::report;
 use crate::report::BaselineReport;
-use crate::report::ExitPolicy;
 use crate::report::InputNote;
 use crate::report::Report;
 use crate::report::ReportInputs;
 use crate::report::Tool;
 use crate::report::exit;
+use crate::report::sink::{Collect, Stream};
 use crate::report::table;
 use crate::rules::Profile;
 use crate::rules::RuleSet;
@@ -65,35 +65,8 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
     let mut partial = None;
     let (source, replayed, network) = match source {
         Source::Replay { paths, partners, domains, trust, allow_partial } => {
-            let loaded =
-                paths.iter().map(|path| Facts::load(path).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
-            let set: Vec<(String, Option<&ShardOf>)> =
-                paths.iter().zip(&loaded).map(|(p, f)| (p.display().to_string(), f.inputs.shard.as_ref())).collect();
-            if let Some(problem) = shard_set_problem(&set) {
-                if !allow_partial {
-                    return Err(usage_error(format!(
-                        "{problem}; give every shard of one scan, or --allow-partial to report this part as partial"
-                    )));
-                }
-                partial = Some(problem);
-            }
-            let mut merged: Option<Facts> = None;
-            for shard in loaded {
-                match &mut merged {
-                    Some(facts) => facts.merge(shard),
-                    None => merged = Some(shard),
-                }
-            }
-            let Some(mut facts) = merged else { return Err(usage_error("--facts: no facts file given")) };
-            if !partners.is_empty() {
-                facts.inputs.partners = partners;
-            }
-            if !domains.is_empty() {
-                facts.inputs.domains = domains;
-            }
-            if let Some(trust) = trust {
-                facts.trust = trust;
-            }
+            let (facts, lacking) = replayed(&paths, partners, domains, trust, allow_partial)?;
+            partial = lacking;
             let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
             (engine::scan::Source::Replay(Box::new(facts)), Some(names.join(", ")), None)
         }
@@ -196,6 +169,49 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
     Ok(code)
 }
 
+/// The facts a scan replays: every `--facts` file, a set of shards checked
+/// whole (or, with --allow-partial, what it lacks), merged into one, with
+/// the command line's partners, domains and trust stores in place of those
+/// recorded.
+fn replayed(
+    paths: &[std::path::PathBuf],
+    partners: Vec<String>,
+    domains: Vec<String>,
+    trust: Option<Vec<crate::facts::certs::TrustStore>>,
+    allow_partial: bool,
+) -> Result<(Facts, Option<String>), Failure> {
+    let mut partial = None;
+    let loaded = paths.iter().map(|path| Facts::load(path).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
+    let set: Vec<(String, Option<&ShardOf>)> =
+        paths.iter().zip(&loaded).map(|(p, f)| (p.display().to_string(), f.inputs.shard.as_ref())).collect();
+    if let Some(problem) = shard_set_problem(&set) {
+        if !allow_partial {
+            return Err(usage_error(format!(
+                "{problem}; give every shard of one scan, or --allow-partial to report this part as partial"
+            )));
+        }
+        partial = Some(problem);
+    }
+    let mut merged: Option<Facts> = None;
+    for shard in loaded {
+        match &mut merged {
+            Some(facts) => facts.merge(shard),
+            None => merged = Some(shard),
+        }
+    }
+    let Some(mut facts) = merged else { return Err(usage_error("--facts: no facts file given")) };
+    if !partners.is_empty() {
+        facts.inputs.partners = partners;
+    }
+    if !domains.is_empty() {
+        facts.inputs.domains = domains;
+    }
+    if let Some(trust) = trust {
+        facts.trust = trust;
+    }
+    Ok((facts, partial))
+}
+
 /// What the report says before its findings: what was scanned, as of
 /// when, how it is judged. The streamed report's `scan` record; the
 /// buffered report's start.
@@ -224,28 +240,6 @@ fn report_head(
         summary: report::summarize(&[], &[], job.policy, None),
         findings: Vec::new(),
         domain_lines: Default::default(),
-    }
-}
-
-/// The buffered report's sink: every finding, and a batch's chunks of facts
-/// (written to `--save-facts` as they come, and kept to be put back
-/// together as one gathering would have them).
-pub(super) struct Collect {
-    pub(super) findings: Vec<crate::findings::Finding>,
-    pub(super) parts: Vec<Facts>,
-    pub(super) facts_file: Option<ChunkedFactsFile>,
-}
-
-impl engine::scan::Sink for Collect {
-    fn part(&mut self, part: Facts) {
-        if let Some(file) = self.facts_file.as_mut() {
-            file.add(&part);
-        }
-        self.parts.push(part);
-    }
-
-    fn findings(&mut self, findings: Vec<crate::findings::Finding>) {
-        self.findings.extend(findings);
     }
 }
 
@@ -390,39 +384,6 @@ pub(super) fn scan_streamed(
         }
         Some((code, false)) => Ok(code),
         None => Err(usage_error("the scan ended before its summary")),
-    }
-}
-
-/// The streamed NDJSON sink: each finding written and counted as it is
-/// judged, a chunk's together; each chunk's facts written to `--save-facts`
-/// and then dropped.
-pub(super) struct Stream<'o> {
-    pub(super) out: &'o mut (dyn Write + Send),
-    /// A failed write stops the writing, not the scan.
-    pub(super) written: std::io::Result<()>,
-    pub(super) tally: report::Tally,
-    pub(super) policy: ExitPolicy,
-    pub(super) facts_file: Option<ChunkedFactsFile>,
-}
-
-impl engine::scan::Sink for Stream<'_> {
-    fn part(&mut self, part: Facts) {
-        if let Some(file) = self.facts_file.as_mut() {
-            file.add(&part);
-        }
-    }
-
-    fn findings(&mut self, findings: Vec<crate::findings::Finding>) {
-        for finding in findings {
-            self.tally.add(&finding, self.policy);
-            if self.written.is_ok() {
-                self.written = report::ndjson::write_finding(&finding, self.out);
-            }
-        }
-        // A chunk's domains are done: their findings go out together.
-        if self.written.is_ok() {
-            self.written = self.out.flush();
-        }
     }
 }
 

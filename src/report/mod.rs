@@ -10,6 +10,7 @@ pub mod junit;
 pub mod markdown;
 pub mod ndjson;
 pub mod sarif;
+pub mod sink;
 pub mod table;
 
 use serde::Serialize;
