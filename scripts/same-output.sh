@@ -43,6 +43,11 @@ for format in table json; do
     add rules list --format $format
 done
 add rules validate rules
+# Rule files with problems of every layer: TOML, fields, parameters, references.
+printf '[[rule]]\nid = "X-SRV-01"\ntitle = "t"\nseverity = "high"\nrationale = "r"\nremediation = "x"\nprofiles = ["federation"]\nreferences = []\n[rule.check]\nkind = "srv_port"\nservice = "_sipfederationtls._tcp"\nport = 5061\nexistence_rule = "NO-SUCH-01"\ncolour = "blue"\n\n[[rule]]\nid = "X-SRV-02"\ntitle = "t"\nseverity = "loud"\nrationale = "r"\nremediation = "x"\nprofiles = ["federation"]\nreferences = []\n[rule.check]\nkind = "srv_target_public"\nservice = "_sipfederationtls._tcp"\nexistence_rule = "DNS-FED-99"\nresolution_rule = "DNS-FED-05"\n' >"$work/bad-rules.toml"
+printf '[[rule]]\nid = "X-SRV-03"\n[rule.check\n' >"$work/broken-rules.toml"
+add rules validate "$work/bad-rules.toml"
+add rules validate rules "$work/bad-rules.toml" "$work/broken-rules.toml"
 # Every report format, and what a report is judged against.
 for format in table json ndjson sarif junit markdown html csv; do
     add scan --facts $sample --format $format --color never

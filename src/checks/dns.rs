@@ -5,7 +5,11 @@
 
 use std::net::IpAddr;
 
+use serde::Deserialize;
 use serde_json::{Value, json};
+
+use super::Check;
+use crate::facts::Targets;
 
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, HostAddresses, RecordKind, srv_name};
 use crate::facts::endpoints::FEDERATION_SERVICE;
@@ -239,6 +243,66 @@ pub fn service_step(service: &str) -> Step {
 /// The need for a service's SRV record as partners see it.
 pub fn srv_need(service: &str) -> Need {
     Need::Srv { view: DnsView::External, service: service.to_string() }
+}
+
+/// A kind that judges one service's SRV records domain by domain, once
+/// they are there: their absence is `existence_rule`'s finding, and each
+/// such domain is a skip here that names it. Registered as
+/// [`ServiceRecords`] of its parameters.
+pub trait ServiceRecordsCheck: Send + Sync {
+    fn service(&self) -> &str;
+    fn existence_rule(&self) -> &str;
+
+    /// What the kind reads: the records as partners see them, or also the
+    /// addresses of their targets.
+    fn need(&self) -> Need {
+        srv_need(self.service())
+    }
+
+    /// The one outcome of a scan that lacks what the kind compares the
+    /// records with, instead of one per domain.
+    fn cannot_compare(&self, _ctx: &FactView) -> Option<Outcome> {
+        None
+    }
+
+    /// Judges a domain's records.
+    fn judge(&self, ctx: &FactView, found: &Found) -> Vec<Outcome>;
+}
+
+/// A domain's records of the service, as [`ServiceRecordsCheck::judge`]
+/// reads them.
+pub struct Found<'a> {
+    pub domain: &'a str,
+    /// The record's name (`_service._proto.domain`).
+    pub name: String,
+    pub records: Vec<Srv>,
+    pub fact: &'a DnsFact,
+}
+
+/// A [`ServiceRecordsCheck`] kind, its parameters read as written.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct ServiceRecords<T>(T);
+
+impl<T: ServiceRecordsCheck> Check for ServiceRecords<T> {
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        vec![self.0.need()]
+    }
+
+    fn step(&self) -> Step {
+        service_step(self.0.service())
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+        if let Some(outcome) = self.0.cannot_compare(ctx) {
+            return vec![outcome];
+        }
+        let service = self.0.service();
+        per_domain(ctx, |domain| {
+            let (records, fact) = or_outcome!(srv_records(ctx, domain, service, self.0.existence_rule()));
+            self.0.judge(ctx, &Found { domain, name: srv_name(service, domain), records, fact })
+        })
+    }
 }
 
 #[cfg(test)]

@@ -14,25 +14,23 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use super::Check;
-use super::dns::{evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_records};
-use crate::facts::Targets;
+use super::dns::{Found, ServiceRecords, ServiceRecordsCheck, evidence, show_srv};
 use crate::facts::config_view::Objects;
-use crate::facts::dns::srv_name;
-use crate::facts::need::Need;
 use crate::facts::snapshot::ObjectKind;
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Placeholder, Step, Target};
+use crate::findings::{Outcome, Placeholder, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SrvPort {
+pub struct Port {
     service: String,
     port: u16,
     existence_rule: String,
 }
 
-impl SrvPort {
+pub type SrvPort = ServiceRecords<Port>;
+
+impl Port {
     /// The port to expect, and where it comes from.
     fn expected(&self, ctx: &FactView) -> (u16, String) {
         if let Some(port) = ctx.targets.edge_port {
@@ -56,30 +54,27 @@ impl SrvPort {
     }
 }
 
-impl Check for SrvPort {
-    fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![srv_need(&self.service)]
+impl ServiceRecordsCheck for Port {
+    fn service(&self) -> &str {
+        &self.service
     }
 
-    fn step(&self) -> Step {
-        service_step(&self.service)
+    fn existence_rule(&self) -> &str {
+        &self.existence_rule
     }
 
-    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+    fn judge(&self, ctx: &FactView, found: &Found) -> Vec<Outcome> {
+        let &Found { domain, ref name, ref records, fact } = found;
         let (port, source) = self.expected(ctx);
-        per_domain(ctx, |domain| {
-            let (records, fact) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
-            let wrong: Vec<String> = records.iter().filter(|r| r.port != port).map(show_srv).collect();
-            let name = srv_name(&self.service, domain);
-            let outcome = if wrong.is_empty() {
-                Outcome::pass(Target::domain(domain), format!("{name}: every record uses port {port}, {source}"))
-            } else {
-                Outcome::fail(
-                    Target::domain(domain),
-                    format!("{name} SRV {}: partners will connect there, not to {source}", wrong.join("; ")),
-                )
-            };
-            vec![outcome.evidence(evidence(fact)).var(Placeholder::Domain, domain)]
-        })
+        let wrong: Vec<String> = records.iter().filter(|r| r.port != port).map(show_srv).collect();
+        let outcome = if wrong.is_empty() {
+            Outcome::pass(Target::domain(domain), format!("{name}: every record uses port {port}, {source}"))
+        } else {
+            Outcome::fail(
+                Target::domain(domain),
+                format!("{name} SRV {}: partners will connect there, not to {source}", wrong.join("; ")),
+            )
+        };
+        vec![outcome.evidence(evidence(fact)).var(Placeholder::Domain, domain)]
     }
 }

@@ -13,63 +13,55 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::Check;
-use super::dns::{evidence, or_outcome, per_domain, service_step, srv_need, srv_records};
-use crate::facts::Targets;
-use crate::facts::dns::srv_name;
-use crate::facts::need::Need;
+use super::dns::{Found, ServiceRecords, ServiceRecordsCheck, evidence};
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Placeholder, Step, Target};
+use crate::findings::{Outcome, Placeholder, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SrvPriorities {
+pub struct Priorities {
     service: String,
     existence_rule: String,
 }
 
-impl Check for SrvPriorities {
-    fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![srv_need(&self.service)]
+pub type SrvPriorities = ServiceRecords<Priorities>;
+
+impl ServiceRecordsCheck for Priorities {
+    fn service(&self) -> &str {
+        &self.service
     }
 
-    fn step(&self) -> Step {
-        service_step(&self.service)
+    fn existence_rule(&self) -> &str {
+        &self.existence_rule
     }
 
-    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_domain(ctx, |domain| {
-            let (records, fact) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
-            let name = srv_name(&self.service, domain);
-            let mut ties: BTreeMap<(u16, u16), Vec<&str>> = BTreeMap::new();
-            for record in &records {
-                let targets = ties.entry((record.priority, record.weight)).or_default();
-                if !targets.contains(&record.target.as_str()) {
-                    targets.push(&record.target);
-                }
+    fn judge(&self, _ctx: &FactView, found: &Found) -> Vec<Outcome> {
+        let &Found { domain, ref name, ref records, fact } = found;
+        let mut ties: BTreeMap<(u16, u16), Vec<&str>> = BTreeMap::new();
+        for record in records {
+            let targets = ties.entry((record.priority, record.weight)).or_default();
+            if !targets.contains(&record.target.as_str()) {
+                targets.push(&record.target);
             }
-            let tied: Vec<String> = ties
-                .iter()
-                .filter(|(_, targets)| targets.len() > 1)
-                .map(|((p, w), targets)| format!("priority {p} weight {w}: {}", targets.join(", ")))
-                .collect();
-            let outcome = if records.len() == 1 {
-                Outcome::pass(Target::domain(domain), format!("{name} has a single record"))
-            } else if tied.is_empty() {
-                Outcome::pass(
-                    Target::domain(domain),
-                    format!("{name}: {} records with distinct priority or weight", records.len()),
-                )
-            } else {
-                Outcome::fail(
-                    Target::domain(domain),
-                    format!(
-                        "{name} ties different targets ({}); the Edge takes whichever arrives first",
-                        tied.join("; ")
-                    ),
-                )
-            };
-            vec![outcome.evidence(evidence(fact)).var(Placeholder::Domain, domain)]
-        })
+        }
+        let tied: Vec<String> = ties
+            .iter()
+            .filter(|(_, targets)| targets.len() > 1)
+            .map(|((p, w), targets)| format!("priority {p} weight {w}: {}", targets.join(", ")))
+            .collect();
+        let outcome = if records.len() == 1 {
+            Outcome::pass(Target::domain(domain), format!("{name} has a single record"))
+        } else if tied.is_empty() {
+            Outcome::pass(
+                Target::domain(domain),
+                format!("{name}: {} records with distinct priority or weight", records.len()),
+            )
+        } else {
+            Outcome::fail(
+                Target::domain(domain),
+                format!("{name} ties different targets ({}); the Edge takes whichever arrives first", tied.join("; ")),
+            )
+        };
+        vec![outcome.evidence(evidence(fact)).var(Placeholder::Domain, domain)]
     }
 }

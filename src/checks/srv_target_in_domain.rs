@@ -11,60 +11,55 @@
 
 use serde::Deserialize;
 
-use super::Check;
-use super::dns::{evidence, or_outcome, per_domain, service_step, show_srv, srv_need, srv_records};
-use crate::facts::Targets;
-use crate::facts::dns::srv_name;
+use super::dns::{Found, ServiceRecords, ServiceRecordsCheck, evidence, show_srv};
 use crate::facts::names::{is_direct_child, is_within};
-use crate::facts::need::Need;
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Placeholder, Step, Target};
+use crate::findings::{Outcome, Placeholder, Target};
 
 /// Microsoft 365's federation and directory hosts live here.
 const MICROSOFT_365: &str = "online.lync.com";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SrvTargetInDomain {
+pub struct TargetInDomain {
     service: String,
     existence_rule: String,
 }
 
-impl Check for SrvTargetInDomain {
-    fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![srv_need(&self.service)]
+pub type SrvTargetInDomain = ServiceRecords<TargetInDomain>;
+
+impl ServiceRecordsCheck for TargetInDomain {
+    fn service(&self) -> &str {
+        &self.service
     }
 
-    fn step(&self) -> Step {
-        service_step(&self.service)
+    fn existence_rule(&self) -> &str {
+        &self.existence_rule
     }
 
-    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_domain(ctx, |domain| {
-            let (records, fact) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
-            let name = srv_name(&self.service, domain);
-            let own: Vec<_> = records.iter().filter(|r| !is_within(&r.target, MICROSOFT_365)).collect();
-            if own.is_empty() {
-                return vec![
-                    Outcome::skip(
-                        Target::domain(domain),
-                        format!("{name} points at Microsoft 365; the online rules judge it"),
-                    )
-                    .evidence(evidence(fact)),
-                ];
-            }
-            let outside: Vec<String> =
-                own.iter().filter(|r| !is_direct_child(&r.target, domain)).map(|r| show_srv(r)).collect();
-            let outcome = if outside.is_empty() {
-                let targets: Vec<&str> = own.iter().map(|r| r.target.as_str()).collect();
-                Outcome::pass(Target::domain(domain), format!("{} directly inside {domain}", targets.join(", ")))
-            } else {
-                Outcome::fail(
+    fn judge(&self, _ctx: &FactView, found: &Found) -> Vec<Outcome> {
+        let &Found { domain, ref name, ref records, fact } = found;
+        let own: Vec<_> = records.iter().filter(|r| !is_within(&r.target, MICROSOFT_365)).collect();
+        if own.is_empty() {
+            return vec![
+                Outcome::skip(
                     Target::domain(domain),
-                    format!("{name} SRV {}: the target is not a host directly inside {domain}", outside.join("; ")),
+                    format!("{name} points at Microsoft 365; the online rules judge it"),
                 )
-            };
-            vec![outcome.evidence(evidence(fact)).var(Placeholder::Domain, domain)]
-        })
+                .evidence(evidence(fact)),
+            ];
+        }
+        let outside: Vec<String> =
+            own.iter().filter(|r| !is_direct_child(&r.target, domain)).map(|r| show_srv(r)).collect();
+        let outcome = if outside.is_empty() {
+            let targets: Vec<&str> = own.iter().map(|r| r.target.as_str()).collect();
+            Outcome::pass(Target::domain(domain), format!("{} directly inside {domain}", targets.join(", ")))
+        } else {
+            Outcome::fail(
+                Target::domain(domain),
+                format!("{name} SRV {}: the target is not a host directly inside {domain}", outside.join("; ")),
+            )
+        };
+        vec![outcome.evidence(evidence(fact)).var(Placeholder::Domain, domain)]
     }
 }

@@ -12,63 +12,63 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::Check;
-use super::dns::{addresses, followed, or_outcome, per_domain, queries, service_step, srv_records};
-use crate::facts::Targets;
-use crate::facts::dns::srv_name;
+use super::dns::{Found, ServiceRecords, ServiceRecordsCheck, addresses, followed, queries};
 use crate::facts::need::Need;
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Placeholder, Severity, Step, Target};
+use crate::findings::{Outcome, Placeholder, Severity, Target};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SrvTargetResolves {
+pub struct TargetResolves {
     service: String,
     alias_severity: Severity,
     existence_rule: String,
 }
 
-impl Check for SrvTargetResolves {
-    fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![Need::SrvTargets { service: self.service.clone() }]
+pub type SrvTargetResolves = ServiceRecords<TargetResolves>;
+
+impl ServiceRecordsCheck for TargetResolves {
+    fn service(&self) -> &str {
+        &self.service
     }
 
-    fn step(&self) -> Step {
-        service_step(&self.service)
+    fn existence_rule(&self) -> &str {
+        &self.existence_rule
     }
 
-    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_domain(ctx, |domain| {
-            let (records, _) = or_outcome!(srv_records(ctx, domain, &self.service, &self.existence_rule));
-            let name = srv_name(&self.service, domain);
-            let (targets, cut) = followed(domain, &name, &records);
-            targets
-                .into_iter()
-                .map(|target| {
-                    let found = match addresses(ctx, domain, target) {
-                        Ok(found) => found,
-                        Err(outcome) => return outcome,
-                    };
-                    let listed: Vec<String> = found.all().map(|a| a.to_string()).collect();
-                    let evidence = json!({ "target": target, "queries": queries(&found) });
-                    let outcome = if listed.is_empty() {
-                        Outcome::fail(Target::domain(domain), format!("{name} points at {target}, which has no A or AAAA record"))
-                    } else if !found.aliases.is_empty() {
-                        Outcome::fail(
-                            Target::domain(domain),
-                            format!(
-                                "{name} points at {target}, an alias (CNAME → {}); the target must carry its own A/AAAA records",
-                                found.aliases.join(" → ")
-                            ),
-                        )
-                        .severity(Some(self.alias_severity))
-                    } else {
-                        Outcome::pass(Target::domain(domain), format!("{target} → {}", listed.join(", ")))
-                    };
-                    outcome.evidence(evidence).var(Placeholder::Domain, domain).var(Placeholder::Fqdn, target)
-                })
-                .chain(cut)
-                .collect()
-        })
+    fn need(&self) -> Need {
+        Need::SrvTargets { service: self.service.clone() }
+    }
+
+    fn judge(&self, ctx: &FactView, srv: &Found) -> Vec<Outcome> {
+        let &Found { domain, ref name, ref records, .. } = srv;
+        let (targets, cut) = followed(domain, name, records);
+        targets
+            .into_iter()
+            .map(|target| {
+                let found = match addresses(ctx, domain, target) {
+                    Ok(found) => found,
+                    Err(outcome) => return outcome,
+                };
+                let listed: Vec<String> = found.all().map(|a| a.to_string()).collect();
+                let evidence = json!({ "target": target, "queries": queries(&found) });
+                let outcome = if listed.is_empty() {
+                    Outcome::fail(Target::domain(domain), format!("{name} points at {target}, which has no A or AAAA record"))
+                } else if !found.aliases.is_empty() {
+                    Outcome::fail(
+                        Target::domain(domain),
+                        format!(
+                            "{name} points at {target}, an alias (CNAME → {}); the target must carry its own A/AAAA records",
+                            found.aliases.join(" → ")
+                        ),
+                    )
+                    .severity(Some(self.alias_severity))
+                } else {
+                    Outcome::pass(Target::domain(domain), format!("{target} → {}", listed.join(", ")))
+                };
+                outcome.evidence(evidence).var(Placeholder::Domain, domain).var(Placeholder::Fqdn, target)
+            })
+            .chain(cut)
+            .collect()
     }
 }
