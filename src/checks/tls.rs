@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Check, see};
@@ -217,6 +218,47 @@ pub enum NoAddress {
     Fails,
     /// The others: there is nothing to judge there.
     Skips,
+}
+
+/// A kind that judges each of the organization's federation endpoints from
+/// its handshake alone. What every such kind declares alike comes with it:
+/// the named Edges DNS gave no address, the scan that probed none, the
+/// probes cut short. Registered as [`Endpoints`] of its parameters.
+pub trait EndpointCheck: Send + Sync {
+    /// The rules that report why DNS led to no endpoint.
+    fn discovery_rules(&self) -> &[String];
+
+    /// What a named Edge without an address is to this kind.
+    fn no_address(&self) -> NoAddress;
+
+    /// What the kind reads: the handshakes, and what else it names.
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::Tls]
+    }
+
+    fn step(&self) -> Step;
+
+    /// Judges one endpoint's handshake.
+    fn judge(&self, ctx: &FactView, fact: &TlsFact) -> Vec<Outcome>;
+}
+
+/// An [`EndpointCheck`] kind, its parameters read as written.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct Endpoints<T>(T);
+
+impl<T: EndpointCheck> Check for Endpoints<T> {
+    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+        self.0.needs()
+    }
+
+    fn step(&self) -> Step {
+        self.0.step()
+    }
+
+    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
+        per_endpoint(ctx, self.0.discovery_rules(), self.0.no_address(), |fact| self.0.judge(ctx, fact))
+    }
 }
 
 /// Runs `judge` for every TLS endpoint probed, and judges each named Access

@@ -4,17 +4,15 @@
 
 use serde::Deserialize;
 
-use super::tls::{NoAddress, handshake_evidence, per_endpoint};
-use super::{Check, see};
-use crate::facts::Targets;
-use crate::facts::need::Need;
-use crate::facts::tls::TlsOutcome;
+use super::see;
+use super::tls::{EndpointCheck, Endpoints, NoAddress, handshake_evidence};
+use crate::facts::tls::{TlsFact, TlsOutcome};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Step};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TlsClientAuth {
+pub struct ClientAuth {
     /// The rule that reports the failed connection.
     #[serde(default)]
     connection_rule: Option<String>,
@@ -23,45 +21,45 @@ pub struct TlsClientAuth {
     discovery_rules: Vec<String>,
 }
 
-impl Check for TlsClientAuth {
-    fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![Need::Tls]
+pub type TlsClientAuth = Endpoints<ClientAuth>;
+
+impl EndpointCheck for ClientAuth {
+    fn discovery_rules(&self) -> &[String] {
+        &self.discovery_rules
+    }
+
+    fn no_address(&self) -> NoAddress {
+        NoAddress::Skips
     }
 
     fn step(&self) -> Step {
         Step::Protocol
     }
 
-    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_endpoint(ctx, &self.discovery_rules, NoAddress::Skips, |fact| {
-            let label = &fact.endpoint;
-            let outcome = match (&fact.client_auth, &fact.outcome) {
-                (Some(request), _) if request.ca_names.is_empty() => {
-                    Outcome::pass(label, "asks for a client certificate (mutual TLS), naming no particular CA")
-                }
-                (Some(request), _) => Outcome::pass(
-                    label,
-                    format!(
-                        "asks for a client certificate (mutual TLS) from {} CA(s): {}",
-                        request.ca_names.len(),
-                        request.ca_names.join("; ")
-                    ),
+    fn judge(&self, _ctx: &FactView, fact: &TlsFact) -> Vec<Outcome> {
+        let label = &fact.endpoint;
+        let outcome = match (&fact.client_auth, &fact.outcome) {
+            (Some(request), _) if request.ca_names.is_empty() => {
+                Outcome::pass(label, "asks for a client certificate (mutual TLS), naming no particular CA")
+            }
+            (Some(request), _) => Outcome::pass(
+                label,
+                format!(
+                    "asks for a client certificate (mutual TLS) from {} CA(s): {}",
+                    request.ca_names.len(),
+                    request.ca_names.join("; ")
                 ),
-                (None, TlsOutcome::Established { .. }) => Outcome::fail(
-                    label,
-                    "does not ask for a client certificate: partners are not authenticated by mutual TLS",
-                ),
-                (None, TlsOutcome::Unobserved { .. }) => Outcome::error(label, fact.outcome.describe()),
-                (None, other) => Outcome::skip(
-                    label,
-                    format!(
-                        "no completed handshake ({}){}",
-                        other.describe(),
-                        see::after(self.connection_rule.as_slice())
-                    ),
-                ),
-            };
-            vec![outcome.evidence(handshake_evidence(fact))]
-        })
+            ),
+            (None, TlsOutcome::Established { .. }) => Outcome::fail(
+                label,
+                "does not ask for a client certificate: partners are not authenticated by mutual TLS",
+            ),
+            (None, TlsOutcome::Unobserved { .. }) => Outcome::error(label, fact.outcome.describe()),
+            (None, other) => Outcome::skip(
+                label,
+                format!("no completed handshake ({}){}", other.describe(), see::after(self.connection_rule.as_slice())),
+            ),
+        };
+        vec![outcome.evidence(handshake_evidence(fact))]
     }
 }

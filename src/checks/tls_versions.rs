@@ -3,17 +3,16 @@
 
 use serde::Deserialize;
 
-use super::tls::{NoAddress, handshake_evidence, per_endpoint, unreached};
-use super::{Check, see};
-use crate::facts::Targets;
+use super::see;
+use super::tls::{EndpointCheck, Endpoints, NoAddress, handshake_evidence, unreached};
 use crate::facts::need::Need;
-use crate::facts::tls::{TlsOutcome, TlsVersion};
+use crate::facts::tls::{TlsFact, TlsOutcome, TlsVersion};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Step};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TlsVersions {
+pub struct Versions {
     /// The rule that reports the failed connection.
     #[serde(default)]
     connection_rule: Option<String>,
@@ -22,8 +21,18 @@ pub struct TlsVersions {
     discovery_rules: Vec<String>,
 }
 
-impl Check for TlsVersions {
-    fn needs(&self, _targets: &Targets) -> Vec<Need> {
+pub type TlsVersions = Endpoints<Versions>;
+
+impl EndpointCheck for Versions {
+    fn discovery_rules(&self) -> &[String] {
+        &self.discovery_rules
+    }
+
+    fn no_address(&self) -> NoAddress {
+        NoAddress::Skips
+    }
+
+    fn needs(&self) -> Vec<Need> {
         vec![Need::Tls, Need::TlsVersions]
     }
 
@@ -31,56 +40,54 @@ impl Check for TlsVersions {
         Step::Protocol
     }
 
-    fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
-        per_endpoint(ctx, &self.discovery_rules, NoAddress::Skips, |fact| {
-            let label = &fact.endpoint;
-            if let TlsOutcome::Unobserved { .. } = fact.outcome {
-                return vec![Outcome::error(label, fact.outcome.describe())];
+    fn judge(&self, _ctx: &FactView, fact: &TlsFact) -> Vec<Outcome> {
+        let label = &fact.endpoint;
+        if let TlsOutcome::Unobserved { .. } = fact.outcome {
+            return vec![Outcome::error(label, fact.outcome.describe())];
+        }
+        if unreached(fact) {
+            let pointer = see::after(self.connection_rule.as_slice());
+            return vec![Outcome::skip(label, format!("{}{pointer}", fact.outcome.describe()))];
+        }
+        // A completed handshake proves its version, whatever our own
+        // hello for that version got.
+        let negotiated = match &fact.outcome {
+            TlsOutcome::Established { version, .. } => Some(*version),
+            _ => None,
+        };
+        let accepted = |version: TlsVersion| {
+            if negotiated == Some(version) {
+                return Some(true);
             }
-            if unreached(fact) {
-                let pointer = see::after(self.connection_rule.as_slice());
-                return vec![Outcome::skip(label, format!("{}{pointer}", fact.outcome.describe()))];
-            }
-            // A completed handshake proves its version, whatever our own
-            // hello for that version got.
-            let negotiated = match &fact.outcome {
-                TlsOutcome::Established { version, .. } => Some(*version),
-                _ => None,
-            };
-            let accepted = |version: TlsVersion| {
-                if negotiated == Some(version) {
-                    return Some(true);
-                }
-                fact.versions.iter().find(|v| v.version == version).and_then(|v| v.accepted)
-            };
-            let listed: Vec<&str> =
-                TlsVersion::ALL.into_iter().filter(|v| accepted(*v) == Some(true)).map(TlsVersion::name).collect();
-            let old: Vec<&str> = TlsVersion::ALL
-                .into_iter()
-                .filter(|v| v.is_legacy() && accepted(*v) == Some(true))
-                .map(TlsVersion::name)
-                .collect();
-            let note = if old.is_empty() {
-                String::new()
-            } else {
-                format!("; {} still accepted (disable once no partner needs it)", old.join(" and "))
-            };
-            let outcome = match accepted(TlsVersion::Tls12) {
-                Some(true) => Outcome::pass(label, format!("accepts {}{note}", listed.join(", "))),
-                Some(false) => Outcome::fail(
-                    label,
-                    format!(
-                        "does not accept TLS 1.2 (accepts: {})",
-                        if listed.is_empty() { "none of 1.0-1.3".to_string() } else { listed.join(", ") }
-                    ),
+            fact.versions.iter().find(|v| v.version == version).and_then(|v| v.accepted)
+        };
+        let listed: Vec<&str> =
+            TlsVersion::ALL.into_iter().filter(|v| accepted(*v) == Some(true)).map(TlsVersion::name).collect();
+        let old: Vec<&str> = TlsVersion::ALL
+            .into_iter()
+            .filter(|v| v.is_legacy() && accepted(*v) == Some(true))
+            .map(TlsVersion::name)
+            .collect();
+        let note = if old.is_empty() {
+            String::new()
+        } else {
+            format!("; {} still accepted (disable once no partner needs it)", old.join(" and "))
+        };
+        let outcome = match accepted(TlsVersion::Tls12) {
+            Some(true) => Outcome::pass(label, format!("accepts {}{note}", listed.join(", "))),
+            Some(false) => Outcome::fail(
+                label,
+                format!(
+                    "does not accept TLS 1.2 (accepts: {})",
+                    if listed.is_empty() { "none of 1.0-1.3".to_string() } else { listed.join(", ") }
                 ),
-                None if fact.versions.is_empty() => Outcome::error(
-                    label,
-                    "the protocol versions were not probed: these facts come from a scan that ran no version rule",
-                ),
-                None => Outcome::error(label, "no conclusive answer to a TLS 1.2 handshake"),
-            };
-            vec![outcome.evidence(handshake_evidence(fact))]
-        })
+            ),
+            None if fact.versions.is_empty() => Outcome::error(
+                label,
+                "the protocol versions were not probed: these facts come from a scan that ran no version rule",
+            ),
+            None => Outcome::error(label, "no conclusive answer to a TLS 1.2 handshake"),
+        };
+        vec![outcome.evidence(handshake_evidence(fact))]
     }
 }
