@@ -1,13 +1,12 @@
 //! What each command does, from parsed arguments to an exit code.
 
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::cli::{Cli, Command};
-use crate::files::{Destination, write_output_with};
 use crate::report::exit;
 use crate::rules::{RuleSet, builtin_sources, load_rules, sources_from_paths};
 use crate::text::{escape_terminal, escape_terminal_lines};
@@ -23,12 +22,14 @@ macro_rules! err {
 mod diagnose;
 mod job;
 mod manual;
+mod output;
 mod rules;
 mod scan;
 
 use diagnose::diagnose;
 use job::*;
 use manual::manual;
+use output::{output_name, print, to_stdout, write_output};
 use rules::rules;
 use scan::*;
 
@@ -63,43 +64,6 @@ pub fn argument_error(error: &clap::Error) -> u8 {
     let rendered = error.render();
     let text = if styled { rendered.ansi().to_string() } else { rendered.to_string() };
     print(text.as_bytes()).map_or_else(Failure::report, |()| exit::CLEAN)
-}
-
-/// Writes one output: to standard output when `path` is none or `-`, else
-/// to what the path leads to ([`Destination`]). A reader that went away
-/// (`| head`) ends the output quietly, as it does for any Unix tool; any
-/// other failure to write (a full disk) is exit 2, with the reason.
-fn write_output(
-    path: Option<&Path>,
-    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
-) -> Result<(), Failure> {
-    let written = match path {
-        Some(path) => write_output_with(path, write),
-        None => Destination::Stdout.write_with(write),
-    };
-    match written {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(usage_error(format!("{}: {e}", output_name(path)))),
-    }
-}
-
-/// Writes `bytes` to standard output (see [`write_output`]).
-fn print(bytes: &[u8]) -> Result<(), Failure> {
-    write_output(None, |out| out.write_all(bytes))
-}
-
-/// Whether an output goes to standard output.
-fn to_stdout(path: Option<&Path>) -> bool {
-    path.is_none_or(crate::files::is_stdin)
-}
-
-/// How messages name an output.
-fn output_name(path: Option<&Path>) -> String {
-    match path.filter(|p| !crate::files::is_stdin(p)) {
-        Some(path) => escape_terminal(&path.display().to_string()).into_owned(),
-        None => "standard output".to_string(),
-    }
 }
 
 /// Why a command ends without its result; said once, where every command
