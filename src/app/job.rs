@@ -9,7 +9,7 @@ use crate::cli::ScanArgs;
 use crate::engine;
 use crate::engine::NetworkSettings;
 use crate::engine::ScanRequest;
-use crate::engine::plan::Aim;
+use crate::engine::plan::NamedEdges;
 use crate::facts::Inputs;
 use crate::facts::ShardOf;
 use crate::facts::certs::MOZILLA;
@@ -259,13 +259,13 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<(ScanJob, Source), Failu
             };
             Source::Gather(Box::new(ScanRequest {
                 inputs: Inputs {
-                    domains: domains.clone(),
-                    partners: partners.clone(),
+                    domains,
+                    partners,
                     config: args.config.iter().map(|p| p.display().to_string()).collect(),
                     edges: args.edge.clone(),
                     shard: this_shard,
                 },
-                aim: Aim { domains, edges, edge_port: edge_ports.first().copied(), partners },
+                edges: NamedEdges { fqdns: edges, port: edge_ports.first().copied() },
                 config: args.config.clone(),
                 cert_files: args.cert_file.clone(),
                 trust,

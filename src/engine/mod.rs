@@ -18,13 +18,14 @@ use crate::facts::dns::ResolverSettings;
 use crate::facts::{Facts, Inputs, Targets};
 use crate::rules::{RuleSet, Scope};
 use gather::LiveNetwork;
-use plan::{Aim, ScanPlan};
+use plan::{NamedEdges, ScanPlan};
 
 /// What to scan, checked: the arguments of `fedscan scan` made into values.
 pub struct ScanRequest {
     /// What the user asked, as the facts record it.
     pub inputs: Inputs,
-    pub aim: Aim,
+    /// `--edge`, checked.
+    pub edges: NamedEdges,
     /// `--config` files and directories.
     pub config: Vec<PathBuf>,
     pub cert_files: Vec<PathBuf>,
@@ -58,7 +59,7 @@ fn local(request: &ScanRequest, now: OffsetDateTime) -> Result<(tokio::runtime::
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let mut facts = runtime.block_on(gather::local(request.inputs.clone(), &request.config, &request.cert_files, now));
     facts.trust = request.trust.clone();
-    let targets = plan::targets(&facts, &request.aim);
+    let targets = plan::targets(&facts, &request.edges);
     Ok((runtime, facts, targets))
 }
 
@@ -94,7 +95,7 @@ pub fn gather(
         facts.targets = targets;
         return Ok(facts);
     };
-    let plan = ScanPlan::new(rules, scope, targets, &request.aim.partners);
+    let plan = ScanPlan::new(rules, scope, targets, &request.inputs.partners);
     facts.targets = plan.targets.clone();
     // A batch's chunks are judged even when no rule asks the network
     // anything: its domains are read into organizations all the same.
@@ -117,7 +118,7 @@ pub fn gather(
                 domains,
                 rules,
                 scope,
-                partners: &request.aim.partners,
+                partners: &request.inputs.partners,
                 ready,
             });
             gather::network(&plan, &mut facts, net, internal, &settings.limits, &stop, &settings.progress, chunks).await

@@ -20,24 +20,22 @@ use crate::rules::{RuleSet, Scope};
 /// A DNS question: which view, which name, which type.
 pub type Question = (DnsView, String, RecordKind);
 
-/// What the user pointed the scan at, checked: canonical names.
+/// The Access Edges named with `--edge`, checked: canonical FQDNs, and the
+/// federation port given with the first.
 #[derive(Debug, Clone, Default)]
-pub struct Aim {
-    pub domains: Vec<String>,
-    pub edges: Vec<String>,
-    /// The federation port given with `--edge FQDN:PORT`.
-    pub edge_port: Option<u16>,
-    pub partners: Vec<String>,
+pub struct NamedEdges {
+    pub fqdns: Vec<String>,
+    pub port: Option<u16>,
 }
 
-/// The live targets: the domains and Edges the user named, with the SIP
-/// domains and Access Edge FQDNs of the snapshots. Partners are added by the
-/// plan when a rule follows their path.
-pub fn targets(facts: &Facts, aim: &Aim) -> Targets {
+/// The live targets: the domains the user named (as the facts record them)
+/// and the Edges, with the SIP domains and Access Edge FQDNs of the
+/// snapshots. Partners are added by the plan when a rule follows their path.
+pub fn targets(facts: &Facts, named: &NamedEdges) -> Targets {
     let view = ConfigView::new(facts);
-    let mut domains: BTreeSet<String> = aim.domains.iter().cloned().collect();
+    let mut domains: BTreeSet<String> = facts.inputs.domains.iter().cloned().collect();
     domains.extend(view.sip_domains().names.iter().filter_map(|d| parse_fqdn(d).ok()));
-    let mut edges: BTreeSet<String> = aim.edges.iter().cloned().collect();
+    let mut edges: BTreeSet<String> = named.fqdns.iter().cloned().collect();
     if let Objects::Captured(services) = view.objects(ObjectKind::EdgeService) {
         edges.extend(services.iter().filter(|l| l.object.doubt("AccessEdgeExternalFqdn").is_none()).filter_map(|l| {
             l.object.get("AccessEdgeExternalFqdn").and_then(|(_, v)| v.as_str()).and_then(|f| parse_fqdn(f).ok())
@@ -53,7 +51,7 @@ pub fn targets(facts: &Facts, aim: &Aim) -> Targets {
         domains: domains.into_iter().collect(),
         edges: edges.into_iter().collect(),
         xmpp,
-        edge_port: aim.edge_port,
+        edge_port: named.port,
         partners: Vec::new(),
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use fedscan::engine::evaluate::evaluate;
 use fedscan::engine::gather::{self, LiveNetwork, Probe, Resolve};
-use fedscan::engine::plan::{self, Aim, Question, ScanPlan};
+use fedscan::engine::plan::{self, NamedEdges, Question, ScanPlan};
 use fedscan::facts::dns::{DnsFact, DnsView, ResolverSettings};
 use fedscan::facts::sip::SipFact;
 use fedscan::facts::tls::{Endpoint, TlsFact};
@@ -83,9 +83,8 @@ fn a_crashed_probe_is_an_error_naming_the_probe_and_the_rest_is_judged() {
         ["DNS-FED-01", "TLS-CON-01", "TLS-VER-01", "TLS-EXP-01", "SIP-OPT-01"].iter().map(|s| s.to_string()).collect();
     let scope = Scope::new(Selection::new(&only, &[], &rules).unwrap(), &Profile::DEFAULT, now);
     let domains: Vec<String> = domains.iter().map(|d| d.to_string()).collect();
-    let mut facts = Facts::new(Inputs { domains: domains.clone(), ..Inputs::default() }, now);
-    let aim = Aim { domains, ..Aim::default() };
-    let plan = ScanPlan::new(&rules, &scope, plan::targets(&facts, &aim), &[]);
+    let mut facts = Facts::new(Inputs { domains, ..Inputs::default() }, now);
+    let plan = ScanPlan::new(&rules, &scope, plan::targets(&facts, &NamedEdges::default()), &[]);
     let timeout = Duration::from_secs(2);
     let resolver = ResolverSettings { servers: vec![dns.addr], timeout, attempts: 1 };
     let network = Crashing(LiveNetwork::new(&resolver, None, timeout, None).unwrap());

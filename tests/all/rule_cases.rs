@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use fedscan::engine::evaluate::evaluate;
 use fedscan::engine::gather;
-use fedscan::engine::plan::{self, Aim, ScanPlan};
+use fedscan::engine::plan::{self, NamedEdges, ScanPlan};
 use fedscan::facts::snapshot::parse_snapshot_bytes;
 use fedscan::facts::{Facts, Inputs};
 use fedscan::findings::Status;
@@ -129,8 +129,8 @@ fn statuses(rules: &RuleSet, case: &Case) -> Vec<Status> {
     // plan asks for this rule, answered from the case's zone. The facts were
     // recorded by a scan that probed `probed_partners`.
     let scope = Scope::new(Selection::new(std::slice::from_ref(&rule.id), &[], rules).unwrap(), &rule.profiles, now);
-    let aim = Aim { domains: case.domains.clone(), edges: case.edges.clone(), ..Aim::default() };
-    let mut plan = ScanPlan::new(rules, &scope, plan::targets(&facts, &aim), &[]);
+    let edges = NamedEdges { fqdns: case.edges.clone(), port: None };
+    let mut plan = ScanPlan::new(rules, &scope, plan::targets(&facts, &edges), &[]);
     plan.targets.partners = case.probed_partners.clone();
     if let Some(zone) = &case.dns {
         let zones = Arc::new(zone::Zones {
