@@ -1,0 +1,93 @@
+//! A batch judged in chunks of whole organizations: the facts of one
+//! gathering split between the chunks (each chunk's DNS answers moved to
+//! it, an answer two chunks read copied and counted) and put back together
+//! as one gathering would have them.
+
+use super::{Facts, Targets, dns, srv};
+
+impl Facts {
+    /// Takes back the answers and probes of the chunks a batch was gathered
+    /// in (see [`Facts::chunk`]), in the order one gathering gives them.
+    pub fn absorb(&mut self, parts: Vec<Facts>) {
+        for mut part in parts {
+            part.dns.truncate(part.own_dns().len());
+            self.dns.extend(part.dns);
+            self.tls.extend(part.tls);
+            self.sip.extend(part.sip);
+            self.interrupted |= part.interrupted;
+        }
+        self.sort_lists();
+    }
+
+    /// Splits the DNS facts between chunks of the scanned domains (a batch
+    /// judged a chunk at a time), moved, not copied: to each chunk the
+    /// answers about names in its domains' zones and about the hosts their
+    /// SRV records name. A host two chunks' records name would have made
+    /// them one organization; but a host a chunk's records name can be in
+    /// the zone of another chunk's domain (a provider's Edge, the provider's
+    /// own domain scanned too): that answer goes to both, the copy last and
+    /// counted (see [`Facts::shared_dns`]). The answers no chunk claims stay
+    /// here.
+    pub fn split_dns(&mut self, chunks: &[Vec<String>]) -> Vec<(Vec<dns::DnsFact>, usize)> {
+        let chunk_of: std::collections::HashMap<&str, usize> =
+            chunks.iter().enumerate().flat_map(|(i, c)| c.iter().map(move |d| (d.as_str(), i))).collect();
+        let zone = |name: &str| -> Option<usize> {
+            let mut rest = name;
+            loop {
+                if let Some(&i) = chunk_of.get(rest) {
+                    return Some(i);
+                }
+                rest = rest.split_once('.')?.1;
+            }
+        };
+        let mut host_chunk: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for fact in self.dns.iter().filter(|f| f.rtype == dns::RecordKind::Srv) {
+            if let Some(i) = zone(&fact.name) {
+                for srv in fact.records().iter().filter_map(|r| srv::Srv::from_data(&r.data)) {
+                    host_chunk.entry(srv.target.trim_end_matches('.').to_ascii_lowercase()).or_insert(i);
+                }
+            }
+        }
+        let mut own: Vec<Vec<dns::DnsFact>> = vec![Vec::new(); chunks.len()];
+        let mut copies: Vec<Vec<dns::DnsFact>> = vec![Vec::new(); chunks.len()];
+        let mut unclaimed = Vec::new();
+        for fact in std::mem::take(&mut self.dns) {
+            match (zone(&fact.name), host_chunk.get(&fact.name).copied()) {
+                (Some(home), Some(crossing)) if home != crossing => {
+                    copies[crossing].push(fact.clone());
+                    own[home].push(fact);
+                }
+                (Some(i), _) | (None, Some(i)) => own[i].push(fact),
+                (None, None) => unclaimed.push(fact),
+            }
+        }
+        self.dns = unclaimed;
+        own.into_iter()
+            .zip(copies)
+            .map(|(mut answers, copies)| {
+                let shared = copies.len();
+                answers.extend(copies);
+                (answers, shared)
+            })
+            .collect()
+    }
+
+    /// The facts of one chunk of the scanned domains, with its DNS answers
+    /// and how many of them are copies (see [`Facts::split_dns`]), and
+    /// nothing probed yet.
+    pub fn chunk(&self, domains: &[String], (dns, shared_dns): (Vec<dns::DnsFact>, usize)) -> Facts {
+        let mut part = Facts::new(self.inputs.clone(), self.gathered_at);
+        part.inputs.domains = domains.to_vec();
+        part.targets = Targets { domains: domains.to_vec(), ..self.targets.clone() };
+        part.dns = dns;
+        part.shared_dns = shared_dns;
+        part.trust = self.trust.clone();
+        part
+    }
+
+    /// The DNS answers this chunk holds for itself (not the copies of
+    /// answers another chunk holds).
+    pub fn own_dns(&self) -> &[dns::DnsFact] {
+        &self.dns[..self.dns.len().saturating_sub(self.shared_dns)]
+    }
+}
