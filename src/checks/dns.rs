@@ -250,14 +250,12 @@ pub fn srv_need(service: &str) -> Need {
 /// such domain is a skip here that names it. Registered as
 /// [`ServiceRecords`] of its parameters.
 pub trait ServiceRecordsCheck: Send + Sync {
-    fn service(&self) -> &str;
-    fn existence_rule(&self) -> &str;
+    /// Whose records the kind judges.
+    fn service(&self) -> Service<'_>;
 
-    /// What the kind reads: the records as partners see them, or also the
-    /// addresses of their targets.
-    fn need(&self) -> Need {
-        srv_need(self.service())
-    }
+    /// Whether the kind reads the addresses of the records' targets too,
+    /// not only the records as partners see them.
+    const READS_TARGETS: bool = false;
 
     /// The one outcome of a scan that lacks what the kind compares the
     /// records with, instead of one per domain.
@@ -267,6 +265,14 @@ pub trait ServiceRecordsCheck: Send + Sync {
 
     /// Judges a domain's records.
     fn judge(&self, ctx: &FactView, found: &Found) -> Vec<Outcome>;
+}
+
+/// A service whose records a [`ServiceRecordsCheck`] judges, and the rule
+/// that reports a domain without them.
+pub struct Service<'a> {
+    /// `_service._proto`.
+    pub name: &'a str,
+    pub existence_rule: &'a str,
 }
 
 /// A domain's records of the service, as [`ServiceRecordsCheck::judge`]
@@ -286,20 +292,24 @@ pub struct ServiceRecords<T>(T);
 
 impl<T: ServiceRecordsCheck> Check for ServiceRecords<T> {
     fn needs(&self, _targets: &Targets) -> Vec<Need> {
-        vec![self.0.need()]
+        let service = self.0.service().name;
+        match T::READS_TARGETS {
+            true => vec![Need::SrvTargets { service: service.to_string() }],
+            false => vec![srv_need(service)],
+        }
     }
 
     fn step(&self) -> Step {
-        service_step(self.0.service())
+        service_step(self.0.service().name)
     }
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         if let Some(outcome) = self.0.cannot_compare(ctx) {
             return vec![outcome];
         }
-        let service = self.0.service();
+        let Service { name: service, existence_rule } = self.0.service();
         per_domain(ctx, |domain| {
-            let (records, fact) = or_outcome!(srv_records(ctx, domain, service, self.0.existence_rule()));
+            let (records, fact) = or_outcome!(srv_records(ctx, domain, service, existence_rule));
             self.0.judge(ctx, &Found { domain, name: srv_name(service, domain), records, fact })
         })
     }

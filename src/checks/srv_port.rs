@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use super::dns::{Found, ServiceRecords, ServiceRecordsCheck, evidence, show_srv};
+use super::dns::{Found, Service, ServiceRecords, ServiceRecordsCheck, evidence, show_srv};
 use crate::facts::config_view::Objects;
 use crate::facts::snapshot::ObjectKind;
 use crate::facts::view::FactView;
@@ -55,12 +55,8 @@ impl Port {
 }
 
 impl ServiceRecordsCheck for Port {
-    fn service(&self) -> &str {
-        &self.service
-    }
-
-    fn existence_rule(&self) -> &str {
-        &self.existence_rule
+    fn service(&self) -> Service<'_> {
+        Service { name: &self.service, existence_rule: &self.existence_rule }
     }
 
     fn judge(&self, ctx: &FactView, found: &Found) -> Vec<Outcome> {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::dns::{Found, ServiceRecords, ServiceRecordsCheck, evidence};
+use super::dns::{Found, Service, ServiceRecords, ServiceRecordsCheck, evidence};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Target};
 
@@ -27,12 +27,8 @@ pub struct Priorities {
 pub type SrvPriorities = ServiceRecords<Priorities>;
 
 impl ServiceRecordsCheck for Priorities {
-    fn service(&self) -> &str {
-        &self.service
-    }
-
-    fn existence_rule(&self) -> &str {
-        &self.existence_rule
+    fn service(&self) -> Service<'_> {
+        Service { name: &self.service, existence_rule: &self.existence_rule }
     }
 
     fn judge(&self, _ctx: &FactView, found: &Found) -> Vec<Outcome> {

@@ -9,7 +9,7 @@
 
 use serde::Deserialize;
 
-use super::dns::{Found, ServiceRecords, ServiceRecordsCheck, evidence, show_srv};
+use super::dns::{Found, Service, ServiceRecords, ServiceRecordsCheck, evidence, show_srv};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Target};
 
@@ -23,12 +23,8 @@ pub struct TargetEdge {
 pub type SrvTargetEdge = ServiceRecords<TargetEdge>;
 
 impl ServiceRecordsCheck for TargetEdge {
-    fn service(&self) -> &str {
-        &self.service
-    }
-
-    fn existence_rule(&self) -> &str {
-        &self.existence_rule
+    fn service(&self) -> Service<'_> {
+        Service { name: &self.service, existence_rule: &self.existence_rule }
     }
 
     fn cannot_compare(&self, ctx: &FactView) -> Option<Outcome> {

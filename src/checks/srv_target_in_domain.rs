@@ -11,7 +11,7 @@
 
 use serde::Deserialize;
 
-use super::dns::{Found, ServiceRecords, ServiceRecordsCheck, evidence, show_srv};
+use super::dns::{Found, Service, ServiceRecords, ServiceRecordsCheck, evidence, show_srv};
 use crate::facts::names::{is_direct_child, is_within};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Target};
@@ -29,12 +29,8 @@ pub struct TargetInDomain {
 pub type SrvTargetInDomain = ServiceRecords<TargetInDomain>;
 
 impl ServiceRecordsCheck for TargetInDomain {
-    fn service(&self) -> &str {
-        &self.service
-    }
-
-    fn existence_rule(&self) -> &str {
-        &self.existence_rule
+    fn service(&self) -> Service<'_> {
+        Service { name: &self.service, existence_rule: &self.existence_rule }
     }
 
     fn judge(&self, _ctx: &FactView, found: &Found) -> Vec<Outcome> {

@@ -11,8 +11,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{Found, ServiceRecords, ServiceRecordsCheck, addresses, followed, is_public, queries};
-use crate::facts::need::Need;
+use super::dns::{Found, Service, ServiceRecords, ServiceRecordsCheck, addresses, followed, is_public, queries};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Target};
 
@@ -27,16 +26,10 @@ pub struct TargetPublic {
 pub type SrvTargetPublic = ServiceRecords<TargetPublic>;
 
 impl ServiceRecordsCheck for TargetPublic {
-    fn service(&self) -> &str {
-        &self.service
-    }
+    const READS_TARGETS: bool = true;
 
-    fn existence_rule(&self) -> &str {
-        &self.existence_rule
-    }
-
-    fn need(&self) -> Need {
-        Need::SrvTargets { service: self.service.clone() }
+    fn service(&self) -> Service<'_> {
+        Service { name: &self.service, existence_rule: &self.existence_rule }
     }
 
     fn judge(&self, ctx: &FactView, srv: &Found) -> Vec<Outcome> {

@@ -12,8 +12,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dns::{Found, ServiceRecords, ServiceRecordsCheck, addresses, followed, queries};
-use crate::facts::need::Need;
+use super::dns::{Found, Service, ServiceRecords, ServiceRecordsCheck, addresses, followed, queries};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Severity, Target};
 
@@ -28,16 +27,10 @@ pub struct TargetResolves {
 pub type SrvTargetResolves = ServiceRecords<TargetResolves>;
 
 impl ServiceRecordsCheck for TargetResolves {
-    fn service(&self) -> &str {
-        &self.service
-    }
+    const READS_TARGETS: bool = true;
 
-    fn existence_rule(&self) -> &str {
-        &self.existence_rule
-    }
-
-    fn need(&self) -> Need {
-        Need::SrvTargets { service: self.service.clone() }
+    fn service(&self) -> Service<'_> {
+        Service { name: &self.service, existence_rule: &self.existence_rule }
     }
 
     fn judge(&self, ctx: &FactView, srv: &Found) -> Vec<Outcome> {
