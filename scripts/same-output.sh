@@ -106,6 +106,10 @@ add merge "$work/shard0.json" "$work/shard2.json" --allow-partial --format json
 add merge "$work/shard0.json" "$work/shard0.json" "$work/shard1.json" --allow-partial --format table --color never
 add scan --facts "$work/shard0.json" --facts "$work/shard1.json" --facts "$work/shard2.json" --format json
 add scan --facts "$work/shard1.json" --allow-partial --format ndjson
+printf '{"dns": [' >"$work/damaged.json"
+add scan --facts "$work/damaged.json" --format json
+add scan --facts "$work/missing.json" --format json
+add merge "$work/shard0.json" "$work/damaged.json" --format json
 # Scans with the organization's own context are gathered whole.
 for format in table json ndjson; do
     add $network hoster.test --edge "$edge" --partner refuses.test --partner closes.test --format $format

@@ -10,10 +10,10 @@ use crate::engine;
 use crate::engine::NetworkSettings;
 use crate::engine::ScanRequest;
 use crate::engine::plan::NamedEdges;
+use crate::engine::source::{Replay, Source};
 use crate::facts::Inputs;
 use crate::facts::ShardOf;
 use crate::facts::certs::MOZILLA;
-use crate::facts::certs::TrustStore;
 use crate::facts::certs::load_trust;
 use crate::facts::dns::ResolverSettings;
 use crate::facts::dns::parse_resolver;
@@ -101,23 +101,6 @@ pub(super) fn parse_time(text: &str) -> Result<OffsetDateTime, Failure> {
         .map_err(|e| usage_error(format!("--now {text:?}: not an RFC 3339 time such as 2026-01-31T00:00:00Z ({e})")))
 }
 
-/// Where a scan's facts come from.
-pub(super) enum Source {
-    /// Gathered now, from the inputs and (unless offline) the network.
-    Gather(Box<ScanRequest>),
-    /// Replayed from facts files (merged when several), with what the
-    /// command line overrides.
-    Replay {
-        paths: Vec<PathBuf>,
-        partners: Vec<String>,
-        domains: Vec<String>,
-        trust: Option<Vec<TrustStore>>,
-        /// `--allow-partial`: a set of shards that is not whole is judged,
-        /// marked partial, instead of refused.
-        allow_partial: bool,
-    },
-}
-
 /// `fedscan scan`'s arguments, checked: everything a scan needs, and
 /// nothing left to parse (where its facts come from is the [`Source`] given
 /// beside it).
@@ -135,11 +118,9 @@ pub(super) struct ScanJob {
     pub(super) presentation: Presentation,
     /// `--quiet`: no progress on standard error.
     pub(super) quiet: bool,
-    /// A live batch without the organization's own context, gathered and
-    /// judged in chunks of this many domains (whole organizations).
-    pub(super) batch_chunks: Option<usize>,
-    /// Such a batch written as NDJSON and nothing else: each chunk's
-    /// findings written as it is judged, nothing kept.
+    /// A batch gathered in chunks (see [`Source::Gather`]) written as
+    /// NDJSON and nothing else: each chunk's findings written as it is
+    /// judged, nothing kept.
     pub(super) streamed: bool,
     /// `--expiry-warn-days` etc. are above; the scan's partners are in the source.
     pub(super) baseline: Option<(PathBuf, Baseline)>,
@@ -241,15 +222,26 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<(ScanJob, Source), Failu
         .iter()
         .map(|p| parse_fqdn(p).map_err(|e| usage_error(format!("--partner: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
+    // A live batch of domains without the organization's own context is
+    // gathered and judged chunk by chunk (whole organizations at a time):
+    // every cross-domain rule then compares domains within one
+    // organization. Written as NDJSON and nothing else, each chunk's
+    // findings are written as it is judged and no finding is kept.
+    let batch_chunks = (live
+        && args.config.is_empty()
+        && args.edge.is_empty()
+        && args.cert_file.is_empty()
+        && args.partner.is_empty())
+    .then_some(args.chunk_domains);
     let source = match args.facts.is_empty() {
-        false => Source::Replay {
+        false => Source::Replay(Replay {
             paths: args.facts.clone(),
             partners: partners.clone(),
             domains: domains.clone(),
             // A replay keeps the trust stores it recorded unless --trust says otherwise.
             trust: (!args.trust.is_empty()).then_some(trust),
             allow_partial: args.allow_partial,
-        },
+        }),
         true => {
             let timeout = std::time::Duration::from_secs_f64(args.timeout);
             let resolver = |servers: Vec<std::net::SocketAddr>| ResolverSettings {
@@ -257,7 +249,7 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<(ScanJob, Source), Failu
                 timeout,
                 attempts: args.dns_attempts.max(1),
             };
-            Source::Gather(Box::new(ScanRequest {
+            let request = Box::new(ScanRequest {
                 inputs: Inputs {
                     domains,
                     partners,
@@ -282,7 +274,8 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<(ScanJob, Source), Failu
                     own_sip_connection: args.sip_own_connection,
                     progress: Default::default(),
                 }),
-            }))
+            });
+            Source::Gather { request, in_chunks: batch_chunks }
         }
     };
     let mut rule_inputs = vec!["built-in".to_string()];
@@ -307,17 +300,6 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<(ScanJob, Source), Failu
         }
         None => None,
     };
-    // A live batch of domains without the organization's own context is
-    // gathered and judged chunk by chunk (whole organizations at a time):
-    // every cross-domain rule then compares domains within one
-    // organization. Written as NDJSON and nothing else, each chunk's
-    // findings are written as it is judged and no finding is kept.
-    let batch_chunks = (live
-        && args.config.is_empty()
-        && args.edge.is_empty()
-        && args.cert_file.is_empty()
-        && args.partner.is_empty())
-    .then_some(args.chunk_domains);
     let streamed = batch_chunks.is_some()
         && args.report.format == ReportFormat::Ndjson
         && args.report.extra_reports.is_empty()
@@ -344,7 +326,6 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<(ScanJob, Source), Failu
         outputs,
         presentation: Presentation { color: args.report.color, show, layout: args.report.layout },
         quiet: args.report.quiet,
-        batch_chunks,
         streamed,
         baseline,
         suppressions,

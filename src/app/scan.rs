@@ -4,7 +4,7 @@
 //! batch.
 
 use super::{
-    Failure, Presentation, ScanJob, Source, check_scan_args, output_name, rfc3339, to_stdout, usage_error, write_output,
+    Failure, Presentation, ScanJob, check_scan_args, output_name, rfc3339, to_stdout, usage_error, write_output,
 };
 use crate::cli::ColorChoice;
 use crate::cli::MergeArgs;
@@ -13,10 +13,9 @@ use crate::cli::ScanArgs;
 use crate::engine;
 use crate::engine::ScanRequest;
 use crate::engine::evaluate::order;
+use crate::engine::source::Source;
 use crate::facts::Facts;
-use crate::facts::ShardOf;
 use crate::facts::chunked_file::ChunkedFactsFile;
-use crate::facts::shard_set_problem;
 use crate::report;
 use crate::report::BaselineReport;
 use crate::report::InputNote;
@@ -52,32 +51,30 @@ pub(super) fn merge(args: MergeArgs) -> Result<u8, Failure> {
 pub(super) fn scan(args: ScanArgs) -> Result<u8, Failure> {
     let (job, source) = check_scan_args(args)?;
     let started_at = OffsetDateTime::now_utc();
-    match (job.batch_chunks, job.streamed, source) {
-        (Some(chunk_domains), true, Source::Gather(request)) => scan_streamed(job, request, chunk_domains, started_at),
-        (_, _, source) => scan_buffered(job, source, started_at),
+    match (job.streamed, source) {
+        (true, Source::Gather { request, in_chunks: Some(chunk_domains) }) => {
+            scan_streamed(job, request, chunk_domains, started_at)
+        }
+        (_, source) => scan_buffered(job, source, started_at),
     }
 }
 
 /// A scan whose report is written whole at the end, in each requested
 /// format: the findings collected, the baseline compared.
 fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Result<u8, Failure> {
-    // What a set of shards that is not whole lacks (--allow-partial).
-    let mut partial = None;
-    let (source, replayed, network) = match source {
-        Source::Replay { paths, partners, domains, trust, allow_partial } => {
-            let (facts, lacking) = replayed(&paths, partners, domains, trust, allow_partial)?;
-            partial = lacking;
-            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            (engine::scan::Source::Replay(Box::new(facts)), Some(names.join(", ")), None)
-        }
-        Source::Gather(request) => {
-            let display = progress_display(request.network.as_ref(), job.quiet);
-            let progress = request.network.as_ref().map(|n| std::sync::Arc::clone(&n.progress));
-            (engine::scan::Source::Gather { request, in_chunks: job.batch_chunks }, None, Some((display, progress)))
-        }
+    let replayed = match &source {
+        Source::Replay(replay) => Some(replay.names()),
+        Source::Gather { .. } => None,
+    };
+    let network = match &source {
+        Source::Gather { request, .. } => Some((
+            progress_display(request.network.as_ref(), job.quiet),
+            request.network.as_ref().map(|n| std::sync::Arc::clone(&n.progress)),
+        )),
+        Source::Replay(_) => None,
     };
     // A batch judged chunk by chunk saves its facts as it goes.
-    let in_chunks = matches!(source, engine::scan::Source::Gather { in_chunks: Some(_), .. });
+    let in_chunks = matches!(source, Source::Gather { in_chunks: Some(_), .. });
     let facts_file = match job.save_facts.as_deref().filter(|_| in_chunks) {
         Some(path) => Some(ChunkedFactsFile::create(path).map_err(|e| usage_error(cannot_save_facts(path, &e)))?),
         None => None,
@@ -120,6 +117,7 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
     }
 
     let evaluated_at = ended.evaluated_at;
+    let partial = ended.partial;
     let mut notes = report::notes(&facts, replayed.as_deref());
     if let Some(partial) = &partial {
         notes.push(InputNote {
@@ -167,49 +165,6 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         write_report(&report, &job.rules, *format, &job.presentation, output.as_deref(), job.quiet)?;
     }
     Ok(code)
-}
-
-/// The facts a scan replays: every `--facts` file, a set of shards checked
-/// whole (or, with --allow-partial, what it lacks), merged into one, with
-/// the command line's partners, domains and trust stores in place of those
-/// recorded.
-fn replayed(
-    paths: &[std::path::PathBuf],
-    partners: Vec<String>,
-    domains: Vec<String>,
-    trust: Option<Vec<crate::facts::certs::TrustStore>>,
-    allow_partial: bool,
-) -> Result<(Facts, Option<String>), Failure> {
-    let mut partial = None;
-    let loaded = paths.iter().map(|path| Facts::load(path).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
-    let set: Vec<(String, Option<&ShardOf>)> =
-        paths.iter().zip(&loaded).map(|(p, f)| (p.display().to_string(), f.inputs.shard.as_ref())).collect();
-    if let Some(problem) = shard_set_problem(&set) {
-        if !allow_partial {
-            return Err(usage_error(format!(
-                "{problem}; give every shard of one scan, or --allow-partial to report this part as partial"
-            )));
-        }
-        partial = Some(problem);
-    }
-    let mut merged: Option<Facts> = None;
-    for shard in loaded {
-        match &mut merged {
-            Some(facts) => facts.merge(shard),
-            None => merged = Some(shard),
-        }
-    }
-    let Some(mut facts) = merged else { return Err(usage_error("--facts: no facts file given")) };
-    if !partners.is_empty() {
-        facts.inputs.partners = partners;
-    }
-    if !domains.is_empty() {
-        facts.inputs.domains = domains;
-    }
-    if let Some(trust) = trust {
-        facts.trust = trust;
-    }
-    Ok((facts, partial))
 }
 
 /// What the report says before its findings: what was scanned, as of
@@ -327,7 +282,7 @@ pub(super) fn scan_streamed(
         // exit code.
         let written = report::ndjson::write_head(&head, out);
         let mut sink = Stream { out, written, tally: report::Tally::default(), policy, facts_file: facts_file.take() };
-        let source = engine::scan::Source::Gather { request, in_chunks: Some(chunk_domains) };
+        let source = Source::Gather { request, in_chunks: Some(chunk_domains) };
         let ended = engine::scan::run(&job.judging(), source, started_at, &mut sink);
         let Stream { out, mut written, tally, facts_file, .. } = sink;
         let ended = match ended {

@@ -7,20 +7,11 @@
 use time::OffsetDateTime;
 
 use super::evaluate::{ChunkedEvaluation, evaluate, evaluation_time};
-use super::{ScanRequest, gather};
+use super::source::{Source, gather};
 use crate::facts::Facts;
 use crate::findings::Finding;
 use crate::rules::{Profile, RuleSet, Scope, Selection};
 use crate::triage::{NotAccepted, Suppressions, merge_unaccepted};
-
-/// Where the facts come from.
-pub enum Source {
-    /// Gathered now; a batch `in_chunks` of this many domains (whole
-    /// organizations), each judged while the next are probed.
-    Gather { request: Box<ScanRequest>, in_chunks: Option<usize> },
-    /// Replayed from facts already gathered.
-    Replay(Box<Facts>),
-}
 
 /// How the facts are judged.
 pub struct Judging<'a> {
@@ -52,6 +43,9 @@ pub struct Ended {
     pub evaluated_at: OffsetDateTime,
     /// Suppressions that covered a problem without accepting it.
     pub unaccepted: Vec<NotAccepted>,
+    /// What a replayed set of shards that is not whole lacks
+    /// (`--allow-partial`).
+    pub partial: Option<String>,
 }
 
 /// Runs a scan: the one sequence every source and sink share.
@@ -67,7 +61,7 @@ pub fn run(
             merge_unaccepted(unaccepted, suppressions.apply(findings, now));
         }
     };
-    let facts = match source {
+    let (facts, partial) = match source {
         Source::Gather { request, in_chunks: Some(chunk_domains) } => {
             let now = judging.now.unwrap_or(started_at);
             let scope = Scope::new(judging.selection.clone(), judging.profiles, now);
@@ -81,25 +75,19 @@ pub fn run(
             let mut scan_level = judged.scan_level();
             accept(&mut scan_level, &mut unaccepted, now);
             sink.findings(scan_level);
-            return Ok(Ended { facts, evaluated_at: now, unaccepted });
+            return Ok(Ended { facts, evaluated_at: now, unaccepted, partial: None });
         }
         Source::Gather { request, in_chunks: None } => {
             let now = judging.now.unwrap_or(started_at);
-            gather(
-                judging.rules,
-                &Scope::new(judging.selection.clone(), judging.profiles, now),
-                *request,
-                now,
-                None,
-                |_| {},
-            )?
+            let scope = Scope::new(judging.selection.clone(), judging.profiles, now);
+            (gather(judging.rules, &scope, *request, now, None, |_| {})?, None)
         }
-        Source::Replay(facts) => *facts,
+        Source::Replay(replay) => replay.load()?,
     };
     let evaluated_at = evaluation_time(judging.now, &facts);
     let scope = Scope::new(judging.selection.clone(), judging.profiles, evaluated_at);
     let mut findings = evaluate(judging.rules, &scope, &facts, evaluated_at, judging.expiry_warn_days);
     accept(&mut findings, &mut unaccepted, evaluated_at);
     sink.findings(findings);
-    Ok(Ended { facts, evaluated_at, unaccepted })
+    Ok(Ended { facts, evaluated_at, unaccepted, partial })
 }

@@ -1,0 +1,164 @@
+//! Where a scan's facts come from: gathered now — the local inputs, then
+//! what the running rules need of the network, whole or a batch chunk by
+//! chunk — or replayed from facts files, a set of shards merged into one.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use super::gather::{self, LiveNetwork};
+use super::plan::{self, ScanPlan};
+use super::{NetworkSettings, ScanRequest};
+use crate::facts::certs::TrustStore;
+use crate::facts::{Facts, ShardOf, Targets, shard_set_problem};
+use crate::rules::{RuleSet, Scope};
+
+/// Where the facts come from.
+pub enum Source {
+    /// Gathered now; a batch `in_chunks` of this many domains (whole
+    /// organizations), each judged while the next are probed.
+    Gather { request: Box<ScanRequest>, in_chunks: Option<usize> },
+    /// Replayed from facts already gathered.
+    Replay(Replay),
+}
+
+/// Facts files to replay (merged when several), with what the command line
+/// puts in place of what they recorded.
+pub struct Replay {
+    pub paths: Vec<PathBuf>,
+    pub partners: Vec<String>,
+    pub domains: Vec<String>,
+    pub trust: Option<Vec<TrustStore>>,
+    /// `--allow-partial`: a set of shards that is not whole is judged,
+    /// marked partial, instead of refused.
+    pub allow_partial: bool,
+}
+
+impl Replay {
+    /// How the report names the replayed files.
+    pub fn names(&self) -> String {
+        self.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Every file read, a set of shards checked whole (or, with
+    /// `allow_partial`, what it lacks), merged into one, with the command
+    /// line's partners, domains and trust stores in place of those recorded.
+    pub fn load(self) -> Result<(Facts, Option<String>), String> {
+        let mut partial = None;
+        let loaded = self
+            .paths
+            .iter()
+            .map(|path| Facts::load(path).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let set: Vec<(String, Option<&ShardOf>)> =
+            self.paths.iter().zip(&loaded).map(|(p, f)| (p.display().to_string(), f.inputs.shard.as_ref())).collect();
+        if let Some(problem) = shard_set_problem(&set) {
+            if !self.allow_partial {
+                return Err(format!(
+                    "{problem}; give every shard of one scan, or --allow-partial to report this part as partial"
+                ));
+            }
+            partial = Some(problem);
+        }
+        let mut merged: Option<Facts> = None;
+        for shard in loaded {
+            match &mut merged {
+                Some(facts) => facts.merge(shard),
+                None => merged = Some(shard),
+            }
+        }
+        let Some(mut facts) = merged else { return Err("--facts: no facts file given".into()) };
+        if !self.partners.is_empty() {
+            facts.inputs.partners = self.partners;
+        }
+        if !self.domains.is_empty() {
+            facts.inputs.domains = self.domains;
+        }
+        if let Some(trust) = self.trust {
+            facts.trust = trust;
+        }
+        Ok((facts, partial))
+    }
+}
+
+/// What every scan starts with: a runtime, the local facts (snapshots,
+/// certificate files, trust stores) and the targets they and the command
+/// line give.
+fn local(request: &ScanRequest, now: OffsetDateTime) -> Result<(tokio::runtime::Runtime, Facts, Targets), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let mut facts = runtime.block_on(gather::local(request.inputs.clone(), &request.config, &request.cert_files, now));
+    facts.trust = request.trust.clone();
+    let targets = plan::targets(&facts, &request.edges);
+    Ok((runtime, facts, targets))
+}
+
+/// The network as the plan probes it.
+fn live_network(settings: &NetworkSettings, plan: &ScanPlan) -> Result<LiveNetwork, String> {
+    Ok(LiveNetwork::new(&settings.external, settings.internal.as_ref(), settings.timeout, settings.identity.clone())?
+        .probing_versions(plan.probes_versions())
+        .own_sip_connection(settings.own_sip_connection))
+}
+
+/// Gathers the facts of a scan: the local inputs, then, for a live scan,
+/// what the running rules need of the network — of the whole scan, or, for
+/// a batch `in_chunks` of so many domains, chunk by chunk, each chunk's
+/// facts handed to `on_chunk` as soon as they are in and then dropped.
+/// `on_chunk` runs on a thread of its own, so judging and writing a chunk
+/// overlaps probing the next ones; one chunk at most waits for it. Chunks
+/// are for a batch without the organization's own context (no snapshot,
+/// Edge, certificate file or partner), where every cross-domain rule
+/// compares domains within one organization only.
+pub fn gather(
+    rules: &RuleSet,
+    scope: &Scope,
+    request: ScanRequest,
+    now: OffsetDateTime,
+    in_chunks: Option<usize>,
+    mut on_chunk: impl FnMut(Facts) + Send,
+) -> Result<Facts, String> {
+    let (runtime, mut facts, targets) = local(&request, now)?;
+    let Some(settings) = request.network else {
+        if in_chunks.is_some() {
+            return Err("a chunked scan is a live scan".into());
+        }
+        facts.targets = targets;
+        return Ok(facts);
+    };
+    let plan = ScanPlan::new(rules, scope, targets, &request.inputs.partners);
+    facts.targets = plan.targets.clone();
+    // A batch's chunks are judged even when no rule asks the network
+    // anything: its domains are read into organizations all the same.
+    if plan.is_empty() && in_chunks.is_none() {
+        return Ok(facts);
+    }
+    let network = live_network(&settings, &plan)?;
+    let internal = network.has_internal();
+    let net = Arc::new(network);
+    let (ready, mut judged) = tokio::sync::mpsc::channel::<Facts>(1);
+    std::thread::scope(|threads| {
+        let judge = threads.spawn(move || {
+            while let Some(part) = judged.blocking_recv() {
+                on_chunk(part);
+            }
+        });
+        runtime.block_on(async {
+            let stop = gather::Stop::on_ctrl_c();
+            let chunks = in_chunks.map(|domains| gather::Chunks {
+                domains,
+                rules,
+                scope,
+                partners: &request.inputs.partners,
+                ready,
+            });
+            gather::network(&plan, &mut facts, net, internal, &settings.limits, &stop, &settings.progress, chunks).await
+        });
+        if let Err(panic) = judge.join() {
+            std::panic::resume_unwind(panic);
+        }
+    });
+    Ok(facts)
+}
