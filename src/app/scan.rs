@@ -288,7 +288,7 @@ pub(super) fn scan_streamed(
         let ended = match ended {
             Ok(ended) => ended,
             Err(e) => {
-                failure = Some(e);
+                failure = Some(e.to_string());
                 return Ok(());
             }
         };

@@ -14,9 +14,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::facts::Inputs;
 use crate::facts::certs::TrustStore;
 use crate::facts::dns::ResolverSettings;
+use crate::facts::{InputError, Inputs};
 use plan::NamedEdges;
 
 /// What to scan, checked: the arguments of `fedscan scan` made into values.
@@ -47,3 +47,40 @@ pub struct NetworkSettings {
     /// Counted as the scan goes, for a progress display.
     pub progress: Arc<progress::Progress>,
 }
+
+/// Why a scan could not run at all: said as a usage or input error (exit
+/// 2) before any finding. What one input or probe could not give is a fact
+/// and the rules' `error`, never this.
+#[derive(Debug)]
+pub enum ScanError {
+    /// The runtime the probes run on could not start.
+    Runtime(std::io::Error),
+    /// A resolver could not be set up (`--resolver`, or the system's
+    /// configuration).
+    Resolver(String),
+    /// A facts file to replay could not be read.
+    Facts(InputError),
+    /// A set of shards that is not whole, without `--allow-partial`.
+    IncompleteShards(String),
+    /// Nothing to replay.
+    NoFactsFile,
+    /// A batch in chunks asked of an offline scan.
+    ChunksOffline,
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScanError::Runtime(e) => write!(f, "cannot start the runtime: {e}"),
+            ScanError::Resolver(message) => f.write_str(message),
+            ScanError::Facts(e) => write!(f, "{e}"),
+            ScanError::IncompleteShards(problem) => {
+                write!(f, "{problem}; give every shard of one scan, or --allow-partial to report this part as partial")
+            }
+            ScanError::NoFactsFile => f.write_str("--facts: no facts file given"),
+            ScanError::ChunksOffline => f.write_str("a chunked scan is a live scan"),
+        }
+    }
+}
+
+impl std::error::Error for ScanError {}

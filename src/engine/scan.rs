@@ -6,6 +6,7 @@
 
 use time::OffsetDateTime;
 
+use super::ScanError;
 use super::evaluate::{ChunkedEvaluation, evaluate, evaluation_time};
 use super::source::{Source, gather};
 use crate::facts::Facts;
@@ -54,7 +55,7 @@ pub fn run(
     source: Source,
     started_at: OffsetDateTime,
     sink: &mut (dyn Sink + Send),
-) -> Result<Ended, String> {
+) -> Result<Ended, ScanError> {
     let mut unaccepted = Vec::new();
     let accept = |findings: &mut Vec<Finding>, unaccepted: &mut Vec<NotAccepted>, now| {
         if let Some(suppressions) = judging.suppressions {

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::gather::{self, LiveNetwork};
 use super::plan::{self, ScanPlan};
-use super::{NetworkSettings, ScanRequest};
+use super::{NetworkSettings, ScanError, ScanRequest};
 use crate::facts::certs::TrustStore;
 use crate::facts::{Facts, ShardOf, Targets, shard_set_problem};
 use crate::rules::{RuleSet, Scope};
@@ -44,20 +44,15 @@ impl Replay {
     /// Every file read, a set of shards checked whole (or, with
     /// `allow_partial`, what it lacks), merged into one, with the command
     /// line's partners, domains and trust stores in place of those recorded.
-    pub fn load(self) -> Result<(Facts, Option<String>), String> {
+    pub fn load(self) -> Result<(Facts, Option<String>), ScanError> {
         let mut partial = None;
-        let loaded = self
-            .paths
-            .iter()
-            .map(|path| Facts::load(path).map_err(|e| e.to_string()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let loaded =
+            self.paths.iter().map(|path| Facts::load(path).map_err(ScanError::Facts)).collect::<Result<Vec<_>, _>>()?;
         let set: Vec<(String, Option<&ShardOf>)> =
             self.paths.iter().zip(&loaded).map(|(p, f)| (p.display().to_string(), f.inputs.shard.as_ref())).collect();
         if let Some(problem) = shard_set_problem(&set) {
             if !self.allow_partial {
-                return Err(format!(
-                    "{problem}; give every shard of one scan, or --allow-partial to report this part as partial"
-                ));
+                return Err(ScanError::IncompleteShards(problem));
             }
             partial = Some(problem);
         }
@@ -68,7 +63,7 @@ impl Replay {
                 None => merged = Some(shard),
             }
         }
-        let Some(mut facts) = merged else { return Err("--facts: no facts file given".into()) };
+        let Some(mut facts) = merged else { return Err(ScanError::NoFactsFile) };
         if !self.partners.is_empty() {
             facts.inputs.partners = self.partners;
         }
@@ -85,11 +80,8 @@ impl Replay {
 /// What every scan starts with: a runtime, the local facts (snapshots,
 /// certificate files, trust stores) and the targets they and the command
 /// line give.
-fn local(request: &ScanRequest, now: OffsetDateTime) -> Result<(tokio::runtime::Runtime, Facts, Targets), String> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+fn local(request: &ScanRequest, now: OffsetDateTime) -> Result<(tokio::runtime::Runtime, Facts, Targets), ScanError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ScanError::Runtime)?;
     let mut facts = runtime.block_on(gather::local(request.inputs.clone(), &request.config, &request.cert_files, now));
     facts.trust = request.trust.clone();
     let targets = plan::targets(&facts, &request.edges);
@@ -97,8 +89,9 @@ fn local(request: &ScanRequest, now: OffsetDateTime) -> Result<(tokio::runtime::
 }
 
 /// The network as the plan probes it.
-fn live_network(settings: &NetworkSettings, plan: &ScanPlan) -> Result<LiveNetwork, String> {
-    Ok(LiveNetwork::new(&settings.external, settings.internal.as_ref(), settings.timeout, settings.identity.clone())?
+fn live_network(settings: &NetworkSettings, plan: &ScanPlan) -> Result<LiveNetwork, ScanError> {
+    Ok(LiveNetwork::new(&settings.external, settings.internal.as_ref(), settings.timeout, settings.identity.clone())
+        .map_err(ScanError::Resolver)?
         .probing_versions(plan.probes_versions())
         .own_sip_connection(settings.own_sip_connection))
 }
@@ -119,11 +112,11 @@ pub fn gather(
     now: OffsetDateTime,
     in_chunks: Option<usize>,
     mut on_chunk: impl FnMut(Facts) + Send,
-) -> Result<Facts, String> {
+) -> Result<Facts, ScanError> {
     let (runtime, mut facts, targets) = local(&request, now)?;
     let Some(settings) = request.network else {
         if in_chunks.is_some() {
-            return Err("a chunked scan is a live scan".into());
+            return Err(ScanError::ChunksOffline);
         }
         facts.targets = targets;
         return Ok(facts);
