@@ -38,6 +38,10 @@ fi
 if ! command -v groff >/dev/null; then
     packages+=(groff-base)
 fi
+# BIND's named-checkzone checks the fixture zone files in tests/all/zones.rs.
+if ! command -v named-checkzone >/dev/null; then
+    packages+=(bind9-utils)
+fi
 # GNU parallel runs the shards of a batch in tests/all/batch.rs.
 if ! command -v parallel >/dev/null; then
     packages+=(parallel)

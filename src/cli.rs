@@ -293,6 +293,14 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PATH")]
     pub cert_file: Vec<PathBuf>,
 
+    /// A planned zone (a BIND master file) whose records the DNS rules
+    /// read as partners will see them once published; ORIGIN= names the
+    /// zone when the file has no $ORIGIN. Names outside every planned zone
+    /// are asked live, or, with --offline, are errors. Repeatable; without
+    /// a domain named, the zones' origins are the SIP domains scanned.
+    #[arg(long, value_name = "[ORIGIN=]FILE")]
+    pub zone: Vec<String>,
+
     /// Trust store to validate chains against: mozilla (built in), system, or
     /// a PEM file of CA certificates. Repeatable. Default: mozilla.
     #[arg(long, value_name = "STORE")]

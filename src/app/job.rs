@@ -19,6 +19,7 @@ use crate::facts::dns::ResolverSettings;
 use crate::facts::dns::parse_resolver;
 use crate::facts::names::parse_fqdn;
 use crate::facts::names::shard_of;
+use crate::facts::zone::parse_zone_arg;
 use crate::files::Destination;
 use crate::files::MAX_CERTIFICATE_FILE;
 use crate::files::MAX_LIST_FILE;
@@ -192,13 +193,17 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<(ScanJob, Source), Failu
     };
     let trust_specs = if args.trust.is_empty() { vec![MOZILLA.to_string()] } else { args.trust.clone() };
     let trust = trust_specs.iter().map(|spec| load_trust(spec).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
+    if !args.facts.is_empty() && !args.zone.is_empty() {
+        return Err(usage_error("--facts replays saved facts and cannot be combined with --zone"));
+    }
     if args.facts.is_empty()
         && args.config.is_empty()
         && args.cert_file.is_empty()
+        && args.zone.is_empty()
         && (args.offline || (domains.is_empty() && edges.is_empty()))
     {
         return Err(usage_error(if args.offline {
-            "nothing to audit offline: give a configuration snapshot (--config PATH), a certificate (--cert-file PATH) or saved facts (--facts FILE)"
+            "nothing to audit offline: give a configuration snapshot (--config PATH), a certificate (--cert-file PATH), a planned zone (--zone FILE) or saved facts (--facts FILE)"
         } else {
             "nothing to audit: name SIP domains (DOMAIN, --domains-file), an Edge (--edge), a snapshot (--config) or saved facts (--facts)"
         }));
@@ -260,6 +265,14 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<(ScanJob, Source), Failu
                 edges: NamedEdges { fqdns: edges, port: edge_ports.first().copied() },
                 config: args.config.clone(),
                 cert_files: args.cert_file.clone(),
+                zones: args
+                    .zone
+                    .iter()
+                    .map(|z| {
+                        let (origin, path) = parse_zone_arg(z);
+                        (origin, PathBuf::from(path))
+                    })
+                    .collect(),
                 trust,
                 network: live.then(|| NetworkSettings {
                     external: resolver(resolvers),
@@ -382,6 +395,7 @@ pub(super) fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), Failure>
     inputs.extend(engine::gather::expand_config_paths(&args.config).0.into_iter().map(|p| ("--config", p)));
     inputs.extend(args.facts.iter().map(|p| ("--facts", p.clone())));
     inputs.extend(args.cert_file.iter().map(|p| ("--cert-file", p.clone())));
+    inputs.extend(args.zone.iter().map(|z| ("--zone", PathBuf::from(parse_zone_arg(z).1))));
     inputs.extend(args.domains_file.iter().map(|p| ("--domains-file", p.clone())));
     inputs.extend(args.report.baseline.iter().map(|p| ("--baseline", p.clone())));
     inputs.extend(args.report.ignore_file.iter().map(|p| ("--ignore-file", p.clone())));

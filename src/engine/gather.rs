@@ -155,6 +155,84 @@ impl Resolve for LiveNetwork {
     }
 }
 
+/// Planned zones in front of the network: a question a loaded zone answers
+/// for is answered from it; any other goes to the network, or, offline, is
+/// an answer not had — judged `error`, never taken for an absence.
+pub struct Planned<N> {
+    pub zones: crate::probe::zone::PlannedDns,
+    pub beyond: Option<N>,
+}
+
+impl<N: Resolve> Resolve for Planned<N> {
+    async fn query(&self, question: &Question) -> DnsFact {
+        let (view, name, kind) = question;
+        if let Some(fact) = self.zones.answer(*view, name, *kind) {
+            return fact;
+        }
+        match &self.beyond {
+            Some(net) => net.query(question).await,
+            None => DnsFact {
+                view: *view,
+                name: name.clone(),
+                rtype: *kind,
+                resolver: self.resolver(*view),
+                outcome: DnsOutcome::Failed {
+                    message: "outside the planned zones, and this scan is offline: not known".into(),
+                },
+            },
+        }
+    }
+
+    fn resolver(&self, view: DnsView) -> String {
+        match &self.beyond {
+            Some(net) => net.resolver(view),
+            None => "planned zones".into(),
+        }
+    }
+}
+
+impl<N: Probe> Probe for Planned<N> {
+    fn budget(&self) -> Budget {
+        match &self.beyond {
+            Some(net) => net.budget(),
+            None => Budget::for_endpoint(Duration::ZERO),
+        }
+    }
+
+    async fn tls(&self, endpoint: &Endpoint, budget: Budget) -> TlsFact {
+        match &self.beyond {
+            Some(net) => net.tls(endpoint, budget).await,
+            None => TlsFact::unobserved(endpoint.clone(), None, "an offline scan probes no endpoint".into()),
+        }
+    }
+
+    async fn sip(&self, endpoint: &Endpoint, domain: &str, sender: Option<&str>, budget: Budget) -> SipFact {
+        match &self.beyond {
+            Some(net) => net.sip(endpoint, domain, sender, budget).await,
+            None => SipFact {
+                endpoint: endpoint.clone(),
+                domain: domain.to_string(),
+                sender: sender.map(str::to_string),
+                client_certificate: false,
+                outcome: SipOutcome::Unobserved { reason: "an offline scan probes no endpoint".into() },
+            },
+        }
+    }
+
+    async fn tls_with_sip(
+        &self,
+        endpoint: &Endpoint,
+        domain: &str,
+        sender: Option<&str>,
+        budget: Budget,
+    ) -> (TlsFact, Option<SipFact>) {
+        match &self.beyond {
+            Some(net) => net.tls_with_sip(endpoint, domain, sender, budget).await,
+            None => (self.tls(endpoint, budget).await, None),
+        }
+    }
+}
+
 impl Probe for LiveNetwork {
     fn budget(&self) -> Budget {
         Budget::for_endpoint(self.timeout)

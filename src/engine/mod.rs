@@ -28,6 +28,8 @@ pub struct ScanRequest {
     /// `--config` files and directories.
     pub config: Vec<PathBuf>,
     pub cert_files: Vec<PathBuf>,
+    /// `--zone`: planned zone files, each with the origin given for it.
+    pub zones: Vec<(Option<String>, PathBuf)>,
     pub trust: Vec<TrustStore>,
     /// How to reach the network; `None` for an offline audit.
     pub network: Option<NetworkSettings>,

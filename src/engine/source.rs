@@ -11,7 +11,9 @@ use super::gather::{self, LiveNetwork};
 use super::plan::{self, ScanPlan};
 use super::{NetworkSettings, ScanError, ScanRequest};
 use crate::facts::certs::TrustStore;
+use crate::facts::zone::read_zone;
 use crate::facts::{Facts, ShardOf, Targets, shard_set_problem};
+use crate::probe::zone::PlannedDns;
 use crate::rules::{RuleSet, Scope};
 
 /// Where the facts come from.
@@ -78,14 +80,31 @@ impl Replay {
 }
 
 /// What every scan starts with: a runtime, the local facts (snapshots,
-/// certificate files, trust stores) and the targets they and the command
-/// line give.
-fn local(request: &ScanRequest, now: OffsetDateTime) -> Result<(tokio::runtime::Runtime, Facts, Targets), ScanError> {
+/// certificate files, trust stores), the planned zones and the targets
+/// they and the command line give.
+fn local(
+    request: &ScanRequest,
+    now: OffsetDateTime,
+) -> Result<(tokio::runtime::Runtime, Facts, PlannedDns, Targets), ScanError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ScanError::Runtime)?;
     let mut facts = runtime.block_on(gather::local(request.inputs.clone(), &request.config, &request.cert_files, now));
     facts.trust = request.trust.clone();
+    let mut zones = Vec::new();
+    for (origin, path) in &request.zones {
+        match read_zone(path, origin.as_deref()) {
+            Ok(zone) => zones.push(zone),
+            Err(error) => facts.input_errors.push(error),
+        }
+    }
+    // Planned zones alone: their origins are the SIP domains to judge.
+    if facts.inputs.domains.is_empty() && facts.snapshots.is_empty() && request.edges.fqdns.is_empty() {
+        let mut origins: Vec<String> = zones.iter().map(|z| z.origin_name()).collect();
+        origins.sort();
+        origins.dedup();
+        facts.inputs.domains = origins;
+    }
     let targets = plan::targets(&facts, &request.edges);
-    Ok((runtime, facts, targets))
+    Ok((runtime, facts, PlannedDns::new(&zones), targets))
 }
 
 /// The network as the plan probes it.
@@ -113,10 +132,27 @@ pub fn gather(
     in_chunks: Option<usize>,
     mut on_chunk: impl FnMut(Facts) + Send,
 ) -> Result<Facts, ScanError> {
-    let (runtime, mut facts, targets) = local(&request, now)?;
+    let (runtime, mut facts, zones, targets) = local(&request, now)?;
     let Some(settings) = request.network else {
         if in_chunks.is_some() {
             return Err(ScanError::ChunksOffline);
+        }
+        if !request.zones.is_empty() {
+            // Offline, planned zones are the DNS: asked as a live scan
+            // would ask them, nothing beyond them.
+            let plan = ScanPlan::new(rules, scope, targets, &request.inputs.partners);
+            let planned = Arc::new(gather::Planned { zones, beyond: None::<LiveNetwork> });
+            facts.dns = runtime.block_on(gather::dns(
+                &plan,
+                &planned,
+                false,
+                &gather::Limits::concurrency(64),
+                // Answered from memory: nothing to stop.
+                &gather::Stop::never(),
+                &Default::default(),
+            ));
+            facts.targets = plan.targets;
+            return Ok(facts);
         }
         facts.targets = targets;
         return Ok(facts);
@@ -130,7 +166,7 @@ pub fn gather(
     }
     let network = live_network(&settings, &plan)?;
     let internal = network.has_internal();
-    let net = Arc::new(network);
+    let net = Arc::new(gather::Planned { zones, beyond: Some(network) });
     let (ready, mut judged) = tokio::sync::mpsc::channel::<Facts>(1);
     std::thread::scope(|threads| {
         let judge = threads.spawn(move || {

@@ -24,6 +24,7 @@ pub mod tls;
 pub mod values;
 pub mod view;
 pub mod x509;
+pub mod zone;
 
 use std::fmt;
 use std::path::Path;

@@ -5,3 +5,4 @@
 pub mod dns;
 pub mod sip;
 pub mod tls;
+pub mod zone;

@@ -26,3 +26,4 @@ mod tickets;
 mod tls;
 mod tls_legacy;
 mod x509_suites;
+mod zones;

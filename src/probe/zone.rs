@@ -1,0 +1,173 @@
+//! Planned zones answering as their authoritative server would once they
+//! are published: the records of a name, a CNAME chain followed within and
+//! across the loaded zones, a wildcard's records, NODATA for a name that
+//! exists without the type, NXDOMAIN with the SOA's negative TTL. A name
+//! outside every loaded zone, or below a delegation to other servers, is
+//! not theirs to answer. The answer is built by the same code as a live
+//! one ([`answer_of`]), so that planned and published zones read alike.
+
+use std::collections::{HashMap, HashSet};
+
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::serialize::binary::BinEncodable;
+
+use super::dns::answer_of;
+use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordKind};
+use crate::facts::zone::PlannedZone;
+
+/// How many CNAME records an answer follows, as resolvers bound them.
+const MAX_CHAIN: usize = 16;
+
+struct Indexed {
+    origin: String,
+    path: String,
+    by_owner: HashMap<String, Vec<Record>>,
+    /// Every owner and every name between it and the origin: the names
+    /// that exist (an empty non-terminal exists without records).
+    existing: HashSet<String>,
+    /// Names below the origin with NS records: the zone delegates them.
+    cuts: HashSet<String>,
+    /// min(SOA TTL, SOA minimum), the TTL of a negative answer.
+    negative_ttl: Option<u32>,
+}
+
+/// The DNS of a set of planned zones, for one view.
+pub struct PlannedDns {
+    zones: Vec<Indexed>,
+}
+
+fn lower(name: &Name) -> String {
+    let text = name.to_ascii().to_ascii_lowercase();
+    match text.strip_suffix('.') {
+        Some(stripped) if !stripped.is_empty() => stripped.to_string(),
+        _ => text,
+    }
+}
+
+/// `name` and its ancestors, nearest first.
+fn ancestors(name: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(name), |n| n.split_once('.').map(|(_, rest)| rest))
+}
+
+fn is_within(name: &str, origin: &str) -> bool {
+    name == origin || name.ends_with(&format!(".{origin}"))
+}
+
+impl PlannedDns {
+    pub fn new(zones: &[PlannedZone]) -> PlannedDns {
+        let zones = zones
+            .iter()
+            .map(|zone| {
+                let origin = zone.origin_name();
+                let mut by_owner: HashMap<String, Vec<Record>> = HashMap::new();
+                for record in &zone.records {
+                    by_owner.entry(lower(&record.name)).or_default().push(record.clone());
+                }
+                let mut existing = HashSet::new();
+                for owner in by_owner.keys() {
+                    for name in ancestors(owner) {
+                        if !is_within(name, &origin) || !existing.insert(name.to_string()) {
+                            break;
+                        }
+                    }
+                }
+                let cuts = by_owner
+                    .iter()
+                    .filter(|(owner, records)| {
+                        **owner != origin && records.iter().any(|r| r.record_type() == RecordType::NS)
+                    })
+                    .map(|(owner, _)| owner.clone())
+                    .collect();
+                let negative_ttl = zone.soa().and_then(|soa| match &soa.data {
+                    RData::SOA(data) => Some(soa.ttl.min(data.minimum)),
+                    _ => None,
+                });
+                Indexed { origin, path: zone.path.clone(), by_owner, existing, cuts, negative_ttl }
+            })
+            .collect();
+        PlannedDns { zones }
+    }
+
+    /// The loaded zone that answers for `name`: the one of the longest
+    /// origin it is within, unless that zone delegates it.
+    fn zone_of(&self, name: &str) -> Option<&Indexed> {
+        let zone = self.zones.iter().filter(|z| is_within(name, &z.origin)).max_by_key(|z| z.origin.len())?;
+        let delegated = ancestors(name).take_while(|n| *n != zone.origin).any(|n| zone.cuts.contains(n));
+        (!delegated).then_some(zone)
+    }
+
+    /// What the zone's records hold at `name`: its own, or a wildcard's
+    /// made its own; `None` for a name that does not exist.
+    fn records_at(zone: &Indexed, name: &str) -> Option<Vec<Record>> {
+        if let Some(records) = zone.by_owner.get(name) {
+            return Some(records.clone());
+        }
+        if zone.existing.contains(name) {
+            return Some(Vec::new());
+        }
+        // The closest encloser's wildcard (RFC 4592).
+        let encloser = ancestors(name).skip(1).find(|n| zone.existing.contains(*n))?;
+        let wildcard = zone.by_owner.get(&format!("*.{encloser}"))?;
+        let owner = Name::from_ascii(format!("{name}.")).ok()?;
+        Some(wildcard.iter().map(|r| Record::from_rdata(owner.clone(), r.ttl, r.data.clone())).collect())
+    }
+
+    /// The answer to a question, as the zones' server would give it, or
+    /// `None` when no loaded zone answers for the name.
+    pub fn answer(&self, view: DnsView, name: &str, kind: RecordKind) -> Option<DnsFact> {
+        let first = self.zone_of(name)?;
+        let fact = |outcome| DnsFact {
+            view,
+            name: name.to_string(),
+            rtype: kind,
+            resolver: format!("zone file {}", first.path),
+            outcome,
+        };
+        let wanted = kind.record_type();
+        let mut answer: Vec<Record> = Vec::new();
+        let mut current = name.to_string();
+        let mut followed = HashSet::new();
+        let mut zone = first;
+        loop {
+            let Some(records) = Self::records_at(zone, &current) else {
+                if answer.is_empty() {
+                    return Some(fact(DnsOutcome::NxDomain { negative_ttl: zone.negative_ttl, ignored_answers: None }));
+                }
+                break;
+            };
+            let alias = records.iter().find(|r| r.record_type() == RecordType::CNAME);
+            match alias {
+                Some(alias) if wanted != RecordType::CNAME => {
+                    answer.push(alias.clone());
+                    let RData::CNAME(target) = &alias.data else { break };
+                    let target = lower(&target.0);
+                    if !followed.insert(current.clone()) || followed.len() > MAX_CHAIN {
+                        return Some(fact(DnsOutcome::ServerFailure));
+                    }
+                    // A target outside the loaded zones is another server's:
+                    // the chain as far as these zones go is their answer.
+                    match self.zone_of(&target) {
+                        Some(next) => {
+                            zone = next;
+                            current = target;
+                        }
+                        None => break,
+                    }
+                }
+                _ => {
+                    let mut matching: Vec<Record> = records.into_iter().filter(|r| r.record_type() == wanted).collect();
+                    // A set's records in the canonical order (RFC 4034,
+                    // section 6.3), as Knot serves them: one order, whatever
+                    // the order of the file's lines.
+                    matching.sort_by_cached_key(|r| r.data.to_bytes().unwrap_or_default());
+                    if matching.is_empty() && answer.is_empty() {
+                        return Some(fact(DnsOutcome::NoData { negative_ttl: zone.negative_ttl }));
+                    }
+                    answer.extend(matching);
+                    break;
+                }
+            }
+        }
+        Some(fact(answer_of(name, &answer)))
+    }
+}

@@ -1,0 +1,175 @@
+//! Planned zones (`--zone`): the fixture zone files (`fixtures/zones/`),
+//! each accepted by BIND's `named-checkzone`, judged offline from the files
+//! and live from Knot DNS serving the same files, with the same findings:
+//! only where the answers came from differs.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use crate::common::{self, fedscan, findings, json_of, root};
+use crate::peers;
+use peers::knot::Knot;
+use serde_json::Value;
+
+const NOW: &str = "2026-12-06T00:00:00Z";
+
+/// Each fixture zone: its origin and file. An on-premises federated domain
+/// (contoso.com), a broken one (fabrikam.com, pointing into
+/// fabrikam-edge.net), a Teams-only one (northwind.com) and the stand-in
+/// for Microsoft 365's hosts.
+const ZONES: &[(&str, &str)] = &[
+    ("contoso.com", "fixtures/zones/contoso.com.zone"),
+    ("fabrikam.com", "fixtures/zones/fabrikam.com.zone"),
+    ("fabrikam-edge.net", "fixtures/zones/fabrikam-edge.net.zone"),
+    ("northwind.com", "fixtures/zones/northwind.com.zone"),
+    ("online.lync.com", "fixtures/zones/online.lync.com.zone"),
+];
+
+/// The SIP domains the zones plan.
+const DOMAINS: &[&str] = &["contoso.com", "fabrikam.com", "northwind.com"];
+
+fn named_checkzone() -> Option<PathBuf> {
+    ["/usr/bin/named-checkzone", "/usr/sbin/named-checkzone"].iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+/// Every zone given with `--zone`.
+fn zone_args() -> Vec<String> {
+    ZONES.iter().flat_map(|(_, file)| ["--zone".to_string(), root(file).display().to_string()]).collect()
+}
+
+/// (rule, target, status, message) of every finding of a JSON report.
+fn verdicts(report: &Value) -> BTreeSet<(String, String, String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let text = |key: &str| f[key].as_str().unwrap_or_default().to_string();
+            (text("rule"), text("target"), text("status"), text("message"))
+        })
+        .collect()
+}
+
+fn scan(args: &[String]) -> (Value, Option<i32>) {
+    let output = fedscan()
+        .args(["scan", "--now", NOW, "--only", "DNS-*", "--format", "json", "--timeout", "2"])
+        .args(args)
+        .output()
+        .unwrap();
+    (json_of(&output), output.status.code())
+}
+
+#[test]
+fn every_fixture_zone_is_a_zone_bind_loads() {
+    let Some(checker) = named_checkzone() else {
+        assert!(!peers::required(), "named-checkzone is not installed; scripts/test.sh installs bind9-utils");
+        eprintln!("named-checkzone is not installed: the zone files were not checked by BIND");
+        return;
+    };
+    for (origin, file) in ZONES {
+        let output = std::process::Command::new(&checker).arg(origin).arg(root(file)).output().unwrap();
+        assert!(output.status.success(), "{file}: {}", String::from_utf8_lossy(&output.stdout));
+    }
+}
+
+#[test]
+fn planned_zones_give_the_findings_of_the_same_zones_served_live() {
+    let texts: Vec<(&str, String)> =
+        ZONES.iter().map(|(origin, file)| (*origin, std::fs::read_to_string(root(file)).unwrap())).collect();
+    let served: Vec<(&str, &str)> = texts.iter().map(|(origin, text)| (*origin, text.as_str())).collect();
+    let Some(knot) = Knot::start(&served) else { return };
+    for domain in DOMAINS {
+        let mut planned_args = vec!["--offline".to_string(), domain.to_string()];
+        planned_args.extend(zone_args());
+        let (planned, planned_code) = scan(&planned_args);
+        let (live, live_code) = scan(&[domain.to_string(), "--resolver".into(), knot.resolver_arg()]);
+        let (planned_verdicts, live_verdicts) = (verdicts(&planned), verdicts(&live));
+        assert!(planned_verdicts.iter().any(|v| v.0 == "DNS-FED-01"), "{domain}: {planned_verdicts:#?}");
+        let only_planned: Vec<_> = planned_verdicts.difference(&live_verdicts).collect();
+        let only_live: Vec<_> = live_verdicts.difference(&planned_verdicts).collect();
+        assert!(
+            only_planned.is_empty() && only_live.is_empty(),
+            "{domain}: planned only {only_planned:#?}\nlive only {only_live:#?}"
+        );
+        assert_eq!(planned_code, live_code, "{domain}");
+        // The answers say where they came from.
+        let resolvers: BTreeSet<&str> =
+            findings(&planned, "DNS-FED-01").iter().filter_map(|f| f["evidence"]["resolver"].as_str()).collect();
+        assert!(resolvers.iter().all(|r| r.starts_with("zone file ") && r.ends_with(".zone")), "{resolvers:?}");
+    }
+}
+
+#[test]
+fn the_broken_zone_fails_on_each_of_its_mistakes_and_the_good_one_passes_them() {
+    let mut args = vec!["--offline".to_string(), "contoso.com".into(), "fabrikam.com".into(), "northwind.com".into()];
+    args.extend(zone_args());
+    let (report, _) = scan(&args);
+    let status = |rule: &str, domain: &str| -> BTreeSet<String> {
+        common::statuses(&report, rule, domain).into_iter().collect()
+    };
+    for rule in ["DNS-FED-01", "DNS-FED-02", "DNS-FED-04", "DNS-FED-06", "DNS-CLI-01"] {
+        assert_eq!(status(rule, "contoso.com"), BTreeSet::from(["pass".to_string()]), "{rule} contoso.com");
+    }
+    // Wrong port, a target in another domain, tied priorities, the alias
+    // target, the missing client record.
+    for rule in ["DNS-FED-02", "DNS-FED-04", "DNS-FED-06", "DNS-FED-05", "DNS-CLI-01"] {
+        assert!(
+            status(rule, "fabrikam.com").contains("fail"),
+            "{rule} fabrikam.com: {:?}",
+            status(rule, "fabrikam.com")
+        );
+    }
+    // Teams only: the records point at Microsoft 365 and pass.
+    for rule in ["DNS-FED-01", "DNS-CLI-01", "DNS-CLI-02", "DNS-CLI-03"] {
+        assert_eq!(status(rule, "northwind.com"), BTreeSet::from(["pass".to_string()]), "{rule} northwind.com");
+    }
+}
+
+#[test]
+fn a_name_outside_the_planned_zones_is_an_error_offline_never_an_absence() {
+    // fabrikam.com's federation record points into fabrikam-edge.net,
+    // whose zone is not given.
+    let (report, code) =
+        scan(&["--offline".into(), "--zone".into(), root("fixtures/zones/fabrikam.com.zone").display().to_string()]);
+    let outside: Vec<&Value> = findings(&report, "DNS-FED-05")
+        .into_iter()
+        .filter(|f| f["message"].as_str().unwrap().contains("sip.fabrikam-edge.net"))
+        .collect();
+    assert!(!outside.is_empty(), "{:#}", report["findings"]);
+    for finding in outside {
+        assert_eq!(finding["status"], "error", "{finding:#}");
+        assert!(finding["message"].as_str().unwrap().contains("outside the planned zones"), "{finding:#}");
+    }
+    // Without a domain named, the zone's origin is the domain judged.
+    assert_eq!(report["inputs"]["domains"], serde_json::json!(["fabrikam.com"]));
+    assert_eq!(code, Some(1), "failures at or above high");
+}
+
+#[test]
+fn a_zone_file_that_cannot_be_read_is_named_and_the_others_are_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let including = common::write(
+        dir.path(),
+        "including.zone",
+        "$ORIGIN including.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n$INCLUDE /etc/passwd\n",
+    );
+    let garbage = common::write(dir.path(), "garbage.zone", "this is not\x1b[31m a zone ((\n");
+    let (report, code) = scan(&[
+        "--offline".into(),
+        "--zone".into(),
+        including.display().to_string(),
+        "--zone".into(),
+        garbage.display().to_string(),
+        "--zone".into(),
+        root("fixtures/zones/contoso.com.zone").display().to_string(),
+    ]);
+    let errors = report["input_errors"].as_array().unwrap();
+    let of = |name: &str| errors.iter().find(|e| e["path"].as_str().unwrap().ends_with(name));
+    let include = of("including.zone").expect("the $INCLUDE is an input error");
+    assert_eq!(include["line"], 4, "{include:#}");
+    assert!(include["message"].as_str().unwrap().contains("$INCLUDE"), "{include:#}");
+    assert!(of("garbage.zone").is_some(), "{errors:#?}");
+    common::assert_inert("the report", &report.to_string());
+    assert_eq!(common::statuses(&report, "DNS-FED-01", "contoso.com"), ["pass"]);
+    assert_ne!(code, Some(0), "input errors are never all clear");
+}
