@@ -171,3 +171,46 @@ impl PlannedDns {
         Some(fact(answer_of(name, &answer)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(text: &str) -> PlannedDns {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("test.zone");
+        std::fs::write(&path, text).unwrap();
+        PlannedDns::new(&[crate::facts::zone::read_zone(&path, None).unwrap()])
+    }
+
+    const ZONE: &str = "$ORIGIN example.test.\n$TTL 3600\n@ IN SOA ns1 hostmaster 1 3600 600 86400 120\n@ IN NS ns1\nns1 IN A 192.0.2.53\nedge IN NS ns.elsewhere.test.\nloop1 IN CNAME loop2\nloop2 IN CNAME loop1\nalias IN CNAME out.other.test.\n";
+
+    #[test]
+    fn a_delegated_name_and_a_name_outside_are_not_the_zones_to_answer() {
+        let dns = planned(ZONE);
+        assert!(dns.answer(DnsView::External, "sip.edge.example.test", RecordKind::A).is_none());
+        assert!(dns.answer(DnsView::External, "edge.example.test", RecordKind::A).is_none());
+        assert!(dns.answer(DnsView::External, "example.other", RecordKind::A).is_none());
+        let own = dns.answer(DnsView::External, "ns1.example.test", RecordKind::A).unwrap();
+        assert!(matches!(own.outcome, DnsOutcome::Answer { ref records } if records.len() == 1), "{own:?}");
+    }
+
+    #[test]
+    fn negative_answers_carry_the_soa_negative_ttl() {
+        let dns = planned(ZONE);
+        let missing = dns.answer(DnsView::External, "nothing.example.test", RecordKind::A).unwrap();
+        assert_eq!(missing.outcome, DnsOutcome::NxDomain { negative_ttl: Some(120), ignored_answers: None });
+        let no_type = dns.answer(DnsView::External, "ns1.example.test", RecordKind::Srv).unwrap();
+        assert_eq!(no_type.outcome, DnsOutcome::NoData { negative_ttl: Some(120) });
+    }
+
+    #[test]
+    fn a_cname_loop_is_a_server_failure_and_a_chain_leaving_the_zones_stops_there() {
+        let dns = planned(ZONE);
+        let looping = dns.answer(DnsView::External, "loop1.example.test", RecordKind::A).unwrap();
+        assert_eq!(looping.outcome, DnsOutcome::ServerFailure);
+        let leaving = dns.answer(DnsView::External, "alias.example.test", RecordKind::A).unwrap();
+        let DnsOutcome::Answer { records } = leaving.outcome else { panic!("{leaving:?}") };
+        assert_eq!(records.len(), 1, "the CNAME alone: {records:?}");
+    }
+}

@@ -16,17 +16,19 @@ const NOW: &str = "2026-12-06T00:00:00Z";
 /// Each fixture zone: its origin and file. An on-premises federated domain
 /// (contoso.com), a broken one (fabrikam.com, pointing into
 /// fabrikam-edge.net), a Teams-only one (northwind.com) and the stand-in
-/// for Microsoft 365's hosts.
+/// for Microsoft 365's hosts, and one answered by a wildcard, with an
+/// IPv6-only host and an empty non-terminal (litware.com).
 const ZONES: &[(&str, &str)] = &[
     ("contoso.com", "fixtures/zones/contoso.com.zone"),
     ("fabrikam.com", "fixtures/zones/fabrikam.com.zone"),
     ("fabrikam-edge.net", "fixtures/zones/fabrikam-edge.net.zone"),
     ("northwind.com", "fixtures/zones/northwind.com.zone"),
     ("online.lync.com", "fixtures/zones/online.lync.com.zone"),
+    ("litware.com", "fixtures/zones/litware.com.zone"),
 ];
 
 /// The SIP domains the zones plan.
-const DOMAINS: &[&str] = &["contoso.com", "fabrikam.com", "northwind.com"];
+const DOMAINS: &[&str] = &["contoso.com", "fabrikam.com", "northwind.com", "litware.com"];
 
 fn named_checkzone() -> Option<PathBuf> {
     ["/usr/bin/named-checkzone", "/usr/sbin/named-checkzone"].iter().map(PathBuf::from).find(|p| p.exists())
@@ -172,4 +174,20 @@ fn a_zone_file_that_cannot_be_read_is_named_and_the_others_are_judged() {
     common::assert_inert("the report", &report.to_string());
     assert_eq!(common::statuses(&report, "DNS-FED-01", "contoso.com"), ["pass"]);
     assert_ne!(code, Some(0), "input errors are never all clear");
+}
+
+#[test]
+fn planned_answers_are_saved_with_the_file_they_came_from_and_replay_to_the_same_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("planned.facts.json");
+    let mut args = vec!["--offline".to_string(), "--save-facts".into(), saved.display().to_string()];
+    args.extend(zone_args());
+    let (planned, planned_code) = scan(&args);
+    let facts = common::read_json(&saved);
+    let resolvers: BTreeSet<&str> =
+        facts["dns"].as_array().unwrap().iter().filter_map(|f| f["resolver"].as_str()).collect();
+    assert!(!resolvers.is_empty() && resolvers.iter().all(|r| r.starts_with("zone file ")), "{resolvers:?}");
+    let (replayed, replayed_code) = scan(&["--facts".into(), saved.display().to_string()]);
+    assert_eq!(verdicts(&planned), verdicts(&replayed));
+    assert_eq!(planned_code, replayed_code);
 }
