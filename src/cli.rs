@@ -301,6 +301,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "[ORIGIN=]FILE")]
     pub zone: Vec<String>,
 
+    /// A planned zone of the internal DNS view (as --zone), which the
+    /// split-brain rules compare with the external one. Repeatable.
+    #[arg(long, value_name = "[ORIGIN=]FILE")]
+    pub internal_zone: Vec<String>,
+
     /// Trust store to validate chains against: mozilla (built in), system, or
     /// a PEM file of CA certificates. Repeatable. Default: mozilla.
     #[arg(long, value_name = "STORE")]

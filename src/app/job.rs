@@ -193,8 +193,12 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<(ScanJob, Source), Failu
     };
     let trust_specs = if args.trust.is_empty() { vec![MOZILLA.to_string()] } else { args.trust.clone() };
     let trust = trust_specs.iter().map(|spec| load_trust(spec).map_err(usage_error)).collect::<Result<Vec<_>, _>>()?;
-    if !args.facts.is_empty() && !args.zone.is_empty() {
-        return Err(usage_error("--facts replays saved facts and cannot be combined with --zone"));
+    let planned_zones = !args.zone.is_empty() || !args.internal_zone.is_empty();
+    if !args.facts.is_empty() && planned_zones {
+        return Err(usage_error("--facts replays saved facts and cannot be combined with --zone or --internal-zone"));
+    }
+    if !args.internal_zone.is_empty() && args.zone.is_empty() && args.offline {
+        return Err(usage_error("--internal-zone is compared with the external view: give its --zone too"));
     }
     if args.facts.is_empty()
         && args.config.is_empty()
@@ -265,14 +269,8 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<(ScanJob, Source), Failu
                 edges: NamedEdges { fqdns: edges, port: edge_ports.first().copied() },
                 config: args.config.clone(),
                 cert_files: args.cert_file.clone(),
-                zones: args
-                    .zone
-                    .iter()
-                    .map(|z| {
-                        let (origin, path) = parse_zone_arg(z);
-                        (origin, PathBuf::from(path))
-                    })
-                    .collect(),
+                zones: zone_files(&args.zone),
+                internal_zones: zone_files(&args.internal_zone),
                 trust,
                 network: live.then(|| NetworkSettings {
                     external: resolver(resolvers),
@@ -396,6 +394,7 @@ pub(super) fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), Failure>
     inputs.extend(args.facts.iter().map(|p| ("--facts", p.clone())));
     inputs.extend(args.cert_file.iter().map(|p| ("--cert-file", p.clone())));
     inputs.extend(args.zone.iter().map(|z| ("--zone", PathBuf::from(parse_zone_arg(z).1))));
+    inputs.extend(args.internal_zone.iter().map(|z| ("--internal-zone", PathBuf::from(parse_zone_arg(z).1))));
     inputs.extend(args.domains_file.iter().map(|p| ("--domains-file", p.clone())));
     inputs.extend(args.report.baseline.iter().map(|p| ("--baseline", p.clone())));
     inputs.extend(args.report.ignore_file.iter().map(|p| ("--ignore-file", p.clone())));
@@ -442,4 +441,15 @@ pub(super) fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), Failure>
 pub(super) fn is_char_device(path: &Path) -> bool {
     use std::os::unix::fs::FileTypeExt;
     std::fs::metadata(path).is_ok_and(|m| m.file_type().is_char_device())
+}
+
+/// `--zone` and `--internal-zone` arguments: each file with the origin
+/// given for it.
+fn zone_files(args: &[String]) -> Vec<(Option<String>, PathBuf)> {
+    args.iter()
+        .map(|arg| {
+            let (origin, path) = parse_zone_arg(arg);
+            (origin, PathBuf::from(path))
+        })
+        .collect()
 }

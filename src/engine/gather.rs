@@ -155,31 +155,42 @@ impl Resolve for LiveNetwork {
     }
 }
 
-/// Planned zones in front of the network: a question a loaded zone answers
-/// for is answered from it; any other goes to the network, or, offline, is
-/// an answer not had — judged `error`, never taken for an absence.
+/// Planned zones in front of the network: a question a loaded zone of its
+/// view answers for is answered from it; any other goes to the network's
+/// resolver for that view, or, offline or without one, is an answer not
+/// had — judged `error`, never taken for an absence.
 pub struct Planned<N> {
-    pub zones: crate::probe::zone::PlannedDns,
+    pub external: crate::probe::zone::PlannedDns,
+    /// `--internal-zone`: the internal view's planned zones.
+    pub internal: Option<crate::probe::zone::PlannedDns>,
     pub beyond: Option<N>,
+    /// Whether the network has a resolver of the internal view.
+    pub beyond_internal: bool,
 }
 
 impl<N: Resolve> Resolve for Planned<N> {
     async fn query(&self, question: &Question) -> DnsFact {
         let (view, name, kind) = question;
-        if let Some(fact) = self.zones.answer(*view, name, *kind) {
+        let zones = match view {
+            DnsView::External => Some(&self.external),
+            DnsView::Internal => self.internal.as_ref(),
+        };
+        if let Some(fact) = zones.and_then(|zones| zones.answer(*view, name, *kind)) {
             return fact;
         }
-        match &self.beyond {
-            Some(net) => net.query(question).await,
-            None => DnsFact {
-                view: *view,
-                name: name.clone(),
-                rtype: *kind,
-                resolver: self.resolver(*view),
-                outcome: DnsOutcome::Failed {
-                    message: "outside the planned zones, and this scan is offline: not known".into(),
-                },
-            },
+        let unknown = |message: &str| DnsFact {
+            view: *view,
+            name: name.clone(),
+            rtype: *kind,
+            resolver: "planned zones".into(),
+            outcome: DnsOutcome::Failed { message: message.into() },
+        };
+        match (&self.beyond, view) {
+            (None, _) => unknown("outside the planned zones, and this scan is offline: not known"),
+            (Some(_), DnsView::Internal) if !self.beyond_internal => {
+                unknown("outside the planned internal zones, and no internal resolver was given: not known")
+            }
+            (Some(net), _) => net.query(question).await,
         }
     }
 

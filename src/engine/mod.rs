@@ -30,6 +30,8 @@ pub struct ScanRequest {
     pub cert_files: Vec<PathBuf>,
     /// `--zone`: planned zone files, each with the origin given for it.
     pub zones: Vec<(Option<String>, PathBuf)>,
+    /// `--internal-zone`: the internal view's planned zone files.
+    pub internal_zones: Vec<(Option<String>, PathBuf)>,
     pub trust: Vec<TrustStore>,
     /// How to reach the network; `None` for an offline audit.
     pub network: Option<NetworkSettings>,

@@ -11,7 +11,7 @@ use super::gather::{self, LiveNetwork};
 use super::plan::{self, ScanPlan};
 use super::{NetworkSettings, ScanError, ScanRequest};
 use crate::facts::certs::TrustStore;
-use crate::facts::zone::read_zone;
+use crate::facts::zone::{PlannedZone, read_zone};
 use crate::facts::{Facts, ShardOf, Targets, shard_set_problem};
 use crate::probe::zone::PlannedDns;
 use crate::rules::{RuleSet, Scope};
@@ -79,32 +79,56 @@ impl Replay {
     }
 }
 
+/// The planned zones of a view, read; a file that cannot be read is an
+/// input error and the others are used.
+fn read_zones(files: &[(Option<String>, PathBuf)], facts: &mut Facts) -> Vec<PlannedZone> {
+    let mut zones = Vec::new();
+    for (origin, path) in files {
+        match read_zone(path, origin.as_deref()) {
+            Ok(zone) => zones.push(zone),
+            Err(error) => facts.input_errors.push(error),
+        }
+    }
+    zones
+}
+
+/// The planned zones of both views, as the DNS in front of `beyond`.
+struct PlannedViews {
+    external: PlannedDns,
+    internal: Option<PlannedDns>,
+}
+
+impl PlannedViews {
+    fn in_front_of<N>(self, beyond: Option<N>, beyond_internal: bool) -> gather::Planned<N> {
+        gather::Planned { external: self.external, internal: self.internal, beyond, beyond_internal }
+    }
+}
+
 /// What every scan starts with: a runtime, the local facts (snapshots,
 /// certificate files, trust stores), the planned zones and the targets
 /// they and the command line give.
 fn local(
     request: &ScanRequest,
     now: OffsetDateTime,
-) -> Result<(tokio::runtime::Runtime, Facts, PlannedDns, Targets), ScanError> {
+) -> Result<(tokio::runtime::Runtime, Facts, PlannedViews, Targets), ScanError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ScanError::Runtime)?;
     let mut facts = runtime.block_on(gather::local(request.inputs.clone(), &request.config, &request.cert_files, now));
     facts.trust = request.trust.clone();
-    let mut zones = Vec::new();
-    for (origin, path) in &request.zones {
-        match read_zone(path, origin.as_deref()) {
-            Ok(zone) => zones.push(zone),
-            Err(error) => facts.input_errors.push(error),
-        }
-    }
+    let external = read_zones(&request.zones, &mut facts);
+    let internal = read_zones(&request.internal_zones, &mut facts);
     // Planned zones alone: their origins are the SIP domains to judge.
     if facts.inputs.domains.is_empty() && facts.snapshots.is_empty() && request.edges.fqdns.is_empty() {
-        let mut origins: Vec<String> = zones.iter().map(|z| z.origin_name()).collect();
+        let mut origins: Vec<String> = external.iter().map(|z| z.origin_name()).collect();
         origins.sort();
         origins.dedup();
         facts.inputs.domains = origins;
     }
     let targets = plan::targets(&facts, &request.edges);
-    Ok((runtime, facts, PlannedDns::new(&zones), targets))
+    let views = PlannedViews {
+        external: PlannedDns::new(&external),
+        internal: (!request.internal_zones.is_empty()).then(|| PlannedDns::new(&internal)),
+    };
+    Ok((runtime, facts, views, targets))
 }
 
 /// The network as the plan probes it.
@@ -141,11 +165,12 @@ pub fn gather(
             // Offline, planned zones are the DNS: asked as a live scan
             // would ask them, nothing beyond them.
             let plan = ScanPlan::new(rules, scope, targets, &request.inputs.partners);
-            let planned = Arc::new(gather::Planned { zones, beyond: None::<LiveNetwork> });
+            let internal = zones.internal.is_some();
+            let planned = Arc::new(zones.in_front_of(None::<LiveNetwork>, false));
             facts.dns = runtime.block_on(gather::dns(
                 &plan,
                 &planned,
-                false,
+                internal,
                 &gather::Limits::concurrency(64),
                 // Answered from memory: nothing to stop.
                 &gather::Stop::never(),
@@ -165,8 +190,9 @@ pub fn gather(
         return Ok(facts);
     }
     let network = live_network(&settings, &plan)?;
-    let internal = network.has_internal();
-    let net = Arc::new(gather::Planned { zones, beyond: Some(network) });
+    let beyond_internal = network.has_internal();
+    let internal = beyond_internal || zones.internal.is_some();
+    let net = Arc::new(zones.in_front_of(Some(network), beyond_internal));
     let (ready, mut judged) = tokio::sync::mpsc::channel::<Facts>(1);
     std::thread::scope(|threads| {
         let judge = threads.spawn(move || {

@@ -68,7 +68,7 @@ fn every_fixture_zone_is_a_zone_bind_loads() {
         eprintln!("named-checkzone is not installed: the zone files were not checked by BIND");
         return;
     };
-    for (origin, file) in ZONES {
+    for (origin, file) in ZONES.iter().chain(INTERNAL_ZONES) {
         let output = std::process::Command::new(&checker).arg(origin).arg(root(file)).output().unwrap();
         assert!(output.status.success(), "{file}: {}", String::from_utf8_lossy(&output.stdout));
     }
@@ -76,10 +76,8 @@ fn every_fixture_zone_is_a_zone_bind_loads() {
 
 #[test]
 fn planned_zones_give_the_findings_of_the_same_zones_served_live() {
-    let texts: Vec<(&str, String)> =
-        ZONES.iter().map(|(origin, file)| (*origin, std::fs::read_to_string(root(file)).unwrap())).collect();
-    let served: Vec<(&str, &str)> = texts.iter().map(|(origin, text)| (*origin, text.as_str())).collect();
-    let Some(knot) = Knot::start(&served) else { return };
+    let texts = served(ZONES);
+    let Some(knot) = Knot::start(&borrowed(&texts)) else { return };
     for domain in DOMAINS {
         let mut planned_args = vec!["--offline".to_string(), domain.to_string()];
         planned_args.extend(zone_args());
@@ -190,4 +188,58 @@ fn planned_answers_are_saved_with_the_file_they_came_from_and_replay_to_the_same
     let (replayed, replayed_code) = scan(&["--facts".into(), saved.display().to_string()]);
     assert_eq!(verdicts(&planned), verdicts(&replayed));
     assert_eq!(planned_code, replayed_code);
+}
+
+/// The internal view's fixture zones (split-brain DNS): contoso.com's
+/// agrees with the outside, fabrikam.com's does not and publishes
+/// lyncdiscover inside.
+const INTERNAL_ZONES: &[(&str, &str)] = &[
+    ("contoso.com", "fixtures/zones/internal/contoso.com.zone"),
+    ("fabrikam.com", "fixtures/zones/internal/fabrikam.com.zone"),
+];
+
+/// Each zone's origin and text, as a DNS server is given them.
+fn served(zones: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    zones.iter().map(|(origin, file)| (*origin, std::fs::read_to_string(root(file)).unwrap())).collect()
+}
+
+fn borrowed<'a>(zones: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    zones.iter().map(|(origin, text)| (*origin, text.as_str())).collect()
+}
+
+#[test]
+fn planned_internal_zones_give_the_split_brain_findings_of_the_same_views_served_live() {
+    let (external, internal) = (served(ZONES), served(INTERNAL_ZONES));
+    let Some(outside) = Knot::start(&borrowed(&external)) else { return };
+    let Some(inside) = Knot::start(&borrowed(&internal)) else { return };
+    let mut planned_args = vec!["--offline".to_string(), "contoso.com".into(), "fabrikam.com".into()];
+    planned_args.extend(zone_args());
+    for (_, file) in INTERNAL_ZONES {
+        planned_args.extend(["--internal-zone".to_string(), root(file).display().to_string()]);
+    }
+    let (planned, _) = scan(&planned_args);
+    let (live, _) = scan(&[
+        "contoso.com".into(),
+        "fabrikam.com".into(),
+        "--resolver".into(),
+        outside.resolver_arg(),
+        "--internal-resolver".into(),
+        inside.resolver_arg(),
+    ]);
+    let split = |report: &Value| -> BTreeSet<(String, String, String, String)> {
+        verdicts(report).into_iter().filter(|v| v.0.starts_with("DNS-SPLIT-")).collect()
+    };
+    assert_eq!(split(&planned), split(&live));
+    let statuses: BTreeSet<(String, String, String)> =
+        split(&planned).into_iter().map(|(rule, target, status, _)| (rule, target, status)).collect();
+    let expected: BTreeSet<(String, String, String)> = [
+        ("DNS-SPLIT-01", "contoso.com", "pass"),
+        ("DNS-SPLIT-02", "contoso.com", "pass"),
+        ("DNS-SPLIT-01", "fabrikam.com", "fail"),
+        ("DNS-SPLIT-02", "fabrikam.com", "fail"),
+    ]
+    .into_iter()
+    .map(|(r, t, s)| (r.to_string(), t.to_string(), s.to_string()))
+    .collect();
+    assert_eq!(statuses, expected);
 }
