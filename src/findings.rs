@@ -153,6 +153,26 @@ impl Target {
     }
 }
 
+/// The key under which evidence names the planned zone record it read
+/// (`{"file", "line"}`): the first such record is the finding's location.
+pub const SOURCE: &str = "source";
+
+/// The first planned-zone record the evidence names, depth first.
+pub fn location_in(evidence: &Value) -> Option<Source> {
+    match evidence {
+        Value::Object(map) => {
+            if let Some(source) = map.get(SOURCE)
+                && let (Some(file), Some(line)) = (source["file"].as_str(), source["line"].as_u64())
+            {
+                return Some(Source { file: file.to_string(), line: Some(line as usize), pointer: None });
+            }
+            map.values().find_map(location_in)
+        }
+        Value::Array(values) => values.iter().find_map(location_in),
+        _ => None,
+    }
+}
+
 /// Where in a snapshot a configuration object was read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Source {
@@ -354,6 +374,9 @@ pub struct Finding {
     pub baseline: Option<BaselineState>,
     /// Accepted in a suppressions file: shown, but not counted.
     pub suppressed: Option<Suppressed>,
+    /// The planned zone record the finding is about (`--zone`): written in
+    /// the target's parts, and the SARIF result's physical location.
+    pub location: Option<Source>,
 }
 
 /// A failure or error compared with the previous report's.
@@ -451,7 +474,14 @@ impl Serialize for Finding {
         let target = self.target.as_ref().map(Target::to_string);
         map.serialize_entry("target", &target)?;
         if let Some(target) = &self.target {
-            map.serialize_entry("target_parts", &target.parts())?;
+            let mut parts = target.parts();
+            if let (Target::Domain(_), Some(location)) = (target, &self.location) {
+                parts["file"] = json!(location.file);
+                if let Some(line) = location.line {
+                    parts["line"] = json!(line);
+                }
+            }
+            map.serialize_entry("target_parts", &parts)?;
         }
         map.serialize_entry("message", &self.message)?;
         map.serialize_entry("evidence", &self.evidence)?;

@@ -115,6 +115,7 @@ pub fn dns_answer(data: &[u8]) {
             name: name.clone(),
             rtype,
             resolver: "fuzz".into(),
+            source: None,
             outcome: answer_of(&name, &message.answers),
         })
         .collect();

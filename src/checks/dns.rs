@@ -16,16 +16,21 @@ use crate::facts::endpoints::FEDERATION_SERVICE;
 use crate::facts::need::Need;
 use crate::facts::srv::{Availability, MAX_SRV_TARGETS, Srv, availability, followed_targets};
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, Step, Target};
+use crate::findings::{Outcome, SOURCE, Step, Target};
 
 /// The evidence of one question and its answer.
 pub fn evidence(fact: &DnsFact) -> Value {
-    json!({
+    let mut evidence = json!({
         "query": format!("{} {}", fact.name, fact.rtype.name()),
         "resolver": fact.resolver,
         "view": fact.view,
         "answer": fact.outcome,
-    })
+    });
+    // An answer from a planned zone names its line: the finding's location.
+    if let Some(source) = &fact.source {
+        evidence[SOURCE] = json!({ "file": source.file, "line": source.line });
+    }
+    evidence
 }
 
 const OFFLINE: &str = "no DNS facts: this was an offline audit (scan the domains live to check DNS)";

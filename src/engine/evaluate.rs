@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::facts::Facts;
 use crate::facts::view::FactView;
-use crate::findings::{Evidence, Finding, Placeholder, Status, Step, Target};
+use crate::findings::{Evidence, Finding, Placeholder, Status, Step, Target, location_in};
 use crate::rules::{Rule, RuleSet, Scope};
 use crate::text::powershell_quote;
 
@@ -141,6 +141,7 @@ fn judge(
                 step: Step::default(),
                 baseline: None,
                 suppressed: None,
+                location: None,
             });
             continue;
         }
@@ -154,6 +155,7 @@ fn judge(
                 status: outcome.status,
                 target: Some(outcome.target),
                 message: outcome.message,
+                location: location_in(&outcome.evidence),
                 evidence: Evidence::of(&outcome.evidence),
                 remediation: fill_placeholders(&rule.remediation, &outcome.vars, &known),
                 references: rule.references.clone(),

@@ -183,6 +183,7 @@ impl<N: Resolve> Resolve for Planned<N> {
             name: name.clone(),
             rtype: *kind,
             resolver: "planned zones".into(),
+            source: None,
             outcome: DnsOutcome::Failed { message: message.into() },
         };
         match (&self.beyond, view) {
@@ -752,6 +753,7 @@ async fn ask<N: Resolve>(
         resolver: net.resolver(view),
         name,
         rtype,
+        source: None,
         outcome: DnsOutcome::Failed { message: why },
     };
     let mut settle = |joined: Result<DnsFact, JoinError>, asked: &mut HashMap<_, Question>| match joined {

@@ -147,6 +147,15 @@ impl DnsOutcome {
     }
 }
 
+/// Where in a planned zone file an answer comes from: the line of its
+/// record (the first of the set), or, for a name or type the zone lacks,
+/// of the zone's SOA record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordSource {
+    pub file: String,
+    pub line: usize,
+}
+
 /// What one resolver said about one (name, type).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DnsFact {
@@ -155,8 +164,11 @@ pub struct DnsFact {
     pub name: String,
     #[serde(rename = "type")]
     pub rtype: RecordKind,
-    /// `system`, or the resolver addresses asked.
+    /// `system`, or the resolver addresses asked, or `zone file PATH`.
     pub resolver: String,
+    /// For an answer from a planned zone: the line it comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<RecordSource>,
     #[serde(flatten)]
     pub outcome: DnsOutcome,
 }
@@ -310,6 +322,7 @@ mod tests {
             name: "sip.contoso.com".into(),
             rtype: RecordKind::A,
             resolver: "test".into(),
+            source: None,
             outcome: DnsOutcome::Answer {
                 records: vec![
                     // The chain in any order; strays anywhere.
@@ -331,6 +344,7 @@ mod tests {
             name: "_sipfederationtls._tcp.contoso.com".into(),
             rtype: RecordKind::Srv,
             resolver: "127.0.0.1:53".into(),
+            source: None,
             outcome: DnsOutcome::Answer {
                 records: vec![DnsRecord {
                     name: "_sipfederationtls._tcp.contoso.com".into(),

@@ -5,7 +5,9 @@
 //! in size, and without `$INCLUDE` or `$GENERATE`, which would read other
 //! files or expand without bound.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::str::FromStr;
 
 use hickory_proto::rr::{Name, Record, RecordType};
 use hickory_proto::serialize::txt::Parser;
@@ -23,6 +25,9 @@ pub struct PlannedZone {
     pub path: String,
     pub origin: Name,
     pub records: Vec<Record>,
+    /// The line of each (owner, type)'s first record: owners lower case,
+    /// without the trailing dot.
+    pub lines: HashMap<(String, RecordType), usize>,
 }
 
 impl PlannedZone {
@@ -35,6 +40,11 @@ impl PlannedZone {
     /// The zone's SOA record, which negative answers carry.
     pub fn soa(&self) -> Option<&Record> {
         self.records.iter().find(|r| r.record_type() == RecordType::SOA && r.name == self.origin)
+    }
+
+    /// The line of an (owner, type)'s first record.
+    pub fn line_of(&self, owner: &str, rtype: RecordType) -> Option<usize> {
+        self.lines.get(&(owner.to_string(), rtype)).copied()
     }
 }
 
@@ -80,9 +90,134 @@ pub fn read_zone(path: &Path, origin: Option<&str>) -> Result<PlannedZone, Input
     })?;
     let records: Vec<Record> =
         sets.into_values().flat_map(|set| set.records_without_rrsigs().cloned().collect::<Vec<_>>()).collect();
-    let zone = PlannedZone { path: display.clone(), origin, records };
+    let lines = record_lines(&text, &origin);
+    let zone = PlannedZone { path: display.clone(), origin, records, lines };
     if zone.soa().is_none() {
         return Err(error(None, format!("no SOA record at the zone's origin {}: not a zone file", zone.origin_name())));
     }
     Ok(zone)
+}
+
+/// The tokens of a zone-file line: a quoted string is one token, a comment
+/// ends the line; the parentheses, and how deep they leave the entry.
+fn tokens(line: &str, depth: &mut i32) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                current.push(c);
+                current.extend(chars.next());
+            }
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            ';' if !quoted => break,
+            '(' | ')' if !quoted => {
+                *depth += if c == '(' { 1 } else { -1 };
+                if !current.is_empty() {
+                    tokens.push(std::mem::take(&mut current));
+                }
+            }
+            c if c.is_whitespace() && !quoted => {
+                if !current.is_empty() {
+                    tokens.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    tokens
+}
+
+/// Which line each (owner, type)'s first record is on, read as the parser
+/// reads the file: `$ORIGIN`, `@`, relative names, a blank owner for the
+/// previous one, an optional TTL and class before the type, entries that
+/// parentheses continue over several lines.
+fn record_lines(text: &str, origin: &Name) -> HashMap<(String, RecordType), usize> {
+    let absolute = |name: &Name| {
+        let text = name.to_ascii().to_ascii_lowercase();
+        text.strip_suffix('.').unwrap_or(&text).to_string()
+    };
+    let mut origin = absolute(origin);
+    let mut owner = origin.clone();
+    let mut lines = HashMap::new();
+    let mut depth = 0;
+    for (index, line) in text.lines().enumerate() {
+        let starts_entry = depth <= 0;
+        let mut words = tokens(line, &mut depth).into_iter();
+        if !starts_entry {
+            continue;
+        }
+        let blank_owner = line.starts_with([' ', '\t']);
+        let Some(first) = words.next() else { continue };
+        if first.eq_ignore_ascii_case("$ORIGIN") {
+            if let Some(name) = words.next() {
+                origin = resolve(&name, &origin);
+            }
+            continue;
+        }
+        if first.starts_with('$') {
+            continue;
+        }
+        let mut rest: Vec<String> = words.collect();
+        if blank_owner {
+            rest.insert(0, first);
+        } else {
+            owner = resolve(&first, &origin);
+        }
+        let rtype = rest
+            .iter()
+            .find(|w| {
+                let upper = w.to_ascii_uppercase();
+                !(w.starts_with(|c: char| c.is_ascii_digit()) || ["IN", "CH", "HS", "CS"].contains(&upper.as_str()))
+            })
+            .and_then(|w| RecordType::from_str(&w.to_ascii_uppercase()).ok());
+        if let Some(rtype) = rtype {
+            lines.entry((owner.clone(), rtype)).or_insert(index + 1);
+        }
+    }
+    lines
+}
+
+/// A zone-file name made absolute: `@` is the origin, a name without a
+/// trailing dot is relative to it. Lower case, without the trailing dot.
+fn resolve(name: &str, origin: &str) -> String {
+    let name = name.to_ascii_lowercase();
+    if name == "@" {
+        origin.to_string()
+    } else if let Some(absolute) = name.strip_suffix('.') {
+        absolute.to_string()
+    } else if origin.is_empty() {
+        name
+    } else {
+        format!("{name}.{origin}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_record_set_is_found_on_its_first_line_as_the_parser_reads_the_file() {
+        let text = "; a comment\n$TTL 300\n@ IN SOA ns1 hostmaster (\n  1 ; serial\n  3600 600 86400 300 )\n@ NS ns1\nns1 300 IN A 192.0.2.1\n    IN AAAA 2001:db8::1\n_sip._tls IN 600 SRV 0 0 443 sip\ntxt TXT \"; not a comment ( \" \n$ORIGIN sub.example.test.\nhost A 192.0.2.2\nabs.example.test. CNAME host\n";
+        let origin = Name::from_ascii("example.test.").unwrap();
+        let lines = record_lines(text, &origin);
+        let at = |owner: &str, rtype| lines.get(&(owner.to_string(), rtype)).copied();
+        assert_eq!(at("example.test", RecordType::SOA), Some(3));
+        assert_eq!(at("example.test", RecordType::NS), Some(6));
+        assert_eq!(at("ns1.example.test", RecordType::A), Some(7));
+        assert_eq!(at("ns1.example.test", RecordType::AAAA), Some(8), "a blank owner is the previous one");
+        assert_eq!(at("_sip._tls.example.test", RecordType::SRV), Some(9), "class before TTL");
+        assert_eq!(at("txt.example.test", RecordType::TXT), Some(10));
+        assert_eq!(at("host.sub.example.test", RecordType::A), Some(12), "after $ORIGIN");
+        assert_eq!(at("abs.example.test", RecordType::CNAME), Some(13));
+    }
 }

@@ -68,8 +68,14 @@ impl DnsProbe {
     }
 
     pub async fn query(&self, name: &str, rtype: RecordKind) -> DnsFact {
-        let fact =
-            |outcome| DnsFact { view: self.view, name: name.to_string(), rtype, resolver: self.label.clone(), outcome };
+        let fact = |outcome| DnsFact {
+            view: self.view,
+            name: name.to_string(),
+            rtype,
+            resolver: self.label.clone(),
+            source: None,
+            outcome,
+        };
         let fqdn = match Name::from_ascii(format!("{name}.")) {
             Ok(fqdn) => fqdn,
             Err(e) => return fact(DnsOutcome::Failed { message: format!("not a DNS name: {e}") }),

@@ -12,7 +12,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
 
 use super::dns::answer_of;
-use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordKind};
+use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordKind, RecordSource};
 use crate::facts::zone::PlannedZone;
 
 /// How many CNAME records an answer follows, as resolvers bound them.
@@ -29,6 +29,21 @@ struct Indexed {
     cuts: HashSet<String>,
     /// min(SOA TTL, SOA minimum), the TTL of a negative answer.
     negative_ttl: Option<u32>,
+    /// The line of each (owner, type)'s first record.
+    lines: HashMap<(String, RecordType), usize>,
+}
+
+impl Indexed {
+    /// Where an answer from this zone comes from: the line of `owner`'s
+    /// records of `rtype`, or of the SOA for what the zone lacks.
+    fn source(&self, owner: &str, rtype: RecordType) -> Option<RecordSource> {
+        let line = self.lines.get(&(owner.to_string(), rtype)).copied()?;
+        Some(RecordSource { file: self.path.clone(), line })
+    }
+
+    fn soa_source(&self) -> Option<RecordSource> {
+        self.source(&self.origin, RecordType::SOA)
+    }
 }
 
 /// The DNS of a set of planned zones, for one view.
@@ -82,7 +97,15 @@ impl PlannedDns {
                     RData::SOA(data) => Some(soa.ttl.min(data.minimum)),
                     _ => None,
                 });
-                Indexed { origin, path: zone.path.clone(), by_owner, existing, cuts, negative_ttl }
+                Indexed {
+                    origin,
+                    path: zone.path.clone(),
+                    by_owner,
+                    existing,
+                    cuts,
+                    negative_ttl,
+                    lines: zone.lines.clone(),
+                }
             })
             .collect();
         PlannedDns { zones }
@@ -97,52 +120,61 @@ impl PlannedDns {
     }
 
     /// What the zone's records hold at `name`: its own, or a wildcard's
-    /// made its own; `None` for a name that does not exist.
-    fn records_at(zone: &Indexed, name: &str) -> Option<Vec<Record>> {
+    /// made its own, with the owner they are written under; `None` for a
+    /// name that does not exist.
+    fn records_at(zone: &Indexed, name: &str) -> Option<(Vec<Record>, String)> {
         if let Some(records) = zone.by_owner.get(name) {
-            return Some(records.clone());
+            return Some((records.clone(), name.to_string()));
         }
         if zone.existing.contains(name) {
-            return Some(Vec::new());
+            return Some((Vec::new(), name.to_string()));
         }
         // The closest encloser's wildcard (RFC 4592).
         let encloser = ancestors(name).skip(1).find(|n| zone.existing.contains(*n))?;
-        let wildcard = zone.by_owner.get(&format!("*.{encloser}"))?;
+        let written = format!("*.{encloser}");
+        let wildcard = zone.by_owner.get(&written)?;
         let owner = Name::from_ascii(format!("{name}.")).ok()?;
-        Some(wildcard.iter().map(|r| Record::from_rdata(owner.clone(), r.ttl, r.data.clone())).collect())
+        Some((wildcard.iter().map(|r| Record::from_rdata(owner.clone(), r.ttl, r.data.clone())).collect(), written))
     }
 
     /// The answer to a question, as the zones' server would give it, or
     /// `None` when no loaded zone answers for the name.
     pub fn answer(&self, view: DnsView, name: &str, kind: RecordKind) -> Option<DnsFact> {
         let first = self.zone_of(name)?;
-        let fact = |outcome| DnsFact {
+        let fact = |outcome, source| DnsFact {
             view,
             name: name.to_string(),
             rtype: kind,
             resolver: format!("zone file {}", first.path),
+            source,
             outcome,
         };
+        // The line of the question's own record: where a fix goes.
+        let mut source = None;
         let wanted = kind.record_type();
         let mut answer: Vec<Record> = Vec::new();
         let mut current = name.to_string();
         let mut followed = HashSet::new();
         let mut zone = first;
         loop {
-            let Some(records) = Self::records_at(zone, &current) else {
+            let Some((records, written)) = Self::records_at(zone, &current) else {
                 if answer.is_empty() {
-                    return Some(fact(DnsOutcome::NxDomain { negative_ttl: zone.negative_ttl, ignored_answers: None }));
+                    let outcome = DnsOutcome::NxDomain { negative_ttl: zone.negative_ttl, ignored_answers: None };
+                    return Some(fact(outcome, zone.soa_source()));
                 }
                 break;
             };
             let alias = records.iter().find(|r| r.record_type() == RecordType::CNAME);
             match alias {
                 Some(alias) if wanted != RecordType::CNAME => {
+                    if answer.is_empty() {
+                        source = zone.source(&written, RecordType::CNAME);
+                    }
                     answer.push(alias.clone());
                     let RData::CNAME(target) = &alias.data else { break };
                     let target = lower(&target.0);
                     if !followed.insert(current.clone()) || followed.len() > MAX_CHAIN {
-                        return Some(fact(DnsOutcome::ServerFailure));
+                        return Some(fact(DnsOutcome::ServerFailure, source));
                     }
                     // A target outside the loaded zones is another server's:
                     // the chain as far as these zones go is their answer.
@@ -161,14 +193,17 @@ impl PlannedDns {
                     // the order of the file's lines.
                     matching.sort_by_cached_key(|r| r.data.to_bytes().unwrap_or_default());
                     if matching.is_empty() && answer.is_empty() {
-                        return Some(fact(DnsOutcome::NoData { negative_ttl: zone.negative_ttl }));
+                        return Some(fact(DnsOutcome::NoData { negative_ttl: zone.negative_ttl }, zone.soa_source()));
+                    }
+                    if answer.is_empty() {
+                        source = zone.source(&written, wanted);
                     }
                     answer.extend(matching);
                     break;
                 }
             }
         }
-        Some(fact(answer_of(name, &answer)))
+        Some(fact(answer_of(name, &answer), source))
     }
 }
 

@@ -387,6 +387,8 @@ fn result(
     let physical_location = match finding.target.as_ref() {
         Some(Target::Config { source: Some(source), .. }) => Some(physical(&source.file, source.line)),
         Some(Target::File(path)) => Some(physical(path, None)),
+        // A record of a planned zone: the line a fix goes on.
+        _ if finding.location.is_some() => finding.location.as_ref().map(|l| physical(&l.file, l.line)),
         _ => domain
             .or(match finding.target.as_ref() {
                 Some(Target::Domain(d)) => Some(d.as_str()),

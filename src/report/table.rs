@@ -77,8 +77,20 @@ fn status_cell(status: Status, style: &Style) -> Cell {
     }
 }
 
+/// `file:line` of the planned zone record a finding is about.
+fn location(finding: &Finding) -> Option<String> {
+    let location = finding.location.as_ref()?;
+    Some(match location.line {
+        Some(line) => shown(&format!("{}:{line}", location.file)),
+        None => shown(&location.file),
+    })
+}
+
 fn finding_text(finding: &Finding) -> String {
     let mut text = shown(&finding.message);
+    if let Some(at) = location(finding) {
+        text.push_str(&format!("\nAt: {at}"));
+    }
     if finding.status == Status::Fail {
         text.push_str("\nFix: ");
         text.push_str(&shown(&finding.remediation));
@@ -260,6 +272,9 @@ fn to_fix(failures: &[&Finding], style: &Style) -> String {
         };
         out.push_str(&wrapped(&format!("  {}. {severity} {}{on}{new}", n + 1, first.rule), style.width));
         out.push_str(&wrapped(&format!("     {}", shown(&first.message)), style.width));
+        if let (1, Some(at)) = (members.len(), location(first)) {
+            out.push_str(&wrapped(&format!("     At: {at}"), style.width));
+        }
         out.push_str(&wrapped(&format!("     Fix: {}", shown(&first.remediation)), style.width));
     }
     if groups.len() > MAX_TO_FIX {

@@ -181,7 +181,14 @@ fn dns_facts(case: &Value, facts: &mut Facts) {
             // `_throws: "... DNS name does not exist"`
             _ => DnsOutcome::NxDomain { negative_ttl: None, ignored_answers: None },
         };
-        facts.dns.push(DnsFact { view: DnsView::External, name, rtype: kind, resolver: "mock".into(), outcome });
+        facts.dns.push(DnsFact {
+            view: DnsView::External,
+            name,
+            rtype: kind,
+            resolver: "mock".into(),
+            source: None,
+            outcome,
+        });
     }
     facts.targets.domains = domains;
 }

@@ -99,7 +99,7 @@ fn run_multitool(sarif: &Path, dir: &Path) -> Vec<Value> {
     validation["runs"][0]["results"].as_array().cloned().unwrap_or_default()
 }
 
-fn assert_valid_sarif(sarif: &Path, dir: &Path) {
+pub(crate) fn assert_valid_sarif(sarif: &Path, dir: &Path) {
     let problems: Vec<String> = run_multitool(sarif, dir)
         .iter()
         .filter(|r| matches!(r["level"].as_str(), Some("error") | Some("warning") | None))

@@ -260,7 +260,7 @@ mod zone {
             }
             DnsOutcome::Failed { message: "CNAME chain too long".into() }
         })();
-        DnsFact { view: *view, name: name.clone(), rtype: *kind, resolver: "case".into(), outcome }
+        DnsFact { view: *view, name: name.clone(), rtype: *kind, resolver: "case".into(), source: None, outcome }
     }
 }
 

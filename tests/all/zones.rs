@@ -243,3 +243,60 @@ fn planned_internal_zones_give_the_split_brain_findings_of_the_same_views_served
     .collect();
     assert_eq!(statuses, expected);
 }
+
+/// Runs an offline scan of the broken planned zone into `format`, from the
+/// repository's root (so the file's path is relative, as in a checkout).
+fn broken_zone_report(dir: &std::path::Path, format: &str) -> PathBuf {
+    let path = dir.join(format!("report.{format}"));
+    let output = fedscan()
+        .args(["scan", "--offline", "--now", NOW, "--only", "DNS-*", "--format", format, "-o"])
+        .arg(&path)
+        .args([
+            "fabrikam.com",
+            "--zone",
+            "fixtures/zones/fabrikam.com.zone",
+            "--zone",
+            "fixtures/zones/fabrikam-edge.net.zone",
+        ])
+        .current_dir(root(""))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    path
+}
+
+#[test]
+fn a_finding_on_a_planned_record_names_its_file_and_line_in_json_table_and_sarif() {
+    let dir = tempfile::tempdir().unwrap();
+    let zone = "fixtures/zones/fabrikam.com.zone";
+    let text = std::fs::read_to_string(root(zone)).unwrap();
+    // The line of the record each finding is about, found in the file.
+    let line_of = |start: &str| text.lines().position(|l| l.starts_with(start)).unwrap() + 1;
+    let (srv, soa) = (line_of("_sipfederationtls._tcp"), line_of("@                           IN SOA"));
+
+    let json = common::read_json(broken_zone_report(dir.path(), "json"));
+    let parts = |rule: &str| findings(&json, rule)[0]["target_parts"].clone();
+    assert_eq!(
+        parts("DNS-FED-02"),
+        serde_json::json!({ "kind": "domain", "domain": "fabrikam.com", "file": zone, "line": srv })
+    );
+    // A record that is missing points at the zone's SOA record.
+    assert_eq!(parts("DNS-CLI-01")["line"], soa, "{:#}", parts("DNS-CLI-01"));
+    let schema = common::python_consumer(
+        "validate_json.py",
+        &[root("schemas/report.schema.json").as_os_str(), broken_zone_report(dir.path(), "json").as_os_str()],
+    );
+    common::assert_ran(&schema, "the schema check of a report with planned zone lines");
+
+    let table = std::fs::read_to_string(broken_zone_report(dir.path(), "table")).unwrap();
+    assert!(table.contains(&format!("At: {zone}:{srv}")), "{table}");
+
+    let sarif_path = broken_zone_report(dir.path(), "sarif");
+    crate::reports::assert_valid_sarif(&sarif_path, dir.path());
+    let sarif = common::read_json(&sarif_path);
+    let result =
+        sarif["runs"][0]["results"].as_array().unwrap().iter().find(|r| r["ruleId"] == "DNS-FED-02").unwrap().clone();
+    let physical = &result["locations"][0]["physicalLocation"];
+    assert_eq!(physical["artifactLocation"]["uri"], zone, "{physical:#}");
+    assert_eq!(physical["region"]["startLine"], srv, "{physical:#}");
+}
