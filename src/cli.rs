@@ -293,9 +293,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PATH")]
     pub cert_file: Vec<PathBuf>,
 
-    /// A planned zone (a BIND master file) whose records the DNS rules
-    /// read as partners will see them once published; ORIGIN= names the
-    /// zone when the file has no $ORIGIN. Names outside every planned zone
+    /// A planned zone whose records the DNS rules read as partners will see
+    /// them once published: a BIND master file ($INCLUDE within its
+    /// directory, $GENERATE), octoDNS zone YAML, or the JSON/YAML record-set
+    /// listing of Azure DNS, Route 53 or Cloud DNS, told apart by content.
+    /// ORIGIN= names the zone when the file does not (no $ORIGIN; an octoDNS
+    /// file not named after its zone). Names outside every planned zone
     /// are asked live, or, with --offline, are errors. Repeatable; without
     /// a domain named, the zones' origins are the SIP domains scanned.
     #[arg(long, value_name = "[ORIGIN=]FILE")]

@@ -13,7 +13,7 @@ use hickory_proto::serialize::binary::BinEncodable;
 
 use super::dns::answer_of;
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordKind, RecordSource};
-use crate::facts::zone::PlannedZone;
+use crate::facts::zone::{PlannedZone, Unknown};
 
 /// How many CNAME records an answer follows, as resolvers bound them.
 const MAX_CHAIN: usize = 16;
@@ -29,16 +29,17 @@ struct Indexed {
     cuts: HashSet<String>,
     /// min(SOA TTL, SOA minimum), the TTL of a negative answer.
     negative_ttl: Option<u32>,
-    /// The line of each (owner, type)'s first record.
-    lines: HashMap<(String, RecordType), usize>,
+    /// Where each (owner, type)'s first record is written.
+    sources: HashMap<(String, RecordType), RecordSource>,
+    /// Names the provider answers for, not the file.
+    unknown: HashMap<String, Unknown>,
 }
 
 impl Indexed {
     /// Where an answer from this zone comes from: the line of `owner`'s
     /// records of `rtype`, or of the SOA for what the zone lacks.
     fn source(&self, owner: &str, rtype: RecordType) -> Option<RecordSource> {
-        let line = self.lines.get(&(owner.to_string(), rtype)).copied()?;
-        Some(RecordSource { file: self.path.clone(), line })
+        self.sources.get(&(owner.to_string(), rtype)).cloned()
     }
 
     fn soa_source(&self) -> Option<RecordSource> {
@@ -78,8 +79,10 @@ impl PlannedDns {
                 for record in &zone.records {
                     by_owner.entry(lower(&record.name)).or_default().push(record.clone());
                 }
+                let unknown: HashMap<String, Unknown> =
+                    zone.unknown.iter().map(|u| (u.name.clone(), u.clone())).collect();
                 let mut existing = HashSet::new();
-                for owner in by_owner.keys() {
+                for owner in by_owner.keys().chain(unknown.keys()) {
                     for name in ancestors(owner) {
                         if !is_within(name, &origin) || !existing.insert(name.to_string()) {
                             break;
@@ -93,7 +96,7 @@ impl PlannedDns {
                     })
                     .map(|(owner, _)| owner.clone())
                     .collect();
-                let negative_ttl = zone.soa().and_then(|soa| match &soa.data {
+                let negative_ttl = zone.soa().filter(|_| !zone.soa_assumed).and_then(|soa| match &soa.data {
                     RData::SOA(data) => Some(soa.ttl.min(data.minimum)),
                     _ => None,
                 });
@@ -104,7 +107,8 @@ impl PlannedDns {
                     existing,
                     cuts,
                     negative_ttl,
-                    lines: zone.lines.clone(),
+                    sources: zone.sources.clone(),
+                    unknown,
                 }
             })
             .collect();
@@ -157,6 +161,13 @@ impl PlannedDns {
         let mut followed = HashSet::new();
         let mut zone = first;
         loop {
+            if let Some(unknown) = zone.unknown.get(&current) {
+                let message = format!(
+                    "{current} is {} in {}: its answer is not written in the file, so it is not known",
+                    unknown.what, unknown.at.file
+                );
+                return Some(fact(DnsOutcome::Failed { message }, Some(unknown.at.clone())));
+            }
             let Some((records, written)) = Self::records_at(zone, &current) else {
                 if answer.is_empty() {
                     let outcome = DnsOutcome::NxDomain { negative_ttl: zone.negative_ttl, ignored_answers: None };

@@ -148,10 +148,15 @@ fn a_name_outside_the_planned_zones_is_an_error_offline_never_an_absence() {
 #[test]
 fn a_zone_file_that_cannot_be_read_is_named_and_the_others_are_judged() {
     let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let secret = common::write(elsewhere.path(), "secret.zone", "secret IN A 192.0.2.1\n");
     let including = common::write(
         dir.path(),
         "including.zone",
-        "$ORIGIN including.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n$INCLUDE /etc/passwd\n",
+        &format!(
+            "$ORIGIN including.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n$INCLUDE {}\n",
+            secret.display()
+        ),
     );
     let garbage = common::write(dir.path(), "garbage.zone", "this is not\x1b[31m a zone ((\n");
     let (report, code) = scan(&[
@@ -299,4 +304,270 @@ fn a_finding_on_a_planned_record_names_its_file_and_line_in_json_table_and_sarif
     let physical = &result["locations"][0]["physicalLocation"];
     assert_eq!(physical["artifactLocation"]["uri"], zone, "{physical:#}");
     assert_eq!(physical["region"]["startLine"], srv, "{physical:#}");
+}
+
+/// Runs a scan that must end by itself, whatever the file: a FIFO, a loop
+/// or an expansion of millions must cost a bounded time, not hang.
+fn scan_bounded(args: &[String]) -> (Value, Option<i32>, String) {
+    let output = fedscan()
+        .args(["scan", "--now", NOW, "--only", "DNS-*", "--format", "json", "--timeout", "2"])
+        .args(args)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    (json_of(&output), output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn includes_and_generates_are_read_in_place_and_each_record_keeps_its_own_file_and_line() {
+    let main = root("fixtures/zones/include/contoso.com.zone");
+    if let Some(checker) = named_checkzone() {
+        // BIND reads an include relative to its working directory; fedscan
+        // relative to the including file's, which is the same here.
+        let status = std::process::Command::new(checker)
+            .current_dir(main.parent().unwrap())
+            .args(["-q", "contoso.com", "contoso.com.zone"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "named-checkzone refuses the split zone");
+    } else {
+        assert!(!peers::required(), "named-checkzone is not installed; scripts/test.sh installs bind9-utils");
+    }
+    let split = ["--offline".to_string(), "contoso.com".into(), "--zone".into(), main.display().to_string()];
+    let whole = [
+        "--offline".to_string(),
+        "contoso.com".into(),
+        "--zone".into(),
+        root("fixtures/zones/contoso.com.zone").display().to_string(),
+    ];
+    let ((split_report, split_code), (whole_report, whole_code)) = (scan(&split), scan(&whole));
+    assert_eq!(verdicts(&split_report), verdicts(&whole_report), "an include changes no verdict");
+    assert_eq!(split_code, whole_code);
+    let at = |rule: &str| {
+        let finding = findings(&split_report, rule)[0];
+        let parts = &finding["target_parts"];
+        (parts["file"].as_str().unwrap().rsplit('/').next().unwrap().to_string(), parts["line"].as_u64().unwrap())
+    };
+    assert_eq!(at("DNS-FED-01"), ("lync-records.inc".to_string(), 5), "the included file's own line");
+    assert_eq!(at("DNS-CLI-03"), ("lync-discover.inc".to_string(), 2), "included with its own origin");
+    // $GENERATE writes a hosting provider's many SIP domains: each is
+    // judged, its records found at the $GENERATE line.
+    let dir = tempfile::tempdir().unwrap();
+    let generated = common::write(
+        dir.path(),
+        "gen.test.zone",
+        "$ORIGIN gen.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\n\
+         $GENERATE 1-3 _sipfederationtls._tcp.d$ SRV 0 0 5061 sip.d$.gen.test.\n$GENERATE 1-3 sip.d$ A 192.0.2.${10}\n",
+    );
+    let domains = ["d1.gen.test", "d2.gen.test", "d3.gen.test"].map(String::from);
+    let mut args = vec!["--offline".to_string(), "--zone".into(), generated.display().to_string()];
+    args.extend(domains.iter().cloned());
+    let (report, _) = scan(&args);
+    for domain in &domains {
+        assert_eq!(common::statuses(&report, "DNS-FED-04", domain), ["pass"], "{domain}: {:#}", report["findings"]);
+    }
+    let d3 =
+        findings(&report, "DNS-FED-05").into_iter().find(|f| f["target"].as_str().unwrap().contains("d3")).unwrap();
+    assert!(d3["message"].as_str().unwrap().contains("192.0.2.13"), "{d3:#}");
+    assert_eq!(d3["target_parts"]["line"], 7, "the $GENERATE line: {d3:#}");
+}
+
+#[test]
+fn hostile_zone_files_are_named_errors_at_a_bounded_cost_and_nothing_raw_reaches_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let head = |origin: &str| format!("$ORIGIN {origin}.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n");
+    let outside = common::write(elsewhere.path(), "outside.inc", "sip IN A 192.0.2.1\n");
+    std::os::unix::fs::symlink(&outside, dir.path().join("link.inc")).unwrap();
+    common::make_fifo(&dir.path().join("fifo.inc"));
+    let mut cases: Vec<(&str, String, &str)> = vec![
+        (
+            "escape.zone",
+            format!("{}$INCLUDE {}\n", head("escape.test"), outside.display()),
+            "outside the zone's directory",
+        ),
+        (
+            "dotdot.zone",
+            format!("{}$INCLUDE ../{}\n", head("dotdot.test"), relative_to(&outside, dir.path())),
+            "outside the zone's directory",
+        ),
+        ("link.zone", format!("{}$INCLUDE link.inc\n", head("link.test")), "outside the zone's directory"),
+        ("self.zone", format!("{}$INCLUDE self.zone\n", head("self.test")), "a loop"),
+        ("ping.zone", format!("{}$INCLUDE pong.inc\n", head("ping.test")), "a loop"),
+        ("fifo.zone", format!("{}$INCLUDE fifo.inc\n", head("fifo.test")), "not a regular file"),
+        ("million.zone", format!("{}$GENERATE 1-5000000 host$ A 192.0.2.1\n", head("million.test")), "5000000 records"),
+    ];
+    common::write(dir.path(), "pong.inc", "$INCLUDE ping.zone\n");
+    let mut args = vec!["--offline".to_string(), "contoso.com".into()];
+    for (name, text, _) in &cases {
+        let path = common::write(dir.path(), name, text);
+        args.extend(["--zone".into(), path.display().to_string()]);
+    }
+    // A gigabyte (sparse: no disk is used) is refused before it is read.
+    let huge = dir.path().join("huge.zone");
+    std::fs::File::create(&huge).unwrap().set_len(1 << 30).unwrap();
+    args.extend(["--zone".into(), huge.display().to_string()]);
+    cases.push(("huge.zone", String::new(), "at most"));
+    args.extend(["--zone".into(), root("fixtures/zones/contoso.com.zone").display().to_string()]);
+    let (report, code, stderr) = scan_bounded(&args);
+    let errors = report["input_errors"].as_array().unwrap();
+    for (name, _, says) in &cases {
+        let error = errors
+            .iter()
+            .find(|e| e["path"].as_str().unwrap().ends_with(name) || e["message"].as_str().unwrap().contains(name))
+            .unwrap_or_else(|| panic!("{name} is not named among the input errors: {errors:#?}"));
+        assert!(error["message"].as_str().unwrap().contains(says), "{name}: {error:#}");
+    }
+    assert!(
+        !errors.iter().any(|e| e["message"].as_str().unwrap().contains("192.0.2.1")),
+        "nothing of a file outside is read"
+    );
+    assert_eq!(common::statuses(&report, "DNS-FED-01", "contoso.com"), ["pass"], "the good zone is still judged");
+    assert_ne!(code, Some(0));
+    common::assert_inert("stderr", &stderr);
+}
+
+/// `path` written relative to `from`'s parent, for a `../` include.
+fn relative_to(path: &std::path::Path, from: &std::path::Path) -> String {
+    let parent = from.parent().unwrap();
+    path.strip_prefix(parent).map(|p| p.display().to_string()).unwrap_or_else(|_| path.display().to_string())
+}
+
+#[test]
+fn a_cname_loop_is_an_error_and_a_name_with_control_characters_is_refused_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let looped = common::write(
+        dir.path(),
+        "loop.test.zone",
+        "$ORIGIN loop.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\n\
+         _sipfederationtls._tcp IN SRV 0 0 5061 sip.loop.test.\nsip IN CNAME a\na IN CNAME b\nb IN CNAME sip\n",
+    );
+    let (report, _) = scan(&["--offline".into(), "--zone".into(), looped.display().to_string()]);
+    let judged = findings(&report, "DNS-FED-05");
+    assert!(!judged.is_empty());
+    for finding in judged {
+        assert_eq!(finding["status"], "error", "a CNAME loop is not an answer: {finding:#}");
+    }
+    // Escapes and raw bytes that would drive a terminal, in names of a
+    // zone: refused at their line, nothing raw in any output.
+    for (name, owner) in [("escaped.test.zone", "sip\\027[2J\\007"), ("raw.test.zone", "sip\u{1b}[2J\u{7}")] {
+        let zone = common::write(
+            dir.path(),
+            name,
+            &format!(
+                "$ORIGIN ctrl.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\n\
+                 {owner} IN A 192.0.2.1\n_sipfederationtls._tcp IN SRV 0 0 5061 {owner}.ctrl.test.\n"
+            ),
+        );
+        let output = fedscan()
+            .args(["scan", "--now", NOW, "--only", "DNS-*", "--offline", "--format", "table", "--color", "never"])
+            .args(["--zone", zone.to_str().unwrap(), "ctrl.test"])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(stderr.contains(&format!("{name}:5:")), "{name}: refused at its line: {stderr}");
+        common::assert_inert("the table", &stdout);
+        common::assert_inert("stderr", &stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: an input error");
+    }
+}
+
+/// The fixture zone fabrikam.com (broken) in each listing format fedscan
+/// reads, as its tool prints it.
+const LISTINGS: &[&str] = &[
+    "fixtures/zones/formats/octodns/fabrikam.com.yaml",
+    "fixtures/zones/formats/azure/fabrikam.com.json",
+    "fixtures/zones/formats/route53/fabrikam.com.json",
+    "fixtures/zones/formats/clouddns/fabrikam.com.json",
+    "fixtures/zones/formats/clouddns/fabrikam.com.yaml",
+];
+
+/// Verdicts without the negative TTL, which octoDNS files do not hold
+/// (their provider writes the SOA) and fedscan therefore does not state.
+fn verdicts_but_negative_ttl(report: &Value) -> BTreeSet<(String, String, String, String)> {
+    let ttl = regex::Regex::new(r" \(negative TTL \d+ s\)").unwrap();
+    verdicts(report).into_iter().map(|(r, t, s, m)| (r, t, s, ttl.replace_all(&m, "").into_owned())).collect()
+}
+
+#[test]
+fn the_same_zone_in_every_listing_format_gives_the_findings_of_its_bind_file() {
+    let octodns = root("fixtures/zones/formats/octodns");
+    let output = std::process::Command::new(common::test_tool("venv/bin/octodns-validate"))
+        .current_dir(&octodns)
+        .args(["--config-file", "config.yaml"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "octodns-validate: {}", String::from_utf8_lossy(&output.stderr));
+    let edge = ["--zone".to_string(), root("fixtures/zones/fabrikam-edge.net.zone").display().to_string()];
+    let with = |zone: &str| {
+        let mut args =
+            vec!["--offline".to_string(), "fabrikam.com".into(), "--zone".into(), root(zone).display().to_string()];
+        args.extend(edge.clone());
+        scan(&args)
+    };
+    let (bind, bind_code) = with("fixtures/zones/fabrikam.com.zone");
+    assert!(findings(&bind, "DNS-FED-06").iter().any(|f| f["status"] == "fail"), "the fixture has failures to compare");
+    for listing in LISTINGS {
+        let (report, code) = with(listing);
+        assert_eq!(report["input_errors"], serde_json::json!([]), "{listing}");
+        assert_eq!(verdicts_but_negative_ttl(&report), verdicts_but_negative_ttl(&bind), "{listing}");
+        assert_eq!(code, bind_code, "{listing}");
+        // Each finding on a record of the listing names the listing and a
+        // line of it that holds the record's data.
+        let text = std::fs::read_to_string(root(listing)).unwrap();
+        let tied = findings(&report, "DNS-FED-06")[0];
+        assert!(tied["target_parts"]["file"].as_str().unwrap().ends_with(listing), "{tied:#}");
+        let line = tied["target_parts"]["line"].as_u64().unwrap() as usize;
+        let shown = text.lines().nth(line - 1).unwrap();
+        assert!(
+            shown.contains("5062") || shown.contains("_sipfederationtls") || shown.contains("SRV"),
+            "{listing}:{line}: {shown}"
+        );
+    }
+    let (octo, _) = scan(&[
+        "--offline".into(),
+        "--zone".into(),
+        root("fixtures/zones/formats/octodns/contoso.com.yaml").display().to_string(),
+    ]);
+    let (zone, _) =
+        scan(&["--offline".into(), "--zone".into(), root("fixtures/zones/contoso.com.zone").display().to_string()]);
+    assert_eq!(verdicts_but_negative_ttl(&octo), verdicts_but_negative_ttl(&zone), "contoso.com as octoDNS YAML");
+}
+
+#[test]
+fn records_the_provider_answers_for_are_unknown_never_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    let octodns = common::write(
+        dir.path(),
+        "alias.test.yaml",
+        "'':\n  type: NS\n  value: ns1.alias.test.\n_sipfederationtls._tcp:\n  type: SRV\n  value:\n    port: 5061\n    priority: 0\n    target: sip.alias.test.\n    weight: 0\nsip:\n  type: ALIAS\n  value: edge.cloud.example.\n",
+    );
+    let route53 = common::write(
+        dir.path(),
+        "route53.json",
+        r#"{"ResourceRecordSets": [
+  {"Name": "r53.test.", "Type": "SOA", "TTL": 900, "ResourceRecords": [{"Value": "ns-1.awsdns-1.org. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"}]},
+  {"Name": "_sipfederationtls._tcp.r53.test.", "Type": "SRV", "TTL": 300, "ResourceRecords": [{"Value": "0 0 5061 sip.r53.test."}]},
+  {"Name": "sip.r53.test.", "Type": "A", "AliasTarget": {"HostedZoneId": "Z2", "DNSName": "lb.example.", "EvaluateTargetHealth": false}},
+  {"Name": "\\052.r53.test.", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "192.0.2.9"}]}
+]}"#,
+    );
+    let (report, code) = scan(&[
+        "--offline".into(),
+        "--zone".into(),
+        octodns.display().to_string(),
+        "--zone".into(),
+        route53.display().to_string(),
+    ]);
+    assert_eq!(report["input_errors"], serde_json::json!([]));
+    for domain in ["alias.test", "r53.test"] {
+        let found = common::statuses(&report, "DNS-FED-05", domain);
+        assert_eq!(found, ["error"], "{domain}: {:#}", report["findings"]);
+    }
+    let unknown = findings(&report, "DNS-FED-05");
+    assert!(unknown.iter().all(|f| f["message"].as_str().unwrap().contains("not known")), "{unknown:#?}");
+    // Route 53's octal escape is a wildcard: lyncdiscover.r53.test exists.
+    assert_eq!(common::statuses(&report, "DNS-CLI-03", "r53.test"), ["pass"]);
+    assert_ne!(code, Some(0));
 }

@@ -1,9 +1,15 @@
-//! Planned zones: BIND master files given with `--zone`, read before they
-//! are published, so that the DNS rules judge them as partners would see
-//! them once live. Read with hickory's zone-file parser (the same library
-//! that reads live answers, so a record means the same either way); bounded
-//! in size, and without `$INCLUDE` or `$GENERATE`, which would read other
-//! files or expand without bound.
+//! Planned zones: zone files given with `--zone`, read before they are
+//! published, so that the DNS rules judge them as partners would see them
+//! once live. Every format is written out as one BIND master file whose
+//! every line says where it came from, and read with hickory's zone-file
+//! parser (the same library that reads live answers, so a record means the
+//! same either way): BIND master files with their `$INCLUDE`s and
+//! `$GENERATE`s (`master`), and the record listings of DNS-as-code tools and
+//! cloud DNS services (`listing`). Bounded in size, whatever the format.
+
+mod listing;
+mod master;
+mod yaml;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,9 +19,12 @@ use hickory_proto::rr::{Name, Record, RecordType};
 use hickory_proto::serialize::txt::Parser;
 
 use super::InputError;
+use super::dns::RecordSource;
 
-/// The most a zone file may take: a zone of 100,000 SIP domains' records
-/// is well under this.
+pub use master::MAX_GENERATED;
+
+/// The most a zone file, with what it includes or generates, may take: a
+/// zone of 100,000 SIP domains' records is well under this.
 pub const MAX_ZONE_FILE: u64 = 64 << 20;
 
 /// A zone as planned: its origin and every record of the file.
@@ -25,9 +34,25 @@ pub struct PlannedZone {
     pub path: String,
     pub origin: Name,
     pub records: Vec<Record>,
-    /// The line of each (owner, type)'s first record: owners lower case,
-    /// without the trailing dot.
-    pub lines: HashMap<(String, RecordType), usize>,
+    /// Where each (owner, type)'s first record is written: owners lower
+    /// case, without the trailing dot.
+    pub sources: HashMap<(String, RecordType), RecordSource>,
+    /// Names whose answers the DNS provider computes (aliases, routing
+    /// policies): not known from the file.
+    pub unknown: Vec<Unknown>,
+    /// The file has no SOA record (octoDNS: its provider writes one): one
+    /// stands in at the apex, and negative answers' TTL is not known.
+    pub soa_assumed: bool,
+}
+
+/// A name of a listing whose answer is not written in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unknown {
+    /// Lower case, without the trailing dot.
+    pub name: String,
+    pub at: RecordSource,
+    /// What it is, as the listing says it.
+    pub what: String,
 }
 
 impl PlannedZone {
@@ -41,11 +66,6 @@ impl PlannedZone {
     pub fn soa(&self) -> Option<&Record> {
         self.records.iter().find(|r| r.record_type() == RecordType::SOA && r.name == self.origin)
     }
-
-    /// The line of an (owner, type)'s first record.
-    pub fn line_of(&self, owner: &str, rtype: RecordType) -> Option<usize> {
-        self.lines.get(&(owner.to_string(), rtype)).copied()
-    }
 }
 
 /// `--zone [ORIGIN=]FILE`: the origin given, or the file's own `$ORIGIN`.
@@ -56,46 +76,124 @@ pub fn parse_zone_arg(text: &str) -> (Option<String>, &str) {
     }
 }
 
-/// Reads a planned zone file. `origin` is the zone's name when the file does
-/// not say it with `$ORIGIN` (as `named.conf` gives it to a server).
+/// A zone written out as one master file, with where each of its lines
+/// came from.
+#[derive(Default)]
+struct Flat {
+    text: String,
+    from: Vec<RecordSource>,
+    unknown: Vec<Unknown>,
+    soa_assumed: bool,
+}
+
+impl Flat {
+    fn push(&mut self, line: &str, from: RecordSource) -> Result<(), String> {
+        if (self.text.len() + line.len()) as u64 >= MAX_ZONE_FILE {
+            return Err(format!("the zone, with what it includes or generates, passes {MAX_ZONE_FILE} bytes"));
+        }
+        self.text.push_str(line);
+        self.text.push('\n');
+        self.from.push(from);
+        Ok(())
+    }
+
+    /// Where a line of the written-out text came from (1-based).
+    fn source(&self, line: usize) -> Option<&RecordSource> {
+        self.from.get(line.checked_sub(1)?)
+    }
+}
+
+/// Reads a planned zone file, in whichever format it is written. `origin`
+/// is the zone's name when the file does not say it (as `named.conf` gives
+/// it to a server).
 pub fn read_zone(path: &Path, origin: Option<&str>) -> Result<PlannedZone, InputError> {
     let display = path.display().to_string();
     let error =
         |line: Option<usize>, message: String| InputError { path: display.clone(), line, column: None, message };
     let text = crate::files::read_text_bounded(path, MAX_ZONE_FILE).map_err(|e| error(None, e))?;
-    for (index, line) in text.lines().enumerate() {
-        let directive = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
-        if directive == "$INCLUDE" || directive == "$GENERATE" {
-            return Err(error(
-                Some(index + 1),
-                format!("{directive} is not read: give each zone file with --zone, its records written out"),
-            ));
-        }
-    }
-    let origin = match origin {
+    let given = match origin {
         Some(origin) => Some(
             Name::from_ascii(format!("{}.", origin.trim_end_matches('.')))
                 .map_err(|e| error(None, format!("the origin {origin:?} is not a DNS name: {e}")))?,
         ),
         None => None,
     };
-    let (origin, sets) = Parser::new(text.as_str(), None, origin).parse().map_err(|e| {
+    let mut flat = Flat::default();
+    let origin = match listing::read(&text, &display, path, given.as_ref(), &mut flat)? {
+        Some(origin) => Some(origin),
+        None => {
+            master::flatten(path, &text, given.as_ref().map(name_text), &mut flat)?;
+            given
+        }
+    };
+    let (origin, sets) = Parser::new(flat.text.as_str(), None, origin.clone()).parse().map_err(|e| {
         let message = e.to_string();
         let hint = if message.contains("origin") {
             " (give the zone's name with --zone ORIGIN=FILE, or start the file with $ORIGIN)"
         } else {
             ""
         };
-        error(None, format!("not a zone file this scan can read: {message}{hint}"))
+        let message = format!("not a zone file this scan can read: {message}{hint}");
+        match failing_entry(&flat, origin.as_ref()) {
+            Some(at) => InputError { path: at.file.clone(), line: Some(at.line), column: None, message },
+            None => error(None, message),
+        }
     })?;
     let records: Vec<Record> =
         sets.into_values().flat_map(|set| set.records_without_rrsigs().cloned().collect::<Vec<_>>()).collect();
-    let lines = record_lines(&text, &origin);
-    let zone = PlannedZone { path: display.clone(), origin, records, lines };
+    let sources = record_lines(&flat.text, &origin)
+        .into_iter()
+        .filter_map(|(key, line)| Some((key, flat.source(line)?.clone())))
+        .collect();
+    let zone = PlannedZone {
+        path: display.clone(),
+        origin,
+        records,
+        sources,
+        unknown: flat.unknown,
+        soa_assumed: flat.soa_assumed,
+    };
     if zone.soa().is_none() {
         return Err(error(None, format!("no SOA record at the zone's origin {}: not a zone file", zone.origin_name())));
     }
     Ok(zone)
+}
+
+/// A name as zone files write it relative to nothing: lower case, without
+/// the trailing dot.
+fn name_text(name: &Name) -> String {
+    let text = name.to_ascii().to_ascii_lowercase();
+    text.strip_suffix('.').unwrap_or(&text).to_string()
+}
+
+/// The entry the parser stops at, which it does not say: the first entry
+/// at which the text read up to it no longer parses (a bisection over the
+/// entries, so a failing zone costs a few more parses, a clean one none).
+fn failing_entry<'a>(flat: &'a Flat, origin: Option<&Name>) -> Option<&'a RecordSource> {
+    let mut starts = Vec::new();
+    let mut depth = 0;
+    let mut offset = 0;
+    for (index, line) in flat.text.lines().enumerate() {
+        if depth <= 0 {
+            starts.push((offset, index + 1));
+        }
+        tokens(line, &mut depth);
+        offset += line.len() + 1;
+    }
+    let parses = |entries: usize| {
+        let end = starts.get(entries).map_or(flat.text.len(), |(offset, _)| *offset);
+        Parser::new(&flat.text[..end], None, origin.cloned()).parse().is_ok()
+    };
+    // Entries [0, good) parse; [0, bad) do not.
+    let (mut good, mut bad) = (0, starts.len());
+    if parses(bad) {
+        return None;
+    }
+    while bad - good > 1 {
+        let middle = (good + bad) / 2;
+        if parses(middle) { good = middle } else { bad = middle }
+    }
+    flat.source(starts.get(bad - 1)?.1)
 }
 
 /// The tokens of a zone-file line: a quoted string is one token, a comment
