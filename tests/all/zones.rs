@@ -571,3 +571,70 @@ fn records_the_provider_answers_for_are_unknown_never_absent() {
     assert_eq!(common::statuses(&report, "DNS-CLI-03", "r53.test"), ["pass"]);
     assert_ne!(code, Some(0));
 }
+
+/// The CI jobs shipped in `deploy/ci/`: each a valid workflow for its CI
+/// (the schemas check-jsonschema carries), whose scan runs as its CI would
+/// run it in a repository keeping zones under `dns/`, and fails the job on
+/// the broken zone with a report its consumer reads.
+#[test]
+fn the_shipped_pull_request_jobs_are_valid_and_fail_on_the_broken_zone_with_its_line() {
+    let checker = common::test_tool("venv/bin/check-jsonschema");
+    let jobs = [
+        ("deploy/ci/github-dns-pull-request.yml", "vendor.github-workflows", "github"),
+        ("deploy/ci/gitlab-dns-merge-request.yml", "vendor.gitlab-ci", "gitlab"),
+    ];
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_fedscan")).parent().unwrap().to_path_buf();
+    for (file, schema, ci) in jobs {
+        let checked =
+            std::process::Command::new(&checker).args(["--builtin-schema", schema]).arg(root(file)).output().unwrap();
+        assert!(checked.status.success(), "{file}: {}", String::from_utf8_lossy(&checked.stdout));
+        let printed = common::python_consumer("ci_job_script.py", &[root(file).as_os_str(), ci.as_ref()]);
+        assert!(printed.status.success(), "{}", String::from_utf8_lossy(&printed.stderr));
+        let script = String::from_utf8(printed.stdout).unwrap();
+
+        let repo = tempfile::tempdir().unwrap();
+        let dns = repo.path().join("dns");
+        std::fs::create_dir(&dns).unwrap();
+        for zone in ["contoso.com.zone", "fabrikam.com.zone", "fabrikam-edge.net.zone"] {
+            std::fs::copy(root("fixtures/zones").join(zone), dns.join(zone)).unwrap();
+        }
+        std::fs::copy(root("fixtures/zones/formats/octodns/contoso.com.yaml"), dns.join("contoso.net.yaml")).unwrap();
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+        let run = assert_cmd::Command::new("sh")
+            .args(["-e", "-c", &script])
+            .current_dir(repo.path())
+            .env("PATH", path)
+            .env("GITHUB_OUTPUT", repo.path().join("github-output"))
+            .env("GITHUB_STEP_SUMMARY", repo.path().join("summary.md"))
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        if ci == "github" {
+            assert!(run.status.success(), "the step records the status for a later one: {stderr}");
+            let output = std::fs::read_to_string(repo.path().join("github-output")).unwrap();
+            assert_eq!(output.trim(), "status=1", "a high failure fails the check: {stderr}");
+            let sarif = repo.path().join("fedscan.sarif");
+            crate::reports::assert_valid_sarif(&sarif, repo.path());
+            let log = common::read_json(&sarif);
+            let port = log["runs"][0]["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["ruleId"] == "DNS-FED-02" && r["level"] == "error")
+                .expect("fabrikam.com's federation record on the wrong port");
+            let physical = &port["locations"][0]["physicalLocation"];
+            assert_eq!(physical["artifactLocation"]["uri"], "dns/fabrikam.com.zone", "relative to the repository");
+            assert_eq!(physical["region"]["startLine"], 13, "{port:#}");
+            let summary = std::fs::read_to_string(repo.path().join("summary.md")).unwrap();
+            assert!(summary.contains("contoso.net"), "the octoDNS zone is judged too");
+        } else {
+            assert_eq!(run.status.code(), Some(1), "the job fails on a high failure: {stderr}");
+            let parsed = common::python_consumer("junit_counts.py", &[repo.path().join("fedscan.xml").as_os_str()]);
+            assert!(parsed.status.success(), "{}", String::from_utf8_lossy(&parsed.stderr));
+            let counts: Value = serde_json::from_slice(&parsed.stdout).unwrap();
+            assert!(counts["totals"]["failures"].as_u64().unwrap() > 0, "{counts}");
+            assert!(repo.path().join("fedscan.html").exists());
+        }
+    }
+}

@@ -51,6 +51,9 @@ pub(super) fn read(
         message,
     };
     let structured = text.trim_start_matches('\u{feff}').trim_start().starts_with(['{', '[']);
+    if !structured && !looks_like_yaml(text) {
+        return Ok(None);
+    }
     let documents = match yaml::documents(text) {
         Ok(documents) => documents,
         Err((line, message)) if structured => {
@@ -101,6 +104,24 @@ pub(super) fn read(
     let origin = Name::from_ascii(format!("{origin}."))
         .map_err(|e| error(0, format!("the zone's name {origin:?} is not a DNS name: {e}")))?;
     Ok(Some(origin))
+}
+
+/// Whether the text's first line of content is YAML's (a document start,
+/// a directive, a list item or a `key:`), never a master file's, whose
+/// lines start with a name, `$`, `@`, `;` or a blank: a master file is not
+/// parsed as YAML first.
+fn looks_like_yaml(text: &str) -> bool {
+    let Some(first) =
+        text.lines().map(str::trim_end).find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+    else {
+        return false;
+    };
+    if first.starts_with("---") || first.starts_with('%') || first.starts_with("- ") || first == "-" {
+        return true;
+    }
+    let key = first.split_once(':').map(|(key, rest)| (key, rest.is_empty() || rest.starts_with(' ')));
+    matches!(key, Some((key, true)) if !key.starts_with([' ', '\t', ';', '$', '@'])
+        && !key.trim_matches(['\'', '"']).contains(char::is_whitespace))
 }
 
 /// Which listing the documents are, with their record sets.
