@@ -57,7 +57,7 @@ pub fn answer<'a>(
 }
 
 /// The error of a question the resolver gave no usable answer to.
-fn unanswered(domain: &str, fact: &DnsFact) -> Option<Outcome> {
+pub fn unanswered(domain: &str, fact: &DnsFact) -> Option<Outcome> {
     let (name, kind) = (&fact.name, fact.rtype.name());
     let why = match &fact.outcome {
         DnsOutcome::Timeout | DnsOutcome::Failed { .. } => {
@@ -262,6 +262,11 @@ pub trait ServiceRecordsCheck: Send + Sync {
     /// not only the records as partners see them.
     const READS_TARGETS: bool = false;
 
+    /// Facts the kind reads beside the records and their targets.
+    fn also_needs(&self) -> Vec<Need> {
+        Vec::new()
+    }
+
     /// The one outcome of a scan that lacks what the kind compares the
     /// records with, instead of one per domain.
     fn cannot_compare(&self, _ctx: &FactView) -> Option<Outcome> {
@@ -298,10 +303,12 @@ pub struct ServiceRecords<T>(T);
 impl<T: ServiceRecordsCheck> Check for ServiceRecords<T> {
     fn needs(&self, _targets: &Targets) -> Vec<Need> {
         let service = self.0.service().name;
-        match T::READS_TARGETS {
+        let mut needs = match T::READS_TARGETS {
             true => vec![Need::SrvTargets { service: service.to_string() }],
             false => vec![srv_need(service)],
-        }
+        };
+        needs.extend(self.0.also_needs());
+        needs
     }
 
     fn step(&self) -> Step {

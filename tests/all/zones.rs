@@ -20,6 +20,7 @@ const NOW: &str = "2026-12-06T00:00:00Z";
 /// IPv6-only host and an empty non-terminal (litware.com).
 const ZONES: &[(&str, &str)] = &[
     ("contoso.com", "fixtures/zones/contoso.com.zone"),
+    ("contoso.net", "fixtures/zones/contoso.net.zone"),
     ("fabrikam.com", "fixtures/zones/fabrikam.com.zone"),
     ("fabrikam-edge.net", "fixtures/zones/fabrikam-edge.net.zone"),
     ("northwind.com", "fixtures/zones/northwind.com.zone"),
@@ -28,7 +29,7 @@ const ZONES: &[(&str, &str)] = &[
 ];
 
 /// The SIP domains the zones plan.
-const DOMAINS: &[&str] = &["contoso.com", "fabrikam.com", "northwind.com", "litware.com"];
+const DOMAINS: &[&str] = &["contoso.com", "contoso.net", "fabrikam.com", "northwind.com", "litware.com"];
 
 fn named_checkzone() -> Option<PathBuf> {
     ["/usr/bin/named-checkzone", "/usr/sbin/named-checkzone"].iter().map(PathBuf::from).find(|p| p.exists())
@@ -637,4 +638,64 @@ fn the_shipped_pull_request_jobs_are_valid_and_fail_on_the_broken_zone_with_its_
             assert!(repo.path().join("fedscan.html").exists());
         }
     }
+}
+
+/// The whole pre-deployment bundle, offline: the planned zones, the
+/// certificate to be installed and the planned topology judged together.
+#[test]
+fn planned_zones_certificate_and_topology_are_judged_together_before_anything_is_published() {
+    let bundle = |cert: &str, net_zone: &str| {
+        let output = fedscan()
+            .args(["scan", "--now", NOW, "--offline", "--format", "json"])
+            .args(["--zone", root("fixtures/zones/contoso.com.zone").to_str().unwrap()])
+            .args(["--zone", net_zone])
+            .args(["--cert-file", root(cert).to_str().unwrap()])
+            .args(["--trust", root("fixtures/certs/root.pem").to_str().unwrap()])
+            .args(["--config", root("fixtures/sample/contoso-lync2013.txt").to_str().unwrap()])
+            .output()
+            .unwrap();
+        json_of(&output)
+    };
+    let planned = root("fixtures/zones/contoso.net.zone").display().to_string();
+    let report = bundle("fixtures/certs/good.pem", &planned);
+    assert_eq!(report["input_errors"], serde_json::json!([]));
+    // The certificate names sip.<domain> for each SIP domain of the
+    // topology and the zones.
+    let names = findings(&report, "TLS-NAME-04");
+    assert_eq!(names.len(), 1);
+    assert_eq!(names[0]["status"], "pass", "{:#}", names[0]);
+    assert!(names[0]["message"].as_str().unwrap().contains("sip.contoso.net"));
+    // Each domain's federation record reaches the topology's Access Edge:
+    // contoso.com's by its FQDN, contoso.net's by sip.contoso.net at the
+    // Edge's address; and the Edge FQDN is inside a SIP domain.
+    for domain in ["contoso.com", "contoso.net"] {
+        assert_eq!(common::statuses(&report, "DNS-FED-03", domain), ["pass"], "{domain}");
+        assert_eq!(common::statuses(&report, "DNS-FED-04", domain), ["pass"], "{domain}");
+        assert_eq!(common::statuses(&report, "DNS-FED-02", domain), ["pass"], "{domain}: the topology's port");
+    }
+    assert_eq!(findings(&report, "CFG-TOP-03")[0]["status"], "pass");
+    assert!(
+        report["findings"].as_array().unwrap().iter().all(|f| f["status"] != "error"),
+        "everything the bundle holds is judged: {:#}",
+        report["findings"]
+    );
+
+    // The same bundle with the mistakes a pull request could bring: a
+    // certificate without the second domain's name, and contoso.net's
+    // record pointing at another host.
+    let dir = tempfile::tempdir().unwrap();
+    let moved = std::fs::read_to_string(&planned)
+        .unwrap()
+        .replace("5061 sip.contoso.net.", "5061 sipfed.contoso.net.")
+        .replace("lyncdiscover ", "sipfed                      IN A    198.51.100.99\nlyncdiscover ");
+    let moved = common::write(dir.path(), "contoso.net.zone", &moved);
+    let broken = bundle("fixtures/certs/cn-not-in-san.pem", moved.to_str().unwrap());
+    assert_eq!(findings(&broken, "TLS-NAME-04")[0]["status"], "fail", "sip.contoso.com is missing from the SAN");
+    assert_eq!(common::statuses(&broken, "DNS-FED-03", "contoso.com"), ["pass"]);
+    let elsewhere = findings(&broken, "DNS-FED-03")
+        .into_iter()
+        .find(|f| f["target"] == "contoso.net")
+        .expect("contoso.net is judged");
+    assert_eq!(elsewhere["status"], "fail", "{elsewhere:#}");
+    assert_eq!(elsewhere["target_parts"]["line"], 11, "the SRV record's line in the planned file: {elsewhere:#}");
 }
