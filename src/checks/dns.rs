@@ -223,7 +223,10 @@ pub fn per_domain(ctx: &FactView, judge: impl Fn(&str) -> Vec<Outcome>) -> Vec<O
 /// either when no internal resolver was given.
 pub fn per_domain_internal(ctx: &FactView, judge: impl Fn(&str) -> Vec<Outcome>) -> Vec<Outcome> {
     if ctx.dns.gathered && !ctx.dns.has_internal() {
-        return vec![Outcome::skip(Target::area("DNS"), "no internal resolver was given (--internal-resolver IP)")];
+        return vec![Outcome::skip(
+            Target::area("DNS"),
+            "no internal DNS view was given (--internal-resolver IP, or --internal-zone FILE)",
+        )];
     }
     per_domain(ctx, judge)
 }

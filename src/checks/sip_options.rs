@@ -56,7 +56,7 @@ impl Check for SipOptions {
             if !unresolved.is_empty() {
                 return unresolved;
             }
-            let why = if !ctx.dns.gathered {
+            let why = if !ctx.dns.gathered || ctx.facts.offline {
                 "no SIP probe: this was an offline audit".to_string()
             } else if ctx.facts.tls.iter().any(|t| t.partner.is_none()) {
                 format!("no endpoint accepted a TLS connection to send OPTIONS to{}", see::after(connection))

@@ -161,6 +161,7 @@ pub fn gather(
         if in_chunks.is_some() {
             return Err(ScanError::ChunksOffline);
         }
+        facts.offline = true;
         if !request.zones.is_empty() {
             // Offline, planned zones are the DNS: asked as a live scan
             // would ask them, nothing beyond them.

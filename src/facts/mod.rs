@@ -220,6 +220,10 @@ pub struct Facts {
     /// probes it cancelled say so, the questions it never asked are absent.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// The scan asked nothing of the network (`--offline`): whatever DNS it
+    /// holds came from planned zones, and no endpoint was probed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub offline: bool,
     /// For a chunk of a batch: the last `shared_dns` answers of `dns` are
     /// copies of answers another chunk holds (an Edge named in the zone of
     /// a domain of another chunk): read here, saved and kept with the other.
@@ -247,6 +251,7 @@ impl Facts {
             trust: Vec::new(),
             input_errors: Vec::new(),
             interrupted: false,
+            offline: false,
             shared_dns: 0,
         }
     }

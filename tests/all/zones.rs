@@ -699,3 +699,26 @@ fn planned_zones_certificate_and_topology_are_judged_together_before_anything_is
     assert_eq!(elsewhere["status"], "fail", "{elsewhere:#}");
     assert_eq!(elsewhere["target_parts"]["line"], 11, "the SRV record's line in the planned file: {elsewhere:#}");
 }
+
+#[test]
+fn an_offline_scan_of_planned_zones_says_it_probed_nothing_and_saves_that() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("facts.json");
+    let zone = root("fixtures/zones/contoso.com.zone").display().to_string();
+    let run = |args: &[&str]| {
+        let output = fedscan().args(["scan", "--now", NOW, "--format", "json"]).args(args).output().unwrap();
+        json_of(&output)
+    };
+    let planned = run(&["--offline", "--zone", &zone, "--save-facts", saved.to_str().unwrap()]);
+    let replayed = run(&["--facts", saved.to_str().unwrap()]);
+    for report in [&planned, &replayed] {
+        for (rule, says) in
+            [("TLS-CON-01", "offline audit"), ("SIP-OPT-01", "offline audit"), ("DNS-SPLIT-01", "--internal-zone")]
+        {
+            let finding = findings(report, rule)[0];
+            assert_eq!(finding["status"], "skip", "{finding:#}");
+            assert!(finding["message"].as_str().unwrap().contains(says), "{finding:#}");
+        }
+    }
+    assert_eq!(common::read_json(&saved)["offline"], true);
+}
