@@ -33,6 +33,22 @@ pub fn evidence(fact: &DnsFact) -> Value {
     evidence
 }
 
+/// The evidence of an SRV answer, located at the first of `about` (the
+/// records a finding is about) whose line a planned zone gives: a fix goes
+/// on that record's line, not its set's first.
+pub fn evidence_at(fact: &DnsFact, about: &[&Srv]) -> Value {
+    let mut evidence = evidence(fact);
+    let placed = fact
+        .records()
+        .into_iter()
+        .filter(|r| Srv::from_data(&r.data).is_some_and(|srv| about.contains(&&srv)))
+        .find_map(|r| r.source.as_ref());
+    if let Some(source) = placed {
+        evidence[SOURCE] = json!({ "file": source.file, "line": source.line });
+    }
+    evidence
+}
+
 const OFFLINE: &str = "no DNS facts: this was an offline audit (scan the domains live to check DNS)";
 
 /// The answer to a question about `domain`, or the outcome that says it

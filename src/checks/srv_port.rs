@@ -14,9 +14,10 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use super::dns::{Found, Service, ServiceRecords, ServiceRecordsCheck, evidence, show_srv};
+use super::dns::{Found, Service, ServiceRecords, ServiceRecordsCheck, evidence_at, show_srv};
 use crate::facts::config_view::Objects;
 use crate::facts::snapshot::ObjectKind;
+use crate::facts::srv::Srv;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Target};
 
@@ -62,7 +63,9 @@ impl ServiceRecordsCheck for Port {
     fn judge(&self, ctx: &FactView, found: &Found) -> Vec<Outcome> {
         let &Found { domain, ref name, ref records, fact } = found;
         let (port, source) = self.expected(ctx);
-        let wrong: Vec<String> = records.iter().filter(|r| r.port != port).map(show_srv).collect();
+        let wrong: Vec<&Srv> = records.iter().filter(|r| r.port != port).collect();
+        let evidence = evidence_at(fact, &wrong);
+        let wrong: Vec<String> = wrong.into_iter().map(show_srv).collect();
         let outcome = if wrong.is_empty() {
             Outcome::pass(Target::domain(domain), format!("{name}: every record uses port {port}, {source}"))
         } else {
@@ -71,6 +74,6 @@ impl ServiceRecordsCheck for Port {
                 format!("{name} SRV {}: partners will connect there, not to {source}", wrong.join("; ")),
             )
         };
-        vec![outcome.evidence(evidence(fact)).var(Placeholder::Domain, domain)]
+        vec![outcome.evidence(evidence).var(Placeholder::Domain, domain)]
     }
 }

@@ -13,8 +13,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::dns::{Found, Service, ServiceRecords, ServiceRecordsCheck, evidence, queries, show_srv, unanswered};
-use crate::facts::dns::{DnsFact, DnsView};
+use super::dns::{
+    Found, Service, ServiceRecords, ServiceRecordsCheck, evidence, evidence_at, queries, show_srv, unanswered,
+};
+use crate::facts::dns::DnsView;
 use crate::facts::need::Need;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Target};
@@ -74,7 +76,7 @@ impl ServiceRecordsCheck for TargetEdge {
                         why.message
                     ),
                 )
-                .evidence(with_addresses(fact, read.iter().map(|f| evidence(f)).collect()))];
+                .evidence(with_addresses(evidence(fact), read.iter().map(|f| evidence(f)).collect()))];
             }
             looked_up.extend(queries(&target));
             let same = ctx.targets.edges.iter().find(|edge| {
@@ -88,9 +90,11 @@ impl ServiceRecordsCheck for TargetEdge {
                     record.target,
                     target.all().map(ToString::to_string).collect::<Vec<_>>().join(", ")
                 )),
-                None => elsewhere.push(show_srv(record)),
+                None => elsewhere.push(record),
             }
         }
+        let located = evidence_at(fact, &elsewhere);
+        let elsewhere: Vec<String> = elsewhere.into_iter().map(show_srv).collect();
         let outcome = match (elsewhere.is_empty(), aliases.is_empty()) {
             (true, true) => Outcome::pass(&label, format!("{name} points at the Access Edge ({edges})")),
             (true, false) => Outcome::pass(
@@ -105,15 +109,14 @@ impl ServiceRecordsCheck for TargetEdge {
                 ),
             ),
         };
-        let outcome = outcome.evidence(with_addresses(fact, looked_up));
+        let outcome = outcome.evidence(with_addresses(located, looked_up));
         vec![outcome.var(Placeholder::Domain, domain).var(Placeholder::Fqdn, ctx.targets.edges[0].clone())]
     }
 }
 
 /// The SRV answer's evidence (whose record line is the finding's location),
 /// with the address answers read to tell whether a target is the Edge.
-fn with_addresses(srv: &DnsFact, addresses: Vec<Value>) -> Value {
-    let mut evidence = evidence(srv);
+fn with_addresses(mut evidence: Value, addresses: Vec<Value>) -> Value {
     if !addresses.is_empty() {
         evidence["addresses"] = Value::Array(addresses);
     }

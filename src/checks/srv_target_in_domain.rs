@@ -11,8 +11,9 @@
 
 use serde::Deserialize;
 
-use super::dns::{Found, Service, ServiceRecords, ServiceRecordsCheck, evidence, show_srv};
+use super::dns::{Found, Service, ServiceRecords, ServiceRecordsCheck, evidence, evidence_at, show_srv};
 use crate::facts::names::{is_direct_child, is_within};
+use crate::facts::srv::Srv;
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Placeholder, Target};
 
@@ -45,8 +46,9 @@ impl ServiceRecordsCheck for TargetInDomain {
                 .evidence(evidence(fact)),
             ];
         }
-        let outside: Vec<String> =
-            own.iter().filter(|r| !is_direct_child(&r.target, domain)).map(|r| show_srv(r)).collect();
+        let outside: Vec<&Srv> = own.iter().copied().filter(|r| !is_direct_child(&r.target, domain)).collect();
+        let evidence = evidence_at(fact, &outside);
+        let outside: Vec<String> = outside.into_iter().map(show_srv).collect();
         let outcome = if outside.is_empty() {
             let targets: Vec<&str> = own.iter().map(|r| r.target.as_str()).collect();
             Outcome::pass(Target::domain(domain), format!("{} directly inside {domain}", targets.join(", ")))
@@ -56,6 +58,6 @@ impl ServiceRecordsCheck for TargetInDomain {
                 format!("{name} SRV {}: the target is not a host directly inside {domain}", outside.join("; ")),
             )
         };
-        vec![outcome.evidence(evidence(fact)).var(Placeholder::Domain, domain)]
+        vec![outcome.evidence(evidence).var(Placeholder::Domain, domain)]
     }
 }

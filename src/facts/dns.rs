@@ -55,6 +55,10 @@ pub struct DnsRecord {
     pub ttl: u32,
     #[serde(flatten)]
     pub data: RecordData,
+    /// Where a planned zone writes this record: a finding about the record
+    /// points there, not at its set's first line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<RecordSource>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -316,7 +320,7 @@ mod tests {
 
     #[test]
     fn only_the_records_of_the_name_and_its_aliases_are_read() {
-        let record = |name: &str, data: RecordData| DnsRecord { name: name.into(), ttl: 60, data };
+        let record = |name: &str, data: RecordData| DnsRecord { name: name.into(), ttl: 60, data, source: None };
         let fact = DnsFact {
             view: DnsView::External,
             name: "sip.contoso.com".into(),
@@ -350,6 +354,7 @@ mod tests {
                     name: "_sipfederationtls._tcp.contoso.com".into(),
                     ttl: 300,
                     data: RecordData::Srv { priority: 0, weight: 0, port: 5061, target: "sip.contoso.com".into() },
+                    source: Some(RecordSource { file: "dns/contoso.com.zone".into(), line: 12 }),
                 }],
             },
         };

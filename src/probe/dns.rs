@@ -132,7 +132,7 @@ fn host(name: &Name) -> String {
     }
 }
 
-fn record(r: &hickory_proto::rr::Record) -> DnsRecord {
+pub(crate) fn record(r: &hickory_proto::rr::Record) -> DnsRecord {
     let data = match &r.data {
         RData::SRV(srv) => {
             RecordData::Srv { priority: srv.priority, weight: srv.weight, port: srv.port, target: host(&srv.target) }
@@ -142,5 +142,5 @@ fn record(r: &hickory_proto::rr::Record) -> DnsRecord {
         RData::CNAME(cname) => RecordData::Cname { target: host(&cname.0) },
         other => RecordData::Other { rtype: other.record_type().to_string(), data: other.to_string() },
     };
-    DnsRecord { name: host(&r.name), ttl: r.ttl, data }
+    DnsRecord { name: host(&r.name), ttl: r.ttl, data, source: None }
 }

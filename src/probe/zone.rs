@@ -12,7 +12,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
 
 use super::dns::answer_of;
-use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, RecordKind, RecordSource};
+use crate::facts::dns::{DnsFact, DnsOutcome, DnsRecord, DnsView, RecordKind, RecordSource};
 use crate::facts::zone::{PlannedZone, Unknown};
 
 /// How many CNAME records an answer follows, as resolvers bound them.
@@ -29,8 +29,8 @@ struct Indexed {
     cuts: HashSet<String>,
     /// min(SOA TTL, SOA minimum), the TTL of a negative answer.
     negative_ttl: Option<u32>,
-    /// Where each (owner, type)'s first record is written.
-    sources: HashMap<(String, RecordType), RecordSource>,
+    /// Where each (owner, type)'s records are written, in set order.
+    sources: HashMap<(String, RecordType), Vec<RecordSource>>,
     /// Names the provider answers for, not the file.
     unknown: HashMap<String, Unknown>,
 }
@@ -39,7 +39,17 @@ impl Indexed {
     /// Where an answer from this zone comes from: the line of `owner`'s
     /// records of `rtype`, or of the SOA for what the zone lacks.
     fn source(&self, owner: &str, rtype: RecordType) -> Option<RecordSource> {
-        self.sources.get(&(owner.to_string(), rtype)).cloned()
+        self.sources.get(&(owner.to_string(), rtype))?.first().cloned()
+    }
+
+    /// Where each of `owner`'s `count` records of `rtype` is written, in
+    /// set order; each at the set's first line when the lines and the
+    /// records do not pair up (a record written twice is one record).
+    fn record_sources(&self, owner: &str, rtype: RecordType, count: usize) -> Vec<Option<RecordSource>> {
+        match self.sources.get(&(owner.to_string(), rtype)) {
+            Some(lines) if lines.len() == count => lines.iter().cloned().map(Some).collect(),
+            _ => vec![self.source(owner, rtype); count],
+        }
     }
 
     fn soa_source(&self) -> Option<RecordSource> {
@@ -157,6 +167,8 @@ impl PlannedDns {
         let mut source = None;
         let wanted = kind.record_type();
         let mut answer: Vec<Record> = Vec::new();
+        // Where each record of `answer` is written.
+        let mut placed: Vec<Option<RecordSource>> = Vec::new();
         let mut current = name.to_string();
         let mut followed = HashSet::new();
         let mut zone = first;
@@ -182,6 +194,7 @@ impl PlannedDns {
                         source = zone.source(&written, RecordType::CNAME);
                     }
                     answer.push(alias.clone());
+                    placed.push(zone.source(&written, RecordType::CNAME));
                     let RData::CNAME(target) = &alias.data else { break };
                     let target = lower(&target.0);
                     if !followed.insert(current.clone()) || followed.len() > MAX_CHAIN {
@@ -198,24 +211,45 @@ impl PlannedDns {
                     }
                 }
                 _ => {
-                    let mut matching: Vec<Record> = records.into_iter().filter(|r| r.record_type() == wanted).collect();
+                    let matching: Vec<Record> = records.into_iter().filter(|r| r.record_type() == wanted).collect();
+                    let lines = zone.record_sources(&written, wanted, matching.len());
+                    let mut matching: Vec<(Record, Option<RecordSource>)> = matching.into_iter().zip(lines).collect();
                     // A set's records in the canonical order (RFC 4034,
                     // section 6.3), as Knot serves them: one order, whatever
                     // the order of the file's lines.
-                    matching.sort_by_cached_key(|r| r.data.to_bytes().unwrap_or_default());
+                    matching.sort_by_cached_key(|(r, _)| r.data.to_bytes().unwrap_or_default());
                     if matching.is_empty() && answer.is_empty() {
                         return Some(fact(DnsOutcome::NoData { negative_ttl: zone.negative_ttl }, zone.soa_source()));
                     }
                     if answer.is_empty() {
                         source = zone.source(&written, wanted);
                     }
-                    answer.extend(matching);
+                    for (record, line) in matching {
+                        answer.push(record);
+                        placed.push(line);
+                    }
                     break;
                 }
             }
         }
-        Some(fact(answer_of(name, &answer), source))
+        Some(fact(placed_answer(name, &answer, &placed), source))
     }
+}
+
+/// The answer as a live one reads, each record with where it is written.
+fn placed_answer(name: &str, answer: &[Record], placed: &[Option<RecordSource>]) -> DnsOutcome {
+    let mut outcome = answer_of(name, answer);
+    if let DnsOutcome::Answer { records } = &mut outcome {
+        let written: Vec<(DnsRecord, &Option<RecordSource>)> =
+            answer.iter().map(crate::probe::dns::record).zip(placed).collect();
+        for record in records {
+            record.source = written
+                .iter()
+                .find(|(w, _)| w.name == record.name && w.data == record.data)
+                .and_then(|(_, source)| (*source).clone());
+        }
+    }
+    outcome
 }
 
 #[cfg(test)]

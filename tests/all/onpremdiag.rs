@@ -174,7 +174,7 @@ fn dns_facts(case: &Value, facts: &mut Facts) {
                             },
                             _ => RecordData::Cname { target: a["NameHost"].as_str().unwrap().to_string() },
                         };
-                        DnsRecord { name: name.clone(), ttl: 3600, data }
+                        DnsRecord { name: name.clone(), ttl: 3600, data, source: None }
                     })
                     .collect(),
             },

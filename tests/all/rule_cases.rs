@@ -220,7 +220,7 @@ mod zone {
             "CNAME" => RecordData::Cname { target: host(data) },
             other => panic!("type {other} is not supported in case zones"),
         };
-        DnsRecord { name: name.to_string(), ttl: 300, data }
+        DnsRecord { name: name.to_string(), ttl: 300, data, source: None }
     }
 
     fn answer((view, name, kind): &Question, external: &Zone, internal: Option<&Zone>) -> DnsFact {

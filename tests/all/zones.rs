@@ -509,6 +509,9 @@ fn the_same_zone_in_every_listing_format_gives_the_findings_of_its_bind_file() {
     };
     let (bind, bind_code) = with("fixtures/zones/fabrikam.com.zone");
     assert!(findings(&bind, "DNS-FED-06").iter().any(|f| f["status"] == "fail"), "the fixture has failures to compare");
+    let line = |report: &Value, rule: &str| findings(report, rule)[0]["target_parts"]["line"].clone();
+    assert_eq!(line(&bind, "DNS-FED-02"), 13, "the record on the wrong port");
+    assert_eq!(line(&bind, "DNS-FED-04"), 14, "the record whose target is in another domain, not its set's first");
     for listing in LISTINGS {
         let (report, code) = with(listing);
         assert_eq!(report["input_errors"], serde_json::json!([]), "{listing}");
@@ -525,6 +528,13 @@ fn the_same_zone_in_every_listing_format_gives_the_findings_of_its_bind_file() {
             shown.contains("5062") || shown.contains("_sipfederationtls") || shown.contains("SRV"),
             "{listing}:{line}: {shown}"
         );
+        // A finding about one record of a set is on that record's own line:
+        // the target in another domain is the second record.
+        let at = |rule: &str| findings(&report, rule)[0]["target_parts"]["line"].as_u64().unwrap() as usize;
+        let (port, outside) = (at("DNS-FED-02"), at("DNS-FED-04"));
+        assert_ne!(port, outside, "{listing}: two records, two lines");
+        let around: String = text.lines().skip(outside - 1).take(4).collect();
+        assert!(around.contains("fabrikam-edge.net"), "{listing}:{outside}: {around}");
     }
     let (octo, _) = scan(&[
         "--offline".into(),

@@ -273,7 +273,7 @@ impl Writer<'_> {
                 };
                 for value in values {
                     let data = octodns_data(&rtype, value).map_err(|e| self.error(value.line, e))?;
-                    self.push(format!("{owner} {ttl} IN {rtype} {data}"), record.line)?;
+                    self.push(format!("{owner} {ttl} IN {rtype} {data}"), value.line)?;
                 }
             }
         }

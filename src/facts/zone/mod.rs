@@ -34,9 +34,10 @@ pub struct PlannedZone {
     pub path: String,
     pub origin: Name,
     pub records: Vec<Record>,
-    /// Where each (owner, type)'s first record is written: owners lower
-    /// case, without the trailing dot.
-    pub sources: HashMap<(String, RecordType), RecordSource>,
+    /// Where each (owner, type)'s records are written, in the file's order
+    /// (the order of that set in `records`): owners lower case, without
+    /// the trailing dot.
+    pub sources: HashMap<(String, RecordType), Vec<RecordSource>>,
     /// Names whose answers the DNS provider computes (aliases, routing
     /// policies): not known from the file.
     pub unknown: Vec<Unknown>,
@@ -143,7 +144,7 @@ pub fn read_zone(path: &Path, origin: Option<&str>) -> Result<PlannedZone, Input
         sets.into_values().flat_map(|set| set.records_without_rrsigs().cloned().collect::<Vec<_>>()).collect();
     let sources = record_lines(&flat.text, &origin)
         .into_iter()
-        .filter_map(|(key, line)| Some((key, flat.source(line)?.clone())))
+        .map(|(key, lines)| (key, lines.into_iter().filter_map(|line| flat.source(line).cloned()).collect()))
         .collect();
     let zone = PlannedZone {
         path: display.clone(),
@@ -234,11 +235,11 @@ fn tokens(line: &str, depth: &mut i32) -> Vec<String> {
     tokens
 }
 
-/// Which line each (owner, type)'s first record is on, read as the parser
+/// Which lines each (owner, type)'s records are on, read as the parser
 /// reads the file: `$ORIGIN`, `@`, relative names, a blank owner for the
 /// previous one, an optional TTL and class before the type, entries that
 /// parentheses continue over several lines.
-fn record_lines(text: &str, origin: &Name) -> HashMap<(String, RecordType), usize> {
+fn record_lines(text: &str, origin: &Name) -> HashMap<(String, RecordType), Vec<usize>> {
     let absolute = |name: &Name| {
         let text = name.to_ascii().to_ascii_lowercase();
         text.strip_suffix('.').unwrap_or(&text).to_string()
@@ -278,7 +279,7 @@ fn record_lines(text: &str, origin: &Name) -> HashMap<(String, RecordType), usiz
             })
             .and_then(|w| RecordType::from_str(&w.to_ascii_uppercase()).ok());
         if let Some(rtype) = rtype {
-            lines.entry((owner.clone(), rtype)).or_insert(index + 1);
+            lines.entry((owner.clone(), rtype)).or_insert_with(Vec::new).push(index + 1);
         }
     }
     lines
@@ -308,7 +309,7 @@ mod tests {
         let text = "; a comment\n$TTL 300\n@ IN SOA ns1 hostmaster (\n  1 ; serial\n  3600 600 86400 300 )\n@ NS ns1\nns1 300 IN A 192.0.2.1\n    IN AAAA 2001:db8::1\n_sip._tls IN 600 SRV 0 0 443 sip\ntxt TXT \"; not a comment ( \" \n$ORIGIN sub.example.test.\nhost A 192.0.2.2\nabs.example.test. CNAME host\n";
         let origin = Name::from_ascii("example.test.").unwrap();
         let lines = record_lines(text, &origin);
-        let at = |owner: &str, rtype| lines.get(&(owner.to_string(), rtype)).copied();
+        let at = |owner: &str, rtype| lines.get(&(owner.to_string(), rtype)).map(|l| l[0]);
         assert_eq!(at("example.test", RecordType::SOA), Some(3));
         assert_eq!(at("example.test", RecordType::NS), Some(6));
         assert_eq!(at("ns1.example.test", RecordType::A), Some(7));
