@@ -610,6 +610,8 @@ fn the_shipped_pull_request_jobs_are_valid_and_fail_on_the_broken_zone_with_its_
             std::fs::copy(root("fixtures/zones").join(zone), dns.join(zone)).unwrap();
         }
         std::fs::copy(root("fixtures/zones/formats/octodns/contoso.com.yaml"), dns.join("contoso.net.yaml")).unwrap();
+        // fabrikam-edge.net holds only the partner-facing host: not a SIP domain.
+        std::fs::write(dns.join("sip-domains.txt"), "contoso.com\nfabrikam.com\ncontoso.net\n").unwrap();
         let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
         let run = assert_cmd::Command::new("sh")
             .args(["-e", "-c", &script])
@@ -637,6 +639,13 @@ fn the_shipped_pull_request_jobs_are_valid_and_fail_on_the_broken_zone_with_its_
             let physical = &port["locations"][0]["physicalLocation"];
             assert_eq!(physical["artifactLocation"]["uri"], "dns/fabrikam.com.zone", "relative to the repository");
             assert_eq!(physical["region"]["startLine"], 13, "{port:#}");
+            let judged: BTreeSet<&str> = log["runs"][0]["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|r| r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].as_str())
+                .collect();
+            assert!(judged.contains("contoso.net") && !judged.contains("fabrikam-edge.net"), "{judged:?}");
             let summary = std::fs::read_to_string(repo.path().join("summary.md")).unwrap();
             assert!(summary.contains("contoso.net"), "the octoDNS zone is judged too");
         } else {
