@@ -29,6 +29,13 @@ pub fn evidence(fact: &DnsFact) -> Value {
     // An answer from a planned zone names its line: the finding's location.
     if let Some(source) = &fact.source {
         evidence[SOURCE] = json!({ "file": source.file, "line": source.line });
+        // Each record's own line is for the finding's location (see
+        // `evidence_at`), not repeated in every finding's evidence.
+        if let Some(records) = evidence["answer"].get_mut("records").and_then(Value::as_array_mut) {
+            for record in records.iter_mut().filter_map(Value::as_object_mut) {
+                record.remove(SOURCE);
+            }
+        }
     }
     evidence
 }

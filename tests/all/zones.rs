@@ -16,8 +16,11 @@ const NOW: &str = "2026-12-06T00:00:00Z";
 /// Each fixture zone: its origin and file. An on-premises federated domain
 /// (contoso.com), a broken one (fabrikam.com, pointing into
 /// fabrikam-edge.net), a Teams-only one (northwind.com) and the stand-in
-/// for Microsoft 365's hosts, and one answered by a wildcard, with an
-/// IPv6-only host and an empty non-terminal (litware.com).
+/// for Microsoft 365's hosts, one answered by a wildcard, with an
+/// IPv6-only host and an empty non-terminal (litware.com), a hybrid split
+/// domain (tailspin.com) and a broken one (adatum.com, its federation
+/// record moved online), and a broken Teams-only one (woodgrove.com, its
+/// on-premises records left behind).
 const ZONES: &[(&str, &str)] = &[
     ("contoso.com", "fixtures/zones/contoso.com.zone"),
     ("contoso.net", "fixtures/zones/contoso.net.zone"),
@@ -26,10 +29,26 @@ const ZONES: &[(&str, &str)] = &[
     ("northwind.com", "fixtures/zones/northwind.com.zone"),
     ("online.lync.com", "fixtures/zones/online.lync.com.zone"),
     ("litware.com", "fixtures/zones/litware.com.zone"),
+    ("tailspin.com", "fixtures/zones/tailspin.com.zone"),
+    ("adatum.com", "fixtures/zones/adatum.com.zone"),
+    ("woodgrove.com", "fixtures/zones/woodgrove.com.zone"),
 ];
 
 /// The SIP domains the zones plan.
-const DOMAINS: &[&str] = &["contoso.com", "contoso.net", "fabrikam.com", "northwind.com", "litware.com"];
+const DOMAINS: &[&str] = &[
+    "contoso.com",
+    "contoso.net",
+    "fabrikam.com",
+    "northwind.com",
+    "litware.com",
+    "tailspin.com",
+    "adatum.com",
+    "woodgrove.com",
+];
+
+/// Every profile: the hybrid and online rules judge the split and
+/// Teams-only domains.
+const ALL_PROFILES: &[&str] = &["--profile", "federation", "--profile", "hybrid", "--profile", "online"];
 
 fn named_checkzone() -> Option<PathBuf> {
     ["/usr/bin/named-checkzone", "/usr/sbin/named-checkzone"].iter().map(PathBuf::from).find(|p| p.exists())
@@ -80,10 +99,14 @@ fn planned_zones_give_the_findings_of_the_same_zones_served_live() {
     let texts = served(ZONES);
     let Some(knot) = Knot::start(&borrowed(&texts)) else { return };
     for domain in DOMAINS {
+        let profiles = ALL_PROFILES.iter().map(|p| p.to_string());
         let mut planned_args = vec!["--offline".to_string(), domain.to_string()];
         planned_args.extend(zone_args());
+        planned_args.extend(profiles.clone());
         let (planned, planned_code) = scan(&planned_args);
-        let (live, live_code) = scan(&[domain.to_string(), "--resolver".into(), knot.resolver_arg()]);
+        let mut live_args = vec![domain.to_string(), "--resolver".into(), knot.resolver_arg()];
+        live_args.extend(profiles);
+        let (live, live_code) = scan(&live_args);
         let (planned_verdicts, live_verdicts) = (verdicts(&planned), verdicts(&live));
         assert!(planned_verdicts.iter().any(|v| v.0 == "DNS-FED-01"), "{domain}: {planned_verdicts:#?}");
         let only_planned: Vec<_> = planned_verdicts.difference(&live_verdicts).collect();
@@ -124,6 +147,31 @@ fn the_broken_zone_fails_on_each_of_its_mistakes_and_the_good_one_passes_them() 
     for rule in ["DNS-FED-01", "DNS-CLI-01", "DNS-CLI-02", "DNS-CLI-03"] {
         assert_eq!(status(rule, "northwind.com"), BTreeSet::from(["pass".to_string()]), "{rule} northwind.com");
     }
+
+    // Hybrid split domains: the federation record stays on premises.
+    let mut args = vec!["--offline".to_string(), "--profile".into(), "hybrid".into()];
+    args.extend(["tailspin.com".into(), "adatum.com".into()]);
+    args.extend(zone_args());
+    let (hybrid, _) = scan(&args);
+    assert_eq!(common::statuses(&hybrid, "DNS-FED-07", "tailspin.com"), ["pass"]);
+    assert_eq!(common::statuses(&hybrid, "DNS-FED-07", "adatum.com"), ["fail"], "moved online too early");
+    for rule in ["DNS-FED-01", "DNS-FED-04", "DNS-CLI-01", "DNS-CLI-03"] {
+        assert_eq!(common::statuses(&hybrid, rule, "tailspin.com"), ["pass"], "{rule} tailspin.com");
+    }
+
+    // Teams only: every record at Microsoft 365, none left on premises.
+    let mut args = vec!["--offline".to_string(), "--profile".into(), "online".into()];
+    args.extend(["northwind.com".into(), "woodgrove.com".into()]);
+    args.extend(zone_args());
+    let (online, _) = scan(&args);
+    for rule in ["DNS-FED-08", "DNS-ONL-01", "DNS-ONL-02", "DNS-ONL-03"] {
+        assert_eq!(common::statuses(&online, rule, "northwind.com"), ["pass"], "{rule} northwind.com");
+    }
+    // The old Edge, the missing client record, lyncdiscover's own address.
+    for rule in ["DNS-FED-08", "DNS-ONL-01", "DNS-ONL-03"] {
+        assert_eq!(common::statuses(&online, rule, "woodgrove.com"), ["fail"], "{rule} woodgrove.com");
+    }
+    assert_eq!(common::statuses(&online, "DNS-ONL-02", "woodgrove.com"), ["pass"], "sip is already Microsoft's");
 }
 
 #[test]
