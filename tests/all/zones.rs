@@ -296,6 +296,20 @@ fn planned_internal_zones_give_the_split_brain_findings_of_the_same_views_served
     .map(|(r, t, s)| (r.to_string(), t.to_string(), s.to_string()))
     .collect();
     assert_eq!(statuses, expected);
+
+    // The internal view as Azure lists a private zone judges the same.
+    let mut private_args = vec!["--offline".to_string(), "fabrikam.com".into()];
+    private_args.extend(zone_args());
+    private_args.extend([
+        "--internal-zone".into(),
+        root("fixtures/zones/formats/azure/fabrikam.com.private.json").display().to_string(),
+    ]);
+    let (private, _) = scan(&private_args);
+    let fabrikam = |report: &Value| -> BTreeSet<(String, String, String, String)> {
+        split(report).into_iter().filter(|v| v.1 == "fabrikam.com").collect()
+    };
+    assert_eq!(private["input_errors"], serde_json::json!([]));
+    assert_eq!(fabrikam(&private), fabrikam(&planned));
 }
 
 /// Runs an offline scan of the broken planned zone into `format`, from the

@@ -1,6 +1,7 @@
 //! Record listings, written out as master-file lines: octoDNS zone YAML
-//! (DNS as code) and what Azure DNS (`az network dns record-set list`, or
-//! the REST API), Route 53 (`aws route53 list-resource-record-sets`) and
+//! (DNS as code) and what Azure DNS (`az network dns record-set list`, its
+//! private zones' `az network private-dns record-set list`, or the REST
+//! API), Route 53 (`aws route53 list-resource-record-sets`) and
 //! Cloud DNS (`gcloud dns record-sets list`) print, as JSON or YAML. Each
 //! record keeps its own line in the listing. Records whose answer the
 //! provider computes (aliases, weighted or geographic sets) are not in the
@@ -140,10 +141,13 @@ fn detect(documents: &[Node]) -> Option<(Format, Vec<&Node>)> {
     if all(&|s| s.get("rrdatas").is_some() || s.get("kind").and_then(Node::text) == Some("dns#resourceRecordSet")) {
         return Some((Format::CloudDns, sets));
     }
+    // Public zones, and private ones (the internal view of a split domain
+    // in Azure).
     if all(&|s| {
-        get(s, "type")
-            .and_then(Node::text)
-            .is_some_and(|t| t.to_ascii_lowercase().starts_with("microsoft.network/dnszones/"))
+        get(s, "type").and_then(Node::text).is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            t.starts_with("microsoft.network/dnszones/") || t.starts_with("microsoft.network/privatednszones/")
+        })
     }) {
         return Some((Format::Azure, sets));
     }

@@ -128,7 +128,8 @@ pub fn read_zone(path: &Path, origin: Option<&str>) -> Result<PlannedZone, Input
         }
     };
     let (origin, sets) = Parser::new(flat.text.as_str(), None, origin.clone()).parse().map_err(|e| {
-        let message = e.to_string();
+        // hickory's words for a text it cannot read, without the Rust.
+        let message = e.to_string().replace("proto error: ", "").replace(": Err(Errors)", "");
         let hint = if message.contains("origin") {
             " (give the zone's name with --zone ORIGIN=FILE, or start the file with $ORIGIN)"
         } else {
