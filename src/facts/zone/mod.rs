@@ -168,10 +168,19 @@ fn name_text(name: &Name) -> String {
     text.strip_suffix('.').unwrap_or(&text).to_string()
 }
 
+/// The largest zone whose parse error is located by bisection (about a
+/// second of parsing on a small machine).
+const MAX_BISECTED: usize = 4 << 20;
+
 /// The entry the parser stops at, which it does not say: the first entry
 /// at which the text read up to it no longer parses (a bisection over the
 /// entries, so a failing zone costs a few more parses, a clean one none).
 fn failing_entry<'a>(flat: &'a Flat, origin: Option<&Name>) -> Option<&'a RecordSource> {
+    // Each step parses up to the whole text again: past this size the
+    // error is said without its line rather than at the cost of minutes.
+    if flat.text.len() > MAX_BISECTED {
+        return None;
+    }
     let mut starts = Vec::new();
     let mut depth = 0;
     let mut offset = 0;
