@@ -233,7 +233,7 @@ impl Writer<'_> {
 
     fn push(&mut self, line: String, at: usize) -> Result<(), InputError> {
         let source = self.at(at);
-        self.flat.push(&line, source).map_err(|e| self.error(at, e))
+        self.flat.push(&line, &source).map_err(|e| self.error(at, e))
     }
 
     fn start(&mut self, origin: &str, line: usize) -> Result<(), InputError> {

@@ -42,11 +42,17 @@ impl Reader {
         let display = path.display().to_string();
         self.stack.push(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
         let mut depth = 0;
+        let mut at = RecordSource { file: display.clone(), line: 0 };
         for (index, line) in text.lines().enumerate() {
-            let at = RecordSource { file: display.clone(), line: index + 1 };
+            at.line = index + 1;
             let error =
                 |message: String| InputError { path: display.clone(), line: Some(index + 1), column: None, message };
             let starts_entry = depth <= 0;
+            // Most lines are a record of plain words: copied as they are.
+            if super::is_plain(line) && !(starts_entry && line.trim_start().starts_with('$')) {
+                flat.push(line, &at).map_err(error)?;
+                continue;
+            }
             let words = tokens(line, &mut depth);
             let directive = words.first().filter(|_| starts_entry).map(|w| w.to_ascii_uppercase());
             match directive.as_deref() {
@@ -56,9 +62,9 @@ impl Reader {
                     if let Some(name) = words.get(1) {
                         self.origin = Some(super::resolve(name, self.origin.as_deref().unwrap_or("")));
                     }
-                    flat.push(line, at).map_err(error)?;
+                    flat.push(line, &at).map_err(error)?;
                 }
-                _ => flat.push(line, at).map_err(error)?,
+                _ => flat.push(line, &at).map_err(error)?,
             }
         }
         self.stack.pop();
@@ -109,12 +115,12 @@ impl Reader {
         };
         if let Some(inner) = args.get(1) {
             let inner = super::resolve(inner, &outer);
-            flat.push(&format!("$ORIGIN {inner}."), at.clone()).map_err(fault)?;
+            flat.push(&format!("$ORIGIN {inner}."), at).map_err(fault)?;
             self.origin = Some(inner);
         }
         // Errors inside the included file name its own file and line.
         self.file(&wanted, &text, flat)?;
-        flat.push(&format!("$ORIGIN {outer}."), at.clone()).map_err(fault)?;
+        flat.push(&format!("$ORIGIN {outer}."), at).map_err(fault)?;
         self.origin = Some(outer);
         Ok(())
     }
@@ -145,7 +151,7 @@ fn generate(args: &[String], at: &RecordSource, flat: &mut Flat) -> Result<(), S
     let mut value = start;
     while value <= stop {
         let line = template.iter().map(|word| substitute(word, value)).collect::<Result<Vec<_>, _>>()?.join(" ");
-        flat.push(&line, at.clone())?;
+        flat.push(&line, at)?;
         value += step;
     }
     Ok(())

@@ -82,25 +82,36 @@ pub fn parse_zone_arg(text: &str) -> (Option<String>, &str) {
 #[derive(Default)]
 struct Flat {
     text: String,
-    from: Vec<RecordSource>,
+    /// Each line's file (an index into `files`) and line there.
+    from: Vec<(u32, u32)>,
+    files: Vec<String>,
     unknown: Vec<Unknown>,
     soa_assumed: bool,
 }
 
 impl Flat {
-    fn push(&mut self, line: &str, from: RecordSource) -> Result<(), String> {
+    fn push(&mut self, line: &str, from: &RecordSource) -> Result<(), String> {
         if (self.text.len() + line.len()) as u64 >= MAX_ZONE_FILE {
             return Err(format!("the zone, with what it includes or generates, passes {MAX_ZONE_FILE} bytes"));
         }
         self.text.push_str(line);
         self.text.push('\n');
-        self.from.push(from);
+        // Lines come file by file: the last file is nearly always this one.
+        let file = match self.files.iter().rposition(|f| *f == from.file) {
+            Some(index) => index,
+            None => {
+                self.files.push(from.file.clone());
+                self.files.len() - 1
+            }
+        };
+        self.from.push((file as u32, from.line as u32));
         Ok(())
     }
 
     /// Where a line of the written-out text came from (1-based).
-    fn source(&self, line: usize) -> Option<&RecordSource> {
-        self.from.get(line.checked_sub(1)?)
+    fn source(&self, line: usize) -> Option<RecordSource> {
+        let &(file, line) = self.from.get(line.checked_sub(1)?)?;
+        Some(RecordSource { file: self.files[file as usize].clone(), line: line as usize })
     }
 }
 
@@ -145,7 +156,7 @@ pub fn read_zone(path: &Path, origin: Option<&str>) -> Result<PlannedZone, Input
         sets.into_values().flat_map(|set| set.records_without_rrsigs().cloned().collect::<Vec<_>>()).collect();
     let sources = record_lines(&flat.text, &origin)
         .into_iter()
-        .map(|(key, lines)| (key, lines.into_iter().filter_map(|line| flat.source(line).cloned()).collect()))
+        .map(|(key, lines)| (key, lines.into_iter().filter_map(|line| flat.source(line)).collect()))
         .collect();
     let zone = PlannedZone {
         path: display.clone(),
@@ -175,7 +186,7 @@ const MAX_BISECTED: usize = 4 << 20;
 /// The entry the parser stops at, which it does not say: the first entry
 /// at which the text read up to it no longer parses (a bisection over the
 /// entries, so a failing zone costs a few more parses, a clean one none).
-fn failing_entry<'a>(flat: &'a Flat, origin: Option<&Name>) -> Option<&'a RecordSource> {
+fn failing_entry(flat: &Flat, origin: Option<&Name>) -> Option<RecordSource> {
     // Each step parses up to the whole text again: past this size the
     // error is said without its line rather than at the cost of minutes.
     if flat.text.len() > MAX_BISECTED {
@@ -207,9 +218,18 @@ fn failing_entry<'a>(flat: &'a Flat, origin: Option<&Name>) -> Option<&'a Record
     flat.source(starts.get(bad - 1)?.1)
 }
 
+/// Whether a line is words and blanks only: no quote, escape, comment or
+/// parenthesis to read character by character (most lines of a zone).
+fn is_plain(line: &str) -> bool {
+    !line.contains(['"', '\\', ';', '(', ')'])
+}
+
 /// The tokens of a zone-file line: a quoted string is one token, a comment
 /// ends the line; the parentheses, and how deep they leave the entry.
 fn tokens(line: &str, depth: &mut i32) -> Vec<String> {
+    if is_plain(line) {
+        return line.split_whitespace().map(str::to_string).collect();
+    }
     let mut tokens = Vec::new();
     let mut current = String::new();
     let mut quoted = false;
