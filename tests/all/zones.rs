@@ -803,3 +803,23 @@ fn an_offline_scan_of_planned_zones_says_it_probed_nothing_and_saves_that() {
     }
     assert_eq!(common::read_json(&saved)["offline"], true);
 }
+
+/// A zone as Windows DNS Server keeps it (`C:\\Windows\\System32\\dns\\contoso.com.dns`,
+/// what `dnscmd /ZoneExport` writes): CRLF lines, no `$ORIGIN` (the zone is
+/// the file's name), no `$TTL` (records take the SOA's minimum) and an
+/// aging stamp on a dynamic record. BIND does not read the stamp, so
+/// `named-checkzone` is not the referee here: the same zone's BIND file is.
+#[test]
+fn a_windows_dns_server_zone_file_is_judged_as_the_same_zone_written_for_bind() {
+    let text = std::fs::read_to_string(root("fixtures/zones/windows/contoso.com.dns")).unwrap();
+    assert!(text.contains("\r\n") && text.contains("[AGE:") && !text.contains("$TTL") && !text.contains("$ORIGIN"));
+    let args = |file: &str| vec!["--offline".to_string(), "--zone".into(), root(file).display().to_string()];
+    let (windows, windows_code) = scan(&args("fixtures/zones/windows/contoso.com.dns"));
+    let (bind, bind_code) = scan(&args("fixtures/zones/contoso.com.zone"));
+    assert_eq!(windows["input_errors"], serde_json::json!([]));
+    assert_eq!(windows["inputs"]["domains"], serde_json::json!(["contoso.com"]), "the zone is named by its file");
+    assert_eq!(verdicts(&windows), verdicts(&bind));
+    assert_eq!(windows_code, bind_code);
+    let sip = findings(&windows, "DNS-CLI-02")[0];
+    assert_eq!(sip["target_parts"]["line"], 28, "the aged record's own line");
+}

@@ -48,6 +48,14 @@ impl Reader {
             let error =
                 |message: String| InputError { path: display.clone(), line: Some(index + 1), column: None, message };
             let starts_entry = depth <= 0;
+            let aged;
+            let line = match without_aging(line) {
+                Some(record) => {
+                    aged = record;
+                    aged.as_str()
+                }
+                None => line,
+            };
             // Most lines are a record of plain words: copied as they are.
             if super::is_plain(line) && !(starts_entry && line.trim_start().starts_with('$')) {
                 flat.push(line, &at).map_err(error)?;
@@ -126,6 +134,25 @@ impl Reader {
     }
 }
 
+/// A record line of a Windows DNS Server zone file (what `dnscmd
+/// /ZoneExport` writes and `C:\\Windows\\System32\\dns` holds) without its
+/// aging stamp: a dynamically registered record carries `[AGE:hours]`
+/// before its TTL, which no other server writes and hickory does not read.
+fn without_aging(line: &str) -> Option<String> {
+    let stamp = |word: &str| {
+        word.strip_prefix("[AGE:")
+            .and_then(|rest| rest.strip_suffix(']'))
+            .is_some_and(|hours| !hours.is_empty() && hours.bytes().all(|b| b.is_ascii_digit()))
+    };
+    // A quoted string may hold the same text as text.
+    if !line.contains("[AGE:") || line.contains('"') || !line.split_whitespace().any(stamp) {
+        return None;
+    }
+    // The owner's column stays: a blank owner is the previous one.
+    let indent = if line.starts_with([' ', '\t']) { "\t" } else { "" };
+    Some(format!("{indent}{}", line.split_whitespace().filter(|w| !stamp(w)).collect::<Vec<_>>().join(" ")))
+}
+
 /// `$GENERATE start-stop[/step] lhs [ttl] [class] type rhs…`: one record
 /// per step, `$` in the owner and data replaced by the counter (BIND's
 /// `${offset,width,base}` with bases d, o, x and X; `\$` is a dollar).
@@ -194,6 +221,19 @@ fn bad_modifier(spec: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_windows_aging_stamp_is_dropped_and_nothing_else() {
+        assert_eq!(
+            without_aging("sip [AGE:3674444] 1200 A 198.51.100.10").as_deref(),
+            Some("sip 1200 A 198.51.100.10")
+        );
+        assert_eq!(without_aging("\t[AGE:3674444] 1200 A 198.51.100.11").as_deref(), Some("\t1200 A 198.51.100.11"));
+        assert_eq!(without_aging("sip 1200 A 198.51.100.10"), None);
+        assert_eq!(without_aging("txt TXT \"[AGE:12]\""), None, "inside a quoted string it is text");
+        assert_eq!(without_aging("txt TXT \"a [AGE:12] b\""), None);
+        assert_eq!(without_aging("x [AGE:] A 192.0.2.1"), None);
+    }
 
     #[test]
     fn generate_writes_the_counter_with_bind_modifiers() {

@@ -108,6 +108,45 @@ impl Flat {
         Ok(())
     }
 
+    /// A zone without `$TTL` whose records leave their TTL out (as Windows
+    /// DNS Server writes its zone files) takes the SOA's minimum as their
+    /// TTL, as BIND does (RFC 1035 §5.2 names no default; RFC 2308 §4 made
+    /// the field the negative TTL, and BIND loads such files with it).
+    fn default_ttl_from_soa(&mut self) {
+        let mut depth = 0;
+        let mut soa: Option<(Vec<String>, usize)> = None;
+        for (index, line) in self.text.lines().enumerate() {
+            let starts_entry = depth <= 0;
+            let words = tokens(line, &mut depth);
+            if starts_entry && words.first().is_some_and(|w| w.eq_ignore_ascii_case("$TTL")) {
+                return;
+            }
+            match &mut soa {
+                Some((fields, _)) if !starts_entry => fields.extend(words),
+                Some(_) => break,
+                None if starts_entry && words.iter().any(|w| w.eq_ignore_ascii_case("SOA")) => {
+                    soa = Some((words, index + 1));
+                    if depth <= 0 {
+                        break;
+                    }
+                }
+                None => {}
+            }
+        }
+        let Some((fields, line)) = soa else { return };
+        // An SOA with its own TTL: the records after it inherit TTLs as
+        // the parser already reads them.
+        let before: Vec<&String> = fields.iter().take_while(|w| !w.eq_ignore_ascii_case("SOA")).collect();
+        if before.iter().any(|w| w.starts_with(|c: char| c.is_ascii_digit())) {
+            return;
+        }
+        let Some(minimum) = fields.last().and_then(|w| w.parse::<u32>().ok()) else { return };
+        let Some(at) = self.source(line) else { return };
+        let file = self.files.iter().position(|f| *f == at.file).unwrap_or(0);
+        self.text.insert_str(0, &format!("$TTL {minimum}\n"));
+        self.from.insert(0, (file as u32, at.line as u32));
+    }
+
     /// Where a line of the written-out text came from (1-based).
     fn source(&self, line: usize) -> Option<RecordSource> {
         let &(file, line) = self.from.get(line.checked_sub(1)?)?;
@@ -123,6 +162,8 @@ pub fn read_zone(path: &Path, origin: Option<&str>) -> Result<PlannedZone, Input
     let error =
         |line: Option<usize>, message: String| InputError { path: display.clone(), line, column: None, message };
     let text = crate::files::read_text_bounded(path, MAX_ZONE_FILE).map_err(|e| error(None, e))?;
+    // Notepad's byte-order mark is not part of the first line's owner.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let given = match origin {
         Some(origin) => Some(
             Name::from_ascii(format!("{}.", origin.trim_end_matches('.')))
@@ -130,14 +171,21 @@ pub fn read_zone(path: &Path, origin: Option<&str>) -> Result<PlannedZone, Input
         ),
         None => None,
     };
+    // Windows DNS Server names a zone's file after it (`contoso.com.dns`)
+    // and writes no $ORIGIN.
+    let given = given.or_else(|| {
+        let stem = path.file_name()?.to_str()?.strip_suffix(".dns")?;
+        Name::from_ascii(format!("{}.", stem.trim_end_matches('.'))).ok()
+    });
     let mut flat = Flat::default();
-    let origin = match listing::read(&text, &display, path, given.as_ref(), &mut flat)? {
+    let origin = match listing::read(text, &display, path, given.as_ref(), &mut flat)? {
         Some(origin) => Some(origin),
         None => {
-            master::flatten(path, &text, given.as_ref().map(name_text), &mut flat)?;
+            master::flatten(path, text, given.as_ref().map(name_text), &mut flat)?;
             given
         }
     };
+    flat.default_ttl_from_soa();
     let (origin, sets) = Parser::new(flat.text.as_str(), None, origin.clone()).parse().map_err(|e| {
         // hickory's words for a text it cannot read, without the Rust.
         let message = e.to_string().replace("proto error: ", "").replace(": Err(Errors)", "");
