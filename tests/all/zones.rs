@@ -823,3 +823,62 @@ fn a_windows_dns_server_zone_file_is_judged_as_the_same_zone_written_for_bind() 
     let sip = findings(&windows, "DNS-CLI-02")[0];
     assert_eq!(sip["target_parts"]["line"], 28, "the aged record's own line");
 }
+
+/// Mangled zone files, same verdict or none: every fixture zone and
+/// listing as a ticket, an e-mail, a mail client, a web page or a log would
+/// pass it on (`common::transports`), judged beside the untouched other
+/// zones. A pass or a fail it gives must be the clean file's; anything else
+/// must be `error` or a refused file, never a flipped verdict.
+#[test]
+fn mangled_zone_files_give_the_clean_verdicts_or_none() {
+    let listings = LISTINGS.iter().map(|file| ("fabrikam.com", *file));
+    let others = [("contoso.com", "fixtures/zones/windows/contoso.com.dns")];
+    let fixtures: Vec<(&str, &str)> = ZONES.iter().copied().chain(listings).chain(others).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut identical, mut refused_or_error, mut wrong) = (0, 0, Vec::new());
+    for (index, (origin, file)) in fixtures.iter().enumerate() {
+        let clean_file = root(file);
+        let others: Vec<String> = ZONES
+            .iter()
+            .filter(|(o, _)| o != origin)
+            .flat_map(|(_, f)| ["--zone".to_string(), root(f).display().to_string()])
+            .collect();
+        let run = |zone: &std::path::Path| {
+            let mut args = vec!["--offline".to_string(), origin.to_string(), "--zone".into()];
+            args.push(format!("{origin}={}", zone.display()));
+            args.extend(others.clone());
+            scan(&args).0
+        };
+        let judged = |report: &Value| -> BTreeSet<(String, String, String)> {
+            verdicts(report)
+                .into_iter()
+                .filter(|(_, target, status, _)| target == origin && (status == "pass" || status == "fail"))
+                .map(|(rule, target, status, _)| (rule, target, status))
+                .collect()
+        };
+        let clean = judged(&run(&clean_file));
+        assert!(!clean.is_empty(), "{file}: the clean file is judged");
+        let text = std::fs::read_to_string(&clean_file).unwrap();
+        let name = clean_file.file_name().unwrap().to_string_lossy().into_owned();
+        for (transport, mangle) in common::transports::TRANSPORTS {
+            let mangled = dir.path().join(format!("{index}-{transport}-{name}"));
+            std::fs::write(&mangled, mangle(&text)).unwrap();
+            let report = run(&mangled);
+            let seen = judged(&report);
+            if seen == clean {
+                identical += 1;
+            } else if seen.is_subset(&clean) {
+                refused_or_error += 1;
+            } else {
+                wrong.push(format!("{file} {transport}: {:?}", seen.difference(&clean).collect::<Vec<_>>()));
+            }
+        }
+    }
+    eprintln!(
+        "mangled zones: {} fixtures × {} transports: {identical} identical, {refused_or_error} refused or error, {} wrong",
+        fixtures.len(),
+        common::transports::TRANSPORTS.len(),
+        wrong.len()
+    );
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
