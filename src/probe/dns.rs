@@ -120,7 +120,11 @@ fn refusal(code: ResponseCode, negative_ttl: Option<u32>, ignored: Option<usize>
 /// The answer to a question about `name`, from the records a resolver
 /// returned: only those of the name and its CNAME chain are kept.
 pub fn answer_of(name: &str, records: &[hickory_proto::rr::Record]) -> DnsOutcome {
-    let all: Vec<DnsRecord> = records.iter().map(record).collect();
+    answer_from(name, records.iter().map(record).collect())
+}
+
+/// [`answer_of`], from records already read.
+pub(crate) fn answer_from(name: &str, all: Vec<DnsRecord>) -> DnsOutcome {
     DnsOutcome::Answer { records: belonging(name, &all).cloned().collect() }
 }
 

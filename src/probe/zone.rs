@@ -4,14 +4,15 @@
 //! exists without the type, NXDOMAIN with the SOA's negative TTL. A name
 //! outside every loaded zone, or below a delegation to other servers, is
 //! not theirs to answer. The answer is built by the same code as a live
-//! one ([`answer_of`]), so that planned and published zones read alike.
+//! one ([`answer_from`]), so that planned and published zones read alike.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::BinEncodable;
 
-use super::dns::answer_of;
+use super::dns::{answer_from, record};
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsRecord, DnsView, RecordKind, RecordSource};
 use crate::facts::zone::{PlannedZone, Unknown};
 
@@ -136,19 +137,21 @@ impl PlannedDns {
     /// What the zone's records hold at `name`: its own, or a wildcard's
     /// made its own, with the owner they are written under; `None` for a
     /// name that does not exist.
-    fn records_at(zone: &Indexed, name: &str) -> Option<(Vec<Record>, String)> {
+    fn records_at<'z>(zone: &'z Indexed, name: &str) -> Option<(Cow<'z, [Record]>, String)> {
         if let Some(records) = zone.by_owner.get(name) {
-            return Some((records.clone(), name.to_string()));
+            return Some((Cow::Borrowed(records.as_slice()), name.to_string()));
         }
         if zone.existing.contains(name) {
-            return Some((Vec::new(), name.to_string()));
+            return Some((Cow::Borrowed(&[]), name.to_string()));
         }
         // The closest encloser's wildcard (RFC 4592).
         let encloser = ancestors(name).skip(1).find(|n| zone.existing.contains(*n))?;
         let written = format!("*.{encloser}");
         let wildcard = zone.by_owner.get(&written)?;
         let owner = Name::from_ascii(format!("{name}.")).ok()?;
-        Some((wildcard.iter().map(|r| Record::from_rdata(owner.clone(), r.ttl, r.data.clone())).collect(), written))
+        let made: Vec<Record> =
+            wildcard.iter().map(|r| Record::from_rdata(owner.clone(), r.ttl, r.data.clone())).collect();
+        Some((Cow::Owned(made), written))
     }
 
     /// The answer to a question, as the zones' server would give it, or
@@ -211,7 +214,7 @@ impl PlannedDns {
                     }
                 }
                 _ => {
-                    let matching: Vec<Record> = records.into_iter().filter(|r| r.record_type() == wanted).collect();
+                    let matching: Vec<Record> = records.iter().filter(|r| r.record_type() == wanted).cloned().collect();
                     let lines = zone.record_sources(&written, wanted, matching.len());
                     let mut matching: Vec<(Record, Option<RecordSource>)> = matching.into_iter().zip(lines).collect();
                     // A set's records in the canonical order (RFC 4034,
@@ -236,20 +239,11 @@ impl PlannedDns {
     }
 }
 
-/// The answer as a live one reads, each record with where it is written.
+/// The answer as a live one reads it ([`answer_from`]), each record with
+/// where it is written.
 fn placed_answer(name: &str, answer: &[Record], placed: &[Option<RecordSource>]) -> DnsOutcome {
-    let mut outcome = answer_of(name, answer);
-    if let DnsOutcome::Answer { records } = &mut outcome {
-        let written: Vec<(DnsRecord, &Option<RecordSource>)> =
-            answer.iter().map(crate::probe::dns::record).zip(placed).collect();
-        for record in records {
-            record.source = written
-                .iter()
-                .find(|(w, _)| w.name == record.name && w.data == record.data)
-                .and_then(|(_, source)| (*source).clone());
-        }
-    }
-    outcome
+    let all = answer.iter().zip(placed).map(|(r, source)| DnsRecord { source: source.clone(), ..record(r) }).collect();
+    answer_from(name, all)
 }
 
 #[cfg(test)]
