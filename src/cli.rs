@@ -296,7 +296,8 @@ pub struct ScanArgs {
     /// A planned zone whose records the DNS rules read as partners will see
     /// them once published: a BIND master file ($INCLUDE within its
     /// directory, $GENERATE), octoDNS zone YAML, or the JSON/YAML record-set
-    /// listing of Azure DNS, Route 53 or Cloud DNS, told apart by content.
+    /// listing of Azure DNS, Route 53 or Cloud DNS, told apart by content; or
+    /// a directory of them (*.zone, db.*, *.dns, *.yaml, *.yml, *.json).
     /// ORIGIN= names the zone when the file does not (no $ORIGIN; an octoDNS
     /// file not named after its zone). Names outside every planned zone
     /// are asked live, or, with --offline, are errors. Repeatable; without

@@ -19,7 +19,7 @@ use crate::facts::dns::ResolverSettings;
 use crate::facts::dns::parse_resolver;
 use crate::facts::names::parse_fqdn;
 use crate::facts::names::shard_of;
-use crate::facts::zone::parse_zone_arg;
+use crate::facts::zone::{files_read, parse_zone_arg, zone_paths};
 use crate::files::Destination;
 use crate::files::MAX_CERTIFICATE_FILE;
 use crate::files::MAX_LIST_FILE;
@@ -393,8 +393,15 @@ pub(super) fn refuse_to_overwrite_inputs(args: &ScanArgs) -> Result<(), Failure>
     inputs.extend(engine::gather::expand_config_paths(&args.config).0.into_iter().map(|p| ("--config", p)));
     inputs.extend(args.facts.iter().map(|p| ("--facts", p.clone())));
     inputs.extend(args.cert_file.iter().map(|p| ("--cert-file", p.clone())));
-    inputs.extend(args.zone.iter().map(|z| ("--zone", PathBuf::from(parse_zone_arg(z).1))));
-    inputs.extend(args.internal_zone.iter().map(|z| ("--internal-zone", PathBuf::from(parse_zone_arg(z).1))));
+    // A zone is every file it reads: a directory's zone files, and what
+    // each includes.
+    for (flag, zones) in [("--zone", &args.zone), ("--internal-zone", &args.internal_zone)] {
+        for zone in zones {
+            let (origin, path) = parse_zone_arg(zone);
+            let files = zone_paths(Path::new(path)).unwrap_or_else(|_| vec![PathBuf::from(path)]);
+            inputs.extend(files.iter().flat_map(|f| files_read(f, origin.as_deref())).map(|f| (flag, f)));
+        }
+    }
     inputs.extend(args.domains_file.iter().map(|p| ("--domains-file", p.clone())));
     inputs.extend(args.report.baseline.iter().map(|p| ("--baseline", p.clone())));
     inputs.extend(args.report.ignore_file.iter().map(|p| ("--ignore-file", p.clone())));

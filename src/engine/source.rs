@@ -11,8 +11,8 @@ use super::gather::{self, LiveNetwork};
 use super::plan::{self, ScanPlan};
 use super::{NetworkSettings, ScanError, ScanRequest};
 use crate::facts::certs::TrustStore;
-use crate::facts::zone::{PlannedZone, read_zone};
-use crate::facts::{Facts, ShardOf, Targets, shard_set_problem};
+use crate::facts::zone::{PlannedZone, read_zone, zone_paths};
+use crate::facts::{Facts, InputError, ShardOf, Targets, shard_set_problem};
 use crate::probe::zone::PlannedDns;
 use crate::rules::{RuleSet, Scope};
 
@@ -84,9 +84,25 @@ impl Replay {
 fn read_zones(files: &[(Option<String>, PathBuf)], facts: &mut Facts) -> Vec<PlannedZone> {
     let mut zones = Vec::new();
     for (origin, path) in files {
-        match read_zone(path, origin.as_deref()) {
-            Ok(zone) => zones.push(zone),
-            Err(error) => facts.input_errors.push(error),
+        let paths = match zone_paths(path) {
+            Ok(paths) => paths,
+            Err(error) => {
+                facts.input_errors.push(error);
+                continue;
+            }
+        };
+        if path.is_dir() && origin.is_some() {
+            facts.input_errors.push(InputError::file(
+                path,
+                "ORIGIN= names one zone, and a directory holds several: give ORIGIN=FILE for the file that needs it",
+            ));
+            continue;
+        }
+        for file in paths {
+            match read_zone(&file, origin.as_deref()) {
+                Ok(zone) => zones.push(zone),
+                Err(error) => facts.input_errors.push(error),
+            }
         }
     }
     zones

@@ -672,6 +672,8 @@ fn the_shipped_pull_request_jobs_are_valid_and_fail_on_the_broken_zone_with_its_
             std::fs::copy(root("fixtures/zones").join(zone), dns.join(zone)).unwrap();
         }
         std::fs::copy(root("fixtures/zones/formats/octodns/contoso.com.yaml"), dns.join("contoso.net.yaml")).unwrap();
+        // An octoDNS configuration beside the zones names them; it is not one.
+        std::fs::copy(root("fixtures/zones/formats/octodns/config.yaml"), dns.join("config.yaml")).unwrap();
         // fabrikam-edge.net holds only the partner-facing host: not a SIP domain.
         std::fs::write(dns.join("sip-domains.txt"), "contoso.com\nfabrikam.com\ncontoso.net\n").unwrap();
         let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
@@ -881,4 +883,66 @@ fn mangled_zone_files_give_the_clean_verdicts_or_none() {
         wrong.len()
     );
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// `--zone DIR`: the zone files of a directory, each on its own lines; an
+/// octoDNS configuration and other files beside them left out; and no
+/// output written over a file a zone reads, included ones too.
+#[test]
+fn a_zone_directory_is_read_file_by_file_and_no_output_replaces_a_file_a_zone_includes() {
+    let repo = tempfile::tempdir().unwrap();
+    let dns = repo.path().join("dns");
+    std::fs::create_dir(&dns).unwrap();
+    for file in ["contoso.com.zone", "lync-records.inc", "lync-discover.inc"] {
+        std::fs::copy(root("fixtures/zones/include").join(file), dns.join(file)).unwrap();
+    }
+    std::fs::copy(root("fixtures/zones/formats/octodns/fabrikam.com.yaml"), dns.join("fabrikam.com.yaml")).unwrap();
+    std::fs::copy(root("fixtures/zones/fabrikam-edge.net.zone"), dns.join("db.fabrikam-edge.net")).unwrap();
+    std::fs::copy(root("fixtures/zones/formats/octodns/config.yaml"), dns.join("config.yaml")).unwrap();
+    std::fs::write(dns.join("README.md"), "# our zones\n").unwrap();
+    let scan_dir = |extra: &[&str]| {
+        fedscan()
+            .args(["scan", "--now", NOW, "--offline", "--only", "DNS-*", "--format", "json", "--zone", "dns"])
+            .args(["contoso.com", "fabrikam.com"])
+            .args(extra)
+            .current_dir(repo.path())
+            .output()
+            .unwrap()
+    };
+    let output = scan_dir(&[]);
+    let report = json_of(&output);
+    assert_eq!(report["input_errors"], serde_json::json!([]), "README.md and config.yaml are passed over");
+    let file_of = |rule: &str, domain: &str| {
+        let finding = findings(&report, rule).into_iter().find(|f| f["target"] == domain).unwrap().clone();
+        finding["target_parts"]["file"].as_str().unwrap().to_string()
+    };
+    assert_eq!(file_of("DNS-FED-01", "contoso.com"), "dns/lync-records.inc");
+    assert_eq!(file_of("DNS-FED-01", "fabrikam.com"), "dns/fabrikam.com.yaml");
+    let edge =
+        findings(&report, "DNS-FED-09").into_iter().find(|f| f["message"].as_str().unwrap().contains("fabrikam-edge"));
+    assert_eq!(edge.unwrap()["target_parts"]["file"], "dns/db.fabrikam-edge.net", "db.* is a zone file");
+
+    // An output over a file a zone includes is refused before anything is
+    // written; the file is untouched.
+    let before = std::fs::read(dns.join("lync-records.inc")).unwrap();
+    let refused = scan_dir(&["-o", "dns/lync-records.inc"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("does not overwrite its inputs"));
+    assert_eq!(std::fs::read(dns.join("lync-records.inc")).unwrap(), before);
+
+    // A directory without zone files, and ORIGIN= on a directory, are named.
+    let empty = repo.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (report, code) = scan(&[
+        "--offline".into(),
+        "contoso.com".into(),
+        "--zone".into(),
+        empty.display().to_string(),
+        "--zone".into(),
+        format!("contoso.com={}", dns.display()),
+    ]);
+    let errors = report["input_errors"].as_array().unwrap();
+    assert!(errors.iter().any(|e| e["message"].as_str().unwrap().contains("no zone files")), "{errors:#?}");
+    assert!(errors.iter().any(|e| e["message"].as_str().unwrap().contains("ORIGIN=")), "{errors:#?}");
+    assert_eq!(code, Some(2));
 }

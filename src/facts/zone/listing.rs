@@ -64,6 +64,14 @@ pub(super) fn read(
         Err(_) => return Ok(None),
     };
     let Some((format, sets)) = detect(&documents) else {
+        if documents.first().is_some_and(names_zones) {
+            return Err(error(
+                documents[0].line,
+                "an octoDNS configuration, which names zones rather than holding one: give the zone files it \
+                 names (contoso.com.yaml) or their directory"
+                    .into(),
+            ));
+        }
         if documents.iter().any(|d| !matches!(d.value, Value::Scalar(_))) {
             return Err(error(
                 documents.first().map_or(0, |d| d.line),
@@ -105,6 +113,27 @@ pub(super) fn read(
     let origin = Name::from_ascii(format!("{origin}."))
         .map_err(|e| error(0, format!("the zone's name {origin:?} is not a DNS name: {e}")))?;
     Ok(Some(origin))
+}
+
+/// Whether a text would be read as a listing rather than a master file.
+pub(super) fn looks_like_listing(text: &str) -> bool {
+    text.trim_start().starts_with(['{', '[']) || looks_like_yaml(text)
+}
+
+/// Whether the file is an octoDNS configuration (`providers:` and
+/// `zones:`), which names the zones rather than holding one.
+pub(super) fn is_octodns_config(path: &Path) -> bool {
+    let is_yaml = path.extension().is_some_and(|x| x.eq_ignore_ascii_case("yaml") || x.eq_ignore_ascii_case("yml"));
+    if !is_yaml {
+        return false;
+    }
+    let Ok(text) = crate::files::read_text_bounded(path, super::MAX_ZONE_FILE) else { return false };
+    yaml::documents(&text).ok().and_then(|d| d.into_iter().next()).is_some_and(|d| names_zones(&d))
+}
+
+/// An octoDNS configuration's top level.
+fn names_zones(document: &Node) -> bool {
+    document.get("providers").is_some() && document.get("zones").is_some()
 }
 
 /// Whether the text's first line of content is YAML's (a document start,

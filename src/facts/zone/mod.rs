@@ -154,6 +154,56 @@ impl Flat {
     }
 }
 
+/// The names a zone file goes by in a directory given with `--zone DIR`:
+/// BIND's `*.zone`, `*.db` and `db.*`, Windows DNS Server's `*.dns`,
+/// octoDNS's and the cloud listings' `*.yaml`, `*.yml` and `*.json`.
+const ZONE_EXTENSIONS: [&str; 6] = ["zone", "db", "dns", "yaml", "yml", "json"];
+
+/// The zone files `--zone PATH` names: the file, or the zone files in the
+/// directory (not below it; hidden files and an octoDNS configuration, which
+/// names zones rather than holding one, left out), in name order.
+pub fn zone_paths(path: &Path) -> Result<Vec<std::path::PathBuf>, InputError> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let error = |message: String| InputError { path: path.display().to_string(), line: None, column: None, message };
+    let entries = std::fs::read_dir(path).map_err(|e| error(format!("cannot read directory: {e}")))?;
+    let mut files: Vec<std::path::PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+            !name.starts_with('.')
+                && (name.starts_with("db.")
+                    || p.extension().is_some_and(|x| ZONE_EXTENSIONS.iter().any(|e| x.eq_ignore_ascii_case(e))))
+        })
+        .filter(|p| !listing::is_octodns_config(p))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(error(format!("no zone files (*.{}, db.*) in this directory", ZONE_EXTENSIONS.join(", *."))));
+    }
+    Ok(files)
+}
+
+/// Every file reading the zone at `path` opens: the file and what it
+/// includes, so that no output is written over one of them. Problems are
+/// left to [`read_zone`], which names them.
+pub fn files_read(path: &Path, origin: Option<&str>) -> Vec<std::path::PathBuf> {
+    let Ok(text) = crate::files::read_text_bounded(path, MAX_ZONE_FILE) else { return vec![path.to_path_buf()] };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut flat = Flat::default();
+    if !listing::looks_like_listing(text) {
+        let origin = origin.map(|o| o.trim_end_matches('.').to_ascii_lowercase());
+        let _ = master::flatten(path, text, origin, &mut flat);
+    }
+    let mut files: Vec<std::path::PathBuf> = flat.files.iter().map(std::path::PathBuf::from).collect();
+    if files.is_empty() {
+        files.push(path.to_path_buf());
+    }
+    files
+}
+
 /// Reads a planned zone file, in whichever format it is written. `origin`
 /// is the zone's name when the file does not say it (as `named.conf` gives
 /// it to a server).
