@@ -56,7 +56,16 @@ pub fn evidence_at(fact: &DnsFact, about: &[&Srv]) -> Value {
     evidence
 }
 
-const OFFLINE: &str = "no DNS facts: this was an offline audit (scan the domains live to check DNS)";
+/// Why a scan without DNS facts judges no DNS rule: an offline audit asks
+/// no DNS (not applicable), but planned zones that could not be read are
+/// DNS the scan was given and could not read (an error).
+pub fn without_dns_facts(ctx: &FactView, target: Target) -> Outcome {
+    if ctx.facts.planned_zones {
+        Outcome::error(target, "no planned zone could be read (see the input errors): its records were not judged")
+    } else {
+        Outcome::skip(target, "no DNS facts: this was an offline audit (scan the domains live to check DNS)")
+    }
+}
 
 /// The answer to a question about `domain`, or the outcome that says it
 /// cannot be judged: no DNS gathered (skip), or no answer at all (error).
@@ -68,7 +77,7 @@ pub fn answer<'a>(
     kind: RecordKind,
 ) -> Result<&'a DnsFact, Outcome> {
     if !ctx.dns.gathered {
-        return Err(Outcome::skip(Target::domain(domain), OFFLINE));
+        return Err(without_dns_facts(ctx, Target::domain(domain)));
     }
     let Some(fact) = ctx.dns.get(view, name, kind) else {
         return Err(Outcome::skip(Target::domain(domain), format!("{name} {} was not asked", kind.name())));
@@ -178,7 +187,7 @@ pub fn show_srv(srv: &Srv) -> String {
 /// as empty; an unanswered one is an error).
 pub fn addresses<'a>(ctx: &FactView<'a>, domain: &str, host: &str) -> Result<HostAddresses<'a>, Outcome> {
     if !ctx.dns.gathered {
-        return Err(Outcome::skip(Target::domain(domain), OFFLINE));
+        return Err(without_dns_facts(ctx, Target::domain(domain)));
     }
     let found = ctx.dns.host(DnsView::External, host);
     if let Some(outcome) = found.facts.iter().find_map(|fact| unanswered(domain, fact)) {
@@ -234,7 +243,7 @@ pub fn is_public(address: &IpAddr) -> bool {
 /// Runs `judge` for every scanned SIP domain, or says why none can be judged.
 pub fn per_domain(ctx: &FactView, judge: impl Fn(&str) -> Vec<Outcome>) -> Vec<Outcome> {
     if !ctx.dns.gathered {
-        return vec![Outcome::skip(Target::area("DNS"), OFFLINE)];
+        return vec![without_dns_facts(ctx, Target::area("DNS"))];
     }
     if ctx.targets.domains.is_empty() {
         return vec![Outcome::skip(Target::area("DNS"), "no SIP domain was scanned (name one: fedscan scan DOMAIN)")];

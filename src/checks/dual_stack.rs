@@ -40,10 +40,7 @@ impl Check for DualStack {
 
     fn evaluate(&self, ctx: &FactView) -> Vec<Outcome> {
         if !ctx.dns.gathered {
-            return vec![Outcome::skip(
-                Target::area("DNS"),
-                "no DNS facts: this was an offline audit (scan the domains live to check DNS)",
-            )];
+            return vec![super::dns::without_dns_facts(ctx, Target::area("DNS"))];
         }
         // Each organization judged apart, under its first domain (where its
         // path is shown); the Edges alone when no domain was named.

@@ -275,8 +275,7 @@ pub fn per_endpoint(
     let unresolved = unresolved_edge_outcomes(ctx, discovery_rules, no_address);
     if own.is_empty() && unresolved.is_empty() {
         let why = if ctx.facts.offline {
-            "no TLS endpoint was probed: this was an offline audit (give --cert-file to judge a certificate file)"
-                .to_string()
+            "no TLS endpoint was probed: this was an offline audit".to_string()
         } else if !own_endpoints(ctx.facts).is_empty() {
             "TLS was not probed in this scan (its TLS rules were deselected, or the facts were recorded without them)"
                 .to_string()

@@ -130,6 +130,7 @@ fn local(
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ScanError::Runtime)?;
     let mut facts = runtime.block_on(gather::local(request.inputs.clone(), &request.config, &request.cert_files, now));
     facts.trust = request.trust.clone();
+    facts.planned_zones = !request.zones.is_empty() || !request.internal_zones.is_empty();
     let external = read_zones(&request.zones, &mut facts);
     let internal = read_zones(&request.internal_zones, &mut facts);
     // Planned zones alone: their origins are the SIP domains to judge.

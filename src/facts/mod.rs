@@ -224,6 +224,10 @@ pub struct Facts {
     /// holds came from planned zones, and no endpoint was probed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub offline: bool,
+    /// Planned zones (`--zone`) were the scan's DNS, whether or not any
+    /// could be read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub planned_zones: bool,
     /// For a chunk of a batch: the last `shared_dns` answers of `dns` are
     /// copies of answers another chunk holds (an Edge named in the zone of
     /// a domain of another chunk): read here, saved and kept with the other.
@@ -252,6 +256,7 @@ impl Facts {
             input_errors: Vec::new(),
             interrupted: false,
             offline: false,
+            planned_zones: false,
             shared_dns: 0,
         }
     }

@@ -946,3 +946,20 @@ fn a_zone_directory_is_read_file_by_file_and_no_output_replaces_a_file_a_zone_in
     assert!(errors.iter().any(|e| e["message"].as_str().unwrap().contains("ORIGIN=")), "{errors:#?}");
     assert_eq!(code, Some(2));
 }
+
+#[test]
+fn when_no_planned_zone_can_be_read_the_dns_rules_are_errors_not_an_offline_skip() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = common::write(dir.path(), "contoso.com.zone", "$ORIGIN contoso.com.\n@ IN SOA ((\n");
+    let (report, code) = scan(&["--offline".into(), "--zone".into(), broken.display().to_string()]);
+    assert_eq!(report["input_errors"].as_array().unwrap().len(), 1);
+    let judged: Vec<&Value> =
+        report["findings"].as_array().unwrap().iter().filter(|f| f["not_run"].is_null()).collect();
+    let dns: Vec<&&Value> = judged.iter().filter(|f| f["rule"].as_str().unwrap().starts_with("DNS-FED-0")).collect();
+    assert!(!dns.is_empty());
+    for finding in dns {
+        assert_eq!(finding["status"], "error", "{finding:#}");
+        assert!(finding["message"].as_str().unwrap().contains("no planned zone could be read"), "{finding:#}");
+    }
+    assert_eq!(code, Some(2));
+}
