@@ -108,6 +108,15 @@ fn read_zones(files: &[(Option<String>, PathBuf)], facts: &mut Facts) -> Vec<Pla
     zones
 }
 
+/// Whether a zone's origin could be a SIP domain: a host name of two labels
+/// or more, outside the reverse trees.
+fn could_be_sip_domain(origin: &str) -> bool {
+    let labels: Vec<&str> = origin.split('.').collect();
+    labels.len() >= 2
+        && !labels.iter().any(|l| l.starts_with('_'))
+        && !(origin.ends_with(".in-addr.arpa") || origin.ends_with(".ip6.arpa"))
+}
+
 /// The planned zones of both views, as the DNS in front of `beyond`.
 struct PlannedViews {
     external: PlannedDns,
@@ -133,9 +142,13 @@ fn local(
     facts.planned_zones = !request.zones.is_empty() || !request.internal_zones.is_empty();
     let external = read_zones(&request.zones, &mut facts);
     let internal = read_zones(&request.internal_zones, &mut facts);
-    // Planned zones alone: their origins are the SIP domains to judge.
+    // Planned zones alone: their origins are the SIP domains to judge, but
+    // for zones that cannot be one (a reverse zone, Active Directory's
+    // `_msdcs`, Windows DNS Server's single-label `TrustAnchors`), which a
+    // directory of a DNS server's zones holds beside them.
     if facts.inputs.domains.is_empty() && facts.snapshots.is_empty() && request.edges.fqdns.is_empty() {
-        let mut origins: Vec<String> = external.iter().map(|z| z.origin_name()).collect();
+        let mut origins: Vec<String> =
+            external.iter().map(|z| z.origin_name()).filter(|o| could_be_sip_domain(o)).collect();
         origins.sort();
         origins.dedup();
         facts.inputs.domains = origins;

@@ -900,6 +900,21 @@ fn a_zone_directory_is_read_file_by_file_and_no_output_replaces_a_file_a_zone_in
     std::fs::copy(root("fixtures/zones/fabrikam-edge.net.zone"), dns.join("db.fabrikam-edge.net")).unwrap();
     std::fs::copy(root("fixtures/zones/formats/octodns/config.yaml"), dns.join("config.yaml")).unwrap();
     std::fs::write(dns.join("README.md"), "# our zones\n").unwrap();
+    // What else a Windows DNS server's directory holds: a reverse zone and
+    // Active Directory's _msdcs zone, never SIP domains.
+    let soa = "@ IN SOA ns1.contoso.com. hostmaster.contoso.com. 1 3600 600 86400 300\n@ IN NS ns1.contoso.com.\n";
+    std::fs::write(dns.join("100.51.198.in-addr.arpa.dns"), format!("$TTL 3600\n{soa}10 IN PTR sip.contoso.com.\n"))
+        .unwrap();
+    std::fs::write(dns.join("_msdcs.contoso.com.dns"), format!("$TTL 3600\n{soa}")).unwrap();
+    // Without a domain named, the zones' origins are the SIP domains, the
+    // reverse and _msdcs zones left out.
+    let origins = fedscan()
+        .args(["scan", "--now", NOW, "--offline", "--only", "DNS-FED-01", "--format", "json", "--zone", "dns"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    let judged = json_of(&origins)["inputs"]["domains"].clone();
+    assert_eq!(judged, serde_json::json!(["contoso.com", "fabrikam-edge.net", "fabrikam.com"]));
     let scan_dir = |extra: &[&str]| {
         fedscan()
             .args(["scan", "--now", NOW, "--offline", "--only", "DNS-*", "--format", "json", "--zone", "dns"])
