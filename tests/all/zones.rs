@@ -978,3 +978,43 @@ fn when_no_planned_zone_can_be_read_the_dns_rules_are_errors_not_an_offline_skip
     }
     assert_eq!(code, Some(2));
 }
+
+/// A planned zone in front of the live DNS: its names are answered from
+/// the file even where the published zone says otherwise, and the names
+/// outside it are asked of the resolver — the same verdicts as when every
+/// zone is planned.
+#[test]
+fn a_planned_zone_in_front_of_live_dns_answers_its_names_and_leaves_the_rest_to_the_resolver() {
+    // Published today: fabrikam.com as it was before the change (one
+    // record, on the right port), and the partner-facing fabrikam-edge.net.
+    let published = "$ORIGIN fabrikam.com.\n$TTL 3600\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\n\
+                     ns1 IN A 198.51.100.53\n_sipfederationtls._tcp IN SRV 0 0 5061 sip.fabrikam-edge.net.\n";
+    let edge = std::fs::read_to_string(root("fixtures/zones/fabrikam-edge.net.zone")).unwrap();
+    let Some(knot) = Knot::start(&[("fabrikam.com", published), ("fabrikam-edge.net", &edge)]) else { return };
+    let planned = root("fixtures/zones/fabrikam.com.zone").display().to_string();
+    let (mixed, mixed_code) =
+        scan(&["fabrikam.com".into(), "--zone".into(), planned.clone(), "--resolver".into(), knot.resolver_arg()]);
+    let (offline, offline_code) = scan(&[
+        "--offline".into(),
+        "fabrikam.com".into(),
+        "--zone".into(),
+        planned,
+        "--zone".into(),
+        root("fixtures/zones/fabrikam-edge.net.zone").display().to_string(),
+    ]);
+    assert_eq!(verdicts(&mixed), verdicts(&offline));
+    assert_eq!(mixed_code, offline_code);
+    // The planned record on the wrong port is judged, not the published one.
+    assert_eq!(common::statuses(&mixed, "DNS-FED-02", "fabrikam.com"), ["fail"]);
+    let resolvers = |rule: &str| -> BTreeSet<String> {
+        findings(&mixed, rule).iter().filter_map(|f| f["evidence"]["resolver"].as_str().map(str::to_string)).collect()
+    };
+    assert!(resolvers("DNS-FED-02").iter().all(|r| r.starts_with("zone file ")), "{:?}", resolvers("DNS-FED-02"));
+    // sip.fabrikam-edge.net is outside the planned zone: asked live.
+    let edge_answer = findings(&mixed, "DNS-FED-09")
+        .into_iter()
+        .find(|f| f["message"].as_str().unwrap().contains("fabrikam-edge"))
+        .expect("the edge host is judged");
+    let resolver = edge_answer["evidence"].to_string();
+    assert!(resolver.contains(&knot.resolver_arg()), "asked of the resolver: {resolver}");
+}
