@@ -302,12 +302,13 @@ pub struct ScanArgs {
     /// file not named after its zone). Names outside every planned zone
     /// are asked live, or, with --offline, are errors. Repeatable; without
     /// a domain named, the zones' origins are the SIP domains scanned.
-    #[arg(long, value_name = "[ORIGIN=]FILE")]
+    #[arg(long, value_name = "[ORIGIN=]FILE|DIR")]
     pub zone: Vec<String>,
 
-    /// A planned zone of the internal DNS view (as --zone), which the
-    /// split-brain rules compare with the external one. Repeatable.
-    #[arg(long, value_name = "[ORIGIN=]FILE")]
+    /// A planned zone of the internal DNS view (as --zone: a file or a
+    /// directory), which the split-brain rules compare with the external
+    /// one. Repeatable.
+    #[arg(long, value_name = "[ORIGIN=]FILE|DIR")]
     pub internal_zone: Vec<String>,
 
     /// Trust store to validate chains against: mozilla (built in), system, or

@@ -1018,3 +1018,41 @@ fn a_planned_zone_in_front_of_live_dns_answers_its_names_and_leaves_the_rest_to_
     let resolver = edge_answer["evidence"].to_string();
     assert!(resolver.contains(&knot.resolver_arg()), "asked of the resolver: {resolver}");
 }
+
+/// Without --offline, the Edge the planned records point at is probed:
+/// a DNS change checked against an Edge that already runs.
+#[test]
+fn a_live_scan_with_a_planned_zone_probes_the_edge_its_records_point_at() {
+    let pki = peers::tls::Pki::new("Contoso");
+    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let edge = peers::sip::SipServer::start(
+        &pki.leaf(&peers::tls::LeafSpec::default()),
+        peers::sip::Behaviour::Answer(answer),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let zone = common::write(
+        dir.path(),
+        "contoso.com.zone",
+        &format!(
+            "$ORIGIN contoso.com.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\n\
+             ns1 IN A 127.0.0.1\nsip IN A 127.0.0.1\n_sipfederationtls._tcp IN SRV 0 0 {} sip.contoso.com.\n",
+            edge.addr.port()
+        ),
+    );
+    // Nothing answers on the resolver's port: every answer the scan needs
+    // is in the planned zone.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let output = fedscan()
+        .args(["scan", "contoso.com", "--now", NOW, "--format", "json", "--timeout", "2"])
+        .args(["--only", "TLS-CON-01", "--only", "SIP-OPT-01", "--zone", zone.to_str().unwrap()])
+        .args(["--resolver", &silent.local_addr().unwrap().to_string()])
+        .output()
+        .unwrap();
+    let report = json_of(&output);
+    for rule in ["TLS-CON-01", "SIP-OPT-01"] {
+        let found = findings(&report, rule);
+        assert_eq!(found.len(), 1, "{rule}: {:#}", report["findings"]);
+        assert_eq!(found[0]["status"], "pass", "{:#}", found[0]);
+        assert!(found[0]["target"].as_str().unwrap().contains(&edge.addr.port().to_string()), "{:#}", found[0]);
+    }
+}
