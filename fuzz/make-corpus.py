@@ -44,6 +44,22 @@ copy(d, "fixtures/snapshots/*.json")
 copy(d, "fixtures/sample/contoso-lync2013.txt")
 copy(d, "fixtures/tickets/*")
 
+# Planned zones: every fixture format (BIND with its includes, Windows DNS
+# Server, octoDNS, cloud listings).
+d = target("zone")
+copy(d, "fixtures/zones/*.zone")
+copy(d, "fixtures/zones/windows/*")
+for other in sorted(glob.glob(os.path.join(ROOT, "fixtures/zones/*/*")) + glob.glob(os.path.join(ROOT, "fixtures/zones/formats/*/*"))):
+    kind = os.path.basename(os.path.dirname(other))
+    if os.path.isfile(other) and kind not in ("windows", "formats"):
+        shutil.copy(other, os.path.join(d, kind + "-" + os.path.basename(other)))
+head = "$ORIGIN fuzz.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n"
+write(d, "generate-million", head + "$GENERATE 1-5000000 h$ A 192.0.2.1\n")
+write(d, "include-self", head + "$INCLUDE fuzz.test.zone\n")
+write(d, "cname-loop", head + "sip IN CNAME a\na IN CNAME sip\n_sipfederationtls._tcp IN SRV 0 0 5061 sip\n")
+write(d, "control-names", head + "sip\\027[2J IN A 192.0.2.1\n")
+write(d, "wildcard-ent", head + "*.fuzz.test. IN A 192.0.2.9\nx.y IN A 192.0.2.8\n")
+
 # Rule files: the built-in pack.
 d = target("rules")
 copy(d, "rules/*.toml")

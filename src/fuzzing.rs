@@ -18,7 +18,7 @@ use crate::rules::{Profile, RuleSet, RuleSource, Scope, Selection, builtin_sourc
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name of its directory under `fuzz/corpus/`.
-pub const TARGETS: [(&str, Target); 8] = [
+pub const TARGETS: [(&str, Target); 9] = [
     ("snapshot", snapshot),
     ("rules", rules),
     ("facts", facts),
@@ -27,7 +27,29 @@ pub const TARGETS: [(&str, Target); 8] = [
     ("sip_response", sip_response),
     ("dns_answer", dns_answer),
     ("sip_trace", sip_trace),
+    ("zone", zone),
 ];
+
+/// A planned zone (`--zone`) in any of its formats, read with and without
+/// an origin given, then asked what the DNS rules ask. Its `$INCLUDE`s name
+/// files of a directory that does not exist.
+pub fn zone(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let path = std::path::Path::new("/nonexistent-fuzz-directory/fuzz.test.zone");
+    for origin in [None, Some("fuzz.test")] {
+        let Ok(zone) = crate::facts::zone::parse_zone(path, &text, origin) else { continue };
+        let origin = zone.origin_name();
+        let dns = crate::probe::zone::PlannedDns::new(&[zone]);
+        for (name, kind) in [
+            (format!("_sipfederationtls._tcp.{origin}"), RecordKind::Srv),
+            (format!("sip.{origin}"), RecordKind::A),
+            (format!("lyncdiscover.{origin}"), RecordKind::Aaaa),
+            (format!("no.such.{origin}"), RecordKind::A),
+        ] {
+            let _ = dns.answer(DnsView::External, &name, kind);
+        }
+    }
+}
 
 /// A SIP trace given to `fedscan diagnose`, diagnosed and reported.
 pub fn sip_trace(data: &[u8]) {

@@ -457,7 +457,7 @@ fn presentation(node: &Node) -> Result<String, String> {
 fn octodns_data(rtype: &str, value: &Node) -> Result<String, String> {
     let field = |key: &str| word(value.get(key), key);
     Ok(match rtype {
-        "A" | "AAAA" | "CNAME" | "NS" | "PTR" | "DNAME" => word(Some(value), "the value")?,
+        "A" | "AAAA" | "CNAME" | "NS" | "PTR" | "DNAME" => word(Some(value), "value")?,
         "MX" => {
             let preference = word(value.get("preference").or(value.get("priority")), "preference")?;
             let exchange = word(value.get("exchange").or(value.get("value")), "exchange")?;

@@ -208,12 +208,23 @@ pub fn files_read(path: &Path, origin: Option<&str>) -> Vec<std::path::PathBuf> 
 /// is the zone's name when the file does not say it (as `named.conf` gives
 /// it to a server).
 pub fn read_zone(path: &Path, origin: Option<&str>) -> Result<PlannedZone, InputError> {
+    let text = crate::files::read_text_bounded(path, MAX_ZONE_FILE).map_err(|e| InputError {
+        path: path.display().to_string(),
+        line: None,
+        column: None,
+        message: e,
+    })?;
+    parse_zone(path, &text, origin)
+}
+
+/// A planned zone from the text of the file at `path` (which names it, and
+/// whose directory its `$INCLUDE`s are read from).
+pub fn parse_zone(path: &Path, text: &str, origin: Option<&str>) -> Result<PlannedZone, InputError> {
     let display = path.display().to_string();
     let error =
         |line: Option<usize>, message: String| InputError { path: display.clone(), line, column: None, message };
-    let text = crate::files::read_text_bounded(path, MAX_ZONE_FILE).map_err(|e| error(None, e))?;
     // Notepad's byte-order mark is not part of the first line's owner.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let given = match origin {
         Some(origin) => Some(
             Name::from_ascii(format!("{}.", origin.trim_end_matches('.')))
