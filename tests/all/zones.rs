@@ -945,6 +945,16 @@ fn a_zone_directory_is_read_file_by_file_and_no_output_replaces_a_file_a_zone_in
     assert!(String::from_utf8_lossy(&refused.stderr).contains("does not overwrite its inputs"));
     assert_eq!(std::fs::read(dns.join("lync-records.inc")).unwrap(), before);
 
+    // A link that leads out of the directory is not read.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let secret = common::write(elsewhere.path(), "secret", "not a zone: a secret\n");
+    let linked = repo.path().join("linked");
+    std::fs::create_dir(&linked).unwrap();
+    std::os::unix::fs::symlink(&secret, linked.join("evil.zone")).unwrap();
+    let (report, _) = scan(&["--offline".into(), "contoso.com".into(), "--zone".into(), linked.display().to_string()]);
+    let errors = report["input_errors"].to_string();
+    assert!(errors.contains("leads out of the directory") && !errors.contains("a secret"), "{errors}");
+
     // A directory without zone files, and ORIGIN= on a directory, are named.
     let empty = repo.path().join("empty");
     std::fs::create_dir(&empty).unwrap();

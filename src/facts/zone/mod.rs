@@ -177,9 +177,26 @@ pub fn zone_paths(path: &Path) -> Result<Vec<std::path::PathBuf>, InputError> {
                 && (name.starts_with("db.")
                     || p.extension().is_some_and(|x| ZONE_EXTENSIONS.iter().any(|e| x.eq_ignore_ascii_case(e))))
         })
-        .filter(|p| !listing::is_octodns_config(p))
         .collect();
     files.sort();
+    // A link in the directory that leads out of it is not followed: a pull
+    // request could otherwise point a "zone" at any file the job can read.
+    let inside = std::fs::canonicalize(path).map_err(|e| error(format!("cannot read directory: {e}")))?;
+    let mut outside = Vec::new();
+    files.retain(|file| {
+        let within = std::fs::canonicalize(file).is_ok_and(|real| real.starts_with(&inside));
+        if !within {
+            outside.push(file.display().to_string());
+        }
+        within
+    });
+    if !outside.is_empty() {
+        return Err(error(format!(
+            "{} leads out of the directory: not read (give the file itself with --zone if it is meant)",
+            outside.join(", ")
+        )));
+    }
+    files.retain(|p| !listing::is_octodns_config(p));
     if files.is_empty() {
         return Err(error(format!("no zone files (*.{}, db.*) in this directory", ZONE_EXTENSIONS.join(", *."))));
     }
