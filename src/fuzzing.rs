@@ -39,7 +39,7 @@ pub fn zone(data: &[u8]) {
     for origin in [None, Some("fuzz.test")] {
         let Ok(zone) = crate::facts::zone::parse_zone(path, &text, origin) else { continue };
         let origin = zone.origin_name();
-        let dns = crate::probe::zone::PlannedDns::new(&[zone]);
+        let dns = crate::probe::zone::PlannedDns::new(vec![zone]);
         for (name, kind) in [
             (format!("_sipfederationtls._tcp.{origin}"), RecordKind::Srv),
             (format!("sip.{origin}"), RecordKind::A),

@@ -155,8 +155,8 @@ fn local(
     }
     let targets = plan::targets(&facts, &request.edges);
     let views = PlannedViews {
-        external: PlannedDns::new(&external),
-        internal: (!request.internal_zones.is_empty()).then(|| PlannedDns::new(&internal)),
+        external: PlannedDns::new(external),
+        internal: (!request.internal_zones.is_empty()).then(|| PlannedDns::new(internal)),
     };
     Ok((runtime, facts, views, targets))
 }

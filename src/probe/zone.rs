@@ -81,17 +81,23 @@ fn is_within(name: &str, origin: &str) -> bool {
 }
 
 impl PlannedDns {
-    pub fn new(zones: &[PlannedZone]) -> PlannedDns {
+    /// The zones, indexed for answering; taken whole, so that nothing read
+    /// is copied again.
+    pub fn new(zones: Vec<PlannedZone>) -> PlannedDns {
         let zones = zones
-            .iter()
+            .into_iter()
             .map(|zone| {
                 let origin = zone.origin_name();
+                let negative_ttl = zone.soa().filter(|_| !zone.soa_assumed).and_then(|soa| match &soa.data {
+                    RData::SOA(data) => Some(soa.ttl.min(data.minimum)),
+                    _ => None,
+                });
+                let PlannedZone { path, records, sources, unknown, .. } = zone;
                 let mut by_owner: HashMap<String, Vec<Record>> = HashMap::new();
-                for record in &zone.records {
-                    by_owner.entry(lower(&record.name)).or_default().push(record.clone());
+                for record in records {
+                    by_owner.entry(lower(&record.name)).or_default().push(record);
                 }
-                let unknown: HashMap<String, Unknown> =
-                    zone.unknown.iter().map(|u| (u.name.clone(), u.clone())).collect();
+                let unknown: HashMap<String, Unknown> = unknown.into_iter().map(|u| (u.name.clone(), u)).collect();
                 let mut existing = HashSet::new();
                 for owner in by_owner.keys().chain(unknown.keys()) {
                     for name in ancestors(owner) {
@@ -107,20 +113,7 @@ impl PlannedDns {
                     })
                     .map(|(owner, _)| owner.clone())
                     .collect();
-                let negative_ttl = zone.soa().filter(|_| !zone.soa_assumed).and_then(|soa| match &soa.data {
-                    RData::SOA(data) => Some(soa.ttl.min(data.minimum)),
-                    _ => None,
-                });
-                Indexed {
-                    origin,
-                    path: zone.path.clone(),
-                    by_owner,
-                    existing,
-                    cuts,
-                    negative_ttl,
-                    sources: zone.sources.clone(),
-                    unknown,
-                }
+                Indexed { origin, path, by_owner, existing, cuts, negative_ttl, sources, unknown }
             })
             .collect();
         PlannedDns { zones }
@@ -254,7 +247,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("test.zone");
         std::fs::write(&path, text).unwrap();
-        PlannedDns::new(&[crate::facts::zone::read_zone(&path, None).unwrap()])
+        PlannedDns::new(vec![crate::facts::zone::read_zone(&path, None).unwrap()])
     }
 
     const ZONE: &str = "$ORIGIN example.test.\n$TTL 3600\n@ IN SOA ns1 hostmaster 1 3600 600 86400 120\n@ IN NS ns1\nns1 IN A 192.0.2.53\nedge IN NS ns.elsewhere.test.\nloop1 IN CNAME loop2\nloop2 IN CNAME loop1\nalias IN CNAME out.other.test.\n";
