@@ -48,6 +48,20 @@ printf '[[rule]]\nid = "X-SRV-01"\ntitle = "t"\nseverity = "high"\nrationale = "
 printf '[[rule]]\nid = "X-SRV-03"\n[rule.check\n' >"$work/broken-rules.toml"
 add rules validate "$work/bad-rules.toml"
 add rules validate rules "$work/bad-rules.toml" "$work/broken-rules.toml"
+# Planned zones: each fixture zone alone, the directory with its internal
+# view, a zone split by $INCLUDE, a Windows export, every listing format,
+# with a topology and a certificate file, in the formats that show evidence
+# and locations.
+for format in table json sarif; do
+    for zone in fixtures/zones/*.zone fixtures/zones/include/contoso.com.zone fixtures/zones/windows/contoso.com.dns; do
+        add scan --offline --now 2026-06-01T00:00:00Z --zone "$zone" --format $format --color never
+    done
+    add scan --offline --now 2026-06-01T00:00:00Z --zone fixtures/zones --internal-zone fixtures/zones/internal --profile federation --profile hybrid --profile online --format $format --color never
+    for listing in fixtures/zones/formats/*/fabrikam.com.*; do
+        add scan --offline --now 2026-06-01T00:00:00Z --zone "fabrikam.com=$listing" --zone fixtures/zones/fabrikam-edge.net.zone --format $format --color never
+    done
+    add scan --offline --now 2026-06-01T00:00:00Z --zone fixtures/zones/contoso.com.zone --zone fixtures/zones/contoso.net.zone --config fixtures/sample/contoso-lync2013.txt --format $format --color never
+done
 # Every report format, and what a report is judged against.
 for format in table json ndjson sarif junit markdown html csv; do
     add scan --facts $sample --format $format --color never

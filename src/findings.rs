@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::facts::cert_listing::ListedCertificate;
 use crate::facts::config_view::Located;
@@ -126,30 +126,70 @@ impl Target {
             _ => None,
         }
     }
+}
 
-    /// The parts of the target, for machine readers.
-    pub fn parts(&self) -> Value {
-        match self {
-            Target::Domain(domain) => json!({ "kind": "domain", "domain": domain }),
+/// The parts of a finding's target, for machine readers: `{kind, …}`, and
+/// for a domain the planned zone line the finding is about.
+struct TargetParts<'a> {
+    target: &'a Target,
+    location: Option<&'a Source>,
+}
+
+impl Serialize for TargetParts<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        // A snapshot object's place: its line, or its JSON pointer.
+        let located = |map: &mut S::SerializeMap, source: &Source, pointer: bool| -> Result<(), S::Error> {
+            map.serialize_entry("file", &source.file)?;
+            if let Some(line) = source.line {
+                map.serialize_entry("line", &line)?;
+            }
+            match &source.pointer {
+                Some(at) if pointer => map.serialize_entry("pointer", at),
+                _ => Ok(()),
+            }
+        };
+        match self.target {
+            Target::Domain(domain) => {
+                map.serialize_entry("kind", "domain")?;
+                map.serialize_entry("domain", domain)?;
+                // The zone record the finding is about: a line.
+                if let Some(location) = self.location {
+                    located(&mut map, location, false)?;
+                }
+            }
             Target::Endpoint { host, port, address } => {
-                json!({ "kind": "endpoint", "host": host, "port": port, "address": address })
+                map.serialize_entry("kind", "endpoint")?;
+                map.serialize_entry("host", host)?;
+                map.serialize_entry("port", port)?;
+                map.serialize_entry("address", address)?;
             }
-            Target::Service { host, port } => json!({ "kind": "service", "host": host, "port": port }),
-            Target::File(path) => json!({ "kind": "file", "path": path }),
-            Target::Config { object, source: None } => json!({ "kind": "config", "object": object }),
-            Target::Config { object, source: Some(source) } => {
-                let mut parts = json!({ "kind": "config", "object": object, "file": source.file });
-                if let Some(line) = source.line {
-                    parts["line"] = json!(line);
-                }
-                if let Some(pointer) = &source.pointer {
-                    parts["pointer"] = json!(pointer);
-                }
-                parts
+            Target::Service { host, port } => {
+                map.serialize_entry("kind", "service")?;
+                map.serialize_entry("host", host)?;
+                map.serialize_entry("port", port)?;
             }
-            Target::Product(name) => json!({ "kind": "product", "product": name }),
-            Target::Area(area) => json!({ "kind": "area", "area": area }),
+            Target::File(path) => {
+                map.serialize_entry("kind", "file")?;
+                map.serialize_entry("path", path)?;
+            }
+            Target::Config { object, source } => {
+                map.serialize_entry("kind", "config")?;
+                map.serialize_entry("object", object)?;
+                if let Some(source) = source {
+                    located(&mut map, source, true)?;
+                }
+            }
+            Target::Product(name) => {
+                map.serialize_entry("kind", "product")?;
+                map.serialize_entry("product", name)?;
+            }
+            Target::Area(area) => {
+                map.serialize_entry("kind", "area")?;
+                map.serialize_entry("area", area)?;
+            }
         }
+        map.end()
     }
 }
 
@@ -297,13 +337,30 @@ impl Placeholder {
     }
 }
 
+/// What a check shows as a finding's evidence: JSON, and where in the
+/// inputs (a planned zone's record) it was read.
+pub trait AsEvidence: Serialize {
+    fn location(&self) -> Option<Source>;
+}
+
+impl AsEvidence for Value {
+    fn location(&self) -> Option<Source> {
+        location_in(self)
+    }
+}
+
 /// One conclusion of a check about one target.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub status: Status,
     pub target: Target,
     pub message: String,
-    pub evidence: Value,
+    /// Written as JSON once, when the check gives it: a batch has tens of
+    /// thousands of outcomes, and a tree of values costs several times its
+    /// text to build, write and drop.
+    pub evidence: Evidence,
+    /// Where the evidence was read, when in a file the user can open.
+    pub location: Option<Source>,
     /// A severity below the rule's, for outcomes the rule treats as milder.
     pub severity: Option<Severity>,
     /// Values for the remediation's placeholders.
@@ -316,7 +373,8 @@ impl Outcome {
             status,
             target: target.into(),
             message: message.into(),
-            evidence: Value::Null,
+            evidence: Evidence::null(),
+            location: None,
             severity: None,
             vars: BTreeMap::new(),
         }
@@ -333,8 +391,9 @@ impl Outcome {
     pub fn skip(target: impl Into<Target>, message: impl Into<String>) -> Self {
         Self::new(Status::Skip, target, message)
     }
-    pub fn evidence(mut self, evidence: Value) -> Self {
-        self.evidence = evidence;
+    pub fn evidence(mut self, evidence: impl AsEvidence) -> Self {
+        self.location = evidence.location();
+        self.evidence = Evidence::of(&evidence);
         self
     }
     pub fn severity(mut self, severity: Option<Severity>) -> Self {
@@ -425,11 +484,12 @@ impl Finding {
 pub struct Evidence(Box<serde_json::value::RawValue>);
 
 impl Evidence {
-    pub fn of(value: &Value) -> Evidence {
-        let raw = serde_json::value::to_raw_value(value)
-            .or_else(|_| serde_json::value::RawValue::from_string("null".to_string()))
-            .expect("null is JSON");
-        Evidence(raw)
+    pub fn of<T: Serialize + ?Sized>(value: &T) -> Evidence {
+        serde_json::value::to_raw_value(value).map_or_else(|_| Evidence::null(), Evidence)
+    }
+
+    pub fn null() -> Evidence {
+        Evidence(serde_json::value::RawValue::NULL.to_owned())
     }
 
     /// The JSON text.
@@ -467,6 +527,15 @@ pub fn fingerprint(rule: &str, target: &str) -> String {
 impl Serialize for Finding {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
+        self.serialize_entries(&mut map)?;
+        map.end()
+    }
+}
+
+impl Finding {
+    /// The finding's fields, in the reports' order, into a map being
+    /// written (NDJSON's record puts its kind first).
+    pub fn serialize_entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
         map.serialize_entry("rule", &self.rule)?;
         map.serialize_entry("title", &self.title)?;
         map.serialize_entry("severity", &self.severity)?;
@@ -474,14 +543,7 @@ impl Serialize for Finding {
         let target = self.target.as_ref().map(Target::to_string);
         map.serialize_entry("target", &target)?;
         if let Some(target) = &self.target {
-            let mut parts = target.parts();
-            if let (Target::Domain(_), Some(location)) = (target, &self.location) {
-                parts["file"] = json!(location.file);
-                if let Some(line) = location.line {
-                    parts["line"] = json!(line);
-                }
-            }
-            map.serialize_entry("target_parts", &parts)?;
+            map.serialize_entry("target_parts", &TargetParts { target, location: self.location.as_ref() })?;
         }
         map.serialize_entry("message", &self.message)?;
         map.serialize_entry("evidence", &self.evidence)?;
@@ -497,6 +559,6 @@ impl Serialize for Finding {
         if let Some(suppressed) = &self.suppressed {
             map.serialize_entry("suppressed", suppressed)?;
         }
-        map.end()
+        Ok(())
     }
 }

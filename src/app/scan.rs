@@ -164,6 +164,10 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
     for (format, output) in &job.outputs {
         write_report(&report, &job.rules, *format, &job.presentation, output.as_deref(), job.quiet)?;
     }
+    // The command ends with this scan: a batch's findings and facts go
+    // back to the system whole rather than freed one by one, which costs a
+    // large batch a tenth of its time.
+    std::mem::forget((report, facts));
     Ok(code)
 }
 

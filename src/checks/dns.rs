@@ -5,55 +5,136 @@
 
 use std::net::IpAddr;
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::Check;
 use crate::facts::Targets;
 
-use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, HostAddresses, RecordKind, srv_name};
+use crate::facts::dns::{
+    DnsFact, DnsOutcome, DnsRecord, DnsView, HostAddresses, RecordData, RecordKind, RecordSource, srv_name,
+};
 use crate::facts::endpoints::FEDERATION_SERVICE;
 use crate::facts::need::Need;
 use crate::facts::srv::{Availability, MAX_SRV_TARGETS, Srv, availability, followed_targets};
 use crate::facts::view::FactView;
-use crate::findings::{Outcome, SOURCE, Step, Target};
+use crate::findings::{AsEvidence, Outcome, SOURCE, Source, Step, Target};
 
-/// The evidence of one question and its answer.
-pub fn evidence(fact: &DnsFact) -> Value {
-    let mut evidence = json!({
-        "query": format!("{} {}", fact.name, fact.rtype.name()),
-        "resolver": fact.resolver,
-        "view": fact.view,
-        "answer": fact.outcome,
-    });
-    // An answer from a planned zone names its line: the finding's location.
-    if let Some(source) = &fact.source {
-        evidence[SOURCE] = json!({ "file": source.file, "line": source.line });
-        // Each record's own line is for the finding's location (see
-        // `evidence_at`), not repeated in every finding's evidence.
-        if let Some(records) = evidence["answer"].get_mut("records").and_then(Value::as_array_mut) {
-            for record in records.iter_mut().filter_map(Value::as_object_mut) {
-                record.remove(SOURCE);
-            }
-        }
-    }
-    evidence
+/// The evidence of one question and its answer: `{query, resolver, view,
+/// answer, source}`, written straight to JSON (a batch writes one per
+/// finding).
+#[derive(Debug, Clone)]
+pub struct DnsEvidence<'a> {
+    fact: &'a DnsFact,
+    /// The line of the record the finding is about, when not the set's first.
+    at: Option<&'a RecordSource>,
+    /// The address answers read beside it (to tell whether a target is the Edge).
+    addresses: Vec<DnsEvidence<'a>>,
+}
+
+pub fn evidence(fact: &DnsFact) -> DnsEvidence<'_> {
+    DnsEvidence { fact, at: None, addresses: Vec::new() }
 }
 
 /// The evidence of an SRV answer, located at the first of `about` (the
 /// records a finding is about) whose line a planned zone gives: a fix goes
 /// on that record's line, not its set's first.
-pub fn evidence_at(fact: &DnsFact, about: &[&Srv]) -> Value {
-    let mut evidence = evidence(fact);
-    let placed = fact
+pub fn evidence_at<'a>(fact: &'a DnsFact, about: &[&Srv]) -> DnsEvidence<'a> {
+    let at = fact
         .records()
         .into_iter()
         .filter(|r| Srv::from_data(&r.data).is_some_and(|srv| about.contains(&&srv)))
         .find_map(|r| r.source.as_ref());
-    if let Some(source) = placed {
-        evidence[SOURCE] = json!({ "file": source.file, "line": source.line });
+    DnsEvidence { at, ..evidence(fact) }
+}
+
+impl<'a> DnsEvidence<'a> {
+    /// With the address answers read beside the SRV answer.
+    pub fn with_addresses(self, addresses: Vec<DnsEvidence<'a>>) -> DnsEvidence<'a> {
+        DnsEvidence { addresses, ..self }
     }
-    evidence
+
+    /// The line the answer was read from, or the record's it is about.
+    fn source(&self) -> Option<&'a RecordSource> {
+        self.at.or(self.fact.source.as_ref())
+    }
+}
+
+impl Serialize for DnsEvidence<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let fact = self.fact;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("query", &format_args!("{} {}", fact.name, fact.rtype.name()))?;
+        map.serialize_entry("resolver", &fact.resolver)?;
+        map.serialize_entry("view", &fact.view)?;
+        match (&fact.outcome, &fact.source) {
+            // Each record's own line is for the finding's location (see
+            // `evidence_at`), not repeated in every finding's evidence.
+            (DnsOutcome::Answer { records }, Some(_)) => map.serialize_entry("answer", &Unplaced(records))?,
+            (outcome, _) => map.serialize_entry("answer", outcome)?,
+        }
+        if let Some(source) = self.source() {
+            map.serialize_entry(SOURCE, source)?;
+        }
+        if !self.addresses.is_empty() {
+            map.serialize_entry("addresses", &self.addresses)?;
+        }
+        map.end()
+    }
+}
+
+impl AsEvidence for DnsEvidence<'_> {
+    fn location(&self) -> Option<Source> {
+        let placed = |s: &RecordSource| Source { file: s.file.clone(), line: Some(s.line), pointer: None };
+        if let Some(source) = self.source() {
+            return Some(placed(source));
+        }
+        // Records keep their lines in the evidence when the answer names none.
+        let records = match &self.fact.outcome {
+            DnsOutcome::Answer { records } => records.as_slice(),
+            _ => &[],
+        };
+        records
+            .iter()
+            .find_map(|r| r.source.as_ref())
+            .map(placed)
+            .or_else(|| self.addresses.iter().find_map(AsEvidence::location))
+    }
+}
+
+/// An answer's records without their lines.
+struct Unplaced<'a>(&'a [DnsRecord]);
+
+impl Serialize for Unplaced<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Record<'a> {
+            name: &'a str,
+            ttl: u32,
+            #[serde(flatten)]
+            data: &'a RecordData,
+        }
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("outcome", "answer")?;
+        let records: Vec<Record> = self.0.iter().map(|r| Record { name: &r.name, ttl: r.ttl, data: &r.data }).collect();
+        map.serialize_entry("records", &records)?;
+        map.end()
+    }
+}
+
+/// The evidence of the questions a host's addresses were read from, and
+/// of the SRV target they were asked for.
+#[derive(Debug, Serialize)]
+pub struct Queries<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<&'a str>,
+    pub queries: Vec<DnsEvidence<'a>>,
+}
+
+impl AsEvidence for Queries<'_> {
+    fn location(&self) -> Option<Source> {
+        self.queries.iter().find_map(AsEvidence::location)
+    }
 }
 
 /// Why a scan without DNS facts judges no DNS rule: an offline audit asks
@@ -200,7 +281,7 @@ pub fn addresses<'a>(ctx: &FactView<'a>, domain: &str, host: &str) -> Result<Hos
 }
 
 /// The evidence of the questions a host's addresses were read from.
-pub fn queries(found: &HostAddresses) -> Vec<Value> {
+pub fn queries<'a>(found: &HostAddresses<'a>) -> Vec<DnsEvidence<'a>> {
     found.facts.iter().map(|fact| evidence(fact)).collect()
 }
 
@@ -365,6 +446,57 @@ impl<T: ServiceRecordsCheck> Check for ServiceRecords<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn placed(line: usize) -> Option<RecordSource> {
+        Some(RecordSource { file: "dns/contoso.com.zone".into(), line })
+    }
+
+    fn srv_answer() -> DnsFact {
+        let record = |port, line| DnsRecord {
+            name: "_sipfederationtls._tcp.contoso.com".into(),
+            ttl: 3600,
+            data: RecordData::Srv { priority: 0, weight: 0, port, target: "sip.contoso.com".into() },
+            source: placed(line),
+        };
+        DnsFact {
+            view: DnsView::External,
+            name: "_sipfederationtls._tcp.contoso.com".into(),
+            rtype: RecordKind::Srv,
+            resolver: "zone file dns/contoso.com.zone".into(),
+            source: placed(7),
+            outcome: DnsOutcome::Answer { records: vec![record(5061, 7), record(443, 9)] },
+        }
+    }
+
+    #[test]
+    fn a_planned_answer_is_evidence_at_its_line_and_its_records_without_theirs() {
+        let fact = srv_answer();
+        let json = serde_json::to_string(&evidence(&fact)).unwrap();
+        assert_eq!(
+            json,
+            r#"{"query":"_sipfederationtls._tcp.contoso.com SRV","resolver":"zone file dns/contoso.com.zone","view":"external","answer":{"outcome":"answer","records":[{"name":"_sipfederationtls._tcp.contoso.com","ttl":3600,"type":"SRV","priority":0,"weight":0,"port":5061,"target":"sip.contoso.com"},{"name":"_sipfederationtls._tcp.contoso.com","ttl":3600,"type":"SRV","priority":0,"weight":0,"port":443,"target":"sip.contoso.com"}]},"source":{"file":"dns/contoso.com.zone","line":7}}"#
+        );
+        assert_eq!(evidence(&fact).location().and_then(|s| s.line), Some(7));
+        // About the second record: located at its own line, and said so.
+        let wrong = Srv { priority: 0, weight: 0, port: 443, target: "sip.contoso.com".into() };
+        let at = evidence_at(&fact, &[&wrong]);
+        assert_eq!(at.location().and_then(|s| s.line), Some(9));
+        assert!(serde_json::to_string(&at).unwrap().ends_with(r#""source":{"file":"dns/contoso.com.zone","line":9}}"#));
+        // Composed into a tree (split-brain, internal queries): the same text.
+        assert_eq!(serde_json::to_value(evidence(&fact)).unwrap().to_string(), json);
+    }
+
+    #[test]
+    fn a_live_answer_names_no_line() {
+        let mut fact = srv_answer();
+        fact.source = None;
+        if let DnsOutcome::Answer { records } = &mut fact.outcome {
+            records.iter_mut().for_each(|r| r.source = None);
+        }
+        let json = serde_json::to_string(&evidence(&fact)).unwrap();
+        assert!(!json.contains("source") && !json.contains("line"), "{json}");
+        assert_eq!(evidence(&fact).location(), None);
+    }
 
     #[test]
     fn public_addresses() {

@@ -7,8 +7,8 @@
 //! target = "webdir.online.lync.com"
 //! ```
 
+use super::dns::Queries;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::Check;
 use super::dns::{addresses, or_outcome, per_domain, queries};
@@ -61,7 +61,7 @@ impl Check for HostAlias {
             };
             vec![
                 outcome
-                    .evidence(json!({ "queries": queries(&found) }))
+                    .evidence(Queries { target: None, queries: queries(&found) })
                     .var(Placeholder::Domain, domain)
                     .var(Placeholder::Fqdn, name),
             ]

@@ -6,8 +6,8 @@
 //! host = "sip"
 //! ```
 
+use super::dns::Queries;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::Check;
 use super::dns::{addresses, or_outcome, per_domain, queries};
@@ -49,7 +49,7 @@ impl Check for HostResolves {
             };
             vec![
                 outcome
-                    .evidence(json!({ "queries": queries(&found) }))
+                    .evidence(Queries { target: None, queries: queries(&found) })
                     .var(Placeholder::Domain, domain)
                     .var(Placeholder::Fqdn, name),
             ]

@@ -11,7 +11,6 @@
 //! ```
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::dns::{
     Found, Service, ServiceRecords, ServiceRecordsCheck, evidence, evidence_at, queries, show_srv, unanswered,
@@ -76,7 +75,7 @@ impl ServiceRecordsCheck for TargetEdge {
                         why.message
                     ),
                 )
-                .evidence(with_addresses(evidence(fact), read.iter().map(|f| evidence(f)).collect()))];
+                .evidence(evidence(fact).with_addresses(read.iter().map(|f| evidence(f)).collect()))];
             }
             looked_up.extend(queries(&target));
             let same = ctx.targets.edges.iter().find(|edge| {
@@ -109,16 +108,7 @@ impl ServiceRecordsCheck for TargetEdge {
                 ),
             ),
         };
-        let outcome = outcome.evidence(with_addresses(located, looked_up));
+        let outcome = outcome.evidence(located.with_addresses(looked_up));
         vec![outcome.var(Placeholder::Domain, domain).var(Placeholder::Fqdn, ctx.targets.edges[0].clone())]
     }
-}
-
-/// The SRV answer's evidence (whose record line is the finding's location),
-/// with the address answers read to tell whether a target is the Edge.
-fn with_addresses(mut evidence: Value, addresses: Vec<Value>) -> Value {
-    if !addresses.is_empty() {
-        evidence["addresses"] = Value::Array(addresses);
-    }
-    evidence
 }

@@ -8,8 +8,8 @@
 //! resolution_rule = "DNS-FED-05"   # the rule that reports targets without an address
 //! ```
 
+use super::dns::Queries;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::dns::{Found, Service, ServiceRecords, ServiceRecordsCheck, addresses, followed, is_public, queries};
 use crate::facts::view::FactView;
@@ -45,7 +45,7 @@ impl ServiceRecordsCheck for TargetPublic {
                 // No address at all is the resolution rule's finding.
                 found.all().next()?;
                 let private: Vec<String> = found.all().filter(|a| !is_public(a)).map(|a| a.to_string()).collect();
-                let evidence = json!({ "target": target, "queries": queries(&found) });
+                let evidence = Queries { target: Some(target), queries: queries(&found) };
                 let outcome = if private.is_empty() {
                     Outcome::pass(Target::domain(domain), format!("{target} has only public addresses"))
                 } else {

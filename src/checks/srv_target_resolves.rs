@@ -9,8 +9,8 @@
 //! existence_rule = "DNS-FED-01"
 //! ```
 
+use super::dns::Queries;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::dns::{Found, Service, ServiceRecords, ServiceRecordsCheck, addresses, followed, queries};
 use crate::facts::view::FactView;
@@ -44,7 +44,7 @@ impl ServiceRecordsCheck for TargetResolves {
                     Err(outcome) => return outcome,
                 };
                 let listed: Vec<String> = found.all().map(|a| a.to_string()).collect();
-                let evidence = json!({ "target": target, "queries": queries(&found) });
+                let evidence = Queries { target: Some(target), queries: queries(&found) };
                 let outcome = if listed.is_empty() {
                     Outcome::fail(Target::domain(domain), format!("{name} points at {target}, which has no A or AAAA record"))
                 } else if !found.aliases.is_empty() {

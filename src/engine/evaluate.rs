@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::facts::Facts;
 use crate::facts::view::FactView;
-use crate::findings::{Evidence, Finding, Placeholder, Status, Step, Target, location_in};
+use crate::findings::{Evidence, Finding, Placeholder, Status, Step, Target};
 use crate::rules::{Rule, RuleSet, Scope};
 use crate::text::powershell_quote;
 
@@ -134,7 +134,7 @@ fn judge(
                 status: Status::Skip,
                 target: None,
                 message,
-                evidence: Evidence::of(&serde_json::Value::Null),
+                evidence: Evidence::null(),
                 remediation: rule.remediation.clone(),
                 references: rule.references.clone(),
                 not_run: Some(why),
@@ -155,8 +155,8 @@ fn judge(
                 status: outcome.status,
                 target: Some(outcome.target),
                 message: outcome.message,
-                location: location_in(&outcome.evidence),
-                evidence: Evidence::of(&outcome.evidence),
+                location: outcome.location,
+                evidence: outcome.evidence,
                 remediation: fill_placeholders(&rule.remediation, &outcome.vars, &known),
                 references: rule.references.clone(),
                 not_run: None,

@@ -54,11 +54,11 @@ impl Sink for Stream<'_> {
     }
 
     fn findings(&mut self, findings: Vec<Finding>) {
-        for finding in findings {
-            self.tally.add(&finding, self.policy);
-            if self.written.is_ok() {
-                self.written = ndjson::write_finding(&finding, self.out);
-            }
+        for finding in &findings {
+            self.tally.add(finding, self.policy);
+        }
+        if self.written.is_ok() {
+            self.written = ndjson::write_findings(&findings, self.out);
         }
         // A chunk's domains are done: their findings go out together.
         if self.written.is_ok() {
