@@ -159,7 +159,7 @@ mod tests {
             rule: format!("DNS-FED-{:02}", n % 7),
             title: "t".into(),
             severity: Severity::High,
-            status: if n % 3 == 0 { Status::Fail } else { Status::Pass },
+            status: if n.is_multiple_of(3) { Status::Fail } else { Status::Pass },
             target: Some(Target::Domain(format!("d{n}.example"))),
             message: format!("finding {n} \u{1b}[2J"),
             evidence: Evidence::of(&json!({ "n": n, "text": "é\u{202e}" })),
