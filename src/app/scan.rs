@@ -153,7 +153,10 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         finished_at: rfc3339(OffsetDateTime::now_utc()),
         input_errors: facts.input_errors.clone(),
         notes,
-        discovery: report::discovery::discovery(&facts, evaluated_at),
+        discovery: match job.outputs.iter().any(|(format, _)| report::shows_discovery(*format)) {
+            true => report::discovery::discovery(&facts, evaluated_at),
+            false => Vec::new(),
+        },
         certificate_files: report::discovery::certificate_files(&facts, evaluated_at),
         baseline,
         summary,

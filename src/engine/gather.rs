@@ -767,8 +767,10 @@ async fn ask<N: Resolve>(
 ) -> Vec<DnsFact> {
     let mut tasks = JoinSet::new();
     let mut asked = HashMap::new();
-    let mut facts = Vec::with_capacity(questions.len());
     Progress::add(&progress.questions, questions.len());
+    let (mut facts, questions) = known_answers(questions, &**net);
+    Progress::add(&progress.responses, facts.len());
+    Progress::add(&progress.questions_done, facts.len());
     let failed = |(view, name, rtype): Question, why: String| DnsFact {
         view,
         resolver: net.resolver(view),
@@ -791,12 +793,6 @@ async fn ask<N: Resolve>(
     // A question becomes a task when a place is free, so a batch holds the
     // state of `concurrency` questions at a time, not of all of them.
     while let Some(question) = waiting.next() {
-        if let Some(fact) = net.known(&question) {
-            Progress::add(&progress.responses, 1);
-            Progress::add(&progress.questions_done, 1);
-            settle(Ok(fact), &mut asked);
-            continue;
-        }
         let permit = tokio::select! {
             // The scan's semaphores are never closed: acquiring cannot fail.
             permit = Arc::clone(limit).acquire_owned() => permit.expect("the semaphore is never closed"),
@@ -832,6 +828,42 @@ async fn ask<N: Resolve>(
         settle(joined, &mut asked);
     }
     facts
+}
+
+/// The answers known without asking anyone ([`Resolve::known`]), found on
+/// every core, and the questions left to ask, in their order.
+fn known_answers<N: Resolve>(questions: Vec<Question>, net: &N) -> (Vec<DnsFact>, Vec<Question>) {
+    /// Below this, threads cost more than they save.
+    const SHARE: usize = 4096;
+    let sort = |share: Vec<Question>| {
+        let (mut known, mut rest) = (Vec::new(), Vec::new());
+        for question in share {
+            match net.known(&question) {
+                Some(fact) => known.push(fact),
+                None => rest.push(question),
+            }
+        }
+        (known, rest)
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    if cores == 1 || questions.len() <= SHARE {
+        return sort(questions);
+    }
+    let per_core = questions.len().div_ceil(cores);
+    let mut questions = questions.into_iter();
+    let shares: Vec<Vec<Question>> =
+        std::iter::from_fn(|| Some(questions.by_ref().take(per_core).collect::<Vec<_>>()).filter(|s| !s.is_empty()))
+            .collect();
+    std::thread::scope(|threads| {
+        let running: Vec<_> = shares.into_iter().map(|share| threads.spawn(move || sort(share))).collect();
+        let (mut known, mut rest) = (Vec::new(), Vec::new());
+        for thread in running {
+            let (k, r) = thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            known.extend(k);
+            rest.extend(r);
+        }
+        (known, rest)
+    })
 }
 
 /// How many endpoints are probed at once: over the whole scan, and on one
@@ -936,4 +968,59 @@ pub async fn endpoints<N: Probe>(
     handshakes.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
     exchanges.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
     (handshakes, exchanges)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::dns::RecordKind;
+
+    /// Knows the answers to names ending in an even digit; the others are
+    /// to be asked.
+    struct HalfKnown;
+
+    impl Resolve for HalfKnown {
+        fn known(&self, (view, name, rtype): &Question) -> Option<DnsFact> {
+            name.ends_with(['0', '2', '4', '6', '8']).then(|| DnsFact {
+                view: *view,
+                name: name.clone(),
+                rtype: *rtype,
+                resolver: "known".into(),
+                source: None,
+                outcome: DnsOutcome::NxDomain { negative_ttl: None, ignored_answers: None },
+            })
+        }
+
+        async fn query(&self, (view, name, rtype): &Question) -> DnsFact {
+            DnsFact {
+                view: *view,
+                name: name.clone(),
+                rtype: *rtype,
+                resolver: "asked".into(),
+                source: None,
+                outcome: DnsOutcome::Timeout,
+            }
+        }
+
+        fn resolver(&self, _view: DnsView) -> String {
+            "asked".into()
+        }
+    }
+
+    #[test]
+    fn answers_known_without_asking_are_all_found_and_the_rest_keep_their_order() {
+        for count in [10, 20_001] {
+            let questions: Vec<Question> =
+                (0..count).map(|i| (DnsView::External, format!("h{i}.example"), RecordKind::A)).collect();
+            let (known, rest) = known_answers(questions.clone(), &HalfKnown);
+            let mut known_names: Vec<&str> = known.iter().map(|f| f.name.as_str()).collect();
+            known_names.sort();
+            let mut even: Vec<&str> =
+                questions.iter().map(|q| q.1.as_str()).filter(|n| n.ends_with(['0', '2', '4', '6', '8'])).collect();
+            even.sort();
+            assert_eq!(known_names, even, "{count} questions");
+            let odd: Vec<&Question> = questions.iter().filter(|q| !q.1.ends_with(['0', '2', '4', '6', '8'])).collect();
+            assert_eq!(rest.iter().collect::<Vec<_>>(), odd, "{count} questions: the rest, in order");
+        }
+    }
 }
