@@ -74,6 +74,21 @@ pub enum Command {
     /// them as one scan: the same findings and exit code as one run over
     /// every domain.
     Merge(MergeArgs),
+    /// Serve Prometheus metrics of the federation path: `/probe?target=
+    /// DOMAIN&module=NAME` scans one allowed SIP domain with a module's scan
+    /// flags and answers with its metrics (each rule's status, certificate
+    /// dates, TLS version, the OPTIONS answer); `/metrics` for the
+    /// exporter's own, `/-/healthy` for a liveness check. See
+    /// deploy/prometheus/serve.toml.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The exporter's configuration (TOML): the address to listen on, the
+    /// targets that may be probed, the modules.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,7 @@ mod manual;
 mod output;
 mod rules;
 mod scan;
+mod serve;
 
 use diagnose::diagnose;
 use job::*;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Rules(command) => rules(command),
         Command::Diagnose(args) => diagnose(args),
         Command::Merge(args) => merge(args),
+        Command::Serve(args) => serve::serve(args),
         Command::Completions { shell } => {
             // Generated whole first: clap_complete panics on a failed write.
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -77,6 +79,14 @@ enum Failure {
 }
 
 impl Failure {
+    /// In one line, for a caller that says it elsewhere (a probe's metrics).
+    fn message(&self) -> String {
+        match self {
+            Failure::Usage(message) => message.clone(),
+            Failure::Problems { problems, files } => format!("{} problem(s) in {files}", problems.len()),
+        }
+    }
+
     /// Says it on standard error; its exit code.
     fn report(self) -> u8 {
         match self {

@@ -20,6 +20,7 @@ mod kamailio;
 mod onpremdiag;
 mod reports;
 mod rule_cases;
+mod serve;
 mod snapshots;
 mod srv_order;
 mod tickets;
