@@ -153,7 +153,7 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         finished_at: rfc3339(OffsetDateTime::now_utc()),
         input_errors: facts.input_errors.clone(),
         notes,
-        discovery: match job.outputs.iter().any(|(format, _)| report::shows_discovery(*format)) {
+        discovery: match job.outputs.iter().any(|(format, _)| shows_discovery(*format)) {
             true => report::discovery::discovery(&facts, evaluated_at),
             false => Vec::new(),
         },
@@ -346,6 +346,17 @@ pub(super) fn scan_streamed(
         }
         Some((code, false)) => Ok(code),
         None => Err(usage_error("the scan ended before its summary")),
+    }
+}
+
+/// Whether a format shows each domain's discovered path (the report's
+/// `discovery`), which a batch's scan costs to put together; the
+/// line-per-finding formats do not.
+fn shows_discovery(format: ReportFormat) -> bool {
+    use ReportFormat::*;
+    match format {
+        Table | Json | Sarif | Junit | Markdown | Html => true,
+        Ndjson | Csv => false,
     }
 }
 

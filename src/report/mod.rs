@@ -203,17 +203,6 @@ impl From<BaselineProblem> for FixedProblem {
     }
 }
 
-/// Whether a format shows each domain's discovered path (the report's
-/// `discovery`), which a batch's scan costs to put together; the
-/// line-per-finding formats do not.
-pub fn shows_discovery(format: crate::cli::ReportFormat) -> bool {
-    use crate::cli::ReportFormat::*;
-    match format {
-        Table | Json | Sarif | Junit | Markdown | Html => true,
-        Ndjson | Csv => false,
-    }
-}
-
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub schema: &'static str,
