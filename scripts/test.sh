@@ -42,6 +42,18 @@ fi
 if ! command -v named-checkzone >/dev/null; then
     packages+=(bind9-utils)
 fi
+# fedscan serve's consumers (tests/all/serve.rs): a real Prometheus scrapes
+# it and promtool checks the shipped files; the blackbox exporter probes the
+# same Edge for comparison; systemd-analyze reads the shipped unit.
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+    packages+=(prometheus)
+fi
+if ! command -v prometheus-blackbox-exporter >/dev/null; then
+    packages+=(prometheus-blackbox-exporter)
+fi
+if ! command -v systemd-analyze >/dev/null; then
+    packages+=(systemd)
+fi
 # GNU parallel runs the shards of a batch in tests/all/batch.rs.
 if ! command -v parallel >/dev/null; then
     packages+=(parallel)

@@ -79,6 +79,9 @@ fn default_max_deadline() -> f64 {
     30.0
 }
 
+/// The longest `max_probe_seconds` may be.
+const MAX_PROBE_SECONDS_CAP: f64 = 300.0;
+
 /// The time kept back from the scraper's timeout, to write the answer.
 const MARGIN: Duration = Duration::from_millis(500);
 
@@ -124,14 +127,53 @@ pub(super) fn serve(args: ServeArgs) -> Result<u8, Failure> {
             .route("/metrics", get(own_metrics))
             .route("/-/healthy", get(|| async { "OK\n" }))
             .with_state(exporter);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(usage_error)
+        accept(listener, app).await;
+        Ok::<(), Failure>(())
     })?;
     Ok(0)
+}
+
+/// Connections open at once; beyond, new ones wait to be accepted.
+const MAX_CONNECTIONS: usize = 256;
+
+/// How long a client may take to send its request's head.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The most a request's head may be: a scrape's is a few hundred bytes.
+const MAX_HEAD: usize = 16 * 1024;
+
+/// Serves connections until interrupted, each bounded: the request head
+/// within [`HEAD_TIMEOUT`] and [`MAX_HEAD`] bytes, the whole connection
+/// within the longest a probe may take and a margin, [`MAX_CONNECTIONS`]
+/// at once; a slow or oversized client costs a connection slot for
+/// seconds, never the exporter.
+async fn accept(listener: tokio::net::TcpListener, app: axum::Router) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let connection_time = Duration::from_secs_f64(MAX_PROBE_SECONDS_CAP) + Duration::from_secs(30);
+    loop {
+        // The semaphore is never closed: acquiring cannot fail.
+        let slot = Arc::clone(&slots).acquire_owned().await.expect("the semaphore is never closed");
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // A failed accept (out of descriptors, say) is the
+                // connection's, not the server's.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = tokio::signal::ctrl_c() => return,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _slot = slot;
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEAD_TIMEOUT).max_buf_size(MAX_HEAD);
+            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(connection_time, connection).await;
+        });
+    }
 }
 
 /// A module's flags as `fedscan scan` reads them, or why they cannot serve:
@@ -237,7 +279,7 @@ impl Exporter {
             modules,
             targets,
             min_interval: Duration::from_secs_f64(config.min_interval_seconds.max(0.0)),
-            max_probe: Duration::from_secs_f64(config.max_probe_seconds.max(1.0)),
+            max_probe: Duration::from_secs_f64(config.max_probe_seconds.clamp(1.0, MAX_PROBE_SECONDS_CAP)),
             in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_probes_in_flight.max(1))),
             results: std::sync::Mutex::new(HashMap::new()),
             own,
@@ -317,6 +359,7 @@ async fn probe(State(exporter): State<Arc<Exporter>>, Query(query): Query<ProbeQ
                 findings: &[],
                 facts: None,
                 duration: started.elapsed(),
+                clean: false,
                 failure: Some("the probe did not end within the scrape's deadline"),
             };
             (render(&run, OffsetDateTime::now_utc()), "deadline")
@@ -356,16 +399,25 @@ fn run_probe(flags: &[String], target: &str, deadline: Duration) -> (String, &'s
         // Judged as a batch of one: its chunk's facts are the sink's.
         let mut facts = ended.facts;
         facts.absorb(sink.parts);
-        Ok::<_, String>((sink.findings, facts, ended.evaluated_at))
+        let summary = crate::report::summarize(&sink.findings, &facts.input_errors, job.policy, None);
+        let clean = summary.exit_code == crate::report::exit::CLEAN;
+        Ok::<_, String>((sink.findings, facts, ended.evaluated_at, clean))
     })();
     match ended {
-        Ok((findings, facts, evaluated_at)) => {
-            let run = ProbeRun { findings: &findings, facts: Some(&facts), duration: started.elapsed(), failure: None };
+        Ok((findings, facts, evaluated_at, clean)) => {
+            let run = ProbeRun {
+                findings: &findings,
+                facts: Some(&facts),
+                duration: started.elapsed(),
+                clean,
+                failure: None,
+            };
             let result = if crate::report::metrics::succeeded(&run) { "success" } else { "failure" };
             (render(&run, evaluated_at), result)
         }
         Err(why) => {
-            let run = ProbeRun { findings: &[], facts: None, duration: started.elapsed(), failure: Some(&why) };
+            let run =
+                ProbeRun { findings: &[], facts: None, duration: started.elapsed(), clean: false, failure: Some(&why) };
             (render(&run, OffsetDateTime::now_utc()), "error")
         }
     }

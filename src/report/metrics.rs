@@ -47,6 +47,9 @@ pub struct ProbeRun<'a> {
     pub findings: &'a [Finding],
     pub facts: Option<&'a Facts>,
     pub duration: std::time::Duration,
+    /// Whether the scan's exit would be 0: no failure at or above the
+    /// module's `--fail-on`, nothing that could not be judged.
+    pub clean: bool,
     /// Why the probe gave no findings at all (the deadline passed, the scan
     /// could not start): success is then 0.
     pub failure: Option<&'a str>,
@@ -82,12 +85,10 @@ fn rank(status: Status) -> u8 {
     }
 }
 
-/// Whether the probe is a success: findings were judged and none failed or
-/// could not be judged.
+/// Whether the probe is a success: findings were judged and the scan
+/// would have exited 0.
 pub fn succeeded(run: &ProbeRun) -> bool {
-    run.failure.is_none()
-        && run.findings.iter().any(|f| f.status == Status::Pass)
-        && run.findings.iter().all(|f| f.suppressed.is_some() || !matches!(f.status, Status::Fail | Status::Error))
+    run.failure.is_none() && run.clean && run.findings.iter().any(|f| f.status == Status::Pass)
 }
 
 /// The probe's metrics in the OpenMetrics text format.
@@ -101,7 +102,7 @@ pub fn render(run: &ProbeRun, now: OffsetDateTime) -> String {
     gauge(
         &mut registry,
         "probe_success",
-        "1 when every rule that ran passed (or did not apply)",
+        "1 when the scan would exit 0: no failure at or above --fail-on, nothing unjudged",
         f64::from(u8::from(succeeded(run))),
     );
     gauge(&mut registry, "probe_duration_seconds", "How long the probe took", run.duration.as_secs_f64());
@@ -220,7 +221,7 @@ fn edge_metrics(registry: &mut Registry, facts: &Facts, now: OffsetDateTime) {
         );
         gauge(
             registry,
-            "sip_ms_diagnostics_code",
+            "sip_options_diagnostic_code",
             "The first ms-diagnostics code of that answer (0: none)",
             diagnostic,
         );
