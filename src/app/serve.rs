@@ -359,6 +359,7 @@ async fn probe(State(exporter): State<Arc<Exporter>>, Query(query): Query<ProbeQ
                 findings: &[],
                 facts: None,
                 duration: started.elapsed(),
+                phases: Vec::new(),
                 clean: false,
                 failure: Some("the probe did not end within the scrape's deadline"),
             };
@@ -393,6 +394,10 @@ fn run_probe(flags: &[String], target: &str, deadline: Duration) -> (String, &'s
         args.report.quiet = true;
         args.report.no_ignore_file = args.report.ignore_file.is_none();
         let (job, source) = check_scan_args(args).map_err(|e| e.message())?;
+        let progress = match &source {
+            engine::source::Source::Gather { request, .. } => request.network.as_ref().map(|n| Arc::clone(&n.progress)),
+            engine::source::Source::Replay(_) => None,
+        };
         let mut sink = Collect { findings: Vec::new(), parts: Vec::new(), facts_file: None };
         let now = OffsetDateTime::now_utc();
         let ended = engine::scan::run(&job.judging(), source, now, &mut sink).map_err(|e| e.to_string())?;
@@ -401,14 +406,16 @@ fn run_probe(flags: &[String], target: &str, deadline: Duration) -> (String, &'s
         facts.absorb(sink.parts);
         let summary = crate::report::summarize(&sink.findings, &facts.input_errors, job.policy, None);
         let clean = summary.exit_code == crate::report::exit::CLEAN;
-        Ok::<_, String>((sink.findings, facts, ended.evaluated_at, clean))
+        let phases = progress.as_deref().map(phases).unwrap_or_default();
+        Ok::<_, String>((sink.findings, facts, ended.evaluated_at, clean, phases))
     })();
     match ended {
-        Ok((findings, facts, evaluated_at, clean)) => {
+        Ok((findings, facts, evaluated_at, clean, phases)) => {
             let run = ProbeRun {
                 findings: &findings,
                 facts: Some(&facts),
                 duration: started.elapsed(),
+                phases,
                 clean,
                 failure: None,
             };
@@ -416,9 +423,31 @@ fn run_probe(flags: &[String], target: &str, deadline: Duration) -> (String, &'s
             (render(&run, evaluated_at), result)
         }
         Err(why) => {
-            let run =
-                ProbeRun { findings: &[], facts: None, duration: started.elapsed(), clean: false, failure: Some(&why) };
+            let run = ProbeRun {
+                findings: &[],
+                facts: None,
+                duration: started.elapsed(),
+                phases: Vec::new(),
+                clean: false,
+                failure: Some(&why),
+            };
             (render(&run, OffsetDateTime::now_utc()), "error")
         }
     }
+}
+
+/// How long each phase of a probe took, as its scan counted: every DNS
+/// question, the longest handshake, the longest OPTIONS exchange.
+fn phases(progress: &engine::progress::Progress) -> Vec<(&'static str, Duration)> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let micros = |n: u64| Duration::from_micros(n);
+    let mut phases = vec![("dns", micros(progress.dns_micros.load(Relaxed)))];
+    for (phase, took) in
+        [("tls", progress.work.tls_micros.load(Relaxed)), ("sip", progress.work.sip_micros.load(Relaxed))]
+    {
+        if took > 0 {
+            phases.push((phase, micros(took)));
+        }
+    }
+    phases
 }

@@ -272,7 +272,10 @@ impl Probe for LiveNetwork {
     }
 
     async fn tls(&self, endpoint: &Endpoint, budget: Budget) -> TlsFact {
-        crate::probe::tls::probe(endpoint.clone(), budget, self.versions).await
+        let started = std::time::Instant::now();
+        let fact = crate::probe::tls::probe(endpoint.clone(), budget, self.versions).await;
+        crate::probe::tls::took(|w| &w.tls_micros, started.elapsed());
+        fact
     }
 
     async fn sip(&self, endpoint: &Endpoint, domain: &str, sender: Option<&str>, budget: Budget) -> SipFact {
@@ -290,21 +293,34 @@ impl Probe for LiveNetwork {
         sender: Option<&str>,
         budget: Budget,
     ) -> (TlsFact, Option<SipFact>) {
+        use crate::probe::tls::took;
         if self.identity.is_some() || self.own_sip_connection {
             let fact = self.tls(endpoint, budget).await;
-            let exchange =
-                if spoke_tls(&fact.outcome) { Some(self.sip(endpoint, domain, sender, budget).await) } else { None };
+            let exchange = if spoke_tls(&fact.outcome) {
+                let started = std::time::Instant::now();
+                let exchange = self.sip(endpoint, domain, sender, budget).await;
+                took(|w| &w.sip_micros, started.elapsed());
+                Some(exchange)
+            } else {
+                None
+            };
             return (fact, exchange);
         }
+        let started = std::time::Instant::now();
         let (fact, exchanged) = crate::probe::tls::probe_then(
             endpoint.clone(),
             budget,
             self.versions,
             |established, client_auth| async move {
+                took(|w| &w.tls_micros, started.elapsed());
                 let mut stream = established?;
                 let local = stream.get_ref().0.local_addr().map_or_else(|_| "0.0.0.0:0".to_string(), |a| a.to_string());
                 let asked = move || client_auth.is_some();
-                Some(crate::probe::sip::exchange(&mut stream, &local, domain, sender, &asked, false, budget).await)
+                let exchanging = std::time::Instant::now();
+                let exchange =
+                    crate::probe::sip::exchange(&mut stream, &local, domain, sender, &asked, false, budget).await;
+                took(|w| &w.sip_micros, exchanging.elapsed());
+                Some(exchange)
             },
         )
         .await;
@@ -656,7 +672,11 @@ pub async fn network<N: Resolve + Probe>(
 ) {
     let domains = plan.targets.domains.len() + plan.targets.partners.len();
     Progress::add(&progress.domains, domains);
+    let asking = std::time::Instant::now();
     facts.dns = dns(plan, &net, internal, limits, stop, progress).await;
+    progress
+        .dns_micros
+        .store(u64::try_from(asking.elapsed().as_micros()).unwrap_or(u64::MAX), std::sync::atomic::Ordering::Relaxed);
     facts.targets = plan.targets.clone();
     let gate = Gate::new(limits);
     match chunks {

@@ -25,6 +25,8 @@ pub struct Progress {
     pub handshakes_in_flight: AtomicUsize,
     /// Connections and full handshakes, counted by the probes themselves.
     pub work: std::sync::Arc<crate::probe::tls::Work>,
+    /// How long the DNS questions took, all of them, in microseconds.
+    pub dns_micros: std::sync::atomic::AtomicU64,
 }
 
 /// A snapshot of the counters.

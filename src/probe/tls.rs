@@ -261,6 +261,11 @@ pub struct Work {
     /// Full TLS handshakes tried (rustls), the SIP probe's included; the
     /// version probes' hellos are not (they stop at the server's first flight).
     pub handshakes: std::sync::atomic::AtomicUsize,
+    /// The longest TLS handshake of the scan (connection to established or
+    /// refused), in microseconds.
+    pub tls_micros: std::sync::atomic::AtomicU64,
+    /// The longest SIP OPTIONS exchange of the scan, in microseconds.
+    pub sip_micros: std::sync::atomic::AtomicU64,
 }
 
 tokio::task_local! {
@@ -271,6 +276,13 @@ tokio::task_local! {
 /// Counts one unit of work in the current scan's counters, if any.
 pub fn count(counter: fn(&Work) -> &std::sync::atomic::AtomicUsize) {
     let _ = WORK.try_with(|work| counter(work).fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+}
+
+/// Records how long a step took in the current scan's counters, if any:
+/// the longest of its kind.
+pub fn took(step: fn(&Work) -> &std::sync::atomic::AtomicU64, elapsed: std::time::Duration) {
+    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    let _ = WORK.try_with(|work| step(work).fetch_max(micros, std::sync::atomic::Ordering::Relaxed));
 }
 
 /// A TCP connection to an endpoint, within the timeout: what every probe

@@ -38,6 +38,11 @@ struct CountLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PhaseLabels {
+    phase: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VersionLabels {
     version: &'static str,
 }
@@ -47,6 +52,9 @@ pub struct ProbeRun<'a> {
     pub findings: &'a [Finding],
     pub facts: Option<&'a Facts>,
     pub duration: std::time::Duration,
+    /// How long each phase took: the DNS questions, the longest TLS
+    /// handshake, the longest OPTIONS exchange (those that happened).
+    pub phases: Vec<(&'static str, std::time::Duration)>,
     /// Whether the scan's exit would be 0: no failure at or above the
     /// module's `--fail-on`, nothing that could not be judged.
     pub clean: bool,
@@ -106,6 +114,17 @@ pub fn render(run: &ProbeRun, now: OffsetDateTime) -> String {
         f64::from(u8::from(succeeded(run))),
     );
     gauge(&mut registry, "probe_duration_seconds", "How long the probe took", run.duration.as_secs_f64());
+    if !run.phases.is_empty() {
+        let phases = Family::<PhaseLabels, FloatGauge>::default();
+        for (phase, took) in &run.phases {
+            phases.get_or_create(&PhaseLabels { phase }).set(took.as_secs_f64());
+        }
+        registry.register(
+            "probe_phase_duration_seconds",
+            "How long each phase took: dns (every question), tls (the longest handshake), sip (the longest OPTIONS exchange)",
+            phases,
+        );
+    }
 
     // One series per rule that ran: its worst status.
     let rules = Family::<RuleLabels, Gauge>::default();

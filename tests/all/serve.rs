@@ -110,6 +110,12 @@ fn serve_probes_an_allowed_domain_once_per_interval_and_refuses_the_rest_without
     assert_eq!(value(&metrics, "fedscan_sip_options_status_code"), Some(200.0), "{metrics}");
     assert_eq!(value(&metrics, "fedscan_sip_options_diagnostic_code"), Some(0.0), "{metrics}");
     assert!(metrics.ends_with("# EOF\n"), "OpenMetrics text ends with # EOF");
+    // Each phase timed, within the whole probe.
+    let phase =
+        |name: &str| value(&metrics, &format!("fedscan_probe_phase_duration_seconds{{phase=\"{name}\"")).unwrap();
+    let total = value(&metrics, "fedscan_probe_duration_seconds").unwrap();
+    assert!(phase("dns") > 0.0 && phase("tls") > 0.0 && phase("sip") > 0.0, "{metrics}");
+    assert!(phase("dns") + phase("tls") + phase("sip") <= total, "{metrics}");
     let one_probe = edge.handshakes();
     assert!(one_probe >= 1, "the probe reached the Edge");
 
@@ -118,8 +124,9 @@ fn serve_probes_an_allowed_domain_once_per_interval_and_refuses_the_rest_without
     assert_eq!(again, metrics);
     assert_eq!(edge.handshakes(), one_probe);
 
-    // Twenty scrapes of a new target at once: one probe, twenty answers.
-    let scrapes: Vec<_> = (0..20)
+    // Two hundred scrapes of a new target at once: one probe, two hundred
+    // answers.
+    let scrapes: Vec<_> = (0..200)
         .map(|_| {
             let addr = exporter.addr;
             std::thread::spawn(move || get(addr, "/probe?target=contoso.net&module=federation", Some("10")))
@@ -127,7 +134,7 @@ fn serve_probes_an_allowed_domain_once_per_interval_and_refuses_the_rest_without
         .collect();
     let answers: Vec<(u16, String)> = scrapes.into_iter().map(|s| s.join().unwrap()).collect();
     assert!(answers.iter().all(|(status, body)| *status == 200 && body == &answers[0].1));
-    assert_eq!(edge.handshakes(), 2 * one_probe, "twenty concurrent scrapes made more than one probe");
+    assert_eq!(edge.handshakes(), 2 * one_probe, "two hundred concurrent scrapes made more than one probe");
 
     let (status, own) = get(exporter.addr, "/metrics", None);
     assert_eq!(status, 200);
@@ -136,7 +143,7 @@ fn serve_probes_an_allowed_domain_once_per_interval_and_refuses_the_rest_without
         Some(2.0),
         "{own}"
     );
-    assert_eq!(value(&own, "fedscan_exporter_reused_total"), Some(20.0), "{own}");
+    assert_eq!(value(&own, "fedscan_exporter_reused_total"), Some(200.0), "{own}");
     assert_eq!(value(&own, "fedscan_exporter_refused_total{reason=\"target_not_allowed\""), Some(2.0), "{own}");
     assert_eq!(get(exporter.addr, "/-/healthy", None), (200, "OK\n".to_string()));
 }
@@ -546,4 +553,34 @@ fn a_slow_or_oversized_request_is_cut_and_the_exporter_keeps_answering() {
     let _ = big.read_to_string(&mut answer);
     assert!(!answer.contains("200 OK"), "an oversized head was served: {}", &answer[..answer.len().min(200)]);
     assert_eq!(get(exporter.addr, "/-/healthy", None).0, 200);
+}
+
+#[test]
+fn a_slow_edge_shows_in_the_phase_it_is_slow_in() {
+    let delay = Duration::from_millis(400);
+    let pki = Pki::new("Contoso");
+    let edge = SipServer::start(&pki.leaf(&LeafSpec::default()), Behaviour::Slow { delay });
+    let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", edge.addr.port()))]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = pki.write_root(dir.path());
+    let config = write(
+        dir.path(),
+        "serve.toml",
+        &format!(
+            "listen = \"127.0.0.1:0\"\ntargets = [\"contoso.com\"]\n[modules.federation]\n\
+             args = [\"--resolver\", \"{}\", \"--trust\", {:?}, \"--timeout\", \"3\", \"--only\", \"SIP-OPT-01\"]\n",
+            dns.resolver_arg(),
+            root.display().to_string()
+        ),
+    );
+    let exporter = start(&config);
+    let (status, metrics) = get(exporter.addr, "/probe?target=contoso.com&module=federation", Some("20"));
+    assert_eq!(status, 200, "{metrics}");
+    let phase =
+        |name: &str| value(&metrics, &format!("fedscan_probe_phase_duration_seconds{{phase=\"{name}\"")).unwrap();
+    // The Edge waits before its handshake and before its answer; DNS does not.
+    assert!(phase("tls") >= delay.as_secs_f64(), "{metrics}");
+    assert!(phase("sip") >= delay.as_secs_f64(), "{metrics}");
+    assert!(phase("dns") < delay.as_secs_f64(), "{metrics}");
+    assert_eq!(value(&metrics, "fedscan_sip_options_status_code"), Some(200.0), "{metrics}");
 }
