@@ -584,3 +584,45 @@ fn a_slow_edge_shows_in_the_phase_it_is_slow_in() {
     assert!(phase("dns") < delay.as_secs_f64(), "{metrics}");
     assert_eq!(value(&metrics, "fedscan_sip_options_status_code"), Some(200.0), "{metrics}");
 }
+
+#[test]
+fn a_probe_ends_within_the_scrapers_timeout_and_probes_beyond_the_cap_are_refused() {
+    let pki = Pki::new("Contoso");
+    // An Edge that completes the handshake and never answers OPTIONS.
+    let edge = SipServer::start(&pki.leaf(&LeafSpec::default()), Behaviour::Silent);
+    let port = edge.addr.port();
+    let dns = DnsServer::start(&[
+        ("contoso.com", &federation_zone("contoso.com", port)),
+        ("contoso.net", &federation_zone("contoso.net", port)),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = pki.write_root(dir.path());
+    let config = write(
+        dir.path(),
+        "serve.toml",
+        &format!(
+            "listen = \"127.0.0.1:0\"\ntargets = [\"contoso.com\", \"contoso.net\"]\nmax_probes_in_flight = 1\n\
+             [modules.federation]\nargs = [\"--resolver\", \"{}\", \"--trust\", {:?}, \"--timeout\", \"20\", \"--only\", \"SIP-OPT-01\"]\n",
+            dns.resolver_arg(),
+            root.display().to_string()
+        ),
+    );
+    let exporter = start(&config);
+    let addr = exporter.addr;
+    // The scraper allows 3 s: the module's 20 s timeout gives way, and the
+    // answer comes before the scraper gives up.
+    let started = std::time::Instant::now();
+    let first = std::thread::spawn(move || get(addr, "/probe?target=contoso.com&module=federation", Some("3")));
+    std::thread::sleep(Duration::from_millis(500));
+    // Meanwhile the one place for a probe is taken: another target waits
+    // for no one.
+    let (status, _) = get(addr, "/probe?target=contoso.net&module=federation", Some("3"));
+    assert_eq!(status, 503, "a probe beyond max_probes_in_flight");
+    let (status, metrics) = first.join().unwrap();
+    let took = started.elapsed();
+    assert_eq!(status, 200, "{metrics}");
+    assert!(took < Duration::from_secs(3), "the probe took {took:?} against a 3 s scrape timeout");
+    assert_eq!(value(&metrics, "fedscan_probe_success"), Some(0.0), "{metrics}");
+    let (_, own) = get(addr, "/metrics", None);
+    assert_eq!(value(&own, "fedscan_exporter_refused_total{reason=\"busy\""), Some(1.0), "{own}");
+}
