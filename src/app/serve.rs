@@ -355,14 +355,7 @@ async fn probe(State(exporter): State<Arc<Exporter>>, Query(query): Query<ProbeQ
     let (text, result) = match tokio::time::timeout(deadline, receive).await {
         Ok(Ok(text)) => text,
         _ => {
-            let run = ProbeRun {
-                findings: &[],
-                facts: None,
-                duration: started.elapsed(),
-                phases: Vec::new(),
-                clean: false,
-                failure: Some("the probe did not end within the scrape's deadline"),
-            };
+            let run = ProbeRun::failed("the probe did not end within the scrape's deadline", started.elapsed());
             (render(&run, OffsetDateTime::now_utc()), "deadline")
         }
     };
@@ -423,14 +416,9 @@ fn run_probe(flags: &[String], target: &str, deadline: Duration) -> (String, &'s
             (render(&run, evaluated_at), result)
         }
         Err(why) => {
-            let run = ProbeRun {
-                findings: &[],
-                facts: None,
-                duration: started.elapsed(),
-                phases: Vec::new(),
-                clean: false,
-                failure: Some(&why),
-            };
+            // Said where the operator looks: the metrics carry no text.
+            err!("fedscan serve: the probe of {target} could not run: {}", escape_terminal(&why));
+            let run = ProbeRun::failed(&why, started.elapsed());
             (render(&run, OffsetDateTime::now_utc()), "error")
         }
     }

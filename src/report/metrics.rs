@@ -63,6 +63,13 @@ pub struct ProbeRun<'a> {
     pub failure: Option<&'a str>,
 }
 
+impl<'a> ProbeRun<'a> {
+    /// A probe that gave no findings at all, and why.
+    pub fn failed(why: &'a str, duration: std::time::Duration) -> ProbeRun<'a> {
+        ProbeRun { findings: &[], facts: None, duration, phases: Vec::new(), clean: false, failure: Some(why) }
+    }
+}
+
 fn status_name(status: Status) -> &'static str {
     match status {
         Status::Pass => "pass",

@@ -56,29 +56,57 @@ fn value(metrics: &str, series: &str) -> Option<f64> {
         .and_then(|l| l.rsplit(' ').next()?.parse().ok())
 }
 
-#[test]
-fn serve_probes_an_allowed_domain_once_per_interval_and_refuses_the_rest_without_a_probe() {
+/// One Edge behind the federation records of `domains`, and an exporter
+/// whose one module, `federation`, scans with the in-test resolver, the
+/// Edge's trust root and `flags`; `settings` are serve.toml's lines before
+/// the module (the targets among them).
+/// Every part held to the end of the test (a pattern's `..` would drop the
+/// servers and the directory at once).
+struct Site {
+    edge: SipServer,
+    exporter: Exporter,
+    _dns: DnsServer,
+    _dir: tempfile::TempDir,
+}
+
+fn site(behaviour: Behaviour, domains: &[&str], settings: &str, flags: &[&str]) -> Site {
     let pki = Pki::new("Contoso");
-    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
-    let edge = SipServer::start(&pki.leaf(&LeafSpec::default()), Behaviour::Answer(answer));
-    let port = edge.addr.port();
-    let contoso = federation_zone("contoso.com", port);
-    let net = federation_zone("contoso.net", port);
-    let dns = DnsServer::start(&[("contoso.com", &contoso), ("contoso.net", &net)]);
+    let edge = SipServer::start(&pki.leaf(&LeafSpec::default()), behaviour);
+    let zones: Vec<String> = domains.iter().map(|d| federation_zone(d, edge.addr.port())).collect();
+    let served: Vec<(&str, &str)> = domains.iter().copied().zip(zones.iter().map(String::as_str)).collect();
+    let dns = DnsServer::start(&served);
     let dir = tempfile::tempdir().unwrap();
-    let root = pki.write_root(dir.path());
+    let root = pki.write_root(dir.path()).display().to_string();
+    let resolver = dns.resolver_arg();
+    let args: Vec<String> = ["--resolver", resolver.as_str(), "--trust", root.as_str()]
+        .iter()
+        .chain(flags)
+        .map(|f| format!("{f:?}"))
+        .collect();
     let config = write(
         dir.path(),
         "serve.toml",
-        &format!(
-            "listen = \"127.0.0.1:0\"\ntargets = [\"contoso.com\", \"contoso.net\", \"*.example.org\"]\nmin_interval_seconds = 300\n\n\
-             [modules.federation]\nargs = [\"--resolver\", \"{}\", \"--trust\", {:?}, \"--timeout\", \"5\", \"--dns-attempts\", \"1\", \
-             \"--now\", \"2026-06-01T00:00:00Z\", \"--only\", \"DNS-FED-01\", \"--only\", \"TLS-CON-01\", \"--only\", \"TLS-EXP-01\", \"--only\", \"SIP-OPT-01\"]\n",
-            dns.resolver_arg(),
-            root.display().to_string(),
-        ),
+        &format!("listen = \"127.0.0.1:0\"\n{settings}\n[modules.federation]\nargs = [{}]\n", args.join(", ")),
     );
     let exporter = start(&config);
+    Site { edge, exporter, _dns: dns, _dir: dir }
+}
+
+fn answers_ok() -> Behaviour {
+    Behaviour::Answer(b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec())
+}
+
+#[test]
+fn serve_probes_an_allowed_domain_once_per_interval_and_refuses_the_rest_without_a_probe() {
+    let Site { edge, exporter, _dns, _dir } = site(
+        answers_ok(),
+        &["contoso.com", "contoso.net"],
+        "targets = [\"contoso.com\", \"contoso.net\", \"*.example.org\"]\nmin_interval_seconds = 300",
+        &["--timeout", "5", "--dns-attempts", "1", "--now", "2026-06-01T00:00:00Z"]
+            .into_iter()
+            .chain(["DNS-FED-01", "TLS-CON-01", "TLS-EXP-01", "SIP-OPT-01"].into_iter().flat_map(|r| ["--only", r]))
+            .collect::<Vec<_>>(),
+    );
 
     // Refused without a probe: a target the configuration does not allow,
     // an unknown module, no target.
@@ -473,23 +501,13 @@ fn every_shipped_monitoring_file_passes_its_checker() {
 #[test]
 fn certificate_expiry_and_tls_version_agree_with_the_blackbox_exporter_on_the_same_edge() {
     let Some(blackbox) = program(&["prometheus-blackbox-exporter"]) else { return };
-    let pki = Pki::new("Contoso");
-    let answer = b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec();
-    let edge = SipServer::start(&pki.leaf(&LeafSpec::default()), Behaviour::Answer(answer));
-    let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", edge.addr.port()))]);
-    let dir = tempfile::tempdir().unwrap();
-    let root = pki.write_root(dir.path());
-    let config = write(
-        dir.path(),
-        "serve.toml",
-        &format!(
-            "listen = \"127.0.0.1:0\"\ntargets = [\"contoso.com\"]\n[modules.federation]\n\
-             args = [\"--resolver\", \"{}\", \"--trust\", {:?}, \"--timeout\", \"3\", \"--only\", \"TLS-CON-01\"]\n",
-            dns.resolver_arg(),
-            root.display().to_string()
-        ),
+    let Site { edge, exporter, _dns, _dir: dir } = site(
+        answers_ok(),
+        &["contoso.com"],
+        "targets = [\"contoso.com\"]",
+        &["--timeout", "3", "--only", "TLS-CON-01"],
     );
-    let exporter = start(&config);
+    let root = dir.path().join("root.pem");
     let (status, ours) = get(exporter.addr, "/probe?target=contoso.com&module=federation", Some("10"));
     assert_eq!(status, 200, "{ours}");
 
@@ -558,26 +576,18 @@ fn a_slow_or_oversized_request_is_cut_and_the_exporter_keeps_answering() {
 #[test]
 fn a_slow_edge_shows_in_the_phase_it_is_slow_in() {
     let delay = Duration::from_millis(400);
-    let pki = Pki::new("Contoso");
-    let edge = SipServer::start(&pki.leaf(&LeafSpec::default()), Behaviour::Slow { delay });
-    let dns = DnsServer::start(&[("contoso.com", &federation_zone("contoso.com", edge.addr.port()))]);
-    let dir = tempfile::tempdir().unwrap();
-    let root = pki.write_root(dir.path());
-    let config = write(
-        dir.path(),
-        "serve.toml",
-        &format!(
-            "listen = \"127.0.0.1:0\"\ntargets = [\"contoso.com\"]\n[modules.federation]\n\
-             args = [\"--resolver\", \"{}\", \"--trust\", {:?}, \"--timeout\", \"3\", \"--only\", \"SIP-OPT-01\"]\n",
-            dns.resolver_arg(),
-            root.display().to_string()
-        ),
+    let Site { exporter, _dns, _dir, edge: _edge } = site(
+        Behaviour::Slow { delay },
+        &["contoso.com"],
+        "targets = [\"contoso.com\"]",
+        &["--timeout", "3", "--only", "SIP-OPT-01"],
     );
-    let exporter = start(&config);
     let (status, metrics) = get(exporter.addr, "/probe?target=contoso.com&module=federation", Some("20"));
     assert_eq!(status, 200, "{metrics}");
-    let phase =
-        |name: &str| value(&metrics, &format!("fedscan_probe_phase_duration_seconds{{phase=\"{name}\"")).unwrap();
+    let phase = |name: &str| {
+        value(&metrics, &format!("fedscan_probe_phase_duration_seconds{{phase=\"{name}\""))
+            .unwrap_or_else(|| panic!("{metrics}"))
+    };
     // The Edge waits before its handshake and before its answer; DNS does not.
     assert!(phase("tls") >= delay.as_secs_f64(), "{metrics}");
     assert!(phase("sip") >= delay.as_secs_f64(), "{metrics}");
@@ -587,27 +597,13 @@ fn a_slow_edge_shows_in_the_phase_it_is_slow_in() {
 
 #[test]
 fn a_probe_ends_within_the_scrapers_timeout_and_probes_beyond_the_cap_are_refused() {
-    let pki = Pki::new("Contoso");
     // An Edge that completes the handshake and never answers OPTIONS.
-    let edge = SipServer::start(&pki.leaf(&LeafSpec::default()), Behaviour::Silent);
-    let port = edge.addr.port();
-    let dns = DnsServer::start(&[
-        ("contoso.com", &federation_zone("contoso.com", port)),
-        ("contoso.net", &federation_zone("contoso.net", port)),
-    ]);
-    let dir = tempfile::tempdir().unwrap();
-    let root = pki.write_root(dir.path());
-    let config = write(
-        dir.path(),
-        "serve.toml",
-        &format!(
-            "listen = \"127.0.0.1:0\"\ntargets = [\"contoso.com\", \"contoso.net\"]\nmax_probes_in_flight = 1\n\
-             [modules.federation]\nargs = [\"--resolver\", \"{}\", \"--trust\", {:?}, \"--timeout\", \"20\", \"--only\", \"SIP-OPT-01\"]\n",
-            dns.resolver_arg(),
-            root.display().to_string()
-        ),
+    let Site { exporter, _dns, _dir, edge: _edge } = site(
+        Behaviour::Silent,
+        &["contoso.com", "contoso.net"],
+        "targets = [\"contoso.com\", \"contoso.net\"]\nmax_probes_in_flight = 1",
+        &["--timeout", "20", "--only", "SIP-OPT-01"],
     );
-    let exporter = start(&config);
     let addr = exporter.addr;
     // The scraper allows 3 s: the module's 20 s timeout gives way, and the
     // answer comes before the scraper gives up.
