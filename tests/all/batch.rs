@@ -435,6 +435,33 @@ fn qps_spaces_the_dns_questions() {
 }
 
 #[test]
+fn an_edge_that_speaks_tls_1_2_at_most_is_not_asked_about_tls_1_2_twice() {
+    // As every Lync Server 2013 Edge: its full handshake settles TLS 1.2.
+    let pki = Pki::new("Contoso");
+    let answer = b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let edge =
+        peers::sip::SipServer::start_tls12(&pki.leaf(&LeafSpec::default()), peers::sip::Behaviour::Answer(answer));
+    let dns = DnsServer::start(&[("contoso.com", &peers::dns::federation_zone("contoso.com", edge.addr.port()))]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = pki.write_root(dir.path());
+    let output = fedscan()
+        .args(["scan", "contoso.com", "--quiet", "--format", "json", "--resolver", &dns.resolver_arg()])
+        .args(["--only", "TLS-VER-01", "--now", "2026-06-01T00:00:00Z", "--trust"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let report = json_of(&output);
+    let work = &report["summary"]["work"];
+    // The full handshake, the TLS 1.0 and 1.1 hellos, the TLS 1.3 attempt:
+    // no TLS 1.2 hello beside the handshake that already spoke it.
+    assert_eq!(work["connections"], 4, "{work}");
+    assert_eq!(work["full_handshakes"], 2, "{work}");
+    let statuses =
+        common::statuses(&report, "TLS-VER-01", &format!("sip.contoso.com:{} (127.0.0.1)", edge.addr.port()));
+    assert_eq!(statuses, ["pass"], "{report}");
+}
+
+#[test]
 fn the_summary_counts_the_network_work_and_only_what_the_rules_read_is_done() {
     let dir = tempfile::tempdir().unwrap();
     let fleet = fleet(3, dir.path());
