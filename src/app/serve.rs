@@ -417,7 +417,7 @@ fn run_probe(flags: &[String], target: &str, deadline: Duration) -> (String, &'s
         }
         Err(why) => {
             // Said where the operator looks: the metrics carry no text.
-            err!("fedscan serve: the probe of {target} could not run: {}", escape_terminal(&why));
+            err!("fedscan serve: the probe of {} could not run: {}", escape_terminal(target), escape_terminal(&why));
             let run = ProbeRun::failed(&why, started.elapsed());
             (render(&run, OffsetDateTime::now_utc()), "error")
         }

@@ -110,7 +110,12 @@ fn serve_probes_an_allowed_domain_once_per_interval_and_refuses_the_rest_without
 
     // Refused without a probe: a target the configuration does not allow,
     // an unknown module, no target.
+    let long = "a".repeat(5000);
     for path in [
+        "/probe?target=%1b%5b2J.contoso.com&module=federation",
+        "/probe?target=contoso.com%00.evil&module=federation",
+        &format!("/probe?target={long}.contoso.com&module=federation"),
+        "/probe?target=contoso.com&module=%1b%5b2J",
         "/probe?target=fabrikam.com&module=federation",
         "/probe?target=contoso.com&module=other",
         "/probe?module=federation",
