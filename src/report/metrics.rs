@@ -47,6 +47,13 @@ struct VersionLabels {
     version: &'static str,
 }
 
+/// Registers a gauge of one value.
+fn gauge(registry: &mut Registry, name: &str, help: &str, value: f64) {
+    let metric = FloatGauge::default();
+    metric.set(value);
+    registry.register(name, help, metric);
+}
+
 /// How one probe went, beside its findings and facts.
 pub struct ProbeRun<'a> {
     pub findings: &'a [Finding],
@@ -70,25 +77,6 @@ impl<'a> ProbeRun<'a> {
     }
 }
 
-fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::Pass => "pass",
-        Status::Fail => "fail",
-        Status::Error => "error",
-        Status::Skip => "skip",
-    }
-}
-
-fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Critical => "critical",
-        Severity::High => "high",
-        Severity::Medium => "medium",
-        Severity::Low => "low",
-        Severity::Info => "info",
-    }
-}
-
 /// The worse of two statuses for a rule with several findings: an error
 /// or failure anywhere is the rule's.
 fn rank(status: Status) -> u8 {
@@ -109,11 +97,6 @@ pub fn succeeded(run: &ProbeRun) -> bool {
 /// The probe's metrics in the OpenMetrics text format.
 pub fn render(run: &ProbeRun, now: OffsetDateTime) -> String {
     let mut registry = Registry::with_prefix("fedscan");
-    let gauge = |registry: &mut Registry, name: &str, help: &str, value: f64| {
-        let metric = FloatGauge::default();
-        metric.set(value);
-        registry.register(name, help, metric);
-    };
     gauge(
         &mut registry,
         "probe_success",
@@ -146,18 +129,17 @@ pub fn render(run: &ProbeRun, now: OffsetDateTime) -> String {
         }
     }
     for (rule, severity, status) in &worst {
-        let labels =
-            RuleLabels { rule: rule.to_string(), severity: severity_name(*severity), status: status_name(*status) };
+        let labels = RuleLabels { rule: rule.to_string(), severity: severity.name(), status: status.name() };
         rules.get_or_create(&labels).set(1);
     }
     registry.register("rule_status", "Each rule that ran, labelled with its worst status and its severity", rules);
 
     let counts = Family::<CountLabels, Gauge>::default();
-    for severity in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info] {
-        for status in [Status::Pass, Status::Fail, Status::Error, Status::Skip] {
+    for severity in Severity::ALL {
+        for status in Status::ALL {
             let n = run.findings.iter().filter(|f| f.severity == severity && f.status == status).count();
             counts
-                .get_or_create(&CountLabels { severity: severity_name(severity), status: status_name(status) })
+                .get_or_create(&CountLabels { severity: severity.name(), status: status.name() })
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
     }
@@ -175,11 +157,6 @@ pub fn render(run: &ProbeRun, now: OffsetDateTime) -> String {
 /// What the federation Edge showed: the first endpoint the organization's
 /// own federation record leads to (partners' endpoints aside).
 fn edge_metrics(registry: &mut Registry, facts: &Facts, now: OffsetDateTime) {
-    let gauge = |registry: &mut Registry, name: &str, help: &str, value: f64| {
-        let metric = FloatGauge::default();
-        metric.set(value);
-        registry.register(name, help, metric);
-    };
     let Some(tls) = facts.tls.iter().find(|t| t.partner.is_none()) else { return };
     let established = match &tls.outcome {
         TlsOutcome::Established { version, .. } => {
