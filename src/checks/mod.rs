@@ -55,6 +55,7 @@ mod tenant_federation_mode;
 mod tenant_list_parity;
 mod tls_client_auth;
 mod tls_connect;
+mod tls_legacy_versions;
 mod tls_versions;
 
 pub use check::{Check, Problem};
@@ -133,6 +134,7 @@ check_kinds! {
     internal_absent::InternalAbsent,
     tls_connect::TlsConnect,
     tls_versions::TlsVersions,
+    tls_legacy_versions::TlsLegacyVersions,
     tls_client_auth::TlsClientAuth,
     cert_chain::CertChain,
     cert_san_names::CertSanNames,

@@ -342,11 +342,6 @@ pub fn unprobed_errors(ctx: &FactView) -> Vec<Outcome> {
         .collect()
 }
 
-/// Whether a handshake got nowhere: nothing answered, or no TLS was spoken.
-pub fn unreached(fact: &TlsFact) -> bool {
-    matches!(fact.outcome, TlsOutcome::Refused | TlsOutcome::Timeout | TlsOutcome::Failed { .. })
-}
-
 /// The evidence of one handshake.
 pub fn handshake_evidence(fact: &TlsFact) -> Value {
     json!({

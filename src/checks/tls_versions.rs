@@ -1,10 +1,11 @@
 //! `tls_versions`: the endpoint accepts TLS 1.2 (what Microsoft's gateways
-//! and current partners use); the versions it accepts are listed.
+//! and current partners use); the versions it was seen to accept are
+//! listed (TLS 1.0 and 1.1 are `tls_legacy_versions`' to ask).
 
 use serde::Deserialize;
 
 use super::see;
-use super::tls::{EndpointCheck, Endpoints, NoAddress, handshake_evidence, unreached};
+use super::tls::{EndpointCheck, Endpoints, NoAddress, handshake_evidence};
 use crate::facts::need::Need;
 use crate::facts::tls::{TlsFact, TlsOutcome, TlsVersion};
 use crate::facts::view::FactView;
@@ -45,7 +46,7 @@ impl EndpointCheck for Versions {
         if let TlsOutcome::Unobserved { .. } = fact.outcome {
             return vec![Outcome::error(label, fact.outcome.describe())];
         }
-        if unreached(fact) {
+        if fact.outcome.unreached() {
             let pointer = see::after(self.connection_rule.as_slice());
             return vec![Outcome::skip(label, format!("{}{pointer}", fact.outcome.describe()))];
         }
@@ -63,18 +64,8 @@ impl EndpointCheck for Versions {
         };
         let listed: Vec<&str> =
             TlsVersion::ALL.into_iter().filter(|v| accepted(*v) == Some(true)).map(TlsVersion::name).collect();
-        let old: Vec<&str> = TlsVersion::ALL
-            .into_iter()
-            .filter(|v| v.is_legacy() && accepted(*v) == Some(true))
-            .map(TlsVersion::name)
-            .collect();
-        let note = if old.is_empty() {
-            String::new()
-        } else {
-            format!("; {} still accepted (disable once no partner needs it)", old.join(" and "))
-        };
         let outcome = match accepted(TlsVersion::Tls12) {
-            Some(true) => Outcome::pass(label, format!("accepts {}{note}", listed.join(", "))),
+            Some(true) => Outcome::pass(label, format!("accepts {}", listed.join(", "))),
             Some(false) => Outcome::fail(
                 label,
                 format!(

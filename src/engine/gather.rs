@@ -30,7 +30,7 @@ use crate::probe::dns::DnsProbe;
 const STDIN_NAME: &str = "<stdin>";
 use crate::facts::tls::{Endpoint, TlsFact, TlsOutcome};
 use crate::facts::{Facts, InputError, Inputs};
-use crate::probe::tls::Budget;
+use crate::probe::tls::{Budget, VersionQuestions};
 use crate::rules::{RuleSet, Scope};
 
 /// The DNS as a scan asks it: one question at a time. [`LiveNetwork`] asks
@@ -101,17 +101,17 @@ pub struct LiveNetwork {
     internal: Option<DnsProbe>,
     timeout: Duration,
     identity: Option<Arc<rustls::sign::CertifiedKey>>,
-    /// Whether to probe each protocol version (a selected rule reads them).
-    versions: bool,
+    /// The protocol versions to ask each endpoint about (those a selected
+    /// rule reads).
+    versions: VersionQuestions,
     /// Send OPTIONS on a connection of its own even without a client
     /// certificate (`--sip-own-connection`, to compare with the reuse).
     own_sip_connection: bool,
 }
 
 impl LiveNetwork {
-    /// Probes each protocol version too (by default only when the chain
-    /// could not be had otherwise).
-    pub fn probing_versions(mut self, versions: bool) -> LiveNetwork {
+    /// Asks each endpoint about these protocol versions (by default all).
+    pub fn probing_versions(mut self, versions: VersionQuestions) -> LiveNetwork {
         self.versions = versions;
         self
     }
@@ -134,7 +134,7 @@ impl LiveNetwork {
             internal: internal.map(|s| DnsProbe::new(DnsView::Internal, s)).transpose()?,
             timeout,
             identity,
-            versions: true,
+            versions: VersionQuestions::ALL,
             own_sip_connection: false,
         })
     }

@@ -15,6 +15,7 @@ use crate::facts::snapshot::ObjectKind;
 use crate::facts::srv::{Srv, followed_targets};
 use crate::facts::values::as_bool;
 use crate::facts::{Facts, Targets};
+use crate::probe::tls::VersionQuestions;
 use crate::rules::{RuleSet, Scope};
 
 /// A DNS question: which view, which name, which type.
@@ -64,9 +65,12 @@ pub struct ScanPlan {
 }
 
 impl ScanPlan {
-    /// Whether a running rule reads which protocol versions an Edge accepts.
-    pub fn probes_versions(&self) -> bool {
-        self.needs.contains(&Need::TlsVersions)
+    /// The protocol versions a running rule reads of each Edge.
+    pub fn version_questions(&self) -> VersionQuestions {
+        VersionQuestions {
+            current: self.needs.contains(&Need::TlsVersions),
+            legacy: self.needs.contains(&Need::TlsLegacyVersions),
+        }
     }
 
     /// The union of what the running rules need for these targets. A rule

@@ -165,7 +165,7 @@ fn local(
 fn live_network(settings: &NetworkSettings, plan: &ScanPlan) -> Result<LiveNetwork, ScanError> {
     Ok(LiveNetwork::new(&settings.external, settings.internal.as_ref(), settings.timeout, settings.identity.clone())
         .map_err(ScanError::Resolver)?
-        .probing_versions(plan.probes_versions())
+        .probing_versions(plan.version_questions())
         .own_sip_connection(settings.own_sip_connection))
 }
 

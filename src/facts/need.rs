@@ -15,8 +15,11 @@ pub enum Need {
     EdgeAddresses,
     /// A TLS handshake with each of the organization's federation endpoints.
     Tls,
-    /// Which protocol versions each endpoint accepts: a hello per version.
+    /// Whether each endpoint accepts TLS 1.2 and 1.3: settled by the
+    /// handshake, with a TLS 1.2 hello when it settled 1.3.
     TlsVersions,
+    /// Whether each endpoint accepts TLS 1.0 and 1.1: a hello for each.
+    TlsLegacyVersions,
     /// A SIP OPTIONS exchange with each of them, where TLS was spoken.
     Sip,
     /// Each partner's federation path (`--partner`): its SRV record, the

@@ -113,6 +113,11 @@ pub enum TlsOutcome {
 }
 
 impl TlsOutcome {
+    /// No TLS was spoken: nothing listened, answered or could be connected to.
+    pub fn unreached(&self) -> bool {
+        matches!(self, TlsOutcome::Refused | TlsOutcome::Timeout | TlsOutcome::Failed { .. })
+    }
+
     pub fn describe(&self) -> String {
         match self {
             TlsOutcome::Established { version, cipher } => format!("{version}, {cipher}"),

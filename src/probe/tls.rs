@@ -376,86 +376,151 @@ async fn handshake(
     (outcome, recorded, kept)
 }
 
+/// Which protocol versions a probe asks about besides what its own
+/// handshake settles: each only when a selected rule reads it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VersionQuestions {
+    /// TLS 1.2 and 1.3 (`TLS-VER-01`).
+    pub current: bool,
+    /// TLS 1.0 and 1.1 (`TLS-VER-02`).
+    pub legacy: bool,
+}
+
+impl VersionQuestions {
+    pub const ALL: VersionQuestions = VersionQuestions { current: true, legacy: true };
+}
+
 /// Probes one endpoint: the rustls handshake, then, if it gave no chain, a
-/// cleartext TLS ≤ 1.2 handshake for the certificate, and each version when
-/// `versions` (a selected rule reads them).
-pub async fn probe(endpoint: Endpoint, budget: Budget, versions: bool) -> TlsFact {
-    probe_then(endpoint, budget, versions, |_, _| async { None::<()> }).await.0
+/// cleartext TLS ≤ 1.2 handshake for the certificate, and the versions
+/// `asked`.
+pub async fn probe(endpoint: Endpoint, budget: Budget, asked: VersionQuestions) -> TlsFact {
+    probe_then(endpoint, budget, asked, |_, _| async { None::<()> }).await.0
 }
 
 /// [`probe`], and `then` on the connection its handshake established (or
 /// with `None` when it established none), at the same time as the version
 /// probes: SIP OPTIONS on the same connection, one connection and one
 /// handshake fewer.
-pub async fn probe_then<T, F, Fut>(endpoint: Endpoint, budget: Budget, versions: bool, then: F) -> (TlsFact, Option<T>)
+///
+/// Every connection answers a question a selected rule asks: the TLS 1.0
+/// and 1.1 hellos start with the handshake (they need nothing from it) and
+/// only when asked; the handshake, which offers TLS 1.3 and 1.2, settles
+/// the version it negotiates and, when that is 1.2, that 1.3 is refused;
+/// a TLS 1.2 hello follows only a TLS 1.3 handshake. A handshake that
+/// established nothing is followed by every probe, for the certificate
+/// and for the verdict on why.
+pub async fn probe_then<T, F, Fut>(
+    endpoint: Endpoint,
+    budget: Budget,
+    asked: VersionQuestions,
+    then: F,
+) -> (TlsFact, Option<T>)
 where
     F: FnOnce(Option<Established>, Option<ClientAuthRequest>) -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let (outcome, recorded, established) =
-        handshake(&endpoint, budget, &[&rustls::version::TLS13, &rustls::version::TLS12]).await;
-    let mut fact = TlsFact {
-        endpoint: endpoint.clone(),
-        outcome,
-        chain: recorded.chain.iter().map(|c| encode_der(c)).collect(),
-        chain_source: (!recorded.chain.is_empty()).then_some(ChainSource::Handshake),
-        client_auth: recorded.client_auth.map(|ca_names| ClientAuthRequest { ca_names }),
-        versions: Vec::new(),
-        partner: None,
+    let legacy_hellos = || async {
+        tokio::join!(
+            legacy::hello(&endpoint, TlsVersion::Tls10.wire(), budget),
+            legacy::hello(&endpoint, TlsVersion::Tls11.wire(), budget),
+        )
     };
-    let after = then(established, fact.client_auth.clone());
-    if matches!(fact.outcome, TlsOutcome::Refused | TlsOutcome::Timeout | TlsOutcome::Failed { .. }) {
-        return (fact, after.await);
-    }
-    // Nothing more to learn: no rule reads the versions, and the chain is in hand.
-    if !versions && !fact.chain.is_empty() {
-        return (fact, after.await);
-    }
-    // A handshake already done answers for its version: TLS 1.3, or TLS 1.2
-    // on an Edge that speaks no later one (every Lync Server 2013 Edge),
-    // which then costs one connection fewer.
-    let negotiated = match &fact.outcome {
-        TlsOutcome::Established { version, .. } => Some(*version),
-        _ => None,
-    };
-    let only_tls13 = [&rustls::version::TLS13];
-    let tls13_handshake = async {
-        match negotiated {
-            Some(TlsVersion::Tls13) => None,
-            _ => Some(handshake(&endpoint, budget, &only_tls13).await.0),
+    let early_legacy = async {
+        match asked.legacy {
+            true => Some(legacy_hellos().await),
+            false => None,
         }
     };
-    let tls12_hello = async {
-        match negotiated {
-            Some(TlsVersion::Tls12) => legacy::Answer { accepted: Some(true), chain: Vec::new() },
-            _ => legacy::hello(&endpoint, TlsVersion::Tls12.wire(), budget).await,
-        }
+    let handshake_and_after = async {
+        let (outcome, recorded, established) =
+            handshake(&endpoint, budget, &[&rustls::version::TLS13, &rustls::version::TLS12]).await;
+        let fact = TlsFact {
+            endpoint: endpoint.clone(),
+            outcome,
+            chain: recorded.chain.iter().map(|c| encode_der(c)).collect(),
+            chain_source: (!recorded.chain.is_empty()).then_some(ChainSource::Handshake),
+            client_auth: recorded.client_auth.map(|ca_names| ClientAuthRequest { ca_names }),
+            versions: Vec::new(),
+            partner: None,
+        };
+        let after = then(established, fact.client_auth.clone());
+        let negotiated = match &fact.outcome {
+            TlsOutcome::Established { version, .. } => Some(*version),
+            _ => None,
+        };
+        let unreachable = fact.outcome.unreached();
+        // A handshake refused before the chain leaves the certificate to
+        // the hellos; one refused at all leaves the verdict to them.
+        let fallback = !unreachable && negotiated.is_none() && (asked.current || fact.chain.is_empty());
+        let late_legacy = async {
+            match fallback && !asked.legacy {
+                true => Some(legacy_hellos().await),
+                false => None,
+            }
+        };
+        let tls12_hello = async {
+            match negotiated {
+                Some(TlsVersion::Tls13) if asked.current => {
+                    Some(legacy::hello(&endpoint, TlsVersion::Tls12.wire(), budget).await)
+                }
+                _ if fallback => Some(legacy::hello(&endpoint, TlsVersion::Tls12.wire(), budget).await),
+                _ => None,
+            }
+        };
+        let tls13_handshake = async {
+            match fallback {
+                true => Some(handshake(&endpoint, budget, &[&rustls::version::TLS13]).await.0),
+                false => None,
+            }
+        };
+        let (late_legacy, tls12, tls13, after) = tokio::join!(late_legacy, tls12_hello, tls13_handshake, after);
+        let answers = Answers { negotiated, fallback, late_legacy, tls12, tls13 };
+        (fact, (!unreachable).then_some(answers), after)
     };
     // At once, so that an Edge slow to answer one of them costs one timeout,
     // not four.
-    let (tls10, tls11, tls12, tls13, after) = tokio::join!(
-        legacy::hello(&endpoint, TlsVersion::Tls10.wire(), budget),
-        legacy::hello(&endpoint, TlsVersion::Tls11.wire(), budget),
-        tls12_hello,
-        tls13_handshake,
-        after,
-    );
-    for (version, answer) in [(TlsVersion::Tls10, tls10), (TlsVersion::Tls11, tls11), (TlsVersion::Tls12, tls12)] {
+    let (early_legacy, (mut fact, answers, after)) = tokio::join!(early_legacy, handshake_and_after);
+    let Some(Answers { negotiated, fallback, late_legacy, tls12, tls13 }) = answers else {
+        return (fact, after);
+    };
+    let settled =
+        |version: TlsVersion| legacy::Answer { accepted: Some(negotiated == Some(version)), chain: Vec::new() };
+    let mut answers = Vec::new();
+    if let Some((tls10, tls11)) = early_legacy.or(late_legacy) {
+        answers.extend([(TlsVersion::Tls10, tls10), (TlsVersion::Tls11, tls11)]);
+    }
+    if asked.current || fallback {
+        answers.push((TlsVersion::Tls12, tls12.unwrap_or_else(|| settled(TlsVersion::Tls12))));
+    }
+    for (version, answer) in answers {
         if fact.chain.is_empty() && !answer.chain.is_empty() {
             fact.chain = answer.chain.iter().map(|c| encode_der(c)).collect();
             fact.chain_source = Some(ChainSource::Legacy);
         }
         fact.versions.push(VersionSupport { version, accepted: answer.accepted });
     }
-    let tls13 = match tls13 {
-        None => Some(true),
-        Some(TlsOutcome::Established { .. } | TlsOutcome::ClientCertificateRequired { .. }) => Some(true),
-        Some(TlsOutcome::Rejected { .. }) => Some(false),
-        // Too large to tell, timed out, failed: no conclusive answer.
-        Some(_) => None,
-    };
-    fact.versions.push(VersionSupport { version: TlsVersion::Tls13, accepted: tls13 });
+    if asked.current || fallback {
+        let tls13 = match tls13 {
+            // A handshake offering TLS 1.3 and 1.2 that settled either
+            // answers for 1.3.
+            None => Some(negotiated == Some(TlsVersion::Tls13)),
+            Some(TlsOutcome::Established { .. } | TlsOutcome::ClientCertificateRequired { .. }) => Some(true),
+            Some(TlsOutcome::Rejected { .. }) => Some(false),
+            // Too large to tell, timed out, failed: no conclusive answer.
+            Some(_) => None,
+        };
+        fact.versions.push(VersionSupport { version: TlsVersion::Tls13, accepted: tls13 });
+    }
     (fact, after)
+}
+
+/// What the probes after the handshake found.
+struct Answers {
+    negotiated: Option<TlsVersion>,
+    fallback: bool,
+    late_legacy: Option<(legacy::Answer, legacy::Answer)>,
+    tls12: Option<legacy::Answer>,
+    tls13: Option<TlsOutcome>,
 }
 
 pub mod legacy {
@@ -621,18 +686,19 @@ pub mod legacy {
         let exchange = async {
             stream.write_all(&client_hello(&endpoint.host, version)).await.ok()?;
             let mut reader = Reader::default();
-            let mut buffer = Vec::new();
-            let mut chunk = [0u8; 16 * 1024];
+            // On the heap, not in the future: a probe runs several of these
+            // at once.
+            let mut buffer = Vec::with_capacity(16 * 1024);
             // What was read in all, not what waits in the buffer: a server
             // may stream one endless handshake message record by record.
             let mut read = 0;
             while !reader.done && read < MAX_READ {
-                let n = stream.read(&mut chunk).await.ok()?;
+                buffer.reserve(16 * 1024);
+                let n = (&mut stream).take(16 * 1024).read_buf(&mut buffer).await.ok()?;
                 if n == 0 {
                     break;
                 }
                 read += n;
-                buffer.extend_from_slice(&chunk[..n]);
                 let used = reader.feed(&buffer);
                 buffer.drain(..used);
             }

@@ -435,8 +435,9 @@ fn qps_spaces_the_dns_questions() {
 }
 
 #[test]
-fn an_edge_that_speaks_tls_1_2_at_most_is_not_asked_about_tls_1_2_twice() {
-    // As every Lync Server 2013 Edge: its full handshake settles TLS 1.2.
+fn a_lync_2013_edge_costs_one_connection_for_tls_1_2_and_one_more_per_legacy_version() {
+    // As every Lync Server 2013 Edge: its full handshake settles TLS 1.2,
+    // which also says TLS 1.3 is refused, since the handshake offered it.
     let pki = Pki::new("Contoso");
     let answer = b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec();
     let edge =
@@ -444,28 +445,40 @@ fn an_edge_that_speaks_tls_1_2_at_most_is_not_asked_about_tls_1_2_twice() {
     let dns = DnsServer::start(&[("contoso.com", &peers::dns::federation_zone("contoso.com", edge.addr.port()))]);
     let dir = tempfile::tempdir().unwrap();
     let root = pki.write_root(dir.path());
-    let output = fedscan()
-        .args(["scan", "contoso.com", "--quiet", "--format", "json", "--resolver", &dns.resolver_arg()])
-        .args(["--only", "TLS-VER-01", "--now", "2026-06-01T00:00:00Z", "--trust"])
-        .arg(&root)
-        .output()
-        .unwrap();
-    let report = json_of(&output);
+    let scan = |only: &str| {
+        let output = fedscan()
+            .args(["scan", "contoso.com", "--quiet", "--format", "json", "--resolver", &dns.resolver_arg()])
+            .args(["--only", only, "--now", "2026-06-01T00:00:00Z", "--trust"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        json_of(&output)
+    };
+    let endpoint = format!("sip.contoso.com:{} (127.0.0.1)", edge.addr.port());
+    // TLS 1.2 and 1.3: the handshake alone, no hello beside it.
+    let report = scan("TLS-VER-01");
     let work = &report["summary"]["work"];
-    // The full handshake, the TLS 1.0 and 1.1 hellos, the TLS 1.3 attempt:
-    // no TLS 1.2 hello beside the handshake that already spoke it.
-    assert_eq!(work["connections"], 4, "{work}");
-    assert_eq!(work["full_handshakes"], 2, "{work}");
-    let statuses =
-        common::statuses(&report, "TLS-VER-01", &format!("sip.contoso.com:{} (127.0.0.1)", edge.addr.port()));
-    assert_eq!(statuses, ["pass"], "{report}");
+    assert_eq!(work["connections"], 1, "{work}");
+    assert_eq!(work["full_handshakes"], 1, "{work}");
+    assert_eq!(common::statuses(&report, "TLS-VER-01", &endpoint), ["pass"], "{report}");
+    let verdict = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "TLS-VER-01").unwrap();
+    assert!(verdict["message"].as_str().unwrap().ends_with("accepts TLS 1.2"), "{verdict}");
+    // TLS 1.0 and 1.1: a hello each, refused by this Edge.
+    let report = scan("TLS-VER-02");
+    let work = &report["summary"]["work"];
+    assert_eq!(work["connections"], 3, "{work}");
+    assert_eq!(work["full_handshakes"], 1, "{work}");
+    assert_eq!(common::statuses(&report, "TLS-VER-02", &endpoint), ["pass"], "{report}");
+    // Both rules: the same three connections.
+    let report = scan("TLS-VER-01,TLS-VER-02");
+    assert_eq!(report["summary"]["work"]["connections"], 3, "{report}");
 }
 
 #[test]
 fn the_summary_counts_the_network_work_and_only_what_the_rules_read_is_done() {
     let dir = tempfile::tempdir().unwrap();
     let fleet = fleet(3, dir.path());
-    let work = |only: &[&str]| -> Value {
+    let work_with = |flag: &str, rules: &[&str]| -> Value {
         let mut command = fedscan();
         command
             .args(["scan", "--quiet", "--format", "json", "--resolver", &fleet.dns.resolver_arg()])
@@ -473,31 +486,40 @@ fn the_summary_counts_the_network_work_and_only_what_the_rules_read_is_done() {
             .arg(&fleet.list)
             .arg("--trust")
             .arg(&fleet.root);
-        if !only.is_empty() {
-            command.arg("--only").arg(only.join(","));
+        if !rules.is_empty() {
+            command.arg(flag).arg(rules.join(","));
         }
         let output = command.output().unwrap();
         json_of(&output)["summary"]["work"].clone()
     };
+    let work = |only: &[&str]| work_with("--only", only);
     // The certificate only: one connection and one handshake per endpoint.
     let certificate = work(&["TLS-NAME-01"]);
     assert_eq!(certificate["domains"], 3);
     assert_eq!(certificate["endpoints"], 3, "{certificate}");
     assert_eq!(certificate["connections"], 3, "no version hello, no SIP: {certificate}");
     assert_eq!(certificate["full_handshakes"], 3, "{certificate}");
-    // The protocol versions: three first-flight hellos more, no extra full
-    // handshake where TLS 1.3 was negotiated.
+    // TLS 1.2 beside the TLS 1.3 the handshake settled: one first-flight
+    // hello more, no extra full handshake.
     let versions = work(&["TLS-VER-01"]);
-    assert_eq!(versions["connections"], 3 * 4, "{versions}");
+    assert_eq!(versions["connections"], 3 * 2, "{versions}");
     assert_eq!(versions["full_handshakes"], 3, "{versions}");
+    // TLS 1.0 and 1.1: a hello each.
+    let legacy = work(&["TLS-VER-02"]);
+    assert_eq!(legacy["connections"], 3 * 3, "{legacy}");
+    assert_eq!(legacy["full_handshakes"], 3, "{legacy}");
     // SIP OPTIONS rides on the TLS probe's connection: nothing more.
     let sip = work(&["SIP-OPT-01"]);
     assert_eq!(sip["connections"], 3, "{sip}");
     assert_eq!(sip["full_handshakes"], 3, "{sip}");
-    // The default rules: one full handshake and three version hellos per endpoint.
+    // The default rules: one full handshake and three version hellos per
+    // endpoint; without the legacy-version rule, one hello.
     let all = work(&[]);
     assert_eq!(all["full_handshakes"], 3, "{all}");
     assert_eq!(all["connections"], 3 * 4, "{all}");
+    let modern = work_with("--skip", &["TLS-VER-02"]);
+    assert_eq!(modern["full_handshakes"], 3, "{modern}");
+    assert_eq!(modern["connections"], 3 * 2, "{modern}");
     // DNS only: no connection at all.
     let dns = work(&["DNS-FED-01"]);
     assert_eq!(dns["connections"], 0, "{dns}");

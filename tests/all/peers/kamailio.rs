@@ -45,6 +45,19 @@ impl Kamailio {
     /// As [`Kamailio::start`], with the TLS module's `method` (e.g.
     /// "TLSv1.2" for TLS 1.2 only).
     pub fn start_with_method(leaf: &Leaf, client_ca: Option<&str>, method: &str) -> Option<Kamailio> {
+        Kamailio::serve(leaf, client_ca, method, &[std::net::Ipv4Addr::LOCALHOST], 1)
+    }
+
+    /// As [`Kamailio::start_with_method`], listening on the same free port
+    /// of each of `addresses` (loopback ones) with `workers` TLS worker
+    /// processes: a fleet of Edges in one server, for a benchmark.
+    pub fn serve(
+        leaf: &Leaf,
+        client_ca: Option<&str>,
+        method: &str,
+        addresses: &[std::net::Ipv4Addr],
+        workers: usize,
+    ) -> Option<Kamailio> {
         let (Some(binary), Some(modules)) = (kamailio(), modules()) else {
             assert!(
                 !super::required(),
@@ -74,6 +87,7 @@ impl Kamailio {
         )
         .unwrap();
         let port = super::free_port();
+        let listen: String = addresses.iter().map(|a| format!("listen=tls:{a}:{port}\n")).collect();
         std::fs::write(
             path("kamailio.cfg"),
             format!(
@@ -82,11 +96,10 @@ debug=2
 log_stderror=yes
 fork=yes
 children=1
-tcp_children=1
+tcp_children={workers}
 disable_tcp=no
 enable_tls=yes
-listen=tls:127.0.0.1:{port}
-mpath="{modules}/"
+{listen}mpath="{modules}/"
 loadmodule "tls.so"
 loadmodule "sl.so"
 loadmodule "textops.so"
@@ -115,7 +128,7 @@ request_route {{
                 .stderr(Stdio::null()),
         )
         .expect("start kamailio");
-        let kamailio = Kamailio { addr: SocketAddr::from(([127, 0, 0, 1], port)), process, _dir: dir };
+        let kamailio = Kamailio { addr: SocketAddr::from((addresses[0], port)), process, _dir: dir };
         let started = Instant::now();
         while TcpStream::connect_timeout(&kamailio.addr, Duration::from_millis(100)).is_err() {
             assert!(

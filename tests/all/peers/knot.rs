@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 pub struct Knot {
     pub addr: SocketAddr,
     _process: super::Group,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 fn knotd() -> Option<PathBuf> {
@@ -40,7 +40,10 @@ impl Knot {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut config = format!(
-            "server:\n    listen: 127.0.0.1@{port}\n    rundir: {run}\ndatabase:\n    storage: {db}\nlog:\n  - target: stderr\n    any: warning\ntemplate:\n  - id: default\n    storage: {zones}\nzone:\n",
+            "server:\n    listen: 127.0.0.1@{port}\n    rundir: {run}\ncontrol:\n    listen: {run}/knot.sock\n\
+             database:\n    storage: {db}\nlog:\n  - target: stderr\n    any: warning\n\
+             mod-stats:\n  - id: default\n    server-operation: on\n\
+             template:\n  - id: default\n    storage: {zones}\n    global-module: mod-stats/default\nzone:\n",
             run = dir.path().join("run").display(),
             db = dir.path().join("db").display(),
             zones = dir.path().display(),
@@ -56,7 +59,7 @@ impl Knot {
             Command::new(binary).arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::inherit()),
         )
         .expect("start knotd");
-        let knot = Knot { addr: SocketAddr::from(([127, 0, 0, 1], port)), _process: process, _dir: dir };
+        let knot = Knot { addr: SocketAddr::from(([127, 0, 0, 1], port)), _process: process, dir };
         knot.wait_ready(zones.first().map(|(o, _)| *o).unwrap_or("."));
         Some(knot)
     }
@@ -84,6 +87,21 @@ impl Knot {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("knotd did not answer for {origin} within 10 s");
+    }
+
+    /// How many queries knotd has answered so far, by its own count.
+    pub fn queries(&self) -> u64 {
+        let knotc = knotd().expect("knotd is installed").with_file_name("knotc");
+        let output = Command::new(knotc)
+            .arg("-s")
+            .arg(self.dir.path().join("run/knot.sock"))
+            .arg("stats")
+            .output()
+            .expect("run knotc stats");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("mod-stats.server-operation[query] = "))
+            .map_or(0, |n| n.trim().parse().expect("a count"))
     }
 
     pub fn resolver_arg(&self) -> String {
