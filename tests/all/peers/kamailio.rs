@@ -92,7 +92,7 @@ impl Kamailio {
             path("kamailio.cfg"),
             format!(
                 r#"#!KAMAILIO
-debug=2
+debug=-2
 log_stderror=yes
 fork=yes
 children=1
