@@ -38,6 +38,11 @@ fi
 if ! command -v groff >/dev/null; then
     packages+=(groff-base)
 fi
+# GNU time gives a scan's own peak memory, apart from the test process's
+# (tests/memory.rs).
+if [ ! -x /usr/bin/time ]; then
+    packages+=(time)
+fi
 # BIND's named-checkzone checks the fixture zone files in tests/all/zones.rs.
 if ! command -v named-checkzone >/dev/null; then
     packages+=(bind9-utils)

@@ -136,6 +136,13 @@ impl Baseline {
     /// problems that are gone (fixed, or no longer checked).
     pub fn compare(&self, findings: &mut [Finding]) -> Vec<BaselineProblem> {
         let mut seen = std::collections::HashSet::new();
+        self.mark(findings, &mut seen);
+        self.fixed(&seen)
+    }
+
+    /// Marks each problem among `findings` as new, unchanged or updated,
+    /// adding its fingerprint to `seen`: a batch's findings, a chunk at a time.
+    pub fn mark(&self, findings: &mut [Finding], seen: &mut std::collections::HashSet<String>) {
         for finding in findings.iter_mut().filter(|f| f.is_problem()) {
             let key = finding.fingerprint();
             finding.baseline = Some(match self.problems.get(&key) {
@@ -145,6 +152,10 @@ impl Baseline {
             });
             seen.insert(key);
         }
+    }
+
+    /// The baseline's problems none of the findings marked had: fixed.
+    pub fn fixed(&self, seen: &std::collections::HashSet<String>) -> Vec<BaselineProblem> {
         let mut fixed: Vec<BaselineProblem> =
             self.problems.iter().filter(|(key, _)| !seen.contains(*key)).map(|(_, p)| p.clone()).collect();
         fixed.sort_by(|a, b| (&a.target, &a.rule).cmp(&(&b.target, &b.rule)));

@@ -1,21 +1,12 @@
 //! What a run of fedscan costs in memory, measured on its own: the one test
 //! binary beside `tests/all/`. A child's peak resident memory, as Linux
-//! counts it, includes the memory of the process that started it, so these
-//! tests run from a small process of their own, not from the binary that
-//! holds every other test and its peers.
+//! counts it, includes the memory of the process that started it, so each
+//! run is started by GNU time, which reports the peak of that run alone.
 
 #[path = "all/common/traces.rs"]
 mod traces;
 
 use serde_json::Value;
-
-/// Peak resident memory of the children this test process has waited for.
-fn children_peak_kib() -> i64 {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage fills the struct it is given.
-    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) }, 0);
-    usage.ru_maxrss
-}
 
 /// A 50 MB trace with tens of thousands of failures: read to its end with
 /// bounded memory, the failures kept up to the cap and the rest counted.
@@ -24,17 +15,90 @@ fn a_fifty_megabyte_trace_is_read_in_bounded_memory() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.log");
     let (_, copies) = traces::write_large_trace(&path, 50);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_fedscan"))
-        .args(["diagnose", "--format", "json"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let diagnosis: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let json = dir.path().join("diagnosis.json");
+    let mut diagnose = std::process::Command::new(env!("CARGO_BIN_EXE_fedscan"));
+    diagnose.args(["diagnose", "--format", "json", "--output"]).arg(&json).arg(&path);
+    let (code, peak_mib) = peak_mib_of(&diagnose);
+    assert_eq!(code, 1);
+    let diagnosis: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let kept = diagnosis["transactions"].as_array().unwrap().len();
     assert_eq!(kept, fedscan::diagnose::MAX_TRANSACTIONS);
     assert_eq!(diagnosis["transactions_not_kept"].as_u64().unwrap() as usize, copies * 3 - kept);
     assert_eq!(diagnosis["messages"].as_u64().unwrap() as usize, copies * 5);
-    let peak_mib = children_peak_kib() / 1024;
     assert!(peak_mib < 200, "diagnosing a 50 MB trace peaked at {peak_mib} MiB");
+}
+
+#[path = "all/peers/mod.rs"]
+mod peers;
+
+/// Runs `command` to its end under GNU time and gives its exit code and its
+/// own peak resident memory in MiB. Measured from this process, a child
+/// would carry this process's size at the time it was started (Linux counts
+/// the memory a process had before exec), and the other tests of this
+/// binary make it large.
+fn peak_mib_of(command: &std::process::Command) -> (i32, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("peak");
+    let status = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(&report)
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("GNU time (scripts/test.sh installs it)");
+    let kib: i64 = std::fs::read_to_string(&report)
+        .unwrap()
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("a peak in KiB");
+    (status.code().unwrap_or(-1), kib / 1024)
+}
+
+/// A live batch of 2,000 SIP domains (Knot DNS and Kamailio, separate
+/// processes) with its facts saved stays within 64 MiB as a JSON report as
+/// it does streamed: its findings wait on disk, not in memory.
+#[test]
+fn a_batch_of_two_thousand_domains_is_scanned_in_64_mib_in_json_as_streamed() {
+    let pki = peers::tls::Pki::new("Memory");
+    let Some(edge) = peers::kamailio::Kamailio::start(&pki.leaf(&peers::tls::LeafSpec::default()), None) else {
+        return;
+    };
+    let names: Vec<String> = (0..2000).map(|i| format!("m{i}.test")).collect();
+    let records: String = names
+        .iter()
+        .map(|d| {
+            let label = d.trim_end_matches(".test");
+            format!(
+                "_sipfederationtls._tcp.{label} 300 IN SRV 0 0 {} sip.{d}.\nsip.{label} 300 IN A 127.0.0.1\n",
+                edge.addr.port()
+            )
+        })
+        .collect();
+    let Some(knot) = peers::knot::Knot::start(&[("test", &peers::dns::zone("test", &records))]) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("domains.txt");
+    std::fs::write(&list, names.join("\n")).unwrap();
+    let root = pki.write_root(dir.path());
+    for format in ["json", "ndjson"] {
+        let mut scan = std::process::Command::new(env!("CARGO_BIN_EXE_fedscan"));
+        scan.args(["scan", "--quiet", "--format", format, "--resolver", &knot.resolver_arg(), "--domains-file"])
+            .arg(&list)
+            .arg("--trust")
+            .arg(&root)
+            .arg("--output")
+            .arg(dir.path().join(format!("report.{format}")))
+            .arg("--save-facts")
+            .arg(dir.path().join(format!("{format}.facts.json")));
+        let (code, peak) = peak_mib_of(&scan);
+        assert_eq!(code, 1, "{format}");
+        let written = std::fs::read_to_string(dir.path().join(format!("report.{format}"))).unwrap();
+        let findings = match format {
+            "json" => serde_json::from_str::<Value>(&written).unwrap()["findings"].as_array().unwrap().len(),
+            _ => written.lines().filter(|l| l.starts_with(r#"{"record":"finding""#)).count(),
+        };
+        assert!(findings > 50_000, "{format}: {findings} findings");
+        assert!(peak < 64, "a batch of 2,000 domains as {format} peaked at {peak} MiB");
+    }
 }

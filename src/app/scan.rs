@@ -23,7 +23,7 @@ use crate::report::Report;
 use crate::report::ReportInputs;
 use crate::report::Tool;
 use crate::report::exit;
-use crate::report::sink::{Collect, Stream};
+use crate::report::sink::{Collect, Spilled, Stream};
 use crate::report::table;
 use crate::rules::Profile;
 use crate::rules::RuleSet;
@@ -79,7 +79,17 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         Some(path) => Some(ChunkedFactsFile::create(path).map_err(|e| usage_error(cannot_save_facts(path, &e)))?),
         None => None,
     };
-    let mut sink = Collect { findings: Vec::new(), parts: Vec::new(), facts_file };
+    let mut sink = Collect::new(facts_file);
+    // A batch whose only report is JSON keeps its findings on disk, its
+    // memory that of a chunk (see report::spill).
+    if in_chunks && job.outputs.iter().all(|(format, _)| *format == ReportFormat::Json) {
+        let now = job.now.unwrap_or(started_at);
+        let baseline = job.baseline.as_ref().map(|(_, baseline)| baseline);
+        sink.spilled = Some(
+            Spilled::new(job.policy, baseline, now)
+                .map_err(|e| usage_error(format!("cannot make a temporary file for the report's findings: {e}")))?,
+        );
+    }
     let ended = engine::scan::run(&job.judging(), source, started_at, &mut sink);
     let mut work = None;
     if let Some((display, progress)) = network {
@@ -97,6 +107,17 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
     if in_chunks {
         order(&mut findings);
         facts.absorb(sink.parts);
+    }
+    let mut spilled = sink.spilled;
+    if let Some(spilled) = &mut spilled {
+        if let Some(e) = spilled.failed.take() {
+            return Err(usage_error(format!("cannot keep the report's findings in a temporary file: {e}")));
+        }
+        facts.interrupted |= spilled.interrupted;
+        // Each chunk's domains came in the chunk's order: the report's is the scan's.
+        let place: std::collections::HashMap<&str, usize> =
+            facts.targets.domains.iter().enumerate().map(|(i, d)| (d.as_str(), i)).collect();
+        spilled.discovery.sort_by_key(|d| place.get(d.domain.as_str()).copied().unwrap_or(usize::MAX));
     }
     for error in &facts.input_errors {
         err!("fedscan: error: {}", escape_terminal(&error.to_string()));
@@ -129,10 +150,19 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
     notes.extend(ended.unaccepted.into_iter().map(InputNote::from));
     let baseline = job.baseline.as_ref().map(|(path, baseline)| BaselineReport {
         path: path.display().to_string(),
-        fixed: baseline.compare(&mut findings).into_iter().map(Into::into).collect(),
+        fixed: match &spilled {
+            Some(spilled) => baseline.fixed(&spilled.seen),
+            None => baseline.compare(&mut findings),
+        }
+        .into_iter()
+        .map(Into::into)
+        .collect(),
     });
     let fixed = baseline.as_ref().map(|b| b.fixed.len());
-    let mut summary = report::summarize(&findings, &facts.input_errors, job.policy, fixed);
+    let mut summary = match &spilled {
+        Some(spilled) => spilled.tally.summary(&facts.input_errors, fixed),
+        None => report::summarize(&findings, &facts.input_errors, job.policy, fixed),
+    };
     summary.work = work;
     summary.interrupted = facts.interrupted;
     summary.partial = partial;
@@ -153,15 +183,17 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         finished_at: rfc3339(OffsetDateTime::now_utc()),
         input_errors: facts.input_errors.clone(),
         notes,
-        discovery: match job.outputs.iter().any(|(format, _)| shows_discovery(*format)) {
-            true => report::discovery::discovery(&facts, evaluated_at),
-            false => Vec::new(),
+        discovery: match (job.outputs.iter().any(|(format, _)| shows_discovery(*format)), &mut spilled) {
+            (true, Some(spilled)) => std::mem::take(&mut spilled.discovery),
+            (true, None) => report::discovery::discovery(&facts, evaluated_at),
+            (false, _) => Vec::new(),
         },
         certificate_files: report::discovery::certificate_files(&facts, evaluated_at),
         baseline,
         summary,
         findings,
         domain_lines: job.domain_lines.clone(),
+        spilled_findings: spilled.map(|s| std::sync::Mutex::new(s.findings)),
         ..report_head(&job, started_at, evaluated_at, inputs)
     };
     for (format, output) in &job.outputs {
@@ -202,6 +234,7 @@ fn report_head(
         summary: report::summarize(&[], &[], job.policy, None),
         findings: Vec::new(),
         domain_lines: Default::default(),
+        spilled_findings: None,
     }
 }
 

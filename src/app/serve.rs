@@ -391,7 +391,7 @@ fn run_probe(flags: &[String], target: &str, deadline: Duration) -> (String, &'s
             engine::source::Source::Gather { request, .. } => request.network.as_ref().map(|n| Arc::clone(&n.progress)),
             engine::source::Source::Replay(_) => None,
         };
-        let mut sink = Collect { findings: Vec::new(), parts: Vec::new(), facts_file: None };
+        let mut sink = Collect::new(None);
         let now = OffsetDateTime::now_utc();
         let ended = engine::scan::run(&job.judging(), source, now, &mut sink).map_err(|e| e.to_string())?;
         // Judged as a batch of one: its chunk's facts are the sink's.

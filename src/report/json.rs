@@ -3,7 +3,20 @@
 use std::io::{self, Write};
 
 use super::Report;
+use crate::findings::Finding;
 use crate::text::{to_json, write_json};
+
+/// The indentation of a finding in the report's `findings` array.
+const FINDING_INDENT: &str = "    ";
+
+/// One finding as the pretty report shows it inside its `findings` array
+/// (its lines indented to their depth there): what a batch's JSON report
+/// keeps on disk until it is written.
+pub fn finding_in_report(finding: &Finding) -> String {
+    let text = to_json(finding).expect("a finding always serializes");
+    // A line break in the text is the formatter's: strings escape theirs.
+    text.replace('\n', &format!("\n{FINDING_INDENT}"))
+}
 
 pub fn render(report: &Report) -> String {
     let mut text = to_json(report).expect("a report always serializes");
@@ -11,8 +24,30 @@ pub fn render(report: &Report) -> String {
     text
 }
 
-/// [`render`], written as it is produced.
+/// [`render`], written as it is produced; a batch's findings read back
+/// from disk, in order, when they were kept there.
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    write_json(out, report)?;
-    out.write_all(b"\n")
+    let Some(spilled) = &report.spilled_findings else {
+        write_json(out, report)?;
+        return out.write_all(b"\n");
+    };
+    // Every field but the findings, which come last: the head's text ends
+    // with their empty array, which the kept findings replace.
+    let head = to_json(report).map_err(io::Error::other)?;
+    let Some(head) = head.strip_suffix("[]\n}") else {
+        return Err(io::Error::other("the report's findings are not its last field"));
+    };
+    out.write_all(head.as_bytes())?;
+    let mut spilled = spilled.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if spilled.is_empty() {
+        return out.write_all(b"[]\n}\n");
+    }
+    let mut first = true;
+    spilled.for_each(|text| {
+        out.write_all(if first { b"[\n" } else { b",\n" })?;
+        first = false;
+        out.write_all(FINDING_INDENT.as_bytes())?;
+        out.write_all(text.as_bytes())
+    })?;
+    out.write_all(b"\n  ]\n}\n")
 }

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod ndjson;
 pub mod sarif;
 pub mod sink;
+pub mod spill;
 pub mod table;
 
 use serde::Serialize;
@@ -234,6 +235,10 @@ pub struct Report {
     /// SARIF's physical locations).
     #[serde(skip)]
     pub domain_lines: std::collections::HashMap<String, (String, usize)>,
+    /// A batch's findings kept on disk in place of `findings` (a JSON
+    /// report only, see `sink::Spilled`); read once, when written.
+    #[serde(skip)]
+    pub spilled_findings: Option<std::sync::Mutex<spill::FindingSpill>>,
 }
 
 impl Report {

@@ -1,36 +1,105 @@
 //! Where a judged scan goes: the sinks of `engine::scan::run`. `Collect`
 //! keeps every finding for the report written whole at the end, in each
-//! requested format; `Stream` writes a batch's findings as NDJSON as each
-//! chunk is judged. Both write a batch's facts to `--save-facts` chunk by
-//! chunk.
+//! requested format — or, for a batch whose only report is JSON, keeps
+//! each chunk's findings rendered on disk and its facts only as the
+//! report's discovery (see [`Spilled`]); `Stream` writes a batch's findings
+//! as NDJSON as each chunk is judged. All write a batch's facts to
+//! `--save-facts` chunk by chunk.
 
+use std::collections::HashSet;
 use std::io::Write;
 
+use time::OffsetDateTime;
+
+use super::discovery::{DomainDiscovery, discovery};
+use super::spill::FindingSpill;
 use super::{ExitPolicy, Tally, ndjson};
 use crate::engine::scan::Sink;
 use crate::facts::Facts;
 use crate::facts::chunked_file::ChunkedFactsFile;
 use crate::findings::Finding;
+use crate::triage::Baseline;
 
 /// The buffered report's sink: every finding, and a batch's chunks of facts
 /// (written to `--save-facts` as they come, and kept to be put back
 /// together as one gathering would have them).
-pub struct Collect {
+pub struct Collect<'b> {
     pub findings: Vec<Finding>,
     pub parts: Vec<Facts>,
     pub facts_file: Option<ChunkedFactsFile>,
+    pub spilled: Option<Spilled<'b>>,
 }
 
-impl Sink for Collect {
+impl Collect<'_> {
+    pub fn new(facts_file: Option<ChunkedFactsFile>) -> Self {
+        Collect { findings: Vec::new(), parts: Vec::new(), facts_file, spilled: None }
+    }
+}
+
+/// A batch's JSON report kept flat: each chunk's findings compared with
+/// the baseline, counted and rendered to disk as they are judged; of its
+/// facts only what the report shows of them, its domains' discovery.
+pub struct Spilled<'b> {
+    pub findings: FindingSpill,
+    pub tally: Tally,
+    pub policy: ExitPolicy,
+    pub baseline: Option<&'b Baseline>,
+    /// The fingerprints of the problems the baseline was asked about.
+    pub seen: HashSet<String>,
+    pub discovery: Vec<DomainDiscovery>,
+    /// The clock the chunks are judged with.
+    pub now: OffsetDateTime,
+    pub interrupted: bool,
+    /// The first failure to write the findings down, said at the end.
+    pub failed: Option<std::io::Error>,
+}
+
+impl<'b> Spilled<'b> {
+    pub fn new(policy: ExitPolicy, baseline: Option<&'b Baseline>, now: OffsetDateTime) -> std::io::Result<Self> {
+        Ok(Spilled {
+            findings: FindingSpill::new()?,
+            tally: Tally::default(),
+            policy,
+            baseline,
+            seen: HashSet::new(),
+            discovery: Vec::new(),
+            now,
+            interrupted: false,
+            failed: None,
+        })
+    }
+}
+
+impl Sink for Collect<'_> {
     fn part(&mut self, part: Facts) {
         if let Some(file) = self.facts_file.as_mut() {
             file.add(&part);
         }
-        self.parts.push(part);
+        match self.spilled.as_mut() {
+            Some(spilled) => {
+                spilled.interrupted |= part.interrupted;
+                spilled.discovery.extend(discovery(&part, spilled.now));
+            }
+            None => self.parts.push(part),
+        }
     }
 
-    fn findings(&mut self, findings: Vec<Finding>) {
-        self.findings.extend(findings);
+    fn findings(&mut self, mut findings: Vec<Finding>) {
+        let Some(spilled) = self.spilled.as_mut() else {
+            self.findings.extend(findings);
+            return;
+        };
+        if let Some(baseline) = spilled.baseline {
+            baseline.mark(&mut findings, &mut spilled.seen);
+        }
+        for finding in &findings {
+            spilled.tally.add(finding, spilled.policy);
+        }
+        if spilled.failed.is_none()
+            && let Err(e) = spilled.findings.add_run(&findings, super::json::finding_in_report)
+        {
+            spilled.failed = Some(e);
+        }
     }
 }
 

@@ -1026,3 +1026,74 @@ fn a_streamed_batch_says_which_suppression_expired_as_the_report_does() {
     );
     common::assert_ran(&checked, "the schema check of the streamed NDJSON");
 }
+
+/// A batch whose only report is JSON keeps its findings on disk as each
+/// chunk is judged and merges them back in the report's order: byte for
+/// byte the report held whole in memory (the same scan with a CSV report
+/// besides), with a baseline whose problems are new, unchanged and fixed
+/// across chunks, domains without records, and chunks of seven domains.
+#[test]
+fn a_batch_json_report_kept_on_disk_is_the_report_held_in_memory() {
+    use std::path::Path;
+    let pki = Pki::new("Spill");
+    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let edge = peers::sip::SipServer::start(&pki.leaf(&LeafSpec::default()), peers::sip::Behaviour::Answer(answer));
+    let names: Vec<String> = (0..120).map(|i| format!("k{i}.test")).collect();
+    let zones: Vec<(String, String)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, d)| match i % 4 {
+            3 => (d.clone(), zone(d, "www 300 IN A 127.0.0.1")),
+            _ => (d.clone(), peers::dns::federation_zone(d, edge.addr.port())),
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = zones.iter().map(|(d, z)| (d.as_str(), z.as_str())).collect();
+    let dns = DnsServer::start(&pairs);
+    let dir = tempfile::tempdir().unwrap();
+    let list = common::write(dir.path(), "domains.txt", &names.join("\n"));
+    let root = pki.write_root(dir.path());
+    let scan = |output: &Path, extra: &[&str]| {
+        let status = fedscan()
+            .args(["scan", "--now", NOW, "--quiet", "--format", "json", "--chunk-domains", "7", "--resolver"])
+            .arg(dns.resolver_arg())
+            .arg("--domains-file")
+            .arg(&list)
+            .arg("--trust")
+            .arg(&root)
+            .arg("--output")
+            .arg(output)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(status.status.code(), Some(1), "{}", String::from_utf8_lossy(&status.stderr));
+        let times = regex::Regex::new(r#""(started_at|finished_at)": "[^"]*""#).unwrap();
+        times.replace_all(&std::fs::read_to_string(output).unwrap(), r#""$1": "-""#).into_owned()
+    };
+    // A baseline: a first report, less two of its problems (new now) and
+    // with one problem the scan will not find (fixed).
+    let first = dir.path().join("first.json");
+    let mut baseline: Value = serde_json::from_str(&scan(&first, &[])).unwrap();
+    let findings = baseline["findings"].as_array_mut().unwrap();
+    let problems: Vec<usize> =
+        (0..findings.len()).filter(|&i| findings[i]["status"] == "fail" || findings[i]["status"] == "error").collect();
+    assert!(problems.len() > 100, "{}", problems.len());
+    let mut gone = findings[problems[10]].clone();
+    gone["target"] = "gone.test".into();
+    findings.remove(problems[40]);
+    findings.remove(problems[5]);
+    findings.push(gone);
+    let baseline_path = common::write(dir.path(), "baseline.json", &baseline.to_string());
+    let baseline_arg = baseline_path.display().to_string();
+
+    let kept_on_disk = scan(&dir.path().join("spilled.json"), &["--baseline", &baseline_arg]);
+    let csv = format!("csv={}", dir.path().join("held.csv").display());
+    let held = scan(&dir.path().join("held.json"), &["--baseline", &baseline_arg, "--report", &csv]);
+    assert!(kept_on_disk == held, "the JSON report kept on disk differs from the one held in memory");
+    let report: Value = serde_json::from_str(&held).unwrap();
+    let states: Vec<&str> =
+        report["findings"].as_array().unwrap().iter().filter_map(|f| f["baseline_state"].as_str()).collect();
+    assert_eq!(states.iter().filter(|s| **s == "new").count(), 2, "{states:?}");
+    assert!(states.iter().filter(|s| **s == "unchanged").count() > 100);
+    assert_eq!(report["baseline"]["fixed"].as_array().unwrap().len(), 1, "{}", report["baseline"]);
+    assert_eq!(report["discovery"].as_array().unwrap().len(), 120);
+}

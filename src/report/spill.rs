@@ -1,0 +1,146 @@
+//! A batch's findings kept on disk, not in memory: each chunk's findings
+//! are rendered as the report will show them as soon as the chunk is
+//! judged, and written, in the report's order, as one run of an anonymous
+//! temporary file; the report reads the runs back merged, a record of each
+//! at a time. Memory stays that of one chunk however large the batch, and
+//! the rendering is done while later chunks are still being gathered.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::FileExt;
+
+use crate::findings::Finding;
+
+/// What a run's reader holds of the file at a time.
+const READ_AHEAD: usize = 16 * 1024;
+
+/// The runs written so far.
+#[derive(Debug)]
+pub struct FindingSpill {
+    file: BufWriter<File>,
+    /// Where each run starts and ends in the file.
+    runs: Vec<(u64, u64)>,
+    written: u64,
+    count: usize,
+}
+
+/// A finding's place in the report's order (see `engine::evaluate::order`):
+/// by target, then rule ID, findings without a target last; a finding of an
+/// earlier run before an equal one of a later run, as a stable sort of all
+/// of them in the order they were judged would have it.
+pub fn order_key(finding: &Finding) -> (bool, String, String) {
+    (finding.target.is_none(), finding.target.as_ref().map(|t| t.to_string()).unwrap_or_default(), finding.rule.clone())
+}
+
+impl FindingSpill {
+    pub fn new() -> io::Result<FindingSpill> {
+        Ok(FindingSpill { file: BufWriter::new(tempfile::tempfile()?), runs: Vec::new(), written: 0, count: 0 })
+    }
+
+    /// How many findings were written.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Writes one run: `findings` put in the report's order (stably) and
+    /// each rendered by `render`.
+    pub fn add_run(&mut self, findings: &[Finding], render: impl Fn(&Finding) -> String) -> io::Result<()> {
+        let mut keyed: Vec<((bool, String, String), &Finding)> = findings.iter().map(|f| (order_key(f), f)).collect();
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        let start = self.written;
+        for ((none, target, rule), finding) in keyed {
+            let text = render(finding);
+            let mut record = Vec::with_capacity(13 + target.len() + rule.len() + text.len());
+            record.push(u8::from(none));
+            for part in [target.as_bytes(), rule.as_bytes(), text.as_bytes()] {
+                record.extend_from_slice(&(part.len() as u32).to_le_bytes());
+                record.extend_from_slice(part);
+            }
+            self.file.write_all(&record)?;
+            self.written += record.len() as u64;
+            self.count += 1;
+        }
+        self.runs.push((start, self.written));
+        Ok(())
+    }
+
+    /// Each rendered finding, in the report's order, to `each`.
+    pub fn for_each(&mut self, mut each: impl FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+        self.file.flush()?;
+        let file = self.file.get_ref();
+        let mut readers: Vec<RunReader> =
+            self.runs.iter().map(|&(start, end)| RunReader { at: start, end, buffer: Vec::new(), used: 0 }).collect();
+        let mut heap = BinaryHeap::new();
+        let mut texts: Vec<String> = vec![String::new(); readers.len()];
+        for (run, reader) in readers.iter_mut().enumerate() {
+            if let Some(record) = reader.next(file)? {
+                texts[run] = record.text;
+                heap.push(Reverse((record.key, run)));
+            }
+        }
+        while let Some(Reverse((_, run))) = heap.pop() {
+            each(&texts[run])?;
+            if let Some(record) = readers[run].next(file)? {
+                texts[run] = record.text;
+                heap.push(Reverse((record.key, run)));
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Record {
+    key: (bool, String, String),
+    text: String,
+}
+
+/// Reads one run's records in order, a window of the file at a time.
+struct RunReader {
+    at: u64,
+    end: u64,
+    buffer: Vec<u8>,
+    used: usize,
+}
+
+impl RunReader {
+    /// `n` bytes of the run, reading ahead as needed.
+    fn take(&mut self, file: &File, n: usize) -> io::Result<Vec<u8>> {
+        if self.buffer.len() - self.used < n {
+            self.buffer.drain(..self.used);
+            self.used = 0;
+            let want = (n - self.buffer.len()).max(READ_AHEAD).min((self.end - self.at) as usize);
+            if self.buffer.len() + want < n {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "a spilled run ends inside a record"));
+            }
+            let old = self.buffer.len();
+            self.buffer.resize(old + want, 0);
+            file.read_exact_at(&mut self.buffer[old..], self.at)?;
+            self.at += want as u64;
+        }
+        let bytes = self.buffer[self.used..self.used + n].to_vec();
+        self.used += n;
+        Ok(bytes)
+    }
+
+    fn string(&mut self, file: &File) -> io::Result<String> {
+        let length = u32::from_le_bytes(self.take(file, 4)?.try_into().expect("four bytes")) as usize;
+        String::from_utf8(self.take(file, length)?).map_err(io::Error::other)
+    }
+
+    fn next(&mut self, file: &File) -> io::Result<Option<Record>> {
+        if self.at >= self.end && self.used >= self.buffer.len() {
+            return Ok(None);
+        }
+        let none = self.take(file, 1)?[0] == 1;
+        let target = self.string(file)?;
+        let rule = self.string(file)?;
+        let text = self.string(file)?;
+        Ok(Some(Record { key: (none, target, rule), text }))
+    }
+}
