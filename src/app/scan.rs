@@ -24,6 +24,7 @@ use crate::report::ReportInputs;
 use crate::report::Tool;
 use crate::report::exit;
 use crate::report::sink::{Collect, Spilled, Stream};
+use crate::report::spill::{Rendering, SpilledFindings};
 use crate::report::table;
 use crate::rules::Profile;
 use crate::rules::RuleSet;
@@ -80,13 +81,24 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         None => None,
     };
     let mut sink = Collect::new(facts_file);
-    // A batch whose only report is JSON keeps its findings on disk, its
-    // memory that of a chunk (see report::spill).
-    if in_chunks && job.outputs.iter().all(|(format, _)| *format == ReportFormat::Json) {
+    // A batch whose reports are all JSON or CSV keeps its findings on disk,
+    // its memory that of a chunk (see report::spill).
+    let renderings: Option<Vec<Rendering>> = job
+        .outputs
+        .iter()
+        .map(|(format, _)| match format {
+            ReportFormat::Json => Some(Rendering::Json),
+            ReportFormat::Csv => Some(Rendering::Csv),
+            _ => None,
+        })
+        .collect();
+    if let (true, Some(mut renderings)) = (in_chunks, renderings) {
+        renderings.sort_by_key(|r| *r as u8);
+        renderings.dedup();
         let now = job.now.unwrap_or(started_at);
         let baseline = job.baseline.as_ref().map(|(_, baseline)| baseline);
         sink.spilled = Some(
-            Spilled::new(job.policy, baseline, now)
+            Spilled::new(&renderings, job.policy, baseline, now)
                 .map_err(|e| usage_error(format!("cannot make a temporary file for the report's findings: {e}")))?,
         );
     }
@@ -193,7 +205,7 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         summary,
         findings,
         domain_lines: job.domain_lines.clone(),
-        spilled_findings: spilled.map(|s| std::sync::Mutex::new(s.findings)),
+        spilled_findings: spilled.map(|s| SpilledFindings::new(s.findings)).unwrap_or_default(),
         ..report_head(&job, started_at, evaluated_at, inputs)
     };
     for (format, output) in &job.outputs {
@@ -234,7 +246,7 @@ fn report_head(
         summary: report::summarize(&[], &[], job.policy, None),
         findings: Vec::new(),
         domain_lines: Default::default(),
-        spilled_findings: None,
+        spilled_findings: Default::default(),
     }
 }
 
@@ -417,7 +429,7 @@ pub(super) fn write_report(
         ReportFormat::Junit => Box::new(text(report::junit::render(report))),
         ReportFormat::Markdown => Box::new(text(report::markdown::render(report))),
         ReportFormat::Html => Box::new(text(report::html::render(report))),
-        ReportFormat::Csv => Box::new(text(report::csv::render(report))),
+        ReportFormat::Csv => Box::new(|out: &mut (dyn Write + Send)| report::csv::write(report, out)),
         ReportFormat::Table => {
             let color = match presentation.color {
                 ColorChoice::Always => true,

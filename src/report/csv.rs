@@ -2,7 +2,10 @@
 //! imports. Every cell goes through [`escape_csv`]: visible control
 //! characters, and no value that a spreadsheet would run as a formula.
 
+use std::io::{self, Write};
+
 use super::Report;
+use super::spill::Rendering;
 use crate::findings::Finding;
 use crate::text::escape_csv;
 
@@ -42,12 +45,32 @@ fn row(finding: &Finding) -> [String; 12] {
     ]
 }
 
-pub fn render(report: &Report) -> String {
+/// One finding's row, line end included: what a batch's CSV report keeps on
+/// disk until it is written.
+pub fn finding_row(finding: &Finding) -> String {
     let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     // Writing to memory cannot fail.
-    let _ = writer.write_record(COLUMNS);
-    for finding in &report.findings {
-        let _ = writer.write_record(row(finding).iter().map(|cell| escape_csv(cell)));
+    let _ = writer.write_record(row(finding).iter().map(|cell| escape_csv(cell)));
+    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// The report, written as it is produced; a batch's rows read back from
+/// disk, in order, when they were kept there.
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut *out);
+    writer.write_record(COLUMNS)?;
+    match report.spilled_findings.of(Rendering::Csv) {
+        Some(mut spilled) => {
+            writer.flush()?;
+            drop(writer);
+            spilled.for_each(|row| out.write_all(row.as_bytes()))?;
+            writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut *out);
+        }
+        None => {
+            for finding in &report.findings {
+                writer.write_record(row(finding).iter().map(|cell| escape_csv(cell)))?;
+            }
+        }
     }
     // A part of a batch judged as such says so in a row of its own, where a
     // spreadsheet shows it beside the findings.
@@ -56,8 +79,14 @@ pub fn render(report: &Report) -> String {
         cells[0] = "error".into();
         cells[3] = "Partial report".into();
         cells[5] = format!("only part of the batch was judged: {partial}");
-        let _ = writer.write_record(cells.iter().map(|cell| escape_csv(cell)));
+        writer.write_record(cells.iter().map(|cell| escape_csv(cell)))?;
     }
-    let bytes = writer.into_inner().unwrap_or_default();
+    writer.flush()
+}
+
+pub fn render(report: &Report) -> String {
+    let mut bytes = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write(report, &mut bytes);
     String::from_utf8(bytes).unwrap_or_default()
 }

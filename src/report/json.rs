@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use super::Report;
+use super::spill::Rendering;
 use crate::findings::Finding;
 use crate::text::{to_json, write_json};
 
@@ -27,7 +28,7 @@ pub fn render(report: &Report) -> String {
 /// [`render`], written as it is produced; a batch's findings read back
 /// from disk, in order, when they were kept there.
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let Some(spilled) = &report.spilled_findings else {
+    let Some(mut spilled) = report.spilled_findings.of(Rendering::Json) else {
         write_json(out, report)?;
         return out.write_all(b"\n");
     };
@@ -38,7 +39,6 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         return Err(io::Error::other("the report's findings are not its last field"));
     };
     out.write_all(head.as_bytes())?;
-    let mut spilled = spilled.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if spilled.is_empty() {
         return out.write_all(b"[]\n}\n");
     }

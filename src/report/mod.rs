@@ -235,10 +235,10 @@ pub struct Report {
     /// SARIF's physical locations).
     #[serde(skip)]
     pub domain_lines: std::collections::HashMap<String, (String, usize)>,
-    /// A batch's findings kept on disk in place of `findings` (a JSON
-    /// report only, see `sink::Spilled`); read once, when written.
+    /// A batch's findings kept on disk in place of `findings`, rendered for
+    /// each format that keeps them there (see `sink::Spilled`).
     #[serde(skip)]
-    pub spilled_findings: Option<std::sync::Mutex<spill::FindingSpill>>,
+    pub spilled_findings: spill::SpilledFindings,
 }
 
 impl Report {

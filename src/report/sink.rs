@@ -12,7 +12,7 @@ use std::io::Write;
 use time::OffsetDateTime;
 
 use super::discovery::{DomainDiscovery, discovery};
-use super::spill::FindingSpill;
+use super::spill::{FindingSpill, Rendering};
 use super::{ExitPolicy, Tally, ndjson};
 use crate::engine::scan::Sink;
 use crate::facts::Facts;
@@ -36,11 +36,12 @@ impl Collect<'_> {
     }
 }
 
-/// A batch's JSON report kept flat: each chunk's findings compared with
-/// the baseline, counted and rendered to disk as they are judged; of its
-/// facts only what the report shows of them, its domains' discovery.
+/// A batch's JSON and CSV reports kept flat: each chunk's findings
+/// compared with the baseline, counted and rendered to disk for each format
+/// as they are judged; of its facts only what the reports show of them, its
+/// domains' discovery.
 pub struct Spilled<'b> {
-    pub findings: FindingSpill,
+    pub findings: Vec<(Rendering, FindingSpill)>,
     pub tally: Tally,
     pub policy: ExitPolicy,
     pub baseline: Option<&'b Baseline>,
@@ -55,9 +56,14 @@ pub struct Spilled<'b> {
 }
 
 impl<'b> Spilled<'b> {
-    pub fn new(policy: ExitPolicy, baseline: Option<&'b Baseline>, now: OffsetDateTime) -> std::io::Result<Self> {
+    pub fn new(
+        renderings: &[Rendering],
+        policy: ExitPolicy,
+        baseline: Option<&'b Baseline>,
+        now: OffsetDateTime,
+    ) -> std::io::Result<Self> {
         Ok(Spilled {
-            findings: FindingSpill::new()?,
+            findings: renderings.iter().map(|r| Ok((*r, FindingSpill::new()?))).collect::<std::io::Result<_>>()?,
             tally: Tally::default(),
             policy,
             baseline,
@@ -95,10 +101,12 @@ impl Sink for Collect<'_> {
         for finding in &findings {
             spilled.tally.add(finding, spilled.policy);
         }
-        if spilled.failed.is_none()
-            && let Err(e) = spilled.findings.add_run(&findings, super::json::finding_in_report)
-        {
-            spilled.failed = Some(e);
+        for (rendering, spill) in &mut spilled.findings {
+            if spilled.failed.is_none()
+                && let Err(e) = spill.add_run(&findings, |f| rendering.render(f))
+            {
+                spilled.failed = Some(e);
+            }
         }
     }
 }

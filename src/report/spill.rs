@@ -13,6 +13,39 @@ use std::os::unix::fs::FileExt;
 
 use crate::findings::Finding;
 
+/// A report format whose findings can wait on disk: each is rendered on its
+/// own, and the report around them needs only the counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rendering {
+    Json,
+    Csv,
+}
+
+impl Rendering {
+    pub fn render(self, finding: &Finding) -> String {
+        match self {
+            Rendering::Json => super::json::finding_in_report(finding),
+            Rendering::Csv => super::csv::finding_row(finding),
+        }
+    }
+}
+
+/// The findings kept on disk for each format that keeps them there.
+#[derive(Debug, Default)]
+pub struct SpilledFindings(Vec<(Rendering, std::sync::Mutex<FindingSpill>)>);
+
+impl SpilledFindings {
+    pub fn new(spills: Vec<(Rendering, FindingSpill)>) -> Self {
+        SpilledFindings(spills.into_iter().map(|(r, s)| (r, std::sync::Mutex::new(s))).collect())
+    }
+
+    /// The findings kept rendered as `rendering`, if they were.
+    pub fn of(&self, rendering: Rendering) -> Option<std::sync::MutexGuard<'_, FindingSpill>> {
+        let (_, spill) = self.0.iter().find(|(r, _)| *r == rendering)?;
+        Some(spill.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
 /// What a run's reader holds of the file at a time.
 const READ_AHEAD: usize = 16 * 1024;
 
