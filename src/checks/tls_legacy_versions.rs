@@ -5,29 +5,23 @@
 
 use serde::Deserialize;
 
-use super::see;
 use super::tls::{EndpointCheck, Endpoints, NoAddress, handshake_evidence};
+use super::tls_versions::Versions;
 use crate::facts::need::Need;
-use crate::facts::tls::{TlsFact, TlsOutcome, TlsVersion};
+use crate::facts::tls::{TlsFact, TlsVersion};
 use crate::facts::view::FactView;
 use crate::findings::{Outcome, Step};
 
+/// `tls_legacy_versions` takes the parameters of `tls_versions`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LegacyVersions {
-    /// The rule that reports the failed connection.
-    #[serde(default)]
-    connection_rule: Option<String>,
-    /// The rules that report why DNS led to no endpoint.
-    #[serde(default)]
-    discovery_rules: Vec<String>,
-}
+#[serde(transparent)]
+pub struct LegacyVersions(Versions);
 
 pub type TlsLegacyVersions = Endpoints<LegacyVersions>;
 
 impl EndpointCheck for LegacyVersions {
     fn discovery_rules(&self) -> &[String] {
-        &self.discovery_rules
+        &self.0.discovery_rules
     }
 
     fn no_address(&self) -> NoAddress {
@@ -44,12 +38,8 @@ impl EndpointCheck for LegacyVersions {
 
     fn judge(&self, _ctx: &FactView, fact: &TlsFact) -> Vec<Outcome> {
         let label = &fact.endpoint;
-        if let TlsOutcome::Unobserved { .. } = fact.outcome {
-            return vec![Outcome::error(label, fact.outcome.describe())];
-        }
-        if fact.outcome.unreached() {
-            let pointer = see::after(self.connection_rule.as_slice());
-            return vec![Outcome::skip(label, format!("{}{pointer}", fact.outcome.describe()))];
+        if let Some(outcome) = self.0.unjudged(fact) {
+            return vec![outcome];
         }
         let legacy: Vec<(TlsVersion, Option<Option<bool>>)> = TlsVersion::ALL
             .into_iter()

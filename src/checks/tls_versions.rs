@@ -16,10 +16,26 @@ use crate::findings::{Outcome, Step};
 pub struct Versions {
     /// The rule that reports the failed connection.
     #[serde(default)]
-    connection_rule: Option<String>,
+    pub(super) connection_rule: Option<String>,
     /// The rules that report why DNS led to no endpoint.
     #[serde(default)]
-    discovery_rules: Vec<String>,
+    pub(super) discovery_rules: Vec<String>,
+}
+
+impl Versions {
+    /// The outcome of an endpoint no version can be judged on: an error
+    /// when the probe observed nothing, a skip (pointing at the connection
+    /// rule) when no TLS was spoken.
+    pub(super) fn unjudged(&self, fact: &TlsFact) -> Option<Outcome> {
+        let label = &fact.endpoint;
+        if let TlsOutcome::Unobserved { .. } = fact.outcome {
+            return Some(Outcome::error(label, fact.outcome.describe()));
+        }
+        fact.outcome.unreached().then(|| {
+            let pointer = see::after(self.connection_rule.as_slice());
+            Outcome::skip(label, format!("{}{pointer}", fact.outcome.describe()))
+        })
+    }
 }
 
 pub type TlsVersions = Endpoints<Versions>;
@@ -43,12 +59,8 @@ impl EndpointCheck for Versions {
 
     fn judge(&self, _ctx: &FactView, fact: &TlsFact) -> Vec<Outcome> {
         let label = &fact.endpoint;
-        if let TlsOutcome::Unobserved { .. } = fact.outcome {
-            return vec![Outcome::error(label, fact.outcome.describe())];
-        }
-        if fact.outcome.unreached() {
-            let pointer = see::after(self.connection_rule.as_slice());
-            return vec![Outcome::skip(label, format!("{}{pointer}", fact.outcome.describe()))];
+        if let Some(outcome) = self.unjudged(fact) {
+            return vec![outcome];
         }
         // A completed handshake proves its version, whatever our own
         // hello for that version got.

@@ -53,6 +53,7 @@ impl Knot {
             config.push_str(&format!("  - domain: {origin}\n    file: {origin}.zone\n"));
         }
         std::fs::create_dir_all(dir.path().join("run")).unwrap();
+        std::fs::create_dir_all(dir.path().join("db")).unwrap();
         let conf = dir.path().join("knot.conf");
         std::fs::write(&conf, config).unwrap();
         let process = super::Group::spawn(
