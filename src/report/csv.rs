@@ -45,13 +45,13 @@ fn row(finding: &Finding) -> [String; 12] {
     ]
 }
 
-/// One finding's row, line end included: what a batch's CSV report keeps on
-/// disk until it is written.
-pub fn finding_row(finding: &Finding) -> String {
-    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+/// One finding's row, line end included, appended to `out`: what a batch's
+/// CSV report keeps on disk until it is written.
+pub fn finding_row(finding: &Finding, out: &mut Vec<u8>) {
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
     // Writing to memory cannot fail.
     let _ = writer.write_record(row(finding).iter().map(|cell| escape_csv(cell)));
-    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+    let _ = writer.flush();
 }
 
 /// The report, written as it is produced; a batch's rows read back from
@@ -63,7 +63,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         Some(mut spilled) => {
             writer.flush()?;
             drop(writer);
-            spilled.for_each(|row| out.write_all(row.as_bytes()))?;
+            spilled.for_each(|row| out.write_all(row))?;
             writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut *out);
         }
         None => {

@@ -11,12 +11,32 @@ use crate::text::{to_json, write_json};
 const FINDING_INDENT: &str = "    ";
 
 /// One finding as the pretty report shows it inside its `findings` array
-/// (its lines indented to their depth there): what a batch's JSON report
-/// keeps on disk until it is written.
-pub fn finding_in_report(finding: &Finding) -> String {
-    let text = to_json(finding).expect("a finding always serializes");
-    // A line break in the text is the formatter's: strings escape theirs.
-    text.replace('\n', &format!("\n{FINDING_INDENT}"))
+/// (its lines indented to their depth there), appended to `out`: what a
+/// batch's JSON report keeps on disk until it is written.
+pub fn finding_in_report(finding: &Finding, out: &mut Vec<u8>) {
+    // Writing to memory cannot fail; a finding always serializes.
+    let _ = write_json(&mut Indented(out), finding);
+}
+
+/// Puts the indentation of a finding in the report's array after each line
+/// break of its text: the formatter's own, as strings escape theirs.
+struct Indented<'a>(&'a mut Vec<u8>);
+
+impl Write for Indented<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let mut rest = bytes;
+        while let Some(at) = rest.iter().position(|&b| b == b'\n') {
+            self.0.extend_from_slice(&rest[..=at]);
+            self.0.extend_from_slice(FINDING_INDENT.as_bytes());
+            rest = &rest[at + 1..];
+        }
+        self.0.extend_from_slice(rest);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 pub fn render(report: &Report) -> String {
@@ -47,7 +67,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         out.write_all(if first { b"[\n" } else { b",\n" })?;
         first = false;
         out.write_all(FINDING_INDENT.as_bytes())?;
-        out.write_all(text.as_bytes())
+        out.write_all(text)
     })?;
     out.write_all(b"\n  ]\n}\n")
 }

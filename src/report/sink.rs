@@ -103,7 +103,7 @@ impl Sink for Collect<'_> {
         }
         for (rendering, spill) in &mut spilled.findings {
             if spilled.failed.is_none()
-                && let Err(e) = spill.add_run(&findings, |f| rendering.render(f))
+                && let Err(e) = spill.add_run(&findings, |f, out| rendering.render(f, out))
             {
                 spilled.failed = Some(e);
             }

@@ -22,10 +22,11 @@ pub enum Rendering {
 }
 
 impl Rendering {
-    pub fn render(self, finding: &Finding) -> String {
+    /// Appends `finding`, rendered, to `out`.
+    pub fn render(self, finding: &Finding, out: &mut Vec<u8>) {
         match self {
-            Rendering::Json => super::json::finding_in_report(finding),
-            Rendering::Csv => super::csv::finding_row(finding),
+            Rendering::Json => super::json::finding_in_report(finding, out),
+            Rendering::Csv => super::csv::finding_row(finding, out),
         }
     }
 }
@@ -83,20 +84,20 @@ impl FindingSpill {
 
     /// Writes one run: `findings` put in the report's order (stably) and
     /// each rendered by `render`.
-    pub fn add_run(&mut self, findings: &[Finding], render: impl Fn(&Finding) -> String) -> io::Result<()> {
+    pub fn add_run(&mut self, findings: &[Finding], render: impl Fn(&Finding, &mut Vec<u8>)) -> io::Result<()> {
         let mut keyed: Vec<((bool, String, String), &Finding)> = findings.iter().map(|f| (order_key(f), f)).collect();
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
         let start = self.written;
+        let mut text = Vec::with_capacity(4096);
         for ((none, target, rule), finding) in keyed {
-            let text = render(finding);
-            let mut record = Vec::with_capacity(13 + target.len() + rule.len() + text.len());
-            record.push(u8::from(none));
-            for part in [target.as_bytes(), rule.as_bytes(), text.as_bytes()] {
-                record.extend_from_slice(&(part.len() as u32).to_le_bytes());
-                record.extend_from_slice(part);
+            text.clear();
+            render(finding, &mut text);
+            self.file.write_all(&[u8::from(none)])?;
+            for part in [target.as_bytes(), rule.as_bytes(), &text] {
+                self.file.write_all(&(part.len() as u32).to_le_bytes())?;
+                self.file.write_all(part)?;
             }
-            self.file.write_all(&record)?;
-            self.written += record.len() as u64;
+            self.written += 13 + (target.len() + rule.len() + text.len()) as u64;
             self.count += 1;
         }
         self.runs.push((start, self.written));
@@ -104,13 +105,13 @@ impl FindingSpill {
     }
 
     /// Each rendered finding, in the report's order, to `each`.
-    pub fn for_each(&mut self, mut each: impl FnMut(&str) -> io::Result<()>) -> io::Result<()> {
+    pub fn for_each(&mut self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         self.file.flush()?;
         let file = self.file.get_ref();
         let mut readers: Vec<RunReader> =
             self.runs.iter().map(|&(start, end)| RunReader { at: start, end, buffer: Vec::new(), used: 0 }).collect();
         let mut heap = BinaryHeap::new();
-        let mut texts: Vec<String> = vec![String::new(); readers.len()];
+        let mut texts: Vec<Vec<u8>> = vec![Vec::new(); readers.len()];
         for (run, reader) in readers.iter_mut().enumerate() {
             if let Some(record) = reader.next(file)? {
                 texts[run] = record.text;
@@ -128,9 +129,11 @@ impl FindingSpill {
     }
 }
 
+/// A finding read back: its place in the order (the bytes of its target
+/// and rule ID order as their text does) and its rendered text.
 struct Record {
-    key: (bool, String, String),
-    text: String,
+    key: (bool, Vec<u8>, Vec<u8>),
+    text: Vec<u8>,
 }
 
 /// Reads one run's records in order, a window of the file at a time.
@@ -161,9 +164,9 @@ impl RunReader {
         Ok(bytes)
     }
 
-    fn string(&mut self, file: &File) -> io::Result<String> {
+    fn field(&mut self, file: &File) -> io::Result<Vec<u8>> {
         let length = u32::from_le_bytes(self.take(file, 4)?.try_into().expect("four bytes")) as usize;
-        String::from_utf8(self.take(file, length)?).map_err(io::Error::other)
+        self.take(file, length)
     }
 
     fn next(&mut self, file: &File) -> io::Result<Option<Record>> {
@@ -171,9 +174,9 @@ impl RunReader {
             return Ok(None);
         }
         let none = self.take(file, 1)?[0] == 1;
-        let target = self.string(file)?;
-        let rule = self.string(file)?;
-        let text = self.string(file)?;
+        let target = self.field(file)?;
+        let rule = self.field(file)?;
+        let text = self.field(file)?;
         Ok(Some(Record { key: (none, target, rule), text }))
     }
 }
