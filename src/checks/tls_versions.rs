@@ -85,9 +85,9 @@ impl EndpointCheck for Versions {
                     if listed.is_empty() { "none of 1.0-1.3".to_string() } else { listed.join(", ") }
                 ),
             ),
-            None if fact.versions.is_empty() => Outcome::error(
+            None if !fact.versions.iter().any(|v| v.version == TlsVersion::Tls12) => Outcome::error(
                 label,
-                "the protocol versions were not probed: these facts come from a scan that ran no version rule",
+                "TLS 1.2 was not probed: these facts come from a scan that ran no rule judging it",
             ),
             None => Outcome::error(label, "no conclusive answer to a TLS 1.2 handshake"),
         };
