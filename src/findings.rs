@@ -463,6 +463,12 @@ pub struct Suppressed {
 }
 
 impl Finding {
+    /// The finding's place in the reports' order: by target, then rule ID,
+    /// findings without a target last (sorted stably, as judged otherwise).
+    pub fn order_key(&self) -> (bool, String, String) {
+        (self.target.is_none(), self.target.as_ref().map(|t| t.to_string()).unwrap_or_default(), self.rule.clone())
+    }
+
     /// The same for the same rule and target on every run, whatever the
     /// message says (a count of days, an address order): what baselines and
     /// SARIF's `partialFingerprints` match findings on.

@@ -57,10 +57,11 @@ fn peak_mib_of(command: &std::process::Command) -> (i32, i64) {
 }
 
 /// A live batch of 2,000 SIP domains (Knot DNS and Kamailio, separate
-/// processes) with its facts saved stays within 64 MiB as a JSON or CSV
-/// report as it does streamed: their findings wait on disk, not in memory.
+/// processes) with its facts saved stays within 64 MiB as a JSON, CSV or
+/// JUnit report as it does streamed: their findings wait on disk, not in
+/// memory.
 #[test]
-fn a_batch_of_two_thousand_domains_is_scanned_in_64_mib_in_json_and_csv_as_streamed() {
+fn a_batch_of_two_thousand_domains_is_scanned_in_64_mib_in_json_csv_and_junit_as_streamed() {
     let pki = peers::tls::Pki::new("Memory");
     let Some(edge) = peers::kamailio::Kamailio::start(&pki.leaf(&peers::tls::LeafSpec::default()), None) else {
         return;
@@ -81,7 +82,7 @@ fn a_batch_of_two_thousand_domains_is_scanned_in_64_mib_in_json_and_csv_as_strea
     let list = dir.path().join("domains.txt");
     std::fs::write(&list, names.join("\n")).unwrap();
     let root = pki.write_root(dir.path());
-    for format in ["json", "csv", "ndjson"] {
+    for format in ["json", "csv", "junit", "ndjson"] {
         let mut scan = std::process::Command::new(env!("CARGO_BIN_EXE_fedscan"));
         scan.args(["scan", "--quiet", "--format", format, "--resolver", &knot.resolver_arg(), "--domains-file"])
             .arg(&list)
@@ -97,6 +98,7 @@ fn a_batch_of_two_thousand_domains_is_scanned_in_64_mib_in_json_and_csv_as_strea
         let findings = match format {
             "json" => serde_json::from_str::<Value>(&written).unwrap()["findings"].as_array().unwrap().len(),
             "csv" => written.lines().count() - 1,
+            "junit" => written.matches("<testcase ").count(),
             _ => written.lines().filter(|l| l.starts_with(r#"{"record":"finding""#)).count(),
         };
         assert!(findings > 50_000, "{format}: {findings} findings");

@@ -81,24 +81,25 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         None => None,
     };
     let mut sink = Collect::new(facts_file);
-    // A batch whose reports are all JSON or CSV keeps its findings on disk,
-    // its memory that of a chunk (see report::spill).
-    let renderings: Option<Vec<Rendering>> = job
-        .outputs
-        .iter()
-        .map(|(format, _)| match format {
-            ReportFormat::Json => Some(Rendering::Json),
-            ReportFormat::Csv => Some(Rendering::Csv),
-            _ => None,
-        })
-        .collect();
-    if let (true, Some(mut renderings)) = (in_chunks, renderings) {
+    // A batch whose reports are all JSON, CSV or JUnit keeps its findings on
+    // disk, its memory that of a chunk (see report::spill).
+    let formats: Vec<ReportFormat> = job.outputs.iter().map(|(format, _)| *format).collect();
+    if in_chunks && formats.iter().all(|f| matches!(f, ReportFormat::Json | ReportFormat::Csv | ReportFormat::Junit)) {
+        let mut renderings: Vec<Rendering> = formats
+            .iter()
+            .filter_map(|format| match format {
+                ReportFormat::Json => Some(Rendering::Json),
+                ReportFormat::Csv => Some(Rendering::Csv),
+                _ => None,
+            })
+            .collect();
         renderings.sort_by_key(|r| *r as u8);
         renderings.dedup();
+        let junit = formats.contains(&ReportFormat::Junit);
         let now = job.now.unwrap_or(started_at);
         let baseline = job.baseline.as_ref().map(|(_, baseline)| baseline);
         sink.spilled = Some(
-            Spilled::new(&renderings, job.policy, baseline, now)
+            Spilled::new(&renderings, junit, job.policy, baseline, now)
                 .map_err(|e| usage_error(format!("cannot make a temporary file for the report's findings: {e}")))?,
         );
     }
@@ -126,6 +127,9 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
             return Err(usage_error(format!("cannot keep the report's findings in a temporary file: {e}")));
         }
         facts.interrupted |= spilled.interrupted;
+        if let Some(junit) = spilled.junit.as_mut() {
+            junit.add_rest(std::mem::take(&mut spilled.pending));
+        }
         // Each chunk's domains came in the chunk's order: the report's is the scan's.
         let place: std::collections::HashMap<&str, usize> =
             facts.targets.domains.iter().enumerate().map(|(i, d)| (d.as_str(), i)).collect();
@@ -205,7 +209,7 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         summary,
         findings,
         domain_lines: job.domain_lines.clone(),
-        spilled_findings: spilled.map(|s| SpilledFindings::new(s.findings)).unwrap_or_default(),
+        spilled_findings: spilled.map(|s| SpilledFindings::new(s.findings, s.junit)).unwrap_or_default(),
         ..report_head(&job, started_at, evaluated_at, inputs)
     };
     for (format, output) in &job.outputs {
@@ -426,7 +430,10 @@ pub(super) fn write_report(
         ReportFormat::Json => Box::new(|out: &mut (dyn Write + Send)| report::json::write(report, out)),
         ReportFormat::Ndjson => Box::new(|out: &mut (dyn Write + Send)| report::ndjson::write(report, out)),
         ReportFormat::Sarif => Box::new(text(report::sarif::render(report, rules))),
-        ReportFormat::Junit => Box::new(text(report::junit::render(report))),
+        ReportFormat::Junit => match report.spilled_findings.junit() {
+            Some(mut suites) => Box::new(move |out: &mut (dyn Write + Send)| suites.write(report, out)),
+            None => Box::new(text(report::junit::render(report))),
+        },
         ReportFormat::Markdown => Box::new(text(report::markdown::render(report))),
         ReportFormat::Html => Box::new(text(report::html::render(report))),
         ReportFormat::Csv => Box::new(|out: &mut (dyn Write + Send)| report::csv::write(report, out)),

@@ -58,7 +58,7 @@ pub fn evaluate(
 /// The report's order: by target, then rule ID, findings without a target
 /// last.
 pub fn order(findings: &mut [Finding]) {
-    findings.sort_by_cached_key(|f| (f.target.is_none(), f.target.as_ref().map(|t| t.to_string()), f.rule.clone()));
+    findings.sort_by_cached_key(Finding::order_key);
 }
 
 /// A batch judged a chunk of whole organizations at a time. A chunk's

@@ -12,6 +12,7 @@ use std::io::Write;
 use time::OffsetDateTime;
 
 use super::discovery::{DomainDiscovery, discovery};
+use super::junit::SpilledSuites;
 use super::spill::{FindingSpill, Rendering};
 use super::{ExitPolicy, Tally, ndjson};
 use crate::engine::scan::Sink;
@@ -42,6 +43,11 @@ impl Collect<'_> {
 /// domains' discovery.
 pub struct Spilled<'b> {
     pub findings: Vec<(Rendering, FindingSpill)>,
+    /// The JUnit report's suites, when it is one of the reports.
+    pub junit: Option<SpilledSuites>,
+    /// The last findings given, until their chunk's facts come (the JUnit
+    /// suites are its domains'); at the end, the scan-level ones.
+    pub pending: Vec<Finding>,
     pub tally: Tally,
     pub policy: ExitPolicy,
     pub baseline: Option<&'b Baseline>,
@@ -58,12 +64,15 @@ pub struct Spilled<'b> {
 impl<'b> Spilled<'b> {
     pub fn new(
         renderings: &[Rendering],
+        junit: bool,
         policy: ExitPolicy,
         baseline: Option<&'b Baseline>,
         now: OffsetDateTime,
     ) -> std::io::Result<Self> {
         Ok(Spilled {
             findings: renderings.iter().map(|r| Ok((*r, FindingSpill::new()?))).collect::<std::io::Result<_>>()?,
+            junit: junit.then(SpilledSuites::new).transpose()?,
+            pending: Vec::new(),
             tally: Tally::default(),
             policy,
             baseline,
@@ -84,7 +93,15 @@ impl Sink for Collect<'_> {
         match self.spilled.as_mut() {
             Some(spilled) => {
                 spilled.interrupted |= part.interrupted;
-                spilled.discovery.extend(discovery(&part, spilled.now));
+                let chunk = discovery(&part, spilled.now);
+                let findings = std::mem::take(&mut spilled.pending);
+                if let Some(junit) = spilled.junit.as_mut()
+                    && spilled.failed.is_none()
+                    && let Err(e) = junit.add_chunk(findings, &chunk)
+                {
+                    spilled.failed = Some(e);
+                }
+                spilled.discovery.extend(chunk);
             }
             None => self.parts.push(part),
         }
@@ -107,6 +124,9 @@ impl Sink for Collect<'_> {
             {
                 spilled.failed = Some(e);
             }
+        }
+        if spilled.junit.is_some() {
+            spilled.pending = findings;
         }
     }
 }

@@ -33,17 +33,28 @@ impl Rendering {
 
 /// The findings kept on disk for each format that keeps them there.
 #[derive(Debug, Default)]
-pub struct SpilledFindings(Vec<(Rendering, std::sync::Mutex<FindingSpill>)>);
+pub struct SpilledFindings {
+    rendered: Vec<(Rendering, std::sync::Mutex<FindingSpill>)>,
+    junit: Option<std::sync::Mutex<super::junit::SpilledSuites>>,
+}
 
 impl SpilledFindings {
-    pub fn new(spills: Vec<(Rendering, FindingSpill)>) -> Self {
-        SpilledFindings(spills.into_iter().map(|(r, s)| (r, std::sync::Mutex::new(s))).collect())
+    pub fn new(spills: Vec<(Rendering, FindingSpill)>, junit: Option<super::junit::SpilledSuites>) -> Self {
+        SpilledFindings {
+            rendered: spills.into_iter().map(|(r, s)| (r, std::sync::Mutex::new(s))).collect(),
+            junit: junit.map(std::sync::Mutex::new),
+        }
     }
 
     /// The findings kept rendered as `rendering`, if they were.
     pub fn of(&self, rendering: Rendering) -> Option<std::sync::MutexGuard<'_, FindingSpill>> {
-        let (_, spill) = self.0.iter().find(|(r, _)| *r == rendering)?;
+        let (_, spill) = self.rendered.iter().find(|(r, _)| *r == rendering)?;
         Some(spill.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// The JUnit report's suites, if they were kept.
+    pub fn junit(&self) -> Option<std::sync::MutexGuard<'_, super::junit::SpilledSuites>> {
+        Some(self.junit.as_ref()?.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 }
 
@@ -60,14 +71,6 @@ pub struct FindingSpill {
     count: usize,
 }
 
-/// A finding's place in the report's order (see `engine::evaluate::order`):
-/// by target, then rule ID, findings without a target last; a finding of an
-/// earlier run before an equal one of a later run, as a stable sort of all
-/// of them in the order they were judged would have it.
-pub fn order_key(finding: &Finding) -> (bool, String, String) {
-    (finding.target.is_none(), finding.target.as_ref().map(|t| t.to_string()).unwrap_or_default(), finding.rule.clone())
-}
-
 impl FindingSpill {
     pub fn new() -> io::Result<FindingSpill> {
         Ok(FindingSpill { file: BufWriter::new(tempfile::tempfile()?), runs: Vec::new(), written: 0, count: 0 })
@@ -82,10 +85,12 @@ impl FindingSpill {
         self.count == 0
     }
 
-    /// Writes one run: `findings` put in the report's order (stably) and
-    /// each rendered by `render`.
+    /// Writes one run: `findings` put in the report's order (stably; a
+    /// finding of an earlier run before an equal one of a later run, as a
+    /// stable sort of all of them in the order they were judged would have
+    /// it) and each rendered by `render`.
     pub fn add_run(&mut self, findings: &[Finding], render: impl Fn(&Finding, &mut Vec<u8>)) -> io::Result<()> {
-        let mut keyed: Vec<((bool, String, String), &Finding)> = findings.iter().map(|f| (order_key(f), f)).collect();
+        let mut keyed: Vec<((bool, String, String), &Finding)> = findings.iter().map(|f| (f.order_key(), f)).collect();
         keyed.sort_by(|a, b| a.0.cmp(&b.0));
         let start = self.written;
         let mut text = Vec::with_capacity(4096);
