@@ -81,10 +81,13 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         None => None,
     };
     let mut sink = Collect::new(facts_file);
-    // A batch whose reports are all JSON, CSV or JUnit keeps its findings on
-    // disk, its memory that of a chunk (see report::spill).
+    // A batch whose reports are all JSON, CSV, JUnit or SARIF keeps its
+    // findings on disk, its memory that of a chunk (see report::spill).
     let formats: Vec<ReportFormat> = job.outputs.iter().map(|(format, _)| *format).collect();
-    if in_chunks && formats.iter().all(|f| matches!(f, ReportFormat::Json | ReportFormat::Csv | ReportFormat::Junit)) {
+    let kept = |f: &ReportFormat| {
+        matches!(f, ReportFormat::Json | ReportFormat::Csv | ReportFormat::Junit | ReportFormat::Sarif)
+    };
+    if in_chunks && formats.iter().all(kept) {
         let mut renderings: Vec<Rendering> = formats
             .iter()
             .filter_map(|format| match format {
@@ -95,12 +98,12 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
             .collect();
         renderings.sort_by_key(|r| *r as u8);
         renderings.dedup();
-        let junit = formats.contains(&ReportFormat::Junit);
+        let (junit, sarif) = (formats.contains(&ReportFormat::Junit), formats.contains(&ReportFormat::Sarif));
         let now = job.now.unwrap_or(started_at);
         let baseline = job.baseline.as_ref().map(|(_, baseline)| baseline);
+        let spilled = Spilled::new(&renderings, junit, sarif, &job.rules, &job.domain_lines, job.policy, baseline, now);
         sink.spilled = Some(
-            Spilled::new(&renderings, junit, job.policy, baseline, now)
-                .map_err(|e| usage_error(format!("cannot make a temporary file for the report's findings: {e}")))?,
+            spilled.map_err(|e| usage_error(format!("cannot make a temporary file for the report's findings: {e}")))?,
         );
     }
     let ended = engine::scan::run(&job.judging(), source, started_at, &mut sink);
@@ -127,8 +130,17 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
             return Err(usage_error(format!("cannot keep the report's findings in a temporary file: {e}")));
         }
         facts.interrupted |= spilled.interrupted;
+        // The scan-level findings, which belong to no chunk.
+        let pending = std::mem::take(&mut spilled.pending);
+        if let Some(sarif) = spilled.sarif.as_mut() {
+            let index = report::discovery::DomainIndex::new(&spilled.discovery);
+            let domain_of = |f: &crate::findings::Finding| index.of(f).map(|i| spilled.discovery[i].domain.as_str());
+            sarif
+                .add_chunk(&pending, domain_of, &job.domain_lines, &job.rules)
+                .map_err(|e| usage_error(format!("cannot keep the report's findings in a temporary file: {e}")))?;
+        }
         if let Some(junit) = spilled.junit.as_mut() {
-            junit.add_rest(std::mem::take(&mut spilled.pending));
+            junit.add_rest(pending);
         }
         // Each chunk's domains came in the chunk's order: the report's is the scan's.
         let place: std::collections::HashMap<&str, usize> =
@@ -209,7 +221,7 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         summary,
         findings,
         domain_lines: job.domain_lines.clone(),
-        spilled_findings: spilled.map(|s| SpilledFindings::new(s.findings, s.junit)).unwrap_or_default(),
+        spilled_findings: spilled.map(|s| SpilledFindings::new(s.findings, s.junit, s.sarif)).unwrap_or_default(),
         ..report_head(&job, started_at, evaluated_at, inputs)
     };
     for (format, output) in &job.outputs {
@@ -429,7 +441,7 @@ pub(super) fn write_report(
     let write: WriteOut = match format {
         ReportFormat::Json => Box::new(|out: &mut (dyn Write + Send)| report::json::write(report, out)),
         ReportFormat::Ndjson => Box::new(|out: &mut (dyn Write + Send)| report::ndjson::write(report, out)),
-        ReportFormat::Sarif => Box::new(text(report::sarif::render(report, rules))),
+        ReportFormat::Sarif => Box::new(|out: &mut (dyn Write + Send)| report::sarif::write(report, rules, out)),
         ReportFormat::Junit => match report.spilled_findings.junit() {
             Some(mut suites) => Box::new(move |out: &mut (dyn Write + Send)| suites.write(report, out)),
             None => Box::new(text(report::junit::render(report))),

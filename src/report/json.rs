@@ -15,22 +15,32 @@ const FINDING_INDENT: &str = "    ";
 /// batch's JSON report keeps on disk until it is written.
 pub fn finding_in_report(finding: &Finding, out: &mut Vec<u8>) {
     // Writing to memory cannot fail; a finding always serializes.
-    let _ = write_json(&mut Indented(out), finding);
+    let _ = write_json(&mut Indented::by(FINDING_INDENT, out), finding);
 }
 
-/// Puts the indentation of a finding in the report's array after each line
-/// break of its text: the formatter's own, as strings escape theirs.
-struct Indented<'a>(&'a mut Vec<u8>);
+/// Puts an indentation after each line break of a text: an item of a
+/// pretty document's array rendered on its own, where the formatter's line
+/// breaks are the only ones (strings escape theirs).
+pub struct Indented<'a> {
+    indent: &'static str,
+    out: &'a mut Vec<u8>,
+}
+
+impl<'a> Indented<'a> {
+    pub fn by(indent: &'static str, out: &'a mut Vec<u8>) -> Self {
+        Indented { indent, out }
+    }
+}
 
 impl Write for Indented<'_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         let mut rest = bytes;
         while let Some(at) = rest.iter().position(|&b| b == b'\n') {
-            self.0.extend_from_slice(&rest[..=at]);
-            self.0.extend_from_slice(FINDING_INDENT.as_bytes());
+            self.out.extend_from_slice(&rest[..=at]);
+            self.out.extend_from_slice(self.indent.as_bytes());
             rest = &rest[at + 1..];
         }
-        self.0.extend_from_slice(rest);
+        self.out.extend_from_slice(rest);
         Ok(bytes.len())
     }
 

@@ -237,20 +237,45 @@ fn descriptor(rule: &crate::rules::Rule) -> ReportingDescriptor {
 }
 
 pub fn render(report: &Report, rules: &RuleSet) -> String {
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write(report, rules, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The report, written as it is produced; a batch's results read back from
+/// disk, in order, when they were kept there.
+pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let index = DomainIndex::new(&report.discovery);
     let mut tree = LogicalTree::default();
+    let mut spilled = report.spilled_findings.sarif();
     // The rules that ran, in ID order; results point at them by index.
-    let mut ran: Vec<&str> = report.findings.iter().filter(|f| f.not_run.is_none()).map(|f| f.rule.as_str()).collect();
+    let mut ran: Vec<&str> = match &spilled {
+        Some(spilled) => spilled.ran.iter().map(String::as_str).collect(),
+        None => report.findings.iter().filter(|f| f.not_run.is_none()).map(|f| f.rule.as_str()).collect(),
+    };
     ran.sort_unstable();
     ran.dedup();
     let descriptors: Vec<ReportingDescriptor> = ran.iter().filter_map(|id| rules.get(id)).map(descriptor).collect();
-    let rule_index: HashMap<&str, usize> = descriptors.iter().enumerate().map(|(i, d)| (d.id.as_str(), i)).collect();
+    let rule_index: HashMap<String, usize> = descriptors.iter().enumerate().map(|(i, d)| (d.id.clone(), i)).collect();
 
     let builtin: Vec<String> = builtin_sources().into_iter().map(|s| s.name).collect();
     let definition = |id: &str| rule_definition(rules, &builtin, id);
     let mut results: Vec<SarifResult> = Vec::new();
+    if let Some(spilled) = spilled.as_mut() {
+        // The logical locations the kept results name, in their order.
+        spilled.results.for_each(|record| {
+            let ((_, path), _) = split_record(record)?;
+            let path: Vec<(String, &str)> = path.iter().map(|(name, kind)| (name.clone(), kind.as_str())).collect();
+            tree.node(&path);
+            Ok(())
+        })?;
+    }
     for finding in report.findings.iter().filter(|f| f.is_problem()) {
-        let mut result = result(report, finding, &index, &mut tree, &rule_index);
+        let domain = index.of(finding).map(|i| report.discovery[i].domain.as_str());
+        let node = tree.node(&logical_path(finding.target.as_ref(), domain));
+        let rule = rule_index.get(finding.rule.as_str()).copied();
+        let mut result = result(finding, domain, &report.domain_lines, node, rule);
         for location in result.locations.iter_mut().flatten() {
             if location.physical_location.is_none() {
                 location.physical_location = definition(&finding.rule);
@@ -353,14 +378,123 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
         )),
         ..Run::builder().tool(Tool::builder().driver(driver).build()).build()
     };
-    let sarif = Sarif {
+    let mut sarif = Sarif {
         schema: Some(SCHEMA.into()),
         runs: vec![run],
         ..Sarif::builder().version(Value::from("2.1.0")).build()
     };
-    let mut out = to_json(&sarif).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    out.push('\n');
-    out
+    let Some(mut spilled) = spilled else {
+        let mut text = to_json(&sarif).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        text.push('\n');
+        return out.write_all(text.as_bytes());
+    };
+    // The run's results, the kept ones first: the document's text without
+    // them, where their array stands empty, around them.
+    let kept = std::mem::take(&mut sarif.runs[0].results).unwrap_or_default();
+    sarif.runs[0].results = Some(Vec::new());
+    let text = to_json(&sarif).map_err(std::io::Error::other)?;
+    let mut around = text.splitn(2, RESULTS_EMPTY);
+    let (Some(before), Some(after)) = (around.next(), around.next()) else {
+        return Err(std::io::Error::other("the SARIF run has no empty results array"));
+    };
+    out.write_all(before.as_bytes())?;
+    out.write_all(b"\"results\": [")?;
+    let mut first = true;
+    let mut item = |out: &mut dyn std::io::Write, text: &[u8]| -> std::io::Result<()> {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        first = false;
+        out.write_all(RESULT_INDENT.as_bytes())?;
+        out.write_all(text)
+    };
+    spilled.results.for_each(|record| {
+        let ((rule, path), text) = split_record(record)?;
+        let qualified = qualified_name(&path);
+        let node = tree.index.get(&qualified).copied().unwrap_or(0);
+        let rule = rule_index.get(rule.as_str()).map_or_else(|| "null".to_string(), |i| i.to_string());
+        let text = String::from_utf8_lossy(text)
+            .replacen(&format!("\"ruleIndex\": {RULE_SENTINEL}"), &format!("\"ruleIndex\": {rule}"), 1)
+            .replacen(&format!("\"index\": {NODE_SENTINEL}"), &format!("\"index\": {node}"), 1);
+        item(&mut *out, text.as_bytes())
+    })?;
+    for result in &kept {
+        let mut text = Vec::new();
+        crate::text::write_json(&mut super::json::Indented::by(RESULT_INDENT, &mut text), result)?;
+        item(&mut *out, &text)?;
+    }
+    if !first {
+        out.write_all(b"\n      ")?;
+    }
+    out.write_all(b"]")?;
+    out.write_all(after.as_bytes())?;
+    out.write_all(b"\n")
+}
+
+/// The empty results array of a run, as the pretty document shows it.
+const RESULTS_EMPTY: &str = "\"results\": []";
+/// The indentation of a result in the run's results array.
+const RESULT_INDENT: &str = "        ";
+/// Stand-ins for a kept result's rule index and logical location index,
+/// known only when every result is in: numbers no rule or location has.
+const RULE_SENTINEL: i64 = 4_000_000_017;
+const NODE_SENTINEL: i64 = 4_000_000_019;
+
+fn qualified_name(path: &[(String, String)]) -> String {
+    path.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join("/")
+}
+
+/// A kept result: its rule and logical path on the first line, then its text.
+#[allow(clippy::type_complexity)]
+fn split_record(record: &[u8]) -> std::io::Result<((String, Vec<(String, String)>), &[u8])> {
+    let at = record
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or_else(|| std::io::Error::other("a kept result without its path"))?;
+    let head = serde_json::from_slice(&record[..at]).map_err(std::io::Error::other)?;
+    Ok((head, &record[at + 1..]))
+}
+
+/// A batch's SARIF results kept on disk as it is judged: each problem's
+/// result rendered when its chunk is, its rule index and logical location
+/// index left to fill in (they depend on every result), and the rules that
+/// ran.
+#[derive(Debug)]
+pub struct SpilledResults {
+    pub results: super::spill::FindingSpill,
+    pub ran: std::collections::BTreeSet<String>,
+}
+
+impl SpilledResults {
+    pub fn new() -> std::io::Result<SpilledResults> {
+        Ok(SpilledResults { results: super::spill::FindingSpill::new()?, ran: Default::default() })
+    }
+
+    /// A chunk's findings: `domain_of` gives the domain a finding belongs to.
+    pub fn add_chunk<'d>(
+        &mut self,
+        findings: &[Finding],
+        domain_of: impl Fn(&Finding) -> Option<&'d str>,
+        domain_lines: &HashMap<String, (String, usize)>,
+        rules: &RuleSet,
+    ) -> std::io::Result<()> {
+        self.ran.extend(findings.iter().filter(|f| f.not_run.is_none()).map(|f| f.rule.clone()));
+        let builtin: Vec<String> = builtin_sources().into_iter().map(|s| s.name).collect();
+        let problems: Vec<Finding> = findings.iter().filter(|f| f.is_problem()).cloned().collect();
+        self.results.add_run(&problems, |finding, out| {
+            let domain = domain_of(finding);
+            let path: Vec<(String, String)> =
+                logical_path(finding.target.as_ref(), domain).into_iter().map(|(n, k)| (n, k.to_string())).collect();
+            let node = (NODE_SENTINEL as usize, qualified_name(&path));
+            let mut result = result(finding, domain, domain_lines, node, Some(RULE_SENTINEL as usize));
+            for location in result.locations.iter_mut().flatten() {
+                if location.physical_location.is_none() {
+                    location.physical_location = rule_definition(rules, &builtin, &finding.rule);
+                }
+            }
+            let _ = serde_json::to_writer(&mut *out, &(&finding.rule, &path));
+            out.push(b'\n');
+            let _ = crate::text::write_json(&mut super::json::Indented::by(RESULT_INDENT, out), &result);
+        })
+    }
 }
 
 /// The profiles audited, as a category name: `federation+skype`.
@@ -375,15 +509,16 @@ fn sentence(text: &str) -> String {
     if text.ends_with(['.', '!', '?']) { text.to_string() } else { format!("{text}.") }
 }
 
+/// A problem's result: `domain` the one its target belongs to, `node` its
+/// logical location's index and fully qualified name, `rule_index` its
+/// rule's place among the run's rules.
 fn result(
-    report: &Report,
     finding: &Finding,
-    index: &DomainIndex,
-    tree: &mut LogicalTree,
-    rule_index: &HashMap<&str, usize>,
+    domain: Option<&str>,
+    domain_lines: &HashMap<String, (String, usize)>,
+    (node, qualified): (usize, String),
+    rule_index: Option<usize>,
 ) -> SarifResult {
-    let domain = index.of(finding).map(|i| report.discovery[i].domain.as_str());
-    let (node, qualified) = tree.node(&logical_path(finding.target.as_ref(), domain));
     let physical_location = match finding.target.as_ref() {
         Some(Target::Config { source: Some(source), .. }) => Some(physical(&source.file, source.line)),
         Some(Target::File(path)) => Some(physical(path, None)),
@@ -394,7 +529,7 @@ fn result(
                 Some(Target::Domain(d)) => Some(d.as_str()),
                 _ => None,
             })
-            .and_then(|d| report.domain_lines.get(d))
+            .and_then(|d| domain_lines.get(d))
             .map(|(file, line)| physical(file, Some(*line))),
     };
     let (kind, level, message) = match finding.status {
@@ -409,7 +544,7 @@ fn result(
     fingerprints.insert(FINGERPRINT_KEY.to_string(), finding.fingerprint());
     SarifResult {
         rule_id: Some(finding.rule.clone()),
-        rule_index: rule_index.get(finding.rule.as_str()).map(|&i| i as i64),
+        rule_index: rule_index.map(|i| i as i64),
         kind: Some(kind),
         level: Some(level),
         locations: Some(vec![Location {

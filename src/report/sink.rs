@@ -6,19 +6,21 @@
 //! as NDJSON as each chunk is judged. All write a batch's facts to
 //! `--save-facts` chunk by chunk.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use time::OffsetDateTime;
 
-use super::discovery::{DomainDiscovery, discovery};
+use super::discovery::{DomainDiscovery, DomainIndex, discovery};
 use super::junit::SpilledSuites;
+use super::sarif::SpilledResults;
 use super::spill::{FindingSpill, Rendering};
 use super::{ExitPolicy, Tally, ndjson};
 use crate::engine::scan::Sink;
 use crate::facts::Facts;
 use crate::facts::chunked_file::ChunkedFactsFile;
 use crate::findings::Finding;
+use crate::rules::RuleSet;
 use crate::triage::Baseline;
 
 /// The buffered report's sink: every finding, and a batch's chunks of facts
@@ -45,6 +47,11 @@ pub struct Spilled<'b> {
     pub findings: Vec<(Rendering, FindingSpill)>,
     /// The JUnit report's suites, when it is one of the reports.
     pub junit: Option<SpilledSuites>,
+    /// The SARIF report's results, when it is one of the reports.
+    pub sarif: Option<SpilledResults>,
+    pub rules: &'b RuleSet,
+    /// Where each domain of `--domains-file` was read (SARIF's locations).
+    pub domain_lines: &'b HashMap<String, (String, usize)>,
     /// The last findings given, until their chunk's facts come (the JUnit
     /// suites are its domains'); at the end, the scan-level ones.
     pub pending: Vec<Finding>,
@@ -62,9 +69,13 @@ pub struct Spilled<'b> {
 }
 
 impl<'b> Spilled<'b> {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         renderings: &[Rendering],
         junit: bool,
+        sarif: bool,
+        rules: &'b RuleSet,
+        domain_lines: &'b HashMap<String, (String, usize)>,
         policy: ExitPolicy,
         baseline: Option<&'b Baseline>,
         now: OffsetDateTime,
@@ -72,6 +83,9 @@ impl<'b> Spilled<'b> {
         Ok(Spilled {
             findings: renderings.iter().map(|r| Ok((*r, FindingSpill::new()?))).collect::<std::io::Result<_>>()?,
             junit: junit.then(SpilledSuites::new).transpose()?,
+            sarif: sarif.then(SpilledResults::new).transpose()?,
+            rules,
+            domain_lines,
             pending: Vec::new(),
             tally: Tally::default(),
             policy,
@@ -95,6 +109,13 @@ impl Sink for Collect<'_> {
                 spilled.interrupted |= part.interrupted;
                 let chunk = discovery(&part, spilled.now);
                 let findings = std::mem::take(&mut spilled.pending);
+                if let Some(sarif) = spilled.sarif.as_mut() {
+                    let index = DomainIndex::new(&chunk);
+                    let domain_of = |f: &Finding| index.of(f).map(|i| chunk[i].domain.as_str());
+                    if let Err(e) = sarif.add_chunk(&findings, domain_of, spilled.domain_lines, spilled.rules) {
+                        spilled.failed.get_or_insert(e);
+                    }
+                }
                 if let Some(junit) = spilled.junit.as_mut()
                     && spilled.failed.is_none()
                     && let Err(e) = junit.add_chunk(findings, &chunk)
@@ -125,7 +146,7 @@ impl Sink for Collect<'_> {
                 spilled.failed = Some(e);
             }
         }
-        if spilled.junit.is_some() {
+        if spilled.junit.is_some() || spilled.sarif.is_some() {
             spilled.pending = findings;
         }
     }

@@ -36,14 +36,25 @@ impl Rendering {
 pub struct SpilledFindings {
     rendered: Vec<(Rendering, std::sync::Mutex<FindingSpill>)>,
     junit: Option<std::sync::Mutex<super::junit::SpilledSuites>>,
+    sarif: Option<std::sync::Mutex<super::sarif::SpilledResults>>,
 }
 
 impl SpilledFindings {
-    pub fn new(spills: Vec<(Rendering, FindingSpill)>, junit: Option<super::junit::SpilledSuites>) -> Self {
+    pub fn new(
+        spills: Vec<(Rendering, FindingSpill)>,
+        junit: Option<super::junit::SpilledSuites>,
+        sarif: Option<super::sarif::SpilledResults>,
+    ) -> Self {
         SpilledFindings {
             rendered: spills.into_iter().map(|(r, s)| (r, std::sync::Mutex::new(s))).collect(),
             junit: junit.map(std::sync::Mutex::new),
+            sarif: sarif.map(std::sync::Mutex::new),
         }
+    }
+
+    /// The SARIF report's results, if they were kept.
+    pub fn sarif(&self) -> Option<std::sync::MutexGuard<'_, super::sarif::SpilledResults>> {
+        Some(self.sarif.as_ref()?.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     /// The findings kept rendered as `rendering`, if they were.

@@ -1027,13 +1027,13 @@ fn a_streamed_batch_says_which_suppression_expired_as_the_report_does() {
     common::assert_ran(&checked, "the schema check of the streamed NDJSON");
 }
 
-/// A batch whose reports are JSON, CSV and JUnit keeps its findings on disk
-/// as each chunk is judged and merges them back in the report's order: byte
+/// A batch whose reports are JSON, CSV, JUnit and SARIF keeps its findings
+/// on disk as each chunk is judged and merges them back in the report's order: byte
 /// for byte the reports held whole in memory (the same scan with a Markdown
 /// report besides), with a baseline whose problems are new, unchanged and
 /// fixed across chunks, domains without records, and chunks of seven.
 #[test]
-fn a_batch_json_csv_and_junit_report_kept_on_disk_is_the_report_held_in_memory() {
+fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_json_csv_junit_and_sarif() {
     use std::path::Path;
     let pki = Pki::new("Spill");
     let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
@@ -1088,16 +1088,33 @@ fn a_batch_json_csv_and_junit_report_kept_on_disk_is_the_report_held_in_memory()
     // JSON and CSV keep their findings on disk; a Markdown report besides
     // holds them all in memory, for every format.
     let report_arg = |format: &str, name: &str| format!("{format}={}", dir.path().join(name).display());
-    let (spilled_csv, spilled_junit) = (report_arg("csv", "spilled.csv"), report_arg("junit", "spilled.xml"));
-    let (held_csv, held_junit, held_md) =
-        (report_arg("csv", "held.csv"), report_arg("junit", "held.xml"), report_arg("markdown", "held.md"));
     let kept_on_disk = scan(
         &dir.path().join("spilled.json"),
-        &["--baseline", &baseline_arg, "--report", &spilled_csv, "--report", &spilled_junit],
+        &[
+            "--baseline",
+            &baseline_arg,
+            "--report",
+            &report_arg("csv", "spilled.csv"),
+            "--report",
+            &report_arg("junit", "spilled.xml"),
+            "--report",
+            &report_arg("sarif", "spilled.sarif"),
+        ],
     );
     let held = scan(
         &dir.path().join("held.json"),
-        &["--baseline", &baseline_arg, "--report", &held_csv, "--report", &held_junit, "--report", &held_md],
+        &[
+            "--baseline",
+            &baseline_arg,
+            "--report",
+            &report_arg("csv", "held.csv"),
+            "--report",
+            &report_arg("junit", "held.xml"),
+            "--report",
+            &report_arg("sarif", "held.sarif"),
+            "--report",
+            &report_arg("markdown", "held.md"),
+        ],
     );
     assert!(kept_on_disk == held, "the JSON report kept on disk differs from the one held in memory");
     let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
@@ -1109,6 +1126,17 @@ fn a_batch_json_csv_and_junit_report_kept_on_disk_is_the_report_held_in_memory()
         read("spilled.xml").lines().take(5).collect::<Vec<_>>().join("\n")
     );
     assert!(read("held.xml").matches("<testsuite ").count() > 100);
+    // The times, and the run's automation ID that names its start.
+    let times = regex::Regex::new(r#""(startTimeUtc|endTimeUtc)": "[^"]*"|"id": "fedscan/[^"]*""#).unwrap();
+    let sarif = |name: &str| times.replace_all(&read(name), "-").into_owned();
+    assert!(
+        sarif("spilled.sarif") == sarif("held.sarif"),
+        "the SARIF report kept on disk differs from the one held in memory"
+    );
+    let held_sarif: Value = serde_json::from_str(&read("held.sarif")).unwrap();
+    let results = held_sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.len() > 500, "{}", results.len());
+    assert!(results.iter().any(|r| r["baselineState"] == "absent"), "the fixed problem is a result");
     let report: Value = serde_json::from_str(&held).unwrap();
     let states: Vec<&str> =
         report["findings"].as_array().unwrap().iter().filter_map(|f| f["baseline_state"].as_str()).collect();
