@@ -161,6 +161,15 @@ fn main() {
         if domains <= 2000 { "2,000" } else { "20,000" },
         if worst <= rss_goal { "met" } else { "NOT met" }
     );
+    // The other report formats, once each with --save-facts: their own
+    // peak RSS beside the goal.
+    let mut peaks = Vec::new();
+    for format in ["csv", "junit", "sarif", "table", "markdown", "html"] {
+        let facts_file = facts_of(&format!("{format}.facts.json"));
+        let run = run_scan(&scan(format, &format!("report.{format}"), &["--save-facts", &facts_file]), &fleet);
+        peaks.push(format!("{format} {:.0} MB ({:.2} s)", run.peak_rss_mb, run.wall));
+    }
+    println!("  peak RSS of the other formats, with --save-facts, once each: {}", peaks.join(", "));
     if std::env::var("FEDSCAN_BENCH_PEERS").as_deref() != Ok("0") {
         peers_side_by_side(&fleet, &facts, &names, dir.path(), rows[2].median());
     }
