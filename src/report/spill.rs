@@ -181,7 +181,9 @@ impl RunReader {
     }
 
     fn field(&mut self, file: &File) -> io::Result<Vec<u8>> {
-        let length = u32::from_le_bytes(self.take(file, 4)?.try_into().expect("four bytes")) as usize;
+        let bytes = self.take(file, 4)?;
+        // `take` gives exactly the bytes asked for, or an error.
+        let length = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
         self.take(file, length)
     }
 
