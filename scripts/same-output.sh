@@ -105,6 +105,8 @@ for chunks in "" "--chunk-domains 1" "--chunk-domains 1000"; do
         add $network --domains-file "$work/domains.txt" $chunks --format $format
     done
     add $network --domains-file "$work/domains.txt" $chunks --only 'DNS-*' --format json
+    add $network --domains-file "$work/domains.txt" $chunks --layout overview --format table
+    add $network --domains-file "$work/domains.txt" $chunks --layout paths --show pass,fail,error,skip --format table
     add $network --domains-file "$work/domains.txt" $chunks --skip 'TLS-*' --format ndjson
 done
 # Shards of the batch, saved once (by the old build) and read by both:

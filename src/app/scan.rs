@@ -81,11 +81,14 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         None => None,
     };
     let mut sink = Collect::new(facts_file);
-    // A batch whose reports are all JSON, CSV, JUnit or SARIF keeps its
-    // findings on disk, its memory that of a chunk (see report::spill).
+    // A batch whose reports are all JSON, CSV, JUnit, SARIF or the table
+    // keeps its findings on disk, its memory that of a chunk (see report::spill).
     let formats: Vec<ReportFormat> = job.outputs.iter().map(|(format, _)| *format).collect();
     let kept = |f: &ReportFormat| {
-        matches!(f, ReportFormat::Json | ReportFormat::Csv | ReportFormat::Junit | ReportFormat::Sarif)
+        matches!(
+            f,
+            ReportFormat::Json | ReportFormat::Csv | ReportFormat::Junit | ReportFormat::Sarif | ReportFormat::Table
+        )
     };
     if in_chunks && formats.iter().all(kept) {
         let mut renderings: Vec<Rendering> = formats
@@ -101,7 +104,15 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         let (junit, sarif) = (formats.contains(&ReportFormat::Junit), formats.contains(&ReportFormat::Sarif));
         let now = job.now.unwrap_or(started_at);
         let baseline = job.baseline.as_ref().map(|(_, baseline)| baseline);
-        let spilled = Spilled::new(&renderings, junit, sarif, &job.rules, &job.domain_lines, job.policy, baseline, now);
+        let mut tables: Vec<table::Style> = job
+            .outputs
+            .iter()
+            .filter(|(format, _)| *format == ReportFormat::Table)
+            .map(|(_, output)| table_style(&job.presentation, output.as_deref()))
+            .collect();
+        tables.dedup();
+        let spilled =
+            Spilled::new(&renderings, junit, sarif, tables, &job.rules, &job.domain_lines, job.policy, baseline, now);
         sink.spilled = Some(
             spilled.map_err(|e| usage_error(format!("cannot make a temporary file for the report's findings: {e}")))?,
         );
@@ -137,6 +148,11 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
             let domain_of = |f: &crate::findings::Finding| index.of(f).map(|i| spilled.discovery[i].domain.as_str());
             sarif
                 .add_chunk(&pending, domain_of, &job.domain_lines, &job.rules)
+                .map_err(|e| usage_error(format!("cannot keep the report's findings in a temporary file: {e}")))?;
+        }
+        for table in &mut spilled.tables {
+            table
+                .add(&pending, &[])
                 .map_err(|e| usage_error(format!("cannot keep the report's findings in a temporary file: {e}")))?;
         }
         if let Some(junit) = spilled.junit.as_mut() {
@@ -221,7 +237,9 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         summary,
         findings,
         domain_lines: job.domain_lines.clone(),
-        spilled_findings: spilled.map(|s| SpilledFindings::new(s.findings, s.junit, s.sarif)).unwrap_or_default(),
+        spilled_findings: spilled
+            .map(|s| SpilledFindings::new(s.findings, s.junit, s.sarif, s.tables))
+            .unwrap_or_default(),
         ..report_head(&job, started_at, evaluated_at, inputs)
     };
     for (format, output) in &job.outputs {
@@ -434,7 +452,6 @@ pub(super) fn write_report(
     output: Option<&Path>,
     quiet: bool,
 ) -> Result<(), Failure> {
-    let to_terminal = to_stdout(output) && std::io::stdout().is_terminal();
     let text = |text: String| move |out: &mut (dyn Write + Send)| out.write_all(text.as_bytes());
     // The machine formats of large batches are written as they are
     // produced, never held whole; the others are rendered, then written.
@@ -450,14 +467,11 @@ pub(super) fn write_report(
         ReportFormat::Html => Box::new(text(report::html::render(report))),
         ReportFormat::Csv => Box::new(|out: &mut (dyn Write + Send)| report::csv::write(report, out)),
         ReportFormat::Table => {
-            let color = match presentation.color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => color_wanted(to_terminal, |name| std::env::var_os(name)),
-            };
-            let width = if to_terminal { comfy_table::Table::new().width() } else { None };
-            let style = table::Style { color, width, show: presentation.show.clone(), layout: presentation.layout };
-            Box::new(text(table::render(report, &style)))
+            let style = table_style(presentation, output);
+            match report.spilled_findings.table(&style) {
+                Some(mut fold) => Box::new(move |out: &mut (dyn Write + Send)| fold.write(report, out)),
+                None => Box::new(text(table::render(report, &style))),
+            }
         }
     };
     write_output(output, write)?;
@@ -465,6 +479,19 @@ pub(super) fn write_report(
         err!("fedscan: {}; report written to {}", report::summary_line(&report.summary), output_name(output));
     }
     Ok(())
+}
+
+/// How the table report written to `output` looks: coloured and as wide as
+/// the terminal it is written to, if it is.
+fn table_style(presentation: &Presentation, output: Option<&Path>) -> table::Style {
+    let to_terminal = to_stdout(output) && std::io::stdout().is_terminal();
+    let color = match presentation.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => color_wanted(to_terminal, |name| std::env::var_os(name)),
+    };
+    let width = if to_terminal { comfy_table::Table::new().width() } else { None };
+    table::Style { color, width, show: presentation.show.clone(), layout: presentation.layout }
 }
 
 /// `--color auto`, as the conventions of terminal tools have it: `NO_COLOR`

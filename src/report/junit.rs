@@ -115,10 +115,8 @@ pub fn render(report: &Report) -> String {
 /// no domain (rules not run, mostly) are few and kept.
 #[derive(Debug)]
 pub struct SpilledSuites {
-    file: std::io::BufWriter<std::fs::File>,
-    written: u64,
-    /// Where each domain's suite is in the file.
-    suites: std::collections::HashMap<String, (u64, usize)>,
+    /// Each domain's suite.
+    suites: super::spill::Shelf,
     totals: JunitReport,
     rest: Vec<Finding>,
 }
@@ -126,9 +124,7 @@ pub struct SpilledSuites {
 impl SpilledSuites {
     pub fn new() -> std::io::Result<SpilledSuites> {
         Ok(SpilledSuites {
-            file: std::io::BufWriter::new(tempfile::tempfile()?),
-            written: 0,
-            suites: std::collections::HashMap::new(),
+            suites: super::spill::Shelf::on_disk()?,
             totals: JunitReport::new("fedscan"),
             rest: Vec::new(),
         })
@@ -143,10 +139,7 @@ impl SpilledSuites {
         self.rest.extend(rest);
         let (suites, _) = suites(discovery, of_domains.iter());
         for (domain, suite) in discovery.iter().zip(suites).filter(|(_, s)| !s.test_cases.is_empty()) {
-            let text = suite_text(&suite);
-            self.file.write_all(text.as_bytes())?;
-            self.suites.insert(domain.domain.clone(), (self.written, text.len()));
-            self.written += text.len() as u64;
+            self.suites.put(&domain.domain, suite_text(&suite).as_bytes())?;
             // Only the counts are kept.
             self.totals.add_test_suite(suite);
             self.totals.test_suites.clear();
@@ -161,8 +154,6 @@ impl SpilledSuites {
 
     /// The report: the domains' suites in the report's order, then the rest.
     pub fn write(&mut self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-        use std::os::unix::fs::FileExt;
-        self.file.flush()?;
         crate::engine::evaluate::order(&mut self.rest);
         let rest = with_partial(suites(&[], self.rest.iter()).1, report);
         // The counts of every domain's suite (the report holds no suite).
@@ -178,11 +169,8 @@ impl SpilledSuites {
             return Err(std::io::Error::other("an unexpected JUnit document"));
         };
         out.write_all(head.as_bytes())?;
-        let file = self.file.get_ref();
         for domain in &report.discovery {
-            if let Some(&(at, length)) = self.suites.get(&domain.domain) {
-                let mut text = vec![0u8; length];
-                file.read_exact_at(&mut text, at)?;
+            if let Some(text) = self.suites.get(&domain.domain)? {
                 out.write_all(&text)?;
             }
         }

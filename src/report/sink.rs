@@ -1,8 +1,8 @@
 //! Where a judged scan goes: the sinks of `engine::scan::run`. `Collect`
 //! keeps every finding for the report written whole at the end, in each
-//! requested format — or, for a batch whose only report is JSON, keeps
-//! each chunk's findings rendered on disk and its facts only as the
-//! report's discovery (see [`Spilled`]); `Stream` writes a batch's findings
+//! requested format — or, for a batch whose reports are JSON, CSV, JUnit,
+//! SARIF or the table, keeps each chunk's findings rendered on disk and its
+//! facts only as the reports' discovery (see [`Spilled`]); `Stream` writes a batch's findings
 //! as NDJSON as each chunk is judged. All write a batch's facts to
 //! `--save-facts` chunk by chunk.
 
@@ -14,7 +14,8 @@ use time::OffsetDateTime;
 use super::discovery::{DomainDiscovery, DomainIndex, discovery};
 use super::junit::SpilledSuites;
 use super::sarif::SpilledResults;
-use super::spill::{FindingSpill, Rendering};
+use super::spill::{FindingSpill, Rendering, Shelf};
+use super::table::{Style, TableFold};
 use super::{ExitPolicy, Tally, ndjson};
 use crate::engine::scan::Sink;
 use crate::facts::Facts;
@@ -39,7 +40,7 @@ impl Collect<'_> {
     }
 }
 
-/// A batch's JSON and CSV reports kept flat: each chunk's findings
+/// A batch's JSON, CSV, JUnit, SARIF and table reports kept flat: each chunk's findings
 /// compared with the baseline, counted and rendered to disk for each format
 /// as they are judged; of its facts only what the reports show of them, its
 /// domains' discovery.
@@ -49,6 +50,8 @@ pub struct Spilled<'b> {
     pub junit: Option<SpilledSuites>,
     /// The SARIF report's results, when it is one of the reports.
     pub sarif: Option<SpilledResults>,
+    /// The table reports' rows, one fold per look of the table.
+    pub tables: Vec<TableFold>,
     pub rules: &'b RuleSet,
     /// Where each domain of `--domains-file` was read (SARIF's locations).
     pub domain_lines: &'b HashMap<String, (String, usize)>,
@@ -74,6 +77,7 @@ impl<'b> Spilled<'b> {
         renderings: &[Rendering],
         junit: bool,
         sarif: bool,
+        tables: Vec<Style>,
         rules: &'b RuleSet,
         domain_lines: &'b HashMap<String, (String, usize)>,
         policy: ExitPolicy,
@@ -84,6 +88,10 @@ impl<'b> Spilled<'b> {
             findings: renderings.iter().map(|r| Ok((*r, FindingSpill::new()?))).collect::<std::io::Result<_>>()?,
             junit: junit.then(SpilledSuites::new).transpose()?,
             sarif: sarif.then(SpilledResults::new).transpose()?,
+            tables: tables
+                .into_iter()
+                .map(|style| Ok(TableFold::new(style, Shelf::on_disk()?)))
+                .collect::<std::io::Result<_>>()?,
             rules,
             domain_lines,
             pending: Vec::new(),
@@ -116,6 +124,13 @@ impl Sink for Collect<'_> {
                         spilled.failed.get_or_insert(e);
                     }
                 }
+                for table in &mut spilled.tables {
+                    if spilled.failed.is_none()
+                        && let Err(e) = table.add(&findings, &chunk)
+                    {
+                        spilled.failed = Some(e);
+                    }
+                }
                 if let Some(junit) = spilled.junit.as_mut()
                     && spilled.failed.is_none()
                     && let Err(e) = junit.add_chunk(findings, &chunk)
@@ -146,7 +161,7 @@ impl Sink for Collect<'_> {
                 spilled.failed = Some(e);
             }
         }
-        if spilled.junit.is_some() || spilled.sarif.is_some() {
+        if spilled.junit.is_some() || spilled.sarif.is_some() || !spilled.tables.is_empty() {
             spilled.pending = findings;
         }
     }

@@ -37,6 +37,7 @@ pub struct SpilledFindings {
     rendered: Vec<(Rendering, std::sync::Mutex<FindingSpill>)>,
     junit: Option<std::sync::Mutex<super::junit::SpilledSuites>>,
     sarif: Option<std::sync::Mutex<super::sarif::SpilledResults>>,
+    tables: Vec<std::sync::Mutex<super::table::TableFold>>,
 }
 
 impl SpilledFindings {
@@ -44,11 +45,13 @@ impl SpilledFindings {
         spills: Vec<(Rendering, FindingSpill)>,
         junit: Option<super::junit::SpilledSuites>,
         sarif: Option<super::sarif::SpilledResults>,
+        tables: Vec<super::table::TableFold>,
     ) -> Self {
         SpilledFindings {
             rendered: spills.into_iter().map(|(r, s)| (r, std::sync::Mutex::new(s))).collect(),
             junit: junit.map(std::sync::Mutex::new),
             sarif: sarif.map(std::sync::Mutex::new),
+            tables: tables.into_iter().map(std::sync::Mutex::new).collect(),
         }
     }
 
@@ -61,6 +64,13 @@ impl SpilledFindings {
     pub fn of(&self, rendering: Rendering) -> Option<std::sync::MutexGuard<'_, FindingSpill>> {
         let (_, spill) = self.rendered.iter().find(|(r, _)| *r == rendering)?;
         Some(spill.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// The table report's rows for `style`, if they were kept.
+    pub fn table(&self, style: &super::table::Style) -> Option<std::sync::MutexGuard<'_, super::table::TableFold>> {
+        let fold =
+            self.tables.iter().find(|t| t.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_for(style))?;
+        Some(fold.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     /// The JUnit report's suites, if they were kept.
@@ -196,5 +206,64 @@ impl RunReader {
         let rule = self.field(file)?;
         let text = self.field(file)?;
         Ok(Some(Record { key: (none, target, rule), text }))
+    }
+}
+
+/// Text kept per domain until the report is written, in the report's
+/// words: in memory for a report rendered whole, in an anonymous temporary
+/// file for a batch's.
+#[derive(Debug)]
+pub enum Shelf {
+    Memory(std::collections::HashMap<String, Vec<u8>>),
+    Disk {
+        file: BufWriter<File>,
+        written: u64,
+        /// Where each domain's text is in the file.
+        at: std::collections::HashMap<String, (u64, usize)>,
+    },
+}
+
+impl Shelf {
+    pub fn in_memory() -> Shelf {
+        Shelf::Memory(std::collections::HashMap::new())
+    }
+
+    pub fn on_disk() -> io::Result<Shelf> {
+        Ok(Shelf::Disk {
+            file: BufWriter::new(tempfile::tempfile()?),
+            written: 0,
+            at: std::collections::HashMap::new(),
+        })
+    }
+
+    /// Keeps `text` as `domain`'s.
+    pub fn put(&mut self, domain: &str, text: &[u8]) -> io::Result<()> {
+        match self {
+            Shelf::Memory(texts) => {
+                texts.insert(domain.to_string(), text.to_vec());
+            }
+            Shelf::Disk { file, written, at } => {
+                file.write_all(text)?;
+                at.insert(domain.to_string(), (*written, text.len()));
+                *written += text.len() as u64;
+            }
+        }
+        Ok(())
+    }
+
+    /// `domain`'s text, if some was kept.
+    pub fn get(&mut self, domain: &str) -> io::Result<Option<Vec<u8>>> {
+        match self {
+            Shelf::Memory(texts) => Ok(texts.get(domain).cloned()),
+            Shelf::Disk { file, at, .. } => {
+                let Some(&(start, length)) = at.get(domain) else {
+                    return Ok(None);
+                };
+                file.flush()?;
+                let mut text = vec![0u8; length];
+                file.get_ref().read_exact_at(&mut text, start)?;
+                Ok(Some(text))
+            }
+        }
     }
 }

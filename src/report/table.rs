@@ -5,11 +5,12 @@
 //! summary line. Every string that came from an input is escaped for the
 //! terminal.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
-use super::discovery::{DomainIndex, path_lines};
+use super::discovery::{DomainDiscovery, DomainIndex, path_lines};
+use super::spill::Shelf;
 use super::{Report, exit_meaning, is_not_run, summary_line};
 use crate::findings::{Finding, Status, Target};
 use crate::text::{escape_terminal, shorten};
@@ -24,6 +25,7 @@ fn shown(text: &str) -> String {
     escape_terminal(&shorten(text, MAX_SHOWN)).into_owned()
 }
 
+#[derive(Debug, Clone, PartialEq)]
 pub struct Style {
     pub color: bool,
     /// Terminal width to wrap to; `None` when not writing to a terminal.
@@ -188,68 +190,147 @@ fn same_errors<'a>(rows: &[&'a Finding]) -> Vec<Vec<&'a Finding>> {
     groups
 }
 
+/// A finding's place in the report's order: its order key, then when it was
+/// judged (the report's order is a stable sort of the judged order).
+type Place = ((bool, String, String), u64);
+
+/// Each message once, at its first finding's place, with the rules that
+/// gave it (each at the place it first did) and how many findings.
+#[derive(Debug, Default)]
+struct ByMessage(HashMap<String, MessageGroup>);
+
+#[derive(Debug)]
+struct MessageGroup {
+    first: Place,
+    rules: HashMap<String, Place>,
+    findings: usize,
+}
+
+impl ByMessage {
+    fn add(&mut self, place: &Place, finding: &Finding) {
+        let group = match self.0.get_mut(&finding.message) {
+            Some(group) => group,
+            None => self.0.entry(finding.message.clone()).or_insert(MessageGroup {
+                first: place.clone(),
+                rules: HashMap::new(),
+                findings: 0,
+            }),
+        };
+        group.findings += 1;
+        if *place < group.first {
+            group.first = place.clone();
+        }
+        match group.rules.get_mut(&finding.rule) {
+            Some(first) if *place < *first => *first = place.clone(),
+            Some(_) => {}
+            None => {
+                group.rules.insert(finding.rule.clone(), place.clone());
+            }
+        }
+    }
+
+    /// The messages in the order they first appear, each with its rules in
+    /// the order they first gave it, and how many findings.
+    fn in_order(&self) -> Vec<(&str, Vec<&str>, usize)> {
+        let mut groups: Vec<(&Place, &str, Vec<&str>, usize)> = self
+            .0
+            .iter()
+            .map(|(message, group)| {
+                let mut rules: Vec<(&Place, &str)> = group.rules.iter().map(|(r, p)| (p, r.as_str())).collect();
+                rules.sort();
+                (&group.first, message.as_str(), rules.into_iter().map(|(_, r)| r).collect(), group.findings)
+            })
+            .collect();
+        groups.sort_by(|a, b| a.0.cmp(b.0));
+        groups.into_iter().map(|(_, message, rules, count)| (message, rules, count)).collect()
+    }
+}
+
 /// "Not checked:" then each reason once, with the rules it kept from running.
-fn skipped_by_reason(skipped: &[&Finding]) -> String {
+fn skipped_by_reason(skipped: &ByMessage) -> String {
     let mut out = String::new();
-    for (reason, rules, _) in by_message(skipped) {
+    for (reason, rules, _) in skipped.in_order() {
         out.push_str(&format!("  {}: {}\n", rules.join(", "), shown(reason)));
     }
     if out.is_empty() { out } else { format!("\nNot checked (skip):\n{out}") }
 }
 
-/// Each message once, in the order they first appear, with the rules that
-/// gave it (each once) and how many targets.
-fn by_message<'a>(findings: &[&'a Finding]) -> Vec<(&'a str, Vec<&'a str>, usize)> {
-    let mut groups: Vec<(&str, Vec<&str>, usize)> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut listed: HashSet<(&str, &str)> = HashSet::new();
-    for finding in findings {
-        let (message, rule) = (finding.message.as_str(), finding.rule.as_str());
-        let i = *index.entry(message).or_insert_with(|| {
-            groups.push((message, Vec::new(), 0));
-            groups.len() - 1
-        });
-        groups[i].2 += 1;
-        if listed.insert((message, rule)) {
-            groups[i].1.push(rule);
-        }
-    }
-    groups
-}
-
 /// What could not be checked, each reason once: the errors are the scan's
 /// gaps, and one dead resolver should read as one problem.
-fn could_not_check(errors: &[&Finding]) -> String {
+fn could_not_check(errors: &ByMessage) -> String {
     let mut out = String::new();
-    for (message, rules, targets) in by_message(errors) {
+    for (message, rules, targets) in errors.in_order() {
         let on = if targets > 1 { format!(" ({targets} findings)") } else { String::new() };
         out.push_str(&format!("  {}{on}: {}\n", rules.join(", "), shown(message)));
     }
     if out.is_empty() { out } else { format!("\nCould not check (error):\n{out}") }
 }
 
-/// The failures to fix, most severe first, each rule's fix once with the
-/// targets it applies to: what a person reads first, directly above the
-/// summary.
-fn to_fix(failures: &[&Finding], style: &Style) -> String {
-    let mut groups: Vec<(&Finding, Vec<&Finding>)> = Vec::new();
-    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
-    for &finding in failures {
-        let key = (finding.rule.as_str(), finding.remediation.as_str());
-        match index.get(&key) {
-            Some(&i) => groups[i].1.push(finding),
-            None => {
-                index.insert(key, groups.len());
-                groups.push((finding, vec![finding]));
+/// The failures of one rule with one fix: its first, and what the list
+/// shows of the others.
+#[derive(Debug)]
+struct FixGroup {
+    first: (Place, Finding),
+    members: usize,
+    /// The first five targets, as shown, at their places.
+    targets: Vec<(Place, String)>,
+    targeted: usize,
+    new: bool,
+}
+
+/// The failures, grouped by rule and fix.
+#[derive(Debug, Default)]
+struct ToFix {
+    groups: HashMap<(String, String), FixGroup>,
+    failures: usize,
+}
+
+/// How many targets a group of the "To fix" list names.
+const TARGETS_NAMED: usize = 5;
+
+impl ToFix {
+    fn add(&mut self, place: &Place, finding: &Finding) {
+        self.failures += 1;
+        let group =
+            self.groups.entry((finding.rule.clone(), finding.remediation.clone())).or_insert_with(|| FixGroup {
+                first: (place.clone(), finding.clone()),
+                members: 0,
+                targets: Vec::new(),
+                targeted: 0,
+                new: false,
+            });
+        group.members += 1;
+        if *place < group.first.0 {
+            group.first = (place.clone(), finding.clone());
+        }
+        group.new |= finding.baseline == Some(crate::findings::BaselineState::New);
+        if let Some(target) = &finding.target {
+            group.targeted += 1;
+            if group.targets.len() < TARGETS_NAMED || group.targets.last().is_some_and(|(last, _)| place < last) {
+                group.targets.push((place.clone(), shown(&target.to_string())));
+                group.targets.sort_by(|a, b| a.0.cmp(&b.0));
+                group.targets.truncate(TARGETS_NAMED);
             }
         }
     }
+}
+
+/// The failures to fix, most severe first, each rule's fix once with the
+/// targets it applies to: what a person reads first, directly above the
+/// summary.
+fn to_fix(failures: &ToFix, style: &Style) -> String {
+    let mut groups: Vec<&FixGroup> = failures.groups.values().collect();
     if groups.is_empty() {
         return String::new();
     }
-    groups.sort_by(|a, b| b.0.severity.cmp(&a.0.severity).then_with(|| a.0.rule.cmp(&b.0.rule)));
-    let mut out = format!("\nTo fix ({} failure(s), most severe first):\n", failures.len());
-    for (n, (first, members)) in groups.iter().take(MAX_TO_FIX).enumerate() {
+    // In the order the groups first appear, then most severe first.
+    groups.sort_by(|a, b| {
+        let (a, b) = (&a.first, &b.first);
+        b.1.severity.cmp(&a.1.severity).then_with(|| a.1.rule.cmp(&b.1.rule)).then_with(|| a.0.cmp(&b.0))
+    });
+    let mut out = format!("\nTo fix ({} failure(s), most severe first):\n", failures.failures);
+    for (n, group) in groups.iter().take(MAX_TO_FIX).enumerate() {
+        let first = &group.first.1;
         let severity = first.severity.name().to_uppercase();
         // Red for high and critical, yellow below: the table's colours.
         let severity = match (style.color, first.severity >= crate::findings::Severity::High) {
@@ -257,22 +338,20 @@ fn to_fix(failures: &[&Finding], style: &Style) -> String {
             (true, true) => format!("\u{1b}[31m{severity}\u{1b}[0m"),
             (true, false) => format!("\u{1b}[33m{severity}\u{1b}[0m"),
         };
-        let new =
-            if members.iter().any(|f| f.baseline == Some(crate::findings::BaselineState::New)) { " [new]" } else { "" };
-        let targets: Vec<String> =
-            members.iter().filter_map(|f| f.target.as_ref()).map(|t| shown(&t.to_string())).collect();
-        let on = match targets.len() {
+        let new = if group.new { " [new]" } else { "" };
+        let targets: Vec<&str> = group.targets.iter().map(|(_, t)| t.as_str()).collect();
+        let on = match group.targeted {
             0 => String::new(),
             1 => format!(" {}", targets[0]),
             count => {
-                let listed: Vec<&str> = targets.iter().take(5).map(String::as_str).collect();
-                let more = if count > 5 { format!(", and {} more", count - 5) } else { String::new() };
-                format!(" on {count} targets: {}{more}", listed.join(", "))
+                let more =
+                    if count > TARGETS_NAMED { format!(", and {} more", count - TARGETS_NAMED) } else { String::new() };
+                format!(" on {count} targets: {}{more}", targets.join(", "))
             }
         };
         out.push_str(&wrapped(&format!("  {}. {severity} {}{on}{new}", n + 1, first.rule), style.width));
         out.push_str(&wrapped(&format!("     {}", shown(&first.message)), style.width));
-        if let (1, Some(at)) = (members.len(), location(first)) {
+        if let (1, Some(at)) = (group.members, location(first)) {
             out.push_str(&wrapped(&format!("     At: {at}"), style.width));
         }
         out.push_str(&wrapped(&format!("     Fix: {}", shown(&first.remediation)), style.width));
@@ -286,161 +365,286 @@ fn to_fix(failures: &[&Finding], style: &Style) -> String {
     out
 }
 
-/// One line per scanned domain: verdict, counts and its worst finding.
-fn overview(report: &Report, blocks: &[Vec<&Finding>], style: &Style) -> String {
-    let width = style.width.map_or(120, usize::from).max(60);
-    let name_width = report.discovery.iter().map(|d| shown(&d.domain).chars().count()).max().unwrap_or(0).min(40);
-    let mut out = format!("\n{} domains (one line each; --layout paths shows each path):\n", report.discovery.len());
-    for (domain, rows) in report.discovery.iter().zip(blocks) {
-        let counted: Vec<&&Finding> = rows.iter().filter(|f| f.suppressed.is_none()).collect();
-        let fails = counted.iter().filter(|f| f.status == Status::Fail).count();
-        let errors = counted.iter().filter(|f| f.status == Status::Error).count();
-        let passes = counted.iter().filter(|f| f.status == Status::Pass).count();
-        let verdict = if fails > 0 {
-            "FAIL"
-        } else if errors > 0 {
-            "ERROR"
-        } else if passes > 0 {
-            "PASS"
-        } else {
-            "SKIP"
-        };
-        let worst = counted
-            .iter()
-            .filter(|f| f.status == Status::Fail)
-            .max_by_key(|f| f.severity)
-            .or_else(|| counted.iter().find(|f| f.status == Status::Error));
-        // The worst failure and its fix (an error has none); the line is cut
-        // at the terminal's width, the To fix list below has them whole.
-        let worst = worst.map_or(String::new(), |f| {
-            let fix =
-                if f.status == Status::Fail { format!(" → Fix: {}", shown(&f.remediation)) } else { String::new() };
-            format!("  {} {}: {}{fix}", f.severity, f.rule, shown(&f.message))
-        });
-        let line = format!(
-            "  {verdict:<5} {:<name_width$}  {fails} fail, {errors} error, {passes} pass{worst}",
-            shown(&domain.domain)
-        );
-        // One line each, however long the worst finding's message.
-        if line.chars().count() > width {
-            out.extend(line.chars().take(width - 1));
-            out.push('…');
-        } else {
-            out.push_str(&line);
-        }
-        out.push('\n');
-    }
-    out
+/// A domain's line of the overview, but for its name: its verdict, then
+/// its counts and its worst finding, on two lines.
+fn overview_entry(rows: &[&Finding]) -> String {
+    let counted: Vec<&&Finding> = rows.iter().filter(|f| f.suppressed.is_none()).collect();
+    let fails = counted.iter().filter(|f| f.status == Status::Fail).count();
+    let errors = counted.iter().filter(|f| f.status == Status::Error).count();
+    let passes = counted.iter().filter(|f| f.status == Status::Pass).count();
+    let verdict = if fails > 0 {
+        "FAIL"
+    } else if errors > 0 {
+        "ERROR"
+    } else if passes > 0 {
+        "PASS"
+    } else {
+        "SKIP"
+    };
+    let worst = counted
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .max_by_key(|f| f.severity)
+        .or_else(|| counted.iter().find(|f| f.status == Status::Error));
+    // The worst failure and its fix (an error has none); the line is cut
+    // at the terminal's width, the To fix list below has them whole.
+    let worst = worst.map_or(String::new(), |f| {
+        let fix = if f.status == Status::Fail { format!(" → Fix: {}", shown(&f.remediation)) } else { String::new() };
+        format!("  {} {}: {}{fix}", f.severity, f.rule, shown(&f.message))
+    });
+    format!("{verdict}\n{fails} fail, {errors} error, {passes} pass{worst}")
 }
 
-pub fn render(report: &Report, style: &Style) -> String {
-    let mut out = String::new();
-    let profiles: Vec<&str> = report.profiles.iter().map(|p| p.name()).collect();
-    out.push_str(&format!(
-        "fedscan {}: profiles {}; evaluated at {}\n",
-        report.tool.version,
-        profiles.join(", "),
-        report.evaluated_at
-    ));
-    if !report.inputs.config.is_empty() {
-        let config: Vec<String> = report.inputs.config.iter().map(|c| shown(c)).collect();
-        out.push_str(&format!("configuration: {}\n", config.join(", ")));
-    }
-    if let Some(facts) = &report.inputs.facts {
-        out.push_str(&format!("facts replayed from {}\n", shown(facts)));
-    }
+fn shown_rows<'a>(rows: &[&'a Finding], style: &Style) -> Vec<&'a Finding> {
+    rows.iter().copied().filter(|f| style.shows(f.status)).collect()
+}
 
-    // Skipped rules are listed once per reason at the end: a scan without a
-    // snapshot would otherwise bury its findings under dozens of rows that
-    // say the same thing.
-    let run: Vec<&Finding> = report.findings.iter().filter(|f| !is_not_run(f)).collect();
-    let (skipped, listed): (Vec<&Finding>, Vec<&Finding>) = run.iter().partition(|f| f.status == Status::Skip);
-    let mut blocks: Vec<Vec<&Finding>> = vec![Vec::new(); report.discovery.len()];
-    let mut rest: Vec<&Finding> = Vec::new();
-    let index = DomainIndex::new(&report.discovery);
-    for finding in &listed {
-        match index.of(finding) {
-            Some(i) => blocks[i].push(finding),
-            None => rest.push(finding),
+/// What the table keeps of a scan's findings as they are judged, a chunk
+/// of domains at a time: each domain's rows rendered (its overview line or
+/// its table) and kept on a shelf, the other targets' findings, and the
+/// lists at the end folded as they come. The report's text is that of the
+/// findings held whole, in the same order.
+#[derive(Debug)]
+pub struct TableFold {
+    style: Style,
+    /// One line per domain (or each domain's path); `None` while `auto`
+    /// has seen too few domains to tell.
+    overview: Option<bool>,
+    /// The domains seen while the layout was not known, with their rows.
+    undecided: Vec<(String, Vec<Finding>)>,
+    shelf: Shelf,
+    rest: Vec<(Place, Finding)>,
+    skipped: ByMessage,
+    errors: ByMessage,
+    to_fix: ToFix,
+    judged: u64,
+}
+
+impl TableFold {
+    pub fn new(style: Style, shelf: Shelf) -> TableFold {
+        let overview = match style.layout {
+            Layout::Auto => None,
+            layout => Some(layout == Layout::Overview),
+        };
+        TableFold {
+            style,
+            overview,
+            undecided: Vec::new(),
+            shelf,
+            rest: Vec::new(),
+            skipped: ByMessage::default(),
+            errors: ByMessage::default(),
+            to_fix: ToFix::default(),
+            judged: 0,
         }
     }
-    fn shown_rows<'a>(rows: &[&'a Finding], style: &Style) -> Vec<&'a Finding> {
-        rows.iter().copied().filter(|f| style.shows(f.status)).collect()
+
+    /// Whether this fold renders for `style`.
+    pub fn is_for(&self, style: &Style) -> bool {
+        self.style == *style
     }
-    if style.overview(report.discovery.len()) {
-        out.push_str(&overview(report, &blocks, style));
-    } else {
-        // Each scanned domain's story first: its path, then its findings in
-        // the order of the path (DNS, TLS, certificate, SIP), its Edges' included.
-        for (domain, mut rows) in report.discovery.iter().zip(blocks) {
-            out.push('\n');
-            for line in path_lines(domain, &shown) {
-                out.push_str(&wrapped(&line, style.width));
+
+    /// Folds in `findings`, in the order they were judged, with the
+    /// discovery of the domains they are about.
+    pub fn add(&mut self, findings: &[Finding], discovery: &[DomainDiscovery]) -> std::io::Result<()> {
+        let mut placed: Vec<(Place, &Finding)> = Vec::with_capacity(findings.len());
+        for finding in findings {
+            self.judged += 1;
+            if !is_not_run(finding) {
+                placed.push(((finding.order_key(), self.judged), finding));
             }
+        }
+        placed.sort_by(|a, b| a.0.cmp(&b.0));
+        let index = DomainIndex::new(discovery);
+        let mut blocks: Vec<Vec<&Finding>> = vec![Vec::new(); discovery.len()];
+        for (place, finding) in &placed {
+            if finding.status == Status::Skip {
+                self.skipped.add(place, finding);
+            } else {
+                match index.of(finding) {
+                    Some(i) => blocks[i].push(finding),
+                    None => self.rest.push((place.clone(), (*finding).clone())),
+                }
+            }
+            if finding.suppressed.is_none() {
+                match finding.status {
+                    Status::Error => self.errors.add(place, finding),
+                    Status::Fail => self.to_fix.add(place, finding),
+                    Status::Pass | Status::Skip => {}
+                }
+            }
+        }
+        for (domain, rows) in discovery.iter().zip(blocks) {
+            match self.overview {
+                Some(overview) => self.shelve(&domain.domain, rows, overview)?,
+                None => {
+                    self.undecided.push((domain.domain.clone(), rows.into_iter().cloned().collect()));
+                    if self.undecided.len() >= OVERVIEW_FROM {
+                        self.decide(true)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn decide(&mut self, overview: bool) -> std::io::Result<()> {
+        self.overview = Some(overview);
+        for (domain, rows) in std::mem::take(&mut self.undecided) {
+            self.shelve(&domain, rows.iter().collect(), overview)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps a domain's rows as the report will show them.
+    fn shelve(&mut self, domain: &str, mut rows: Vec<&Finding>, overview: bool) -> std::io::Result<()> {
+        let text = if overview {
+            overview_entry(&rows)
+        } else {
+            // Its findings in the order of the path (DNS, TLS, certificate,
+            // SIP), its Edges' included.
             rows.sort_by_cached_key(|f| (f.step, f.rule.clone(), f.target.as_ref().map(Target::to_string)));
-            let rows = shown_rows(&rows, style);
-            if !rows.is_empty() {
-                out.push_str(&findings_table(&rows, style, Some(&domain.domain)));
+            let rows = shown_rows(&rows, &self.style);
+            if rows.is_empty() { String::new() } else { findings_table(&rows, &self.style, Some(domain)) }
+        };
+        self.shelf.put(domain, text.as_bytes())
+    }
+
+    /// The report, around the findings folded in.
+    pub fn write(&mut self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        if self.overview.is_none() {
+            self.decide(self.style.overview(report.discovery.len()))?;
+        }
+        let style = &self.style;
+        let mut text = String::new();
+        let profiles: Vec<&str> = report.profiles.iter().map(|p| p.name()).collect();
+        text.push_str(&format!(
+            "fedscan {}: profiles {}; evaluated at {}\n",
+            report.tool.version,
+            profiles.join(", "),
+            report.evaluated_at
+        ));
+        if !report.inputs.config.is_empty() {
+            let config: Vec<String> = report.inputs.config.iter().map(|c| shown(c)).collect();
+            text.push_str(&format!("configuration: {}\n", config.join(", ")));
+        }
+        if let Some(facts) = &report.inputs.facts {
+            text.push_str(&format!("facts replayed from {}\n", shown(facts)));
+        }
+        out.write_all(text.as_bytes())?;
+
+        if self.overview == Some(true) {
+            let width = style.width.map_or(120, usize::from).max(60);
+            let name_width =
+                report.discovery.iter().map(|d| shown(&d.domain).chars().count()).max().unwrap_or(0).min(40);
+            out.write_all(
+                format!("\n{} domains (one line each; --layout paths shows each path):\n", report.discovery.len())
+                    .as_bytes(),
+            )?;
+            for domain in &report.discovery {
+                let entry = match self.shelf.get(&domain.domain)? {
+                    Some(entry) => String::from_utf8_lossy(&entry).into_owned(),
+                    None => overview_entry(&[]),
+                };
+                let (verdict, rest) = entry.split_once('\n').unwrap_or((&entry, ""));
+                let line = format!("  {verdict:<5} {:<name_width$}  {rest}", shown(&domain.domain));
+                // One line each, however long the worst finding's message.
+                let mut text: String = if line.chars().count() > width {
+                    line.chars().take(width - 1).chain(std::iter::once('…')).collect()
+                } else {
+                    line
+                };
+                text.push('\n');
+                out.write_all(text.as_bytes())?;
+            }
+        } else {
+            // Each scanned domain's story first: its path, then its findings.
+            for domain in &report.discovery {
+                let mut text = String::from("\n");
+                for line in path_lines(domain, &shown) {
+                    text.push_str(&wrapped(&line, style.width));
+                }
+                out.write_all(text.as_bytes())?;
+                if let Some(rows) = self.shelf.get(&domain.domain)? {
+                    out.write_all(&rows)?;
+                }
             }
         }
-    }
 
-    for file in &report.certificate_files {
-        out.push_str(&format!("\nCertificate file {}\n  {}\n", shown(&file.path), shown(&file.certificate)));
-    }
-
-    let rest = shown_rows(&rest, style);
-    let mut start = 0;
-    while start < rest.len() {
-        let target_of = |f: &Finding| f.target.as_ref().map_or_else(|| "(no target)".to_string(), Target::to_string);
-        let target = target_of(rest[start]);
-        let end = start + rest[start..].iter().take_while(|f| target_of(f) == target).count();
-        out.push('\n');
-        out.push_str(&shown(&target));
-        out.push('\n');
-        out.push_str(&findings_table(&rest[start..end], style, None));
-        start = end;
-    }
-
-    if style.shows(Status::Skip) {
-        out.push_str(&skipped_by_reason(&skipped));
-    }
-
-    if !report.notes.is_empty() {
-        out.push_str("\nNotes on the input:\n");
-        for note in &report.notes {
-            let at = match note.line {
-                Some(line) => format!("{}:{line}", note.path),
-                None => note.path.clone(),
-            };
-            out.push_str(&format!("  {}: {}\n", shown(&at), shown(&note.message)));
+        // What follows the domains is small: rendered, then written.
+        let mut text = String::new();
+        for file in &report.certificate_files {
+            text.push_str(&format!("\nCertificate file {}\n  {}\n", shown(&file.path), shown(&file.certificate)));
         }
-    }
-    if !report.input_errors.is_empty() {
-        out.push_str("\nInputs that could not be read:\n");
-        for error in &report.input_errors {
-            out.push_str(&format!("  {}\n", shown(&error.to_string())));
+
+        self.rest.sort_by(|a, b| a.0.cmp(&b.0));
+        let rest: Vec<&Finding> = self.rest.iter().map(|(_, f)| f).collect();
+        let rest = shown_rows(&rest, style);
+        let mut start = 0;
+        while start < rest.len() {
+            let target_of =
+                |f: &Finding| f.target.as_ref().map_or_else(|| "(no target)".to_string(), Target::to_string);
+            let target = target_of(rest[start]);
+            let end = start + rest[start..].iter().take_while(|f| target_of(f) == target).count();
+            text.push('\n');
+            text.push_str(&shown(&target));
+            text.push('\n');
+            text.push_str(&findings_table(&rest[start..end], style, None));
+            start = end;
         }
-    }
-    if let Some(baseline) = &report.baseline
-        && !baseline.fixed.is_empty()
-    {
-        out.push_str(&format!("\nFixed since the baseline ({}):\n", shown(&baseline.path)));
-        for fixed in &baseline.fixed {
-            out.push_str(&format!("  {} {}: {}\n", shown(&fixed.rule), shown(&fixed.target), shown(&fixed.message)));
+
+        if style.shows(Status::Skip) {
+            text.push_str(&skipped_by_reason(&self.skipped));
         }
+
+        if !report.notes.is_empty() {
+            text.push_str("\nNotes on the input:\n");
+            for note in &report.notes {
+                let at = match note.line {
+                    Some(line) => format!("{}:{line}", note.path),
+                    None => note.path.clone(),
+                };
+                text.push_str(&format!("  {}: {}\n", shown(&at), shown(&note.message)));
+            }
+        }
+        if !report.input_errors.is_empty() {
+            text.push_str("\nInputs that could not be read:\n");
+            for error in &report.input_errors {
+                text.push_str(&format!("  {}\n", shown(&error.to_string())));
+            }
+        }
+        if let Some(baseline) = &report.baseline
+            && !baseline.fixed.is_empty()
+        {
+            text.push_str(&format!("\nFixed since the baseline ({}):\n", shown(&baseline.path)));
+            for fixed in &baseline.fixed {
+                text.push_str(&format!(
+                    "  {} {}: {}\n",
+                    shown(&fixed.rule),
+                    shown(&fixed.target),
+                    shown(&fixed.message)
+                ));
+            }
+        }
+        text.push_str(&could_not_check(&self.errors));
+        text.push_str(&to_fix(&self.to_fix, style));
+        text.push_str(&format!(
+            "\nSummary: {}\n{}\n",
+            summary_line(&report.summary),
+            exit_meaning(report.summary.exit_code, report.policy())
+        ));
+        out.write_all(text.as_bytes())
     }
-    let counted: Vec<&Finding> = run.iter().copied().filter(|f| f.suppressed.is_none()).collect();
-    let errors: Vec<&Finding> = counted.iter().copied().filter(|f| f.status == Status::Error).collect();
-    out.push_str(&could_not_check(&errors));
-    let failures: Vec<&Finding> = counted.iter().copied().filter(|f| f.status == Status::Fail).collect();
-    out.push_str(&to_fix(&failures, style));
-    out.push_str(&format!(
-        "\nSummary: {}\n{}\n",
-        summary_line(&report.summary),
-        exit_meaning(report.summary.exit_code, report.policy())
-    ));
-    out
+}
+
+/// The report of findings held whole.
+pub fn render(report: &Report, style: &Style) -> String {
+    let mut fold = TableFold::new(style.clone(), Shelf::in_memory());
+    let mut out = Vec::new();
+    // Neither kept in memory nor written to it can fail.
+    let written = fold.add(&report.findings, &report.discovery).and_then(|()| fold.write(report, &mut out));
+    debug_assert!(written.is_ok());
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1033,7 +1033,7 @@ fn a_streamed_batch_says_which_suppression_expired_as_the_report_does() {
 /// report besides), with a baseline whose problems are new, unchanged and
 /// fixed across chunks, domains without records, and chunks of seven.
 #[test]
-fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_json_csv_junit_and_sarif() {
+fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_json_csv_junit_sarif_and_the_table() {
     use std::path::Path;
     let pki = Pki::new("Spill");
     let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
@@ -1099,6 +1099,8 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_json_csv_junit_an
             &report_arg("junit", "spilled.xml"),
             "--report",
             &report_arg("sarif", "spilled.sarif"),
+            "--report",
+            &report_arg("table", "spilled.txt"),
         ],
     );
     let held = scan(
@@ -1112,6 +1114,8 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_json_csv_junit_an
             &report_arg("junit", "held.xml"),
             "--report",
             &report_arg("sarif", "held.sarif"),
+            "--report",
+            &report_arg("table", "held.txt"),
             "--report",
             &report_arg("markdown", "held.md"),
         ],
@@ -1144,4 +1148,42 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_json_csv_junit_an
     assert!(states.iter().filter(|s| **s == "unchanged").count() > 100);
     assert_eq!(report["baseline"]["fixed"].as_array().unwrap().len(), 1, "{}", report["baseline"]);
     assert_eq!(report["discovery"].as_array().unwrap().len(), 120);
+    assert!(
+        read("spilled.txt") == read("held.txt"),
+        "the table kept on disk differs from the one held in memory:\n{}",
+        read("spilled.txt")
+    );
+    let table = read("held.txt");
+    assert!(table.contains("120 domains (one line each") && table.contains("To fix ("), "{table}");
+    let verdicts = ["  FAIL ", "  ERROR ", "  PASS ", "  SKIP "];
+    assert_eq!(table.lines().filter(|l| verdicts.iter().any(|v| l.starts_with(v))).count(), 120, "{table}");
+
+    // Each domain's path and every row, a suppressed problem's too.
+    let problem = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["status"] == "fail" && f["target"] == "k5.test")
+        .expect("k5.test has a failure to accept");
+    let rule = problem["rule"].as_str().unwrap();
+    let ignore = common::write(
+        dir.path(),
+        "ignore.toml",
+        &format!("[[ignore]]\nrule = \"{rule}\"\ntarget = \"k5.test\"\nreason = \"being moved\"\n"),
+    );
+    let ignore = ignore.display().to_string();
+    let paths = |name: &str, extra: &[&str]| {
+        let table = report_arg("table", name);
+        let mut args = vec!["--layout", "paths", "--show", "pass,fail,error,skip", "--ignore-file", &ignore];
+        args.extend(["--report", &table]);
+        args.extend(extra);
+        scan(&dir.path().join(format!("{name}.json")), &args);
+        read(name)
+    };
+    let spilled = paths("spilled-paths.txt", &[]);
+    let markdown = report_arg("markdown", "held-paths.md");
+    let held = paths("held-paths.txt", &["--report", &markdown]);
+    assert!(spilled == held, "the table kept on disk differs from the one held in memory:\n{spilled}");
+    assert!(held.contains("Accepted: being moved"), "{held}");
+    assert!(names.iter().all(|d| held.contains(&format!("\n{d}\n")) || held.contains(d.as_str())), "{held}");
 }
