@@ -106,6 +106,10 @@ for chunks in "" "--chunk-domains 1" "--chunk-domains 1000"; do
     done
     add $network --domains-file "$work/domains.txt" $chunks --only 'DNS-*' --format json
     add $network --domains-file "$work/domains.txt" $chunks --layout overview --format table
+    add $network --domains-file "$work/domains.txt" $chunks --format html
+    add $network --domains-file "$work/domains.txt" $chunks --format markdown
+    add $network --domains-file "$work/domains.txt" $chunks --format junit
+    add $network --domains-file "$work/domains.txt" $chunks --format csv
     add $network --domains-file "$work/domains.txt" $chunks --layout paths --show pass,fail,error,skip --format table
     add $network --domains-file "$work/domains.txt" $chunks --skip 'TLS-*' --format ndjson
 done

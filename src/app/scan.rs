@@ -23,7 +23,7 @@ use crate::report::Report;
 use crate::report::ReportInputs;
 use crate::report::Tool;
 use crate::report::exit;
-use crate::report::sink::{Collect, Spilled, Stream};
+use crate::report::sink::{Collect, Kept, Spilled, Stream};
 use crate::report::spill::{Rendering, SpilledFindings};
 use crate::report::table;
 use crate::rules::Profile;
@@ -81,13 +81,19 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         None => None,
     };
     let mut sink = Collect::new(facts_file);
-    // A batch whose reports are all JSON, CSV, JUnit, SARIF or the table
-    // keeps its findings on disk, its memory that of a chunk (see report::spill).
+    // A batch keeps its findings on disk (but for an NDJSON report beside
+    // others, which writes them held), its memory that of a chunk (see report::spill).
     let formats: Vec<ReportFormat> = job.outputs.iter().map(|(format, _)| *format).collect();
     let kept = |f: &ReportFormat| {
         matches!(
             f,
-            ReportFormat::Json | ReportFormat::Csv | ReportFormat::Junit | ReportFormat::Sarif | ReportFormat::Table
+            ReportFormat::Json
+                | ReportFormat::Csv
+                | ReportFormat::Junit
+                | ReportFormat::Sarif
+                | ReportFormat::Table
+                | ReportFormat::Html
+                | ReportFormat::Markdown
         )
     };
     if in_chunks && formats.iter().all(kept) {
@@ -111,8 +117,16 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
             .map(|(_, output)| table_style(&job.presentation, output.as_deref()))
             .collect();
         tables.dedup();
-        let spilled =
-            Spilled::new(&renderings, junit, sarif, tables, &job.rules, &job.domain_lines, job.policy, baseline, now);
+        let (html, markdown) = (formats.contains(&ReportFormat::Html), formats.contains(&ReportFormat::Markdown));
+        let spilled = Spilled::new(
+            &renderings,
+            Kept { junit, sarif, html, markdown, tables },
+            &job.rules,
+            &job.domain_lines,
+            job.policy,
+            baseline,
+            now,
+        );
         sink.spilled = Some(
             spilled.map_err(|e| usage_error(format!("cannot make a temporary file for the report's findings: {e}")))?,
         );
@@ -150,11 +164,13 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
                 .add_chunk(&pending, domain_of, &job.domain_lines, &job.rules)
                 .map_err(|e| usage_error(format!("cannot keep the report's findings in a temporary file: {e}")))?;
         }
-        for table in &mut spilled.tables {
-            table
-                .add(&pending, &[])
-                .map_err(|e| usage_error(format!("cannot keep the report's findings in a temporary file: {e}")))?;
-        }
+        let kept = spilled
+            .tables
+            .iter_mut()
+            .try_for_each(|table| table.add(&pending, &[]))
+            .and_then(|()| spilled.html.as_mut().map_or(Ok(()), |html| html.add(&pending, &[])))
+            .and_then(|()| spilled.markdown.as_mut().map_or(Ok(()), |markdown| markdown.add(&pending, &[])));
+        kept.map_err(|e| usage_error(format!("cannot keep the report's findings in a temporary file: {e}")))?;
         if let Some(junit) = spilled.junit.as_mut() {
             junit.add_rest(pending);
         }
@@ -238,7 +254,7 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         findings,
         domain_lines: job.domain_lines.clone(),
         spilled_findings: spilled
-            .map(|s| SpilledFindings::new(s.findings, s.junit, s.sarif, s.tables))
+            .map(|s| SpilledFindings::new(s.findings, s.junit, s.sarif, s.tables, s.html, s.markdown))
             .unwrap_or_default(),
         ..report_head(&job, started_at, evaluated_at, inputs)
     };
@@ -463,8 +479,14 @@ pub(super) fn write_report(
             Some(mut suites) => Box::new(move |out: &mut (dyn Write + Send)| suites.write(report, out)),
             None => Box::new(text(report::junit::render(report))),
         },
-        ReportFormat::Markdown => Box::new(text(report::markdown::render(report))),
-        ReportFormat::Html => Box::new(text(report::html::render(report))),
+        ReportFormat::Markdown => match report.spilled_findings.markdown() {
+            Some(mut fold) => Box::new(move |out: &mut (dyn Write + Send)| fold.write(report, out)),
+            None => Box::new(text(report::markdown::render(report))),
+        },
+        ReportFormat::Html => match report.spilled_findings.html() {
+            Some(mut fold) => Box::new(move |out: &mut (dyn Write + Send)| fold.write(report, out)),
+            None => Box::new(text(report::html::render(report))),
+        },
         ReportFormat::Csv => Box::new(|out: &mut (dyn Write + Send)| report::csv::write(report, out)),
         ReportFormat::Table => {
             let style = table_style(presentation, output);

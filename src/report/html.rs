@@ -5,7 +5,10 @@
 //! path with its findings, failures first. Every value goes through
 //! [`escape_html`].
 
-use super::discovery::{DomainIndex, path_lines};
+use std::io::Write;
+
+use super::discovery::{DomainDiscovery, DomainIndex, path_lines};
+use super::spill::{FindingSpill, Shelf, Store, push_key_text, push_order_key};
 use super::{Report, exit_meaning, is_not_run, summary_line};
 use crate::findings::{BaselineState, Finding, Status};
 use crate::text::{escape_html, shorten};
@@ -51,26 +54,38 @@ fn finding_text(finding: &Finding) -> String {
     text
 }
 
-fn table(findings: &[&Finding], with_target: bool) -> String {
+fn table_head(with_target: bool) -> String {
     let mut out = String::from("<table><tr><th>Status</th><th>Severity</th><th>Rule</th>");
     if with_target {
         out.push_str("<th>Target</th>");
     }
     out.push_str("<th>Finding</th></tr>\n");
-    for f in findings {
-        out.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td class=\"rule\" title=\"{}\">{}</td>",
-            status(f),
-            f.severity,
-            h(&f.title),
-            h(&f.rule)
-        ));
-        if with_target {
-            out.push_str(&format!("<td>{}</td>", target(f)));
-        }
-        out.push_str(&format!("<td>{}</td></tr>\n", finding_text(f)));
+    out
+}
+
+const TABLE_END: &str = "</table>\n";
+
+fn row(f: &Finding, with_target: bool) -> String {
+    let mut out = format!(
+        "<tr><td>{}</td><td>{}</td><td class=\"rule\" title=\"{}\">{}</td>",
+        status(f),
+        f.severity,
+        h(&f.title),
+        h(&f.rule)
+    );
+    if with_target {
+        out.push_str(&format!("<td>{}</td>", target(f)));
     }
-    out.push_str("</table>\n");
+    out.push_str(&format!("<td>{}</td></tr>\n", finding_text(f)));
+    out
+}
+
+fn table(findings: &[&Finding], with_target: bool) -> String {
+    let mut out = table_head(with_target);
+    for f in findings {
+        out.push_str(&row(f, with_target));
+    }
+    out.push_str(TABLE_END);
     out
 }
 
@@ -87,107 +102,215 @@ fn ordered<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<&'a Finding> 
     list
 }
 
-pub fn render(report: &Report) -> String {
-    let run: Vec<&Finding> = report.findings.iter().filter(|f| !is_not_run(f)).collect();
-    let counted = |status: Status| -> Vec<&Finding> {
-        ordered(run.iter().copied().filter(|f| f.status == status && f.suppressed.is_none()))
-    };
-    let (failures, errors) = (counted(Status::Fail), counted(Status::Error));
-    let (verdict, class) = match (failures.is_empty(), errors.is_empty()) {
-        (false, _) => ("Failures found", "v-fail"),
-        (true, false) => ("No failure, but some checks could not be evaluated", "v-error"),
-        (true, true) => ("No failures", "v-pass"),
-    };
-    let mut out = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
-    );
-    out.push_str(&format!("<title>fedscan report — {}</title>\n<style>{STYLE}</style></head><body>\n", h(verdict)));
-    out.push_str(&format!(
-        "<h1>fedscan report</h1>\n<p class=\"verdict {class}\" id=\"verdict\"><b>{}</b><br>{}<br>{}</p>\n",
-        h(verdict),
-        h(&summary_line(&report.summary)),
-        h(&exit_meaning(report.summary.exit_code, report.policy()))
-    ));
-    out.push_str(&format!(
-        "<p>Evaluated at {} by fedscan {}; profiles {}.</p>\n",
-        h(&report.evaluated_at),
-        h(report.tool.version),
-        h(&report.profiles.iter().map(|p| p.name()).collect::<Vec<_>>().join(", "))
-    ));
+/// The key of a failure or error in its list: most severe first, then by
+/// rule, then in the report's order.
+fn severity_key(finding: &Finding) -> Vec<u8> {
+    let mut key = vec![u8::MAX - finding.severity as u8];
+    push_key_text(&mut key, &finding.rule);
+    push_order_key(&mut key, finding);
+    key
+}
 
-    if !failures.is_empty() {
-        out.push_str(&format!("<h2 id=\"to-fix\">To fix ({})</h2>\n", failures.len()));
-        out.push_str(&table(&failures, true));
-    }
-    if !errors.is_empty() {
-        out.push_str(&format!("<h2 id=\"errors\">Could not be checked ({})</h2>\n", errors.len()));
-        out.push_str(&table(&errors, true));
-    }
-    if !report.input_errors.is_empty() {
-        out.push_str("<h2>Inputs that could not be read</h2>\n<ul>\n");
-        for error in &report.input_errors {
-            out.push_str(&format!("<li>{}</li>\n", h(&error.to_string())));
-        }
-        out.push_str("</ul>\n");
-    }
-    if let Some(baseline) = &report.baseline
-        && !baseline.fixed.is_empty()
-    {
-        out.push_str(&format!("<h2>Fixed since the baseline ({})</h2>\n<ul>\n", h(&baseline.path)));
-        for fixed in &baseline.fixed {
-            out.push_str(&format!("<li>{} {}: {}</li>\n", h(&fixed.rule), h(&fixed.target), h(&fixed.message)));
-        }
-        out.push_str("</ul>\n");
+/// What the page keeps of a scan's findings as they are judged, a chunk of
+/// domains at a time: the rows of its lists sorted in runs, each domain's
+/// table on a shelf, the other targets' findings whole. The page is that of
+/// the findings held whole, in the same order.
+#[derive(Debug)]
+pub struct HtmlFold {
+    failures: FindingSpill,
+    errors: FindingSpill,
+    /// Each domain's table.
+    shelf: Shelf,
+    /// The findings about no scanned domain, but skips, at their places.
+    rest: Vec<(Vec<u8>, Finding)>,
+    /// The rows of the skips, then of the rules not run.
+    unlisted: FindingSpill,
+    skipped: usize,
+    not_run: usize,
+}
+
+impl HtmlFold {
+    /// Kept in memory (`Store::Memory`) or on disk.
+    pub fn new(store: impl Fn() -> std::io::Result<Store>) -> std::io::Result<HtmlFold> {
+        Ok(HtmlFold {
+            failures: FindingSpill::in_store(store()?),
+            errors: FindingSpill::in_store(store()?),
+            shelf: Shelf::in_store(store()?),
+            rest: Vec::new(),
+            unlisted: FindingSpill::in_store(store()?),
+            skipped: 0,
+            not_run: 0,
+        })
     }
 
-    let index = DomainIndex::new(&report.discovery);
-    let mut blocks: Vec<Vec<&Finding>> = vec![Vec::new(); report.discovery.len()];
-    let mut rest: Vec<&Finding> = Vec::new();
-    for &finding in run.iter().filter(|f| f.status != Status::Skip) {
-        match index.of(finding) {
-            Some(i) => blocks[i].push(finding),
-            None => rest.push(finding),
+    /// Folds in `findings`, in the order they were judged, with the
+    /// discovery of the domains they are about.
+    pub fn add(&mut self, findings: &[Finding], discovery: &[DomainDiscovery]) -> std::io::Result<()> {
+        let mut placed: Vec<(Vec<u8>, &Finding)> = findings
+            .iter()
+            .map(|f| {
+                let mut key = Vec::new();
+                push_order_key(&mut key, f);
+                (key, f)
+            })
+            .collect();
+        placed.sort_by(|a, b| a.0.cmp(&b.0));
+        let index = DomainIndex::new(discovery);
+        let mut blocks: Vec<Vec<&Finding>> = vec![Vec::new(); discovery.len()];
+        let (mut failures, mut errors, mut unlisted) = (Vec::new(), Vec::new(), Vec::new());
+        for (key, finding) in placed {
+            if is_not_run(finding) {
+                self.not_run += 1;
+                unlisted.push(([&[1], key.as_slice()].concat(), row(finding, true).into_bytes()));
+                continue;
+            }
+            if finding.suppressed.is_none() {
+                match finding.status {
+                    Status::Fail => failures.push((severity_key(finding), row(finding, true).into_bytes())),
+                    Status::Error => errors.push((severity_key(finding), row(finding, true).into_bytes())),
+                    Status::Pass | Status::Skip => {}
+                }
+            }
+            if finding.status == Status::Skip {
+                self.skipped += 1;
+                unlisted.push(([&[0], key.as_slice()].concat(), row(finding, true).into_bytes()));
+                continue;
+            }
+            match index.of(finding) {
+                Some(i) => blocks[i].push(finding),
+                None => self.rest.push((key, finding.clone())),
+            }
         }
-    }
-    let escape = |text: &str| h(text);
-    for (domain, rows) in report.discovery.iter().zip(blocks) {
-        out.push_str(&format!("<h2>{}</h2>\n<pre>", h(&domain.domain)));
-        out.push_str(&path_lines(domain, &escape).join("\n"));
-        out.push_str("</pre>\n");
-        if !rows.is_empty() {
-            out.push_str(&table(&ordered(rows.into_iter()), true));
+        self.failures.add_records(failures)?;
+        self.errors.add_records(errors)?;
+        self.unlisted.add_records(unlisted)?;
+        for (domain, rows) in discovery.iter().zip(blocks) {
+            if !rows.is_empty() {
+                self.shelf.put(&domain.domain, table(&ordered(rows.into_iter()), true).as_bytes())?;
+            }
         }
+        Ok(())
     }
-    for file in &report.certificate_files {
-        out.push_str(&format!("<h2>Certificate file {}</h2>\n<pre>{}</pre>\n", h(&file.path), h(&file.certificate)));
-    }
-    if !rest.is_empty() {
-        out.push_str("<h2>Configuration and other targets</h2>\n");
-        out.push_str(&table(&ordered(rest.into_iter()), true));
-    }
-    let skipped: Vec<&Finding> = run.iter().copied().filter(|f| f.status == Status::Skip).collect();
-    let not_run: Vec<&Finding> = report.findings.iter().filter(|f| is_not_run(f)).collect();
-    if !skipped.is_empty() || !not_run.is_empty() {
-        out.push_str(&format!(
-            "<details><summary>Not applicable ({}) and not run ({})</summary>\n",
-            skipped.len(),
-            not_run.len()
+
+    /// The page, around the findings folded in.
+    pub fn write(&mut self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+        let (failures, errors) = (self.failures.len(), self.errors.len());
+        let (verdict, class) = match (failures == 0, errors == 0) {
+            (false, _) => ("Failures found", "v-fail"),
+            (true, false) => ("No failure, but some checks could not be evaluated", "v-error"),
+            (true, true) => ("No failures", "v-pass"),
+        };
+        let mut text = String::from(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+             <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
+        );
+        text.push_str(&format!(
+            "<title>fedscan report — {}</title>\n<style>{STYLE}</style></head><body>\n",
+            h(verdict)
         ));
-        let mut all = skipped;
-        all.extend(not_run);
-        out.push_str(&table(&all, true));
-        out.push_str("</details>\n");
-    }
-    if !report.notes.is_empty() {
-        out.push_str("<h2>Notes on the input</h2>\n<ul>\n");
-        for note in &report.notes {
-            let at = note.line.map(|l| format!(":{l}")).unwrap_or_default();
-            out.push_str(&format!("<li>{}{at}: {}</li>\n", h(&note.path), h(&note.message)));
+        text.push_str(&format!(
+            "<h1>fedscan report</h1>\n<p class=\"verdict {class}\" id=\"verdict\"><b>{}</b><br>{}<br>{}</p>\n",
+            h(verdict),
+            h(&summary_line(&report.summary)),
+            h(&exit_meaning(report.summary.exit_code, report.policy()))
+        ));
+        text.push_str(&format!(
+            "<p>Evaluated at {} by fedscan {}; profiles {}.</p>\n",
+            h(&report.evaluated_at),
+            h(report.tool.version),
+            h(&report.profiles.iter().map(|p| p.name()).collect::<Vec<_>>().join(", "))
+        ));
+        out.write_all(text.as_bytes())?;
+
+        if failures > 0 {
+            out.write_all(format!("<h2 id=\"to-fix\">To fix ({failures})</h2>\n").as_bytes())?;
+            out.write_all(table_head(true).as_bytes())?;
+            self.failures.for_each(|row| out.write_all(row))?;
+            out.write_all(TABLE_END.as_bytes())?;
         }
-        out.push_str("</ul>\n");
+        if errors > 0 {
+            out.write_all(format!("<h2 id=\"errors\">Could not be checked ({errors})</h2>\n").as_bytes())?;
+            out.write_all(table_head(true).as_bytes())?;
+            self.errors.for_each(|row| out.write_all(row))?;
+            out.write_all(TABLE_END.as_bytes())?;
+        }
+        let mut text = String::new();
+        if !report.input_errors.is_empty() {
+            text.push_str("<h2>Inputs that could not be read</h2>\n<ul>\n");
+            for error in &report.input_errors {
+                text.push_str(&format!("<li>{}</li>\n", h(&error.to_string())));
+            }
+            text.push_str("</ul>\n");
+        }
+        if let Some(baseline) = &report.baseline
+            && !baseline.fixed.is_empty()
+        {
+            text.push_str(&format!("<h2>Fixed since the baseline ({})</h2>\n<ul>\n", h(&baseline.path)));
+            for fixed in &baseline.fixed {
+                text.push_str(&format!("<li>{} {}: {}</li>\n", h(&fixed.rule), h(&fixed.target), h(&fixed.message)));
+            }
+            text.push_str("</ul>\n");
+        }
+        out.write_all(text.as_bytes())?;
+
+        let escape = |text: &str| h(text);
+        for domain in &report.discovery {
+            let mut text = format!("<h2>{}</h2>\n<pre>", h(&domain.domain));
+            text.push_str(&path_lines(domain, &escape).join("\n"));
+            text.push_str("</pre>\n");
+            out.write_all(text.as_bytes())?;
+            if let Some(rows) = self.shelf.get(&domain.domain)? {
+                out.write_all(&rows)?;
+            }
+        }
+        let mut text = String::new();
+        for file in &report.certificate_files {
+            text.push_str(&format!(
+                "<h2>Certificate file {}</h2>\n<pre>{}</pre>\n",
+                h(&file.path),
+                h(&file.certificate)
+            ));
+        }
+        self.rest.sort_by(|a, b| a.0.cmp(&b.0));
+        if !self.rest.is_empty() {
+            text.push_str("<h2>Configuration and other targets</h2>\n");
+            text.push_str(&table(&ordered(self.rest.iter().map(|(_, f)| f)), true));
+        }
+        out.write_all(text.as_bytes())?;
+        if self.skipped > 0 || self.not_run > 0 {
+            out.write_all(
+                format!(
+                    "<details><summary>Not applicable ({}) and not run ({})</summary>\n",
+                    self.skipped, self.not_run
+                )
+                .as_bytes(),
+            )?;
+            out.write_all(table_head(true).as_bytes())?;
+            self.unlisted.for_each(|row| out.write_all(row))?;
+            out.write_all(TABLE_END.as_bytes())?;
+            out.write_all(b"</details>\n")?;
+        }
+        let mut text = String::new();
+        if !report.notes.is_empty() {
+            text.push_str("<h2>Notes on the input</h2>\n<ul>\n");
+            for note in &report.notes {
+                let at = note.line.map(|l| format!(":{l}")).unwrap_or_default();
+                text.push_str(&format!("<li>{}{at}: {}</li>\n", h(&note.path), h(&note.message)));
+            }
+            text.push_str("</ul>\n");
+        }
+        text.push_str("</body></html>\n");
+        out.write_all(text.as_bytes())
     }
-    out.push_str("</body></html>\n");
-    out
+}
+
+/// The page of findings held whole.
+pub fn render(report: &Report) -> String {
+    let mut out = Vec::new();
+    // Neither kept in memory nor written to it can fail.
+    let written = HtmlFold::new(|| Ok(Store::Memory(Vec::new())))
+        .and_then(|mut fold| fold.add(&report.findings, &report.discovery).and_then(|()| fold.write(report, &mut out)));
+    debug_assert!(written.is_ok());
+    String::from_utf8(out).unwrap_or_default()
 }

@@ -1,8 +1,8 @@
 //! Where a judged scan goes: the sinks of `engine::scan::run`. `Collect`
 //! keeps every finding for the report written whole at the end, in each
-//! requested format — or, for a batch whose reports are JSON, CSV, JUnit,
-//! SARIF or the table, keeps each chunk's findings rendered on disk and its
-//! facts only as the reports' discovery (see [`Spilled`]); `Stream` writes a batch's findings
+//! requested format — or, for a batch (whatever its formats, NDJSON
+//! besides others aside), keeps each chunk's findings rendered on disk and
+//! its facts only as the reports' discovery (see [`Spilled`]); `Stream` writes a batch's findings
 //! as NDJSON as each chunk is judged. All write a batch's facts to
 //! `--save-facts` chunk by chunk.
 
@@ -12,9 +12,11 @@ use std::io::Write;
 use time::OffsetDateTime;
 
 use super::discovery::{DomainDiscovery, DomainIndex, discovery};
+use super::html::HtmlFold;
 use super::junit::SpilledSuites;
+use super::markdown::MarkdownFold;
 use super::sarif::SpilledResults;
-use super::spill::{FindingSpill, Rendering, Shelf};
+use super::spill::{FindingSpill, Rendering, Shelf, Store};
 use super::table::{Style, TableFold};
 use super::{ExitPolicy, Tally, ndjson};
 use crate::engine::scan::Sink;
@@ -40,7 +42,7 @@ impl Collect<'_> {
     }
 }
 
-/// A batch's JSON, CSV, JUnit, SARIF and table reports kept flat: each chunk's findings
+/// A batch's reports kept flat: each chunk's findings
 /// compared with the baseline, counted and rendered to disk for each format
 /// as they are judged; of its facts only what the reports show of them, its
 /// domains' discovery.
@@ -52,6 +54,10 @@ pub struct Spilled<'b> {
     pub sarif: Option<SpilledResults>,
     /// The table reports' rows, one fold per look of the table.
     pub tables: Vec<TableFold>,
+    /// The HTML report's rows, when it is one of the reports.
+    pub html: Option<HtmlFold>,
+    /// The Markdown report's rows, when it is one of the reports.
+    pub markdown: Option<MarkdownFold>,
     pub rules: &'b RuleSet,
     /// Where each domain of `--domains-file` was read (SARIF's locations).
     pub domain_lines: &'b HashMap<String, (String, usize)>,
@@ -71,13 +77,20 @@ pub struct Spilled<'b> {
     pub failed: Option<std::io::Error>,
 }
 
+/// The reports other than JSON and CSV whose findings wait on disk.
+pub struct Kept {
+    pub junit: bool,
+    pub sarif: bool,
+    pub html: bool,
+    pub markdown: bool,
+    /// The look of each table report.
+    pub tables: Vec<Style>,
+}
+
 impl<'b> Spilled<'b> {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         renderings: &[Rendering],
-        junit: bool,
-        sarif: bool,
-        tables: Vec<Style>,
+        kept: Kept,
         rules: &'b RuleSet,
         domain_lines: &'b HashMap<String, (String, usize)>,
         policy: ExitPolicy,
@@ -86,9 +99,12 @@ impl<'b> Spilled<'b> {
     ) -> std::io::Result<Self> {
         Ok(Spilled {
             findings: renderings.iter().map(|r| Ok((*r, FindingSpill::new()?))).collect::<std::io::Result<_>>()?,
-            junit: junit.then(SpilledSuites::new).transpose()?,
-            sarif: sarif.then(SpilledResults::new).transpose()?,
-            tables: tables
+            junit: kept.junit.then(SpilledSuites::new).transpose()?,
+            sarif: kept.sarif.then(SpilledResults::new).transpose()?,
+            html: kept.html.then(|| HtmlFold::new(Store::on_disk)).transpose()?,
+            markdown: kept.markdown.then(|| MarkdownFold::new(Store::on_disk)).transpose()?,
+            tables: kept
+                .tables
                 .into_iter()
                 .map(|style| Ok(TableFold::new(style, Shelf::on_disk()?)))
                 .collect::<std::io::Result<_>>()?,
@@ -123,6 +139,18 @@ impl Sink for Collect<'_> {
                     if let Err(e) = sarif.add_chunk(&findings, domain_of, spilled.domain_lines, spilled.rules) {
                         spilled.failed.get_or_insert(e);
                     }
+                }
+                if let Some(html) = spilled.html.as_mut()
+                    && spilled.failed.is_none()
+                    && let Err(e) = html.add(&findings, &chunk)
+                {
+                    spilled.failed = Some(e);
+                }
+                if let Some(markdown) = spilled.markdown.as_mut()
+                    && spilled.failed.is_none()
+                    && let Err(e) = markdown.add(&findings, &chunk)
+                {
+                    spilled.failed = Some(e);
                 }
                 for table in &mut spilled.tables {
                     if spilled.failed.is_none()
@@ -161,7 +189,12 @@ impl Sink for Collect<'_> {
                 spilled.failed = Some(e);
             }
         }
-        if spilled.junit.is_some() || spilled.sarif.is_some() || !spilled.tables.is_empty() {
+        if spilled.junit.is_some()
+            || spilled.sarif.is_some()
+            || spilled.html.is_some()
+            || spilled.markdown.is_some()
+            || !spilled.tables.is_empty()
+        {
             spilled.pending = findings;
         }
     }

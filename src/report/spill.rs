@@ -38,6 +38,8 @@ pub struct SpilledFindings {
     junit: Option<std::sync::Mutex<super::junit::SpilledSuites>>,
     sarif: Option<std::sync::Mutex<super::sarif::SpilledResults>>,
     tables: Vec<std::sync::Mutex<super::table::TableFold>>,
+    html: Option<std::sync::Mutex<super::html::HtmlFold>>,
+    markdown: Option<std::sync::Mutex<super::markdown::MarkdownFold>>,
 }
 
 impl SpilledFindings {
@@ -46,12 +48,16 @@ impl SpilledFindings {
         junit: Option<super::junit::SpilledSuites>,
         sarif: Option<super::sarif::SpilledResults>,
         tables: Vec<super::table::TableFold>,
+        html: Option<super::html::HtmlFold>,
+        markdown: Option<super::markdown::MarkdownFold>,
     ) -> Self {
         SpilledFindings {
             rendered: spills.into_iter().map(|(r, s)| (r, std::sync::Mutex::new(s))).collect(),
             junit: junit.map(std::sync::Mutex::new),
             sarif: sarif.map(std::sync::Mutex::new),
             tables: tables.into_iter().map(std::sync::Mutex::new).collect(),
+            html: html.map(std::sync::Mutex::new),
+            markdown: markdown.map(std::sync::Mutex::new),
         }
     }
 
@@ -73,6 +79,16 @@ impl SpilledFindings {
         Some(fold.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
+    /// The HTML report's rows, if they were kept.
+    pub fn html(&self) -> Option<std::sync::MutexGuard<'_, super::html::HtmlFold>> {
+        Some(self.html.as_ref()?.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// The Markdown report's rows, if they were kept.
+    pub fn markdown(&self) -> Option<std::sync::MutexGuard<'_, super::markdown::MarkdownFold>> {
+        Some(self.markdown.as_ref()?.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
     /// The JUnit report's suites, if they were kept.
     pub fn junit(&self) -> Option<std::sync::MutexGuard<'_, super::junit::SpilledSuites>> {
         Some(self.junit.as_ref()?.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
@@ -82,11 +98,78 @@ impl SpilledFindings {
 /// What a run's reader holds of the file at a time.
 const READ_AHEAD: usize = 16 * 1024;
 
-/// The runs written so far.
+/// Where kept text is written and read back: in memory for a report
+/// rendered whole, an anonymous temporary file for a batch's.
+#[derive(Debug)]
+pub enum Store {
+    Memory(Vec<u8>),
+    Disk(BufWriter<File>),
+}
+
+impl Store {
+    pub fn on_disk() -> io::Result<Store> {
+        Ok(Store::Disk(BufWriter::new(tempfile::tempfile()?)))
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Store::Memory(kept) => {
+                kept.extend_from_slice(bytes);
+                Ok(())
+            }
+            Store::Disk(file) => file.write_all(bytes),
+        }
+    }
+
+    /// Makes what was written readable.
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Store::Memory(_) => Ok(()),
+            Store::Disk(file) => file.flush(),
+        }
+    }
+
+    fn read_exact_at(&self, buffer: &mut [u8], at: u64) -> io::Result<()> {
+        match self {
+            Store::Memory(kept) => {
+                let start = usize::try_from(at).map_err(io::Error::other)?;
+                let part = kept
+                    .get(start..start + buffer.len())
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "past the kept text"))?;
+                buffer.copy_from_slice(part);
+                Ok(())
+            }
+            Store::Disk(file) => file.get_ref().read_exact_at(buffer, at),
+        }
+    }
+}
+
+/// Appends `text` to `key` so that keys compare, byte by byte, as the
+/// texts do, whatever follows them.
+pub fn push_key_text(key: &mut Vec<u8>, text: &str) {
+    for &byte in text.as_bytes() {
+        key.push(byte);
+        if byte == 0 {
+            key.push(0xff);
+        }
+    }
+    key.extend_from_slice(&[0, 0]);
+}
+
+/// A finding's place in the report's order ([`Finding::order_key`]) as a
+/// key of [`FindingSpill`].
+pub fn push_order_key(key: &mut Vec<u8>, finding: &Finding) {
+    let (none, target, rule) = finding.order_key();
+    key.push(u8::from(none));
+    push_key_text(key, &target);
+    push_key_text(key, &rule);
+}
+
+/// Sorted runs of rendered records, read back merged.
 #[derive(Debug)]
 pub struct FindingSpill {
-    file: BufWriter<File>,
-    /// Where each run starts and ends in the file.
+    store: Store,
+    /// Where each run starts and ends in the store.
     runs: Vec<(u64, u64)>,
     written: u64,
     count: usize,
@@ -94,10 +177,14 @@ pub struct FindingSpill {
 
 impl FindingSpill {
     pub fn new() -> io::Result<FindingSpill> {
-        Ok(FindingSpill { file: BufWriter::new(tempfile::tempfile()?), runs: Vec::new(), written: 0, count: 0 })
+        Ok(FindingSpill::in_store(Store::on_disk()?))
     }
 
-    /// How many findings were written.
+    pub fn in_store(store: Store) -> FindingSpill {
+        FindingSpill { store, runs: Vec::new(), written: 0, count: 0 }
+    }
+
+    /// How many records were written.
     pub fn len(&self) -> usize {
         self.count
     }
@@ -111,58 +198,61 @@ impl FindingSpill {
     /// stable sort of all of them in the order they were judged would have
     /// it) and each rendered by `render`.
     pub fn add_run(&mut self, findings: &[Finding], render: impl Fn(&Finding, &mut Vec<u8>)) -> io::Result<()> {
-        let mut keyed: Vec<((bool, String, String), &Finding)> = findings.iter().map(|f| (f.order_key(), f)).collect();
-        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        let records = findings
+            .iter()
+            .map(|finding| {
+                let mut key = Vec::with_capacity(64);
+                push_order_key(&mut key, finding);
+                let mut text = Vec::with_capacity(256);
+                render(finding, &mut text);
+                (key, text)
+            })
+            .collect();
+        self.add_records(records)
+    }
+
+    /// Writes one run of (key, text) records, sorted by key (stably).
+    pub fn add_records(&mut self, mut records: Vec<(Vec<u8>, Vec<u8>)>) -> io::Result<()> {
+        records.sort_by(|a, b| a.0.cmp(&b.0));
         let start = self.written;
-        let mut text = Vec::with_capacity(4096);
-        for ((none, target, rule), finding) in keyed {
-            text.clear();
-            render(finding, &mut text);
-            self.file.write_all(&[u8::from(none)])?;
-            for part in [target.as_bytes(), rule.as_bytes(), &text] {
-                self.file.write_all(&(part.len() as u32).to_le_bytes())?;
-                self.file.write_all(part)?;
+        for (key, text) in &records {
+            for part in [key, text] {
+                self.store.write_all(&(part.len() as u32).to_le_bytes())?;
+                self.store.write_all(part)?;
             }
-            self.written += 13 + (target.len() + rule.len() + text.len()) as u64;
+            self.written += 8 + (key.len() + text.len()) as u64;
             self.count += 1;
         }
         self.runs.push((start, self.written));
         Ok(())
     }
 
-    /// Each rendered finding, in the report's order, to `each`.
+    /// Each record's text, in the order of the keys, to `each`.
     pub fn for_each(&mut self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
-        self.file.flush()?;
-        let file = self.file.get_ref();
+        self.store.flush()?;
+        let store = &self.store;
         let mut readers: Vec<RunReader> =
             self.runs.iter().map(|&(start, end)| RunReader { at: start, end, buffer: Vec::new(), used: 0 }).collect();
         let mut heap = BinaryHeap::new();
         let mut texts: Vec<Vec<u8>> = vec![Vec::new(); readers.len()];
         for (run, reader) in readers.iter_mut().enumerate() {
-            if let Some(record) = reader.next(file)? {
-                texts[run] = record.text;
-                heap.push(Reverse((record.key, run)));
+            if let Some((key, text)) = reader.next(store)? {
+                texts[run] = text;
+                heap.push(Reverse((key, run)));
             }
         }
         while let Some(Reverse((_, run))) = heap.pop() {
             each(&texts[run])?;
-            if let Some(record) = readers[run].next(file)? {
-                texts[run] = record.text;
-                heap.push(Reverse((record.key, run)));
+            if let Some((key, text)) = readers[run].next(store)? {
+                texts[run] = text;
+                heap.push(Reverse((key, run)));
             }
         }
         Ok(())
     }
 }
 
-/// A finding read back: its place in the order (the bytes of its target
-/// and rule ID order as their text does) and its rendered text.
-struct Record {
-    key: (bool, Vec<u8>, Vec<u8>),
-    text: Vec<u8>,
-}
-
-/// Reads one run's records in order, a window of the file at a time.
+/// Reads one run's records in order, a window of the store at a time.
 struct RunReader {
     at: u64,
     end: u64,
@@ -172,7 +262,7 @@ struct RunReader {
 
 impl RunReader {
     /// `n` bytes of the run, reading ahead as needed.
-    fn take(&mut self, file: &File, n: usize) -> io::Result<Vec<u8>> {
+    fn take(&mut self, store: &Store, n: usize) -> io::Result<Vec<u8>> {
         if self.buffer.len() - self.used < n {
             self.buffer.drain(..self.used);
             self.used = 0;
@@ -182,7 +272,7 @@ impl RunReader {
             }
             let old = self.buffer.len();
             self.buffer.resize(old + want, 0);
-            file.read_exact_at(&mut self.buffer[old..], self.at)?;
+            store.read_exact_at(&mut self.buffer[old..], self.at)?;
             self.at += want as u64;
         }
         let bytes = self.buffer[self.used..self.used + n].to_vec();
@@ -190,80 +280,62 @@ impl RunReader {
         Ok(bytes)
     }
 
-    fn field(&mut self, file: &File) -> io::Result<Vec<u8>> {
-        let bytes = self.take(file, 4)?;
+    fn field(&mut self, store: &Store) -> io::Result<Vec<u8>> {
+        let bytes = self.take(store, 4)?;
         // `take` gives exactly the bytes asked for, or an error.
         let length = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
-        self.take(file, length)
+        self.take(store, length)
     }
 
-    fn next(&mut self, file: &File) -> io::Result<Option<Record>> {
+    /// The next record's key and text.
+    fn next(&mut self, store: &Store) -> io::Result<Option<(Vec<u8>, Vec<u8>)>> {
         if self.at >= self.end && self.used >= self.buffer.len() {
             return Ok(None);
         }
-        let none = self.take(file, 1)?[0] == 1;
-        let target = self.field(file)?;
-        let rule = self.field(file)?;
-        let text = self.field(file)?;
-        Ok(Some(Record { key: (none, target, rule), text }))
+        let key = self.field(store)?;
+        let text = self.field(store)?;
+        Ok(Some((key, text)))
     }
 }
 
-/// Text kept per domain until the report is written, in the report's
-/// words: in memory for a report rendered whole, in an anonymous temporary
-/// file for a batch's.
+/// Text kept per domain until the report is written, in the report's words.
 #[derive(Debug)]
-pub enum Shelf {
-    Memory(std::collections::HashMap<String, Vec<u8>>),
-    Disk {
-        file: BufWriter<File>,
-        written: u64,
-        /// Where each domain's text is in the file.
-        at: std::collections::HashMap<String, (u64, usize)>,
-    },
+pub struct Shelf {
+    store: Store,
+    written: u64,
+    /// Where each domain's text is in the store.
+    at: std::collections::HashMap<String, (u64, usize)>,
 }
 
 impl Shelf {
     pub fn in_memory() -> Shelf {
-        Shelf::Memory(std::collections::HashMap::new())
+        Shelf::in_store(Store::Memory(Vec::new()))
     }
 
     pub fn on_disk() -> io::Result<Shelf> {
-        Ok(Shelf::Disk {
-            file: BufWriter::new(tempfile::tempfile()?),
-            written: 0,
-            at: std::collections::HashMap::new(),
-        })
+        Ok(Shelf::in_store(Store::on_disk()?))
+    }
+
+    pub fn in_store(store: Store) -> Shelf {
+        Shelf { store, written: 0, at: std::collections::HashMap::new() }
     }
 
     /// Keeps `text` as `domain`'s.
     pub fn put(&mut self, domain: &str, text: &[u8]) -> io::Result<()> {
-        match self {
-            Shelf::Memory(texts) => {
-                texts.insert(domain.to_string(), text.to_vec());
-            }
-            Shelf::Disk { file, written, at } => {
-                file.write_all(text)?;
-                at.insert(domain.to_string(), (*written, text.len()));
-                *written += text.len() as u64;
-            }
-        }
+        self.store.write_all(text)?;
+        self.at.insert(domain.to_string(), (self.written, text.len()));
+        self.written += text.len() as u64;
         Ok(())
     }
 
     /// `domain`'s text, if some was kept.
     pub fn get(&mut self, domain: &str) -> io::Result<Option<Vec<u8>>> {
-        match self {
-            Shelf::Memory(texts) => Ok(texts.get(domain).cloned()),
-            Shelf::Disk { file, at, .. } => {
-                let Some(&(start, length)) = at.get(domain) else {
-                    return Ok(None);
-                };
-                file.flush()?;
-                let mut text = vec![0u8; length];
-                file.get_ref().read_exact_at(&mut text, start)?;
-                Ok(Some(text))
-            }
-        }
+        let Some(&(start, length)) = self.at.get(domain) else {
+            return Ok(None);
+        };
+        self.store.flush()?;
+        let mut text = vec![0u8; length];
+        self.store.read_exact_at(&mut text, start)?;
+        Ok(Some(text))
     }
 }

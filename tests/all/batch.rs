@@ -1033,7 +1033,7 @@ fn a_streamed_batch_says_which_suppression_expired_as_the_report_does() {
 /// report besides), with a baseline whose problems are new, unchanged and
 /// fixed across chunks, domains without records, and chunks of seven.
 #[test]
-fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_json_csv_junit_sarif_and_the_table() {
+fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_every_format() {
     use std::path::Path;
     let pki = Pki::new("Spill");
     let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
@@ -1085,8 +1085,8 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_json_csv_junit_sa
     let baseline_path = common::write(dir.path(), "baseline.json", &baseline.to_string());
     let baseline_arg = baseline_path.display().to_string();
 
-    // JSON and CSV keep their findings on disk; a Markdown report besides
-    // holds them all in memory, for every format.
+    // Every format but NDJSON keeps its findings on disk; an NDJSON report
+    // besides holds them all in memory, for every format.
     let report_arg = |format: &str, name: &str| format!("{format}={}", dir.path().join(name).display());
     let kept_on_disk = scan(
         &dir.path().join("spilled.json"),
@@ -1101,6 +1101,10 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_json_csv_junit_sa
             &report_arg("sarif", "spilled.sarif"),
             "--report",
             &report_arg("table", "spilled.txt"),
+            "--report",
+            &report_arg("html", "spilled.html"),
+            "--report",
+            &report_arg("markdown", "spilled.md"),
         ],
     );
     let held = scan(
@@ -1117,7 +1121,11 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_json_csv_junit_sa
             "--report",
             &report_arg("table", "held.txt"),
             "--report",
+            &report_arg("html", "held.html"),
+            "--report",
             &report_arg("markdown", "held.md"),
+            "--report",
+            &report_arg("ndjson", "held.ndjson"),
         ],
     );
     assert!(kept_on_disk == held, "the JSON report kept on disk differs from the one held in memory");
@@ -1155,6 +1163,21 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_json_csv_junit_sa
     );
     let table = read("held.txt");
     assert!(table.contains("120 domains (one line each") && table.contains("To fix ("), "{table}");
+    assert!(
+        read("spilled.html") == read("held.html"),
+        "the HTML report kept on disk differs from the one held in memory"
+    );
+    assert!(
+        read("spilled.md") == read("held.md"),
+        "the Markdown report kept on disk differs from the one held in memory"
+    );
+    let summary = read("held.md");
+    assert!(
+        summary.contains("### To fix") && summary.contains("**new**") && summary.contains("### Passed"),
+        "{summary}"
+    );
+    let page = read("held.html");
+    assert!(page.matches("<tr>").count() > 2000 && page.contains("id=\"to-fix\"") && page.contains("Not applicable ("));
     let verdicts = ["  FAIL ", "  ERROR ", "  PASS ", "  SKIP "];
     assert_eq!(table.lines().filter(|l| verdicts.iter().any(|v| l.starts_with(v))).count(), 120, "{table}");
 
@@ -1174,16 +1197,24 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_json_csv_junit_sa
     let ignore = ignore.display().to_string();
     let paths = |name: &str, extra: &[&str]| {
         let table = report_arg("table", name);
+        let page = report_arg("html", &format!("{name}.html"));
+        let summary = report_arg("markdown", &format!("{name}.md"));
         let mut args = vec!["--layout", "paths", "--show", "pass,fail,error,skip", "--ignore-file", &ignore];
-        args.extend(["--report", &table]);
+        args.extend(["--report", &table, "--report", &page, "--report", &summary]);
         args.extend(extra);
         scan(&dir.path().join(format!("{name}.json")), &args);
         read(name)
     };
     let spilled = paths("spilled-paths.txt", &[]);
-    let markdown = report_arg("markdown", "held-paths.md");
-    let held = paths("held-paths.txt", &["--report", &markdown]);
+    let ndjson = report_arg("ndjson", "held-paths.ndjson");
+    let held = paths("held-paths.txt", &["--report", &ndjson]);
     assert!(spilled == held, "the table kept on disk differs from the one held in memory:\n{spilled}");
     assert!(held.contains("Accepted: being moved"), "{held}");
+    let (spilled_page, held_page) = (read("spilled-paths.txt.html"), read("held-paths.txt.html"));
+    assert!(spilled_page == held_page, "the HTML report kept on disk differs from the one held in memory");
+    assert!(held_page.contains("<b>Accepted:</b> being moved"), "{held_page}");
+    let (spilled_summary, held_summary) = (read("spilled-paths.txt.md"), read("held-paths.txt.md"));
+    assert!(spilled_summary == held_summary, "the Markdown report kept on disk differs from the one held in memory");
+    assert!(held_summary.contains("### Accepted (suppressed)"), "{held_summary}");
     assert!(names.iter().all(|d| held.contains(&format!("\n{d}\n")) || held.contains(d.as_str())), "{held}");
 }
