@@ -289,6 +289,11 @@ pub struct ScanArgs {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub chunk_domains: usize,
 
+    /// Hold a batch's findings in memory for its report rather than keep
+    /// them on disk (what the reports of the two ways are compared with).
+    #[arg(long, hide = true)]
+    pub hold_findings: bool,
+
     /// Send SIP OPTIONS on a connection of its own rather than on the TLS
     /// probe's (as scans did before they reused it): to compare the two.
     #[arg(long, hide = true)]

@@ -123,6 +123,8 @@ pub(super) struct ScanJob {
     /// NDJSON and nothing else: each chunk's findings written as it is
     /// judged, nothing kept.
     pub(super) streamed: bool,
+    /// A batch's findings held in memory, not kept on disk (`--hold-findings`).
+    pub(super) hold_findings: bool,
     /// `--expiry-warn-days` etc. are above; the scan's partners are in the source.
     pub(super) baseline: Option<(PathBuf, Baseline)>,
     pub(super) suppressions: Option<(PathBuf, Suppressions)>,
@@ -338,6 +340,7 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<(ScanJob, Source), Failu
         presentation: Presentation { color: args.report.color, show, layout: args.report.layout },
         quiet: args.report.quiet,
         streamed,
+        hold_findings: args.hold_findings,
         baseline,
         suppressions,
         rule_inputs,

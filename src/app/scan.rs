@@ -81,27 +81,16 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         None => None,
     };
     let mut sink = Collect::new(facts_file);
-    // A batch keeps its findings on disk (but for an NDJSON report beside
-    // others, which writes them held), its memory that of a chunk (see report::spill).
+    // A batch keeps its findings on disk, its memory that of a chunk (see
+    // report::spill), whatever its formats.
     let formats: Vec<ReportFormat> = job.outputs.iter().map(|(format, _)| *format).collect();
-    let kept = |f: &ReportFormat| {
-        matches!(
-            f,
-            ReportFormat::Json
-                | ReportFormat::Csv
-                | ReportFormat::Junit
-                | ReportFormat::Sarif
-                | ReportFormat::Table
-                | ReportFormat::Html
-                | ReportFormat::Markdown
-        )
-    };
-    if in_chunks && formats.iter().all(kept) {
+    if in_chunks && !job.hold_findings {
         let mut renderings: Vec<Rendering> = formats
             .iter()
             .filter_map(|format| match format {
                 ReportFormat::Json => Some(Rendering::Json),
                 ReportFormat::Csv => Some(Rendering::Csv),
+                ReportFormat::Ndjson => Some(Rendering::Ndjson),
                 _ => None,
             })
             .collect();

@@ -44,7 +44,10 @@ struct Record<'a, T: Serialize> {
 
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     write_head(report, out)?;
-    write_findings(&report.findings, out)?;
+    match report.spilled_findings.of(super::spill::Rendering::Ndjson) {
+        Some(mut spilled) => spilled.for_each(|line| out.write_all(line))?,
+        None => write_findings(&report.findings, out)?,
+    }
     if let Some(baseline) = &report.baseline {
         for fixed in &baseline.fixed {
             line(out, &record("fixed", fixed))?;

@@ -19,6 +19,7 @@ use crate::findings::Finding;
 pub enum Rendering {
     Json,
     Csv,
+    Ndjson,
 }
 
 impl Rendering {
@@ -27,6 +28,11 @@ impl Rendering {
         match self {
             Rendering::Json => super::json::finding_in_report(finding, out),
             Rendering::Csv => super::csv::finding_row(finding, out),
+            // Written to memory: nothing can fail.
+            Rendering::Ndjson => {
+                let written = super::ndjson::write_finding(finding, out);
+                debug_assert!(written.is_ok());
+            }
         }
     }
 }

@@ -1085,8 +1085,8 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_every_format() {
     let baseline_path = common::write(dir.path(), "baseline.json", &baseline.to_string());
     let baseline_arg = baseline_path.display().to_string();
 
-    // Every format but NDJSON keeps its findings on disk; an NDJSON report
-    // besides holds them all in memory, for every format.
+    // Every format keeps its findings on disk; --hold-findings holds them
+    // in memory, for every format.
     let report_arg = |format: &str, name: &str| format!("{format}={}", dir.path().join(name).display());
     let kept_on_disk = scan(
         &dir.path().join("spilled.json"),
@@ -1105,6 +1105,8 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_every_format() {
             &report_arg("html", "spilled.html"),
             "--report",
             &report_arg("markdown", "spilled.md"),
+            "--report",
+            &report_arg("ndjson", "spilled.ndjson"),
         ],
     );
     let held = scan(
@@ -1126,6 +1128,7 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_every_format() {
             &report_arg("markdown", "held.md"),
             "--report",
             &report_arg("ndjson", "held.ndjson"),
+            "--hold-findings",
         ],
     );
     assert!(kept_on_disk == held, "the JSON report kept on disk differs from the one held in memory");
@@ -1206,8 +1209,7 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_every_format() {
         read(name)
     };
     let spilled = paths("spilled-paths.txt", &[]);
-    let ndjson = report_arg("ndjson", "held-paths.ndjson");
-    let held = paths("held-paths.txt", &["--report", &ndjson]);
+    let held = paths("held-paths.txt", &["--hold-findings"]);
     assert!(spilled == held, "the table kept on disk differs from the one held in memory:\n{spilled}");
     assert!(held.contains("Accepted: being moved"), "{held}");
     let (spilled_page, held_page) = (read("spilled-paths.txt.html"), read("held-paths.txt.html"));
