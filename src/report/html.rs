@@ -309,7 +309,7 @@ impl HtmlFold {
 pub fn render(report: &Report) -> String {
     let mut out = Vec::new();
     // Neither kept in memory nor written to it can fail.
-    let written = HtmlFold::new(|| Ok(Store::Memory(Vec::new())))
+    let written = HtmlFold::new(Store::memory)
         .and_then(|mut fold| fold.add(&report.findings, &report.discovery).and_then(|()| fold.write(report, &mut out)));
     debug_assert!(written.is_ok());
     String::from_utf8(out).unwrap_or_default()

@@ -16,7 +16,7 @@ use super::html::HtmlFold;
 use super::junit::SpilledSuites;
 use super::markdown::MarkdownFold;
 use super::sarif::SpilledResults;
-use super::spill::{FindingSpill, Rendering, Shelf, Store};
+use super::spill::{FindingSpill, Rendering, Store};
 use super::table::{Style, TableFold};
 use super::{ExitPolicy, Tally, ndjson};
 use crate::engine::scan::Sink;
@@ -106,7 +106,7 @@ impl<'b> Spilled<'b> {
             tables: kept
                 .tables
                 .into_iter()
-                .map(|style| Ok(TableFold::new(style, Shelf::on_disk()?)))
+                .map(|style| TableFold::new(style, Store::on_disk))
                 .collect::<std::io::Result<_>>()?,
             rules,
             domain_lines,

@@ -113,6 +113,10 @@ pub enum Store {
 }
 
 impl Store {
+    pub fn memory() -> io::Result<Store> {
+        Ok(Store::Memory(Vec::new()))
+    }
+
     pub fn on_disk() -> io::Result<Store> {
         Ok(Store::Disk(BufWriter::new(tempfile::tempfile()?)))
     }
@@ -148,6 +152,25 @@ impl Store {
             Store::Disk(file) => file.get_ref().read_exact_at(buffer, at),
         }
     }
+}
+
+/// Appends a field to a record: its length, then its bytes.
+pub fn push_field(record: &mut Vec<u8>, field: &[u8]) {
+    record.extend_from_slice(&(field.len() as u32).to_le_bytes());
+    record.extend_from_slice(field);
+}
+
+/// The first `N` fields of a record made by [`push_field`]; those it does
+/// not have are empty.
+pub fn fields<const N: usize>(record: &[u8]) -> [&[u8]; N] {
+    let mut fields = [&[][..]; N];
+    let mut rest = record;
+    for field in &mut fields {
+        let Some((length, after)) = rest.split_first_chunk::<4>() else { break };
+        let length = (u32::from_le_bytes(*length) as usize).min(after.len());
+        (*field, rest) = after.split_at(length);
+    }
+    fields
 }
 
 /// Appends `text` to `key` so that keys compare, byte by byte, as the

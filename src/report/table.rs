@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
 use super::discovery::{DomainDiscovery, DomainIndex, path_lines};
-use super::spill::Shelf;
+use super::spill::{FindingSpill, Shelf, Store, fields, push_field, push_key_text, push_order_key};
 use super::{Report, exit_meaning, is_not_run, summary_line};
 use crate::findings::{Finding, Status, Target};
 use crate::text::{escape_terminal, shorten};
@@ -191,178 +191,254 @@ fn same_errors<'a>(rows: &[&'a Finding]) -> Vec<Vec<&'a Finding>> {
 }
 
 /// A finding's place in the report's order: its order key, then when it was
-/// judged (the report's order is a stable sort of the judged order).
-type Place = ((bool, String, String), u64);
+/// judged (the report's order is a stable sort of the judged order), as
+/// bytes that compare as those do.
+fn place_of(finding: &Finding, judged: u64) -> Vec<u8> {
+    let mut place = Vec::with_capacity(48);
+    push_order_key(&mut place, finding);
+    place.extend_from_slice(&judged.to_be_bytes());
+    place
+}
 
-/// Each message once, at its first finding's place, with the rules that
-/// gave it (each at the place it first did) and how many findings.
-#[derive(Debug, Default)]
-struct ByMessage(HashMap<String, MessageGroup>);
+/// A record of a "Not checked" or "Could not check" reason: sorted by its
+/// message, then its place, so that each message's findings come together
+/// in their order.
+fn reason_record(place: &[u8], finding: &Finding) -> (Vec<u8>, Vec<u8>) {
+    let mut key = Vec::new();
+    push_key_text(&mut key, &finding.message);
+    key.extend_from_slice(place);
+    let mut text = Vec::new();
+    for field in [finding.message.as_bytes(), finding.rule.as_bytes(), place] {
+        push_field(&mut text, field);
+    }
+    (key, text)
+}
 
-#[derive(Debug)]
-struct MessageGroup {
-    first: Place,
-    rules: HashMap<String, Place>,
+/// Each reason once, in the order of its first finding, with the rules that
+/// gave it (each once, in the order they first did): `line(reason, rules,
+/// findings)` of each, written to `out`.
+fn by_reason(
+    reasons: &mut FindingSpill,
+    store: Store,
+    line: impl Fn(&str, &[String], usize) -> String,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    // The lines, put in the order of their reasons' first findings.
+    let mut lines = FindingSpill::in_store(store);
+    let mut batch: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut current: Option<Reason> = None;
+    let done = |reason: Option<Reason>, batch: &mut Vec<(Vec<u8>, Vec<u8>)>, lines: &mut FindingSpill| {
+        if let Some(reason) = reason {
+            let text = line(&String::from_utf8_lossy(&reason.message), &reason.rules, reason.findings);
+            batch.push((reason.first, text.into_bytes()));
+        }
+        if batch.len() >= LINES_PER_RUN {
+            lines.add_records(std::mem::take(batch))?;
+        }
+        std::io::Result::Ok(())
+    };
+    reasons.for_each(|record| {
+        let [message, rule, place] = fields(record);
+        let rule = String::from_utf8_lossy(rule);
+        match &mut current {
+            Some(reason) if reason.message.as_slice() == message => {
+                reason.findings += 1;
+                if !reason.rules.iter().any(|r| *r == rule) {
+                    reason.rules.push(rule.into_owned());
+                }
+            }
+            _ => {
+                let next = Reason {
+                    message: message.to_vec(),
+                    first: place.to_vec(),
+                    rules: vec![rule.into_owned()],
+                    findings: 1,
+                };
+                done(current.replace(next), &mut batch, &mut lines)?;
+            }
+        }
+        Ok(())
+    })?;
+    done(current.take(), &mut batch, &mut lines)?;
+    lines.add_records(batch)?;
+    lines.for_each(|line| out.write_all(line))
+}
+
+/// A reason as its findings are read: the first one's place, the rules
+/// that gave it, how many.
+struct Reason {
+    message: Vec<u8>,
+    first: Vec<u8>,
+    rules: Vec<String>,
     findings: usize,
 }
 
-impl ByMessage {
-    fn add(&mut self, place: &Place, finding: &Finding) {
-        let group = match self.0.get_mut(&finding.message) {
-            Some(group) => group,
-            None => self.0.entry(finding.message.clone()).or_insert(MessageGroup {
-                first: place.clone(),
-                rules: HashMap::new(),
-                findings: 0,
-            }),
-        };
-        group.findings += 1;
-        if *place < group.first {
-            group.first = place.clone();
-        }
-        match group.rules.get_mut(&finding.rule) {
-            Some(first) if *place < *first => *first = place.clone(),
-            Some(_) => {}
-            None => {
-                group.rules.insert(finding.rule.clone(), place.clone());
-            }
-        }
-    }
-
-    /// The messages in the order they first appear, each with its rules in
-    /// the order they first gave it, and how many findings.
-    fn in_order(&self) -> Vec<(&str, Vec<&str>, usize)> {
-        let mut groups: Vec<(&Place, &str, Vec<&str>, usize)> = self
-            .0
-            .iter()
-            .map(|(message, group)| {
-                let mut rules: Vec<(&Place, &str)> = group.rules.iter().map(|(r, p)| (p, r.as_str())).collect();
-                rules.sort();
-                (&group.first, message.as_str(), rules.into_iter().map(|(_, r)| r).collect(), group.findings)
-            })
-            .collect();
-        groups.sort_by(|a, b| a.0.cmp(b.0));
-        groups.into_iter().map(|(_, message, rules, count)| (message, rules, count)).collect()
-    }
-}
+/// The lines a run of reasons' lines holds.
+const LINES_PER_RUN: usize = 4096;
 
 /// "Not checked:" then each reason once, with the rules it kept from running.
-fn skipped_by_reason(skipped: &ByMessage) -> String {
-    let mut out = String::new();
-    for (reason, rules, _) in skipped.in_order() {
-        out.push_str(&format!("  {}: {}\n", rules.join(", "), shown(reason)));
+fn skipped_by_reason(skipped: &mut FindingSpill, store: Store, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if skipped.is_empty() {
+        return Ok(());
     }
-    if out.is_empty() { out } else { format!("\nNot checked (skip):\n{out}") }
+    out.write_all(b"\nNot checked (skip):\n")?;
+    let line = |reason: &str, rules: &[String], _| format!("  {}: {}\n", rules.join(", "), shown(reason));
+    by_reason(skipped, store, line, out)
 }
 
 /// What could not be checked, each reason once: the errors are the scan's
 /// gaps, and one dead resolver should read as one problem.
-fn could_not_check(errors: &ByMessage) -> String {
-    let mut out = String::new();
-    for (message, rules, targets) in errors.in_order() {
-        let on = if targets > 1 { format!(" ({targets} findings)") } else { String::new() };
-        out.push_str(&format!("  {}{on}: {}\n", rules.join(", "), shown(message)));
+fn could_not_check(errors: &mut FindingSpill, store: Store, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if errors.is_empty() {
+        return Ok(());
     }
-    if out.is_empty() { out } else { format!("\nCould not check (error):\n{out}") }
+    out.write_all(b"\nCould not check (error):\n")?;
+    let line = |message: &str, rules: &[String], targets: usize| {
+        let on = if targets > 1 { format!(" ({targets} findings)") } else { String::new() };
+        format!("  {}{on}: {}\n", rules.join(", "), shown(message))
+    };
+    by_reason(errors, store, line, out)
 }
 
-/// The failures of one rule with one fix: its first, and what the list
-/// shows of the others.
-#[derive(Debug)]
+/// A failure's record for the "To fix" list: sorted by its rule and fix,
+/// then its place, so that each group's failures come together in their
+/// order; with what the list shows of it.
+fn fix_record(place: &[u8], finding: &Finding) -> (Vec<u8>, Vec<u8>) {
+    let mut key = Vec::new();
+    push_key_text(&mut key, &finding.rule);
+    push_key_text(&mut key, &finding.remediation);
+    key.extend_from_slice(place);
+    let mut group = Vec::new();
+    push_field(&mut group, finding.rule.as_bytes());
+    push_field(&mut group, finding.remediation.as_bytes());
+    let target = finding.target.as_ref().map(|t| shown(&t.to_string()));
+    let new = finding.baseline == Some(crate::findings::BaselineState::New);
+    let mut text = Vec::new();
+    for field in [
+        group.as_slice(),
+        place,
+        &[finding.severity as u8, u8::from(new), u8::from(target.is_some()), u8::from(location(finding).is_some())],
+        target.unwrap_or_default().as_bytes(),
+        shown(&finding.message).as_bytes(),
+        shown(&finding.remediation).as_bytes(),
+        location(finding).unwrap_or_default().as_bytes(),
+    ] {
+        push_field(&mut text, field);
+    }
+    (key, text)
+}
+
+/// A group of the "To fix" list: the failures of one rule with one fix.
 struct FixGroup {
-    first: (Place, Finding),
+    /// Most severe first, then by rule, then in the order the groups appear.
+    order: Vec<u8>,
+    severity: crate::findings::Severity,
+    rule: String,
+    /// The first failure's, as shown.
+    message: String,
+    remediation: String,
+    location: Option<String>,
     members: usize,
-    /// The first five targets, as shown, at their places.
-    targets: Vec<(Place, String)>,
+    /// The first five targets, as shown.
+    targets: Vec<String>,
     targeted: usize,
     new: bool,
-}
-
-/// The failures, grouped by rule and fix.
-#[derive(Debug, Default)]
-struct ToFix {
-    groups: HashMap<(String, String), FixGroup>,
-    failures: usize,
 }
 
 /// How many targets a group of the "To fix" list names.
 const TARGETS_NAMED: usize = 5;
 
-impl ToFix {
-    fn add(&mut self, place: &Place, finding: &Finding) {
-        self.failures += 1;
-        let group =
-            self.groups.entry((finding.rule.clone(), finding.remediation.clone())).or_insert_with(|| FixGroup {
-                first: (place.clone(), finding.clone()),
-                members: 0,
-                targets: Vec::new(),
-                targeted: 0,
-                new: false,
-            });
-        group.members += 1;
-        if *place < group.first.0 {
-            group.first = (place.clone(), finding.clone());
-        }
-        group.new |= finding.baseline == Some(crate::findings::BaselineState::New);
-        if let Some(target) = &finding.target {
-            group.targeted += 1;
-            if group.targets.len() < TARGETS_NAMED || group.targets.last().is_some_and(|(last, _)| place < last) {
-                group.targets.push((place.clone(), shown(&target.to_string())));
-                group.targets.sort_by(|a, b| a.0.cmp(&b.0));
-                group.targets.truncate(TARGETS_NAMED);
-            }
-        }
-    }
-}
-
 /// The failures to fix, most severe first, each rule's fix once with the
 /// targets it applies to: what a person reads first, directly above the
-/// summary.
-fn to_fix(failures: &ToFix, style: &Style) -> String {
-    let mut groups: Vec<&FixGroup> = failures.groups.values().collect();
-    if groups.is_empty() {
-        return String::new();
+/// summary. Only the groups shown are held.
+fn to_fix(failures: &mut FindingSpill, style: &Style) -> std::io::Result<String> {
+    if failures.is_empty() {
+        return Ok(String::new());
     }
-    // In the order the groups first appear, then most severe first.
-    groups.sort_by(|a, b| {
-        let (a, b) = (&a.first, &b.first);
-        b.1.severity.cmp(&a.1.severity).then_with(|| a.1.rule.cmp(&b.1.rule)).then_with(|| a.0.cmp(&b.0))
-    });
-    let mut out = format!("\nTo fix ({} failure(s), most severe first):\n", failures.failures);
-    for (n, group) in groups.iter().take(MAX_TO_FIX).enumerate() {
-        let first = &group.first.1;
-        let severity = first.severity.name().to_uppercase();
+    let (mut shown_groups, mut groups): (Vec<FixGroup>, usize) = (Vec::new(), 0);
+    let mut current: Option<(Vec<u8>, FixGroup)> = None;
+    let mut done = |group: Option<(Vec<u8>, FixGroup)>| {
+        let Some((_, group)) = group else { return };
+        groups += 1;
+        if shown_groups.len() < MAX_TO_FIX || shown_groups.last().is_some_and(|last| group.order < last.order) {
+            shown_groups.push(group);
+            shown_groups.sort_by(|a, b| a.order.cmp(&b.order));
+            shown_groups.truncate(MAX_TO_FIX);
+        }
+    };
+    failures.for_each(|record| {
+        let [key, place, flags, target, message, remediation, location] = fields(record);
+        let [severity, new, targeted, located] = [0, 1, 2, 3].map(|i| flags.get(i).copied().unwrap_or(0));
+        if !matches!(&current, Some((current, _)) if current.as_slice() == key) {
+            {
+                let [rule, _] = fields(key);
+                let severity = crate::findings::Severity::ALL
+                    .into_iter()
+                    .find(|s| *s as u8 == severity)
+                    .unwrap_or(crate::findings::Severity::Info);
+                let mut order = vec![u8::MAX - severity as u8];
+                push_key_text(&mut order, &String::from_utf8_lossy(rule));
+                order.extend_from_slice(place);
+                let first = FixGroup {
+                    order,
+                    severity,
+                    rule: String::from_utf8_lossy(rule).into_owned(),
+                    message: String::from_utf8_lossy(message).into_owned(),
+                    remediation: String::from_utf8_lossy(remediation).into_owned(),
+                    location: (located == 1).then(|| String::from_utf8_lossy(location).into_owned()),
+                    members: 0,
+                    targets: Vec::new(),
+                    targeted: 0,
+                    new: false,
+                };
+                done(current.replace((key.to_vec(), first)));
+            }
+        }
+        let Some((_, group)) = current.as_mut() else { return Ok(()) };
+        group.members += 1;
+        group.new |= new == 1;
+        if targeted == 1 {
+            group.targeted += 1;
+            if group.targets.len() < TARGETS_NAMED {
+                group.targets.push(String::from_utf8_lossy(target).into_owned());
+            }
+        }
+        Ok(())
+    })?;
+    done(current.take());
+    let mut out = format!("\nTo fix ({} failure(s), most severe first):\n", failures.len());
+    for (n, group) in shown_groups.iter().enumerate() {
+        let severity = group.severity.name().to_uppercase();
         // Red for high and critical, yellow below: the table's colours.
-        let severity = match (style.color, first.severity >= crate::findings::Severity::High) {
+        let severity = match (style.color, group.severity >= crate::findings::Severity::High) {
             (false, _) => severity,
             (true, true) => format!("\u{1b}[31m{severity}\u{1b}[0m"),
             (true, false) => format!("\u{1b}[33m{severity}\u{1b}[0m"),
         };
         let new = if group.new { " [new]" } else { "" };
-        let targets: Vec<&str> = group.targets.iter().map(|(_, t)| t.as_str()).collect();
         let on = match group.targeted {
             0 => String::new(),
-            1 => format!(" {}", targets[0]),
+            1 => format!(" {}", group.targets[0]),
             count => {
                 let more =
                     if count > TARGETS_NAMED { format!(", and {} more", count - TARGETS_NAMED) } else { String::new() };
-                format!(" on {count} targets: {}{more}", targets.join(", "))
+                format!(" on {count} targets: {}{more}", group.targets.join(", "))
             }
         };
-        out.push_str(&wrapped(&format!("  {}. {severity} {}{on}{new}", n + 1, first.rule), style.width));
-        out.push_str(&wrapped(&format!("     {}", shown(&first.message)), style.width));
-        if let (1, Some(at)) = (group.members, location(first)) {
+        out.push_str(&wrapped(&format!("  {}. {severity} {}{on}{new}", n + 1, group.rule), style.width));
+        out.push_str(&wrapped(&format!("     {}", group.message), style.width));
+        if let (1, Some(at)) = (group.members, &group.location) {
             out.push_str(&wrapped(&format!("     At: {at}"), style.width));
         }
-        out.push_str(&wrapped(&format!("     Fix: {}", shown(&first.remediation)), style.width));
+        out.push_str(&wrapped(&format!("     Fix: {}", group.remediation), style.width));
     }
-    if groups.len() > MAX_TO_FIX {
+    if groups > MAX_TO_FIX {
         out.push_str(&format!(
             "  … and {} more (the JSON, HTML and Markdown reports list them all)\n",
-            groups.len() - MAX_TO_FIX
+            groups - MAX_TO_FIX
         ));
     }
-    out
+    Ok(out)
 }
 
 /// A domain's line of the overview, but for its name: its verdict, then
@@ -413,30 +489,35 @@ pub struct TableFold {
     /// The domains seen while the layout was not known, with their rows.
     undecided: Vec<(String, Vec<Finding>)>,
     shelf: Shelf,
-    rest: Vec<(Place, Finding)>,
-    skipped: ByMessage,
-    errors: ByMessage,
-    to_fix: ToFix,
+    rest: Vec<(Vec<u8>, Finding)>,
+    /// The skips' reasons, the errors' and the failures' records.
+    skipped: FindingSpill,
+    errors: FindingSpill,
+    to_fix: FindingSpill,
+    /// Where the lists' lines wait to be put in order.
+    store: fn() -> std::io::Result<Store>,
     judged: u64,
 }
 
 impl TableFold {
-    pub fn new(style: Style, shelf: Shelf) -> TableFold {
+    /// Kept in memory (`Store::memory`) or on disk (`Store::on_disk`).
+    pub fn new(style: Style, store: fn() -> std::io::Result<Store>) -> std::io::Result<TableFold> {
         let overview = match style.layout {
             Layout::Auto => None,
             layout => Some(layout == Layout::Overview),
         };
-        TableFold {
+        Ok(TableFold {
             style,
             overview,
             undecided: Vec::new(),
-            shelf,
+            shelf: Shelf::in_store(store()?),
             rest: Vec::new(),
-            skipped: ByMessage::default(),
-            errors: ByMessage::default(),
-            to_fix: ToFix::default(),
+            skipped: FindingSpill::in_store(store()?),
+            errors: FindingSpill::in_store(store()?),
+            to_fix: FindingSpill::in_store(store()?),
+            store,
             judged: 0,
-        }
+        })
     }
 
     /// Whether this fold renders for `style`.
@@ -447,19 +528,20 @@ impl TableFold {
     /// Folds in `findings`, in the order they were judged, with the
     /// discovery of the domains they are about.
     pub fn add(&mut self, findings: &[Finding], discovery: &[DomainDiscovery]) -> std::io::Result<()> {
-        let mut placed: Vec<(Place, &Finding)> = Vec::with_capacity(findings.len());
+        let mut placed: Vec<(Vec<u8>, &Finding)> = Vec::with_capacity(findings.len());
         for finding in findings {
             self.judged += 1;
             if !is_not_run(finding) {
-                placed.push(((finding.order_key(), self.judged), finding));
+                placed.push((place_of(finding, self.judged), finding));
             }
         }
         placed.sort_by(|a, b| a.0.cmp(&b.0));
         let index = DomainIndex::new(discovery);
         let mut blocks: Vec<Vec<&Finding>> = vec![Vec::new(); discovery.len()];
+        let (mut skipped, mut errors, mut failures) = (Vec::new(), Vec::new(), Vec::new());
         for (place, finding) in &placed {
             if finding.status == Status::Skip {
-                self.skipped.add(place, finding);
+                skipped.push(reason_record(place, finding));
             } else {
                 match index.of(finding) {
                     Some(i) => blocks[i].push(finding),
@@ -468,12 +550,15 @@ impl TableFold {
             }
             if finding.suppressed.is_none() {
                 match finding.status {
-                    Status::Error => self.errors.add(place, finding),
-                    Status::Fail => self.to_fix.add(place, finding),
+                    Status::Error => errors.push(reason_record(place, finding)),
+                    Status::Fail => failures.push(fix_record(place, finding)),
                     Status::Pass | Status::Skip => {}
                 }
             }
         }
+        self.skipped.add_records(skipped)?;
+        self.errors.add_records(errors)?;
+        self.to_fix.add_records(failures)?;
         for (domain, rows) in discovery.iter().zip(blocks) {
             match self.overview {
                 Some(overview) => self.shelve(&domain.domain, rows, overview)?,
@@ -571,7 +656,6 @@ impl TableFold {
             }
         }
 
-        // What follows the domains is small: rendered, then written.
         let mut text = String::new();
         for file in &report.certificate_files {
             text.push_str(&format!("\nCertificate file {}\n  {}\n", shown(&file.path), shown(&file.certificate)));
@@ -593,10 +677,12 @@ impl TableFold {
             start = end;
         }
 
+        out.write_all(text.as_bytes())?;
         if style.shows(Status::Skip) {
-            text.push_str(&skipped_by_reason(&self.skipped));
+            skipped_by_reason(&mut self.skipped, (self.store)()?, out)?;
         }
 
+        let mut text = String::new();
         if !report.notes.is_empty() {
             text.push_str("\nNotes on the input:\n");
             for note in &report.notes {
@@ -626,8 +712,9 @@ impl TableFold {
                 ));
             }
         }
-        text.push_str(&could_not_check(&self.errors));
-        text.push_str(&to_fix(&self.to_fix, style));
+        out.write_all(text.as_bytes())?;
+        could_not_check(&mut self.errors, (self.store)()?, out)?;
+        let mut text = to_fix(&mut self.to_fix, &self.style)?;
         text.push_str(&format!(
             "\nSummary: {}\n{}\n",
             summary_line(&report.summary),
@@ -639,10 +726,10 @@ impl TableFold {
 
 /// The report of findings held whole.
 pub fn render(report: &Report, style: &Style) -> String {
-    let mut fold = TableFold::new(style.clone(), Shelf::in_memory());
     let mut out = Vec::new();
     // Neither kept in memory nor written to it can fail.
-    let written = fold.add(&report.findings, &report.discovery).and_then(|()| fold.write(report, &mut out));
+    let written = TableFold::new(style.clone(), Store::memory)
+        .and_then(|mut fold| fold.add(&report.findings, &report.discovery).and_then(|()| fold.write(report, &mut out)));
     debug_assert!(written.is_ok());
     String::from_utf8(out).unwrap_or_default()
 }
