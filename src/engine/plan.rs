@@ -148,14 +148,17 @@ impl ScanPlan {
     /// asked already. Every SRV record is followed, not only those
     /// whose targets a rule reads: the report shows where each leads.
     pub fn follow_up_questions(&self, facts: &[DnsFact]) -> Vec<Question> {
-        let mut asked: BTreeSet<Question> = facts.iter().map(|f| (f.view, f.name.clone(), f.rtype)).collect();
+        // Borrowed from the answers: a batch asks hundreds of thousands.
+        let asked: std::collections::HashSet<(DnsView, &str, RecordKind)> =
+            facts.iter().map(|f| (f.view, f.name.as_str(), f.rtype)).collect();
+        let mut added: std::collections::HashSet<Question> = std::collections::HashSet::new();
         let mut follow_up = Vec::new();
         for fact in facts.iter().filter(|f| f.view == DnsView::External && f.rtype == RecordKind::Srv) {
             let records: Vec<Srv> = fact.records().into_iter().filter_map(|r| Srv::from_data(&r.data)).collect();
             for target in followed_targets(&records).0 {
                 for kind in [RecordKind::A, RecordKind::Aaaa] {
                     let question = (DnsView::External, target.to_string(), kind);
-                    if asked.insert(question.clone()) {
+                    if !asked.contains(&(DnsView::External, target, kind)) && added.insert(question.clone()) {
                         follow_up.push(question);
                     }
                 }

@@ -3,7 +3,7 @@
 //! it, an answer two chunks read copied and counted) and put back together
 //! as one gathering would have them.
 
-use super::{Facts, Targets, dns, srv};
+use super::{Facts, Inputs, Targets, dns, srv};
 
 impl Facts {
     /// Takes back the answers and probes of the chunks a batch was gathered
@@ -51,7 +51,11 @@ impl Facts {
         let mut own: Vec<Vec<dns::DnsFact>> = vec![Vec::new(); chunks.len()];
         let mut copies: Vec<Vec<dns::DnsFact>> = vec![Vec::new(); chunks.len()];
         let mut unclaimed = Vec::new();
-        for fact in std::mem::take(&mut self.dns) {
+        // Taken from the end, the list given back as it empties: a batch's
+        // answers are then never held twice over (each list is reversed
+        // back into the answers' order at the end).
+        let mut answers = std::mem::take(&mut self.dns);
+        while let Some(fact) = answers.pop() {
             match (zone(&fact.name), host_chunk.get(&fact.name).copied()) {
                 (Some(home), Some(crossing)) if home != crossing => {
                     copies[crossing].push(fact.clone());
@@ -60,13 +64,20 @@ impl Facts {
                 (Some(i), _) | (None, Some(i)) => own[i].push(fact),
                 (None, None) => unclaimed.push(fact),
             }
+            if answers.len() < answers.capacity() / 2 {
+                answers.shrink_to_fit();
+            }
         }
+        unclaimed.reverse();
         self.dns = unclaimed;
         own.into_iter()
             .zip(copies)
-            .map(|(mut answers, copies)| {
+            .map(|(mut answers, mut copies)| {
+                answers.reverse();
+                copies.reverse();
                 let shared = copies.len();
                 answers.extend(copies);
+                answers.shrink_to_fit();
                 (answers, shared)
             })
             .collect()
@@ -76,9 +87,23 @@ impl Facts {
     /// and how many of them are copies (see [`Facts::split_dns`]), and
     /// nothing probed yet.
     pub fn chunk(&self, domains: &[String], (dns, shared_dns): (Vec<dns::DnsFact>, usize)) -> Facts {
-        let mut part = Facts::new(self.inputs.clone(), self.gathered_at);
-        part.inputs.domains = domains.to_vec();
-        part.targets = Targets { domains: domains.to_vec(), ..self.targets.clone() };
+        // Every field but the batch's domains, which a large batch would
+        // otherwise copy once per chunk.
+        let inputs = Inputs {
+            domains: domains.to_vec(),
+            partners: self.inputs.partners.clone(),
+            config: self.inputs.config.clone(),
+            edges: self.inputs.edges.clone(),
+            shard: self.inputs.shard.clone(),
+        };
+        let mut part = Facts::new(inputs, self.gathered_at);
+        part.targets = Targets {
+            domains: domains.to_vec(),
+            edges: self.targets.edges.clone(),
+            xmpp: self.targets.xmpp,
+            partners: self.targets.partners.clone(),
+            edge_port: self.targets.edge_port,
+        };
         part.dns = dns;
         part.shared_dns = shared_dns;
         part.trust = self.trust.clone();

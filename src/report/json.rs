@@ -49,6 +49,31 @@ impl Write for Indented<'_> {
     }
 }
 
+/// The end of the report's text when its findings are kept on disk.
+const EMPTY_FINDINGS: &[u8] = b"[]\n}";
+
+/// Passes a text on but for its last bytes, as many as [`EMPTY_FINDINGS`]
+/// has, held back.
+struct HoldingBack<'o> {
+    out: &'o mut dyn Write,
+    held: Vec<u8>,
+}
+
+impl Write for HoldingBack<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.held.extend_from_slice(bytes);
+        if let Some(pass) = self.held.len().checked_sub(EMPTY_FINDINGS.len()).filter(|n| *n > 0) {
+            self.out.write_all(&self.held[..pass])?;
+            self.held.drain(..pass);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
 pub fn render(report: &Report) -> String {
     let mut text = to_json(report).expect("a report always serializes");
     text.push('\n');
@@ -62,13 +87,14 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         write_json(out, report)?;
         return out.write_all(b"\n");
     };
-    // Every field but the findings, which come last: the head's text ends
-    // with their empty array, which the kept findings replace.
-    let head = to_json(report).map_err(io::Error::other)?;
-    let Some(head) = head.strip_suffix("[]\n}") else {
+    // Every field but the findings, which come last, written as it is
+    // serialized (a batch's discovery is large): the text ends with their
+    // empty array, held back, which the kept findings replace.
+    let mut head = HoldingBack { out: &mut *out, held: Vec::new() };
+    write_json(&mut head, report)?;
+    if head.held != EMPTY_FINDINGS {
         return Err(io::Error::other("the report's findings are not its last field"));
-    };
-    out.write_all(head.as_bytes())?;
+    }
     if spilled.is_empty() {
         return out.write_all(b"[]\n}\n");
     }

@@ -101,8 +101,11 @@ impl SpilledFindings {
     }
 }
 
-/// What a run's reader holds of the file at a time.
+/// What a run's reader holds of the file at a time, at most; and what the
+/// readers of all the runs hold together, at most (a batch of 100,000
+/// domains writes over 1,500 runs), but for a record longer than that.
 const READ_AHEAD: usize = 16 * 1024;
+const READ_AHEAD_OF_ALL: usize = 4 * 1024 * 1024;
 
 /// Where kept text is written and read back: in memory for a report
 /// rendered whole, an anonymous temporary file for a batch's.
@@ -260,8 +263,12 @@ impl FindingSpill {
     pub fn for_each(&mut self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         self.store.flush()?;
         let store = &self.store;
-        let mut readers: Vec<RunReader> =
-            self.runs.iter().map(|&(start, end)| RunReader { at: start, end, buffer: Vec::new(), used: 0 }).collect();
+        let ahead = (READ_AHEAD_OF_ALL / self.runs.len().max(1)).clamp(1024, READ_AHEAD);
+        let mut readers: Vec<RunReader> = self
+            .runs
+            .iter()
+            .map(|&(start, end)| RunReader { at: start, end, ahead, buffer: Vec::new(), used: 0 })
+            .collect();
         let mut heap = BinaryHeap::new();
         let mut texts: Vec<Vec<u8>> = vec![Vec::new(); readers.len()];
         for (run, reader) in readers.iter_mut().enumerate() {
@@ -285,6 +292,8 @@ impl FindingSpill {
 struct RunReader {
     at: u64,
     end: u64,
+    /// How much it reads at a time.
+    ahead: usize,
     buffer: Vec<u8>,
     used: usize,
 }
@@ -295,7 +304,7 @@ impl RunReader {
         if self.buffer.len() - self.used < n {
             self.buffer.drain(..self.used);
             self.used = 0;
-            let want = (n - self.buffer.len()).max(READ_AHEAD).min((self.end - self.at) as usize);
+            let want = (n - self.buffer.len()).max(self.ahead).min((self.end - self.at) as usize);
             if self.buffer.len() + want < n {
                 return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "a spilled run ends inside a record"));
             }
@@ -366,5 +375,44 @@ impl Shelf {
         let mut text = vec![0u8; length];
         self.store.read_exact_at(&mut text, start)?;
         Ok(Some(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many runs share the read-ahead (each reader then holds 1 KiB), and
+    /// records longer than that are read whole; equal keys keep the order
+    /// of their runs.
+    #[test]
+    fn thousands_of_runs_merge_in_key_order_with_long_records() {
+        for store in [Store::memory, Store::on_disk] {
+            let mut spill = FindingSpill::in_store(store().unwrap());
+            let mut expected = Vec::new();
+            for run in 0..5000u32 {
+                let records: Vec<(Vec<u8>, Vec<u8>)> = (0..3u32)
+                    .map(|i| {
+                        let key = format!("{:04}", (run * 7 + i * 1301) % 997).into_bytes();
+                        let text = format!("{run}/{i}:{}", "x".repeat(((run * 31 + i) % 5000) as usize)).into_bytes();
+                        (key, text)
+                    })
+                    .collect();
+                let mut sorted = records.clone();
+                sorted.sort_by(|a, b| a.0.cmp(&b.0));
+                expected.extend(sorted.into_iter().enumerate().map(|(n, (k, t))| ((k, run, n), t)));
+                spill.add_records(records).unwrap();
+            }
+            expected.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut merged = Vec::new();
+            spill
+                .for_each(|text| {
+                    merged.push(text.to_vec());
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(merged.len(), 15_000);
+            assert!(merged == expected.into_iter().map(|(_, t)| t).collect::<Vec<_>>());
+        }
     }
 }
