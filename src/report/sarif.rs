@@ -388,45 +388,83 @@ pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn std::io::Write) -> 
         text.push('\n');
         return out.write_all(text.as_bytes());
     };
-    // The run's results, the kept ones first: the document's text without
-    // them, where their array stands empty, around them.
+    // The run's results, the kept ones first, written where the document's
+    // text, serialized straight to the output (a batch's logical locations
+    // are large), has their array empty.
     let kept = std::mem::take(&mut sarif.runs[0].results).unwrap_or_default();
     sarif.runs[0].results = Some(Vec::new());
-    let text = to_json(&sarif).map_err(std::io::Error::other)?;
-    let mut around = text.splitn(2, RESULTS_EMPTY);
-    let (Some(before), Some(after)) = (around.next(), around.next()) else {
+    let results = |out: &mut dyn std::io::Write| -> std::io::Result<()> {
+        out.write_all(b"\"results\": [")?;
+        let mut first = true;
+        let mut item = |out: &mut dyn std::io::Write, text: &[u8]| -> std::io::Result<()> {
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            first = false;
+            out.write_all(RESULT_INDENT.as_bytes())?;
+            out.write_all(text)
+        };
+        spilled.results.for_each(|record| {
+            let ((rule, path), text) = split_record(record)?;
+            let qualified = qualified_name(&path);
+            let node = tree.index.get(&qualified).copied().unwrap_or(0);
+            let rule = rule_index.get(rule.as_str()).map_or_else(|| "null".to_string(), |i| i.to_string());
+            let text = String::from_utf8_lossy(text)
+                .replacen(&format!("\"ruleIndex\": {RULE_SENTINEL}"), &format!("\"ruleIndex\": {rule}"), 1)
+                .replacen(&format!("\"index\": {NODE_SENTINEL}"), &format!("\"index\": {node}"), 1);
+            item(&mut *out, text.as_bytes())
+        })?;
+        for result in &kept {
+            let mut text = Vec::new();
+            crate::text::write_json(&mut super::json::Indented::by(RESULT_INDENT, &mut text), result)?;
+            item(&mut *out, &text)?;
+        }
+        if !first {
+            out.write_all(b"\n      ")?;
+        }
+        out.write_all(b"]")
+    };
+    let mut document =
+        Splicing { out: &mut *out, marker: RESULTS_EMPTY.as_bytes(), held: Vec::new(), splice: Some(results) };
+    crate::text::write_json(&mut document, &sarif)?;
+    if document.splice.is_some() {
         return Err(std::io::Error::other("the SARIF run has no empty results array"));
-    };
-    out.write_all(before.as_bytes())?;
-    out.write_all(b"\"results\": [")?;
-    let mut first = true;
-    let mut item = |out: &mut dyn std::io::Write, text: &[u8]| -> std::io::Result<()> {
-        out.write_all(if first { b"\n" } else { b",\n" })?;
-        first = false;
-        out.write_all(RESULT_INDENT.as_bytes())?;
-        out.write_all(text)
-    };
-    spilled.results.for_each(|record| {
-        let ((rule, path), text) = split_record(record)?;
-        let qualified = qualified_name(&path);
-        let node = tree.index.get(&qualified).copied().unwrap_or(0);
-        let rule = rule_index.get(rule.as_str()).map_or_else(|| "null".to_string(), |i| i.to_string());
-        let text = String::from_utf8_lossy(text)
-            .replacen(&format!("\"ruleIndex\": {RULE_SENTINEL}"), &format!("\"ruleIndex\": {rule}"), 1)
-            .replacen(&format!("\"index\": {NODE_SENTINEL}"), &format!("\"index\": {node}"), 1);
-        item(&mut *out, text.as_bytes())
-    })?;
-    for result in &kept {
-        let mut text = Vec::new();
-        crate::text::write_json(&mut super::json::Indented::by(RESULT_INDENT, &mut text), result)?;
-        item(&mut *out, &text)?;
     }
-    if !first {
-        out.write_all(b"\n      ")?;
-    }
-    out.write_all(b"]")?;
-    out.write_all(after.as_bytes())?;
+    document.out.write_all(&document.held)?;
     out.write_all(b"\n")
+}
+
+/// Passes a text on, but for its first `marker`, which `splice` writes in
+/// its place; the bytes that may begin the marker are held back until the
+/// text after them is known.
+struct Splicing<'o, F> {
+    out: &'o mut dyn std::io::Write,
+    marker: &'static [u8],
+    held: Vec<u8>,
+    splice: Option<F>,
+}
+
+impl<F: FnMut(&mut dyn std::io::Write) -> std::io::Result<()>> std::io::Write for Splicing<'_, F> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.held.extend_from_slice(bytes);
+        if self.splice.is_some()
+            && let Some(at) = self.held.windows(self.marker.len()).position(|w| w == self.marker)
+            && let Some(mut splice) = self.splice.take()
+        {
+            self.out.write_all(&self.held[..at])?;
+            splice(&mut *self.out)?;
+            self.held.drain(..at + self.marker.len());
+        }
+        let keep = if self.splice.is_some() { self.marker.len() - 1 } else { 0 };
+        if self.held.len() > keep {
+            let pass = self.held.len() - keep;
+            self.out.write_all(&self.held[..pass])?;
+            self.held.drain(..pass);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// The empty results array of a run, as the pretty document shows it.
@@ -584,5 +622,39 @@ fn result(
             Vec::new(),
         )),
         ..SarifResult::builder().message(text(message)).build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::Splicing;
+
+    /// The marker is found however the text is cut into writes, once: a
+    /// second one is passed on as it is.
+    #[test]
+    fn the_first_marker_is_spliced_however_the_text_is_written() {
+        let text = b"{\"a\": \"results\\\": []\", \"results\": [], \"b\": {\"results\": []}}";
+        for piece in 1..text.len() {
+            let mut out = Vec::new();
+            let mut splicing = Splicing {
+                out: &mut out,
+                marker: b"\"results\": []",
+                held: Vec::new(),
+                splice: Some(|out: &mut dyn Write| out.write_all(b"\"results\": [1, 2]")),
+            };
+            for chunk in text.chunks(piece) {
+                splicing.write_all(chunk).unwrap();
+            }
+            assert!(splicing.splice.is_none());
+            let held = std::mem::take(&mut splicing.held);
+            out.extend_from_slice(&held);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                "{\"a\": \"results\\\": []\", \"results\": [1, 2], \"b\": {\"results\": []}}",
+                "in pieces of {piece}"
+            );
+        }
     }
 }
