@@ -771,7 +771,9 @@ pub async fn dns<N: Resolve>(
     let mut facts = ask(plan.first_questions(internal), net, &limit, &pacer, stop, progress).await;
     if !stop.is_requested() {
         let follow_up = plan.follow_up_questions(&facts);
-        facts.extend(ask(follow_up, net, &limit, &pacer, stop, progress).await);
+        let answers = ask(follow_up, net, &limit, &pacer, stop, progress).await;
+        facts.reserve_exact(answers.len());
+        facts.extend(answers);
     }
     // Each question is asked once, so no two answers are equal in this
     // order: an unstable sort gives the one order, without the stable
@@ -792,11 +794,13 @@ async fn ask<N: Resolve>(
     let mut asked = HashMap::new();
     Progress::add(&progress.questions, questions.len());
     let (mut facts, questions) = known_answers(questions, &**net);
+    // An answer per question: the list never grows twice over.
+    facts.reserve_exact(questions.len());
     Progress::add(&progress.responses, facts.len());
     Progress::add(&progress.questions_done, facts.len());
     let failed = |(view, name, rtype): Question, why: String| DnsFact {
         view,
-        resolver: net.resolver(view),
+        resolver: net.resolver(view).into(),
         name,
         rtype,
         source: None,

@@ -168,8 +168,9 @@ pub struct DnsFact {
     pub name: String,
     #[serde(rename = "type")]
     pub rtype: RecordKind,
-    /// `system`, or the resolver addresses asked, or `zone file PATH`.
-    pub resolver: String,
+    /// `system`, or the resolver addresses asked, or `zone file PATH`:
+    /// one text shared by a batch's hundreds of thousands of answers.
+    pub resolver: std::sync::Arc<str>,
     /// For an answer from a planned zone: the line it comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<RecordSource>,

@@ -17,7 +17,7 @@ use crate::facts::dns::{DnsFact, DnsOutcome, DnsRecord, DnsView, RecordData, Rec
 pub struct DnsProbe {
     resolver: TokioResolver,
     view: DnsView,
-    label: String,
+    label: std::sync::Arc<str>,
     /// The most one query may take, whatever the resolver library does.
     deadline: Duration,
 }
@@ -59,7 +59,7 @@ impl DnsProbe {
         };
         let servers = settings.servers.len().max(1) as u32;
         let deadline = settings.timeout * (settings.attempts.max(1) as u32) * servers + Duration::from_millis(500);
-        Ok(DnsProbe { resolver, view, label, deadline })
+        Ok(DnsProbe { resolver, view, label: label.into(), deadline })
     }
 
     /// The resolver asked, as the facts name it: `system`, or its addresses.
@@ -125,7 +125,11 @@ pub fn answer_of(name: &str, records: &[hickory_proto::rr::Record]) -> DnsOutcom
 
 /// [`answer_of`], from records already read.
 pub(crate) fn answer_from(name: &str, all: Vec<DnsRecord>) -> DnsOutcome {
-    DnsOutcome::Answer { records: belonging(name, &all).cloned().collect() }
+    let mut records: Vec<DnsRecord> = belonging(name, &all).cloned().collect();
+    // A batch holds hundreds of thousands of answers, most of one record:
+    // not the four places a vector grows to first.
+    records.shrink_to_fit();
+    DnsOutcome::Answer { records }
 }
 
 fn host(name: &Name) -> String {

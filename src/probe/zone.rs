@@ -155,7 +155,7 @@ impl PlannedDns {
             view,
             name: name.to_string(),
             rtype: kind,
-            resolver: format!("zone file {}", first.path),
+            resolver: format!("zone file {}", first.path).into(),
             source,
             outcome,
         };
