@@ -283,8 +283,8 @@ pub struct ScanArgs {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub max_per_address: usize,
 
-    /// Domains per chunk of a streamed batch (a live scan written as NDJSON
-    /// only): whole organizations are judged and written together.
+    /// Domains per chunk of a live batch (one without the organization's
+    /// own context): whole organizations are probed and judged together.
     #[arg(long, hide = true, default_value_t = 64, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub chunk_domains: usize,

@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use super::discovery::{DomainDiscovery, DomainIndex, path_lines};
-use super::spill::{FindingSpill, Shelf, Store, push_key_text, push_order_key};
+use super::spill::{FindingSpill, Shelf, Store, push_order_key, severity_key};
 use super::{Report, exit_meaning, is_not_run, summary_line};
 use crate::findings::{BaselineState, Finding, Status};
 use crate::text::{escape_html, shorten};
@@ -100,15 +100,6 @@ fn ordered<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<&'a Finding> 
     let mut list: Vec<&Finding> = findings.collect();
     list.sort_by(|a, b| rank(a).cmp(&rank(b)).then(b.severity.cmp(&a.severity)).then_with(|| a.rule.cmp(&b.rule)));
     list
-}
-
-/// The key of a failure or error in its list: most severe first, then by
-/// rule, then in the report's order.
-fn severity_key(finding: &Finding) -> Vec<u8> {
-    let mut key = vec![u8::MAX - finding.severity as u8];
-    push_key_text(&mut key, &finding.rule);
-    push_order_key(&mut key, finding);
-    key
 }
 
 /// What the page keeps of a scan's findings as they are judged, a chunk of

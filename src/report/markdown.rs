@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use super::discovery::{DomainDiscovery, DomainIndex};
-use super::spill::{FindingSpill, Store, push_key_text, push_order_key};
+use super::spill::{FindingSpill, Store, push_key_text, push_order_key, severity_key};
 use super::{Report, exit_meaning, is_not_run, summary_line};
 use crate::findings::{BaselineState, Finding, Status};
 use crate::text::escape_markdown;
@@ -74,15 +74,6 @@ fn suppressed_row(f: &Finding, s: &crate::findings::Suppressed) -> String {
 
 fn pass_row(f: &Finding) -> String {
     format!("| {} | {} | {} |\n", cell(&f.rule), target(f), cell(&f.message))
-}
-
-/// The key of a failure or error in its list: most severe first, then by
-/// rule, then in the report's order.
-fn severity_key(finding: &Finding) -> Vec<u8> {
-    let mut key = vec![u8::MAX - finding.severity as u8];
-    push_key_text(&mut key, &finding.rule);
-    push_order_key(&mut key, finding);
-    key
 }
 
 /// A record that starts with its section's name, then its text.

@@ -197,6 +197,15 @@ pub fn push_order_key(key: &mut Vec<u8>, finding: &Finding) {
     push_key_text(key, &rule);
 }
 
+/// The key of a failure or error in a list of them: most severe first,
+/// then by rule, then in the report's order.
+pub fn severity_key(finding: &Finding) -> Vec<u8> {
+    let mut key = vec![u8::MAX - finding.severity as u8];
+    push_key_text(&mut key, &finding.rule);
+    push_order_key(&mut key, finding);
+    key
+}
+
 /// Sorted runs of rendered records, read back merged.
 #[derive(Debug)]
 pub struct FindingSpill {
