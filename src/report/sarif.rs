@@ -125,14 +125,42 @@ fn rule_definition(rules: &RuleSet, builtin: &[String], id: &str) -> Option<Phys
 }
 
 /// `run.logicalLocations`, built as findings ask for them: each node once,
-/// with its parent's index.
+/// with its parent's index. Kept compact (a batch has a few per domain) and
+/// made SARIF's when written.
 #[derive(Default)]
 struct LogicalTree {
-    nodes: Vec<LogicalLocation>,
-    index: HashMap<String, usize>,
+    nodes: Vec<Node>,
+    /// The node of each fully qualified name, by its hash; names whose hash
+    /// another name has too are in `clashes`.
+    index: HashMap<u64, u32>,
+    clashes: HashMap<Box<str>, u32>,
+    /// The kinds named, each once.
+    kinds: Vec<String>,
+}
+
+struct Node {
+    qualified: Box<str>,
+    /// Where its own name starts in `qualified`.
+    name_at: u32,
+    kind: u8,
+    parent: Option<u32>,
+}
+
+fn hash_of(qualified: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(qualified)
 }
 
 impl LogicalTree {
+    /// The node named `qualified`, if there is one.
+    fn find(&self, qualified: &str) -> Option<usize> {
+        let &i = self.index.get(&hash_of(qualified))?;
+        if &*self.nodes[i as usize].qualified == qualified {
+            return Some(i as usize);
+        }
+        self.clashes.get(qualified).map(|&i| i as usize)
+    }
+
     /// The node for `path` (its names from the root), adding it and its
     /// ancestors as needed; returns its index and fully qualified name.
     fn node(&mut self, path: &[(String, &str)]) -> (usize, String) {
@@ -142,25 +170,52 @@ impl LogicalTree {
             if !qualified.is_empty() {
                 qualified.push('/');
             }
+            let name_at = qualified.len() as u32;
             qualified.push_str(name);
-            let i = match self.index.get(&qualified) {
-                Some(&i) => i,
+            let i = match self.find(&qualified) {
+                Some(i) => i,
                 None => {
-                    self.nodes.push(LogicalLocation {
-                        name: Some(name.clone()),
-                        fully_qualified_name: Some(qualified.clone()),
-                        kind: Some(kind.to_string()),
-                        parent_index: parent.map(|p| p as i64),
-                        index: Some(self.nodes.len() as i64),
-                        ..Default::default()
+                    let kind = match self.kinds.iter().position(|k| k == kind) {
+                        Some(k) => k,
+                        None => {
+                            self.kinds.push(kind.to_string());
+                            self.kinds.len() - 1
+                        }
+                    };
+                    let i = self.nodes.len() as u32;
+                    self.nodes.push(Node {
+                        qualified: qualified.as_str().into(),
+                        name_at,
+                        kind: kind as u8,
+                        parent: parent.map(|p| p as u32),
                     });
-                    self.index.insert(qualified.clone(), self.nodes.len() - 1);
-                    self.nodes.len() - 1
+                    match self.index.entry(hash_of(&qualified)) {
+                        std::collections::hash_map::Entry::Occupied(_) => {
+                            self.clashes.insert(qualified.as_str().into(), i);
+                        }
+                        std::collections::hash_map::Entry::Vacant(place) => {
+                            place.insert(i);
+                        }
+                    }
+                    i as usize
                 }
             };
             parent = Some(i);
         }
         (parent.unwrap_or(0), qualified)
+    }
+
+    /// Node `i` as SARIF has it.
+    fn location(&self, i: usize) -> LogicalLocation {
+        let node = &self.nodes[i];
+        LogicalLocation {
+            name: Some(node.qualified[node.name_at as usize..].to_string()),
+            fully_qualified_name: Some(node.qualified.to_string()),
+            kind: self.kinds.get(node.kind as usize).cloned(),
+            parent_index: node.parent.map(i64::from),
+            index: Some(i as i64),
+            ..Default::default()
+        }
     }
 }
 
@@ -344,7 +399,12 @@ pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn std::io::Write) -> 
             tool_execution_notifications: (!notifications.is_empty()).then_some(notifications),
             ..Invocation::builder().execution_successful(report.input_errors.is_empty()).build()
         }]),
-        logical_locations: (!tree.nodes.is_empty()).then_some(tree.nodes),
+        // Written from the tree when the results are kept on disk (a
+        // batch's are many), where their array stands empty.
+        logical_locations: (!tree.nodes.is_empty()).then(|| match spilled {
+            Some(_) => Vec::new(),
+            None => (0..tree.nodes.len()).map(|i| tree.location(i)).collect(),
+        }),
         // Code scanning keeps one analysis per category: the part before
         // the last `/`, here the profiles audited.
         automation_details: Some(RunAutomationDetails {
@@ -405,7 +465,7 @@ pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn std::io::Write) -> 
         spilled.results.for_each(|record| {
             let ((rule, path), text) = split_record(record)?;
             let qualified = qualified_name(&path);
-            let node = tree.index.get(&qualified).copied().unwrap_or(0);
+            let node = tree.find(&qualified).unwrap_or(0);
             let rule = rule_index.get(rule.as_str()).map_or_else(|| "null".to_string(), |i| i.to_string());
             let text = String::from_utf8_lossy(text)
                 .replacen(&format!("\"ruleIndex\": {RULE_SENTINEL}"), &format!("\"ruleIndex\": {rule}"), 1)
@@ -422,38 +482,58 @@ pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn std::io::Write) -> 
         }
         out.write_all(b"]")
     };
-    let mut document =
-        Splicing { out: &mut *out, marker: RESULTS_EMPTY.as_bytes(), held: Vec::new(), splice: Some(results) };
+    // The logical locations, before the results in the document.
+    let tree = &tree;
+    let locations = |out: &mut dyn std::io::Write| -> std::io::Result<()> {
+        out.write_all(b"\"logicalLocations\": [")?;
+        for i in 0..tree.nodes.len() {
+            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            out.write_all(RESULT_INDENT.as_bytes())?;
+            let mut text = Vec::new();
+            crate::text::write_json(&mut super::json::Indented::by(RESULT_INDENT, &mut text), &tree.location(i))?;
+            out.write_all(&text)?;
+        }
+        out.write_all(b"\n      ]")
+    };
+    let mut splices: std::collections::VecDeque<Splice> = std::collections::VecDeque::new();
+    if !tree.nodes.is_empty() {
+        splices.push_back((LOCATIONS_EMPTY.as_bytes(), Box::new(locations)));
+    }
+    splices.push_back((RESULTS_EMPTY.as_bytes(), Box::new(results)));
+    let mut document = Splicing { out: &mut *out, held: Vec::new(), splices };
     crate::text::write_json(&mut document, &sarif)?;
-    if document.splice.is_some() {
-        return Err(std::io::Error::other("the SARIF run has no empty results array"));
+    if !document.splices.is_empty() {
+        return Err(std::io::Error::other("the SARIF run has no empty results or logical locations array"));
     }
     document.out.write_all(&document.held)?;
     out.write_all(b"\n")
 }
 
-/// Passes a text on, but for its first `marker`, which `splice` writes in
-/// its place; the bytes that may begin the marker are held back until the
-/// text after them is known.
-struct Splicing<'o, F> {
+/// What writes an array in place of its empty one: the empty array's text,
+/// and the writer.
+type Splice<'f> = (&'static [u8], Box<dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()> + 'f>);
+
+/// Passes a text on, but for the first of each of its markers, in their
+/// order, which their splices write in their place; the bytes that may
+/// begin the next marker are held back until the text after them is known.
+struct Splicing<'o, 'f> {
     out: &'o mut dyn std::io::Write,
-    marker: &'static [u8],
     held: Vec<u8>,
-    splice: Option<F>,
+    splices: std::collections::VecDeque<Splice<'f>>,
 }
 
-impl<F: FnMut(&mut dyn std::io::Write) -> std::io::Result<()>> std::io::Write for Splicing<'_, F> {
+impl std::io::Write for Splicing<'_, '_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         self.held.extend_from_slice(bytes);
-        if self.splice.is_some()
-            && let Some(at) = self.held.windows(self.marker.len()).position(|w| w == self.marker)
-            && let Some(mut splice) = self.splice.take()
+        while let Some((marker, _)) = self.splices.front()
+            && let Some(at) = self.held.windows(marker.len()).position(|w| w == *marker)
+            && let Some((marker, mut splice)) = self.splices.pop_front()
         {
             self.out.write_all(&self.held[..at])?;
             splice(&mut *self.out)?;
-            self.held.drain(..at + self.marker.len());
+            self.held.drain(..at + marker.len());
         }
-        let keep = if self.splice.is_some() { self.marker.len() - 1 } else { 0 };
+        let keep = self.splices.front().map_or(0, |(marker, _)| marker.len() - 1);
         if self.held.len() > keep {
             let pass = self.held.len() - keep;
             self.out.write_all(&self.held[..pass])?;
@@ -467,6 +547,8 @@ impl<F: FnMut(&mut dyn std::io::Write) -> std::io::Result<()>> std::io::Write fo
     }
 }
 
+/// The empty logical locations array of a run, as the pretty document shows it.
+const LOCATIONS_EMPTY: &str = "\"logicalLocations\": []";
 /// The empty results array of a run, as the pretty document shows it.
 const RESULTS_EMPTY: &str = "\"results\": []";
 /// The indentation of a result in the run's results array.
@@ -631,28 +713,27 @@ mod tests {
 
     use super::Splicing;
 
-    /// The marker is found however the text is cut into writes, once: a
-    /// second one is passed on as it is.
+    /// Each marker is found however the text is cut into writes, the first
+    /// of each, in their order: a later one is passed on as it is.
     #[test]
-    fn the_first_marker_is_spliced_however_the_text_is_written() {
-        let text = b"{\"a\": \"results\\\": []\", \"results\": [], \"b\": {\"results\": []}}";
+    fn the_first_of_each_marker_is_spliced_however_the_text_is_written() {
+        let text = b"{\"a\": \"results\\\": []\", \"l\": [], \"results\": [], \"b\": {\"results\": [], \"l\": []}}";
         for piece in 1..text.len() {
             let mut out = Vec::new();
-            let mut splicing = Splicing {
-                out: &mut out,
-                marker: b"\"results\": []",
-                held: Vec::new(),
-                splice: Some(|out: &mut dyn Write| out.write_all(b"\"results\": [1, 2]")),
-            };
+            let mut splices: std::collections::VecDeque<super::Splice> = std::collections::VecDeque::new();
+            splices.push_back((b"\"l\": []", Box::new(|out: &mut dyn Write| out.write_all(b"\"l\": [0]"))));
+            splices
+                .push_back((b"\"results\": []", Box::new(|out: &mut dyn Write| out.write_all(b"\"results\": [1, 2]"))));
+            let mut splicing = Splicing { out: &mut out, held: Vec::new(), splices };
             for chunk in text.chunks(piece) {
                 splicing.write_all(chunk).unwrap();
             }
-            assert!(splicing.splice.is_none());
+            assert!(splicing.splices.is_empty());
             let held = std::mem::take(&mut splicing.held);
             out.extend_from_slice(&held);
             assert_eq!(
                 String::from_utf8(out).unwrap(),
-                "{\"a\": \"results\\\": []\", \"results\": [1, 2], \"b\": {\"results\": []}}",
+                "{\"a\": \"results\\\": []\", \"l\": [0], \"results\": [1, 2], \"b\": {\"results\": [], \"l\": []}}",
                 "in pieces of {piece}"
             );
         }
