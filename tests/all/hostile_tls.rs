@@ -58,7 +58,9 @@ fn a_certificate_message_over_64_kib_is_named_as_such() {
 fn hostile_text_in_certificates_and_sip_headers_stays_inert_everywhere() {
     let pki = Pki::new("Contoso");
     let spec = LeafSpec {
-        common_name: "sip.contoso.com\n      TLS 127.0.0.1: TLS 1.3, FAKE-OK\u{202e}".into(),
+        common_name:
+            "sip.contoso.com\n      TLS 127.0.0.1: TLS 1.3, FAKE-OK\u{202e}<img src=x onerror=alert(1)>[x](http://e)"
+                .into(),
         sans: vec!["sip.contoso.com".into(), "evil\n        SIP OPTIONS -> SIP/2.0 200 OK\x1b[2J.contoso.com".into()],
         ..LeafSpec::default()
     };
@@ -69,12 +71,32 @@ fn hostile_text_in_certificates_and_sip_headers_stays_inert_everywhere() {
     let dir = tempfile::tempdir().unwrap();
     let facts = dir.path().join("facts.json");
     let base = ["scan", "contoso.com", "--timeout", "2", "--dns-attempts", "1", "--color", "never"];
+    // Every other format beside the JSON report: a live batch keeps its
+    // findings on disk, rendered for each as its chunk is judged.
+    let other = ["html", "markdown", "sarif", "junit", "csv", "ndjson"];
+    let reports: Vec<String> =
+        other.iter().map(|f| format!("{f}={}", dir.path().join(format!("report.{f}")).display())).collect();
     let json = fedscan()
         .args(base)
         .args(["--resolver", &dns.resolver_arg(), "--format", "json", "--save-facts"])
         .arg(&facts)
+        .args(reports.iter().flat_map(|r| ["--report", r.as_str()]))
         .output()
         .unwrap();
+    for format in other {
+        let text = std::fs::read_to_string(dir.path().join(format!("report.{format}"))).unwrap();
+        // CSV ends its records with CRLF (RFC 4180); a CR anywhere else is raw.
+        let text = if format == "csv" { text.replace("\r\n", "\n") } else { text };
+        assert_inert(format, &text);
+        assert!(text.contains("FAKE-OK"), "{format} names the certificate: {text}");
+        // Markup from the certificate is text in HTML; in Markdown a link too.
+        if matches!(format, "html" | "markdown") {
+            assert!(!text.contains("<img"), "{format}: markup passed on: {text}");
+        }
+        if format == "markdown" {
+            assert!(!text.contains("[x](http"), "a link passed on: {text}");
+        }
+    }
     let json_text = String::from_utf8_lossy(&json.stdout).into_owned();
     assert_inert("the JSON report", &json_text);
     assert_inert("stderr", &String::from_utf8_lossy(&json.stderr));
