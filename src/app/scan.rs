@@ -24,7 +24,7 @@ use crate::report::ReportInputs;
 use crate::report::Tool;
 use crate::report::exit;
 use crate::report::sink::{Collect, Kept, Spilled, Stream};
-use crate::report::spill::{Rendering, SpilledFindings};
+use crate::report::spill::{Fold, Rendering, SpilledFindings};
 use crate::report::table;
 use crate::rules::Profile;
 use crate::rules::RuleSet;
@@ -153,12 +153,7 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
                 .add_chunk(&pending, domain_of, &job.domain_lines, &job.rules)
                 .map_err(|e| usage_error(format!("cannot keep the report's findings in a temporary file: {e}")))?;
         }
-        let kept = spilled
-            .tables
-            .iter_mut()
-            .try_for_each(|table| table.add(&pending, &[]))
-            .and_then(|()| spilled.html.as_mut().map_or(Ok(()), |html| html.add(&pending, &[])))
-            .and_then(|()| spilled.markdown.as_mut().map_or(Ok(()), |markdown| markdown.add(&pending, &[])));
+        let kept = spilled.folds().try_for_each(|fold| fold.add(&pending, &[]));
         kept.map_err(|e| usage_error(format!("cannot keep the report's findings in a temporary file: {e}")))?;
         if let Some(junit) = spilled.junit.as_mut() {
             junit.add_rest(pending);

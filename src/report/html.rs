@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use super::discovery::{DomainDiscovery, DomainIndex, path_lines};
-use super::spill::{FindingSpill, Shelf, Store, push_order_key, severity_key};
+use super::spill::{FindingSpill, Fold, Shelf, Store, held, push_order_key, severity_key};
 use super::{Report, exit_meaning, is_not_run, summary_line};
 use crate::findings::{BaselineState, Finding, Status};
 use crate::text::{escape_html, shorten};
@@ -133,10 +133,12 @@ impl HtmlFold {
             not_run: 0,
         })
     }
+}
 
+impl Fold for HtmlFold {
     /// Folds in `findings`, in the order they were judged, with the
     /// discovery of the domains they are about.
-    pub fn add(&mut self, findings: &[Finding], discovery: &[DomainDiscovery]) -> std::io::Result<()> {
+    fn add(&mut self, findings: &[Finding], discovery: &[DomainDiscovery]) -> std::io::Result<()> {
         let mut placed: Vec<(Vec<u8>, &Finding)> = findings
             .iter()
             .map(|f| {
@@ -184,7 +186,7 @@ impl HtmlFold {
     }
 
     /// The page, around the findings folded in.
-    pub fn write(&mut self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    fn write(&mut self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         let (failures, errors) = (self.failures.len(), self.errors.len());
         let (verdict, class) = match (failures == 0, errors == 0) {
             (false, _) => ("Failures found", "v-fail"),
@@ -298,10 +300,5 @@ impl HtmlFold {
 
 /// The page of findings held whole.
 pub fn render(report: &Report) -> String {
-    let mut out = Vec::new();
-    // Neither kept in memory nor written to it can fail.
-    let written = HtmlFold::new(Store::memory)
-        .and_then(|mut fold| fold.add(&report.findings, &report.discovery).and_then(|()| fold.write(report, &mut out)));
-    debug_assert!(written.is_ok());
-    String::from_utf8(out).unwrap_or_default()
+    held(HtmlFold::new(Store::memory), report)
 }

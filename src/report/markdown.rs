@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use super::discovery::{DomainDiscovery, DomainIndex};
-use super::spill::{FindingSpill, Store, push_key_text, push_order_key, severity_key};
+use super::spill::{FindingSpill, Fold, Store, held, push_key_text, push_order_key, severity_key};
 use super::{Report, exit_meaning, is_not_run, summary_line};
 use crate::findings::{BaselineState, Finding, Status};
 use crate::text::escape_markdown;
@@ -172,9 +172,32 @@ impl MarkdownFold {
         })
     }
 
+    /// Folds in the findings about no scanned domain: their sections are
+    /// whole now.
+    fn add_rest(&mut self) -> std::io::Result<()> {
+        let rest = std::mem::take(&mut self.rest);
+        let no_domain = DomainIndex::new(&[]);
+        let (mut failures, mut passes) = (Vec::new(), Vec::new());
+        for (order, finding) in &rest {
+            let name = section(&[], &no_domain, finding);
+            match finding.status {
+                Status::Pass => passes.push((order.clone(), name, finding)),
+                _ => {
+                    let mut key = severity_key(finding);
+                    key.extend_from_slice(&order[order.len() - 8..]);
+                    failures.push((key, name, finding));
+                }
+            }
+        }
+        self.failures.add_records(by_section(failures, failure_records))?;
+        self.passes.add_records(by_section(passes, pass_block))
+    }
+}
+
+impl Fold for MarkdownFold {
     /// Folds in `findings`, in the order they were judged, with the
     /// discovery of the domains they are about.
-    pub fn add(&mut self, findings: &[Finding], discovery: &[DomainDiscovery]) -> std::io::Result<()> {
+    fn add(&mut self, findings: &[Finding], discovery: &[DomainDiscovery]) -> std::io::Result<()> {
         let index = DomainIndex::new(discovery);
         let (mut errors, mut suppressed) = (Vec::new(), Vec::new());
         let (mut failures, mut passes) = (Vec::new(), Vec::new());
@@ -217,29 +240,8 @@ impl MarkdownFold {
         self.passes.add_records(by_section(passes, pass_block))
     }
 
-    /// Folds in the findings about no scanned domain: their sections are
-    /// whole now.
-    fn add_rest(&mut self) -> std::io::Result<()> {
-        let rest = std::mem::take(&mut self.rest);
-        let no_domain = DomainIndex::new(&[]);
-        let (mut failures, mut passes) = (Vec::new(), Vec::new());
-        for (order, finding) in &rest {
-            let name = section(&[], &no_domain, finding);
-            match finding.status {
-                Status::Pass => passes.push((order.clone(), name, finding)),
-                _ => {
-                    let mut key = severity_key(finding);
-                    key.extend_from_slice(&order[order.len() - 8..]);
-                    failures.push((key, name, finding));
-                }
-            }
-        }
-        self.failures.add_records(by_section(failures, failure_records))?;
-        self.passes.add_records(by_section(passes, pass_block))
-    }
-
     /// The summary, around the findings folded in.
-    pub fn write(&mut self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    fn write(&mut self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         if !self.rest.is_empty() {
             self.add_rest()?;
         }
@@ -346,10 +348,5 @@ impl Counted<'_> {
 
 /// The summary of findings held whole.
 pub fn render(report: &Report) -> String {
-    let mut out = Vec::new();
-    // Neither kept in memory nor written to it can fail.
-    let written = MarkdownFold::new(Store::memory)
-        .and_then(|mut fold| fold.add(&report.findings, &report.discovery).and_then(|()| fold.write(report, &mut out)));
-    debug_assert!(written.is_ok());
-    String::from_utf8(out).unwrap_or_default()
+    held(MarkdownFold::new(Store::memory), report)
 }

@@ -16,7 +16,7 @@ use super::html::HtmlFold;
 use super::junit::SpilledSuites;
 use super::markdown::MarkdownFold;
 use super::sarif::SpilledResults;
-use super::spill::{FindingSpill, Rendering, Store};
+use super::spill::{FindingSpill, Fold, Rendering, Store};
 use super::table::{Style, TableFold};
 use super::{ExitPolicy, Tally, ndjson};
 use crate::engine::scan::Sink;
@@ -88,6 +88,13 @@ pub struct Kept {
 }
 
 impl<'b> Spilled<'b> {
+    /// The reports made a chunk at a time: the tables, HTML and Markdown.
+    pub fn folds(&mut self) -> impl Iterator<Item = &mut dyn Fold> {
+        let tables = self.tables.iter_mut().map(|t| t as &mut dyn Fold);
+        let html = self.html.iter_mut().map(|h| h as &mut dyn Fold);
+        tables.chain(html).chain(self.markdown.iter_mut().map(|m| m as &mut dyn Fold))
+    }
+
     pub fn new(
         renderings: &[Rendering],
         kept: Kept,
@@ -140,24 +147,9 @@ impl Sink for Collect<'_> {
                         spilled.failed.get_or_insert(e);
                     }
                 }
-                if let Some(html) = spilled.html.as_mut()
-                    && spilled.failed.is_none()
-                    && let Err(e) = html.add(&findings, &chunk)
-                {
-                    spilled.failed = Some(e);
-                }
-                if let Some(markdown) = spilled.markdown.as_mut()
-                    && spilled.failed.is_none()
-                    && let Err(e) = markdown.add(&findings, &chunk)
-                {
-                    spilled.failed = Some(e);
-                }
-                for table in &mut spilled.tables {
-                    if spilled.failed.is_none()
-                        && let Err(e) = table.add(&findings, &chunk)
-                    {
-                        spilled.failed = Some(e);
-                    }
+                if spilled.failed.is_none() {
+                    let folded = spilled.folds().try_for_each(|fold| fold.add(&findings, &chunk));
+                    spilled.failed = folded.err();
                 }
                 if let Some(junit) = spilled.junit.as_mut()
                     && spilled.failed.is_none()

@@ -101,6 +101,30 @@ impl SpilledFindings {
     }
 }
 
+/// A report made from its findings a chunk at a time (the table, HTML and
+/// Markdown): each chunk's rendered as it is judged and kept, in memory for
+/// a report rendered whole or on disk for a batch's, the report written
+/// around them at the end.
+pub trait Fold {
+    /// Folds in `findings`, in the order they were judged, with the
+    /// discovery of the domains they are about.
+    fn add(&mut self, findings: &[Finding], discovery: &[super::discovery::DomainDiscovery]) -> io::Result<()>;
+
+    /// The report, around the findings folded in.
+    fn write(&mut self, report: &super::Report, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The report of `report`'s findings held whole, through `fold` kept in
+/// memory.
+pub fn held(fold: io::Result<impl Fold>, report: &super::Report) -> String {
+    let mut out = Vec::new();
+    // Neither kept in memory nor written to it can fail.
+    let written = fold
+        .and_then(|mut fold| fold.add(&report.findings, &report.discovery).and_then(|()| fold.write(report, &mut out)));
+    debug_assert!(written.is_ok());
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// What a run's reader holds of the file at a time, at most; and what the
 /// readers of all the runs hold together, at most (a batch of 100,000
 /// domains writes over 1,500 runs), but for a record longer than that.

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 
 use super::discovery::{DomainDiscovery, DomainIndex, path_lines};
-use super::spill::{FindingSpill, Shelf, Store, fields, push_field, push_key_text, push_order_key};
+use super::spill::{FindingSpill, Fold, Shelf, Store, fields, held, push_field, push_key_text, push_order_key};
 use super::{Report, exit_meaning, is_not_run, summary_line};
 use crate::findings::{Finding, Status, Target};
 use crate::text::{escape_terminal, shorten};
@@ -525,9 +525,33 @@ impl TableFold {
         self.style == *style
     }
 
+    fn decide(&mut self, overview: bool) -> std::io::Result<()> {
+        self.overview = Some(overview);
+        for (domain, rows) in std::mem::take(&mut self.undecided) {
+            self.shelve(&domain, rows.iter().collect(), overview)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps a domain's rows as the report will show them.
+    fn shelve(&mut self, domain: &str, mut rows: Vec<&Finding>, overview: bool) -> std::io::Result<()> {
+        let text = if overview {
+            overview_entry(&rows)
+        } else {
+            // Its findings in the order of the path (DNS, TLS, certificate,
+            // SIP), its Edges' included.
+            rows.sort_by_cached_key(|f| (f.step, f.rule.clone(), f.target.as_ref().map(Target::to_string)));
+            let rows = shown_rows(&rows, &self.style);
+            if rows.is_empty() { String::new() } else { findings_table(&rows, &self.style, Some(domain)) }
+        };
+        self.shelf.put(domain, text.as_bytes())
+    }
+}
+
+impl Fold for TableFold {
     /// Folds in `findings`, in the order they were judged, with the
     /// discovery of the domains they are about.
-    pub fn add(&mut self, findings: &[Finding], discovery: &[DomainDiscovery]) -> std::io::Result<()> {
+    fn add(&mut self, findings: &[Finding], discovery: &[DomainDiscovery]) -> std::io::Result<()> {
         let mut placed: Vec<(Vec<u8>, &Finding)> = Vec::with_capacity(findings.len());
         for finding in findings {
             self.judged += 1;
@@ -573,30 +597,8 @@ impl TableFold {
         Ok(())
     }
 
-    fn decide(&mut self, overview: bool) -> std::io::Result<()> {
-        self.overview = Some(overview);
-        for (domain, rows) in std::mem::take(&mut self.undecided) {
-            self.shelve(&domain, rows.iter().collect(), overview)?;
-        }
-        Ok(())
-    }
-
-    /// Keeps a domain's rows as the report will show them.
-    fn shelve(&mut self, domain: &str, mut rows: Vec<&Finding>, overview: bool) -> std::io::Result<()> {
-        let text = if overview {
-            overview_entry(&rows)
-        } else {
-            // Its findings in the order of the path (DNS, TLS, certificate,
-            // SIP), its Edges' included.
-            rows.sort_by_cached_key(|f| (f.step, f.rule.clone(), f.target.as_ref().map(Target::to_string)));
-            let rows = shown_rows(&rows, &self.style);
-            if rows.is_empty() { String::new() } else { findings_table(&rows, &self.style, Some(domain)) }
-        };
-        self.shelf.put(domain, text.as_bytes())
-    }
-
     /// The report, around the findings folded in.
-    pub fn write(&mut self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    fn write(&mut self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         if self.overview.is_none() {
             self.decide(self.style.overview(report.discovery.len()))?;
         }
@@ -726,12 +728,7 @@ impl TableFold {
 
 /// The report of findings held whole.
 pub fn render(report: &Report, style: &Style) -> String {
-    let mut out = Vec::new();
-    // Neither kept in memory nor written to it can fail.
-    let written = TableFold::new(style.clone(), Store::memory)
-        .and_then(|mut fold| fold.add(&report.findings, &report.discovery).and_then(|()| fold.write(report, &mut out)));
-    debug_assert!(written.is_ok());
-    String::from_utf8(out).unwrap_or_default()
+    held(TableFold::new(style.clone(), Store::memory), report)
 }
 
 #[cfg(test)]
