@@ -104,6 +104,20 @@ pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn io::Write, value: &T) -> 
     value.serialize(&mut serializer).map_err(io::Error::other)
 }
 
+/// [`to_json`] of a value as it stands `depth` levels deep in a pretty
+/// document (an item of an array rendered on its own, to be spliced in
+/// there): its inner lines indented to that depth, its first line not.
+pub fn write_json_at_depth<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T, depth: usize) -> io::Result<()> {
+    let mut formatter = SafeFormatter(PrettyFormatter::new());
+    // The formatter counts its depth by the arrays it is in: opened here and
+    // written nowhere, they indent the value as the enclosing document would.
+    for _ in 0..depth {
+        formatter.begin_array(&mut io::sink())?;
+    }
+    let mut serializer = serde_json::Serializer::with_formatter(out, formatter);
+    value.serialize(&mut serializer).map_err(io::Error::other)
+}
+
 /// [`to_json`] on one line, for NDJSON: the same escapes, no line breaks.
 pub fn to_json_line<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
     let mut bytes = Vec::new();

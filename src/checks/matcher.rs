@@ -2,6 +2,7 @@
 //! operator, compared with the value as exported.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::de::{self, Deserialize, Deserializer};
@@ -30,12 +31,42 @@ impl fmt::Display for Scalar {
     }
 }
 
+/// A rule's regular expression: its syntax checked when the rule is read,
+/// compiled when first compared. Compiling costs up to most of a millisecond
+/// a pattern (Unicode classes under case folding), which every run would
+/// otherwise pay at its start for rules most runs never compare.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    source: String,
+    compiled: OnceLock<Result<Regex, String>>,
+}
+
+impl Pattern {
+    pub fn new(source: String) -> Result<Pattern, String> {
+        regex_syntax::Parser::new().parse(&source).map_err(|e| e.to_string())?;
+        Ok(Pattern { source, compiled: OnceLock::new() })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The compiled expression, or why a pattern of valid syntax could not
+    /// be compiled (it exceeds the engine's size limit).
+    fn regex(&self) -> Result<&Regex, &str> {
+        self.compiled
+            .get_or_init(|| Regex::new(&self.source).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+}
+
 /// What a property must look like.
 #[derive(Debug, Clone)]
 pub enum Matcher {
     Equals(Scalar),
     OneOf(Vec<Scalar>),
-    Matches(Regex),
+    Matches(Pattern),
     ContainsAll(Vec<String>),
     Empty(bool),
 }
@@ -95,8 +126,11 @@ impl Matcher {
                     verdicts.into_iter().find(|v| v != &Verdict::Mismatch).unwrap_or(Verdict::Mismatch)
                 }
             }
-            Matcher::Matches(re) => match as_text(value) {
-                Some(text) if re.is_match(&text) => Verdict::Match,
+            Matcher::Matches(pattern) => match (pattern.regex(), as_text(value)) {
+                (Err(why), _) => {
+                    Verdict::Indeterminate(format!("the pattern /{}/ cannot be used: {why}", pattern.as_str()))
+                }
+                (Ok(re), Some(text)) if re.is_match(&text) => Verdict::Match,
                 _ => Verdict::Mismatch,
             },
             Matcher::ContainsAll(required) => {
@@ -183,7 +217,7 @@ impl<'de> Deserialize<'de> for Matcher {
                 .collect::<Result<Vec<_>, _>>()
                 .map(Matcher::OneOf),
             "matches" => match arg {
-                toml::Value::String(pattern) => Regex::new(&pattern)
+                toml::Value::String(pattern) => Pattern::new(pattern)
                     .map(Matcher::Matches)
                     .map_err(|e| de::Error::custom(format!("`matches`: invalid regular expression: {e}"))),
                 _ => Err(de::Error::custom("`matches` takes a regular expression string")),
@@ -245,6 +279,22 @@ mod tests {
         // A cut number or name is not a wrong one.
         cut.truncated.push("P".into());
         assert!(matches!(Matcher::Equals(Scalar::Int(5061)).check(&cut, "P", &json!("50")), Verdict::Indeterminate(_)));
+    }
+
+    #[test]
+    fn a_pattern_is_checked_when_read_and_compiled_when_compared() {
+        let err = Pattern::new("(?i)^(yahoo|aol".into()).expect_err("an unclosed group");
+        assert!(err.contains("unclosed group"), "{err}");
+        let m = Matcher::Matches(Pattern::new(r"(?i)^https://webdir\w*\.".into()).expect("a pattern"));
+        assert_eq!(m.check(&obj(), "U", &json!("https://WEBDIR2a.online.lync.com/x")), Verdict::Match);
+        assert_eq!(m.check(&obj(), "U", &json!("https://example.com/")), Verdict::Mismatch);
+        // Valid syntax the engine will not compile (past its size limit):
+        // the property cannot be judged, which is not a mismatch.
+        let huge = Matcher::Matches(Pattern::new(r"(?:\w{1000}){1000}".into()).expect("valid syntax"));
+        match huge.check(&obj(), "U", &json!("x")) {
+            Verdict::Indeterminate(why) => assert!(why.contains("cannot be used"), "{why}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -5,48 +5,18 @@ use std::io::{self, Write};
 use super::Report;
 use super::spill::Rendering;
 use crate::findings::Finding;
-use crate::text::{to_json, write_json};
+use crate::text::{to_json, write_json, write_json_at_depth};
 
-/// The indentation of a finding in the report's `findings` array.
+/// The indentation of a finding in the report's `findings` array, and its depth.
 const FINDING_INDENT: &str = "    ";
+const FINDING_DEPTH: usize = 2;
 
 /// One finding as the pretty report shows it inside its `findings` array
 /// (its lines indented to their depth there), appended to `out`: what a
 /// batch's JSON report keeps on disk until it is written.
 pub fn finding_in_report(finding: &Finding, out: &mut Vec<u8>) {
     // Writing to memory cannot fail; a finding always serializes.
-    let _ = write_json(&mut Indented::by(FINDING_INDENT, out), finding);
-}
-
-/// Puts an indentation after each line break of a text: an item of a
-/// pretty document's array rendered on its own, where the formatter's line
-/// breaks are the only ones (strings escape theirs).
-pub struct Indented<'a> {
-    indent: &'static str,
-    out: &'a mut Vec<u8>,
-}
-
-impl<'a> Indented<'a> {
-    pub fn by(indent: &'static str, out: &'a mut Vec<u8>) -> Self {
-        Indented { indent, out }
-    }
-}
-
-impl Write for Indented<'_> {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        let mut rest = bytes;
-        while let Some(at) = rest.iter().position(|&b| b == b'\n') {
-            self.out.extend_from_slice(&rest[..=at]);
-            self.out.extend_from_slice(self.indent.as_bytes());
-            rest = &rest[at + 1..];
-        }
-        self.out.extend_from_slice(rest);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+    let _ = write_json_at_depth(out, finding, FINDING_DEPTH);
 }
 
 /// The end of the report's text when its findings are kept on disk.
@@ -90,8 +60,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     // Every field but the findings, which come last, written as it is
     // serialized (a batch's discovery is large): the text ends with their
     // empty array, held back, which the kept findings replace.
-    let mut head = HoldingBack { out: &mut *out, held: Vec::new() };
+    // Buffered before the holding back: the serializer's writes are a few
+    // bytes each.
+    let mut head = io::BufWriter::with_capacity(64 * 1024, HoldingBack { out: &mut *out, held: Vec::new() });
     write_json(&mut head, report)?;
+    let head = head.into_inner().map_err(io::IntoInnerError::into_error)?;
     if head.held != EMPTY_FINDINGS {
         return Err(io::Error::other("the report's findings are not its last field"));
     }

@@ -474,7 +474,7 @@ pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn std::io::Write) -> 
         })?;
         for result in &kept {
             let mut text = Vec::new();
-            crate::text::write_json(&mut super::json::Indented::by(RESULT_INDENT, &mut text), result)?;
+            crate::text::write_json_at_depth(&mut text, result, RESULT_DEPTH)?;
             item(&mut *out, &text)?;
         }
         if !first {
@@ -490,7 +490,7 @@ pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn std::io::Write) -> 
             out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
             out.write_all(RESULT_INDENT.as_bytes())?;
             let mut text = Vec::new();
-            crate::text::write_json(&mut super::json::Indented::by(RESULT_INDENT, &mut text), &tree.location(i))?;
+            crate::text::write_json_at_depth(&mut text, &tree.location(i), RESULT_DEPTH)?;
             out.write_all(&text)?;
         }
         out.write_all(b"\n      ]")
@@ -551,8 +551,9 @@ impl std::io::Write for Splicing<'_, '_> {
 const LOCATIONS_EMPTY: &str = "\"logicalLocations\": []";
 /// The empty results array of a run, as the pretty document shows it.
 const RESULTS_EMPTY: &str = "\"results\": []";
-/// The indentation of a result in the run's results array.
+/// The indentation of a result in the run's results array, and its depth.
 const RESULT_INDENT: &str = "        ";
+const RESULT_DEPTH: usize = 4;
 /// Stand-ins for a kept result's rule index and logical location index,
 /// known only when every result is in: numbers no rule or location has.
 const RULE_SENTINEL: i64 = 4_000_000_017;
@@ -612,7 +613,7 @@ impl SpilledResults {
             }
             let _ = serde_json::to_writer(&mut *out, &(&finding.rule, &path));
             out.push(b'\n');
-            let _ = crate::text::write_json(&mut super::json::Indented::by(RESULT_INDENT, out), &result);
+            let _ = crate::text::write_json_at_depth(out, &result, RESULT_DEPTH);
         })
     }
 }
