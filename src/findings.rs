@@ -396,6 +396,13 @@ impl Outcome {
         self.evidence = Evidence::of(&evidence);
         self
     }
+    /// Evidence written already as JSON (one shared by several outcomes),
+    /// which names no place in the inputs.
+    pub fn written_evidence(mut self, evidence: Box<serde_json::value::RawValue>) -> Self {
+        self.location = None;
+        self.evidence = Evidence(evidence);
+        self
+    }
     pub fn severity(mut self, severity: Option<Severity>) -> Self {
         self.severity = severity;
         self

@@ -34,6 +34,6 @@ impl CertificateCheck for CertCrl {
         } else {
             Outcome::fail(&cert.origin, format!("no HTTP CRL distribution point (only {})", urls.join(", ")))
         };
-        vec![outcome.evidence(cert.evidence(ctx.now))]
+        vec![outcome.written_evidence(cert.written_evidence(ctx.now))]
     }
 }

@@ -49,6 +49,6 @@ impl CertificateCheck for CertEku {
                 format!("no extended key usage extension; public server certificates state {name}"),
             ),
         };
-        vec![outcome.evidence(cert.evidence(ctx.now))]
+        vec![outcome.written_evidence(cert.written_evidence(ctx.now))]
     }
 }

@@ -51,6 +51,6 @@ impl CertificateCheck for CertKey {
             ),
             (other, _, _) => Outcome::fail(&cert.origin, format!("{other} key: use RSA or ECDSA")),
         };
-        vec![outcome.evidence(cert.evidence(ctx.now))]
+        vec![outcome.written_evidence(cert.written_evidence(ctx.now))]
     }
 }

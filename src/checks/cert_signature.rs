@@ -53,6 +53,6 @@ impl CertificateCheck for CertSignature {
         } else {
             Outcome::fail(&cert.origin, format!("signed with {algorithm}, which is not SHA-2 with RSA or ECDSA"))
         };
-        vec![outcome.evidence(cert.evidence(ctx.now))]
+        vec![outcome.written_evidence(cert.written_evidence(ctx.now))]
     }
 }

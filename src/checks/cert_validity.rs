@@ -62,7 +62,7 @@ impl CertificateCheck for CertValidity {
     fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
         let target = Target::from(&cert.origin);
         let outcome = self.verdict(ctx, &target, Some(cert.leaf.not_before), cert.leaf.not_after);
-        vec![outcome.evidence(cert.evidence(ctx.now))]
+        vec![outcome.written_evidence(cert.written_evidence(ctx.now))]
     }
 
     /// Every listed certificate, whatever its role: an expired internal

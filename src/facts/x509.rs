@@ -3,8 +3,10 @@
 //! port) every distinct leaf presented, then each `--cert-file`.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use ::time::OffsetDateTime;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use x509_parser::prelude::*;
 
@@ -194,9 +196,16 @@ pub struct SeenCertificate<'a> {
     pub leaf: CertInfo,
     /// The endpoints that presented it (empty for files).
     pub endpoints: Vec<&'a TlsFact>,
+    /// [`SeenCertificate::evidence`] as written, for the checks that show it
+    /// as it is: several judge each certificate.
+    written: OnceLock<(OffsetDateTime, Box<RawValue>)>,
 }
 
-impl SeenCertificate<'_> {
+impl<'a> SeenCertificate<'a> {
+    pub fn new(origin: CertOrigin, chain: Vec<Vec<u8>>, leaf: CertInfo, endpoints: Vec<&'a TlsFact>) -> Self {
+        SeenCertificate { origin, chain, leaf, endpoints, written: OnceLock::new() }
+    }
+
     /// The name a partner connects to (the SNI), for presented certificates.
     pub fn host(&self) -> Option<&str> {
         match &self.origin {
@@ -211,6 +220,16 @@ impl SeenCertificate<'_> {
             "seen_at": self.endpoints.iter().map(|f| f.endpoint.label()).collect::<Vec<_>>(),
             "chain_length": self.chain.len(),
         })
+    }
+
+    /// [`SeenCertificate::evidence`] as JSON text, written once per certificate.
+    pub fn written_evidence(&self, now: OffsetDateTime) -> Box<RawValue> {
+        let write =
+            || serde_json::value::to_raw_value(&self.evidence(now)).unwrap_or_else(|_| RawValue::NULL.to_owned());
+        match self.written.get_or_init(|| (now, write())) {
+            (at, written) if *at == now => written.clone(),
+            _ => write(),
+        }
     }
 }
 
@@ -241,7 +260,7 @@ impl<'a> Certificates<'a> {
         for ((host, port, _), (chain, endpoints)) in groups {
             let origin = CertOrigin::Presented { host, port };
             match cert_info(&chain[0]) {
-                Ok(leaf) => out.seen.push(SeenCertificate { origin, chain, leaf, endpoints }),
+                Ok(leaf) => out.seen.push(SeenCertificate::new(origin, chain, leaf, endpoints)),
                 Err(e) => out.unreadable.push((origin, e)),
             }
         }
@@ -249,7 +268,7 @@ impl<'a> Certificates<'a> {
             let chain = decode_der(&file.chain);
             let origin = CertOrigin::File(file.path.clone());
             match chain.first().map(|c| cert_info(c)) {
-                Some(Ok(leaf)) => out.seen.push(SeenCertificate { origin, chain, leaf, endpoints: Vec::new() }),
+                Some(Ok(leaf)) => out.seen.push(SeenCertificate::new(origin, chain, leaf, Vec::new())),
                 Some(Err(e)) => out.unreadable.push((origin, e)),
                 None => out.unreadable.push((origin, "no certificate".into())),
             }
