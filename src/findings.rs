@@ -398,8 +398,13 @@ impl Outcome {
     }
     /// Evidence written already as JSON (one shared by several outcomes),
     /// which names no place in the inputs.
-    pub fn written_evidence(mut self, evidence: Box<serde_json::value::RawValue>) -> Self {
-        self.location = None;
+    pub fn written_evidence(self, evidence: Box<serde_json::value::RawValue>) -> Self {
+        self.written_evidence_at(evidence, None)
+    }
+
+    /// [`Outcome::written_evidence`] read at `location`.
+    pub fn written_evidence_at(mut self, evidence: Box<serde_json::value::RawValue>, location: Option<Source>) -> Self {
+        self.location = location;
         self.evidence = Evidence(evidence);
         self
     }

@@ -131,6 +131,23 @@ pub fn write_json_line<T: Serialize + ?Sized>(out: &mut (impl io::Write + ?Sized
     value.serialize(&mut serializer).map_err(io::Error::other)
 }
 
+/// Where the first byte outside printable ASCII is. Nearly every string a
+/// report writes is printable ASCII throughout, so it is looked for a block
+/// at a time (a test of every byte in a block, which the compiler turns into
+/// vector instructions) before the byte is found within its block.
+fn first_unprintable(bytes: &[u8]) -> Option<usize> {
+    const BLOCK: usize = 32;
+    let unprintable = |b: &u8| !(0x20..0x7f).contains(b);
+    let mut blocks = bytes.chunks_exact(BLOCK);
+    for (index, block) in (&mut blocks).enumerate() {
+        if block.iter().fold(false, |found, b| found | unprintable(b)) {
+            return block.iter().position(unprintable).map(|at| index * BLOCK + at);
+        }
+    }
+    let rest = blocks.remainder();
+    rest.iter().position(unprintable).map(|at| bytes.len() - rest.len() + at)
+}
+
 /// A serde_json formatter (pretty or compact), with the escapes of [`to_json`].
 struct SafeFormatter<F>(F);
 
@@ -145,8 +162,8 @@ impl<F: Formatter> Formatter for SafeFormatter<F> {
         let bytes = fragment.as_bytes();
         let (mut start, mut at) = (0, 0);
         // Only a control byte or a non-ASCII character can be unsafe: the
-        // printable ASCII between them is skipped a byte at a time.
-        while let Some(offset) = bytes[at..].iter().position(|&b| !(0x20..0x7f).contains(&b)) {
+        // printable ASCII between them is skipped.
+        while let Some(offset) = first_unprintable(&bytes[at..]) {
             at += offset;
             let Some(c) = fragment[at..].chars().next() else { break };
             if is_unsafe(c) {
@@ -288,6 +305,24 @@ pub fn powershell_quote(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_unprintable_byte_is_found_wherever_it_stands() {
+        let plain = |n: usize| "a".repeat(n).into_bytes();
+        for len in [0, 1, 31, 32, 33, 64, 95, 100] {
+            assert_eq!(first_unprintable(&plain(len)), None, "{len}");
+            for at in 0..len {
+                for odd in [0x00, 0x1f, 0x7f, 0x80, 0xe2] {
+                    let mut bytes = plain(len);
+                    bytes[at] = odd;
+                    assert_eq!(first_unprintable(&bytes), Some(at), "{len} {at} {odd:#x}");
+                }
+            }
+        }
+        // A bidirectional override past the first block is still escaped.
+        let text = format!("{}\u{202e}txt.exe", "b".repeat(40));
+        assert!(to_json(&text).unwrap().contains("\\u202e"), "{}", to_json(&text).unwrap());
+    }
 
     #[test]
     fn html_escaping_leaves_no_markup_and_shows_controls() {

@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::{Check, see};
@@ -15,7 +16,7 @@ use crate::facts::need::Need;
 use crate::facts::tls::{TlsFact, TlsOutcome};
 use crate::facts::view::FactView;
 use crate::facts::x509::SeenCertificate;
-use crate::findings::{Outcome, Step, Target};
+use crate::findings::{Outcome, Source, Step, Target, location_in};
 
 /// A certificate kind: a verdict on each certificate the scan saw. What
 /// every such kind declares alike is declared once, here: it reads the
@@ -117,7 +118,8 @@ pub struct CertNames<'c> {
     /// The Access Edge FQDNs it must name: the host it was reached at, and
     /// the Edge FQDNs known from --edge and the snapshot.
     pub edge_names: Vec<String>,
-    pub evidence: Value,
+    /// The evidence every name rule shows, written once, and where it was read.
+    pub evidence: (Box<RawValue>, Option<Source>),
 }
 
 impl<'c> CertNames<'c> {
@@ -137,7 +139,7 @@ impl<'c> CertNames<'c> {
             names_doubt: None,
             subject_doubt: None,
             edge_names,
-            evidence: cert.evidence(ctx.now),
+            evidence: (cert.written_evidence(ctx.now), None),
         }
     }
 
@@ -156,7 +158,11 @@ impl<'c> CertNames<'c> {
                 Some(_) => cert.objects[0].object.doubt("Subject"),
             },
             edge_names: ctx.targets.edges.clone(),
-            evidence: cert.evidence(),
+            evidence: {
+                let evidence = cert.evidence();
+                let written = serde_json::value::to_raw_value(&evidence).unwrap_or_else(|_| RawValue::NULL.to_owned());
+                (written, location_in(&evidence))
+            },
         })
     }
 
@@ -191,7 +197,8 @@ impl<T: NamesCheck> CertificateCheck for T {
 
     fn judge(&self, ctx: &FactView, cert: &SeenCertificate) -> Vec<Outcome> {
         let names = CertNames::of_seen(ctx, cert);
-        vec![self.judge_names(ctx, &names).evidence(names.evidence.clone())]
+        let (evidence, location) = names.evidence.clone();
+        vec![self.judge_names(ctx, &names).written_evidence_at(evidence, location)]
     }
 
     fn judge_listed(&self, ctx: &FactView, cert: &ListedCertificate) -> Option<Vec<Outcome>> {
@@ -202,7 +209,10 @@ impl<T: NamesCheck> CertificateCheck for T {
         }
         Some(
             CertNames::of_listed(ctx, cert)
-                .map(|names| self.judge_names(ctx, &names).evidence(names.evidence.clone()))
+                .map(|names| {
+                    let (evidence, location) = names.evidence.clone();
+                    self.judge_names(ctx, &names).written_evidence_at(evidence, location)
+                })
                 .into_iter()
                 .collect(),
         )
