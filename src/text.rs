@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::io;
 
 use serde::Serialize;
-use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
+use serde_json::ser::{CompactFormatter, Formatter};
 
 /// Makes every control character visible (`\u{1b}`, `\u{a}`), so that a
 /// value cannot move the cursor, recolour the terminal, start a line of its
@@ -91,7 +91,7 @@ pub fn neutralize(text: &str) -> Cow<'_, str> {
 /// bidirectional overrides are written as `\uXXXX`.
 pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
     let mut bytes = Vec::new();
-    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, SafeFormatter(PrettyFormatter::new()));
+    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, SafeFormatter(Pretty::default()));
     value.serialize(&mut serializer)?;
     // The formatter writes only valid UTF-8: serde_json's own output, and
     // ASCII escapes.
@@ -100,7 +100,7 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::E
 
 /// [`to_json`] written to `out` as it is produced.
 pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn io::Write, value: &T) -> io::Result<()> {
-    let mut serializer = serde_json::Serializer::with_formatter(out, SafeFormatter(PrettyFormatter::new()));
+    let mut serializer = serde_json::Serializer::with_formatter(out, SafeFormatter(Pretty::default()));
     value.serialize(&mut serializer).map_err(io::Error::other)
 }
 
@@ -108,7 +108,7 @@ pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn io::Write, value: &T) -> 
 /// document (an item of an array rendered on its own, to be spliced in
 /// there): its inner lines indented to that depth, its first line not.
 pub fn write_json_at_depth<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T, depth: usize) -> io::Result<()> {
-    let mut formatter = SafeFormatter(PrettyFormatter::new());
+    let mut formatter = SafeFormatter(Pretty::default());
     // The formatter counts its depth by the arrays it is in: opened here and
     // written nowhere, they indent the value as the enclosing document would.
     for _ in 0..depth {
@@ -146,6 +146,89 @@ fn first_unprintable(bytes: &[u8]) -> Option<usize> {
     }
     let rest = blocks.remainder();
     rest.iter().position(unprintable).map(|at| bytes.len() - rest.len() + at)
+}
+
+/// serde_json's pretty layout (two spaces a level), each line break and its
+/// indentation written at once: serde_json's own formatter writes a level's
+/// indentation at a time, and a report is mostly line breaks.
+#[derive(Default)]
+struct Pretty {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Pretty {
+    fn line_break<W: ?Sized + io::Write>(&self, writer: &mut W) -> io::Result<()> {
+        const BREAKS: &[u8] = b"\n                                                                ";
+        let mut spaces = 2 * self.depth;
+        writer.write_all(&BREAKS[..1 + spaces.min(BREAKS.len() - 1)])?;
+        while spaces > BREAKS.len() - 1 {
+            spaces -= BREAKS.len() - 1;
+            writer.write_all(&BREAKS[1..1 + spaces.min(BREAKS.len() - 1)])?;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + io::Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + io::Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.line_break(writer)?;
+        }
+        writer.write_all(bracket)
+    }
+
+    fn item<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            writer.write_all(b",")?;
+        }
+        self.line_break(writer)
+    }
+}
+
+impl Formatter for Pretty {
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open(writer, b"[")
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        self.item(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.open(writer, b"{")
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.close(writer, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        self.item(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// A serde_json formatter (pretty or compact), with the escapes of [`to_json`].
@@ -305,6 +388,21 @@ pub fn powershell_quote(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pretty_layout_is_serde_jsons() {
+        let deep =
+            (0..40).fold(serde_json::json!("leaf"), |inner, i| serde_json::json!({ format!("k{i}"): [inner, {}, []] }));
+        for value in [
+            serde_json::json!({"a": [], "b": {}, "c": [1, {"d": null, "e": [true, "x"]}], "f": "g"}),
+            serde_json::json!([]),
+            serde_json::json!([[[]], {"x": {}}]),
+            deep,
+        ] {
+            let ours = to_json(&value).unwrap();
+            assert_eq!(ours, serde_json::to_string_pretty(&value).unwrap());
+        }
+    }
 
     #[test]
     fn the_first_unprintable_byte_is_found_wherever_it_stands() {
