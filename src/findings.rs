@@ -534,12 +534,7 @@ pub fn fingerprint(rule: &str, target: &str) -> String {
     for part in [rule.as_bytes(), b"\n", target.as_bytes()] {
         digest.update(part);
     }
-    let mut hex = String::with_capacity(32);
-    for byte in &digest.finish().as_ref()[..16] {
-        hex.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
-        hex.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
-    }
-    hex
+    crate::text::hex(&digest.finish().as_ref()[..16])
 }
 
 impl Serialize for Finding {

@@ -86,6 +86,17 @@ pub fn neutralize(text: &str) -> Cow<'_, str> {
     )
 }
 
+/// Bytes in lower-case hexadecimal (a digest as reports show it).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(2 * bytes.len());
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 15)]));
+    }
+    text
+}
+
 /// Pretty JSON that stays faithful but is safe to print: besides what JSON
 /// itself escapes, DEL, C1 controls, zero-width characters and
 /// bidirectional overrides are written as `\uXXXX`.

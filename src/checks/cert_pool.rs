@@ -51,7 +51,7 @@ impl Check for CertPool {
                     .or_insert_with(|| format!("{}: {}", fact.endpoint.address, fact.outcome.describe()));
             } else if let Some(leaf) = fact.chain_der().first() {
                 let digest = ring::digest::digest(&ring::digest::SHA256, leaf);
-                let short: String = digest.as_ref().iter().take(8).map(|b| format!("{b:02x}")).collect();
+                let short = crate::text::hex(&digest.as_ref()[..8]);
                 pools
                     .entry((fact.endpoint.host.clone(), fact.endpoint.port))
                     .or_default()

@@ -103,7 +103,7 @@ impl ShardOf {
         sorted.sort_unstable();
         sorted.dedup();
         let digest = ring::digest::digest(&ring::digest::SHA256, sorted.join("\n").as_bytes());
-        let domains_digest = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let domains_digest = crate::text::hex(digest.as_ref());
         ShardOf { index, count, domains_digest }
     }
 }

@@ -175,7 +175,7 @@ pub fn cert_info(der: &[u8]) -> Result<CertInfo, String> {
         crl_urls,
         issuer_urls,
         self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),
-        sha256: digest.as_ref().iter().map(|b| format!("{b:02x}")).collect(),
+        sha256: crate::text::hex(digest.as_ref()),
     })
 }
 

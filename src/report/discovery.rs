@@ -2,6 +2,7 @@
 //! service record → target → addresses. Reading, not judging: the rules say
 //! what is wrong, this shows the way there.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -12,7 +13,7 @@ use crate::facts::dns::{DnsFact, DnsIndex, DnsOutcome, DnsView, RecordKind, srv_
 use crate::facts::endpoints::FEDERATION_SERVICE;
 use crate::facts::sip::SipFact;
 use crate::facts::srv::{Srv, display_order};
-use crate::facts::tls::{Endpoint, TlsFact, decode_der};
+use crate::facts::tls::{Endpoint, TlsFact, decode_der, decode_one};
 use crate::facts::x509::cert_info;
 
 /// The services shown for each domain; for a partner, only the first.
@@ -123,6 +124,9 @@ struct Paths<'a> {
     tls: HashMap<(&'a str, u16), Vec<&'a TlsFact>>,
     sip: HashMap<&'a Endpoint, &'a SipFact>,
     now: OffsetDateTime,
+    /// Each leaf certificate's line by its text in the facts: many domains'
+    /// Edges present one certificate (a hosting provider's, Microsoft's).
+    certificate_lines: RefCell<HashMap<&'a str, String>>,
 }
 
 impl<'a> Paths<'a> {
@@ -133,7 +137,7 @@ impl<'a> Paths<'a> {
         }
         // The first exchange with an endpoint, as the facts list them.
         let sip = facts.sip.iter().rev().map(|s| (&s.endpoint, s)).collect();
-        Paths { dns: DnsIndex::new(&facts.dns), tls, sip, now }
+        Paths { dns: DnsIndex::new(&facts.dns), tls, sip, now, certificate_lines: RefCell::default() }
     }
 
     fn find(&self, name: &str, kind: RecordKind) -> Option<&'a DnsFact> {
@@ -147,11 +151,20 @@ impl<'a> Paths<'a> {
             .map(|t| Handshake {
                 address: t.endpoint.address.to_string(),
                 outcome: t.outcome.describe(),
-                certificate: t.chain_der().first().map(|der| certificate_line(der, self.now)),
+                certificate: t
+                    .chain
+                    .iter()
+                    .find_map(|c| Some((c, decode_one(c)?)))
+                    .map(|(leaf, der)| self.certificate_line(leaf, &der)),
                 client_certificate_requested_from: t.client_auth.as_ref().map(|c| c.ca_names.clone()),
                 sip: self.sip.get(&t.endpoint).map(|s| s.describe()),
             })
             .collect()
+    }
+
+    /// [`certificate_line`] of a leaf, read once per certificate.
+    fn certificate_line(&self, leaf: &'a str, der: &[u8]) -> String {
+        self.certificate_lines.borrow_mut().entry(leaf).or_insert_with(|| certificate_line(der, self.now)).clone()
     }
 
     /// Whether an address of `name` was asked.
