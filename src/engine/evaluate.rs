@@ -4,6 +4,7 @@
 //! its check, with the remediation's placeholders filled in.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use time::OffsetDateTime;
 
@@ -33,14 +34,23 @@ pub fn evaluate(
     // own view of the same facts (a view's caches are its own).
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
     let shares = cores.min(selected.len()).max(1);
+    // Parsed once for every thread, by the first that needs them.
+    let certificates = OnceLock::new();
     let mut findings: Vec<Finding> = if shares == 1 {
-        judge(&selected, scope, facts, now, expiry_warn_days)
+        judge(&selected, scope, FactView::new(facts, now, expiry_warn_days))
     } else {
         std::thread::scope(|threads| {
             let running: Vec<_> = (0..shares)
                 .map(|share| {
                     let part: Vec<&Rule> = selected.iter().copied().skip(share).step_by(shares).collect();
-                    threads.spawn(move || judge(&part, scope, facts, now, expiry_warn_days))
+                    let certificates = &certificates;
+                    threads.spawn(move || {
+                        judge(
+                            &part,
+                            scope,
+                            FactView::new(facts, now, expiry_warn_days).sharing_certificates(certificates),
+                        )
+                    })
                 })
                 .collect();
             // A check that panics stops the scan as it would on one thread:
@@ -115,14 +125,7 @@ impl ChunkedEvaluation {
 const MAX_THREADS: usize = 8;
 
 /// The findings of `rules`, in their order.
-fn judge(
-    rules: &[&Rule],
-    scope: &Scope,
-    facts: &Facts,
-    now: OffsetDateTime,
-    expiry_warn_days: Option<u32>,
-) -> Vec<Finding> {
-    let ctx = FactView::new(facts, now, expiry_warn_days);
+fn judge(rules: &[&Rule], scope: &Scope, ctx: FactView) -> Vec<Finding> {
     let known = known_values(&ctx);
     let mut findings = Vec::new();
     for &rule in rules {

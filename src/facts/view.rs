@@ -3,6 +3,7 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use super::certs::TrustAnchors;
 use super::chain::{ChainVerdict, validate_with};
@@ -28,8 +29,10 @@ pub struct FactView<'a> {
     pub now: OffsetDateTime,
     /// `--expiry-warn-days`, overriding the rule's own.
     pub expiry_warn_days: Option<u32>,
-    /// Read on first use: every certificate rule reads the same ones.
-    certificates: OnceCell<Certificates<'a>>,
+    /// Read on first use: every certificate rule reads the same ones; the
+    /// views of one evaluation's threads share theirs.
+    certificates: OnceLock<Certificates<'a>>,
+    shared_certificates: Option<&'a OnceLock<Certificates<'a>>>,
     unprobed: OnceCell<Vec<Unprobed>>,
     organizations: OnceCell<Organizations>,
     trust_anchors: OnceCell<TrustAnchors>,
@@ -48,7 +51,8 @@ impl<'a> FactView<'a> {
             partners: &facts.inputs.partners,
             now,
             expiry_warn_days,
-            certificates: OnceCell::new(),
+            certificates: OnceLock::new(),
+            shared_certificates: None,
             unprobed: OnceCell::new(),
             organizations: OnceCell::new(),
             trust_anchors: OnceCell::new(),
@@ -97,6 +101,12 @@ impl<'a> FactView<'a> {
 
     /// The organization's certificates, presented and from files.
     pub fn certificates(&self) -> &Certificates<'a> {
-        self.certificates.get_or_init(|| Certificates::read(self.facts))
+        self.shared_certificates.unwrap_or(&self.certificates).get_or_init(|| Certificates::read(self.facts))
+    }
+
+    /// The view reads its certificates into `shared`, or finds them there
+    /// when another view of the same facts has read them.
+    pub fn sharing_certificates(self, shared: &'a OnceLock<Certificates<'a>>) -> Self {
+        FactView { shared_certificates: Some(shared), ..self }
     }
 }
