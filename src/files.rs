@@ -230,7 +230,7 @@ struct WritingBack {
 }
 
 impl WritingBack {
-    const EVERY: u64 = 8 * 1024 * 1024;
+    const EVERY: u64 = 1024 * 1024;
 
     fn new(file: File) -> WritingBack {
         WritingBack { file, written: 0, handed: 0 }
