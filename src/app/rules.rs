@@ -90,6 +90,7 @@ pub(super) fn rules(command: RulesCommand) -> Result<u8, Failure> {
             out!("\nDefinition ({origin})\n{}", escape_terminal_lines(&rule.source_text));
         }
         RulesCommand::Validate { paths } => {
+            crate::checks::compile_patterns_when_read();
             let given = sources_from_paths(&paths).map_err(|p| report_rule_problems(&p))?;
             // Check against the built-in IDs too, except where a given file is
             // a built-in file itself (validating the repository's rules/).

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use regex::Regex;
 use serde::de::{self, Deserialize, Deserializer};
@@ -41,10 +42,24 @@ pub struct Pattern {
     compiled: OnceLock<Result<Regex, String>>,
 }
 
+/// Set by `fedscan rules validate`, which is asked whether every rule will
+/// work: the patterns it reads are compiled there and then, so that one
+/// past the engine's size limit is refused at its place in the file.
+static COMPILE_WHEN_READ: AtomicBool = AtomicBool::new(false);
+
+/// Compile every pattern read from now on as it is read.
+pub fn compile_patterns_when_read() {
+    COMPILE_WHEN_READ.store(true, Ordering::Relaxed);
+}
+
 impl Pattern {
     pub fn new(source: String) -> Result<Pattern, String> {
         regex_syntax::Parser::new().parse(&source).map_err(|e| e.to_string())?;
-        Ok(Pattern { source, compiled: OnceLock::new() })
+        let compiled = OnceLock::new();
+        if COMPILE_WHEN_READ.load(Ordering::Relaxed) {
+            let _ = compiled.set(Ok(Regex::new(&source).map_err(|e| e.to_string())?));
+        }
+        Ok(Pattern { source, compiled })
     }
 
     pub fn as_str(&self) -> &str {

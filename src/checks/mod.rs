@@ -59,6 +59,7 @@ mod tls_legacy_versions;
 mod tls_versions;
 
 pub use check::{Check, Problem};
+pub use matcher::compile_patterns_when_read;
 
 use crate::facts::Targets;
 use crate::facts::need::Need;

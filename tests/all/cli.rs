@@ -503,6 +503,53 @@ connection_rule = "TLS-CON-99"
     assert!(stderr.contains("4 | severity = \"serious\""), "{stderr}");
 }
 
+/// A pattern is compiled when a rule first compares with it, but `rules
+/// validate` compiles every one: a pattern of valid syntax that is past the
+/// engine's size limit is refused at its place, as a syntax error is.
+#[test]
+fn rules_validate_refuses_a_pattern_too_large_to_compile() {
+    let rule = |id: &str, pattern: &str| {
+        format!(
+            r#"[[rule]]
+id = "{id}"
+title = "Providers are named"
+severity = "low"
+profiles = ["federation"]
+rationale = "A provider is recognised by its name."
+remediation = "Rename the provider."
+references = ["https://intranet.example/policy/uc-11"]
+[rule.check]
+kind = "config_field"
+object = "PublicProvider"
+expect = {{ Identity = {{ matches = '{pattern}' }} }}
+"#
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "patterns.toml",
+        &(rule("ORG-PRV-01", r"(?:\w{1000}){1000}") + "\n" + &rule("ORG-PRV-02", "(yahoo")),
+    );
+    let output = fedscan().args(["rules", "validate"]).arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let name = path.display().to_string();
+    for (line, says) in [(12, "size limit"), (25, "unclosed group")] {
+        let found = stderr.lines().any(|l| {
+            l.starts_with(&format!("fedscan: error: {name}:{line}:")) && l.contains("`matches`") && l.contains(says)
+        });
+        assert!(found, "no error at line {line} saying {says:?} in\n{stderr}");
+    }
+    // Elsewhere (a scan, `rules list`) patterns are read without being
+    // compiled: a syntax error is still refused, the large pattern loads.
+    let broken = fedscan().args(["rules", "list", "--rules"]).arg(&path).output().unwrap();
+    assert_eq!(broken.status.code(), Some(2), "a syntax error is refused everywhere");
+    let valid = write(dir.path(), "large.toml", &rule("ORG-PRV-01", r"(?:\w{1000}){1000}"));
+    let listed = fedscan().args(["rules", "list", "--rules"]).arg(&valid).output().unwrap();
+    assert_eq!(listed.status.code(), Some(0), "{}", String::from_utf8_lossy(&listed.stderr));
+}
+
 /// Every parameter that names a rule is checked, whatever the kind: a rule
 /// file naming rules that do not exist is refused at each one's place.
 #[test]
