@@ -127,7 +127,6 @@ fn rule_definition(rules: &RuleSet, builtin: &[String], id: &str) -> Option<Phys
 /// `run.logicalLocations`, built as findings ask for them: each node once,
 /// with its parent's index. Kept compact (a batch has a few per domain) and
 /// made SARIF's when written.
-#[derive(Default)]
 struct LogicalTree {
     nodes: Vec<Node>,
     /// The node of each fully qualified name, by its hash; names whose hash
@@ -136,6 +135,20 @@ struct LogicalTree {
     clashes: HashMap<Box<str>, u32>,
     /// The kinds named, each once.
     kinds: Vec<String>,
+    /// What `index` is keyed by ([`hash_of`]; the tests force clashes).
+    hash: fn(&str) -> u64,
+}
+
+impl Default for LogicalTree {
+    fn default() -> Self {
+        LogicalTree {
+            nodes: Vec::new(),
+            index: HashMap::new(),
+            clashes: HashMap::new(),
+            kinds: Vec::new(),
+            hash: hash_of,
+        }
+    }
 }
 
 struct Node {
@@ -154,7 +167,7 @@ fn hash_of(qualified: &str) -> u64 {
 impl LogicalTree {
     /// The node named `qualified`, if there is one.
     fn find(&self, qualified: &str) -> Option<usize> {
-        let &i = self.index.get(&hash_of(qualified))?;
+        let &i = self.index.get(&(self.hash)(qualified))?;
         if &*self.nodes[i as usize].qualified == qualified {
             return Some(i as usize);
         }
@@ -189,7 +202,7 @@ impl LogicalTree {
                         kind: kind as u8,
                         parent: parent.map(|p| p as u32),
                     });
-                    match self.index.entry(hash_of(&qualified)) {
+                    match self.index.entry((self.hash)(&qualified)) {
                         std::collections::hash_map::Entry::Occupied(_) => {
                             self.clashes.insert(qualified.as_str().into(), i);
                         }
@@ -712,7 +725,35 @@ fn result(
 mod tests {
     use std::io::Write;
 
-    use super::Splicing;
+    use super::{LogicalTree, Splicing};
+
+    /// Names that share a hash are told apart by their text: each is one
+    /// node, found again, with its own parent, as when no hash is shared.
+    #[test]
+    fn logical_locations_whose_names_share_a_hash_stay_distinct() {
+        let paths: Vec<Vec<(String, &str)>> = [
+            vec![("contoso.com", "namespace"), ("sip.contoso.com:5061", "resource")],
+            vec![("contoso.com", "namespace"), ("_sipfederationtls._tcp.contoso.com", "resource")],
+            vec![("fabrikam.com", "namespace"), ("sip.fabrikam.com:5061", "resource")],
+            vec![("contoso.com", "namespace"), ("sip.contoso.com:5061", "resource")],
+        ]
+        .into_iter()
+        .map(|path| path.into_iter().map(|(name, kind)| (name.to_string(), kind)).collect())
+        .collect();
+        let build = |tree: &mut LogicalTree| paths.iter().map(|p| tree.node(p)).collect::<Vec<_>>();
+        let mut clashing = LogicalTree { hash: |_| 7, ..LogicalTree::default() };
+        let mut distinct = LogicalTree::default();
+        let (found, expected) = (build(&mut clashing), build(&mut distinct));
+        assert_eq!(found, expected);
+        assert_eq!(clashing.nodes.len(), 5);
+        assert_eq!(clashing.clashes.len(), 4, "every name but the first shares the one hash");
+        for i in 0..clashing.nodes.len() {
+            let qualified = clashing.nodes[i].qualified.to_string();
+            assert_eq!(clashing.find(&qualified), Some(i), "{qualified}");
+            assert_eq!(clashing.location(i), distinct.location(i));
+        }
+        assert_eq!(clashing.find("contoso.com/nowhere"), None);
+    }
 
     /// Each marker is found however the text is cut into writes, the first
     /// of each, in their order: a later one is passed on as it is.
