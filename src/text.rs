@@ -143,19 +143,29 @@ pub fn write_json_line<T: Serialize + ?Sized>(out: &mut (impl io::Write + ?Sized
 }
 
 /// Where the first byte outside printable ASCII is. Nearly every string a
-/// report writes is printable ASCII throughout, so it is looked for a block
-/// at a time (a test of every byte in a block, which the compiler turns into
-/// vector instructions) before the byte is found within its block.
+/// report writes is short printable ASCII throughout, so it is looked for
+/// eight bytes at a time (two word-wide tests, exact for whether a byte
+/// below 0x20 or from 0x7f up is among them) before the byte is found.
 fn first_unprintable(bytes: &[u8]) -> Option<usize> {
-    const BLOCK: usize = 32;
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    const SPACES: u64 = u64::from_ne_bytes([0x20; 8]);
     let unprintable = |b: &u8| !(0x20..0x7f).contains(b);
-    let mut blocks = bytes.chunks_exact(BLOCK);
-    for (index, block) in (&mut blocks).enumerate() {
-        if block.iter().fold(false, |found, b| found | unprintable(b)) {
-            return block.iter().position(unprintable).map(|at| index * BLOCK + at);
+    let mut words = bytes.chunks_exact(8);
+    for (index, word) in (&mut words).enumerate() {
+        let x = u64::from_ne_bytes(word.try_into().unwrap_or_default());
+        // A byte below 0x20 borrows into its own high bit; one from 0x7f up
+        // has it set, or sets it when one is added. A borrow or carry only
+        // crosses into the next byte from a byte that is itself found.
+        let below_space = x.wrapping_sub(SPACES) & !x & HIGH;
+        let from_del = (x.wrapping_add(ONES) | x) & HIGH;
+        if below_space | from_del != 0
+            && let Some(at) = word.iter().position(unprintable)
+        {
+            return Some(index * 8 + at);
         }
     }
-    let rest = blocks.remainder();
+    let rest = words.remainder();
     rest.iter().position(unprintable).map(|at| bytes.len() - rest.len() + at)
 }
 
@@ -427,6 +437,15 @@ mod tests {
                     assert_eq!(first_unprintable(&bytes), Some(at), "{len} {at} {odd:#x}");
                 }
             }
+        }
+        // Every printable byte, in every alignment, is passed over; the
+        // first unprintable one after them is found.
+        let printable: Vec<u8> = (0x20..0x7f).collect();
+        for shift in 0..8 {
+            let mut bytes: Vec<u8> = printable.iter().cycle().skip(shift).take(printable.len() + 9).copied().collect();
+            assert_eq!(first_unprintable(&bytes), None, "shift {shift}");
+            bytes.push(0x7f);
+            assert_eq!(first_unprintable(&bytes), Some(bytes.len() - 1), "shift {shift}");
         }
         // A bidirectional override past the first block is still escaped.
         let text = format!("{}\u{202e}txt.exe", "b".repeat(40));
