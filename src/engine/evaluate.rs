@@ -33,7 +33,7 @@ pub fn evaluate(
     // The rules are independent: each core judges a share of them over its
     // own view of the same facts (a view's caches are its own but for the
     // certificates, parsed once and shared).
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
+    let cores = crate::cores().min(MAX_THREADS);
     let shares = cores.min(selected.len()).max(1);
     // Parsed once for every thread, by the first that needs them.
     let certificates = OnceLock::new();

@@ -872,7 +872,7 @@ fn known_answers<N: Resolve>(questions: Vec<Question>, net: &N) -> (Vec<DnsFact>
         }
         (known, rest)
     };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let cores = crate::cores().min(8);
     if cores == 1 || questions.len() <= SHARE {
         return sort(questions);
     }

@@ -106,7 +106,7 @@ impl Serialize for FindingRecord<'_> {
 /// of thousands, and rendering them (escapes, target parts, fingerprints)
 /// costs more than judging them.
 pub fn write_findings(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
+    let cores = crate::cores().min(MAX_THREADS);
     write_findings_on(findings, out, cores)
 }
 
