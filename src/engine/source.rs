@@ -246,5 +246,8 @@ pub fn gather(
             std::panic::resume_unwind(panic);
         }
     });
+    // Every task has ended (a stop leaves none running either): the worker
+    // threads need not be waited for.
+    runtime.shutdown_background();
     Ok(facts)
 }
