@@ -19,7 +19,6 @@
 mod peers;
 
 use std::net::SocketAddr;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use peers::dns::{Behaviour as DnsBehaviour, Responder};
@@ -53,7 +52,7 @@ fn main() {
         (0..RUNS)
             .map(|_| {
                 let started = Instant::now();
-                let output = Command::new(binary)
+                let output = peers::installed(binary)
                     .args(["scan", "contoso.com", "--quiet", "--format", "json", "--resolver", &dns.addr.to_string()])
                     .arg("--trust")
                     .arg(&root)
@@ -162,18 +161,18 @@ async fn delay_line(backend: SocketAddr, one_way: Duration) -> SocketAddr {
 }
 
 async fn relay(mut from: tokio::net::tcp::OwnedReadHalf, mut to: tokio::net::tcp::OwnedWriteHalf, delay: Duration) {
-    let (sender, mut receiver) = mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+    let (sender, mut receiver) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
     let reader = async move {
         let mut buffer = vec![0u8; 16 * 1024];
         while let Ok(n) = from.read(&mut buffer).await {
-            if n == 0 || sender.send((tokio::time::Instant::now() + delay, buffer[..n].to_vec())).is_err() {
+            if n == 0 || sender.send((Instant::now() + delay, buffer[..n].to_vec())).is_err() {
                 break;
             }
         }
     };
     let writer = async move {
         while let Some((due, bytes)) = receiver.recv().await {
-            tokio::time::sleep_until(due).await;
+            peers::sleep_until_exactly(due).await;
             if to.write_all(&bytes).await.is_err() {
                 break;
             }

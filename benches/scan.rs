@@ -67,7 +67,7 @@ fn main() {
     let root = pki.write_root(dir.path());
     let binary = env!("CARGO_BIN_EXE_fedscan");
     let scan = |format: &str, output: &str, extra: &[&str]| {
-        let mut command = Command::new(binary);
+        let mut command = peers::installed(binary);
         command
             .args(["scan", "--quiet", "--timeout", "5", "--format", format, "--domains-file"])
             .arg(&list)
@@ -100,7 +100,7 @@ fn main() {
     let facts_no_legacy = read_json(&dir.path().join("no-legacy.facts.json"));
     let work = floor::Work::of(&facts, &names);
     let work_no_legacy = floor::Work::of(&facts_no_legacy, &names);
-    let mut replay = Command::new(binary);
+    let mut replay = peers::installed(binary);
     replay.args(["scan", "--quiet", "--format", "json", "--output"]).arg(dir.path().join("replay.json"));
     replay.arg("--facts").arg(dir.path().join("facts.json"));
 

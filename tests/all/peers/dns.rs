@@ -267,8 +267,9 @@ impl Responder {
                             let _ = udp.send_to(&bytes, peer).await;
                         } else {
                             let udp = std::sync::Arc::clone(&udp);
+                            let due = std::time::Instant::now() + delay;
                             tokio::spawn(async move {
-                                tokio::time::sleep(delay).await;
+                                super::sleep_until_exactly(due).await;
                                 let _ = udp.send_to(&bytes, peer).await;
                             });
                         }

@@ -16,6 +16,34 @@ pub fn required() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
+/// Waits until `due`, to within the operating system's sleep (tens of
+/// microseconds): tokio's timer wakes on whole milliseconds, rounded up, so
+/// a delay made with it is up to a millisecond longer than asked — a link's
+/// simulated round trips would then cost more than their stated time.
+pub async fn sleep_until_exactly(due: std::time::Instant) {
+    let _ = tokio::task::spawn_blocking(move || {
+        std::thread::sleep(due.saturating_duration_since(std::time::Instant::now()));
+    })
+    .await;
+}
+
+/// Runs `binary` as a user's shell would: without the library directories
+/// of the build that cargo adds to `LD_LIBRARY_PATH` for benchmarks and
+/// tests (the binary needs none of them; the dynamic loader would look for
+/// each system library in each of them first, a cost no user pays).
+pub fn installed(binary: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(binary);
+    let build = std::path::Path::new(binary).parent().and_then(std::path::Path::parent);
+    if let (Some(build), Some(paths)) = (build, std::env::var_os("LD_LIBRARY_PATH")) {
+        let kept: Vec<_> = std::env::split_paths(&paths).filter(|p| !p.starts_with(build)).collect();
+        match kept.is_empty() {
+            true => command.env_remove("LD_LIBRARY_PATH"),
+            false => command.env("LD_LIBRARY_PATH", std::env::join_paths(kept).expect("paths that were joined")),
+        };
+    }
+    command
+}
+
 /// A TCP port on 127.0.0.1 free at the time of asking.
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
