@@ -300,20 +300,17 @@ impl FindingSpill {
         let mut readers: Vec<RunReader> = self
             .runs
             .iter()
-            .map(|&(start, end)| RunReader { at: start, end, ahead, buffer: Vec::new(), used: 0 })
+            .map(|&(start, end)| RunReader { at: start, end, ahead, buffer: Vec::new(), used: 0, text: 0..0 })
             .collect();
         let mut heap = BinaryHeap::new();
-        let mut texts: Vec<Vec<u8>> = vec![Vec::new(); readers.len()];
         for (run, reader) in readers.iter_mut().enumerate() {
-            if let Some((key, text)) = reader.next(store)? {
-                texts[run] = text;
+            if let Some(key) = reader.next(store)? {
                 heap.push(Reverse((key, run)));
             }
         }
         while let Some(Reverse((_, run))) = heap.pop() {
-            each(&texts[run])?;
-            if let Some((key, text)) = readers[run].next(store)? {
-                texts[run] = text;
+            each(readers[run].text())?;
+            if let Some(key) = readers[run].next(store)? {
                 heap.push(Reverse((key, run)));
             }
         }
@@ -321,7 +318,8 @@ impl FindingSpill {
     }
 }
 
-/// Reads one run's records in order, a window of the store at a time.
+/// Reads one run's records in order, a window of the store at a time; a
+/// record's text is read where it lies in the window, not copied out.
 struct RunReader {
     at: u64,
     end: u64,
@@ -329,11 +327,14 @@ struct RunReader {
     ahead: usize,
     buffer: Vec<u8>,
     used: usize,
+    /// The current record's text, in `buffer`.
+    text: std::ops::Range<usize>,
 }
 
 impl RunReader {
-    /// `n` bytes of the run, reading ahead as needed.
-    fn take(&mut self, store: &Store, n: usize) -> io::Result<Vec<u8>> {
+    /// Makes the `n` bytes after those used readable, reading ahead as
+    /// needed (what was used before them may be dropped).
+    fn fill(&mut self, store: &Store, n: usize) -> io::Result<()> {
         if self.buffer.len() - self.used < n {
             self.buffer.drain(..self.used);
             self.used = 0;
@@ -346,26 +347,35 @@ impl RunReader {
             store.read_exact_at(&mut self.buffer[old..], self.at)?;
             self.at += want as u64;
         }
-        let bytes = self.buffer[self.used..self.used + n].to_vec();
-        self.used += n;
-        Ok(bytes)
+        Ok(())
     }
 
-    fn field(&mut self, store: &Store) -> io::Result<Vec<u8>> {
-        let bytes = self.take(store, 4)?;
-        // `take` gives exactly the bytes asked for, or an error.
-        let length = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
-        self.take(store, length)
+    /// Where the next field lies in `buffer`, valid until the next read.
+    fn field(&mut self, store: &Store) -> io::Result<std::ops::Range<usize>> {
+        self.fill(store, 4)?;
+        let length = &self.buffer[self.used..self.used + 4];
+        // `fill` made the four bytes readable, or returned an error.
+        let length = u32::from_le_bytes([length[0], length[1], length[2], length[3]]) as usize;
+        self.used += 4;
+        self.fill(store, length)?;
+        self.used += length;
+        Ok(self.used - length..self.used)
     }
 
-    /// The next record's key and text.
-    fn next(&mut self, store: &Store) -> io::Result<Option<(Vec<u8>, Vec<u8>)>> {
+    /// Reads the next record: its key, and its text for [`RunReader::text`].
+    fn next(&mut self, store: &Store) -> io::Result<Option<Vec<u8>>> {
         if self.at >= self.end && self.used >= self.buffer.len() {
             return Ok(None);
         }
         let key = self.field(store)?;
-        let text = self.field(store)?;
-        Ok(Some((key, text)))
+        let key = self.buffer[key].to_vec();
+        self.text = self.field(store)?;
+        Ok(Some(key))
+    }
+
+    /// The text of the record read last.
+    fn text(&self) -> &[u8] {
+        &self.buffer[self.text.clone()]
     }
 }
 
