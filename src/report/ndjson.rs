@@ -28,7 +28,7 @@ fn record(kind: &str, value: &impl Serialize) -> Value {
     Value::Object(fields)
 }
 
-fn line(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+fn line<W: Write + ?Sized>(out: &mut W, value: &impl Serialize) -> io::Result<()> {
     write_json_line(out, value)?;
     out.write_all(b"\n")
 }
@@ -84,7 +84,7 @@ pub fn write_note(note: &super::InputNote, out: &mut dyn Write) -> io::Result<()
     line(out, &Record { record: "note", fields: note })
 }
 
-pub fn write_finding(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_finding<W: Write + ?Sized>(finding: &Finding, out: &mut W) -> io::Result<()> {
     line(out, &FindingRecord(finding))
 }
 
@@ -116,7 +116,11 @@ const SHARE: usize = 2048;
 
 fn write_findings_on(findings: &[Finding], out: &mut dyn Write, cores: usize) -> io::Result<()> {
     if cores <= 1 || findings.len() <= SHARE {
-        return findings.iter().try_for_each(|finding| write_finding(finding, out));
+        // Rendered in memory, then written at once: a record is dozens of
+        // small writes, each a call through `out` otherwise.
+        let mut text = Vec::with_capacity(findings.len() * 1024);
+        findings.iter().try_for_each(|finding| write_finding(finding, &mut text))?;
+        return out.write_all(&text);
     }
     for round in findings.chunks(SHARE * cores) {
         let rendered: Vec<io::Result<Vec<u8>>> = std::thread::scope(|threads| {
