@@ -111,8 +111,12 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::E
 
 /// [`to_json`] written to `out` as it is produced.
 pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn io::Write, value: &T) -> io::Result<()> {
-    let mut serializer = serde_json::Serializer::with_formatter(out, SafeFormatter(Pretty::default()));
-    value.serialize(&mut serializer).map_err(io::Error::other)
+    // The serializer writes in fragments of a few bytes: gathered here, they
+    // reach `out` in blocks instead of a call through it each.
+    let mut gathered = io::BufWriter::with_capacity(64 * 1024, out);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut gathered, SafeFormatter(Pretty::default()));
+    value.serialize(&mut serializer).map_err(io::Error::other)?;
+    io::Write::flush(&mut gathered)
 }
 
 /// [`to_json`] of a value as it stands `depth` levels deep in a pretty
