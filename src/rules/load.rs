@@ -785,6 +785,44 @@ expect = { AllowFederatedUsers = true }
         assert_eq!(on_disk, built_in, "add new rule files to BUILTIN");
     }
 
+    /// Files read side by side (a small one first, so that the largest-first
+    /// shares read them out of order) give what reading them one after
+    /// another gives: the rules, each with its own text and line, and the
+    /// problems, in the files' order; a rule ID given twice is named where
+    /// it comes second, after the files' own problems.
+    #[test]
+    fn files_read_side_by_side_keep_the_files_order() {
+        let rule = |id: &str| GOOD.replace("CFG-AEC-01", id);
+        let many: String = (1..=20).map(|n| rule(&format!("CFG-BBB-{n:02}"))).collect();
+        let sources = |a: String, b: String, c: String| {
+            [("a.toml", a), ("b.toml", b), ("c.toml", c)].map(|(name, text)| RuleSource { name: name.into(), text })
+        };
+        let good = sources(rule("CFG-AAA-01"), many.clone(), format!("{}{}", rule("CFG-CCC-01"), rule("CFG-CCC-02")));
+        let rules = load_rules(&good).unwrap();
+        let ids: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
+        let mut expected = vec!["CFG-AAA-01".to_string()];
+        expected.extend((1..=20).map(|n| format!("CFG-BBB-{n:02}")));
+        expected.extend(["CFG-CCC-01".to_string(), "CFG-CCC-02".to_string()]);
+        assert_eq!(ids, expected);
+        for (rule, line) in rules.rules.iter().zip([2].into_iter().chain((0..20).map(|n| 2 + 13 * n)).chain([2, 15])) {
+            assert_eq!(rule.origin.line, line, "{}", rule.id);
+            assert_eq!(rule.source_text.matches("[[rule]]").count(), 1, "{}", rule.id);
+            assert!(rule.source_text.contains(&format!("id = \"{}\"", rule.id)), "{}", rule.id);
+        }
+
+        let bad = sources(
+            rule("CFG-AAA-01").replace("severity = \"critical\"", "severity = \"urgent\""),
+            format!("{many}{}", rule("CFG-CCC-01")),
+            format!("{}{}", rule("CFG-CCC-01"), rule("CFG-CCC-02").replace("rationale = ", "rationales = ")),
+        );
+        let errors = load_rules(&bad).unwrap_err();
+        let places: Vec<(&str, Option<usize>)> = errors.iter().map(|e| (e.file.as_str(), e.line)).collect();
+        assert_eq!(places, [("a.toml", Some(5)), ("c.toml", Some(20)), ("c.toml", Some(15)), ("c.toml", Some(3))]);
+        assert!(errors[1].message.starts_with("unknown field `rationales`"), "{}", errors[1]);
+        assert_eq!(errors[2].message, "missing field `rationale`");
+        assert_eq!(errors[3].message, "duplicate rule ID CFG-CCC-01: already defined at b.toml:262");
+    }
+
     #[test]
     fn good_rule_and_its_source_text() {
         let rules = load(GOOD).unwrap();
