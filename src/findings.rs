@@ -1,11 +1,11 @@
 //! Findings: what the rules concluded, the report's unit; and the outcome a
 //! check returns, from which the engine makes one.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
-use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
@@ -13,6 +13,7 @@ use crate::facts::cert_listing::ListedCertificate;
 use crate::facts::config_view::Located;
 use crate::facts::tls::Endpoint;
 use crate::facts::x509::CertOrigin;
+use crate::text::JsonObject;
 
 /// The report's schema name, which a baseline (a report) must carry.
 pub const REPORT_SCHEMA: &str = "fedscan.report/1";
@@ -126,70 +127,100 @@ impl Target {
             _ => None,
         }
     }
+
+    /// The target as reports show it (its `Display`): borrowed when it is
+    /// one string, and put together without the formatting machinery when
+    /// not (every finding's target is shown at least twice in a report).
+    pub fn shown(&self) -> Cow<'_, str> {
+        let host_port = |host: &str, port: u16, more: usize| {
+            let mut text = String::with_capacity(host.len() + 6 + more);
+            text.push_str(host);
+            text.push(':');
+            text.push_str(itoa::Buffer::new().format(port));
+            text
+        };
+        match self {
+            Target::Domain(text) | Target::Config { object: text, .. } | Target::Product(text) | Target::Area(text) => {
+                Cow::Borrowed(text)
+            }
+            Target::Endpoint { host, port, address } => {
+                let mut text = host_port(host, *port, 20);
+                text.push_str(" (");
+                match address {
+                    IpAddr::V4(v4) => {
+                        for (i, octet) in v4.octets().iter().enumerate() {
+                            if i > 0 {
+                                text.push('.');
+                            }
+                            text.push_str(itoa::Buffer::new().format(*octet));
+                        }
+                    }
+                    IpAddr::V6(v6) => {
+                        use fmt::Write;
+                        let _ = write!(text, "{v6}");
+                    }
+                }
+                text.push(')');
+                Cow::Owned(text)
+            }
+            Target::Service { host, port } => Cow::Owned(host_port(host, *port, 0)),
+            Target::File(path) => Cow::Owned(format!("file {path}")),
+        }
+    }
 }
 
 /// The parts of a finding's target, for machine readers: `{kind, …}`, and
 /// for a domain the planned zone line the finding is about.
-struct TargetParts<'a> {
-    target: &'a Target,
-    location: Option<&'a Source>,
-}
-
-impl Serialize for TargetParts<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        // A snapshot object's place: its line, or its JSON pointer.
-        let located = |map: &mut S::SerializeMap, source: &Source, pointer: bool| -> Result<(), S::Error> {
-            map.serialize_entry("file", &source.file)?;
-            if let Some(line) = source.line {
-                map.serialize_entry("line", &line)?;
-            }
-            match &source.pointer {
-                Some(at) if pointer => map.serialize_entry("pointer", at),
-                _ => Ok(()),
-            }
-        };
-        match self.target {
-            Target::Domain(domain) => {
-                map.serialize_entry("kind", "domain")?;
-                map.serialize_entry("domain", domain)?;
-                // The zone record the finding is about: a line.
-                if let Some(location) = self.location {
-                    located(&mut map, location, false)?;
-                }
-            }
-            Target::Endpoint { host, port, address } => {
-                map.serialize_entry("kind", "endpoint")?;
-                map.serialize_entry("host", host)?;
-                map.serialize_entry("port", port)?;
-                map.serialize_entry("address", address)?;
-            }
-            Target::Service { host, port } => {
-                map.serialize_entry("kind", "service")?;
-                map.serialize_entry("host", host)?;
-                map.serialize_entry("port", port)?;
-            }
-            Target::File(path) => {
-                map.serialize_entry("kind", "file")?;
-                map.serialize_entry("path", path)?;
-            }
-            Target::Config { object, source } => {
-                map.serialize_entry("kind", "config")?;
-                map.serialize_entry("object", object)?;
-                if let Some(source) = source {
-                    located(&mut map, source, true)?;
-                }
-            }
-            Target::Product(name) => {
-                map.serialize_entry("kind", "product")?;
-                map.serialize_entry("product", name)?;
-            }
-            Target::Area(area) => {
-                map.serialize_entry("kind", "area")?;
-                map.serialize_entry("area", area)?;
+fn write_target_parts(parts: &mut JsonObject, target: &Target, location: Option<&Source>) {
+    // A snapshot object's place: its line, or its JSON pointer.
+    let located = |parts: &mut JsonObject, source: &Source, pointer: bool| {
+        parts.str("file", &source.file);
+        if let Some(line) = source.line {
+            parts.number("line", line as u64);
+        }
+        if let (Some(at), true) = (&source.pointer, pointer) {
+            parts.str("pointer", at);
+        }
+    };
+    match target {
+        Target::Domain(domain) => {
+            parts.str("kind", "domain");
+            parts.str("domain", domain);
+            // The zone record the finding is about: a line.
+            if let Some(location) = location {
+                located(parts, location, false);
             }
         }
-        map.end()
+        Target::Endpoint { host, port, address } => {
+            parts.str("kind", "endpoint");
+            parts.str("host", host);
+            parts.number("port", u64::from(*port));
+            parts.str("address", &address.to_string());
+        }
+        Target::Service { host, port } => {
+            parts.str("kind", "service");
+            parts.str("host", host);
+            parts.number("port", u64::from(*port));
+        }
+        Target::File(path) => {
+            parts.str("kind", "file");
+            parts.str("path", path);
+        }
+        Target::Config { object, source } => {
+            parts.str("kind", "config");
+            parts.str("object", object);
+            if let Some(source) = source {
+                located(parts, source, true);
+            }
+        }
+        Target::Product(name) => {
+            parts.str("kind", "product");
+            parts.str("product", name);
+        }
+        Target::Area(area) => {
+            parts.str("kind", "area");
+            parts.str("area", area);
+        }
     }
 }
 
@@ -270,14 +301,7 @@ impl From<&CertOrigin> for Target {
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Target::Domain(text) | Target::Config { object: text, .. } | Target::Product(text) | Target::Area(text) => {
-                f.write_str(text)
-            }
-            Target::Endpoint { host, port, address } => write!(f, "{host}:{port} ({address})"),
-            Target::Service { host, port } => write!(f, "{host}:{port}"),
-            Target::File(path) => write!(f, "file {path}"),
-        }
+        f.write_str(&self.shown())
     }
 }
 
@@ -478,14 +502,20 @@ impl Finding {
     /// The finding's place in the reports' order: by target, then rule ID,
     /// findings without a target last (sorted stably, as judged otherwise).
     pub fn order_key(&self) -> (bool, String, String) {
-        (self.target.is_none(), self.target.as_ref().map(|t| t.to_string()).unwrap_or_default(), self.rule.clone())
+        let (none, target, rule) = self.order_parts();
+        (none, target.into_owned(), rule.to_string())
+    }
+
+    /// [`Finding::order_key`]'s parts, borrowed where they can be.
+    pub fn order_parts(&self) -> (bool, Cow<'_, str>, &str) {
+        (self.target.is_none(), self.target.as_ref().map(Target::shown).unwrap_or_default(), &self.rule)
     }
 
     /// The same for the same rule and target on every run, whatever the
     /// message says (a count of days, an address order): what baselines and
     /// SARIF's `partialFingerprints` match findings on.
     pub fn fingerprint(&self) -> String {
-        fingerprint(&self.rule, self.target.as_ref().map(Target::to_string).as_deref().unwrap_or(""))
+        fingerprint(&self.rule, self.target.as_ref().map(Target::shown).as_deref().unwrap_or(""))
     }
 
     /// A failure or an error: what a person has to look at.
@@ -537,41 +567,155 @@ pub fn fingerprint(rule: &str, target: &str) -> String {
     crate::text::hex(&digest.finish().as_ref()[..16])
 }
 
-impl Serialize for Finding {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        self.serialize_entries(&mut map)?;
-        map.end()
+impl Finding {
+    /// The finding's fields, in the reports' order, into an object being
+    /// written (NDJSON's record puts its kind first). The one writer of a
+    /// finding's JSON, for every report that has it.
+    pub fn write_json(&self, object: &mut JsonObject) {
+        object.str("rule", &self.rule);
+        object.str("title", &self.title);
+        object.str("severity", self.severity.name());
+        object.str("status", self.status.name());
+        let target = self.target.as_ref().map(Target::shown);
+        match (&target, &self.target) {
+            (Some(shown), Some(parts)) => {
+                object.str("target", shown);
+                let mut parts_object = object.object("target_parts");
+                write_target_parts(&mut parts_object, parts, self.location.as_ref());
+                parts_object.close();
+            }
+            _ => object.null("target"),
+        }
+        object.str("message", &self.message);
+        object.raw("evidence", self.evidence.get());
+        object.str("remediation", &self.remediation);
+        object.strs("references", &self.references);
+        if let Some(not_run) = &self.not_run {
+            object.value("not_run", not_run);
+        }
+        object.str("fingerprint", &fingerprint(&self.rule, target.as_deref().unwrap_or("")));
+        if let Some(state) = &self.baseline {
+            object.value("baseline_state", state);
+        }
+        if let Some(suppressed) = &self.suppressed {
+            object.value("suppressed", suppressed);
+        }
     }
 }
 
-impl Finding {
-    /// The finding's fields, in the reports' order, into a map being
-    /// written (NDJSON's record puts its kind first).
-    pub fn serialize_entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        map.serialize_entry("rule", &self.rule)?;
-        map.serialize_entry("title", &self.title)?;
-        map.serialize_entry("severity", &self.severity)?;
-        map.serialize_entry("status", &self.status)?;
-        let target = self.target.as_ref().map(Target::to_string);
-        map.serialize_entry("target", &target)?;
-        if let Some(target) = &self.target {
-            map.serialize_entry("target_parts", &TargetParts { target, location: self.location.as_ref() })?;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::JsonLayout;
+    use serde_json::json;
+
+    fn json_of(finding: &Finding) -> serde_json::Map<String, Value> {
+        let mut text = Vec::new();
+        let mut object = JsonObject::open(&mut text, JsonLayout::Line);
+        finding.write_json(&mut object);
+        object.close();
+        serde_json::from_slice(&text).unwrap()
+    }
+
+    #[test]
+    fn a_findings_json_has_its_fields_in_order_and_its_target_in_parts() {
+        let source = Source { file: "snap.json".into(), line: Some(7), pointer: Some("/0/Sip".into()) };
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        let targets = [
+            (Target::domain("contoso.com"), json!({"kind": "domain", "domain": "contoso.com"})),
+            (
+                Target::Endpoint { host: "sip.contoso.com".into(), port: 5061, address: "192.0.2.10".parse().unwrap() },
+                json!({"kind": "endpoint", "host": "sip.contoso.com", "port": 5061, "address": "192.0.2.10"}),
+            ),
+            (
+                Target::Endpoint { host: "sip.contoso.com".into(), port: 443, address: v6 },
+                json!({"kind": "endpoint", "host": "sip.contoso.com", "port": 443, "address": "2001:db8::1"}),
+            ),
+            (
+                Target::Service { host: "edge".into(), port: 5061 },
+                json!({"kind": "service", "host": "edge", "port": 5061}),
+            ),
+            (Target::File("edge.pem".into()), json!({"kind": "file", "path": "edge.pem"})),
+            (
+                Target::Config { object: "PublicProvider[Skype]".into(), source: Some(source.clone()) },
+                json!({"kind": "config", "object": "PublicProvider[Skype]", "file": "snap.json", "line": 7, "pointer": "/0/Sip"}),
+            ),
+            (Target::Product("Lync Server 2013".into()), json!({"kind": "product", "product": "Lync Server 2013"})),
+            (Target::area("DNS"), json!({"kind": "area", "area": "DNS"})),
+        ];
+        for (target, parts) in targets {
+            let finding = Finding {
+                rule: "DNS-FED-01".into(),
+                title: "t".into(),
+                severity: Severity::High,
+                status: Status::Fail,
+                target: Some(target.clone()),
+                message: "m".into(),
+                evidence: Evidence::of(&json!({"n": 1})),
+                remediation: "r".into(),
+                references: vec!["https://learn.microsoft.com/x".into()],
+                not_run: Some(NotRun::ProfileNotSelected),
+                step: Step::default(),
+                baseline: Some(BaselineState::New),
+                suppressed: Some(Suppressed { reason: "why".into(), expires: None, file: "s.toml".into(), line: 3 }),
+                location: None,
+            };
+            let json = json_of(&finding);
+            let keys: Vec<&str> = json.keys().map(String::as_str).collect();
+            assert_eq!(
+                keys,
+                [
+                    "rule",
+                    "title",
+                    "severity",
+                    "status",
+                    "target",
+                    "target_parts",
+                    "message",
+                    "evidence",
+                    "remediation",
+                    "references",
+                    "not_run",
+                    "fingerprint",
+                    "baseline_state",
+                    "suppressed"
+                ]
+            );
+            assert_eq!(json["target"], json!(target.to_string()));
+            assert_eq!(json["target_parts"], parts, "{target}");
+            assert_eq!(json["fingerprint"], json!(finding.fingerprint()));
+            assert_eq!(json["not_run"], json!("profile_not_selected"));
+            assert_eq!(json["suppressed"], json!({"reason": "why", "file": "s.toml", "line": 3}));
+            assert_eq!(json["evidence"], json!({"n": 1}));
         }
-        map.serialize_entry("message", &self.message)?;
-        map.serialize_entry("evidence", &self.evidence)?;
-        map.serialize_entry("remediation", &self.remediation)?;
-        map.serialize_entry("references", &self.references)?;
-        if let Some(not_run) = &self.not_run {
-            map.serialize_entry("not_run", not_run)?;
-        }
-        map.serialize_entry("fingerprint", &fingerprint(&self.rule, target.as_deref().unwrap_or("")))?;
-        if let Some(state) = &self.baseline {
-            map.serialize_entry("baseline_state", state)?;
-        }
-        if let Some(suppressed) = &self.suppressed {
-            map.serialize_entry("suppressed", suppressed)?;
-        }
-        Ok(())
+        assert_eq!(
+            Target::Endpoint { host: "h".into(), port: 1, address: v6 }.to_string(),
+            "h:1 (2001:db8::1)",
+            "an IPv6 address is shown as the standard library shows it"
+        );
+    }
+
+    #[test]
+    fn a_finding_without_a_target_has_a_null_one_and_no_parts() {
+        let finding = Finding {
+            rule: "R".into(),
+            title: String::new(),
+            severity: Severity::Info,
+            status: Status::Skip,
+            target: None,
+            message: String::new(),
+            evidence: Evidence::null(),
+            remediation: String::new(),
+            references: vec![],
+            not_run: None,
+            step: Step::default(),
+            baseline: None,
+            suppressed: None,
+            location: None,
+        };
+        let json = json_of(&finding);
+        assert_eq!(json["target"], Value::Null);
+        assert!(!json.contains_key("target_parts") && !json.contains_key("not_run"));
+        assert_eq!(json["fingerprint"], json!(fingerprint("R", "")));
     }
 }

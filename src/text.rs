@@ -182,16 +182,22 @@ struct Pretty {
     has_value: bool,
 }
 
+/// A line break and the indentation of a line `depth` levels deep in the
+/// pretty layout.
+fn line_break<W: ?Sized + io::Write>(writer: &mut W, depth: usize) -> io::Result<()> {
+    const BREAKS: &[u8] = b"\n                                                                ";
+    let mut spaces = 2 * depth;
+    writer.write_all(&BREAKS[..1 + spaces.min(BREAKS.len() - 1)])?;
+    while spaces > BREAKS.len() - 1 {
+        spaces -= BREAKS.len() - 1;
+        writer.write_all(&BREAKS[1..1 + spaces.min(BREAKS.len() - 1)])?;
+    }
+    Ok(())
+}
+
 impl Pretty {
     fn line_break<W: ?Sized + io::Write>(&self, writer: &mut W) -> io::Result<()> {
-        const BREAKS: &[u8] = b"\n                                                                ";
-        let mut spaces = 2 * self.depth;
-        writer.write_all(&BREAKS[..1 + spaces.min(BREAKS.len() - 1)])?;
-        while spaces > BREAKS.len() - 1 {
-            spaces -= BREAKS.len() - 1;
-            writer.write_all(&BREAKS[1..1 + spaces.min(BREAKS.len() - 1)])?;
-        }
-        Ok(())
+        line_break(writer, self.depth)
     }
 
     fn open<W: ?Sized + io::Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
@@ -319,6 +325,168 @@ impl<F: Formatter> Formatter for SafeFormatter<F> {
 
     fn end_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
         self.0.end_object_value(writer)
+    }
+}
+
+/// A JSON string as [`to_json`] and [`to_json_line`] write it. Nearly every
+/// string a report writes is printable ASCII that JSON does not escape: that
+/// is found a word at a time and copied as it stands (what the formatter
+/// would write, byte for byte); any other goes through the formatter.
+pub fn push_json_str(out: &mut Vec<u8>, text: &str) {
+    if needs_json_escape(text.as_bytes()) {
+        // Written to memory: nothing can fail.
+        let _ = write_json_line(out, text);
+    } else {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// JSON kept as text (a finding's evidence) as [`to_json`] writes it: as it
+/// stands, but for the unsafe characters in its strings.
+pub fn push_json_raw(out: &mut Vec<u8>, json: &str) {
+    // Written to memory: nothing can fail.
+    let _ = SafeFormatter(CompactFormatter).write_raw_fragment(out, json);
+}
+
+/// Whether `bytes` hold anything a JSON string escapes or the report's
+/// formatter does: a byte outside printable ASCII, a quote or a backslash.
+/// Tested a block at a time without stopping inside one, which the compiler
+/// turns into vector compares.
+fn needs_json_escape(bytes: &[u8]) -> bool {
+    const BLOCK: usize = 32;
+    let any_escaped = |block: &[u8; BLOCK]| {
+        block.iter().fold(false, |any, &b| any | (b.wrapping_sub(0x20) >= 0x5f) | (b == b'"') | (b == b'\\'))
+    };
+    let (blocks, rest) = bytes.as_chunks::<BLOCK>();
+    if blocks.iter().any(any_escaped) {
+        return true;
+    }
+    // The last bytes made a block with spaces, which nothing escapes: most
+    // strings are shorter than a block.
+    let mut last = [b' '; BLOCK];
+    last[..rest.len()].copy_from_slice(rest);
+    any_escaped(&last)
+}
+
+/// How a [`JsonObject`] is laid out: on one line as [`to_json_line`] writes
+/// it, or as [`to_json`] writes an object that stands `depth` levels deep in
+/// its document.
+#[derive(Debug, Clone, Copy)]
+pub enum JsonLayout {
+    Line,
+    Pretty { depth: usize },
+}
+
+/// A JSON object written field by field into memory, byte for byte as
+/// serde_json with the report's formatter writes it, for the records a batch
+/// writes by the ten thousand (findings): their strings take
+/// [`push_json_str`]'s shortcut, which serde_json offers no way to take.
+pub struct JsonObject<'o> {
+    out: &'o mut Vec<u8>,
+    layout: JsonLayout,
+    empty: bool,
+}
+
+impl<'o> JsonObject<'o> {
+    pub fn open(out: &'o mut Vec<u8>, layout: JsonLayout) -> JsonObject<'o> {
+        out.push(b'{');
+        JsonObject { out, layout, empty: true }
+    }
+
+    /// The depth of the object's values in the pretty layout.
+    fn inner(&self) -> JsonLayout {
+        match self.layout {
+            JsonLayout::Line => JsonLayout::Line,
+            JsonLayout::Pretty { depth } => JsonLayout::Pretty { depth: depth + 1 },
+        }
+    }
+
+    /// Writes the next key; its value is written next, to what is returned.
+    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        let separator: &[u8] = match self.layout {
+            JsonLayout::Line => b":",
+            JsonLayout::Pretty { depth } => {
+                let _ = line_break(self.out, depth + 1);
+                b": "
+            }
+        };
+        // A key is a name in our code, which nothing escapes.
+        debug_assert!(!needs_json_escape(key.as_bytes()), "{key}");
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.push(b'"');
+        self.out.extend_from_slice(separator);
+        self.out
+    }
+
+    pub fn str(&mut self, key: &str, value: &str) {
+        push_json_str(self.key(key), value);
+    }
+
+    pub fn null(&mut self, key: &str) {
+        self.key(key).extend_from_slice(b"null");
+    }
+
+    pub fn number(&mut self, key: &str, value: u64) {
+        let mut digits = itoa::Buffer::new();
+        self.key(key).extend_from_slice(digits.format(value).as_bytes());
+    }
+
+    /// JSON kept as text, as [`push_json_raw`] writes it.
+    pub fn raw(&mut self, key: &str, json: &str) {
+        push_json_raw(self.key(key), json);
+    }
+
+    /// An array of strings.
+    pub fn strs(&mut self, key: &str, values: &[String]) {
+        let layout = self.inner();
+        let out = self.key(key);
+        out.push(b'[');
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            if let JsonLayout::Pretty { depth } = layout {
+                let _ = line_break(out, depth + 1);
+            }
+            push_json_str(out, value);
+        }
+        if let (JsonLayout::Pretty { depth }, false) = (layout, values.is_empty()) {
+            let _ = line_break(out, depth);
+        }
+        out.push(b']');
+    }
+
+    /// Any other value, through serde_json and the report's formatter.
+    pub fn value<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        let layout = self.inner();
+        let out = self.key(key);
+        // Written to memory: nothing can fail but a value that does not
+        // serialize, which none given here is.
+        let _ = match layout {
+            JsonLayout::Line => write_json_line(out, value),
+            JsonLayout::Pretty { depth } => write_json_at_depth(out, value, depth),
+        };
+    }
+
+    /// An object as the value of `key`, written until it is closed.
+    pub fn object(&mut self, key: &str) -> JsonObject<'_> {
+        let layout = self.inner();
+        JsonObject::open(self.key(key), layout)
+    }
+
+    pub fn close(self) {
+        if let (JsonLayout::Pretty { depth }, false) = (self.layout, self.empty) {
+            let _ = line_break(self.out, depth);
+        }
+        self.out.push(b'}');
     }
 }
 
@@ -454,6 +622,88 @@ mod tests {
         // A bidirectional override past the first block is still escaped.
         let text = format!("{}\u{202e}txt.exe", "b".repeat(40));
         assert!(to_json(&text).unwrap().contains("\\u202e"), "{}", to_json(&text).unwrap());
+    }
+
+    #[test]
+    fn a_string_written_by_hand_is_what_the_formatter_writes_wherever_its_odd_character_stands() {
+        let formatter = |text: &str| {
+            let mut out = Vec::new();
+            write_json_line(&mut out, text).unwrap();
+            out
+        };
+        let by_hand = |text: &str| {
+            let mut out = Vec::new();
+            push_json_str(&mut out, text);
+            out
+        };
+        for len in [0, 1, 7, 8, 31, 32, 33, 63, 64, 65, 100] {
+            let plain = "a".repeat(len);
+            assert_eq!(by_hand(&plain), formatter(&plain));
+            for at in 0..len {
+                for odd in ['"', '\\', '\n', '\u{0}', '\u{1f}', '\u{7f}', '\u{85}', 'é', '\u{202e}', '\u{fffe}', '😀']
+                {
+                    let text = format!("{}{odd}{}", &plain[..at], &plain[at..]);
+                    assert_eq!(by_hand(&text), formatter(&text), "{text:?}");
+                }
+            }
+        }
+        assert_eq!(by_hand("a\u{202e}b"), b"\"a\\u202eb\"");
+    }
+
+    #[test]
+    fn an_object_written_by_hand_is_laid_out_as_serde_json_lays_out_its_value() {
+        let write = |layout: JsonLayout| {
+            let mut out = Vec::new();
+            let mut object = JsonObject::open(&mut out, layout);
+            object.str("name", "edge \u{1b}[2J \"quoted\"");
+            object.null("none");
+            object.number("port", 5061);
+            object.raw("evidence", "{\"a\":[1,{\"b\":\"\u{202e}\"}],\"c\":{}}");
+            object.strs("empty", &[]);
+            object.strs("references", &["https://a.example/".to_string(), "b\u{7f}".to_string()]);
+            object.value("nested", &serde_json::json!({"x": [true, {}], "y": []}));
+            let mut inner = object.object("parts");
+            inner.str("kind", "endpoint");
+            inner.object("deeper").close();
+            inner.close();
+            object.object("empty_object").close();
+            object.close();
+            String::from_utf8(out).unwrap()
+        };
+        let line = write(JsonLayout::Line);
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(line, to_json_line(&value).unwrap());
+        // Serde keeps raw JSON as it stands, in the pretty layout too.
+        #[derive(Serialize)]
+        struct Expected {
+            name: serde_json::Value,
+            none: serde_json::Value,
+            port: serde_json::Value,
+            evidence: Box<serde_json::value::RawValue>,
+            empty: serde_json::Value,
+            references: serde_json::Value,
+            nested: serde_json::Value,
+            parts: serde_json::Value,
+            empty_object: serde_json::Value,
+        }
+        let field = |name: &str| value[name].clone();
+        let value = Expected {
+            name: field("name"),
+            none: field("none"),
+            port: field("port"),
+            evidence: serde_json::value::RawValue::from_string(field("evidence").to_string()).unwrap(),
+            empty: field("empty"),
+            references: field("references"),
+            nested: field("nested"),
+            parts: field("parts"),
+            empty_object: field("empty_object"),
+        };
+        assert!(line.contains("\\u001b") && line.contains("\\u202e") && line.contains("\\u007f"), "{line}");
+        for depth in 0..4 {
+            let mut expected = Vec::new();
+            write_json_at_depth(&mut expected, &value, depth).unwrap();
+            assert_eq!(write(JsonLayout::Pretty { depth }), String::from_utf8(expected).unwrap(), "depth {depth}");
+        }
     }
 
     #[test]

@@ -2,10 +2,12 @@
 
 use std::io::{self, Write};
 
+use serde::Serializer;
+
 use super::Report;
 use super::spill::Rendering;
 use crate::findings::Finding;
-use crate::text::{to_json, write_json, write_json_at_depth};
+use crate::text::{JsonLayout, JsonObject, write_json};
 
 /// The indentation of a finding in the report's `findings` array, and its depth.
 const FINDING_INDENT: &str = "    ";
@@ -15,11 +17,19 @@ const FINDING_DEPTH: usize = 2;
 /// (its lines indented to their depth there), appended to `out`: what a
 /// batch's JSON report keeps on disk until it is written.
 pub fn finding_in_report(finding: &Finding, out: &mut Vec<u8>) {
-    // Writing to memory cannot fail; a finding always serializes.
-    let _ = write_json_at_depth(out, finding, FINDING_DEPTH);
+    let mut object = JsonObject::open(out, JsonLayout::Pretty { depth: FINDING_DEPTH });
+    finding.write_json(&mut object);
+    object.close();
 }
 
-/// The end of the report's text when its findings are kept on disk.
+/// The report's `findings` as serde writes it: the empty array that
+/// [`write`] replaces, after every other field, with the findings written by
+/// the one writer of a finding's JSON ([`Finding::write_json`]).
+pub fn findings_written_after_the_rest<S: Serializer>(_: &[Finding], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(std::iter::empty::<()>())
+}
+
+/// The end of the report's text as serde writes it.
 const EMPTY_FINDINGS: &[u8] = b"[]\n}";
 
 /// Passes a text on but for its last bytes, as many as [`EMPTY_FINDINGS`]
@@ -45,21 +55,20 @@ impl Write for HoldingBack<'_> {
 }
 
 pub fn render(report: &Report) -> String {
-    let mut text = to_json(report).expect("a report always serializes");
-    text.push('\n');
-    text
+    let mut text = Vec::new();
+    // Written to memory: nothing can fail.
+    let written = write(report, &mut text);
+    debug_assert!(written.is_ok(), "{written:?}");
+    // Only valid UTF-8 is written: serde_json's, and ASCII escapes.
+    String::from_utf8(text).unwrap_or_default()
 }
 
 /// [`render`], written as it is produced; a batch's findings read back
 /// from disk, in order, when they were kept there.
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let Some(mut spilled) = report.spilled_findings.of(Rendering::Json) else {
-        write_json(out, report)?;
-        return out.write_all(b"\n");
-    };
     // Every field but the findings, which come last, written as it is
     // serialized (a batch's discovery is large): the text ends with their
-    // empty array, held back, which the kept findings replace.
+    // empty array, held back, which the findings replace.
     // Buffered before the holding back: the serializer's writes are a few
     // bytes each.
     let mut head = io::BufWriter::with_capacity(64 * 1024, HoldingBack { out: &mut *out, held: Vec::new() });
@@ -68,15 +77,23 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if head.held != EMPTY_FINDINGS {
         return Err(io::Error::other("the report's findings are not its last field"));
     }
-    if spilled.is_empty() {
-        return out.write_all(b"[]\n}\n");
-    }
-    let mut first = true;
-    spilled.for_each(|text| {
-        out.write_all(if first { b"[\n" } else { b",\n" })?;
-        first = false;
+    let mut written = 0usize;
+    let mut write_finding = |text: &[u8]| {
+        out.write_all(if written == 0 { b"[\n" } else { b",\n" })?;
+        written += 1;
         out.write_all(FINDING_INDENT.as_bytes())?;
         out.write_all(text)
-    })?;
-    out.write_all(b"\n  ]\n}\n")
+    };
+    match report.spilled_findings.of(Rendering::Json) {
+        Some(mut spilled) => spilled.for_each(&mut write_finding)?,
+        None => {
+            let mut text = Vec::with_capacity(2048);
+            for finding in &report.findings {
+                text.clear();
+                finding_in_report(finding, &mut text);
+                write_finding(&text)?;
+            }
+        }
+    }
+    out.write_all(if written == 0 { b"[]\n}\n" } else { b"\n  ]\n}\n" })
 }

@@ -230,6 +230,7 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressions: Option<String>,
     pub summary: Summary,
+    #[serde(serialize_with = "json::findings_written_after_the_rest")]
     pub findings: Vec<Finding>,
     /// Where each domain of `--domains-file` was read: file and line (for
     /// SARIF's physical locations).

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::Report;
 use crate::findings::Finding;
-use crate::text::write_json_line;
+use crate::text::{JsonLayout, JsonObject, write_json_line};
 
 /// `value`'s fields after `"record": kind`.
 fn record(kind: &str, value: &impl Serialize) -> Value {
@@ -84,22 +84,13 @@ pub fn write_note(note: &super::InputNote, out: &mut dyn Write) -> io::Result<()
     line(out, &Record { record: "note", fields: note })
 }
 
-pub fn write_finding<W: Write + ?Sized>(finding: &Finding, out: &mut W) -> io::Result<()> {
-    line(out, &FindingRecord(finding))
-}
-
-/// A finding's record: `"record": "finding"`, then its fields, written as
-/// one map (a flattened one costs a detour per field).
-struct FindingRecord<'a>(&'a Finding);
-
-impl Serialize for FindingRecord<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("record", "finding")?;
-        self.0.serialize_entries(&mut map)?;
-        map.end()
-    }
+/// A finding's record: `"record": "finding"`, then its fields.
+pub fn write_finding(finding: &Finding, out: &mut Vec<u8>) {
+    let mut object = JsonObject::open(out, JsonLayout::Line);
+    object.str("record", "finding");
+    finding.write_json(&mut object);
+    object.close();
+    out.push(b'\n');
 }
 
 /// Findings written in order, rendered on every core: a batch writes tens
@@ -119,17 +110,18 @@ fn write_findings_on(findings: &[Finding], out: &mut dyn Write, cores: usize) ->
         // Rendered in memory, then written at once: a record is dozens of
         // small writes, each a call through `out` otherwise.
         let mut text = Vec::with_capacity(findings.len() * 1024);
-        findings.iter().try_for_each(|finding| write_finding(finding, &mut text))?;
+        findings.iter().for_each(|finding| write_finding(finding, &mut text));
         return out.write_all(&text);
     }
     for round in findings.chunks(SHARE * cores) {
-        let rendered: Vec<io::Result<Vec<u8>>> = std::thread::scope(|threads| {
+        let rendered: Vec<Vec<u8>> = std::thread::scope(|threads| {
             let running: Vec<_> = round
                 .chunks(SHARE)
                 .map(|share| {
                     threads.spawn(move || {
                         let mut text = Vec::with_capacity(share.len() * 1024);
-                        share.iter().try_for_each(|finding| write_finding(finding, &mut text)).map(|()| text)
+                        share.iter().for_each(|finding| write_finding(finding, &mut text));
+                        text
                     })
                 })
                 .collect();
@@ -139,7 +131,7 @@ fn write_findings_on(findings: &[Finding], out: &mut dyn Write, cores: usize) ->
                 .collect()
         });
         for text in rendered {
-            out.write_all(&text?)?;
+            out.write_all(&text)?;
         }
     }
     Ok(())
@@ -186,7 +178,7 @@ mod tests {
         let findings: Vec<Finding> = (0..SHARE * 7 + 5).map(finding).collect();
         let mut one = Vec::new();
         for finding in &findings {
-            write_finding(finding, &mut one).unwrap();
+            write_finding(finding, &mut one);
         }
         for cores in [1, 2, 3] {
             let mut several = Vec::new();

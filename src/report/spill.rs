@@ -28,11 +28,7 @@ impl Rendering {
         match self {
             Rendering::Json => super::json::finding_in_report(finding, out),
             Rendering::Csv => super::csv::finding_row(finding, out),
-            // Written to memory: nothing can fail.
-            Rendering::Ndjson => {
-                let written = super::ndjson::write_finding(finding, out);
-                debug_assert!(written.is_ok());
-            }
+            Rendering::Ndjson => super::ndjson::write_finding(finding, out),
         }
     }
 }
@@ -215,10 +211,10 @@ pub fn push_key_text(key: &mut Vec<u8>, text: &str) {
 /// A finding's place in the report's order ([`Finding::order_key`]) as a
 /// key of [`FindingSpill`].
 pub fn push_order_key(key: &mut Vec<u8>, finding: &Finding) {
-    let (none, target, rule) = finding.order_key();
+    let (none, target, rule) = finding.order_parts();
     key.push(u8::from(none));
     push_key_text(key, &target);
-    push_key_text(key, &rule);
+    push_key_text(key, rule);
 }
 
 /// The key of a failure or error in a list of them: most severe first,
