@@ -1,6 +1,7 @@
 //! Text from snapshots, rule files, the command line and the network is
 //! untrusted: one function per output kind makes it inert there (terminal:
-//! [`escape_terminal`]; JSON, SARIF and NDJSON: [`to_json`], [`to_json_line`];
+//! [`escape_terminal`]; JSON, SARIF and NDJSON: [`to_json`], [`to_json_line`],
+//! and [`JsonObject`] for findings, whose strings are written as they do;
 //! HTML: [`escape_html`]; Markdown: [`escape_markdown`]; JUnit XML:
 //! [`escape_xml`]; CSV: [`escape_csv`]), and values are quoted before they go
 //! into a command we suggest ([`powershell_quote`]).
