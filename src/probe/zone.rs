@@ -4,7 +4,7 @@
 //! exists without the type, NXDOMAIN with the SOA's negative TTL. A name
 //! outside every loaded zone, or below a delegation to other servers, is
 //! not theirs to answer. The answer is built by the same code as a live
-//! one ([`answer_from`]), so that planned and published zones read alike.
+//! one (`answer_from`), so that planned and published zones read alike.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};

@@ -23,7 +23,7 @@ pub fn finding_in_report(finding: &Finding, out: &mut Vec<u8>) {
 }
 
 /// The report's `findings` as serde writes it: the empty array that
-/// [`write`] replaces, after every other field, with the findings written by
+/// [`write()`] replaces, after every other field, with the findings written by
 /// the one writer of a finding's JSON ([`Finding::write_json`]).
 pub fn findings_written_after_the_rest<S: Serializer>(_: &[Finding], serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_seq(std::iter::empty::<()>())
