@@ -604,6 +604,30 @@ impl Finding {
 }
 
 #[cfg(test)]
+impl Finding {
+    /// A finding of `rule` with `status` about `target`, and nothing else:
+    /// what a test starts from.
+    pub fn example(rule: &str, status: Status, target: Option<Target>) -> Finding {
+        Finding {
+            rule: rule.into(),
+            title: String::new(),
+            severity: Severity::Info,
+            status,
+            target,
+            message: String::new(),
+            evidence: Evidence::null(),
+            remediation: String::new(),
+            references: vec![],
+            not_run: None,
+            step: Step::default(),
+            baseline: None,
+            suppressed: None,
+            location: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::text::JsonLayout;
@@ -645,20 +669,12 @@ mod tests {
         ];
         for (target, parts) in targets {
             let finding = Finding {
-                rule: "DNS-FED-01".into(),
-                title: "t".into(),
-                severity: Severity::High,
-                status: Status::Fail,
-                target: Some(target.clone()),
-                message: "m".into(),
                 evidence: Evidence::of(&json!({"n": 1})),
-                remediation: "r".into(),
                 references: vec!["https://learn.microsoft.com/x".into()],
                 not_run: Some(NotRun::ProfileNotSelected),
-                step: Step::default(),
                 baseline: Some(BaselineState::New),
                 suppressed: Some(Suppressed { reason: "why".into(), expires: None, file: "s.toml".into(), line: 3 }),
-                location: None,
+                ..Finding::example("DNS-FED-01", Status::Fail, Some(target.clone()))
             };
             let json = json_of(&finding);
             let keys: Vec<&str> = json.keys().map(String::as_str).collect();
@@ -697,22 +713,7 @@ mod tests {
 
     #[test]
     fn a_finding_without_a_target_has_a_null_one_and_no_parts() {
-        let finding = Finding {
-            rule: "R".into(),
-            title: String::new(),
-            severity: Severity::Info,
-            status: Status::Skip,
-            target: None,
-            message: String::new(),
-            evidence: Evidence::null(),
-            remediation: String::new(),
-            references: vec![],
-            not_run: None,
-            step: Step::default(),
-            baseline: None,
-            suppressed: None,
-            location: None,
-        };
+        let finding = Finding::example("R", Status::Skip, None);
         let json = json_of(&finding);
         assert_eq!(json["target"], Value::Null);
         assert!(!json.contains_key("target_parts") && !json.contains_key("not_run"));

@@ -151,24 +151,17 @@ pub fn write_tail(summary: &super::Summary, finished_at: &str, out: &mut dyn Wri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::findings::{Evidence, Severity, Status, Step, Target};
+    use crate::findings::{Evidence, Severity, Status, Target};
 
     fn finding(n: usize) -> Finding {
+        let status = if n.is_multiple_of(3) { Status::Fail } else { Status::Pass };
         Finding {
-            rule: format!("DNS-FED-{:02}", n % 7),
             title: "t".into(),
             severity: Severity::High,
-            status: if n.is_multiple_of(3) { Status::Fail } else { Status::Pass },
-            target: Some(Target::Domain(format!("d{n}.example"))),
             message: format!("finding {n} \u{1b}[2J"),
             evidence: Evidence::of(&json!({ "n": n, "text": "é\u{202e}" })),
             remediation: "r".into(),
-            references: vec![],
-            not_run: None,
-            step: Step::default(),
-            baseline: None,
-            suppressed: None,
-            location: None,
+            ..Finding::example(&format!("DNS-FED-{:02}", n % 7), status, Some(Target::Domain(format!("d{n}.example"))))
         }
     }
 
