@@ -54,16 +54,7 @@ impl Write for HoldingBack<'_> {
     }
 }
 
-pub fn render(report: &Report) -> String {
-    let mut text = Vec::new();
-    // Written to memory: nothing can fail.
-    let written = write(report, &mut text);
-    debug_assert!(written.is_ok(), "{written:?}");
-    // Only valid UTF-8 is written: serde_json's, and ASCII escapes.
-    String::from_utf8(text).unwrap_or_default()
-}
-
-/// [`render`], written as it is produced; a batch's findings read back
+/// The report, written as it is produced; a batch's findings read back
 /// from disk, in order, when they were kept there.
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     // Every field but the findings, which come last, written as it is
