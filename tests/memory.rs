@@ -126,4 +126,20 @@ fn a_batch_of_two_thousand_domains_is_scanned_in_64_mib_in_every_format() {
         assert!(findings > 50_000, "{format}: {findings} findings");
         assert!(peak < 64, "a batch of 2,000 domains as {format} peaked at {peak} MiB");
     }
+    // Its saved facts replayed are judged in chunks as the scan was: the
+    // same findings, in as little memory, whatever the reports.
+    let live: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap()).unwrap();
+    let mut replay = std::process::Command::new(env!("CARGO_BIN_EXE_fedscan"));
+    replay.args(["scan", "--quiet", "--format", "json", "--facts"]).arg(dir.path().join("json.facts.json"));
+    replay.arg("--output").arg(dir.path().join("replay.json"));
+    for format in ["sarif", "junit", "html"] {
+        replay.arg("--report").arg(format!("{format}={}", dir.path().join(format!("replay.{format}")).display()));
+    }
+    let (code, peak) = peak_mib_of(&replay);
+    assert_eq!(code, 1);
+    let replayed: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("replay.json")).unwrap()).unwrap();
+    assert_eq!(replayed["findings"], live["findings"]);
+    assert_eq!(replayed["summary"]["by_status"], live["summary"]["by_status"]);
+    assert!(peak < 64, "the replay of a batch of 2,000 domains peaked at {peak} MiB");
 }

@@ -10,7 +10,7 @@ use crate::engine;
 use crate::engine::NetworkSettings;
 use crate::engine::ScanRequest;
 use crate::engine::plan::NamedEdges;
-use crate::engine::source::{Replay, Source};
+use crate::engine::source::{ReplayFiles, Source};
 use crate::facts::Inputs;
 use crate::facts::ShardOf;
 use crate::facts::certs::MOZILLA;
@@ -245,14 +245,19 @@ pub(super) fn check_scan_args(args: ScanArgs) -> Result<(ScanJob, Source), Failu
         && args.partner.is_empty())
     .then_some(args.chunk_domains);
     let source = match args.facts.is_empty() {
-        false => Source::Replay(Replay {
-            paths: args.facts.clone(),
-            partners: partners.clone(),
-            domains: domains.clone(),
-            // A replay keeps the trust stores it recorded unless --trust says otherwise.
-            trust: (!args.trust.is_empty()).then_some(trust),
-            allow_partial: args.allow_partial,
-        }),
+        false => Source::Replay(Box::new(
+            ReplayFiles {
+                paths: args.facts.clone(),
+                partners: partners.clone(),
+                domains: domains.clone(),
+                // A replay keeps the trust stores it recorded unless --trust says otherwise.
+                trust: (!args.trust.is_empty()).then_some(trust),
+                allow_partial: args.allow_partial,
+                chunk_domains: args.chunk_domains,
+            }
+            .read()
+            .map_err(usage_error)?,
+        )),
         true => {
             let timeout = std::time::Duration::from_secs_f64(args.timeout);
             let resolver = |servers: Vec<std::net::SocketAddr>| ResolverSettings {

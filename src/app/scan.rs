@@ -64,7 +64,7 @@ pub(super) fn scan(args: ScanArgs) -> Result<u8, Failure> {
 /// format: the findings collected, the baseline compared.
 fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Result<u8, Failure> {
     let replayed = match &source {
-        Source::Replay(replay) => Some(replay.names()),
+        Source::Replay(replay) => Some(replay.names.clone()),
         Source::Gather { .. } => None,
     };
     let network = match &source {
@@ -75,7 +75,7 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         Source::Replay(_) => None,
     };
     // A batch judged chunk by chunk saves its facts as it goes.
-    let in_chunks = matches!(source, Source::Gather { in_chunks: Some(_), .. });
+    let in_chunks = source.in_chunks().is_some();
     let facts_file = match job.save_facts.as_deref().filter(|_| in_chunks) {
         Some(path) => Some(ChunkedFactsFile::create(path).map_err(|e| usage_error(cannot_save_facts(path, &e)))?),
         None => None,
@@ -97,7 +97,11 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         renderings.sort_by_key(|r| *r as u8);
         renderings.dedup();
         let (junit, sarif) = (formats.contains(&ReportFormat::Junit), formats.contains(&ReportFormat::Sarif));
-        let now = job.now.unwrap_or(started_at);
+        // The clock the chunks are judged with, which shows in their discovery.
+        let now = match &source {
+            Source::Gather { .. } => job.now.unwrap_or(started_at),
+            Source::Replay(replay) => engine::evaluate::evaluation_time(job.now, &replay.facts),
+        };
         let baseline = job.baseline.as_ref().map(|(_, baseline)| baseline);
         let mut tables: Vec<table::Style> = job
             .outputs

@@ -733,7 +733,7 @@ async fn in_chunks<N: Probe>(
 
 /// The batch's domains in chunks of whole organizations, at least
 /// `chunk_domains` domains a chunk (but the last), each sorted.
-fn chunks_of(facts: &Facts, chunk_domains: usize) -> Vec<Vec<String>> {
+pub(super) fn chunks_of(facts: &Facts, chunk_domains: usize) -> Vec<Vec<String>> {
     let groups = crate::facts::organizations::Organizations::new(facts, &crate::facts::dns::DnsIndex::new(&facts.dns))
         .groups()
         .to_vec();

@@ -1,14 +1,15 @@
 //! The scan as one sequence, for every way of running it: the facts come
 //! from their source (gathered now in one piece, gathered as a batch's
-//! chunks, or replayed), each part is judged as it comes, the suppressions
-//! are applied, and the judged findings go to a sink — a buffered report
-//! or a stream — the findings about the scan as a whole last.
+//! chunks, or replayed — a batch's chunk by chunk again), each part is
+//! judged as it comes, the suppressions are applied, and the judged
+//! findings go to a sink — a buffered report or a stream — the findings
+//! about the scan as a whole last.
 
 use time::OffsetDateTime;
 
 use super::ScanError;
 use super::evaluate::{ChunkedEvaluation, evaluate, evaluation_time};
-use super::source::{Source, gather};
+use super::source::{Replay, Source, gather, replay_in_chunks};
 use crate::facts::Facts;
 use crate::findings::Finding;
 use crate::rules::{Profile, RuleSet, Scope, Selection};
@@ -57,25 +58,12 @@ pub fn run(
     sink: &mut (dyn Sink + Send),
 ) -> Result<Ended, ScanError> {
     let mut unaccepted = Vec::new();
-    let accept = |findings: &mut Vec<Finding>, unaccepted: &mut Vec<NotAccepted>, now| {
-        if let Some(suppressions) = judging.suppressions {
-            merge_unaccepted(unaccepted, suppressions.apply(findings, now));
-        }
-    };
     let (facts, partial) = match source {
         Source::Gather { request, in_chunks: Some(chunk_domains) } => {
             let now = judging.now.unwrap_or(started_at);
-            let scope = Scope::new(judging.selection.clone(), judging.profiles, now);
-            let mut judged = ChunkedEvaluation::default();
-            let facts = gather(judging.rules, &scope, *request, now, Some(chunk_domains), |part| {
-                let mut findings = judged.evaluate(judging.rules, &scope, &part, now, judging.expiry_warn_days);
-                accept(&mut findings, &mut unaccepted, now);
-                sink.findings(findings);
-                sink.part(part);
+            let facts = judged_in_chunks(judging, now, sink, &mut unaccepted, |scope, on_chunk| {
+                gather(judging.rules, scope, *request, now, Some(chunk_domains), on_chunk)
             })?;
-            let mut scan_level = judged.scan_level();
-            accept(&mut scan_level, &mut unaccepted, now);
-            sink.findings(scan_level);
             return Ok(Ended { facts, evaluated_at: now, unaccepted, partial: None });
         }
         Source::Gather { request, in_chunks: None } => {
@@ -83,12 +71,72 @@ pub fn run(
             let scope = Scope::new(judging.selection.clone(), judging.profiles, now);
             (gather(judging.rules, &scope, *request, now, None, |_| {})?, None)
         }
-        Source::Replay(replay) => replay.load()?,
+        Source::Replay(replay) => match *replay {
+            Replay { facts, partial, in_chunks: Some(chunk_domains), .. } => {
+                let now = evaluation_time(judging.now, &facts);
+                let facts = judged_in_chunks(judging, now, sink, &mut unaccepted, |scope, on_chunk| {
+                    Ok(replay_in_chunks(judging.rules, scope, facts, chunk_domains, on_chunk))
+                })?;
+                return Ok(Ended { facts, evaluated_at: now, unaccepted, partial });
+            }
+            Replay { facts, partial, in_chunks: None, .. } => (facts, partial),
+        },
     };
     let evaluated_at = evaluation_time(judging.now, &facts);
     let scope = Scope::new(judging.selection.clone(), judging.profiles, evaluated_at);
     let mut findings = evaluate(judging.rules, &scope, &facts, evaluated_at, judging.expiry_warn_days);
-    accept(&mut findings, &mut unaccepted, evaluated_at);
+    accept(judging, &mut findings, &mut unaccepted, evaluated_at);
     sink.findings(findings);
     Ok(Ended { facts, evaluated_at, unaccepted, partial })
+}
+
+/// A batch judged a chunk at a time as `chunks` hands them over, each
+/// chunk's findings to the sink and then the chunk itself; the findings
+/// about the scan as a whole last, once every chunk is judged. The sink
+/// takes a chunk on a thread of its own while the next is judged: writing
+/// a chunk's findings and facts costs about as much as judging them.
+fn judged_in_chunks(
+    judging: &Judging,
+    now: OffsetDateTime,
+    sink: &mut (dyn Sink + Send),
+    unaccepted: &mut Vec<NotAccepted>,
+    chunks: impl FnOnce(&Scope, &mut (dyn FnMut(Facts) + Send)) -> Result<Facts, ScanError>,
+) -> Result<Facts, ScanError> {
+    let scope = Scope::new(judging.selection.clone(), judging.profiles, now);
+    let mut judged = ChunkedEvaluation::default();
+    let facts = std::thread::scope(|threads| {
+        // One judged chunk waits while the sink takes the one before.
+        let (judged_chunks, taken) = std::sync::mpsc::sync_channel::<(Vec<Finding>, Facts)>(1);
+        let sink = &mut *sink;
+        let sinking = threads.spawn(move || {
+            for (findings, part) in taken {
+                sink.findings(findings);
+                sink.part(part);
+            }
+        });
+        let facts = chunks(&scope, &mut |part: Facts| {
+            let mut findings = judged.evaluate(judging.rules, &scope, &part, now, judging.expiry_warn_days);
+            accept(judging, &mut findings, unaccepted, now);
+            // Refused only when the sink's thread ended (it panicked): the
+            // join below raises that panic.
+            let _ = judged_chunks.send((findings, part));
+        });
+        drop(judged_chunks);
+        if let Err(panic) = sinking.join() {
+            std::panic::resume_unwind(panic);
+        }
+        facts
+    })?;
+    let mut scan_level = judged.scan_level();
+    accept(judging, &mut scan_level, unaccepted, now);
+    sink.findings(scan_level);
+    Ok(facts)
+}
+
+/// The suppressions applied to findings, those that covered a problem
+/// without accepting it kept.
+fn accept(judging: &Judging, findings: &mut [Finding], unaccepted: &mut Vec<NotAccepted>, now: OffsetDateTime) {
+    if let Some(suppressions) = judging.suppressions {
+        merge_unaccepted(unaccepted, suppressions.apply(findings, now));
+    }
 }

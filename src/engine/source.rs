@@ -1,6 +1,7 @@
 //! Where a scan's facts come from: gathered now — the local inputs, then
 //! what the running rules need of the network, whole or a batch chunk by
-//! chunk — or replayed from facts files, a set of shards merged into one.
+//! chunk — or replayed from facts files, a set of shards merged into one,
+//! a batch's handed out chunk by chunk as it was gathered.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use super::gather::{self, LiveNetwork};
 use super::plan::{self, ScanPlan};
 use super::{NetworkSettings, ScanError, ScanRequest};
 use crate::facts::certs::TrustStore;
+use crate::facts::tls::Endpoint;
 use crate::facts::zone::{PlannedZone, read_zone, zone_paths};
 use crate::facts::{Facts, InputError, ShardOf, Targets, shard_set_problem};
 use crate::probe::zone::PlannedDns;
@@ -21,13 +23,24 @@ pub enum Source {
     /// Gathered now; a batch `in_chunks` of this many domains (whole
     /// organizations), each judged while the next are probed.
     Gather { request: Box<ScanRequest>, in_chunks: Option<usize> },
-    /// Replayed from facts already gathered.
-    Replay(Replay),
+    /// Replayed from facts already gathered, read.
+    Replay(Box<Replay>),
+}
+
+impl Source {
+    /// The domains a chunk of a batch holds, when the facts are judged a
+    /// chunk at a time.
+    pub fn in_chunks(&self) -> Option<usize> {
+        match self {
+            Source::Gather { in_chunks, .. } => *in_chunks,
+            Source::Replay(replay) => replay.in_chunks,
+        }
+    }
 }
 
 /// Facts files to replay (merged when several), with what the command line
 /// puts in place of what they recorded.
-pub struct Replay {
+pub struct ReplayFiles {
     pub paths: Vec<PathBuf>,
     pub partners: Vec<String>,
     pub domains: Vec<String>,
@@ -35,18 +48,30 @@ pub struct Replay {
     /// `--allow-partial`: a set of shards that is not whole is judged,
     /// marked partial, instead of refused.
     pub allow_partial: bool,
+    /// The domains of a chunk, should the facts be a batch's.
+    pub chunk_domains: usize,
 }
 
-impl Replay {
+/// Facts read to be judged again.
+pub struct Replay {
     /// How the report names the replayed files.
-    pub fn names(&self) -> String {
-        self.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-    }
+    pub names: String,
+    pub facts: Facts,
+    /// What a set of shards that is not whole lacks (`--allow-partial`).
+    pub partial: Option<String>,
+    /// The facts of a batch without the organization's own context, judged
+    /// in chunks of this many domains as the live batch was: a replay of a
+    /// large batch, or the merge of its shards, then holds the findings of
+    /// one chunk at a time, not of every domain.
+    pub in_chunks: Option<usize>,
+}
 
+impl ReplayFiles {
     /// Every file read, a set of shards checked whole (or, with
     /// `allow_partial`, what it lacks), merged into one, with the command
     /// line's partners, domains and trust stores in place of those recorded.
-    pub fn load(self) -> Result<(Facts, Option<String>), ScanError> {
+    pub fn read(self) -> Result<Replay, ScanError> {
+        let names = self.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
         let mut partial = None;
         let loaded =
             self.paths.iter().map(|path| Facts::load(path).map_err(ScanError::Facts)).collect::<Result<Vec<_>, _>>()?;
@@ -75,8 +100,82 @@ impl Replay {
         if let Some(trust) = self.trust {
             facts.trust = trust;
         }
-        Ok((facts, partial))
+        // What makes a live scan a batch (see `app::job`): probed, and
+        // nothing of the organization's own.
+        let batch = !facts.offline
+            && facts.inputs.config.is_empty()
+            && facts.snapshots.is_empty()
+            && facts.inputs.edges.is_empty()
+            && facts.targets.edges.is_empty()
+            && facts.cert_files.is_empty()
+            && facts.inputs.partners.is_empty();
+        Ok(Replay { names, facts, partial, in_chunks: batch.then_some(self.chunk_domains) })
     }
+}
+
+/// A batch's facts replayed chunk by chunk as they were gathered: each
+/// chunk with its DNS answers (see [`Facts::split_dns`]) and the handshakes
+/// and exchanges of the endpoints its plan probes, handed to `on_chunk` in
+/// turn; what no chunk claims is left in the facts returned, the scan's
+/// context.
+pub fn replay_in_chunks(
+    rules: &RuleSet,
+    scope: &Scope,
+    mut facts: Facts,
+    chunk_domains: usize,
+    mut on_chunk: impl FnMut(Facts),
+) -> Facts {
+    let groups = gather::chunks_of(&facts, chunk_domains);
+    let answers = facts.split_dns(&groups);
+    let mut parts: Vec<Facts> = groups
+        .iter()
+        .zip(answers)
+        .map(|(domains, dns)| {
+            let mut part = facts.chunk(domains, dns);
+            part.interrupted = facts.interrupted;
+            part
+        })
+        .collect();
+    let mut probed_by: std::collections::HashMap<Endpoint, Vec<usize>> = std::collections::HashMap::new();
+    for (i, part) in parts.iter().enumerate() {
+        let plan = ScanPlan::new(rules, scope, part.targets.clone(), &facts.inputs.partners);
+        for target in plan.endpoints(part) {
+            let chunks = probed_by.entry(target.endpoint).or_default();
+            if chunks.last() != Some(&i) {
+                chunks.push(i);
+            }
+        }
+    }
+    // Moved to the chunk that probed it; copied to any other that did too.
+    fn hand_out<T: Clone>(
+        facts: Vec<T>,
+        endpoint: impl Fn(&T) -> &Endpoint,
+        probed_by: &std::collections::HashMap<Endpoint, Vec<usize>>,
+        parts: &mut [Facts],
+        list: impl Fn(&mut Facts) -> &mut Vec<T>,
+    ) -> Vec<T> {
+        let mut unclaimed = Vec::new();
+        for fact in facts {
+            match probed_by.get(endpoint(&fact)).map(Vec::as_slice) {
+                Some([first, others @ ..]) => {
+                    for &i in others {
+                        list(&mut parts[i]).push(fact.clone());
+                    }
+                    list(&mut parts[*first]).push(fact);
+                }
+                _ => unclaimed.push(fact),
+            }
+        }
+        unclaimed
+    }
+    let tls = std::mem::take(&mut facts.tls);
+    facts.tls = hand_out(tls, |f| &f.endpoint, &probed_by, &mut parts, |p| &mut p.tls);
+    let sip = std::mem::take(&mut facts.sip);
+    facts.sip = hand_out(sip, |f| &f.endpoint, &probed_by, &mut parts, |p| &mut p.sip);
+    for part in parts {
+        on_chunk(part);
+    }
+    facts
 }
 
 /// The planned zones of a view, read; a file that cannot be read is an

@@ -1220,3 +1220,81 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_every_format() {
     assert!(held_summary.contains("### Accepted (suppressed)"), "{held_summary}");
     assert!(names.iter().all(|d| held.contains(&format!("\n{d}\n")) || held.contains(d.as_str())), "{held}");
 }
+
+/// A batch's saved facts replayed are judged a chunk at a time, as the
+/// scan was, and as of the time they were gathered: the report of a replay
+/// (chunked otherwise than the scan) is the report of the same replay with
+/// `--now` set to that time, in every format kept on disk.
+#[test]
+fn a_batch_replayed_is_judged_in_chunks_as_of_its_facts_time() {
+    let pki = Pki::new("Replayed");
+    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let edge = peers::sip::SipServer::start(&pki.leaf(&LeafSpec::default()), peers::sip::Behaviour::Answer(answer));
+    let names: Vec<String> = (0..30).map(|i| format!("r{i}.test")).collect();
+    let zones: Vec<(String, String)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, d)| match i % 5 {
+            4 => (d.clone(), zone(d, "www 300 IN A 127.0.0.1")),
+            _ => (d.clone(), peers::dns::federation_zone(d, edge.addr.port())),
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = zones.iter().map(|(d, z)| (d.as_str(), z.as_str())).collect();
+    let dns = DnsServer::start(&pairs);
+    let dir = tempfile::tempdir().unwrap();
+    let list = common::write(dir.path(), "domains.txt", &names.join("\n"));
+    let root = pki.write_root(dir.path());
+    let facts = dir.path().join("facts.json");
+    let live = fedscan()
+        .args(["scan", "--quiet", "--format", "json", "--chunk-domains", "7", "--resolver"])
+        .arg(dns.resolver_arg())
+        .arg("--domains-file")
+        .arg(&list)
+        .arg("--trust")
+        .arg(&root)
+        .arg("--save-facts")
+        .arg(&facts)
+        .output()
+        .unwrap();
+    assert_eq!(live.status.code(), Some(1), "{}", String::from_utf8_lossy(&live.stderr));
+    let live: Value = serde_json::from_slice(&live.stdout).unwrap();
+    // Facts gathered months ago: the certificates had more days left then.
+    let mut saved: Value = serde_json::from_str(&std::fs::read_to_string(&facts).unwrap()).unwrap();
+    saved["gathered_at"] = "2026-03-01T00:00:00Z".into();
+    std::fs::write(&facts, saved.to_string()).unwrap();
+    let replay = |name: &str, extra: &[&str]| {
+        let output = |extension: &str| dir.path().join(format!("{name}.{extension}"));
+        let report = |format: &str, extension: &str| format!("{format}={}", output(extension).display());
+        let run = fedscan()
+            .args(["scan", "--quiet", "--format", "json", "--chunk-domains", "4", "--facts"])
+            .arg(&facts)
+            .arg("--output")
+            .arg(output("json"))
+            .args(["--report", &report("sarif", "sarif"), "--report", &report("table", "txt")])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+        // When each run started and ended, which names the SARIF run too.
+        let times = regex::Regex::new(r#""(started_at|finished_at|startTimeUtc|endTimeUtc|id)": "[^"]*""#).unwrap();
+        let read = |extension: &str| {
+            let text = std::fs::read_to_string(output(extension)).unwrap();
+            times.replace_all(&text, r#""$1": "-""#).into_owned()
+        };
+        (read("json"), read("sarif"), read("txt"))
+    };
+    let as_gathered = replay("replayed", &[]);
+    let as_of_then = replay("then", &["--now", "2026-03-01T00:00:00Z"]);
+    assert!(as_gathered.0 == as_of_then.0, "the JSON report of a replay is not judged as of its facts' time");
+    assert!(as_gathered.1 == as_of_then.1, "the SARIF report of a replay is not judged as of its facts' time");
+    assert!(as_gathered.2 == as_of_then.2, "the table of a replay is not judged as of its facts' time");
+    let replayed: Value = serde_json::from_str(&as_gathered.0).unwrap();
+    assert!(replayed["discovery"].to_string().contains("(306 days left)"), "{}", replayed["discovery"]);
+    // Every rule judged every target the scan judged.
+    let judged = |report: &Value| -> BTreeSet<(String, String)> {
+        let findings = report["findings"].as_array().unwrap().iter();
+        findings.map(|f| (f["rule"].to_string(), f["target"].to_string())).collect()
+    };
+    assert!(judged(&replayed).len() > 100);
+    assert_eq!(judged(&replayed), judged(&live));
+}
