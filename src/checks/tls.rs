@@ -4,19 +4,19 @@
 
 use std::net::IpAddr;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use serde_json::value::RawValue;
-use serde_json::{Value, json};
 
 use super::{Check, see};
 use crate::facts::Targets;
 use crate::facts::cert_listing::{ACCESS_EDGE_EXTERNAL, ListedCertificate};
 use crate::facts::endpoints::{MAX_ADDRESSES_PER_HOST, own_endpoints};
 use crate::facts::need::Need;
-use crate::facts::tls::{TlsFact, TlsOutcome};
+use crate::facts::tls::{ChainSource, ClientAuthRequest, TlsFact, TlsOutcome, VersionSupport};
 use crate::facts::view::FactView;
 use crate::facts::x509::SeenCertificate;
-use crate::findings::{Outcome, Source, Step, Target, location_in};
+use crate::findings::{AsEvidence, Outcome, Source, Step, Target, location_in};
 
 /// A certificate kind: a verdict on each certificate the scan saw. What
 /// every such kind declares alike is declared once, here: it reads the
@@ -352,13 +352,31 @@ pub fn unprobed_errors(ctx: &FactView) -> Vec<Outcome> {
         .collect()
 }
 
-/// The evidence of one handshake.
-pub fn handshake_evidence(fact: &TlsFact) -> Value {
-    json!({
-        "endpoint": fact.endpoint.label(),
-        "outcome": fact.outcome.describe(),
-        "chain_source": fact.chain_source,
-        "versions": fact.versions,
-        "client_auth": fact.client_auth,
-    })
+/// The evidence of one handshake, which four rules show for every
+/// endpoint: written as JSON straight from the fact, without a tree of
+/// values in between.
+#[derive(Serialize)]
+pub struct HandshakeEvidence<'a> {
+    endpoint: String,
+    outcome: String,
+    chain_source: &'a Option<ChainSource>,
+    versions: &'a [VersionSupport],
+    client_auth: &'a Option<ClientAuthRequest>,
+}
+
+impl AsEvidence for HandshakeEvidence<'_> {
+    /// A handshake is read from the network, not from a file.
+    fn location(&self) -> Option<Source> {
+        None
+    }
+}
+
+pub fn handshake_evidence(fact: &TlsFact) -> HandshakeEvidence<'_> {
+    HandshakeEvidence {
+        endpoint: fact.endpoint.label(),
+        outcome: fact.outcome.describe(),
+        chain_source: &fact.chain_source,
+        versions: &fact.versions,
+        client_auth: &fact.client_auth,
+    }
 }
