@@ -134,9 +134,7 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
     }
     let ended = ended.map_err(usage_error)?;
     let mut facts = ended.facts;
-    if let (Some(file), Some(path)) = (sink.facts_file.take(), &job.save_facts) {
-        finish_facts_file(file, &facts, path).map_err(usage_error)?;
-    }
+    let mut facts_saved = FinishingFacts::start(sink.facts_file.take(), &facts, job.save_facts.as_deref());
     let mut findings = sink.findings;
     if in_chunks {
         order(&mut findings);
@@ -174,6 +172,7 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         facts.save(path).map_err(|e| usage_error(cannot_save_facts(path, &e)))?;
     }
     if facts.interrupted && replayed.is_none() {
+        facts_saved.wait()?;
         let kept = match &job.save_facts {
             Some(path) => format!(
                 "the facts gathered so far were saved to {}, marked incomplete",
@@ -249,6 +248,7 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
     for (format, output) in &job.outputs {
         write_report(&report, &job.rules, *format, &job.presentation, output.as_deref(), job.quiet)?;
     }
+    facts_saved.wait()?;
     // The command ends with this scan: a batch's findings and facts go
     // back to the system whole rather than freed one by one, which costs a
     // large batch a tenth of its time.
@@ -295,7 +295,7 @@ pub(super) fn cannot_save_facts(path: &Path, error: &std::io::Error) -> String {
 
 /// Ends a facts file written chunk by chunk, and says when it came out
 /// larger than `--facts` and `merge` read back.
-pub(super) fn finish_facts_file(file: ChunkedFactsFile, context: &Facts, path: &Path) -> Result<(), String> {
+fn finish_facts_file(file: ChunkedFactsFile, context: &Facts, path: &Path) -> Result<(), String> {
     let bytes = file.finish(context).map_err(|e| cannot_save_facts(path, &e))?;
     if bytes > crate::files::MAX_FACTS_FILE {
         err!(
@@ -307,6 +307,42 @@ pub(super) fn finish_facts_file(file: ChunkedFactsFile, context: &Facts, path: &
         );
     }
     Ok(())
+}
+
+/// A batch's facts file finished on a thread of its own (its context
+/// written after the chunks' lists, synced and moved into place) while the
+/// report is put together and written: the two files' writing, syncing and
+/// replacing overlap instead of adding up.
+struct FinishingFacts(Option<std::thread::JoinHandle<Result<(), String>>>);
+
+impl FinishingFacts {
+    fn start(file: Option<ChunkedFactsFile>, facts: &Facts, path: Option<&Path>) -> FinishingFacts {
+        FinishingFacts(match (file, path) {
+            (Some(file), Some(path)) => {
+                // The context alone: a batch's chunks left it as they were judged.
+                let (context, path) = (facts.clone(), path.to_path_buf());
+                Some(std::thread::spawn(move || finish_facts_file(file, &context, &path)))
+            }
+            _ => None,
+        })
+    }
+
+    /// Waits for the facts file to be in place, or says why it is not.
+    fn wait(&mut self) -> Result<(), Failure> {
+        match self.0.take() {
+            Some(thread) => thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)).map_err(usage_error),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for FinishingFacts {
+    /// A scan that ends early still leaves its facts file whole.
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// The progress of a live scan on standard error, unless `--quiet`.
@@ -366,6 +402,8 @@ pub(super) fn scan_streamed(
     // output's failure.
     let mut failure = None;
     let mut outcome = None;
+    // Finished while the stream's end is written and the output synced.
+    let mut facts_saved = FinishingFacts(None);
     let run = |out: &mut (dyn Write + Send)| -> std::io::Result<()> {
         // A failed write of the findings stops the writing, not the scan:
         // the facts are still saved, and every finding is counted for the
@@ -383,12 +421,7 @@ pub(super) fn scan_streamed(
             }
         };
         let facts = ended.facts;
-        if let (Some(file), Some(path)) = (facts_file, &job.save_facts)
-            && let Err(e) = finish_facts_file(file, &facts, path)
-        {
-            failure = Some(e);
-            return Ok(());
-        }
+        facts_saved = FinishingFacts::start(facts_file, &facts, job.save_facts.as_deref());
         // Suppressions that covered a problem without accepting it, over
         // every chunk: the JSON report's notes, at the end of the stream.
         for note in ended.unaccepted.into_iter().map(InputNote::from) {
@@ -414,6 +447,7 @@ pub(super) fn scan_streamed(
     if let Some(failure) = failure {
         return Err(usage_error(failure));
     }
+    facts_saved.wait()?;
     written?;
     match outcome {
         Some((_, true)) => {
