@@ -172,9 +172,21 @@ pub fn replay_in_chunks(
     facts.tls = hand_out(tls, |f| &f.endpoint, &probed_by, &mut parts, |p| &mut p.tls);
     let sip = std::mem::take(&mut facts.sip);
     facts.sip = hand_out(sip, |f| &f.endpoint, &probed_by, &mut parts, |p| &mut p.sip);
-    for part in parts {
-        on_chunk(part);
+    if facts.dns.is_empty() && facts.tls.is_empty() && facts.sip.is_empty() {
+        for part in parts {
+            on_chunk(part);
+        }
+        return facts;
     }
+    // Facts that no chunk's plan accounts for (a file written by hand or
+    // by another version): the whole is judged as one chunk rather than
+    // any of them left unjudged.
+    facts.absorb(parts);
+    let (dns, tls, sip) =
+        (std::mem::take(&mut facts.dns), std::mem::take(&mut facts.tls), std::mem::take(&mut facts.sip));
+    let mut whole = facts.clone();
+    (whole.dns, whole.tls, whole.sip) = (dns, tls, sip);
+    on_chunk(whole);
     facts
 }
 

@@ -1224,7 +1224,8 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_every_format() {
 /// A batch's saved facts replayed are judged a chunk at a time, as the
 /// scan was, and as of the time they were gathered: the report of a replay
 /// (chunked otherwise than the scan) is the report of the same replay with
-/// `--now` set to that time, in every format kept on disk.
+/// `--now` set to that time, in every format kept on disk; and a fact no
+/// chunk's plan accounts for is judged all the same.
 #[test]
 fn a_batch_replayed_is_judged_in_chunks_as_of_its_facts_time() {
     let pki = Pki::new("Replayed");
@@ -1297,4 +1298,18 @@ fn a_batch_replayed_is_judged_in_chunks_as_of_its_facts_time() {
     };
     assert!(judged(&replayed).len() > 100);
     assert_eq!(judged(&replayed), judged(&live));
+    // An exchange no chunk's plan accounts for (added by hand here) is
+    // still judged, the facts then taken whole, never left out.
+    let mut stray = saved["sip"][0].clone();
+    stray["host"] = "stray.elsewhere.test".into();
+    stray["address"] = "127.0.0.9".into();
+    stray["domain"] = "elsewhere.test".into();
+    saved["sip"].as_array_mut().unwrap().push(stray);
+    std::fs::write(&facts, saved.to_string()).unwrap();
+    let with_stray: Value = serde_json::from_str(&replay("stray", &[]).0).unwrap();
+    let on_stray = with_stray["findings"].as_array().unwrap().iter().filter(|f| {
+        f["rule"] == "SIP-OPT-01" && f["target"].as_str().is_some_and(|t| t.contains("stray.elsewhere.test"))
+    });
+    assert_eq!(on_stray.count(), 1, "{}", with_stray["findings"]);
+    assert_eq!(judged(&with_stray).len(), judged(&replayed).len() + 1);
 }
