@@ -172,12 +172,24 @@ struct Fleet {
 }
 
 fn fleet(count: usize, dir: &std::path::Path) -> Fleet {
+    fleet_of("d", count, None, dir)
+}
+
+/// `count` domains `{prefix}N.test` whose federation records name one Edge,
+/// but for every `apart`-th, which publishes none (an organization of its own).
+fn fleet_of(prefix: &str, count: usize, apart: Option<usize>, dir: &std::path::Path) -> Fleet {
     let pki = Pki::new("Fleet");
     let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
     let edge = peers::sip::SipServer::start(&pki.leaf(&LeafSpec::default()), peers::sip::Behaviour::Answer(answer));
-    let names: Vec<String> = (0..count).map(|i| format!("d{i}.test")).collect();
-    let zones: Vec<(String, String)> =
-        names.iter().map(|d| (d.clone(), peers::dns::federation_zone(d, edge.addr.port()))).collect();
+    let names: Vec<String> = (0..count).map(|i| format!("{prefix}{i}.test")).collect();
+    let zones: Vec<(String, String)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, d)| match apart {
+            Some(n) if i % n == n - 1 => (d.clone(), zone(d, "www 300 IN A 127.0.0.1")),
+            _ => (d.clone(), peers::dns::federation_zone(d, edge.addr.port())),
+        })
+        .collect();
     let pairs: Vec<(&str, &str)> = zones.iter().map(|(d, z)| (d.as_str(), z.as_str())).collect();
     let dns = DnsServer::start(&pairs);
     let list = common::write(dir, "domains.txt", &names.join("\n"));
@@ -1035,31 +1047,16 @@ fn a_streamed_batch_says_which_suppression_expired_as_the_report_does() {
 #[test]
 fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_every_format() {
     use std::path::Path;
-    let pki = Pki::new("Spill");
-    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
-    let edge = peers::sip::SipServer::start(&pki.leaf(&LeafSpec::default()), peers::sip::Behaviour::Answer(answer));
-    let names: Vec<String> = (0..120).map(|i| format!("k{i}.test")).collect();
-    let zones: Vec<(String, String)> = names
-        .iter()
-        .enumerate()
-        .map(|(i, d)| match i % 4 {
-            3 => (d.clone(), zone(d, "www 300 IN A 127.0.0.1")),
-            _ => (d.clone(), peers::dns::federation_zone(d, edge.addr.port())),
-        })
-        .collect();
-    let pairs: Vec<(&str, &str)> = zones.iter().map(|(d, z)| (d.as_str(), z.as_str())).collect();
-    let dns = DnsServer::start(&pairs);
     let dir = tempfile::tempdir().unwrap();
-    let list = common::write(dir.path(), "domains.txt", &names.join("\n"));
-    let root = pki.write_root(dir.path());
+    let Fleet { dns, list, root, names, .. } = &fleet_of("k", 120, Some(4), dir.path());
     let scan = |output: &Path, extra: &[&str]| {
         let status = fedscan()
             .args(["scan", "--now", NOW, "--quiet", "--format", "json", "--chunk-domains", "7", "--resolver"])
             .arg(dns.resolver_arg())
             .arg("--domains-file")
-            .arg(&list)
+            .arg(list)
             .arg("--trust")
-            .arg(&root)
+            .arg(root)
             .arg("--output")
             .arg(output)
             .args(extra)
@@ -1228,31 +1225,16 @@ fn a_batch_report_kept_on_disk_is_the_report_held_in_memory_in_every_format() {
 /// chunk's plan accounts for is judged all the same.
 #[test]
 fn a_batch_replayed_is_judged_in_chunks_as_of_its_facts_time() {
-    let pki = Pki::new("Replayed");
-    let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
-    let edge = peers::sip::SipServer::start(&pki.leaf(&LeafSpec::default()), peers::sip::Behaviour::Answer(answer));
-    let names: Vec<String> = (0..30).map(|i| format!("r{i}.test")).collect();
-    let zones: Vec<(String, String)> = names
-        .iter()
-        .enumerate()
-        .map(|(i, d)| match i % 5 {
-            4 => (d.clone(), zone(d, "www 300 IN A 127.0.0.1")),
-            _ => (d.clone(), peers::dns::federation_zone(d, edge.addr.port())),
-        })
-        .collect();
-    let pairs: Vec<(&str, &str)> = zones.iter().map(|(d, z)| (d.as_str(), z.as_str())).collect();
-    let dns = DnsServer::start(&pairs);
     let dir = tempfile::tempdir().unwrap();
-    let list = common::write(dir.path(), "domains.txt", &names.join("\n"));
-    let root = pki.write_root(dir.path());
+    let Fleet { dns, list, root, .. } = &fleet_of("r", 30, Some(5), dir.path());
     let facts = dir.path().join("facts.json");
     let live = fedscan()
         .args(["scan", "--quiet", "--format", "json", "--chunk-domains", "7", "--resolver"])
         .arg(dns.resolver_arg())
         .arg("--domains-file")
-        .arg(&list)
+        .arg(list)
         .arg("--trust")
-        .arg(&root)
+        .arg(root)
         .arg("--save-facts")
         .arg(&facts)
         .output()
