@@ -398,8 +398,7 @@ pub(super) fn scan_streamed(
         None => None,
     };
     // What ends the scan that is not a failed write of the findings (a
-    // gathering or facts file that failed): said as such, not as the
-    // output's failure.
+    // gathering that failed): said as such, not as the output's failure.
     let mut failure = None;
     let mut outcome = None;
     // Finished while the stream's end is written and the output synced.
