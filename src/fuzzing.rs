@@ -7,7 +7,8 @@ use std::sync::LazyLock;
 
 use time::macros::datetime;
 
-use crate::engine::evaluate::evaluate;
+use crate::engine::evaluate::{ChunkedEvaluation, evaluate};
+use crate::engine::source::replay_in_chunks;
 use crate::facts::Facts;
 use crate::facts::dns::{DnsFact, DnsIndex, DnsView, RecordKind};
 use crate::facts::srv::{Srv, followed_targets};
@@ -79,13 +80,20 @@ pub fn rules(data: &[u8]) {
 
 static BUILT_IN: LazyLock<RuleSet> = LazyLock::new(|| load_rules(&builtin_sources()).expect("the built-in rules load"));
 
-/// A facts file, and when it loads, every built-in rule judged over it.
+/// A facts file, and when it loads, every built-in rule judged over it,
+/// whole and in the chunks of a batch's replay.
 pub fn facts(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(facts) = Facts::parse(text, "fuzz.facts.json") else { return };
     let now = datetime!(2026-06-01 0:00 UTC);
     let scope = Scope::new(Selection::default(), &Profile::ALL, now);
     let _ = evaluate(&BUILT_IN, &scope, &facts, now, None);
+    // And as a batch's replay hands them out, two domains a chunk.
+    let mut judged = ChunkedEvaluation::default();
+    let _ = replay_in_chunks(&BUILT_IN, &scope, facts, 2, |part| {
+        let _ = judged.evaluate(&BUILT_IN, &scope, &part, now, None);
+    });
+    let _ = judged.scan_level();
 }
 
 /// A certificate file (PEM or DER), each certificate read and its chain
