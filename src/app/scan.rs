@@ -98,10 +98,7 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         renderings.dedup();
         let (junit, sarif) = (formats.contains(&ReportFormat::Junit), formats.contains(&ReportFormat::Sarif));
         // The clock the chunks are judged with, which shows in their discovery.
-        let now = match &source {
-            Source::Gather { .. } => job.now.unwrap_or(started_at),
-            Source::Replay(replay) => engine::evaluate::evaluation_time(job.now, &replay.facts),
-        };
+        let now = source.judged_as_of(job.now, started_at);
         let baseline = job.baseline.as_ref().map(|(_, baseline)| baseline);
         let mut tables: Vec<table::Style> = job
             .outputs

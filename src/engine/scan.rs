@@ -58,22 +58,20 @@ pub fn run(
     sink: &mut (dyn Sink + Send),
 ) -> Result<Ended, ScanError> {
     let mut unaccepted = Vec::new();
+    let now = source.judged_as_of(judging.now, started_at);
     let (facts, partial) = match source {
         Source::Gather { request, in_chunks: Some(chunk_domains) } => {
-            let now = judging.now.unwrap_or(started_at);
             let facts = judged_in_chunks(judging, now, sink, &mut unaccepted, |scope, on_chunk| {
                 gather(judging.rules, scope, *request, now, Some(chunk_domains), on_chunk)
             })?;
             return Ok(Ended { facts, evaluated_at: now, unaccepted, partial: None });
         }
         Source::Gather { request, in_chunks: None } => {
-            let now = judging.now.unwrap_or(started_at);
             let scope = Scope::new(judging.selection.clone(), judging.profiles, now);
             (gather(judging.rules, &scope, *request, now, None, |_| {})?, None)
         }
         Source::Replay(replay) => match *replay {
             Replay { facts, partial, in_chunks: Some(chunk_domains), .. } => {
-                let now = evaluation_time(judging.now, &facts);
                 let facts = judged_in_chunks(judging, now, sink, &mut unaccepted, |scope, on_chunk| {
                     Ok(replay_in_chunks(judging.rules, scope, facts, chunk_domains, on_chunk))
                 })?;

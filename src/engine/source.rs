@@ -36,6 +36,15 @@ impl Source {
             Source::Replay(replay) => replay.in_chunks,
         }
     }
+
+    /// The time the rules are judged as of: `--now`, else the start of a
+    /// live scan, or the gathering of the facts replayed.
+    pub fn judged_as_of(&self, requested: Option<OffsetDateTime>, started_at: OffsetDateTime) -> OffsetDateTime {
+        match self {
+            Source::Gather { .. } => requested.unwrap_or(started_at),
+            Source::Replay(replay) => super::evaluate::evaluation_time(requested, &replay.facts),
+        }
+    }
 }
 
 /// Facts files to replay (merged when several), with what the command line
