@@ -3,6 +3,7 @@
 //! stable toolchain (`tests/fuzz_corpus.rs`). Each takes any bytes and must
 //! return, without panicking, in a time in proportion to their length.
 
+use std::io::Write;
 use std::sync::LazyLock;
 
 use time::macros::datetime;
@@ -11,6 +12,7 @@ use crate::engine::evaluate::{ChunkedEvaluation, evaluate};
 use crate::engine::source::replay_in_chunks;
 use crate::facts::Facts;
 use crate::facts::dns::{DnsFact, DnsIndex, DnsView, RecordKind};
+use crate::facts::in_file::FactsInFile;
 use crate::facts::srv::{Srv, followed_targets};
 use crate::probe::dns::answer_of;
 use crate::rules::{Profile, RuleSet, RuleSource, Scope, Selection, builtin_sources, load_rules};
@@ -80,19 +82,38 @@ pub fn rules(data: &[u8]) {
 
 static BUILT_IN: LazyLock<RuleSet> = LazyLock::new(|| load_rules(&builtin_sources()).expect("the built-in rules load"));
 
-/// A facts file, and when it loads, every built-in rule judged over it,
-/// whole and in the chunks of a batch's replay.
+/// A facts file, read as a replay reads it (its handshakes and exchanges
+/// left in the file) and compared with the document parsed whole; and when
+/// it loads, every built-in rule judged over it, whole and in the chunks of
+/// a batch's replay.
 pub fn facts(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(facts) = Facts::parse(text, "fuzz.facts.json") else { return };
+    let Ok(mut file) = tempfile::NamedTempFile::new() else { return };
+    if file.write_all(data).and_then(|()| file.flush()).is_err() {
+        return;
+    }
+    let whole = Facts::load(file.path());
+    let read = FactsInFile::load(file.path());
+    let (facts, read) = match (whole, read) {
+        (Ok(facts), Ok(read)) => (facts, read),
+        (Err(whole), Err(read)) => return assert_eq!(whole, read),
+        (whole, read) => {
+            panic!("read whole: {whole:?}\nread leaving the probes in the file: {:?}", read.map(|r| r.facts))
+        }
+    };
+    let lists = &read.lists;
+    assert_eq!(Ok(&facts.dns), lists.answers(&lists.dns).as_ref());
+    assert_eq!(Ok(&facts.tls), lists.handshakes(&lists.tls).as_ref());
+    assert_eq!(Ok(&facts.sip), lists.exchanges(&lists.sip).as_ref());
+    assert_eq!(Facts { dns: Vec::new(), tls: Vec::new(), sip: Vec::new(), ..facts.clone() }, read.facts);
     let now = datetime!(2026-06-01 0:00 UTC);
     let scope = Scope::new(Selection::default(), &Profile::ALL, now);
     let _ = evaluate(&BUILT_IN, &scope, &facts, now, None);
     // And as a batch's replay hands them out, two domains a chunk.
     let mut judged = ChunkedEvaluation::default();
-    let _ = replay_in_chunks(&BUILT_IN, &scope, facts, 2, |part| {
+    let replayed = replay_in_chunks(&BUILT_IN, &scope, read.facts, lists, 2, |part| {
         let _ = judged.evaluate(&BUILT_IN, &scope, &part, now, None);
     });
+    assert!(replayed.is_ok(), "{replayed:?}");
     let _ = judged.scan_level();
 }
 

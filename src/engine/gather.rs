@@ -22,6 +22,7 @@ use super::plan::{Question, ScanPlan};
 use crate::facts::certs::read_cert_file;
 use crate::facts::dns::{DnsFact, DnsOutcome, DnsView, ResolverSettings};
 use crate::facts::endpoints::FederationEndpoint;
+use crate::facts::organizations::Organizations;
 use crate::facts::sip::{SipFact, SipOutcome};
 use crate::facts::snapshot::{MAX_SNAPSHOT_BYTES, parse_snapshot_bytes, read_snapshot};
 use crate::probe::dns::DnsProbe;
@@ -705,7 +706,8 @@ async fn in_chunks<N: Probe>(
 ) {
     use futures_util::StreamExt;
 
-    let groups = chunks_of(facts, chunks.domains);
+    let organizations = Organizations::new(facts, &crate::facts::dns::DnsIndex::new(&facts.dns));
+    let groups = chunks_of(organizations.groups(), chunks.domains);
     let answers = facts.split_dns(&groups);
     let facts = &*facts;
     let chunks = &chunks;
@@ -733,14 +735,11 @@ async fn in_chunks<N: Probe>(
 
 /// The batch's domains in chunks of whole organizations, at least
 /// `chunk_domains` domains a chunk (but the last), each sorted.
-pub(super) fn chunks_of(facts: &Facts, chunk_domains: usize) -> Vec<Vec<String>> {
-    let groups = crate::facts::organizations::Organizations::new(facts, &crate::facts::dns::DnsIndex::new(&facts.dns))
-        .groups()
-        .to_vec();
+pub(super) fn chunks_of(groups: &[Vec<String>], chunk_domains: usize) -> Vec<Vec<String>> {
     let mut chunks: Vec<Vec<String>> = Vec::new();
     let mut chunk: Vec<String> = Vec::new();
     for group in groups {
-        chunk.extend(group);
+        chunk.extend(group.iter().cloned());
         if chunk.len() >= chunk_domains.max(1) {
             chunks.push(std::mem::take(&mut chunk));
         }

@@ -71,9 +71,10 @@ pub fn run(
             (gather(judging.rules, &scope, *request, now, None, |_| {})?, None)
         }
         Source::Replay(replay) => match *replay {
-            Replay { facts, partial, in_chunks: Some(chunk_domains), .. } => {
+            Replay { facts, partial, in_chunks: Some(chunks), .. } => {
                 let facts = judged_in_chunks(judging, now, sink, &mut unaccepted, |scope, on_chunk| {
-                    Ok(replay_in_chunks(judging.rules, scope, facts, chunk_domains, on_chunk))
+                    replay_in_chunks(judging.rules, scope, facts, &chunks.lists, chunks.domains, on_chunk)
+                        .map_err(ScanError::Facts)
                 })?;
                 return Ok(Ended { facts, evaluated_at: now, unaccepted, partial });
             }

@@ -3,6 +3,7 @@
 //! chunk — or replayed from facts files, a set of shards merged into one,
 //! a batch's handed out chunk by chunk as it was gathered.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,9 +13,10 @@ use super::gather::{self, LiveNetwork};
 use super::plan::{self, ScanPlan};
 use super::{NetworkSettings, ScanError, ScanRequest};
 use crate::facts::certs::TrustStore;
+use crate::facts::in_file::{FactsInFile, ListsInFile};
 use crate::facts::tls::Endpoint;
 use crate::facts::zone::{PlannedZone, read_zone, zone_paths};
-use crate::facts::{Facts, InputError, ShardOf, Targets, shard_set_problem};
+use crate::facts::{Facts, InputError, ShardOf, Targets, shard_set_problem, split_answers};
 use crate::probe::zone::PlannedDns;
 use crate::rules::{RuleSet, Scope};
 
@@ -33,7 +35,7 @@ impl Source {
     pub fn in_chunks(&self) -> Option<usize> {
         match self {
             Source::Gather { in_chunks, .. } => *in_chunks,
-            Source::Replay(replay) => replay.in_chunks,
+            Source::Replay(replay) => replay.in_chunks.as_ref().map(|chunks| chunks.domains),
         }
     }
 
@@ -65,14 +67,25 @@ pub struct ReplayFiles {
 pub struct Replay {
     /// How the report names the replayed files.
     pub names: String,
+    /// The facts; a batch's without its lists, which `in_chunks` leaves in
+    /// their files.
     pub facts: Facts,
     /// What a set of shards that is not whole lacks (`--allow-partial`).
     pub partial: Option<String>,
     /// The facts of a batch without the organization's own context, judged
-    /// in chunks of this many domains as the live batch was: a replay of a
-    /// large batch, or the merge of its shards, then holds the findings of
-    /// one chunk at a time, not of every domain.
-    pub in_chunks: Option<usize>,
+    /// in chunks as the live batch was: a replay of a large batch, or the
+    /// merge of its shards, then holds the findings and the probes of one
+    /// chunk at a time, not of every domain.
+    pub in_chunks: Option<ReplayChunks>,
+}
+
+/// How a batch's facts are replayed chunk by chunk.
+pub struct ReplayChunks {
+    /// The domains of a chunk.
+    pub domains: usize,
+    /// The DNS answers, handshakes and exchanges, read as each chunk is
+    /// judged.
+    pub lists: ListsInFile,
 }
 
 impl ReplayFiles {
@@ -82,24 +95,31 @@ impl ReplayFiles {
     pub fn read(self) -> Result<Replay, ScanError> {
         let names = self.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
         let mut partial = None;
-        let loaded =
-            self.paths.iter().map(|path| Facts::load(path).map_err(ScanError::Facts)).collect::<Result<Vec<_>, _>>()?;
-        let set: Vec<(String, Option<&ShardOf>)> =
-            self.paths.iter().zip(&loaded).map(|(p, f)| (p.display().to_string(), f.inputs.shard.as_ref())).collect();
+        let loaded = self
+            .paths
+            .iter()
+            .map(|path| FactsInFile::load(path).map_err(ScanError::Facts))
+            .collect::<Result<Vec<_>, _>>()?;
+        let set: Vec<(String, Option<&ShardOf>)> = self
+            .paths
+            .iter()
+            .zip(&loaded)
+            .map(|(p, f)| (p.display().to_string(), f.facts.inputs.shard.as_ref()))
+            .collect();
         if let Some(problem) = shard_set_problem(&set) {
             if !self.allow_partial {
                 return Err(ScanError::IncompleteShards(problem));
             }
             partial = Some(problem);
         }
-        let mut merged: Option<Facts> = None;
+        let mut merged: Option<FactsInFile> = None;
         for shard in loaded {
             match &mut merged {
-                Some(facts) => facts.merge(shard),
+                Some(read) => read.merge(shard),
                 None => merged = Some(shard),
             }
         }
-        let Some(mut facts) = merged else { return Err(ScanError::NoFactsFile) };
+        let Some(FactsInFile { mut facts, lists }) = merged else { return Err(ScanError::NoFactsFile) };
         if !self.partners.is_empty() {
             facts.inputs.partners = self.partners;
         }
@@ -118,89 +138,86 @@ impl ReplayFiles {
             && facts.targets.edges.is_empty()
             && facts.cert_files.is_empty()
             && facts.inputs.partners.is_empty();
-        Ok(Replay { names, facts, partial, in_chunks: batch.then_some(self.chunk_domains) })
+        if batch {
+            let in_chunks = Some(ReplayChunks { domains: self.chunk_domains, lists });
+            return Ok(Replay { names, facts, partial, in_chunks });
+        }
+        let facts = FactsInFile { facts, lists }.whole().map_err(ScanError::Facts)?;
+        Ok(Replay { names, facts, partial, in_chunks: None })
     }
 }
 
 /// A batch's facts replayed chunk by chunk as they were gathered: each
-/// chunk with its DNS answers (see [`Facts::split_dns`]) and the handshakes
-/// and exchanges of the endpoints its plan probes, handed to `on_chunk` in
-/// turn; what no chunk claims is left in the facts returned, the scan's
-/// context.
+/// chunk with its DNS answers (see [`split_answers`]) and the handshakes
+/// and exchanges of the endpoints its plan probes, read from their files,
+/// handed to `on_chunk` in turn; the facts returned are the scan's context.
+/// A chunk's answers are read twice, to plan it and to judge it, so that
+/// no more than one chunk's are held.
 pub fn replay_in_chunks(
     rules: &RuleSet,
     scope: &Scope,
-    mut facts: Facts,
+    facts: Facts,
+    lists: &ListsInFile,
     chunk_domains: usize,
     mut on_chunk: impl FnMut(Facts),
-) -> Facts {
-    let groups = gather::chunks_of(&facts, chunk_domains);
-    let answers = facts.split_dns(&groups);
-    let mut parts: Vec<Facts> = groups
-        .iter()
-        .zip(answers)
-        .map(|(domains, dns)| {
-            let mut part = facts.chunk(domains, dns);
-            part.interrupted = facts.interrupted;
-            part
-        })
-        .collect();
-    let mut probed_by: std::collections::HashMap<Endpoint, Vec<usize>> = std::collections::HashMap::new();
-    for (i, part) in parts.iter().enumerate() {
+) -> Result<Facts, InputError> {
+    let groups = gather::chunks_of(lists.organizations(&facts).groups(), chunk_domains);
+    let (answers, unclaimed) =
+        split_answers(lists.dns.iter().collect(), &groups, |a| &a.key.name, |a| a.key.srv_hosts.clone());
+    let part_of = |domains: &[String], (answers, shared): &(Vec<_>, usize)| -> Result<Facts, InputError> {
+        let mut part = facts.chunk(domains, (lists.answers(answers.iter().copied())?, *shared));
+        part.interrupted = facts.interrupted;
+        Ok(part)
+    };
+    let mut probed_by: HashMap<Endpoint, Vec<usize>> = HashMap::new();
+    for (i, (domains, answers)) in groups.iter().zip(&answers).enumerate() {
+        let part = part_of(domains, answers)?;
         let plan = ScanPlan::new(rules, scope, part.targets.clone(), &facts.inputs.partners);
-        for target in plan.endpoints(part) {
+        for target in plan.endpoints(&part) {
             let chunks = probed_by.entry(target.endpoint).or_default();
             if chunks.last() != Some(&i) {
                 chunks.push(i);
             }
         }
     }
-    // Moved to the chunk that probed it; copied to any other that did too.
-    fn hand_out<T: Clone>(
-        facts: Vec<T>,
+    // Each handshake and exchange to every chunk that probed its endpoint;
+    // `None` when one went to none.
+    fn hand_out<'a, T>(
+        entries: &'a [T],
         endpoint: impl Fn(&T) -> &Endpoint,
-        probed_by: &std::collections::HashMap<Endpoint, Vec<usize>>,
-        parts: &mut [Facts],
-        list: impl Fn(&mut Facts) -> &mut Vec<T>,
-    ) -> Vec<T> {
-        let mut unclaimed = Vec::new();
-        for fact in facts {
-            match probed_by.get(endpoint(&fact)).map(Vec::as_slice) {
-                Some([first, others @ ..]) => {
-                    for &i in others {
-                        list(&mut parts[i]).push(fact.clone());
-                    }
-                    list(&mut parts[*first]).push(fact);
-                }
-                _ => unclaimed.push(fact),
+        probed_by: &HashMap<Endpoint, Vec<usize>>,
+        chunks: usize,
+    ) -> Option<Vec<Vec<&'a T>>> {
+        let mut handed = vec![Vec::new(); chunks];
+        for entry in entries {
+            for &i in probed_by.get(endpoint(entry))? {
+                handed[i].push(entry);
             }
         }
-        unclaimed
+        Some(handed)
     }
-    let tls = std::mem::take(&mut facts.tls);
-    facts.tls = hand_out(tls, |f| &f.endpoint, &probed_by, &mut parts, |p| &mut p.tls);
-    let sip = std::mem::take(&mut facts.sip);
-    facts.sip = hand_out(sip, |f| &f.endpoint, &probed_by, &mut parts, |p| &mut p.sip);
-    if facts.dns.is_empty() && facts.tls.is_empty() && facts.sip.is_empty() {
-        for part in parts {
+    let tls = hand_out(&lists.tls, |e| &e.key.endpoint, &probed_by, groups.len());
+    let sip = hand_out(&lists.sip, |e| &e.key.endpoint, &probed_by, groups.len());
+    if let (Some(tls), Some(sip), true) = (tls, sip, unclaimed.is_empty()) {
+        for (((domains, answers), tls), sip) in groups.iter().zip(&answers).zip(tls).zip(sip) {
+            let mut part = part_of(domains, answers)?;
+            part.tls = lists.handshakes(tls)?;
+            part.sip = lists.exchanges(sip)?;
             on_chunk(part);
         }
-        return facts;
+        return Ok(facts);
     }
     // Facts that no chunk's plan accounts for (a file written by hand or
     // by another version): the whole is judged as one chunk rather than
     // any of them left unjudged.
-    facts.absorb(parts);
-    let (dns, tls, sip) =
-        (std::mem::take(&mut facts.dns), std::mem::take(&mut facts.tls), std::mem::take(&mut facts.sip));
     let mut whole = facts.clone();
-    (whole.dns, whole.tls, whole.sip) = (dns, tls, sip);
+    (whole.dns, whole.tls, whole.sip) =
+        (lists.answers(&lists.dns)?, lists.handshakes(&lists.tls)?, lists.exchanges(&lists.sip)?);
+    whole.sort_lists();
     on_chunk(whole);
-    facts
+    Ok(facts)
 }
 
-/// The planned zones of a view, read; a file that cannot be read is an
-/// input error and the others are used.
 fn read_zones(files: &[(Option<String>, PathBuf)], facts: &mut Facts) -> Vec<PlannedZone> {
     let mut zones = Vec::new();
     for (origin, path) in files {

@@ -3,7 +3,7 @@
 //! it, an answer two chunks read copied and counted) and put back together
 //! as one gathering would have them.
 
-use super::{Facts, Inputs, Targets, dns, srv};
+use super::{Facts, Inputs, Targets, dns};
 
 impl Facts {
     /// Takes back the answers and probes of the chunks a batch was gathered
@@ -20,67 +20,13 @@ impl Facts {
     }
 
     /// Splits the DNS facts between chunks of the scanned domains (a batch
-    /// judged a chunk at a time), moved, not copied: to each chunk the
-    /// answers about names in its domains' zones and about the hosts their
-    /// SRV records name. A host two chunks' records name would have made
-    /// them one organization; but a host a chunk's records name can be in
-    /// the zone of another chunk's domain (a provider's Edge, the provider's
-    /// own domain scanned too): that answer goes to both, the copy last and
-    /// counted (see [`Facts::shared_dns`]). The answers no chunk claims stay
-    /// here.
+    /// judged a chunk at a time), moved, not copied (see [`split_answers`]);
+    /// the answers no chunk claims stay here.
     pub fn split_dns(&mut self, chunks: &[Vec<String>]) -> Vec<(Vec<dns::DnsFact>, usize)> {
-        let chunk_of: std::collections::HashMap<&str, usize> =
-            chunks.iter().enumerate().flat_map(|(i, c)| c.iter().map(move |d| (d.as_str(), i))).collect();
-        let zone = |name: &str| -> Option<usize> {
-            let mut rest = name;
-            loop {
-                if let Some(&i) = chunk_of.get(rest) {
-                    return Some(i);
-                }
-                rest = rest.split_once('.')?.1;
-            }
-        };
-        let mut host_chunk: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        for fact in self.dns.iter().filter(|f| f.rtype == dns::RecordKind::Srv) {
-            if let Some(i) = zone(&fact.name) {
-                for srv in fact.records().iter().filter_map(|r| srv::Srv::from_data(&r.data)) {
-                    host_chunk.entry(srv.target.trim_end_matches('.').to_ascii_lowercase()).or_insert(i);
-                }
-            }
-        }
-        let mut own: Vec<Vec<dns::DnsFact>> = vec![Vec::new(); chunks.len()];
-        let mut copies: Vec<Vec<dns::DnsFact>> = vec![Vec::new(); chunks.len()];
-        let mut unclaimed = Vec::new();
-        // Taken from the end, the list given back as it empties: a batch's
-        // answers are then never held twice over (each list is reversed
-        // back into the answers' order at the end).
-        let mut answers = std::mem::take(&mut self.dns);
-        while let Some(fact) = answers.pop() {
-            match (zone(&fact.name), host_chunk.get(&fact.name).copied()) {
-                (Some(home), Some(crossing)) if home != crossing => {
-                    copies[crossing].push(fact.clone());
-                    own[home].push(fact);
-                }
-                (Some(i), _) | (None, Some(i)) => own[i].push(fact),
-                (None, None) => unclaimed.push(fact),
-            }
-            if answers.len() < answers.capacity() / 2 {
-                answers.shrink_to_fit();
-            }
-        }
-        unclaimed.reverse();
+        let (split, unclaimed) =
+            split_answers(std::mem::take(&mut self.dns), chunks, |f| &f.name, dns::DnsFact::srv_hosts);
         self.dns = unclaimed;
-        own.into_iter()
-            .zip(copies)
-            .map(|(mut answers, mut copies)| {
-                answers.reverse();
-                copies.reverse();
-                let shared = copies.len();
-                answers.extend(copies);
-                answers.shrink_to_fit();
-                (answers, shared)
-            })
-            .collect()
+        split
     }
 
     /// The facts of one chunk of the scanned domains, with its DNS answers
@@ -115,4 +61,75 @@ impl Facts {
     pub fn own_dns(&self) -> &[dns::DnsFact] {
         &self.dns[..self.dns.len().saturating_sub(self.shared_dns)]
     }
+}
+
+/// Splits DNS answers (or where a facts file keeps them, by `name` and the
+/// hosts their SRV records name) between chunks of the scanned domains:
+/// to each chunk the answers about names in its domains' zones and about
+/// the hosts their SRV records name. A host two chunks' records name would
+/// have made them one organization; but a host a chunk's records name can
+/// be in the zone of another chunk's domain (a provider's Edge, the
+/// provider's own domain scanned too): that answer goes to both, the copy
+/// last and counted (see [`Facts::shared_dns`]). Also returns the answers
+/// no chunk claims.
+#[allow(clippy::type_complexity)]
+pub fn split_answers<T: Clone>(
+    answers: Vec<T>,
+    chunks: &[Vec<String>],
+    name: impl Fn(&T) -> &str,
+    srv_hosts: impl Fn(&T) -> Vec<String>,
+) -> (Vec<(Vec<T>, usize)>, Vec<T>) {
+    let chunk_of: std::collections::HashMap<&str, usize> =
+        chunks.iter().enumerate().flat_map(|(i, c)| c.iter().map(move |d| (d.as_str(), i))).collect();
+    let zone = |name: &str| -> Option<usize> {
+        let mut rest = name;
+        loop {
+            if let Some(&i) = chunk_of.get(rest) {
+                return Some(i);
+            }
+            rest = rest.split_once('.')?.1;
+        }
+    };
+    let mut host_chunk: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for answer in &answers {
+        if let Some(i) = zone(name(answer)) {
+            for host in srv_hosts(answer) {
+                host_chunk.entry(host).or_insert(i);
+            }
+        }
+    }
+    let mut own: Vec<Vec<T>> = vec![Vec::new(); chunks.len()];
+    let mut copies: Vec<Vec<T>> = vec![Vec::new(); chunks.len()];
+    let mut unclaimed = Vec::new();
+    // Taken from the end, the list given back as it empties: a batch's
+    // answers are then never held twice over (each list is reversed back
+    // into the answers' order at the end).
+    let mut answers = answers;
+    while let Some(answer) = answers.pop() {
+        match (zone(name(&answer)), host_chunk.get(name(&answer)).copied()) {
+            (Some(home), Some(crossing)) if home != crossing => {
+                copies[crossing].push(answer.clone());
+                own[home].push(answer);
+            }
+            (Some(i), _) | (None, Some(i)) => own[i].push(answer),
+            (None, None) => unclaimed.push(answer),
+        }
+        if answers.len() < answers.capacity() / 2 {
+            answers.shrink_to_fit();
+        }
+    }
+    unclaimed.reverse();
+    let split = own
+        .into_iter()
+        .zip(copies)
+        .map(|(mut answers, mut copies)| {
+            answers.reverse();
+            copies.reverse();
+            let shared = copies.len();
+            answers.extend(copies);
+            answers.shrink_to_fit();
+            (answers, shared)
+        })
+        .collect();
+    (split, unclaimed)
 }

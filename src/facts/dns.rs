@@ -190,6 +190,19 @@ impl DnsFact {
             _ => Vec::new(),
         }
     }
+
+    /// The hosts its SRV records name, lower case without the trailing dot;
+    /// none for an answer of another kind.
+    pub fn srv_hosts(&self) -> Vec<String> {
+        if self.rtype != RecordKind::Srv {
+            return Vec::new();
+        }
+        self.records()
+            .iter()
+            .filter_map(|r| super::srv::Srv::from_data(&r.data))
+            .map(|srv| srv.target.trim_end_matches('.').to_ascii_lowercase())
+            .collect()
+    }
 }
 
 /// The records of `answer` whose owner is `name` or on its CNAME chain.

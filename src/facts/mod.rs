@@ -7,10 +7,12 @@ pub mod certs;
 pub mod chain;
 pub mod chunked_file;
 mod chunks;
+pub use chunks::split_answers;
 pub mod config_view;
 pub mod dns;
 pub mod encoding;
 pub mod endpoints;
+pub mod in_file;
 pub mod ms_diagnostics;
 pub mod names;
 pub mod need;
@@ -235,6 +237,43 @@ pub struct Facts {
     pub shared_dns: usize,
 }
 
+/// DNS answers (or where a facts file keeps them, by the question) in the
+/// order one gathering gives them: by view, name and type.
+fn sort_answers<T>(list: &mut [T], question: impl Fn(&T) -> (dns::DnsView, &String, dns::RecordKind)) {
+    list.sort_by(|a, b| question(a).cmp(&question(b)));
+}
+
+/// DNS answers as merged scans keep them: sorted, one per question.
+fn keep_answers_once<T>(list: &mut Vec<T>, question: impl Fn(&T) -> (dns::DnsView, &String, dns::RecordKind)) {
+    sort_answers(list, &question);
+    list.dedup_by(|a, b| question(a) == question(b));
+}
+
+/// Handshakes (or where a facts file keeps them, by what tells one from
+/// another) in the order one gathering gives them: by endpoint.
+fn sort_handshakes<T>(list: &mut [T], key: impl Fn(&T) -> (&tls::Endpoint, &Option<String>)) {
+    list.sort_by(|a, b| key(a).0.cmp(key(b).0));
+}
+
+/// Handshakes as merged scans keep them: sorted, each once (an endpoint
+/// probed as the organization's and as a partner's is two).
+fn keep_handshakes_once<T>(list: &mut Vec<T>, key: impl Fn(&T) -> (&tls::Endpoint, &Option<String>)) {
+    sort_handshakes(list, &key);
+    list.dedup_by(|a, b| key(a) == key(b));
+}
+
+/// Exchanges in the order one gathering gives them: by endpoint, then the
+/// domain asked.
+fn sort_exchanges<T>(list: &mut [T], key: impl Fn(&T) -> (&tls::Endpoint, &String)) {
+    list.sort_by(|a, b| key(a).cmp(&key(b)));
+}
+
+/// Exchanges as merged scans keep them: sorted, one per endpoint.
+fn keep_exchanges_once<T>(list: &mut Vec<T>, key: impl Fn(&T) -> (&tls::Endpoint, &String)) {
+    sort_exchanges(list, &key);
+    list.dedup_by(|a, b| key(a).0 == key(b).0);
+}
+
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
 }
@@ -294,10 +333,9 @@ impl Facts {
         self.dns.extend(other.dns);
         self.tls.extend(other.tls);
         self.sip.extend(other.sip);
-        self.sort_lists();
-        self.dns.dedup_by(|a, b| (a.view, &a.name, a.rtype) == (b.view, &b.name, b.rtype));
-        self.tls.dedup_by(|a, b| a.endpoint == b.endpoint && a.partner == b.partner);
-        self.sip.dedup_by(|a, b| a.endpoint == b.endpoint);
+        keep_answers_once(&mut self.dns, |f| (f.view, &f.name, f.rtype));
+        keep_handshakes_once(&mut self.tls, |f| (&f.endpoint, &f.partner));
+        keep_exchanges_once(&mut self.sip, |f| (&f.endpoint, &f.domain));
         for file in other.cert_files {
             if !self.cert_files.contains(&file) {
                 self.cert_files.push(file);
@@ -312,10 +350,10 @@ impl Facts {
     }
 
     /// The order one gathering gives the answers and probes.
-    fn sort_lists(&mut self) {
-        self.dns.sort_by(|a, b| (a.view, &a.name, a.rtype).cmp(&(b.view, &b.name, b.rtype)));
-        self.tls.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
-        self.sip.sort_by(|a, b| (&a.endpoint, &a.domain).cmp(&(&b.endpoint, &b.domain)));
+    pub(crate) fn sort_lists(&mut self) {
+        sort_answers(&mut self.dns, |f| (f.view, &f.name, f.rtype));
+        sort_handshakes(&mut self.tls, |f| (&f.endpoint, &f.partner));
+        sort_exchanges(&mut self.sip, |f| (&f.endpoint, &f.domain));
     }
 
     pub fn load(path: &Path) -> Result<Facts, InputError> {

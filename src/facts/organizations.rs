@@ -13,7 +13,6 @@ use std::collections::HashMap;
 use super::Facts;
 use super::dns::{DnsIndex, DnsView, RecordKind, srv_name};
 use super::endpoints::FEDERATION_SERVICE;
-use super::srv::Srv;
 
 #[derive(Debug, Default)]
 pub struct Organizations {
@@ -26,6 +25,16 @@ pub struct Organizations {
 
 impl Organizations {
     pub fn new(facts: &Facts, dns: &DnsIndex) -> Organizations {
+        Organizations::by_hosts(facts, |domain| {
+            let name = srv_name(FEDERATION_SERVICE, domain);
+            dns.get(DnsView::External, &name, RecordKind::Srv).map(|fact| fact.srv_hosts()).unwrap_or_default()
+        })
+    }
+
+    /// The organizations of the scan whose domains' federation SRV records
+    /// name the hosts `federation_hosts` gives (lower case, without the
+    /// trailing dot).
+    pub fn by_hosts(facts: &Facts, federation_hosts: impl Fn(&str) -> Vec<String>) -> Organizations {
         let domains = &facts.targets.domains;
         let whole_scan = !facts.snapshots.is_empty() || !facts.targets.edges.is_empty();
         // Union-find over the domains, joined through the hosts they share.
@@ -42,10 +51,7 @@ impl Organizations {
             if whole_scan && i > 0 {
                 parent[i] = 0;
             }
-            let name = srv_name(FEDERATION_SERVICE, domain);
-            let Some(fact) = dns.get(DnsView::External, &name, RecordKind::Srv) else { continue };
-            for srv in fact.records().iter().filter_map(|r| Srv::from_data(&r.data)) {
-                let host = srv.target.trim_end_matches('.').to_ascii_lowercase();
+            for host in federation_hosts(domain) {
                 match first_with_host.get(&host) {
                     Some(&j) => {
                         let (a, b) = (root(&mut parent, i), root(&mut parent, j));
