@@ -22,6 +22,7 @@ use crate::report::InputNote;
 use crate::report::Report;
 use crate::report::ReportInputs;
 use crate::report::Tool;
+use crate::report::discovery::{Discovery, KeptDiscovery};
 use crate::report::exit;
 use crate::report::sink::{Collect, Kept, Spilled, Stream};
 use crate::report::spill::{Fold, Rendering, SpilledFindings};
@@ -110,7 +111,7 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         let (html, markdown) = (formats.contains(&ReportFormat::Html), formats.contains(&ReportFormat::Markdown));
         let spilled = Spilled::new(
             &renderings,
-            Kept { junit, sarif, html, markdown, tables },
+            Kept { junit, sarif, html, markdown, tables, discovery: formats.iter().any(|f| shows_discovery(*f)) },
             &job.rules,
             &job.domain_lines,
             job.policy,
@@ -145,9 +146,19 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         facts.interrupted |= spilled.interrupted;
         // The scan-level findings, which belong to no chunk.
         let pending = std::mem::take(&mut spilled.pending);
+        // Each chunk's domains came in the chunk's order: the report's is the scan's.
+        if let Some(discovery) = spilled.discovery.as_mut() {
+            let place: std::collections::HashMap<&str, usize> =
+                facts.targets.domains.iter().enumerate().map(|(i, d)| (d.as_str(), i)).collect();
+            let ordered = discovery.finish(|domain| place.get(domain).copied().unwrap_or(usize::MAX));
+            ordered.map_err(|e| usage_error(format!("cannot keep the report's discovery in a temporary file: {e}")))?;
+        }
         if let Some(sarif) = spilled.sarif.as_mut() {
-            let index = report::discovery::DomainIndex::new(&spilled.discovery);
-            let domain_of = |f: &crate::findings::Finding| index.of(f).map(|i| spilled.discovery[i].domain.as_str());
+            let index = spilled.discovery.as_ref().map(KeptDiscovery::index);
+            let domain_of = |f: &crate::findings::Finding| {
+                let discovery = spilled.discovery.as_ref()?;
+                discovery.domain(index.as_ref()?.of(f)?)
+            };
             sarif
                 .add_chunk(&pending, domain_of, &job.domain_lines, &job.rules)
                 .map_err(|e| usage_error(format!("cannot keep the report's findings in a temporary file: {e}")))?;
@@ -157,10 +168,6 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         if let Some(junit) = spilled.junit.as_mut() {
             junit.add_rest(pending);
         }
-        // Each chunk's domains came in the chunk's order: the report's is the scan's.
-        let place: std::collections::HashMap<&str, usize> =
-            facts.targets.domains.iter().enumerate().map(|(i, d)| (d.as_str(), i)).collect();
-        spilled.discovery.sort_by_key(|d| place.get(d.domain.as_str()).copied().unwrap_or(usize::MAX));
     }
     for error in &facts.input_errors {
         err!("fedscan: error: {}", escape_terminal(&error.to_string()));
@@ -228,9 +235,9 @@ fn scan_buffered(job: ScanJob, source: Source, started_at: OffsetDateTime) -> Re
         input_errors: facts.input_errors.clone(),
         notes,
         discovery: match (job.outputs.iter().any(|(format, _)| shows_discovery(*format)), &mut spilled) {
-            (true, Some(spilled)) => std::mem::take(&mut spilled.discovery),
-            (true, None) => report::discovery::discovery(&facts, evaluated_at),
-            (false, _) => Vec::new(),
+            (true, Some(spilled)) => spilled.discovery.take().map(Discovery::Kept).unwrap_or_default(),
+            (true, None) => Discovery::Held(report::discovery::discovery(&facts, evaluated_at)),
+            (false, _) => Discovery::default(),
         },
         certificate_files: report::discovery::certificate_files(&facts, evaluated_at),
         baseline,
@@ -274,7 +281,7 @@ fn report_head(
         inputs,
         input_errors: Vec::new(),
         notes: Vec::new(),
-        discovery: Vec::new(),
+        discovery: Discovery::default(),
         certificate_files: Vec::new(),
         baseline: None,
         suppressions: job.suppressions.as_ref().map(|(path, _)| path.display().to_string()),

@@ -332,10 +332,8 @@ struct Scan {
     last_key: Vec<u8>,
     /// The list whose value comes next, once its key and colon are read.
     pending: Option<usize>,
-    /// Within a list's brackets: which, and the bytes dropped since the
-    /// last line break there (written back as spaces, for the columns).
+    /// Within a list's brackets: which.
     list: Option<usize>,
-    dropped: usize,
     /// The entry being read: its bytes, offset and line.
     entry: Option<(Vec<u8>, u64, usize)>,
     line: usize,
@@ -343,8 +341,9 @@ struct Scan {
 
 /// Reads a JSON document through, handing each entry of its top-level
 /// [`LISTS`] to `on_entry` (which says whether it read), and returns the
-/// rest of the document, those lists emptied and everything else on the
-/// line and column it was. `None` when the document is not an object, its
+/// rest of the document, those lists emptied. Where anything is in it does
+/// not matter: a document that does not parse is read again whole, and
+/// its errors placed there. `None` when the document is not an object, its
 /// brackets do not balance, a list holds an empty entry, or an entry did
 /// not read: a document this does not follow is left to the JSON parser.
 fn split_lists(mut input: impl BufRead, mut on_entry: impl FnMut(Entry) -> bool) -> io::Result<Option<Vec<u8>>> {
@@ -400,14 +399,7 @@ impl Scan {
                         bytes.extend_from_slice(text);
                     }
                     // A line break in a string is not JSON; the parser says so.
-                    let breaks = memchr::memchr_iter(b'\n', text).count();
-                    if breaks > 0 {
-                        self.line += breaks;
-                        skeleton.extend(std::iter::repeat_n(b'\n', breaks));
-                        self.dropped = text.len() - memchr::memrchr(b'\n', text).map_or(0, |p| p + 1);
-                    } else {
-                        self.dropped += text.len();
-                    }
+                    self.line += memchr::memchr_iter(b'\n', text).count();
                     i += run;
                 }
                 continue;
@@ -439,7 +431,6 @@ impl Scan {
                     if self.entry.is_some() && !self.end_entry(which, on_entry) {
                         return false;
                     }
-                    skeleton.extend(std::iter::repeat_n(b' ', self.dropped));
                     skeleton.push(b']');
                     self.list = None;
                     self.depth = 1;
@@ -466,10 +457,6 @@ impl Scan {
         }
         if byte == b'\n' {
             self.line += 1;
-            skeleton.push(b'\n');
-            self.dropped = 0;
-        } else {
-            self.dropped += 1;
         }
         true
     }
@@ -505,7 +492,7 @@ impl Scan {
         if let Some(which) = self.pending.filter(|_| !blank(byte)) {
             self.pending = None;
             if byte == b'[' && self.depth == 1 {
-                (self.list, self.depth, self.dropped) = (Some(which), 2, 0);
+                (self.list, self.depth) = (Some(which), 2);
                 return true;
             }
         }
@@ -562,7 +549,10 @@ mod tests {
             ("on one line", compact.clone()),
             ("pretty, with CRLF", pretty.replace('\n', "\r\n")),
             ("with tabs and blank lines", pretty.replace("  ", "\t").replace(",\n", ",\n\n")),
-            ("lists' keys escaped", compact.replace("\"dns\":", "\"d\\u006es\":").replace("\"tls\":", "\"\\u0074ls\":")),
+            (
+                "lists' keys escaped",
+                compact.replace("\"dns\":", "\"d\\u006es\":").replace("\"tls\":", "\"\\u0074ls\":"),
+            ),
         ]
     }
 
@@ -617,7 +607,8 @@ mod tests {
     #[test]
     fn an_entry_changed_after_it_was_read_is_refused_with_its_line() {
         let dir = tempfile::tempdir().unwrap();
-        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(SEEDS[0]).unwrap()).unwrap();
+        let pretty =
+            serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(SEEDS[0]).unwrap()).unwrap();
         let path = written(dir.path(), "facts.json", &pretty);
         let read = FactsInFile::load(&path).unwrap();
         let Place::Bytes { offset, .. } = read.lists.tls[0].place else { panic!("held") };

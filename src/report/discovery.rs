@@ -4,8 +4,10 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::facts::Facts;
@@ -20,7 +22,7 @@ use crate::facts::x509::cert_info;
 const SERVICES: [&str; 3] = [FEDERATION_SERVICE, "_sip._tls", "_xmpp-server._tcp"];
 const HOSTS: [&str; 2] = ["sip", "lyncdiscover"];
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Host {
     pub name: String,
     /// CNAMEs followed, in order.
@@ -31,7 +33,7 @@ pub struct Host {
     pub outcome: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct SrvTarget {
     pub priority: u16,
     pub weight: u16,
@@ -39,12 +41,12 @@ pub struct SrvTarget {
     pub ttl: u32,
     pub target: Host,
     /// The TLS handshakes with the target's addresses on this port.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tls: Vec<Handshake>,
 }
 
 /// One handshake, and the certificate it showed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Handshake {
     pub address: String,
     pub outcome: String,
@@ -98,7 +100,7 @@ pub fn certificate_files(facts: &Facts, now: OffsetDateTime) -> Vec<CertificateF
         .collect()
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Service {
     pub name: String,
     /// Set when there is no record: "NXDOMAIN (negative TTL 300 s)", ...
@@ -107,11 +109,11 @@ pub struct Service {
     pub records: Vec<SrvTarget>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct DomainDiscovery {
     pub domain: String,
     /// A partner's domain (--partner): only its federation record is asked.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partner: bool,
     pub services: Vec<Service>,
     pub hosts: Vec<Host>,
@@ -322,15 +324,22 @@ pub struct DomainIndex<'a> {
 
 impl<'a> DomainIndex<'a> {
     pub fn new(discovery: &'a [DomainDiscovery]) -> DomainIndex<'a> {
-        let mut domains: HashMap<&str, usize> = HashMap::new();
-        let mut hosts: HashMap<&str, usize> = HashMap::new();
-        for (i, domain) in discovery.iter().enumerate() {
-            domains.entry(&domain.domain).or_insert(i);
-            for record in domain.services.iter().flat_map(|s| &s.records) {
-                hosts.entry(&record.target.name).or_insert(i);
+        DomainIndex::of_domains(discovery.iter().map(|domain| {
+            let hosts = domain.services.iter().flat_map(|s| &s.records).map(|r| r.target.name.as_str());
+            (domain.domain.as_str(), hosts)
+        }))
+    }
+
+    /// Of the domains, each with the SRV targets of its services, in order.
+    fn of_domains<H: Iterator<Item = &'a str>>(domains: impl Iterator<Item = (&'a str, H)>) -> DomainIndex<'a> {
+        let mut index = DomainIndex { domains: HashMap::new(), hosts: HashMap::new() };
+        for (i, (domain, hosts)) in domains.enumerate() {
+            index.domains.entry(domain).or_insert(i);
+            for host in hosts {
+                index.hosts.entry(host).or_insert(i);
             }
         }
-        DomainIndex { domains, hosts }
+        index
     }
 
     /// The index in the discovery list of the finding's domain, if it has one.
@@ -339,5 +348,167 @@ impl<'a> DomainIndex<'a> {
             crate::findings::Target::Domain(domain) => self.domains.get(domain.as_str()).copied(),
             target => self.hosts.get(target.host()?).copied(),
         }
+    }
+}
+
+/// The scanned domains' discovery, in the scan's order: held, or, for a
+/// batch, kept on disk a record a domain as each chunk is judged (100,000
+/// domains' paths are some 200 MB in memory), with the little that says
+/// which findings are whose held beside it.
+#[derive(Debug)]
+pub enum Discovery {
+    Held(Vec<DomainDiscovery>),
+    Kept(KeptDiscovery),
+}
+
+impl Default for Discovery {
+    fn default() -> Self {
+        Discovery::Held(Vec::new())
+    }
+}
+
+impl Discovery {
+    pub fn len(&self) -> usize {
+        match self {
+            Discovery::Held(held) => held.len(),
+            Discovery::Kept(kept) => kept.domains.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The domains' names, in order.
+    pub fn domains(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        match self {
+            Discovery::Held(held) => Box::new(held.iter().map(|d| d.domain.as_str())),
+            Discovery::Kept(kept) => Box::new(kept.domains.iter().map(|d| d.domain.as_str())),
+        }
+    }
+
+    /// Which domain each finding belongs to (see [`DomainIndex`]).
+    pub fn index(&self) -> DomainIndex<'_> {
+        match self {
+            Discovery::Held(held) => DomainIndex::new(held),
+            Discovery::Kept(kept) => kept.index(),
+        }
+    }
+
+    /// The discovery held: a report rendered whole holds its own.
+    pub fn held(&self) -> &[DomainDiscovery] {
+        match self {
+            Discovery::Held(held) => held,
+            Discovery::Kept(_) => &[],
+        }
+    }
+
+    /// The name of the `index`th domain.
+    pub fn domain(&self, index: usize) -> Option<&str> {
+        match self {
+            Discovery::Held(held) => held.get(index).map(|d| d.domain.as_str()),
+            Discovery::Kept(kept) => kept.domain(index),
+        }
+    }
+
+    /// Each domain's discovery in turn, read back when it was kept on disk.
+    pub fn for_each(&self, mut each: impl FnMut(&DomainDiscovery) -> io::Result<()>) -> io::Result<()> {
+        match self {
+            Discovery::Held(held) => held.iter().try_for_each(each),
+            Discovery::Kept(kept) => {
+                let mut bytes = Vec::new();
+                for domain in &kept.domains {
+                    bytes.resize(domain.len as usize, 0);
+                    kept.file.read_exact_at(&mut bytes, domain.offset)?;
+                    each(&serde_json::from_slice(&bytes).map_err(io::Error::other)?)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Serialize for Discovery {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        let mut failed = None;
+        let read = self.for_each(|domain| {
+            seq.serialize_element(domain).map_err(|e| {
+                failed = Some(e);
+                io::Error::other("not serialized")
+            })
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        read.map_err(S::Error::custom)?;
+        seq.end()
+    }
+}
+
+/// A batch's discovery on disk: each domain's record, compact JSON, in an
+/// anonymous temporary file, found by its place.
+#[derive(Debug)]
+pub struct KeptDiscovery {
+    file: std::fs::File,
+    out: Option<io::BufWriter<std::fs::File>>,
+    written: u64,
+    domains: Vec<KeptDomain>,
+}
+
+#[derive(Debug)]
+struct KeptDomain {
+    domain: String,
+    /// The SRV targets of its services (see [`DomainIndex`]).
+    hosts: Vec<String>,
+    offset: u64,
+    len: u32,
+}
+
+impl KeptDiscovery {
+    pub fn new() -> io::Result<KeptDiscovery> {
+        let file = tempfile::tempfile()?;
+        let out = Some(io::BufWriter::with_capacity(64 * 1024, file.try_clone()?));
+        Ok(KeptDiscovery { file, out, written: 0, domains: Vec::new() })
+    }
+
+    /// Keeps a chunk's domains' discovery.
+    pub fn add(&mut self, chunk: Vec<DomainDiscovery>) -> io::Result<()> {
+        let out = self.out.as_mut().ok_or_else(|| io::Error::other("the discovery was already read"))?;
+        let mut record = Vec::new();
+        for domain in chunk {
+            record.clear();
+            serde_json::to_writer(&mut record, &domain)?;
+            out.write_all(&record)?;
+            let hosts = domain.services.iter().flat_map(|s| &s.records).map(|r| r.target.name.clone()).collect();
+            self.domains.push(KeptDomain {
+                domain: domain.domain,
+                hosts,
+                offset: self.written,
+                len: record.len() as u32,
+            });
+            self.written += record.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Which domain each finding belongs to (see [`DomainIndex`]).
+    pub fn index(&self) -> DomainIndex<'_> {
+        DomainIndex::of_domains(self.domains.iter().map(|d| (d.domain.as_str(), d.hosts.iter().map(String::as_str))))
+    }
+
+    /// The name of the `index`th domain.
+    pub fn domain(&self, index: usize) -> Option<&str> {
+        self.domains.get(index).map(|d| d.domain.as_str())
+    }
+
+    /// Done adding: the domains put in the order `place` gives them.
+    pub fn finish(&mut self, place: impl Fn(&str) -> usize) -> io::Result<()> {
+        if let Some(mut out) = self.out.take() {
+            out.flush()?;
+        }
+        self.domains.sort_by_key(|d| place(&d.domain));
+        Ok(())
     }
 }

@@ -248,15 +248,17 @@ impl Fold for HtmlFold {
         out.write_all(text.as_bytes())?;
 
         let escape = |text: &str| h(text);
-        for domain in &report.discovery {
+        let shelf = &mut self.shelf;
+        report.discovery.for_each(|domain| {
             let mut text = format!("<h2>{}</h2>\n<pre>", h(&domain.domain));
             text.push_str(&path_lines(domain, &escape).join("\n"));
             text.push_str("</pre>\n");
             out.write_all(text.as_bytes())?;
-            if let Some(rows) = self.shelf.get(&domain.domain)? {
+            if let Some(rows) = shelf.get(&domain.domain)? {
                 out.write_all(&rows)?;
             }
-        }
+            Ok(())
+        })?;
         let mut text = String::new();
         for file in &report.certificate_files {
             text.push_str(&format!(

@@ -99,7 +99,7 @@ fn with_partial(mut rest: TestSuite, report: &Report) -> TestSuite {
 }
 
 pub fn render(report: &Report) -> String {
-    let (suites, rest) = suites(&report.discovery, report.findings.iter());
+    let (suites, rest) = suites(report.discovery.held(), report.findings.iter());
     let rest = with_partial(rest, report);
     let mut junit = JunitReport::new("fedscan");
     junit.add_test_suites(suites.into_iter().filter(|s| !s.test_cases.is_empty()));
@@ -169,8 +169,8 @@ impl SpilledSuites {
             return Err(std::io::Error::other("an unexpected JUnit document"));
         };
         out.write_all(head.as_bytes())?;
-        for domain in &report.discovery {
-            if let Some(text) = self.suites.get(&domain.domain)? {
+        for domain in report.discovery.domains() {
+            if let Some(text) = self.suites.get(domain)? {
                 out.write_all(&text)?;
             }
         }

@@ -220,8 +220,8 @@ pub struct Report {
     pub input_errors: Vec<InputError>,
     pub notes: Vec<InputNote>,
     /// Per SIP domain scanned live: the records a partner follows.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub discovery: Vec<discovery::DomainDiscovery>,
+    #[serde(skip_serializing_if = "discovery::Discovery::is_empty")]
+    pub discovery: discovery::Discovery,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub certificate_files: Vec<discovery::CertificateFile>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -27,7 +27,6 @@ use serde_sarif::sarif::{
 };
 
 use super::Report;
-use super::discovery::DomainIndex;
 use crate::findings::{BaselineState, Finding, Severity, Status, Target};
 use crate::rules::{RuleSet, builtin_sources};
 use crate::text::to_json;
@@ -314,7 +313,7 @@ pub fn render(report: &Report, rules: &RuleSet) -> String {
 /// The report, written as it is produced; a batch's results read back from
 /// disk, in order, when they were kept there.
 pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let index = DomainIndex::new(&report.discovery);
+    let index = report.discovery.index();
     let mut tree = LogicalTree::default();
     let mut spilled = report.spilled_findings.sarif();
     // The rules that ran, in ID order; results point at them by index.
@@ -340,7 +339,7 @@ pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn std::io::Write) -> 
         })?;
     }
     for finding in report.findings.iter().filter(|f| f.is_problem()) {
-        let domain = index.of(finding).map(|i| report.discovery[i].domain.as_str());
+        let domain = index.of(finding).and_then(|i| report.discovery.domain(i));
         let node = tree.node(&logical_path(finding.target.as_ref(), domain));
         let rule = rule_index.get(finding.rule.as_str()).copied();
         let mut result = result(finding, domain, &report.domain_lines, node, rule);

@@ -11,7 +11,7 @@ use std::io::Write;
 
 use time::OffsetDateTime;
 
-use super::discovery::{DomainDiscovery, DomainIndex, discovery};
+use super::discovery::{DomainIndex, KeptDiscovery, discovery};
 use super::html::HtmlFold;
 use super::junit::SpilledSuites;
 use super::markdown::MarkdownFold;
@@ -69,7 +69,8 @@ pub struct Spilled<'b> {
     pub baseline: Option<&'b Baseline>,
     /// The fingerprints of the problems the baseline was asked about.
     pub seen: HashSet<String>,
-    pub discovery: Vec<DomainDiscovery>,
+    /// The chunks' discovery, when a report shows it.
+    pub discovery: Option<KeptDiscovery>,
     /// The clock the chunks are judged with.
     pub now: OffsetDateTime,
     pub interrupted: bool,
@@ -85,6 +86,8 @@ pub struct Kept {
     pub markdown: bool,
     /// The look of each table report.
     pub tables: Vec<Style>,
+    /// Whether a report shows the domains' discovery.
+    pub discovery: bool,
 }
 
 impl<'b> Spilled<'b> {
@@ -122,7 +125,7 @@ impl<'b> Spilled<'b> {
             policy,
             baseline,
             seen: HashSet::new(),
-            discovery: Vec::new(),
+            discovery: kept.discovery.then(KeptDiscovery::new).transpose()?,
             now,
             interrupted: false,
             failed: None,
@@ -157,7 +160,12 @@ impl Sink for Collect<'_> {
                 {
                     spilled.failed = Some(e);
                 }
-                spilled.discovery.extend(chunk);
+                if let Some(kept) = spilled.discovery.as_mut()
+                    && spilled.failed.is_none()
+                    && let Err(e) = kept.add(chunk)
+                {
+                    spilled.failed = Some(e);
+                }
             }
             None => self.parts.push(part),
         }

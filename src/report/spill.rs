@@ -115,8 +115,9 @@ pub trait Fold {
 pub fn held(fold: io::Result<impl Fold>, report: &super::Report) -> String {
     let mut out = Vec::new();
     // Neither kept in memory nor written to it can fail.
-    let written = fold
-        .and_then(|mut fold| fold.add(&report.findings, &report.discovery).and_then(|()| fold.write(report, &mut out)));
+    let written = fold.and_then(|mut fold| {
+        fold.add(&report.findings, report.discovery.held()).and_then(|()| fold.write(report, &mut out))
+    });
     debug_assert!(written.is_ok());
     String::from_utf8(out).unwrap_or_default()
 }

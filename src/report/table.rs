@@ -622,19 +622,18 @@ impl Fold for TableFold {
 
         if self.overview == Some(true) {
             let width = style.width.map_or(120, usize::from).max(60);
-            let name_width =
-                report.discovery.iter().map(|d| shown(&d.domain).chars().count()).max().unwrap_or(0).min(40);
+            let name_width = report.discovery.domains().map(|d| shown(d).chars().count()).max().unwrap_or(0).min(40);
             out.write_all(
                 format!("\n{} domains (one line each; --layout paths shows each path):\n", report.discovery.len())
                     .as_bytes(),
             )?;
-            for domain in &report.discovery {
-                let entry = match self.shelf.get(&domain.domain)? {
+            for domain in report.discovery.domains() {
+                let entry = match self.shelf.get(domain)? {
                     Some(entry) => String::from_utf8_lossy(&entry).into_owned(),
                     None => overview_entry(&[]),
                 };
                 let (verdict, rest) = entry.split_once('\n').unwrap_or((&entry, ""));
-                let line = format!("  {verdict:<5} {:<name_width$}  {rest}", shown(&domain.domain));
+                let line = format!("  {verdict:<5} {:<name_width$}  {rest}", shown(domain));
                 // One line each, however long the worst finding's message.
                 let mut text: String = if line.chars().count() > width {
                     line.chars().take(width - 1).chain(std::iter::once('…')).collect()
@@ -646,16 +645,18 @@ impl Fold for TableFold {
             }
         } else {
             // Each scanned domain's story first: its path, then its findings.
-            for domain in &report.discovery {
+            let shelf = &mut self.shelf;
+            report.discovery.for_each(|domain| {
                 let mut text = String::from("\n");
                 for line in path_lines(domain, &shown) {
                     text.push_str(&wrapped(&line, style.width));
                 }
                 out.write_all(text.as_bytes())?;
-                if let Some(rows) = self.shelf.get(&domain.domain)? {
+                if let Some(rows) = shelf.get(&domain.domain)? {
                     out.write_all(&rows)?;
                 }
-            }
+                Ok(())
+            })?;
         }
 
         let mut text = String::new();
