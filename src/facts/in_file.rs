@@ -336,6 +336,8 @@ struct Scan {
     list: Option<usize>,
     /// The entry being read: its bytes, offset and line.
     entry: Option<(Vec<u8>, u64, usize)>,
+    /// A comma ended the last entry: another must follow.
+    after_comma: bool,
     line: usize,
 }
 
@@ -428,7 +430,8 @@ impl Scan {
                 b'"' => self.in_string = true,
                 b'{' | b'[' => self.depth += 1,
                 b']' if self.depth == 2 => {
-                    if self.entry.is_some() && !self.end_entry(which, on_entry) {
+                    // `[a, ]` is not JSON.
+                    if self.after_comma || (self.entry.is_some() && !self.end_entry(which, on_entry)) {
                         return false;
                     }
                     skeleton.push(b']');
@@ -447,8 +450,10 @@ impl Scan {
             if self.entry.is_none() || !self.end_entry(which, on_entry) {
                 return false;
             }
+            self.after_comma = true;
         } else if self.entry.is_none() && !blank(byte) {
             self.entry = Some((Vec::new(), at, self.line));
+            self.after_comma = false;
         }
         if let Some((bytes, _, _)) = self.entry.as_mut()
             && !end_entry
@@ -585,7 +590,10 @@ mod tests {
         let certificate = text[tls..].find("\"MII").unwrap() + tls + 1;
         let damaged = [
             ("cut short in a list", text[..tls + 200].to_string()),
-            ("a list's trailing comma", text.replacen("\"tls\": [", "\"tls\": [,", 1)),
+            ("a list's leading comma", text.replacen("\"tls\": [", "\"tls\": [,", 1)),
+            ("a list's trailing comma", text.replacen("}], \"sip\": [", "},\n ], \"sip\": [", 1)),
+            ("two commas", text.replacen("}, {\"view\"", "},, {\"view\"", 1)),
+            ("no comma", text.replacen("}, {\"view\"", "} {\"view\"", 1)),
             ("an entry's brace closing its list", text.replacen("\"sip\": [{", "\"sip\": [}{", 1)),
             ("a certificate not in base64", format!("{}!{}", &text[..certificate], &text[certificate + 1..])),
             ("an entry of another shape", text.replacen("\"dns\": [", "\"dns\": [7, ", 1)),
