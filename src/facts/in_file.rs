@@ -428,6 +428,9 @@ impl Scan {
         } else {
             match byte {
                 b'"' => self.in_string = true,
+                // An entry parsed alone is two levels shallower than in the
+                // document: one nested near the parser's limit is left to it.
+                b'{' | b'[' if self.depth >= 64 => return false,
                 b'{' | b'[' => self.depth += 1,
                 b']' if self.depth == 2 => {
                     // `[a, ]` is not JSON.
@@ -598,6 +601,10 @@ mod tests {
             ("a certificate not in base64", format!("{}!{}", &text[..certificate], &text[certificate + 1..])),
             ("an entry of another shape", text.replacen("\"dns\": [", "\"dns\": [7, ", 1)),
             ("an array at the top", format!("[{text}]")),
+            ("nested past the parser's limit", {
+                let deep = format!("{}1{}", "[".repeat(126), "]".repeat(126));
+                text.replacen("\"versions\": [", &format!("\"deep\": {deep}, \"versions\": ["), 1)
+            }),
             ("a second document", format!("{text} {{}}")),
         ];
         for (how, text) in damaged {
