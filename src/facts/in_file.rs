@@ -418,13 +418,7 @@ impl Scan {
         let Some(which) = self.list else { return false };
         let mut end_entry = false;
         if self.in_string {
-            if self.escaped {
-                self.escaped = false;
-            } else if byte == b'\\' {
-                self.escaped = true;
-            } else if byte == b'"' {
-                self.in_string = false;
-            }
+            self.string_byte(byte);
         } else {
             match byte {
                 b'"' => self.in_string = true,
@@ -469,6 +463,19 @@ impl Scan {
         true
     }
 
+    /// A byte within a string; whether it ends the string.
+    fn string_byte(&mut self, byte: u8) -> bool {
+        if self.escaped {
+            self.escaped = false;
+        } else if byte == b'\\' {
+            self.escaped = true;
+        } else if byte == b'"' {
+            self.in_string = false;
+            return true;
+        }
+        false
+    }
+
     fn end_entry(&mut self, list: usize, on_entry: &mut impl FnMut(Entry) -> bool) -> bool {
         let Some((bytes, offset, line)) = self.entry.take() else { return false };
         on_entry(Entry { list, bytes: &bytes, offset, line })
@@ -481,18 +488,11 @@ impl Scan {
             self.line += 1;
         }
         if self.in_string {
-            if self.escaped {
-                self.escaped = false;
-            } else if byte == b'\\' {
-                self.escaped = true;
-            } else if byte == b'"' {
-                self.in_string = false;
+            if self.string_byte(byte) {
                 if let Some(read) = self.key.take() {
                     self.last_key = read;
                 }
-                return true;
-            }
-            if let Some(read) = self.key.as_mut() {
+            } else if let Some(read) = self.key.as_mut() {
                 read.push(byte);
             }
             return true;
