@@ -1040,7 +1040,8 @@ fn a_streamed_batch_says_which_suppression_expired_as_the_report_does() {
 }
 
 /// A batch whose reports are JSON, CSV, JUnit and SARIF keeps its findings
-/// on disk as each chunk is judged and merges them back in the report's order: byte
+/// (and every report its domains' discovery) on disk as each chunk is judged
+/// and merges them back in the report's order: byte
 /// for byte the reports held whole in memory (the same scan with a Markdown
 /// report besides), with a baseline whose problems are new, unchanged and
 /// fixed across chunks, domains without records, and chunks of seven.
