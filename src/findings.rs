@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
@@ -448,8 +449,10 @@ impl Outcome {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
-    pub rule: String,
-    pub title: String,
+    /// The rule's ID, title, remediation and references are shared with
+    /// the rule (a batch has tens of thousands of findings of 85 rules).
+    pub rule: Arc<str>,
+    pub title: Arc<str>,
     pub severity: Severity,
     pub status: Status,
     /// The domain, endpoint, certificate or configuration object the finding
@@ -460,8 +463,8 @@ pub struct Finding {
     /// escapes: a tree of values per finding costs several times its text,
     /// and a batch has tens of thousands of findings.
     pub evidence: Evidence,
-    pub remediation: String,
-    pub references: Vec<String>,
+    pub remediation: Arc<str>,
+    pub references: Arc<[String]>,
     pub not_run: Option<NotRun>,
     /// Where on a partner's path the rule looks (not serialized: the table's order).
     pub step: Step,
@@ -610,14 +613,14 @@ impl Finding {
     pub fn example(rule: &str, status: Status, target: Option<Target>) -> Finding {
         Finding {
             rule: rule.into(),
-            title: String::new(),
+            title: "".into(),
             severity: Severity::Info,
             status,
             target,
             message: String::new(),
             evidence: Evidence::null(),
-            remediation: String::new(),
-            references: vec![],
+            remediation: "".into(),
+            references: Arc::from([]),
             not_run: None,
             step: Step::default(),
             baseline: None,
@@ -670,7 +673,7 @@ mod tests {
         for (target, parts) in targets {
             let finding = Finding {
                 evidence: Evidence::of(&json!({"n": 1})),
-                references: vec!["https://learn.microsoft.com/x".into()],
+                references: Arc::from(["https://learn.microsoft.com/x".to_string()]),
                 not_run: Some(NotRun::ProfileNotSelected),
                 baseline: Some(BaselineState::New),
                 suppressed: Some(Suppressed { reason: "why".into(), expires: None, file: "s.toml".into(), line: 3 }),

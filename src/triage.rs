@@ -382,7 +382,7 @@ impl Suppressions {
             // The entries that cover it, in the file's order.
             let mut covering: Vec<usize> = self
                 .by_rule
-                .get(&finding.rule)
+                .get(&*finding.rule)
                 .into_iter()
                 .chain(self.by_prefix.iter().filter(|(p, _)| finding.rule.starts_with(p.as_str())).map(|(_, e)| e))
                 .flat_map(|index| index.covering(&self.entries, &lower, &chars))

@@ -54,7 +54,7 @@ pub(super) fn rules(command: RulesCommand) -> Result<u8, Failure> {
                     for rule in &listed {
                         let profiles: Vec<&str> = rule.profiles.iter().map(|p| p.name()).collect();
                         table.add_row(vec![
-                            rule.id.clone(),
+                            rule.id.to_string(),
                             rule.severity.to_string(),
                             profiles.join(", "),
                             escape_terminal(&rule.title).into_owned(),
@@ -83,7 +83,7 @@ pub(super) fn rules(command: RulesCommand) -> Result<u8, Failure> {
             out!("\nWhy it matters\n  {}", indented(&rule.rationale));
             out!("\nHow to fix a failure\n  {}", indented(&rule.remediation));
             out!("\nReferences");
-            for reference in &rule.references {
+            for reference in rule.references.iter() {
                 out!("  {}", escape_terminal(reference));
             }
             let origin = escape_terminal(&rule.origin.to_string()).into_owned();

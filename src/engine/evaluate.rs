@@ -4,7 +4,7 @@
 //! its check, with the remediation's placeholders filled in.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use time::OffsetDateTime;
 
@@ -29,12 +29,23 @@ pub fn evaluate(
     now: OffsetDateTime,
     expiry_warn_days: Option<u32>,
 ) -> Vec<Finding> {
+    evaluate_on(crate::cores().min(MAX_THREADS), rules, scope, facts, now, expiry_warn_days)
+}
+
+/// [`evaluate`] on at most `threads` threads.
+fn evaluate_on(
+    threads: usize,
+    rules: &RuleSet,
+    scope: &Scope,
+    facts: &Facts,
+    now: OffsetDateTime,
+    expiry_warn_days: Option<u32>,
+) -> Vec<Finding> {
     let selected: Vec<&Rule> = rules.rules.iter().filter(|r| scope.selects(r)).collect();
-    // The rules are independent: each core judges a share of them over its
+    // The rules are independent: each thread judges a share of them over its
     // own view of the same facts (a view's caches are its own but for the
     // certificates, parsed once and shared).
-    let cores = crate::cores().min(MAX_THREADS);
-    let shares = cores.min(selected.len()).max(1);
+    let shares = threads.min(selected.len()).max(1);
     // Parsed once for every thread, by the first that needs them.
     let certificates = OnceLock::new();
     let mut findings: Vec<Finding> = if shares == 1 {
@@ -97,7 +108,12 @@ impl ChunkedEvaluation {
     ) -> Vec<Finding> {
         self.chunks += 1;
         let mut own = Vec::new();
-        for finding in evaluate(rules, scope, part, now, expiry_warn_days) {
+        // On one thread: a batch's chunks are judged while the next ones
+        // are gathered and the last ones written, which keeps the cores
+        // busy. Judging each chunk on two threads as well built each
+        // thread's view of the chunk again: 3-16% more CPU and no faster
+        // (replays of 200 and 2,000 domains, live batches of 200 and 2,000).
+        for finding in evaluate_on(1, rules, scope, part, now, expiry_warn_days) {
             let of_the_chunk = match &finding.target {
                 Some(Target::Domain(domain)) => part.targets.domains.binary_search(domain).is_ok(),
                 Some(Target::Endpoint { .. } | Target::Service { .. }) => true,
@@ -183,21 +199,24 @@ fn known_values(ctx: &FactView) -> BTreeMap<Placeholder, String> {
     known
 }
 
+/// The remediation with its placeholders filled in; the rule's own text,
+/// shared, when it has none.
 fn fill_placeholders(
-    template: &str,
+    template: &Arc<str>,
     vars: &BTreeMap<Placeholder, String>,
     known: &BTreeMap<Placeholder, String>,
-) -> String {
-    let mut out = template.to_string();
+) -> Arc<str> {
+    let mut filled: Option<String> = None;
     for placeholder in Placeholder::ALL {
-        if out.contains(placeholder.token()) {
+        let text = filled.as_deref().unwrap_or(template);
+        if text.contains(placeholder.token()) {
             let value = match vars.get(&placeholder).or_else(|| known.get(&placeholder)) {
                 Some(v) if placeholder == Placeholder::Identity => powershell_quote(v),
                 Some(v) => v.clone(),
                 None => placeholder.unknown().to_string(),
             };
-            out = out.replace(placeholder.token(), &value);
+            filled = Some(text.replace(placeholder.token(), &value));
         }
     }
-    out
+    filled.map_or_else(|| Arc::clone(template), Arc::from)
 }

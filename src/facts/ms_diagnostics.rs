@@ -239,7 +239,7 @@ mod tests {
     #[test]
     fn the_table_is_complete_and_points_at_rules_that_exist() {
         let rules = crate::rules::load_rules(&crate::rules::builtin_sources()).expect("built-in rules");
-        let known = |id: &String| rules.rules.iter().any(|r| &r.id == id);
+        let known = |id: &String| rules.rules.iter().any(|r| *r.id == **id);
         for entry in &TABLE.code {
             assert!(entry.reference.starts_with("https://"), "{}", entry.code);
             assert!(!entry.meaning.is_empty() && !entry.reason.is_empty(), "{}", entry.code);

@@ -19,7 +19,7 @@ fn case(finding: &Finding) -> TestCase {
     let target = finding.target.as_ref().map(|t| t.to_string());
     let name = match &target {
         Some(target) => format!("{} {}", finding.rule, escape_xml(target)),
-        None => finding.rule.clone(),
+        None => finding.rule.to_string(),
     };
     // The line break before the fix is the report's own; the values are
     // escaped apart, so that one of theirs cannot start a line.

@@ -120,7 +120,7 @@ pub fn render(run: &ProbeRun, now: OffsetDateTime) -> String {
     let rules = Family::<RuleLabels, Gauge>::default();
     let mut worst: Vec<(&str, Severity, Status)> = Vec::new();
     for finding in run.findings.iter().filter(|f| f.not_run.is_none()) {
-        match worst.iter_mut().find(|(rule, _, _)| *rule == finding.rule) {
+        match worst.iter_mut().find(|(rule, _, _)| *rule == &*finding.rule) {
             Some(entry) if rank(finding.status) > rank(entry.2) => {
                 *entry = (&finding.rule, finding.severity, finding.status)
             }

@@ -279,10 +279,10 @@ fn descriptor(rule: &crate::rules::Rule) -> ReportingDescriptor {
         rule.rationale.trim(),
         rule.remediation.trim()
     );
-    let mut descriptor = ReportingDescriptor::builder().id(rule.id.clone()).build();
+    let mut descriptor = ReportingDescriptor::builder().id(rule.id.to_string()).build();
     descriptor = ReportingDescriptor {
         name: Some(pascal_case(&rule.title)),
-        short_description: Some(multiformat(rule.title.clone())),
+        short_description: Some(multiformat(rule.title.to_string())),
         full_description: Some(multiformat(rule.rationale.trim().to_string())),
         help: Some(multiformat(help)),
         help_uri: rule.references.iter().find(|r| r.starts_with("https://")).cloned(),
@@ -319,7 +319,7 @@ pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn std::io::Write) -> 
     // The rules that ran, in ID order; results point at them by index.
     let mut ran: Vec<&str> = match &spilled {
         Some(spilled) => spilled.ran.iter().map(String::as_str).collect(),
-        None => report.findings.iter().filter(|f| f.not_run.is_none()).map(|f| f.rule.as_str()).collect(),
+        None => report.findings.iter().filter(|f| f.not_run.is_none()).map(|f| &*f.rule).collect(),
     };
     ran.sort_unstable();
     ran.dedup();
@@ -341,7 +341,7 @@ pub fn write(report: &Report, rules: &RuleSet, out: &mut dyn std::io::Write) -> 
     for finding in report.findings.iter().filter(|f| f.is_problem()) {
         let domain = index.of(finding).and_then(|i| report.discovery.domain(i));
         let node = tree.node(&logical_path(finding.target.as_ref(), domain));
-        let rule = rule_index.get(finding.rule.as_str()).copied();
+        let rule = rule_index.get(&*finding.rule).copied();
         let mut result = result(finding, domain, &report.domain_lines, node, rule);
         for location in result.locations.iter_mut().flatten() {
             if location.physical_location.is_none() {
@@ -609,7 +609,7 @@ impl SpilledResults {
         domain_lines: &HashMap<String, (String, usize)>,
         rules: &RuleSet,
     ) -> std::io::Result<()> {
-        self.ran.extend(findings.iter().filter(|f| f.not_run.is_none()).map(|f| f.rule.clone()));
+        self.ran.extend(findings.iter().filter(|f| f.not_run.is_none()).map(|f| f.rule.to_string()));
         let builtin: Vec<String> = builtin_sources().into_iter().map(|s| s.name).collect();
         let problems: Vec<Finding> = findings.iter().filter(|f| f.is_problem()).cloned().collect();
         self.results.add_run(&problems, |finding, out| {
@@ -676,7 +676,7 @@ fn result(
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert(FINGERPRINT_KEY.to_string(), finding.fingerprint());
     SarifResult {
-        rule_id: Some(finding.rule.clone()),
+        rule_id: Some(finding.rule.to_string()),
         rule_index: rule_index.map(|i| i as i64),
         kind: Some(kind),
         level: Some(level),

@@ -159,7 +159,7 @@ fn findings_table(rows: &[&Finding], style: &Style, within: Option<&str>) -> Str
         {
             text = format!("{}: {text}", shown(&target.to_string()));
         }
-        let rules: Vec<&str> = group.iter().map(|f| f.rule.as_str()).collect();
+        let rules: Vec<&str> = group.iter().map(|f| &*f.rule).collect();
         let severity = group.iter().map(|f| f.severity).max().unwrap_or(finding.severity);
         table.add_row(vec![
             status_cell(finding.status, style),

@@ -548,14 +548,14 @@ fn read_rule(map: &Arc<SourceMap>, table: &DeTable, span: Range<usize>, catalog:
     let header = map.line_start(span.start);
     let source_text = map.text.get(rule_text_span(&map.text, check.span.end, header)).unwrap_or("").trim().to_string();
     catalog.rules.push(Rule {
-        id: id.get_ref().trim().to_string(),
-        title: title.into_inner(),
+        id: id.get_ref().trim().into(),
+        title: title.into_inner().into(),
         severity: severity.into_inner(),
         profiles: profiles.into_inner(),
         unless_profiles: unless_profiles.map(Spanned::into_inner).unwrap_or_default(),
         rationale: rationale.into_inner(),
-        remediation: remediation.into_inner(),
-        references: references.into_inner(),
+        remediation: remediation.into_inner().into(),
+        references: references.into_inner().into(),
         effective_date: effective,
         ineffective_date: ineffective,
         check: check.spec,
@@ -799,7 +799,7 @@ expect = { AllowFederatedUsers = true }
         };
         let good = sources(rule("CFG-AAA-01"), many.clone(), format!("{}{}", rule("CFG-CCC-01"), rule("CFG-CCC-02")));
         let rules = load_rules(&good).unwrap();
-        let ids: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
+        let ids: Vec<&str> = rules.rules.iter().map(|r| &*r.id).collect();
         let mut expected = vec!["CFG-AAA-01".to_string()];
         expected.extend((1..=20).map(|n| format!("CFG-BBB-{n:02}")));
         expected.extend(["CFG-CCC-01".to_string(), "CFG-CCC-02".to_string()]);

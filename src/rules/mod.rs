@@ -5,6 +5,7 @@ mod load;
 mod selection;
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -85,15 +86,15 @@ impl fmt::Display for Origin {
 
 #[derive(Debug)]
 pub struct Rule {
-    pub id: String,
-    pub title: String,
+    pub id: Arc<str>,
+    pub title: Arc<str>,
     pub severity: Severity,
     pub profiles: Vec<Profile>,
     /// Profiles under which another rule takes this one's place.
     pub unless_profiles: Vec<Profile>,
     pub rationale: String,
-    pub remediation: String,
-    pub references: Vec<String>,
+    pub remediation: Arc<str>,
+    pub references: Arc<[String]>,
     /// Before this date the rule does not apply (a service that had not yet
     /// ended, say).
     pub effective_date: Option<Date>,

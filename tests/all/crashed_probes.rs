@@ -62,7 +62,7 @@ impl Probe for Crashing {
 fn of<'a>(findings: &'a [Finding], rule: &str, target: &str) -> Vec<&'a Finding> {
     findings
         .iter()
-        .filter(|f| f.rule == rule && f.target.as_ref().is_some_and(|t| t.to_string().starts_with(target)))
+        .filter(|f| &*f.rule == rule && f.target.as_ref().is_some_and(|t| t.to_string().starts_with(target)))
         .collect()
 }
 

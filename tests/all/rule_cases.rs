@@ -128,7 +128,7 @@ fn statuses(rules: &RuleSet, case: &Case) -> Vec<Status> {
     // As the scanner does: the targets always, and the DNS questions the
     // plan asks for this rule, answered from the case's zone. The facts were
     // recorded by a scan that probed `probed_partners`.
-    let scope = Scope::new(Selection::new(std::slice::from_ref(&rule.id), &[], rules).unwrap(), &rule.profiles, now);
+    let scope = Scope::new(Selection::new(&[rule.id.to_string()], &[], rules).unwrap(), &rule.profiles, now);
     let edges = NamedEdges { fqdns: case.edges.clone(), port: None };
     let mut plan = ScanPlan::new(rules, &scope, plan::targets(&facts, &edges), &[]);
     plan.targets.partners = case.probed_partners.clone();
@@ -295,7 +295,7 @@ fn every_rule_has_a_passing_and_a_failing_case() {
         .rules
         .iter()
         .filter_map(|rule| {
-            let have = seen.get(&rule.id).cloned().unwrap_or_default();
+            let have = seen.get(&*rule.id).cloned().unwrap_or_default();
             let lacking: Vec<&str> = ["pass", "fail"].into_iter().filter(|s| !have.contains(*s)).collect();
             (!lacking.is_empty()).then(|| format!("{} lacks a {} case", rule.id, lacking.join(" and a ")))
         })

@@ -70,7 +70,7 @@ fn rule_on_file(rules: &RuleSet, rule_id: &str, pem: &Path, now: OffsetDateTime,
     let mut facts = Facts::new(Inputs { edges: edges.to_vec(), ..Inputs::default() }, now);
     facts.targets = Targets { edges: edges.to_vec(), ..Targets::default() };
     facts.cert_files.push(read_cert_file(pem).unwrap_or_else(|e| panic!("{e}")));
-    let selection = Selection::new(std::slice::from_ref(&rule.id), &[], rules).unwrap();
+    let selection = Selection::new(&[rule.id.to_string()], &[], rules).unwrap();
     let findings = evaluate(rules, &Scope::new(selection, &rule.profiles, now), &facts, now, None);
     assert!(!findings.is_empty(), "{rule_id} gave no finding for {}", pem.display());
     let fails = findings.iter().any(|f| f.status == Status::Fail);
