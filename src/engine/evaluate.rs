@@ -107,25 +107,21 @@ impl ChunkedEvaluation {
         expiry_warn_days: Option<u32>,
     ) -> Vec<Finding> {
         self.chunks += 1;
-        let mut own = Vec::new();
         // On one thread: a batch's chunks are judged while the next ones
         // are gathered and the last ones written, which keeps the cores
         // busy. Judging each chunk on two threads as well built each
         // thread's view of the chunk again: 3-16% more CPU and no faster
         // (replays of 200 and 2,000 domains, live batches of 200 and 2,000).
-        for finding in evaluate_on(1, rules, scope, part, now, expiry_warn_days) {
-            let of_the_chunk = match &finding.target {
-                Some(Target::Domain(domain)) => part.targets.domains.binary_search(domain).is_ok(),
-                Some(Target::Endpoint { .. } | Target::Service { .. }) => true,
-                _ => false,
-            };
-            if of_the_chunk {
-                own.push(finding);
-            } else {
-                match self.scan_level.iter_mut().find(|(seen, _)| *seen == finding) {
-                    Some((_, count)) => *count += 1,
-                    None => self.scan_level.push((finding, 1)),
-                }
+        let mut own = evaluate_on(1, rules, scope, part, now, expiry_warn_days);
+        let of_the_chunk = |finding: &Finding| match &finding.target {
+            Some(Target::Domain(domain)) => part.targets.domains.binary_search(domain).is_ok(),
+            Some(Target::Endpoint { .. } | Target::Service { .. }) => true,
+            _ => false,
+        };
+        for finding in own.extract_if(.., |finding| !of_the_chunk(finding)) {
+            match self.scan_level.iter_mut().find(|(seen, _)| *seen == finding) {
+                Some((_, count)) => *count += 1,
+                None => self.scan_level.push((finding, 1)),
             }
         }
         own

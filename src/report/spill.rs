@@ -260,17 +260,33 @@ impl FindingSpill {
     /// stable sort of all of them in the order they were judged would have
     /// it) and each rendered by `render`.
     pub fn add_run(&mut self, findings: &[Finding], render: impl Fn(&Finding, &mut Vec<u8>)) -> io::Result<()> {
-        let records = findings
-            .iter()
-            .map(|finding| {
-                let mut key = Vec::with_capacity(64);
-                push_order_key(&mut key, finding);
+        // A chunk's findings come judged in the report's order: each is
+        // written as it is rendered, through one buffer, unless one is out
+        // of order, when the run is sorted first.
+        let mut keys = Vec::with_capacity(findings.len() * 64);
+        let mut ends = Vec::with_capacity(findings.len());
+        for finding in findings {
+            push_order_key(&mut keys, finding);
+            ends.push(keys.len());
+        }
+        let key = |i: usize| &keys[if i == 0 { 0 } else { ends[i - 1] }..ends[i]];
+        if !(1..findings.len()).all(|i| key(i - 1) <= key(i)) {
+            let records = findings.iter().enumerate().map(|(i, finding)| {
                 let mut text = Vec::with_capacity(256);
                 render(finding, &mut text);
-                (key, text)
-            })
-            .collect();
-        self.add_records(records)
+                (key(i).to_vec(), text)
+            });
+            return self.add_records(records.collect());
+        }
+        let start = self.written;
+        let mut text = Vec::with_capacity(4096);
+        for (i, finding) in findings.iter().enumerate() {
+            text.clear();
+            render(finding, &mut text);
+            self.write_record(key(i), &text)?;
+        }
+        self.runs.push((start, self.written));
+        Ok(())
     }
 
     /// Writes one run of (key, text) records, sorted by key (stably).
@@ -278,14 +294,19 @@ impl FindingSpill {
         records.sort_by(|a, b| a.0.cmp(&b.0));
         let start = self.written;
         for (key, text) in &records {
-            for part in [key, text] {
-                self.store.write_all(&(part.len() as u32).to_le_bytes())?;
-                self.store.write_all(part)?;
-            }
-            self.written += 8 + (key.len() + text.len()) as u64;
-            self.count += 1;
+            self.write_record(key, text)?;
         }
         self.runs.push((start, self.written));
+        Ok(())
+    }
+
+    fn write_record(&mut self, key: &[u8], text: &[u8]) -> io::Result<()> {
+        for part in [key, text] {
+            self.store.write_all(&(part.len() as u32).to_le_bytes())?;
+            self.store.write_all(part)?;
+        }
+        self.written += 8 + (key.len() + text.len()) as u64;
+        self.count += 1;
         Ok(())
     }
 
@@ -453,6 +474,42 @@ mod tests {
                 .unwrap();
             assert_eq!(merged.len(), 15_000);
             assert!(merged == expected.into_iter().map(|(_, t)| t).collect::<Vec<_>>());
+        }
+    }
+
+    /// A run given in the report's order is written as it comes, one given
+    /// out of order is sorted first: both read back in the report's order,
+    /// equal findings in the order they were given.
+    #[test]
+    fn findings_in_or_out_of_order_read_back_in_the_reports_order() {
+        use crate::findings::{Status, Target};
+        let domain = |d: &str| Some(Target::Domain(d.to_string()));
+        let findings = [
+            Finding::example("DNS-FED-01", Status::Pass, domain("b.test")),
+            Finding::example("DNS-FED-01", Status::Fail, domain("a.test")),
+            Finding::example("CFG-AEC-01", Status::Skip, None),
+            Finding::example("DNS-CLI-01", Status::Pass, domain("b.test")),
+            Finding::example("DNS-FED-01", Status::Error, domain("a.test")),
+        ];
+        let render = |f: &Finding, out: &mut Vec<u8>| {
+            let target = f.target.as_ref().map(Target::shown).unwrap_or_default();
+            out.extend_from_slice(format!("{} {} {}", target, f.rule, f.status.name()).as_bytes());
+        };
+        let mut ordered = findings.to_vec();
+        crate::engine::evaluate::order(&mut ordered);
+        let expected = [
+            "a.test DNS-FED-01 fail",
+            "a.test DNS-FED-01 error",
+            "b.test DNS-CLI-01 pass",
+            "b.test DNS-FED-01 pass",
+            " CFG-AEC-01 skip",
+        ];
+        for run in [&findings[..], &ordered[..]] {
+            let mut spill = FindingSpill::in_store(Store::memory().unwrap());
+            spill.add_run(run, render).unwrap();
+            let mut read = Vec::new();
+            spill.for_each(|text| Ok(read.push(String::from_utf8_lossy(text).into_owned()))).unwrap();
+            assert_eq!(read, expected);
         }
     }
 }
