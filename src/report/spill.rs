@@ -508,7 +508,12 @@ mod tests {
             let mut spill = FindingSpill::in_store(Store::memory().unwrap());
             spill.add_run(run, render).unwrap();
             let mut read = Vec::new();
-            spill.for_each(|text| Ok(read.push(String::from_utf8_lossy(text).into_owned()))).unwrap();
+            spill
+                .for_each(|text| {
+                    read.push(String::from_utf8_lossy(text).into_owned());
+                    Ok(())
+                })
+                .unwrap();
             assert_eq!(read, expected);
         }
     }
