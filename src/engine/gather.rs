@@ -467,7 +467,11 @@ fn crashed(error: JoinError) -> String {
     if error.is_cancelled() {
         return "was cancelled".into();
     }
-    let payload = error.into_panic();
+    crashed_with(&*error.into_panic())
+}
+
+/// "crashed: <what the panic said>".
+fn crashed_with(payload: &(dyn std::any::Any + Send)) -> String {
     let said = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -679,7 +683,7 @@ pub async fn network<N: Resolve + Probe>(
         .dns_micros
         .store(u64::try_from(asking.elapsed().as_micros()).unwrap_or(u64::MAX), std::sync::atomic::Ordering::Relaxed);
     facts.targets = plan.targets.clone();
-    let gate = Gate::new(limits);
+    let gate = Arc::new(Gate::new(limits));
     match chunks {
         Some(chunks) => in_chunks(facts, &net, chunks, &gate, stop, progress).await,
         None if !stop.is_requested() => {
@@ -700,7 +704,7 @@ async fn in_chunks<N: Probe>(
     facts: &mut Facts,
     net: &Arc<N>,
     chunks: Chunks<'_>,
-    gate: &Gate,
+    gate: &Arc<Gate>,
     stop: &Stop,
     progress: &Arc<Progress>,
 ) {
@@ -711,26 +715,52 @@ async fn in_chunks<N: Probe>(
     let answers = facts.split_dns(&groups);
     let facts = &*facts;
     let chunks = &chunks;
-    let mut parts = futures_util::stream::iter(groups.iter().zip(answers))
-        .map(|(domains, dns)| async move {
-            let mut part = facts.chunk(domains, dns);
-            if !stop.is_requested() {
-                let plan = ScanPlan::new(chunks.rules, chunks.scope, part.targets.clone(), chunks.partners);
-                let (tls, sip) = endpoints(&plan, &part, net, gate, stop, progress).await;
-                part.tls = tls;
-                part.sip = sip;
-            }
-            part.interrupted = stop.is_requested();
-            part
+    let groups = &groups;
+    let mut parts = futures_util::stream::iter(answers.into_iter().enumerate())
+        .map(|(i, dns)| {
+            let part = facts.chunk(&groups[i], dns);
+            let plan = (!stop.is_requested())
+                .then(|| ScanPlan::new(chunks.rules, chunks.scope, part.targets.clone(), chunks.partners));
+            let (net, gate, stop, progress) = (Arc::clone(net), Arc::clone(gate), stop.clone(), Arc::clone(progress));
+            // A task of the runtime: its probes end on the runtime's
+            // workers, which would otherwise wake this thread for each.
+            tokio::spawn(probe_chunk(part, plan, net, gate, stop, progress))
         })
         .buffered(CHUNKS_IN_FLIGHT);
-    while let Some(part) = parts.next().await {
+    while let Some(probed) = parts.next().await {
+        let part = match probed {
+            Ok(part) => part,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            // Cancelled: only by the runtime's end, which is not before this.
+            Err(_) => break,
+        };
         if chunks.ready.send(part).await.is_err() {
             // The judging thread has ended (it panicked): its caller
             // raises that panic.
             break;
         }
     }
+}
+
+/// Probes a chunk's endpoints, as `plan` says (none when the scan was
+/// stopped before it), into its facts.
+async fn probe_chunk<N: Probe>(
+    mut part: Facts,
+    plan: Option<ScanPlan>,
+    net: Arc<N>,
+    gate: Arc<Gate>,
+    stop: Stop,
+    progress: Arc<Progress>,
+) -> Facts {
+    if let Some(plan) = plan
+        && !stop.is_requested()
+    {
+        let (tls, sip) = endpoints(&plan, &part, &net, &gate, &stop, &progress).await;
+        part.tls = tls;
+        part.sip = sip;
+    }
+    part.interrupted = stop.is_requested();
+    part
 }
 
 /// The batch's domains in chunks of whole organizations, at least
@@ -765,12 +795,11 @@ pub async fn dns<N: Resolve>(
     stop: &Stop,
     progress: &Arc<Progress>,
 ) -> Vec<DnsFact> {
-    let limit = Arc::new(Semaphore::new(limits.concurrency.max(1)));
     let pacer = Arc::new(Pacer::new(limits.qps));
-    let mut facts = ask(plan.first_questions(internal), net, &limit, &pacer, stop, progress).await;
+    let mut facts = ask(plan.first_questions(internal), net, limits.concurrency, &pacer, stop, progress).await;
     if !stop.is_requested() {
         let follow_up = plan.follow_up_questions(&facts);
-        let answers = ask(follow_up, net, &limit, &pacer, stop, progress).await;
+        let answers = ask(follow_up, net, limits.concurrency, &pacer, stop, progress).await;
         facts.reserve_exact(answers.len());
         facts.extend(answers);
     }
@@ -781,78 +810,106 @@ pub async fn dns<N: Resolve>(
     facts
 }
 
+/// Asks `questions`, `concurrency` at a time: that many askers, tasks of
+/// the runtime, each taking the next question when it has its answer. (A
+/// task a question, started from here when a place was free, woke this
+/// thread for every answer: 200 domains' DNS alone took 1,650 context
+/// switches instead of 730, 76 ms of CPU instead of 67 and 53 ms instead of
+/// 49.) Each question leaves a fact: its answer, or why it has none (a
+/// probe that crashed, a stop).
 async fn ask<N: Resolve>(
     questions: Vec<Question>,
     net: &Arc<N>,
-    limit: &Arc<Semaphore>,
+    concurrency: usize,
     pacer: &Arc<Pacer>,
     stop: &Stop,
     progress: &Arc<Progress>,
 ) -> Vec<DnsFact> {
-    let mut tasks = JoinSet::new();
-    let mut asked = HashMap::new();
+    use futures_util::FutureExt;
+    use std::sync::{Mutex, PoisonError};
+
     Progress::add(&progress.questions, questions.len());
-    let (mut facts, questions) = known_answers(questions, &**net);
-    // An answer per question: the list never grows twice over.
-    facts.reserve_exact(questions.len());
-    Progress::add(&progress.responses, facts.len());
-    Progress::add(&progress.questions_done, facts.len());
-    let failed = |(view, name, rtype): Question, why: String| DnsFact {
+    let (known, questions) = known_answers(questions, &**net);
+    Progress::add(&progress.responses, known.len());
+    Progress::add(&progress.questions_done, known.len());
+    let resolver = |view| net.resolver(view);
+    let failed = move |(view, name, rtype): Question, why: String| DnsFact {
         view,
-        resolver: net.resolver(view).into(),
+        resolver: resolver(view).into(),
         name,
         rtype,
         source: None,
         outcome: DnsOutcome::Failed { message: why },
     };
-    let mut settle = |joined: Result<DnsFact, JoinError>, asked: &mut HashMap<_, Question>| match joined {
-        Ok(fact) => facts.push(fact),
-        Err(error) => {
-            if let Some(question) = asked.remove(&error.id()) {
-                let why = format!("the DNS probe of {} {} {}", question.1, question.2.name(), crashed(error));
-                facts.push(failed(question, why));
-            }
-        }
-    };
-    let mut waiting = questions.into_iter();
-    let mut stopping = stop.clone();
-    // A question becomes a task when a place is free, so a batch holds the
-    // state of `concurrency` questions at a time, not of all of them.
-    while let Some(question) = waiting.next() {
-        let permit = tokio::select! {
-            // The scan's semaphores are never closed: acquiring cannot fail.
-            permit = Arc::clone(limit).acquire_owned() => permit.expect("the semaphore is never closed"),
-            () = stopping.requested() => {
-                for question in std::iter::once(question).chain(waiting.by_ref()) {
-                    let why = format!("the DNS probe of {} {} was cancelled", question.1, question.2.name());
-                    settle(Ok(failed(question, why)), &mut asked);
+    let asking = questions.len();
+    // An answer per question: the list never grows twice over.
+    let facts = Arc::new(Mutex::new(known));
+    facts.lock().unwrap_or_else(PoisonError::into_inner).reserve_exact(asking);
+    let waiting = Arc::new(Mutex::new(questions.into_iter()));
+    let mut askers = JoinSet::new();
+    let mut asked = HashMap::new();
+    for _ in 0..concurrency.max(1).min(asking) {
+        // The question an asker is asking, for the fact it leaves if the
+        // asker itself ends abnormally.
+        let asking_now: Arc<Mutex<Option<Question>>> = Arc::default();
+        let (net, pacer, progress) = (Arc::clone(net), Arc::clone(pacer), Arc::clone(progress));
+        let (waiting, facts, now) = (Arc::clone(&waiting), Arc::clone(&facts), Arc::clone(&asking_now));
+        let mut stopping = stop.clone();
+        let handle = askers.spawn(async move {
+            while !stopping.is_requested() {
+                let Some(question) = waiting.lock().unwrap_or_else(PoisonError::into_inner).next() else { break };
+                *now.lock().unwrap_or_else(PoisonError::into_inner) = Some(question.clone());
+                let answer = async {
+                    pacer.wait().await;
+                    let _in_flight = InFlight::start(&progress.questions_in_flight);
+                    net.query(&question).await
+                };
+                let fact = tokio::select! {
+                    answered = std::panic::AssertUnwindSafe(answer).catch_unwind() => match answered {
+                        Ok(fact) => {
+                            if !fact.outcome.is_unobserved() {
+                                Progress::add(&progress.responses, 1);
+                            }
+                            Progress::add(&progress.questions_done, 1);
+                            Ok(fact)
+                        }
+                        Err(panic) => Err((question, crashed_with(&*panic))),
+                    },
+                    () = stopping.requested() => Err((question, "was cancelled".to_string())),
+                };
+                let mut facts = facts.lock().unwrap_or_else(PoisonError::into_inner);
+                *now.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                match fact {
+                    Ok(fact) => facts.push(fact),
+                    Err(undone) => return Some(undone),
                 }
-                break;
             }
-        };
-        while let Some(joined) = tasks.try_join_next() {
-            settle(joined, &mut asked);
-        }
-        let (net, task_question) = (Arc::clone(net), question.clone());
-        let (progress, pacer) = (Arc::clone(progress), Arc::clone(pacer));
-        let handle = tasks.spawn(async move {
-            let _permit = permit;
-            pacer.wait().await;
-            let fact = {
-                let _in_flight = InFlight::start(&progress.questions_in_flight);
-                net.query(&task_question).await
-            };
-            if !fact.outcome.is_unobserved() {
-                Progress::add(&progress.responses, 1);
-            }
-            Progress::add(&progress.questions_done, 1);
-            fact
+            None
         });
-        asked.insert(handle.id(), question);
+        asked.insert(handle.id(), asking_now);
     }
-    for joined in join_all(tasks, stop).await {
-        settle(joined, &mut asked);
+    let mut undone = Vec::new();
+    while let Some(ended) = askers.join_next_with_id().await {
+        match ended {
+            Ok((_, Some(question_and_why))) => undone.push(question_and_why),
+            Ok((_, None)) => {}
+            Err(error) => {
+                let question =
+                    asked.get(&error.id()).and_then(|q| q.lock().unwrap_or_else(PoisonError::into_inner).take());
+                if let Some(question) = question {
+                    undone.push((question, crashed(error)));
+                }
+            }
+        }
     }
+    // What no asker took: a stop came first.
+    let left = std::mem::replace(&mut *waiting.lock().unwrap_or_else(PoisonError::into_inner), Vec::new().into_iter());
+    undone.extend(left.map(|question| (question, "was cancelled".to_string())));
+    let mut facts = std::mem::take(&mut *facts.lock().unwrap_or_else(PoisonError::into_inner));
+    facts.extend(undone.into_iter().map(|(question, why)| {
+        let why = format!("the DNS probe of {} {} {why}", question.1, question.2.name());
+        failed(question, why)
+    }));
     facts
 }
 
