@@ -44,8 +44,9 @@ use peers::sip::{Behaviour, SipServer};
 use peers::tls::{LeafSpec, Pki};
 
 /// Set in the environment of this benchmark run again as a launcher of one
-/// scan (see [`launch_and_report`]): the file its peak RSS is written to.
-const MEASURE_ENV: &str = "FEDSCAN_BENCH_PEAK_RSS_TO";
+/// scan (see [`launch_and_report`]): the file its peak RSS, wall and CPU
+/// time are written to.
+const MEASURE_ENV: &str = "FEDSCAN_BENCH_MEASURES_TO";
 /// The Edges' addresses on the fleet of processes.
 const EDGES: u8 = 8;
 const CONCURRENCY: usize = 32;
@@ -336,24 +337,31 @@ impl Row {
 }
 
 /// Runs the scan through the launcher (for its own peak RSS), counting what
-/// the servers saw.
+/// the servers saw. Its wall and CPU time are the scan's own, from its
+/// start to its exit, as the launcher saw them: the launcher's start (a
+/// second process, this benchmark's binary) is no part of the scan, as the
+/// floor, run in this process, has no start either.
 fn run_scan(command: &Command, fleet: &Fleet) -> Run {
-    let report = tempfile::NamedTempFile::new().expect("a file for the peak RSS");
+    let report = tempfile::NamedTempFile::new().expect("a file for the scan's measures");
     let mut launcher = Command::new(std::env::current_exe().expect("this benchmark"));
     launcher.env(MEASURE_ENV, report.path()).arg(command.get_program()).args(command.get_args());
-    let (queries, connections, cpu) = (fleet.queries(), accepted_connections(), children_cpu());
-    let started = Instant::now();
+    let (queries, connections) = (fleet.queries(), accepted_connections());
     let output = launcher.output().expect("run fedscan");
-    let wall = started.elapsed().as_secs_f64();
     assert!(
         matches!(output.status.code(), Some(0 | 1 | 3)),
         "fedscan failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let kb: f64 = std::fs::read_to_string(report.path()).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0.0);
+    let measures = std::fs::read_to_string(report.path()).expect("the scan's measures");
+    let [kb, wall, cpu]: [f64; 3] = measures
+        .split_whitespace()
+        .map(|m| m.parse().expect("a number"))
+        .collect::<Vec<_>>()
+        .try_into()
+        .expect("peak RSS, wall and CPU time");
     Run {
         wall,
-        cpu: children_cpu() - cpu,
+        cpu,
         peak_rss_mb: kb / 1024.0,
         queries: fleet.queries().zip(queries).map(|(after, before)| after - before),
         connections: accepted_connections() - connections,
@@ -377,38 +385,39 @@ fn run_floor(work: &floor::Work, fleet: &Fleet) -> Run {
 }
 
 /// Run as a launcher (with [`MEASURE_ENV`] set): runs the command of its
-/// arguments, writes that child's peak RSS in KB to the file named, and
-/// exits with the child's code. A child of this benchmark itself would
-/// report the benchmark's own size as its peak (Linux counts the memory a
-/// process had before exec); the launcher is small.
+/// arguments, writes that child's peak RSS in KB, its wall time from spawn
+/// to exit and its CPU time in s to the file named, and exits with the
+/// child's code. A child of this benchmark itself would report the
+/// benchmark's own size as its peak (Linux counts the memory a process had
+/// before exec); the launcher is small.
 fn launch_and_report(report: PathBuf) -> ! {
     let mut args = std::env::args_os().skip(1);
     let program = args.next().expect("a command to run");
+    let started = Instant::now();
     let status = Command::new(program).args(args).env_remove(MEASURE_ENV).status().expect("run the command");
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct it is given.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    std::fs::write(report, usage.ru_maxrss.to_string()).expect("write the peak RSS");
+    let wall = started.elapsed().as_secs_f64();
+    let scan = usage(libc::RUSAGE_CHILDREN);
+    std::fs::write(report, format!("{} {wall} {}", scan.ru_maxrss, cpu_of(&scan))).expect("write the scan's measures");
     std::process::exit(status.code().unwrap_or(125))
 }
 
-/// CPU time (user + system) used so far by `who`, in s.
-fn cpu(who: libc::c_int) -> f64 {
+/// The resources used so far by `who`.
+fn usage(who: libc::c_int) -> libc::rusage {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage writes into the struct it is given.
     unsafe { libc::getrusage(who, &mut usage) };
+    usage
+}
+
+/// CPU time (user + system) in `usage`, in s.
+fn cpu_of(usage: &libc::rusage) -> f64 {
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
-/// The scans' CPU (children waited for: the launcher and its scan).
-fn children_cpu() -> f64 {
-    cpu(libc::RUSAGE_CHILDREN)
-}
-
 /// This process's CPU: the floor's (and the servers', when in process).
 fn self_cpu() -> f64 {
-    cpu(libc::RUSAGE_SELF)
+    cpu_of(&usage(libc::RUSAGE_SELF))
 }
 
 /// sslyze's certificate scan and a loop of `dig` and `openssl s_client`
