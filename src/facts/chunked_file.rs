@@ -46,7 +46,10 @@ impl ChunkedFactsFile {
         let mut file = ChunkedFactsFile { destination, spills: Vec::new(), failed: None };
         for list in LISTS {
             let spill = directory.join(format!(".{name}.fedscan-{}.{list}.tmp", std::process::id()));
-            let out = BufWriter::new(std::fs::OpenOptions::new().write(true).create_new(true).open(&spill)?);
+            let out = BufWriter::with_capacity(
+                crate::files::WRITE_BUFFER,
+                std::fs::OpenOptions::new().write(true).create_new(true).open(&spill)?,
+            );
             // Pushed at once, so that a failure below still removes it.
             file.spills.push(Spill { path: spill, out, entries: 0 });
         }

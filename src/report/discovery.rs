@@ -469,7 +469,7 @@ struct KeptDomain {
 impl KeptDiscovery {
     pub fn new() -> io::Result<KeptDiscovery> {
         let file = tempfile::tempfile()?;
-        let out = Some(io::BufWriter::with_capacity(64 * 1024, file.try_clone()?));
+        let out = Some(io::BufWriter::with_capacity(crate::files::WRITE_BUFFER, file.try_clone()?));
         Ok(KeptDiscovery { file, out, written: 0, domains: Vec::new() })
     }
 

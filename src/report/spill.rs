@@ -142,7 +142,7 @@ impl Store {
     }
 
     pub fn on_disk() -> io::Result<Store> {
-        Ok(Store::Disk(BufWriter::new(tempfile::tempfile()?)))
+        Ok(Store::Disk(BufWriter::with_capacity(crate::files::WRITE_BUFFER, tempfile::tempfile()?)))
     }
 
     fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
