@@ -856,6 +856,9 @@ async fn ask<N: Resolve>(
         let (waiting, facts, now) = (Arc::clone(&waiting), Arc::clone(&facts), Arc::clone(&asking_now));
         let mut stopping = stop.clone();
         let handle = askers.spawn(async move {
+            // What this asker could not answer: a probe that crashed, the
+            // question a stop cut short.
+            let mut undone = Vec::new();
             while !stopping.is_requested() {
                 let Some(question) = waiting.lock().unwrap_or_else(PoisonError::into_inner).next() else { break };
                 *now.lock().unwrap_or_else(PoisonError::into_inner) = Some(question.clone());
@@ -871,28 +874,30 @@ async fn ask<N: Resolve>(
                                 Progress::add(&progress.responses, 1);
                             }
                             Progress::add(&progress.questions_done, 1);
-                            Ok(fact)
+                            Some(fact)
                         }
-                        Err(panic) => Err((question, crashed_with(&*panic))),
+                        Err(panic) => {
+                            undone.push((question, crashed_with(&*panic)));
+                            None
+                        }
                     },
-                    () = stopping.requested() => Err((question, "was cancelled".to_string())),
+                    () = stopping.requested() => {
+                        undone.push((question, "was cancelled".to_string()));
+                        None
+                    }
                 };
                 let mut facts = facts.lock().unwrap_or_else(PoisonError::into_inner);
                 *now.lock().unwrap_or_else(PoisonError::into_inner) = None;
-                match fact {
-                    Ok(fact) => facts.push(fact),
-                    Err(undone) => return Some(undone),
-                }
+                facts.extend(fact);
             }
-            None
+            undone
         });
         asked.insert(handle.id(), asking_now);
     }
     let mut undone = Vec::new();
     while let Some(ended) = askers.join_next_with_id().await {
         match ended {
-            Ok((_, Some(question_and_why))) => undone.push(question_and_why),
-            Ok((_, None)) => {}
+            Ok((_, not_answered)) => undone.extend(not_answered),
             Err(error) => {
                 let question =
                     asked.get(&error.id()).and_then(|q| q.lock().unwrap_or_else(PoisonError::into_inner).take());
@@ -902,9 +907,11 @@ async fn ask<N: Resolve>(
             }
         }
     }
-    // What no asker took: a stop came first.
+    // What no asker took: a stop came first (or, were it ever so, every
+    // asker ended abnormally).
     let left = std::mem::replace(&mut *waiting.lock().unwrap_or_else(PoisonError::into_inner), Vec::new().into_iter());
-    undone.extend(left.map(|question| (question, "was cancelled".to_string())));
+    let why = if stop.is_requested() { "was cancelled" } else { "was not asked: every DNS asker crashed" };
+    undone.extend(left.map(|question| (question, why.to_string())));
     let mut facts = std::mem::take(&mut *facts.lock().unwrap_or_else(PoisonError::into_inner));
     facts.extend(undone.into_iter().map(|(question, why)| {
         let why = format!("the DNS probe of {} {} {why}", question.1, question.2.name());
@@ -1087,6 +1094,65 @@ mod tests {
 
         fn resolver(&self, _view: DnsView) -> String {
             "asked".into()
+        }
+    }
+
+    /// Panics when asked a name that starts with "crash"; answers the
+    /// others (a timeout).
+    struct CrashingOnSome;
+
+    impl Resolve for CrashingOnSome {
+        async fn query(&self, (view, name, rtype): &Question) -> DnsFact {
+            if name.starts_with("crash") {
+                panic!("asked {name}");
+            }
+            DnsFact {
+                view: *view,
+                name: name.clone(),
+                rtype: *rtype,
+                resolver: "asked".into(),
+                source: None,
+                outcome: DnsOutcome::Timeout,
+            }
+        }
+
+        fn resolver(&self, _view: DnsView) -> String {
+            "asked".into()
+        }
+    }
+
+    /// A question whose probe panics leaves a fact that says so and its
+    /// asker goes on: every question has its one fact, however few the
+    /// askers.
+    #[test]
+    fn a_dns_probe_that_panics_leaves_its_fact_and_the_other_questions_are_still_asked() {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let questions: Vec<Question> = (0..20)
+            .map(|i| {
+                let name = if i % 3 == 0 { format!("crash{i}.example") } else { format!("h{i}.example") };
+                (DnsView::External, name, RecordKind::A)
+            })
+            .collect();
+        for concurrency in [1, 2, 32] {
+            let facts = runtime.block_on(ask(
+                questions.clone(),
+                &Arc::new(CrashingOnSome),
+                concurrency,
+                &Arc::new(Pacer::new(None)),
+                &Stop::never(),
+                &Arc::new(Progress::default()),
+            ));
+            assert_eq!(facts.len(), questions.len(), "{concurrency} askers: {facts:#?}");
+            for (_, name, _) in &questions {
+                let fact = facts.iter().find(|f| &f.name == name).unwrap_or_else(|| panic!("no fact for {name}"));
+                match &fact.outcome {
+                    DnsOutcome::Failed { message } if name.starts_with("crash") => {
+                        assert_eq!(message, &format!("the DNS probe of {name} A crashed: asked {name}"));
+                    }
+                    DnsOutcome::Timeout if !name.starts_with("crash") => {}
+                    other => panic!("{concurrency} askers, {name}: {other:?}"),
+                }
+            }
         }
     }
 
