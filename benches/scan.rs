@@ -16,6 +16,8 @@
 //!       # PATH otherwise. dig and openssl (a loop of them, 32 at once) run when
 //!       # installed. FEDSCAN_BENCH_PEERS=0 leaves both out.
 //!   FEDSCAN_BENCH_SERVE=1 cargo bench --bench scan    # only the fleet, for a profiler
+//!   FEDSCAN_BENCH_COMPARE=/path/to/other/fedscan cargo bench --bench scan
+//!       # another build's streamed scan and JSON report in the same rounds
 //!
 //! The floor is written here with the crates the scan uses (hickory-resolver,
 //! rustls, tokio, and the scan's own TLS ≤ 1.2 hello) and does, per domain,
@@ -67,7 +69,10 @@ fn main() {
     std::fs::write(&list, names.join("\n")).unwrap();
     let root = pki.write_root(dir.path());
     let binary = env!("CARGO_BIN_EXE_fedscan");
-    let scan = |format: &str, output: &str, extra: &[&str]| {
+    // Another build of fedscan to run in the same rounds (its streamed scan
+    // and JSON report), for what a change is worth on this machine now.
+    let compared = std::env::var("FEDSCAN_BENCH_COMPARE").ok();
+    let scan_by = |binary: &str, format: &str, output: &str, extra: &[&str]| {
         let mut command = peers::installed(binary);
         command
             .args(["scan", "--quiet", "--timeout", "5", "--format", format, "--domains-file"])
@@ -79,6 +84,7 @@ fn main() {
             .args(extra);
         command
     };
+    let scan = |format: &str, output: &str, extra: &[&str]| scan_by(binary, format, output, extra);
     let facts_of = |name: &str| dir.path().join(name).display().to_string();
     let streamed = scan("ndjson", "streamed.ndjson", &[]);
     let streamed_facts = scan("ndjson", "streamed-facts.ndjson", &["--save-facts", &facts_of("streamed.facts.json")]);
@@ -122,6 +128,17 @@ fn main() {
     .into_iter()
     .map(Row::new)
     .collect();
+    let compared_scans: Vec<Command> = match &compared {
+        Some(other) => {
+            rows.push(Row::new("build compared, NDJSON streamed"));
+            rows.push(Row::new("build compared, JSON report, --save-facts"));
+            vec![
+                scan_by(other, "ndjson", "compared.ndjson", &[]),
+                scan_by(other, "json", "compared.json", &["--save-facts", &facts_of("compared.facts.json")]),
+            ]
+        }
+        None => Vec::new(),
+    };
     for _ in 0..rounds {
         rows[0].add(run_scan(&streamed, &fleet));
         rows[1].add(run_scan(&streamed_facts, &fleet));
@@ -130,6 +147,9 @@ fn main() {
         rows[4].add(run_scan(&no_legacy, &fleet));
         rows[5].add(run_floor(&work_no_legacy, &fleet));
         rows[6].add(run_scan(&replay, &fleet));
+        for (row, command) in rows[7..].iter_mut().zip(&compared_scans) {
+            row.add(run_scan(command, &fleet));
+        }
     }
     for row in &rows {
         row.print(domains);
@@ -155,22 +175,34 @@ fn main() {
         let r = ratio(a, b);
         println!("  {what:<36} {r:.2}x  ({})", goal(r));
     }
-    let rss_goal = if domains <= 2000 { 64.0 } else { 150.0 };
-    let worst = rows[..3].iter().chain([&rows[4]]).map(|r| r.peak_rss_mb).fold(0.0, f64::max);
-    println!(
-        "  largest peak RSS of a scan: {worst:.0} MB (goal ≤ {rss_goal:.0} MB at {} domains: {})",
-        if domains <= 2000 { "2,000" } else { "20,000" },
-        if worst <= rss_goal { "met" } else { "NOT met" }
-    );
+    if let Some(other) = &compared {
+        println!(
+            "  this build ÷ the build compared ({}): streamed {:.3}x, JSON report {:.3}x",
+            other,
+            ratio(0, 7),
+            ratio(2, 8)
+        );
+    }
     // The other report formats, once each with --save-facts: their own
-    // peak RSS beside the goal.
+    // peak RSS, and the largest of every format's beside the goal.
     let mut peaks = Vec::new();
+    let mut worst = rows[..3].iter().chain([&rows[4]]).map(|r| r.peak_rss_mb).fold(0.0, f64::max);
     for format in ["csv", "junit", "sarif", "table", "markdown", "html"] {
         let facts_file = facts_of(&format!("{format}.facts.json"));
         let run = run_scan(&scan(format, &format!("report.{format}"), &["--save-facts", &facts_file]), &fleet);
+        worst = worst.max(run.peak_rss_mb);
         peaks.push(format!("{format} {:.0} MB ({:.2} s)", run.peak_rss_mb, run.wall));
     }
     println!("  peak RSS of the other formats, with --save-facts, once each: {}", peaks.join(", "));
+    let (rss_goal, goal_at) = match domains {
+        ..=2_000 => (64.0, "2,000"),
+        2_001..=20_000 => (150.0, "20,000"),
+        _ => (300.0, "100,000"),
+    };
+    println!(
+        "  largest peak RSS of a scan, every format: {worst:.0} MB (goal ≤ {rss_goal:.0} MB at {goal_at} domains: {})",
+        if worst <= rss_goal { "met" } else { "NOT met" }
+    );
     if std::env::var("FEDSCAN_BENCH_PEERS").as_deref() != Ok("0") {
         peers_side_by_side(&fleet, &facts, &names, dir.path(), rows[2].median());
     }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio::task::{JoinError, JoinSet};
 
 use super::progress::{InFlight, Progress};
@@ -656,8 +656,11 @@ pub struct Chunks<'a> {
 }
 
 /// Chunks probed side by side: while the last endpoints of one chunk are
-/// still in flight, the next chunk's fill the free places.
-const CHUNKS_IN_FLIGHT: usize = 2;
+/// still in flight, the next chunk's fill the free places (they queue for
+/// the gate once every endpoint of the chunk before is let through, so
+/// the chunks end one after the other and are judged while the later ones
+/// are probed, not side by side at the end).
+const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Carries out the plan's network part, the one sequence of every live
 /// scan: the DNS of every domain, then TLS and SIP — of the whole scan, or
@@ -687,7 +690,7 @@ pub async fn network<N: Resolve + Probe>(
     match chunks {
         Some(chunks) => in_chunks(facts, &net, chunks, &gate, stop, progress).await,
         None if !stop.is_requested() => {
-            let (tls, sip) = endpoints(plan, facts, &net, &gate, stop, progress).await;
+            let (tls, sip) = endpoints(plan, facts, &net, &gate, stop, progress, None).await;
             facts.tls = tls;
             facts.sip = sip;
         }
@@ -716,15 +719,20 @@ async fn in_chunks<N: Probe>(
     let facts = &*facts;
     let chunks = &chunks;
     let groups = &groups;
+    // What each chunk waits for before its endpoints queue: the one
+    // before let through whole.
+    let mut before: Option<oneshot::Receiver<()>> = None;
     let mut parts = futures_util::stream::iter(answers.into_iter().enumerate())
         .map(|(i, dns)| {
             let part = facts.chunk(&groups[i], dns);
             let plan = (!stop.is_requested())
                 .then(|| ScanPlan::new(chunks.rules, chunks.scope, part.targets.clone(), chunks.partners));
             let (net, gate, stop, progress) = (Arc::clone(net), Arc::clone(gate), stop.clone(), Arc::clone(progress));
+            let (admitted, next) = oneshot::channel();
+            let turn = Turn { after: before.replace(next), admitted };
             // A task of the runtime: its probes end on the runtime's
             // workers, which would otherwise wake this thread for each.
-            tokio::spawn(probe_chunk(part, plan, net, gate, stop, progress))
+            tokio::spawn(probe_chunk(part, plan, net, gate, stop, progress, turn))
         })
         .buffered(CHUNKS_IN_FLIGHT);
     while let Some(probed) = parts.next().await {
@@ -742,6 +750,14 @@ async fn in_chunks<N: Probe>(
     }
 }
 
+/// A chunk's turn at the gate: after the chunk before it (whose endpoints
+/// were all let through, or which ended, when `after` is answered or
+/// dropped), and `admitted` told once its own endpoints are let through.
+struct Turn {
+    after: Option<oneshot::Receiver<()>>,
+    admitted: oneshot::Sender<()>,
+}
+
 /// Probes a chunk's endpoints, as `plan` says (none when the scan was
 /// stopped before it), into its facts.
 async fn probe_chunk<N: Probe>(
@@ -751,11 +767,16 @@ async fn probe_chunk<N: Probe>(
     gate: Arc<Gate>,
     stop: Stop,
     progress: Arc<Progress>,
+    turn: Turn,
 ) -> Facts {
+    if let Some(after) = turn.after {
+        // An error is the chunk before ended without saying so: its turn is over all the same.
+        let _ = after.await;
+    }
     if let Some(plan) = plan
         && !stop.is_requested()
     {
-        let (tls, sip) = endpoints(&plan, &part, &net, &gate, &stop, &progress).await;
+        let (tls, sip) = endpoints(&plan, &part, &net, &gate, &stop, &progress, Some(turn.admitted)).await;
         part.tls = tls;
         part.sip = sip;
     }
@@ -763,15 +784,25 @@ async fn probe_chunk<N: Probe>(
     part
 }
 
-/// The batch's domains in chunks of whole organizations, at least
-/// `chunk_domains` domains a chunk (but the last), each sorted.
+/// The batch's domains in chunks of whole organizations, each sorted:
+/// `chunk_domains` domains a chunk (or more, to keep an organization
+/// whole), but for the batch's last `2 × chunk_domains` domains, taken in
+/// chunks of half what is left, down to an eighth of `chunk_domains`.
+/// What is judged after the last endpoint is probed is the last chunks,
+/// which end together: small, they leave little to do then.
 pub(super) fn chunks_of(groups: &[Vec<String>], chunk_domains: usize) -> Vec<Vec<String>> {
+    let most = chunk_domains.max(1);
+    let least = (most / 8).max(1);
+    let mut left: usize = groups.iter().map(Vec::len).sum();
     let mut chunks: Vec<Vec<String>> = Vec::new();
     let mut chunk: Vec<String> = Vec::new();
+    let mut size = (left / 2).clamp(least, most);
     for group in groups {
         chunk.extend(group.iter().cloned());
-        if chunk.len() >= chunk_domains.max(1) {
+        if chunk.len() >= size && left - chunk.len() >= least {
+            left -= chunk.len();
             chunks.push(std::mem::take(&mut chunk));
+            size = (left / 2).clamp(least, most);
         }
     }
     // The rest, or one empty chunk for a scan of no domain: its scan-level
@@ -982,7 +1013,8 @@ impl Gate {
 }
 
 /// Probes every endpoint of the plan (TLS, with SIP OPTIONS on the same
-/// connection where TLS was spoken), as many at a time as the gate lets.
+/// connection where TLS was spoken), as many at a time as the gate lets;
+/// `admitted` is told once every one is let through (or has ended).
 /// OPTIONS to a partner come from the organization's first SIP domain.
 pub async fn endpoints<N: Probe>(
     plan: &ScanPlan,
@@ -991,6 +1023,7 @@ pub async fn endpoints<N: Probe>(
     gate: &Gate,
     stop: &Stop,
     progress: &Arc<Progress>,
+    admitted: Option<oneshot::Sender<()>>,
 ) -> (Vec<TlsFact>, Vec<SipFact>) {
     let own_domain = plan.targets.domains.first().cloned();
     let mut tasks = JoinSet::new();
@@ -1005,6 +1038,8 @@ pub async fn endpoints<N: Probe>(
     Progress::add(&progress.domains_done, domains.saturating_sub(remaining.len()));
     let remaining = Arc::new(std::sync::Mutex::new(remaining));
     Progress::add(&progress.endpoints, targets.len());
+    // Dropped with the last task to hold it: told then, if not before.
+    let admission = Arc::new(Admission::new(targets.len(), admitted));
     for target in targets {
         let sip = plan.sends_options(&target);
         let sender = if target.partner.is_some() { own_domain.clone() } else { None };
@@ -1013,11 +1048,14 @@ pub async fn endpoints<N: Probe>(
         let (progress, remaining) = (Arc::clone(progress), Arc::clone(&remaining));
         let address_limit = gate.address(target.endpoint.address);
         let work = Arc::clone(&progress.work);
+        let admission = Arc::clone(&admission);
         let handle = tasks.spawn(crate::probe::tls::WORK.scope(work, async move {
             let FederationEndpoint { endpoint, domain, partner } = task_target;
             // The gate's semaphores are never closed: acquiring cannot fail.
             let _address_permit = address_limit.acquire_owned().await.expect("the semaphore is never closed");
             let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
+            admission.one_let_through();
+            drop(admission);
             let _in_flight = InFlight::start(&progress.handshakes_in_flight);
             let _done = EndpointDone { progress: &progress, remaining: &remaining, domain: domain.clone() };
             let budget = net.budget();
@@ -1031,6 +1069,7 @@ pub async fn endpoints<N: Probe>(
         }));
         probed.insert(handle.id(), (target, sip, sender));
     }
+    drop(admission);
     let mut handshakes = Vec::new();
     let mut exchanges = Vec::new();
     for joined in join_all(tasks, stop).await {
@@ -1060,10 +1099,174 @@ pub async fn endpoints<N: Probe>(
     (handshakes, exchanges)
 }
 
+/// Counts a chunk's endpoints through the gate and tells when the last is
+/// (or when the count is dropped, its tasks ended before).
+struct Admission {
+    waiting: std::sync::atomic::AtomicUsize,
+    told: std::sync::Mutex<Option<oneshot::Sender<()>>>,
+}
+
+impl Admission {
+    fn new(endpoints: usize, admitted: Option<oneshot::Sender<()>>) -> Admission {
+        let admission = Admission { waiting: endpoints.into(), told: std::sync::Mutex::new(admitted) };
+        if endpoints == 0 {
+            admission.tell();
+        }
+        admission
+    }
+
+    fn one_let_through(&self) {
+        if self.waiting.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
+            self.tell();
+        }
+    }
+
+    fn tell(&self) {
+        let told = self.told.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(told) = told {
+            let _ = told.send(());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::dns::RecordKind;
+    use crate::facts::dns::{DnsRecord, RecordData, RecordKind};
+
+    fn sizes(groups: &[usize], chunk_domains: usize) -> Vec<usize> {
+        let mut n = 0;
+        let groups: Vec<Vec<String>> = groups
+            .iter()
+            .map(|size| {
+                (0..*size)
+                    .map(|_| {
+                        n += 1;
+                        format!("d{n}.test")
+                    })
+                    .collect()
+            })
+            .collect();
+        let chunks = chunks_of(&groups, chunk_domains);
+        let mut all: Vec<String> = chunks.iter().flatten().cloned().collect();
+        all.sort();
+        let mut listed: Vec<String> = groups.into_iter().flatten().collect();
+        listed.sort();
+        assert_eq!(all, listed, "every domain in one chunk");
+        chunks.iter().map(Vec::len).collect()
+    }
+
+    #[test]
+    fn a_batch_ends_in_smaller_chunks_and_organizations_stay_whole() {
+        assert_eq!(sizes(&[1; 200], 64), [64, 64, 36, 18, 9, 9]);
+        assert_eq!(sizes(&[1; 1000], 64), [[64; 14].as_slice(), &[52, 26, 13, 13]].concat());
+        // Too few to taper.
+        assert_eq!(sizes(&[1; 10], 64), [10]);
+        assert_eq!(sizes(&[1; 3], 1), [1, 1, 1]);
+        // An organization of 100 domains is one chunk, larger than the rest.
+        assert_eq!(sizes(&[1, 100, 1, 1], 8), [101, 1, 1]);
+        assert_eq!(sizes(&[], 64), [0]);
+    }
+
+    /// Gives each `dN.test` a federation SRV record to `sip.dN.test`, at an
+    /// address of its own, and no other record; its TLS probe notes the
+    /// order the endpoints start in and takes a moment.
+    #[derive(Default)]
+    struct OneEdgeEach {
+        started: std::sync::Mutex<Vec<String>>,
+    }
+
+    impl Resolve for OneEdgeEach {
+        async fn query(&self, (view, name, rtype): &Question) -> DnsFact {
+            let record = |data| DnsRecord { name: name.clone(), ttl: 300, data, source: None };
+            let srv = name.strip_prefix("_sipfederationtls._tcp.");
+            let number = |host: &str| host.trim_start_matches("sip.d").trim_end_matches(".test").parse::<u8>().ok();
+            let outcome = match (rtype, srv) {
+                (RecordKind::Srv, Some(domain)) => DnsOutcome::Answer {
+                    records: vec![record(RecordData::Srv {
+                        priority: 0,
+                        weight: 0,
+                        port: 5061,
+                        target: format!("sip.{domain}"),
+                    })],
+                },
+                (RecordKind::A, None) if number(name).is_some() => DnsOutcome::Answer {
+                    records: vec![record(RecordData::A {
+                        address: std::net::Ipv4Addr::new(127, 0, 1, number(name).unwrap_or_default()),
+                    })],
+                },
+                _ => DnsOutcome::NxDomain { negative_ttl: None, ignored_answers: None },
+            };
+            DnsFact { view: *view, name: name.clone(), rtype: *rtype, resolver: "test".into(), source: None, outcome }
+        }
+
+        fn resolver(&self, _view: DnsView) -> String {
+            "test".into()
+        }
+    }
+
+    impl Probe for OneEdgeEach {
+        fn budget(&self) -> Budget {
+            Budget::for_endpoint(Duration::from_secs(5))
+        }
+
+        async fn tls(&self, endpoint: &Endpoint, _budget: Budget) -> TlsFact {
+            self.started.lock().unwrap().push(endpoint.host.clone());
+            tokio::time::sleep(Duration::from_millis(3)).await;
+            TlsFact::unobserved(endpoint.clone(), None, "not probed: a test".into())
+        }
+
+        async fn sip(&self, endpoint: &Endpoint, domain: &str, sender: Option<&str>, _budget: Budget) -> SipFact {
+            SipFact {
+                endpoint: endpoint.clone(),
+                domain: domain.to_string(),
+                sender: sender.map(str::to_string),
+                client_certificate: false,
+                outcome: SipOutcome::Unobserved { reason: "not probed: a test".into() },
+            }
+        }
+    }
+
+    /// A batch's chunks take their turns at the gate: every endpoint of a
+    /// chunk starts before any of the next chunk's, however many chunks are
+    /// in flight, so the chunks end one after the other (and are judged
+    /// while the later ones are probed), not all together at the end.
+    #[test]
+    fn a_chunks_endpoints_all_start_before_the_next_chunks() {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let rules = crate::rules::load_rules(&crate::rules::builtin_sources()).unwrap();
+        let now = time::macros::datetime!(2026-06-01 0:00 UTC);
+        let scope = Scope::new(crate::rules::Selection::default(), &crate::rules::Profile::ALL, now);
+        let domains: Vec<String> = (10..50).map(|i| format!("d{i}.test")).collect();
+        let targets = crate::facts::Targets { domains: domains.clone(), ..Default::default() };
+        let plan = ScanPlan::new(&rules, &scope, targets, &[]);
+        let net = Arc::new(OneEdgeEach::default());
+        let (ready, mut parts) = mpsc::channel(64);
+        let chunks = Chunks { domains: 8, rules: &rules, scope: &scope, partners: &[], ready };
+        let mut facts = Facts::new(Inputs::default(), now);
+        runtime.block_on(network(
+            &plan,
+            &mut facts,
+            Arc::clone(&net),
+            false,
+            &Limits::concurrency(3),
+            &Stop::never(),
+            &Arc::new(Progress::default()),
+            Some(chunks),
+        ));
+        let mut chunk_of = HashMap::new();
+        let mut probed = 0;
+        for (i, part) in std::iter::from_fn(|| parts.try_recv().ok()).enumerate() {
+            for domain in &part.targets.domains {
+                chunk_of.insert(format!("sip.{domain}"), i);
+            }
+            probed += part.tls.len();
+        }
+        assert_eq!(probed, domains.len(), "every endpoint probed once");
+        let started: Vec<usize> = net.started.lock().unwrap().iter().map(|host| chunk_of[host]).collect();
+        assert!(started.iter().max() > Some(&2), "several chunks: {started:?}");
+        assert!(started.is_sorted(), "the endpoints started, by chunk: {started:?}");
+    }
 
     /// Knows the answers to names ending in an even digit; the others are
     /// to be asked.
