@@ -1,6 +1,7 @@
 //! A live batch scan measured the way a skeptic would: side by side, in
-//! interleaved rounds (each round runs every way once; medians and the
-//! spread are printed, not the best run), against servers that are
+//! interleaved rounds (each round runs every way once, in the order of the
+//! rows and in the reverse order the round after; medians and the spread
+//! are printed, not the best run), against servers that are
 //! separate processes — Knot DNS serving every SIP domain's records and
 //! Kamailio answering TLS and SIP OPTIONS on eight loopback addresses —
 //! and beside a floor that does exactly the scan's network work, and the
@@ -16,6 +17,10 @@
 //!       # PATH otherwise. dig and openssl (a loop of them, 32 at once) run when
 //!       # installed. FEDSCAN_BENCH_PEERS=0 leaves both out.
 //!   FEDSCAN_BENCH_SERVE=1 cargo bench --bench scan    # only the fleet, for a profiler
+//!   cargo build --release --target-dir target/user &&
+//!   FEDSCAN_BENCH_FEDSCAN=target/user/release/fedscan cargo bench --bench scan
+//!       # the build users run: cargo builds fedscan for a benchmark with the
+//!       # features its dev-dependencies turn on, 1-3% slower
 //!   FEDSCAN_BENCH_COMPARE=/path/to/other/fedscan cargo bench --bench scan
 //!       # another build's streamed scan and JSON report in the same rounds
 //!
@@ -68,7 +73,11 @@ fn main() {
     let list = dir.path().join("domains.txt");
     std::fs::write(&list, names.join("\n")).unwrap();
     let root = pki.write_root(dir.path());
-    let binary = env!("CARGO_BIN_EXE_fedscan");
+    // The build users run (`cargo build --release`) when given: the one
+    // cargo builds for this benchmark has its dev-dependencies' features
+    // (regex-automata's, hickory-proto's) and ran 1-3% slower than it.
+    let user_build = std::env::var("FEDSCAN_BENCH_FEDSCAN").ok();
+    let binary = user_build.as_deref().unwrap_or(env!("CARGO_BIN_EXE_fedscan"));
     // Another build of fedscan to run in the same rounds (its streamed scan
     // and JSON report), for what a change is worth on this machine now.
     let compared = std::env::var("FEDSCAN_BENCH_COMPARE").ok();
@@ -112,8 +121,14 @@ fn main() {
     replay.arg("--facts").arg(dir.path().join("facts.json"));
 
     println!(
-        "fedscan scan of {domains} SIP domains through DNS, TLS and SIP ({}), {rounds} interleaved rounds, \
+        "fedscan ({}) scan of {domains} SIP domains through DNS, TLS and SIP ({}), {rounds} interleaved rounds, \
          medians [min–max]:",
+        match &user_build {
+            Some(path) => format!("the build at {path}"),
+            None => "as built for this benchmark, with its dev-dependencies' features; \
+                     FEDSCAN_BENCH_FEDSCAN names the build users run"
+                .into(),
+        },
         fleet.describe()
     );
     let mut rows: Vec<Row> = [
@@ -139,17 +154,28 @@ fn main() {
         }
         None => Vec::new(),
     };
+    // Each way once a round, in the order of the rows one round and in the
+    // reverse order the next, so that no way always runs right after the
+    // same other (whose end, a report synced or a server's connections
+    // closing, may still be under way).
+    let mut ways: Vec<(usize, Way)> = vec![
+        (0, Way::Scan(&streamed)),
+        (1, Way::Scan(&streamed_facts)),
+        (2, Way::Scan(&json)),
+        (3, Way::Floor(&work)),
+        (4, Way::Scan(&no_legacy)),
+        (5, Way::Floor(&work_no_legacy)),
+        (6, Way::Scan(&replay)),
+    ];
+    ways.extend(compared_scans.iter().enumerate().map(|(i, command)| (7 + i, Way::Scan(command))));
     for _ in 0..rounds {
-        rows[0].add(run_scan(&streamed, &fleet));
-        rows[1].add(run_scan(&streamed_facts, &fleet));
-        rows[2].add(run_scan(&json, &fleet));
-        rows[3].add(run_floor(&work, &fleet));
-        rows[4].add(run_scan(&no_legacy, &fleet));
-        rows[5].add(run_floor(&work_no_legacy, &fleet));
-        rows[6].add(run_scan(&replay, &fleet));
-        for (row, command) in rows[7..].iter_mut().zip(&compared_scans) {
-            row.add(run_scan(command, &fleet));
+        for (row, way) in &ways {
+            rows[*row].add(match way {
+                Way::Scan(command) => run_scan(command, &fleet),
+                Way::Floor(work) => run_floor(work, &fleet),
+            });
         }
+        ways.reverse();
     }
     for row in &rows {
         row.print(domains);
@@ -206,6 +232,12 @@ fn main() {
     if std::env::var("FEDSCAN_BENCH_PEERS").as_deref() != Ok("0") {
         peers_side_by_side(&fleet, &facts, &names, dir.path(), rows[2].median());
     }
+}
+
+/// One way a round runs: a scan (through the launcher) or a floor.
+enum Way<'a> {
+    Scan(&'a Command),
+    Floor(&'a floor::Work),
 }
 
 fn per(count: u64, domains: usize) -> f64 {
