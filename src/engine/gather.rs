@@ -1041,8 +1041,8 @@ pub async fn endpoints<N: Probe>(
     Progress::add(&progress.domains_done, domains.saturating_sub(remaining.len()));
     let remaining = Arc::new(std::sync::Mutex::new(remaining));
     Progress::add(&progress.endpoints, targets.len());
-    // Dropped with the last task to hold it: told then, if not before.
-    let admission = Arc::new(Admission::new(targets.len(), admitted));
+    // Told when the last endpoint is let through (none: at once, below).
+    let admission = Arc::new(Admission(admitted));
     for target in targets {
         let sip = plan.sends_options(&target);
         let sender = if target.partner.is_some() { own_domain.clone() } else { None };
@@ -1057,7 +1057,6 @@ pub async fn endpoints<N: Probe>(
             // The gate's semaphores are never closed: acquiring cannot fail.
             let _address_permit = address_limit.acquire_owned().await.expect("the semaphore is never closed");
             let _permit = limit.acquire_owned().await.expect("the semaphore is never closed");
-            admission.one_let_through();
             drop(admission);
             let _in_flight = InFlight::start(&progress.handshakes_in_flight);
             let _done = EndpointDone { progress: &progress, remaining: &remaining, domain: domain.clone() };
@@ -1102,32 +1101,16 @@ pub async fn endpoints<N: Probe>(
     (handshakes, exchanges)
 }
 
-/// Counts a chunk's endpoints through the gate and tells when the last is
-/// (or when the count is dropped, its tasks ended before).
-struct Admission {
-    waiting: std::sync::atomic::AtomicUsize,
-    told: std::sync::Mutex<Option<oneshot::Sender<()>>>,
-}
+/// Tells the chunk after this one, when dropped, that this one's turn is
+/// over: each endpoint's task holds it until the gate lets the endpoint
+/// through (or the task ends), so the last to drop it is the last through.
+struct Admission(Option<oneshot::Sender<()>>);
 
-impl Admission {
-    fn new(endpoints: usize, admitted: Option<oneshot::Sender<()>>) -> Admission {
-        let admission = Admission { waiting: endpoints.into(), told: std::sync::Mutex::new(admitted) };
-        if endpoints == 0 {
-            admission.tell();
-        }
-        admission
-    }
-
-    fn one_let_through(&self) {
-        if self.waiting.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
-            self.tell();
-        }
-    }
-
-    fn tell(&self) {
-        let told = self.told.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-        if let Some(told) = told {
-            let _ = told.send(());
+impl Drop for Admission {
+    fn drop(&mut self) {
+        if let Some(admitted) = self.0.take() {
+            // Refused only when the chunk after is gone: nobody to tell.
+            let _ = admitted.send(());
         }
     }
 }
