@@ -191,7 +191,13 @@ fn main() {
         derived(&facts_no_legacy)
     );
     let ratio = |a: usize, b: usize| rows[a].median() / rows[b].median();
-    let goal = |r: f64| if r <= 1.15 { "goal ≤ 1.15x met" } else { "goal ≤ 1.15x NOT met" };
+    // The time goal is set for 200 to 20,000 domains; above, the ratio is
+    // printed with no verdict (memory is what is asked of 100,000).
+    let goal = |r: f64| match (domains <= 20_000, r <= 1.15) {
+        (true, true) => "goal ≤ 1.15x met",
+        (true, false) => "goal ≤ 1.15x NOT met",
+        (false, _) => "the goal of ≤ 1.15x is set up to 20,000 domains",
+    };
     for (what, a, b) in [
         ("streamed ÷ floor", 0, 3),
         ("streamed with --save-facts ÷ floor", 1, 3),
