@@ -7,6 +7,7 @@
 //!   FEDSCAN_BENCH_RTT_MS=20 cargo bench --bench latency
 //!   FEDSCAN_BENCH_FEDSCAN=target/release/fedscan cargo bench --bench latency
 //!       # the build users run rather than the benchmark's own
+//!   FEDSCAN_BENCH_ROUNDS=21 cargo bench --bench latency
 //!
 //! The delay is put in from user space, as this machine's kernel has no
 //! netem: the resolver answers each question a round trip late, and a delay
@@ -29,16 +30,17 @@ use peers::tls::{LeafSpec, Pki};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-/// Rounds, each running the scan, the scan with OPTIONS on a connection
-/// of its own and the floor once, in that order one round and in reverse
-/// the next; medians are printed, with the spread.
+/// Rounds (`FEDSCAN_BENCH_ROUNDS`), each running the scan, the scan with
+/// OPTIONS on a connection of its own and the floor once, in that order one
+/// round and in reverse the next; medians are printed, with the spread.
 const ROUNDS: usize = 11;
 /// Round trips that depend on each other on the shortest path (see above).
 const DEPENDENT_ROUND_TRIPS: u32 = 4;
 
 fn main() {
-    let rtt =
-        Duration::from_millis(std::env::var("FEDSCAN_BENCH_RTT_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(50));
+    let number = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let rtt = Duration::from_millis(number("FEDSCAN_BENCH_RTT_MS").unwrap_or(50));
+    let rounds = number("FEDSCAN_BENCH_ROUNDS").map_or(ROUNDS, |n| n.max(1) as usize);
     let pki = Pki::new("Latency");
     let answer = b"SIP/2.0 200 OK\r\nServer: RTC/6.0\r\nContent-Length: 0\r\n\r\n".to_vec();
     let leaf = LeafSpec {
@@ -77,7 +79,7 @@ fn main() {
     // The scan; OPTIONS on a connection of its own, after the version
     // probes; the floor.
     let mut times: [Vec<Duration>; 3] = Default::default();
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
         let mut ways = [0, 1, 2];
         if round % 2 == 1 {
             ways.reverse();
@@ -96,7 +98,7 @@ fn main() {
     let median = |way: &[Duration]| way[way.len() / 2];
     let row = |way: &[Duration]| {
         format!(
-            "{:>8.3} s [{:.3}–{:.3}]",
+            "{:>9.4} s [{:.4}–{:.4}]",
             median(way).as_secs_f64(),
             way[0].as_secs_f64(),
             way[way.len() - 1].as_secs_f64()
@@ -108,14 +110,14 @@ fn main() {
         None => "as built for this benchmark".to_string(),
     };
     println!(
-        "one domain, default rules, round trip {} ms, fedscan {build}, {ROUNDS} interleaved rounds, medians [min–max]:",
+        "one domain, default rules, round trip {} ms, fedscan {build}, {rounds} interleaved rounds, medians [min–max]:",
         rtt.as_millis()
     );
     println!("  fedscan scan                                 {}", row(&times[0]));
     println!("  the same, OPTIONS on a connection of its own {}", row(&times[1]));
     println!("  floor: the dependent work alone, in-process  {}", row(&times[2]));
     println!(
-        "  critical path: {DEPENDENT_ROUND_TRIPS} dependent round trips x {} ms {:>8.3} s",
+        "  critical path: {DEPENDENT_ROUND_TRIPS} dependent round trips x {} ms {:>9.4} s",
         rtt.as_millis(),
         minimum.as_secs_f64()
     );

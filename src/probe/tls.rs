@@ -473,13 +473,15 @@ where
                 false => None,
             }
         };
-        let (late_legacy, tls12, tls13, after) = tokio::join!(late_legacy, tls12_hello, tls13_handshake, after);
+        // `then` first: OPTIONS is on the way to the scan's end, the hellos
+        // beside it are not (join! polls in the order written).
+        let (after, late_legacy, tls12, tls13) = tokio::join!(after, late_legacy, tls12_hello, tls13_handshake);
         let answers = Answers { negotiated, fallback, late_legacy, tls12, tls13 };
         (fact, (!unreachable).then_some(answers), after)
     };
     // At once, so that an Edge slow to answer one of them costs one timeout,
-    // not four.
-    let (early_legacy, (mut fact, answers, after)) = tokio::join!(early_legacy, handshake_and_after);
+    // not four; the handshake's hello sent before the legacy ones.
+    let ((mut fact, answers, after), early_legacy) = tokio::join!(handshake_and_after, early_legacy);
     let Some(Answers { negotiated, fallback, late_legacy, tls12, tls13 }) = answers else {
         return (fact, after);
     };
