@@ -49,8 +49,12 @@ impl Write for HoldingBack<'_> {
         Ok(bytes.len())
     }
 
+    /// Not passed on: the report's writer is flushed by its owner once the
+    /// report is whole. Passed on, the serializer's own flush sent the head
+    /// ahead of the findings, a write more (and a wakeup more of whatever
+    /// reads standard output) per report.
     fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+        Ok(())
     }
 }
 
