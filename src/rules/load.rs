@@ -385,8 +385,10 @@ fn read_built(source: &RuleSource) -> Option<Catalog> {
     if headers.len() != built.len() {
         return None;
     }
+    // The date as the build wrote it: the TOML date's own text, read as the
+    // validating reader reads a date.
     let date = |text: Option<&str>| match text {
-        Some(text) => time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok().map(Some),
+        Some(text) => text.parse::<toml::value::Datetime>().ok().as_ref().and_then(calendar_date).map(Some),
         None => Some(None),
     };
     let mut catalog = Catalog::default();
@@ -748,17 +750,22 @@ pub(crate) fn plain_date(
     errors: &mut Vec<Diagnostic>,
 ) -> Option<time::Date> {
     let value = value.as_ref()?;
-    let datetime = value.get_ref();
-    let date = match (datetime.date, datetime.time, datetime.offset) {
-        (Some(d), None, None) => time::Month::try_from(d.month)
-            .ok()
-            .and_then(|m| time::Date::from_calendar_date(i32::from(d.year), m, d.day).ok()),
-        _ => None,
-    };
+    let date = calendar_date(value.get_ref());
     if date.is_none() {
         errors.push(map.diagnostic(value.span(), format!("{field} must be a plain date such as 2025-05-05")));
     }
     date
+}
+
+/// The calendar date a TOML date names, if it is a plain date (no time, no
+/// offset) that exists.
+fn calendar_date(datetime: &toml::value::Datetime) -> Option<time::Date> {
+    match (datetime.date, datetime.time, datetime.offset) {
+        (Some(d), None, None) => time::Month::try_from(d.month)
+            .ok()
+            .and_then(|m| time::Date::from_calendar_date(i32::from(d.year), m, d.day).ok()),
+        _ => None,
+    }
 }
 
 /// A rule's TOML as written, for `rules explain` (see [`rule_text_span`]).
