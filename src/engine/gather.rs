@@ -795,7 +795,7 @@ async fn probe_chunk<N: Probe>(
 /// which end together: small, they leave little to do then.
 pub(super) fn chunks_of(groups: &[Vec<String>], chunk_domains: usize) -> Vec<Vec<String>> {
     let most = chunk_domains.max(1);
-    let least = (most / 8).max(1);
+    let least = least_chunk(chunk_domains);
     let mut left: usize = groups.iter().map(Vec::len).sum();
     let mut chunks: Vec<Vec<String>> = Vec::new();
     let mut chunk: Vec<String> = Vec::new();
@@ -817,6 +817,18 @@ pub(super) fn chunks_of(groups: &[Vec<String>], chunk_domains: usize) -> Vec<Vec
         chunk.sort();
     }
     chunks
+}
+
+/// The fewest domains [`chunks_of`] puts in a chunk, but in the last.
+fn least_chunk(chunk_domains: usize) -> usize {
+    (chunk_domains.max(1) / 8).max(1)
+}
+
+/// Whether a batch of `domains` domains is one chunk however its
+/// organizations fall: [`chunks_of`] cuts a chunk only when at least
+/// [`least_chunk`] domains are left after it.
+pub fn is_one_chunk(domains: usize, chunk_domains: usize) -> bool {
+    domains <= least_chunk(chunk_domains)
 }
 
 /// Asks the plan's questions: the first round, then the targets the answers
@@ -1152,6 +1164,28 @@ mod tests {
         // An organization of 100 domains is one chunk, larger than the rest.
         assert_eq!(sizes(&[1, 100, 1, 1], 8), [101, 1, 1]);
         assert_eq!(sizes(&[], 64), [0]);
+    }
+
+    /// A batch said to be one chunk is one chunk however its domains fall
+    /// into organizations; beyond that, a batch can be more.
+    #[test]
+    fn a_batch_said_to_be_one_chunk_is_one() {
+        for chunk_domains in [1, 2, 7, 8, 9, 16, 64, 100] {
+            let mut two_seen = false;
+            for domains in 0..=3 * chunk_domains {
+                for organization in [1, 2, 3, domains.max(1)] {
+                    let mut groups = vec![organization; domains / organization];
+                    groups.extend((domains % organization > 0).then_some(domains % organization));
+                    let chunks = sizes(&groups, chunk_domains).len();
+                    if is_one_chunk(domains, chunk_domains) {
+                        assert_eq!(chunks, 1, "{domains} domains, organizations of {organization}, {chunk_domains}");
+                    } else {
+                        two_seen |= chunks > 1;
+                    }
+                }
+            }
+            assert!(two_seen, "{chunk_domains}: no batch over the bound was two chunks");
+        }
     }
 
     /// Gives each `dN.test` a federation SRV record to `sip.dN.test`, at an

@@ -37,6 +37,15 @@ pub struct ScanRequest {
     pub network: Option<NetworkSettings>,
 }
 
+impl ScanRequest {
+    /// How many SIP domains the scan judges, if known before its inputs
+    /// are read: planned zones alone name theirs by their origins.
+    pub fn domains_known(&self) -> Option<usize> {
+        let from_zones = self.inputs.domains.is_empty() && !self.zones.is_empty();
+        (!from_zones).then_some(self.inputs.domains.len())
+    }
+}
+
 pub struct NetworkSettings {
     pub external: ResolverSettings,
     pub internal: Option<ResolverSettings>,

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use super::ScanError;
 use super::evaluate::{ChunkedEvaluation, evaluate, evaluation_time};
+use super::gather::is_one_chunk;
 use super::source::{Replay, Source, gather, replay_in_chunks};
 use crate::facts::Facts;
 use crate::findings::Finding;
@@ -61,7 +62,8 @@ pub fn run(
     let now = source.judged_as_of(judging.now, started_at);
     let (facts, partial) = match source {
         Source::Gather { request, in_chunks: Some(chunk_domains) } => {
-            let facts = judged_in_chunks(judging, now, sink, &mut unaccepted, |scope, on_chunk| {
+            let one_chunk = request.domains_known().is_some_and(|domains| is_one_chunk(domains, chunk_domains));
+            let facts = judged_in_chunks(judging, now, sink, &mut unaccepted, one_chunk, |scope, on_chunk| {
                 gather(judging.rules, scope, *request, now, Some(chunk_domains), on_chunk)
             })?;
             return Ok(Ended { facts, evaluated_at: now, unaccepted, partial: None });
@@ -72,7 +74,7 @@ pub fn run(
         }
         Source::Replay(replay) => match *replay {
             Replay { facts, partial, in_chunks: Some(chunks), .. } => {
-                let facts = judged_in_chunks(judging, now, sink, &mut unaccepted, |scope, on_chunk| {
+                let facts = judged_in_chunks(judging, now, sink, &mut unaccepted, false, |scope, on_chunk| {
                     replay_in_chunks(judging.rules, scope, facts, &chunks.lists, chunks.domains, on_chunk)
                         .map_err(ScanError::Facts)
                 })?;
@@ -93,17 +95,31 @@ pub fn run(
 /// chunk's findings to the sink and then the chunk itself; the findings
 /// about the scan as a whole last, once every chunk is judged. The sink
 /// takes a chunk on a thread of its own while the next is judged: writing
-/// a chunk's findings and facts costs about as much as judging them.
+/// a chunk's findings and facts costs about as much as judging them. A
+/// batch known to be `one_chunk` has no next to judge: its sink takes it
+/// where it was judged.
 fn judged_in_chunks(
     judging: &Judging,
     now: OffsetDateTime,
     sink: &mut (dyn Sink + Send),
     unaccepted: &mut Vec<NotAccepted>,
+    one_chunk: bool,
     chunks: impl FnOnce(&Scope, &mut (dyn FnMut(Facts) + Send)) -> Result<Facts, ScanError>,
 ) -> Result<Facts, ScanError> {
     let scope = Scope::new(judging.selection.clone(), judging.profiles, now);
     let mut judged = ChunkedEvaluation::default();
+    let mut judge = |part: &Facts| {
+        let mut findings = judged.evaluate(judging.rules, &scope, part, now, judging.expiry_warn_days);
+        accept(judging, &mut findings, unaccepted, now);
+        findings
+    };
     let facts = std::thread::scope(|threads| {
+        if one_chunk {
+            return chunks(&scope, &mut |part: Facts| {
+                sink.findings(judge(&part));
+                sink.part(part);
+            });
+        }
         // One judged chunk waits while the sink takes the one before.
         let (judged_chunks, taken) = std::sync::mpsc::sync_channel::<(Vec<Finding>, Facts)>(1);
         let sink = &mut *sink;
@@ -114,11 +130,9 @@ fn judged_in_chunks(
             }
         });
         let facts = chunks(&scope, &mut |part: Facts| {
-            let mut findings = judged.evaluate(judging.rules, &scope, &part, now, judging.expiry_warn_days);
-            accept(judging, &mut findings, unaccepted, now);
             // Refused only when the sink's thread ended (it panicked): the
             // join below raises that panic.
-            let _ = judged_chunks.send((findings, part));
+            let _ = judged_chunks.send((judge(&part), part));
         });
         drop(judged_chunks);
         if let Err(panic) = sinking.join() {

@@ -311,7 +311,8 @@ fn live_network(settings: &NetworkSettings, plan: &ScanPlan) -> Result<LiveNetwo
 /// a batch `in_chunks` of so many domains, chunk by chunk, each chunk's
 /// facts handed to `on_chunk` as soon as they are in and then dropped.
 /// `on_chunk` runs on a thread of its own, so judging and writing a chunk
-/// overlaps probing the next ones; one chunk at most waits for it. Chunks
+/// overlaps probing the next ones; one chunk at most waits for it. (A batch
+/// that is one chunk is judged on this thread once it is probed.) Chunks
 /// are for a batch without the organization's own context (no snapshot,
 /// Edge, certificate file or partner), where every cross-domain rule
 /// compares domains within one organization only.
@@ -361,13 +362,14 @@ pub fn gather(
     let beyond_internal = network.has_internal();
     let internal = beyond_internal || zones.internal.is_some();
     let net = Arc::new(zones.in_front_of(Some(network), beyond_internal));
-    let (ready, mut judged) = tokio::sync::mpsc::channel::<Facts>(1);
-    std::thread::scope(|threads| {
-        let judge = threads.spawn(move || {
-            while let Some(part) = judged.blocking_recv() {
-                on_chunk(part);
-            }
-        });
+    // A batch that is one chunk is judged here once it is probed: there is
+    // nothing to overlap, and a thread to hand it to is a thread's start and
+    // a wake-up on the way to the report. Its channel holds whatever comes.
+    let domains = facts.targets.domains.len();
+    let alone = in_chunks.is_some_and(|chunk_domains| gather::is_one_chunk(domains, chunk_domains));
+    let held = if alone { tokio::sync::Semaphore::MAX_PERMITS } else { 1 };
+    let (ready, mut judged) = tokio::sync::mpsc::channel::<Facts>(held);
+    let probe = || {
         runtime.block_on(async {
             let stop = gather::Stop::on_ctrl_c();
             let chunks = in_chunks.map(|domains| gather::Chunks {
@@ -379,12 +381,28 @@ pub fn gather(
             });
             gather::network(&plan, &mut facts, net, internal, &settings.limits, &stop, &settings.progress, chunks).await
         });
+        // Every task has ended (a stop leaves none running either): the
+        // worker threads need not be waited for, and they stop while the
+        // last chunk is judged rather than after.
+        runtime.shutdown_background();
+    };
+    if alone {
+        probe();
+        while let Ok(part) = judged.try_recv() {
+            on_chunk(part);
+        }
+        return Ok(facts);
+    }
+    std::thread::scope(|threads| {
+        let judge = threads.spawn(move || {
+            while let Some(part) = judged.blocking_recv() {
+                on_chunk(part);
+            }
+        });
+        probe();
         if let Err(panic) = judge.join() {
             std::panic::resume_unwind(panic);
         }
     });
-    // Every task has ended (a stop leaves none running either): the worker
-    // threads need not be waited for.
-    runtime.shutdown_background();
     Ok(facts)
 }
