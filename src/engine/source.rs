@@ -273,7 +273,13 @@ fn local(
     request: &ScanRequest,
     now: OffsetDateTime,
 ) -> Result<(tokio::runtime::Runtime, Facts, PlannedViews, Targets), ScanError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(ScanError::Runtime)?;
+    // A worker per core, as tokio's default, but counted once for the
+    // process (tokio would read the cgroup files again).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(crate::cores())
+        .enable_all()
+        .build()
+        .map_err(ScanError::Runtime)?;
     let mut facts = runtime.block_on(gather::local(request.inputs.clone(), &request.config, &request.cert_files, now));
     facts.trust = request.trust.clone();
     facts.planned_zones = !request.zones.is_empty() || !request.internal_zones.is_empty();
