@@ -38,11 +38,12 @@ pub struct ScanRequest {
 }
 
 impl ScanRequest {
-    /// How many SIP domains the scan judges, if known before its inputs
-    /// are read: planned zones alone name theirs by their origins.
-    pub fn domains_known(&self) -> Option<usize> {
+    /// Whether a batch in chunks of `chunk_domains` domains is one chunk,
+    /// known before its inputs are read (planned zones alone name their
+    /// domains by their origins, so theirs are not).
+    pub fn is_one_chunk(&self, chunk_domains: usize) -> bool {
         let from_zones = self.inputs.domains.is_empty() && !self.zones.is_empty();
-        (!from_zones).then_some(self.inputs.domains.len())
+        !from_zones && gather::is_one_chunk(self.inputs.domains.len(), chunk_domains)
     }
 }
 

@@ -9,7 +9,6 @@ use time::OffsetDateTime;
 
 use super::ScanError;
 use super::evaluate::{ChunkedEvaluation, evaluate, evaluation_time};
-use super::gather::is_one_chunk;
 use super::source::{Replay, Source, gather, replay_in_chunks};
 use crate::facts::Facts;
 use crate::findings::Finding;
@@ -62,7 +61,7 @@ pub fn run(
     let now = source.judged_as_of(judging.now, started_at);
     let (facts, partial) = match source {
         Source::Gather { request, in_chunks: Some(chunk_domains) } => {
-            let one_chunk = request.domains_known().is_some_and(|domains| is_one_chunk(domains, chunk_domains));
+            let one_chunk = request.is_one_chunk(chunk_domains);
             let facts = judged_in_chunks(judging, now, sink, &mut unaccepted, one_chunk, |scope, on_chunk| {
                 gather(judging.rules, scope, *request, now, Some(chunk_domains), on_chunk)
             })?;

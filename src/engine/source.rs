@@ -330,6 +330,10 @@ pub fn gather(
     in_chunks: Option<usize>,
     mut on_chunk: impl FnMut(Facts) + Send,
 ) -> Result<Facts, ScanError> {
+    // A batch that is one chunk is judged on this thread once it is probed:
+    // there is nothing to overlap, and a thread to hand it to is a thread's
+    // start and a wake-up on the way to the report.
+    let alone = in_chunks.is_some_and(|chunk_domains| request.is_one_chunk(chunk_domains));
     let (runtime, mut facts, zones, targets) = local(&request, now)?;
     let Some(settings) = request.network else {
         if in_chunks.is_some() {
@@ -368,11 +372,8 @@ pub fn gather(
     let beyond_internal = network.has_internal();
     let internal = beyond_internal || zones.internal.is_some();
     let net = Arc::new(zones.in_front_of(Some(network), beyond_internal));
-    // A batch that is one chunk is judged here once it is probed: there is
-    // nothing to overlap, and a thread to hand it to is a thread's start and
-    // a wake-up on the way to the report. Its channel holds whatever comes.
-    let domains = facts.targets.domains.len();
-    let alone = in_chunks.is_some_and(|chunk_domains| gather::is_one_chunk(domains, chunk_domains));
+    // Judged only once the probing ends, one chunk waits whole: its
+    // channel holds whatever comes.
     let held = if alone { tokio::sync::Semaphore::MAX_PERMITS } else { 1 };
     let (ready, mut judged) = tokio::sync::mpsc::channel::<Facts>(held);
     let probe = || {
